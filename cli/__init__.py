@@ -1,0 +1,1 @@
+"""The ``territoires`` command line."""

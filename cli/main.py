@@ -1,0 +1,270 @@
+"""``territoires``: the operators' and agents' command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cli.output import EXIT_FAILED, fail, print_json, print_table, user_errors
+from models.actors import (
+    AgentCreate, AgentPublic, CollectiviteCreate, CollectivitePublic, CollectiviteType, PorteurCreate,
+    PorteurPublic, Role,
+)
+from models.cerfa import request_json_schema
+from models.errors import Violation
+from models.money import format_eur
+from models.types import to_paris
+from services import audit, registry
+from services import ctai as ctai_service
+from services import ptai as ptai_service
+from services.db import unit_of_work
+from settings import get_settings
+
+app = typer.Typer(help="Territoires d'intégration : contrats (CTAI) et projets (PTAI).", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
+seed_app = typer.Typer(help="Données de référence et de démonstration.", no_args_is_help=True)
+agent_app = typer.Typer(help="Agents de l'État.", no_args_is_help=True)
+collectivite_app = typer.Typer(help="Collectivités.", no_args_is_help=True)
+porteur_app = typer.Typer(help="Porteurs (associations).", no_args_is_help=True)
+ptai_app = typer.Typer(help="Projets territoriaux (PTAI).", no_args_is_help=True)
+ctai_app = typer.Typer(help="Contrats territoriaux (CTAI).", no_args_is_help=True)
+audit_app = typer.Typer(help="Piste d'audit des décisions.", no_args_is_help=True)
+for sub, name in ((db_app, "db"), (seed_app, "seed"), (agent_app, "agent"), (collectivite_app, "collectivite"),
+                  (porteur_app, "porteur"), (ptai_app, "ptai"), (ctai_app, "ctai"), (audit_app, "audit")):
+    app.add_typer(sub, name=name)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
+
+
+# --- db and seeds -------------------------------------------------------------------------------
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Crée ou met à jour le schéma de la base (migrations Alembic)."""
+    from services.migrate import upgrade
+
+    url = get_settings().resolved_database_url
+    upgrade(url)
+    typer.echo(f"Base à jour : {_redacted(url)}")
+
+
+@seed_app.command("reference")
+def seed_reference(as_json: JsonOpt = False) -> None:
+    """Charge les 101 départements."""
+    with unit_of_work() as session:
+        count = registry.seed_reference(session)
+    print_json({"departements": count}) if as_json else typer.echo(f"{count} départements chargés.")
+
+
+@seed_app.command("demo")
+def seed_demo(as_json: JsonOpt = False) -> None:
+    """Charge les exemples réels (Poitiers, Le Havre, Tours, …) avec des identifiants FICTIFS."""
+    from services.demo import seed_demo as run
+
+    with user_errors(as_json), unit_of_work() as session:
+        created = run(session)
+    if as_json:
+        print_json(created)
+    else:
+        typer.echo("Données de démonstration chargées (SIREN, SIRET et courriels fictifs) : "
+                   + ", ".join(f"{k} +{v}" for k, v in created.items()))
+
+
+# --- actors -------------------------------------------------------------------------------------
+
+@agent_app.command("add")
+def agent_add(email: Annotated[str, typer.Option(help="Courriel de l'agent")],
+              name: Annotated[str, typer.Option(help="Nom et prénom")],
+              role: Annotated[Role, typer.Option(help="Rôle")],
+              departement: Annotated[Optional[str], typer.Option(help="Code du département (sauf rôles nationaux)")] = None,
+              as_json: JsonOpt = False) -> None:
+    """Enregistre un agent."""
+    with user_errors(as_json):
+        data = AgentCreate(email=email, name=name, role=role, departement_code=departement)
+        with unit_of_work() as session:
+            row = registry.add_agent(session, data)
+    _print_one(AgentPublic.model_validate(row).model_dump(mode="json"), as_json, f"Agent n° {row.id} enregistré.")
+
+
+@agent_app.command("list")
+def agent_list(as_json: JsonOpt = False) -> None:
+    with unit_of_work() as session:
+        rows = [AgentPublic.model_validate(a).model_dump(mode="json") for a in registry.list_agents(session)]
+    _print_many(rows, as_json, [("id", "n°"), ("email", "courriel"), ("name", "nom"), ("role", "rôle"),
+                                ("departement_code", "dépt")])
+
+
+@collectivite_app.command("add")
+def collectivite_add(name: Annotated[str, typer.Option(help="Nom de la collectivité")],
+                     type: Annotated[CollectiviteType, typer.Option(help="Type de collectivité")],
+                     departement: Annotated[str, typer.Option(help="Code du département")],
+                     siren: Annotated[str, typer.Option(help="SIREN (9 chiffres)")],
+                     email: Annotated[str, typer.Option(help="Courriel de contact")],
+                     as_json: JsonOpt = False) -> None:
+    """Enregistre une collectivité."""
+    with user_errors(as_json):
+        data = CollectiviteCreate(name=name, type=type, departement_code=departement, siren=siren, email=email)
+        with unit_of_work() as session:
+            row = registry.add_collectivite(session, data)
+    _print_one(CollectivitePublic.model_validate(row).model_dump(mode="json"), as_json,
+               f"Collectivité n° {row.id} enregistrée.")
+
+
+@collectivite_app.command("list")
+def collectivite_list(as_json: JsonOpt = False) -> None:
+    with unit_of_work() as session:
+        rows = [CollectivitePublic.model_validate(c).model_dump(mode="json") for c in registry.list_collectivites(session)]
+    _print_many(rows, as_json, [("id", "n°"), ("name", "nom"), ("type", "type"), ("departement_code", "dépt"),
+                                ("siren", "SIREN"), ("email", "courriel")])
+
+
+@porteur_app.command("add")
+def porteur_add(name: Annotated[str, typer.Option(help="Nom de l'association")],
+                siret: Annotated[str, typer.Option(help="SIRET (14 chiffres)")],
+                email: Annotated[str, typer.Option(help="Courriel de contact")],
+                rna: Annotated[Optional[str], typer.Option(help="Numéro RNA (W + 9 chiffres)")] = None,
+                cultuelle: Annotated[bool, typer.Option("--cultuelle", help="Association cultuelle")] = False,
+                compte_rendu_manquant: Annotated[bool, typer.Option("--compte-rendu-manquant",
+                                                                    help="Dernier compte rendu financier manquant (R14)")] = False,
+                as_json: JsonOpt = False) -> None:
+    """Enregistre un porteur (association)."""
+    with user_errors(as_json):
+        data = PorteurCreate(name=name, siret=siret, email=email, rna=rna, cultuelle=cultuelle,
+                             compte_rendu_manquant=compte_rendu_manquant)
+        with unit_of_work() as session:
+            row = registry.add_porteur(session, data)
+    _print_one(PorteurPublic.model_validate(row).model_dump(mode="json"), as_json, f"Porteur n° {row.id} enregistré.")
+
+
+@porteur_app.command("list")
+def porteur_list(as_json: JsonOpt = False) -> None:
+    with unit_of_work() as session:
+        rows = [PorteurPublic.model_validate(p).model_dump(mode="json") for p in registry.list_porteurs(session)]
+    _print_many(rows, as_json, [("id", "n°"), ("name", "nom"), ("siret", "SIRET"), ("rna", "RNA"),
+                                ("cultuelle", "cultuelle"), ("compte_rendu_manquant", "CRF manquant")])
+
+
+# --- PTAI -----------------------------------------------------------------------------------------
+
+@ptai_app.command("submit")
+def ptai_submit(file: Annotated[Path, typer.Argument(help="Demande au format JSON (voir ptai schema)")],
+                dry_run: Annotated[bool, typer.Option("--dry-run", help="Vérifier sans enregistrer")] = False,
+                as_json: JsonOpt = False) -> None:
+    """Vérifie une demande de financement PTAI, puis l'enregistre."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail([Violation("FICHIER_ILLISIBLE", str(file), f"fichier illisible : {exc}")], as_json=as_json)
+    with user_errors(as_json), unit_of_work() as session:
+        request = ptai_service.submit(session, text)
+        result = {"ok": True, "id": request.id, "reference": request.reference, "statut": request.status,
+                  "acte_juridique": request.legal_act, "verification_seule": dry_run}
+        if dry_run:
+            session.rollback()
+            result["id"] = result["reference"] = None
+    if as_json:
+        print_json(result)
+    elif dry_run:
+        typer.echo("Demande conforme à toutes les règles (vérification seule : rien n'a été enregistré).")
+    else:
+        typer.echo(f"Demande {result['reference']} enregistrée (n° {result['id']}).")
+
+
+@ptai_app.command("show")
+def ptai_show(request_id: int, as_json: JsonOpt = False) -> None:
+    """Affiche une demande PTAI et ses décisions."""
+    with user_errors(as_json), unit_of_work() as session:
+        data = ptai_service.show(session, request_id)
+    if as_json:
+        print_json(data)
+        return
+    typer.echo(f"{data['reference']} — {data['intitule']}")
+    typer.echo(f"  Demandeur : {data['collectivite']['nom']} ({data['collectivite']['departement']})")
+    if data["porteur"]:
+        typer.echo(f"  Porteur : {data['porteur']['nom']} (SIRET {data['porteur']['siret']})")
+    typer.echo(f"  Statut : {data['statut_libelle']}")
+    typer.echo(f"  Montant demandé : {format_eur(data['montant_demande_cents'])} — acte : {data['acte_juridique']}")
+    _print_decisions(data["decisions"])
+
+
+@ptai_app.command("schema")
+def ptai_schema(out: Annotated[Optional[Path], typer.Option(help="Écrire le schéma dans ce fichier")] = None) -> None:
+    """Schéma JSON d'une demande (champs clés du Cerfa n°12156)."""
+    text = json.dumps(request_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if out:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"Schéma écrit dans {out}")
+    else:
+        typer.echo(text, nl=False)
+
+
+# --- CTAI -----------------------------------------------------------------------------------------
+
+@ctai_app.command("show")
+def ctai_show(ctai_id: int, as_json: JsonOpt = False) -> None:
+    """Affiche un contrat, ses financements, ses actions par domaine et ses décisions."""
+    with user_errors(as_json), unit_of_work() as session:
+        data = ctai_service.show(session, ctai_id)
+    if as_json:
+        print_json(data)
+        return
+    typer.echo(f"{data['reference']} — {data['collectivite']['nom']} ({data['collectivite']['departement']})")
+    typer.echo(f"  Statut : {data['statut_libelle']} — public : {data['public']}")
+    for f in data["financement"]:
+        typer.echo(f"  {f['annee']} : socle {format_eur(f['socle_cents'])}, complémentaire {format_eur(f['complementaire_cents'])}")
+    for domain, actions in data["actions_par_domaine"].items():
+        typer.echo(f"  [{domain}]")
+        for a in actions:
+            typer.echo(f"    - {a['intitule']} : {format_eur(a['montant_cents'])} (P104 action {a['action_p104']})")
+    _print_decisions(data["decisions"])
+
+
+# --- audit ----------------------------------------------------------------------------------------
+
+@audit_app.command("verify")
+def audit_verify(as_json: JsonOpt = False) -> None:
+    """Vérifie la chaîne d'empreintes SHA-256 des décisions."""
+    with unit_of_work() as session:
+        count, breaks = audit.verify(session)
+    if as_json:
+        print_json({"ok": not breaks, "decisions": count, "anomalies": [b.as_dict() for b in breaks]})
+    elif breaks:
+        typer.echo(f"Piste d'audit ALTÉRÉE : {len(breaks)} anomalie(s) sur {count} décisions.", err=True)
+        for b in breaks:
+            typer.echo(f"  - décision n° {b.decision_id} : {b.reason}", err=True)
+    else:
+        typer.echo(f"Piste d'audit intègre : {count} décisions vérifiées.")
+    if breaks:
+        raise typer.Exit(EXIT_FAILED)
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+def _print_one(row: dict, as_json: bool, message: str) -> None:
+    print_json(row) if as_json else typer.echo(message)
+
+
+def _print_many(rows: list[dict], as_json: bool, columns: list[tuple[str, str]]) -> None:
+    print_json(rows) if as_json else print_table(rows, columns)
+
+
+def _print_decisions(decisions: list[dict]) -> None:
+    typer.echo("  Décisions :")
+    for d in decisions:
+        when = to_paris(datetime.fromisoformat(d["horodatage"])).strftime("%d/%m/%Y %H:%M")
+        typer.echo(f"    {when}  {d['etape']} : {d['libelle']} — {d['acteur']}")
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    app()

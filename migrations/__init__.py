@@ -1,0 +1,1 @@
+"""Alembic migrations, bound to SQLModel.metadata. Run them with ``territoires db upgrade``."""

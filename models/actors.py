@@ -1,0 +1,179 @@
+"""The actors: collectivités, porteurs (associations) and State agents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import EmailStr, field_validator, model_validator
+from sqlalchemy import String, UniqueConstraint
+from stdnum.fr import siren as stdnum_siren
+from stdnum.fr import siret as stdnum_siret
+from sqlmodel import Column, Field, SQLModel
+
+from models.types import UtcDateTime, utcnow
+
+
+class CollectiviteType(StrEnum):
+    COMMUNE = "commune"
+    EPCI = "epci"
+    METROPOLE = "metropole"
+    COMMUNAUTE_URBAINE = "communaute_urbaine"
+    DEPARTEMENT = "departement"
+    REGION = "region"
+
+
+COLLECTIVITE_TYPE_LABELS = {
+    CollectiviteType.COMMUNE: "commune",
+    CollectiviteType.EPCI: "EPCI",
+    CollectiviteType.METROPOLE: "métropole",
+    CollectiviteType.COMMUNAUTE_URBAINE: "communauté urbaine",
+    CollectiviteType.DEPARTEMENT: "conseil départemental",
+    CollectiviteType.REGION: "conseil régional",
+}
+
+
+class Role(StrEnum):
+    INSTRUCTEUR = "instructeur"
+    PREFET = "prefet"
+    DIAIR = "diair"
+    MINISTERE = "ministere"
+    ADMIN = "admin"
+
+
+ROLE_LABELS = {
+    Role.INSTRUCTEUR: "agent instructeur",
+    Role.PREFET: "préfet",
+    Role.DIAIR: "officier de la Diair",
+    Role.MINISTERE: "agent du ministère (DGEF/DIAN)",
+    Role.ADMIN: "administrateur",
+}
+
+NATIONAL_ROLES = frozenset({Role.DIAIR, Role.MINISTERE, Role.ADMIN})
+
+
+def clean_siren(value: str) -> str:
+    """Validated SIREN (python-stdnum), or ValueError with a French message."""
+    try:
+        return stdnum_siren.validate(value)
+    except Exception as exc:  # stdnum raises several ValidationError subclasses
+        raise ValueError(f"SIREN invalide ({value!r}) : 9 chiffres avec une clé de contrôle exacte") from exc
+
+
+def clean_siret(value: str) -> str:
+    try:
+        return stdnum_siret.validate(value)
+    except Exception as exc:
+        raise ValueError(f"SIRET invalide ({value!r}) : 14 chiffres avec une clé de contrôle exacte") from exc
+
+
+def is_valid_siret(value: str) -> bool:
+    return stdnum_siret.is_valid(value)
+
+
+# --- Collectivité ---------------------------------------------------------------------------
+
+class CollectiviteBase(SQLModel):
+    name: str = Field(min_length=2, max_length=200)
+    type: CollectiviteType = Field(sa_type=String(20))
+    siren: str = Field(max_length=9)
+    departement_code: str = Field(foreign_key="departement.code", max_length=3)
+    email: EmailStr = Field(max_length=254)
+
+
+class Collectivite(CollectiviteBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    siren: str = Field(max_length=9, unique=True, index=True)
+    email: str = Field(max_length=254)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class CollectiviteCreate(CollectiviteBase):
+    @field_validator("siren")
+    @classmethod
+    def _siren(cls, value: str) -> str:
+        return clean_siren(value)
+
+
+class CollectivitePublic(CollectiviteBase):
+    id: int
+
+
+# --- Porteur ----------------------------------------------------------------------------------
+
+class PorteurBase(SQLModel):
+    name: str = Field(min_length=2, max_length=200)
+    siret: str = Field(max_length=14)
+    rna: str | None = Field(default=None, max_length=10, regex=r"^W\d{9}$")
+    legal_form: str = Field(default="association loi 1901", max_length=100)
+    cultuelle: bool = False
+    email: EmailStr = Field(max_length=254)
+    compte_rendu_manquant: bool = Field(
+        default=False, description="R14: the last compte rendu financier (Cerfa 15059) is missing"
+    )
+
+
+class Porteur(PorteurBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    siret: str = Field(max_length=14, unique=True, index=True)
+    email: str = Field(max_length=254)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class PorteurCreate(PorteurBase):
+    @field_validator("siret")
+    @classmethod
+    def _siret(cls, value: str) -> str:
+        return clean_siret(value)
+
+
+class PorteurPublic(PorteurBase):
+    id: int
+
+
+# --- Agent ------------------------------------------------------------------------------------
+
+class AgentBase(SQLModel):
+    email: EmailStr = Field(max_length=254)
+    name: str = Field(min_length=2, max_length=200)
+    role: Role = Field(sa_type=String(20))
+    departement_code: str | None = Field(default=None, foreign_key="departement.code", max_length=3)
+
+
+class Agent(AgentBase, table=True):
+    __table_args__ = (UniqueConstraint("email", name="uq_agent_email"),)
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+    @property
+    def is_national(self) -> bool:
+        return self.role in NATIONAL_ROLES
+
+
+class AgentCreate(AgentBase):
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+    @model_validator(mode="after")
+    def _scope_matches_role(self) -> "AgentCreate":
+        if self.role in NATIONAL_ROLES and self.departement_code is not None:
+            raise ValueError(f"le rôle « {self.role} » est national : ne pas indiquer de département")
+        if self.role not in NATIONAL_ROLES and self.departement_code is None:
+            raise ValueError(f"le rôle « {self.role} » exige un département (--departement)")
+        return self
+
+
+class AgentPublic(AgentBase):
+    id: int
+    active: bool
+
+
+def agent_may_act_in(agent_role: Role, agent_departement: str | None, role: Role, departement: str) -> bool:
+    """Whether an agent has the awaited role, in the département of the case (or nationally)."""
+    if agent_role != role:
+        return False
+    return role in NATIONAL_ROLES or agent_departement == departement

@@ -1,0 +1,222 @@
+"""The PTAI request file, modelled on the key fields of Cerfa n°12156 (demande de subvention).
+
+The JSON schema shipped in ``examples/ptai-request.schema.json`` is generated from this model
+(``territoires ptai schema``). Sign and SIRET checks are business rules, not schema
+constraints, so that a bad file gets every broken rule with its stable code at once.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from models.actors import Porteur, is_valid_siret
+from models.errors import RuleViolation, Violation
+from models.money import euros_to_cents
+from models.ptai import (
+    Nature, check_budget, check_domains, check_engagement, check_period, check_porteur, check_presence,
+    check_public,
+)
+from models.reference import CampaignRules, Domain, Public
+from models.rules import non_negative_amount, public_of
+
+def _document_non_negative(schema: dict) -> None:
+    """The sign is checked as a business rule (MONTANT_NEGATIF); the schema documents it."""
+    schema["anyOf"] = [{"type": "number", "minimum": 0},
+                       {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}]
+
+
+Euros = Annotated[
+    Decimal,
+    Field(decimal_places=2, json_schema_extra=_document_non_negative, description="Montant en euros, au centime près"),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Demandeur(_Strict):
+    """The applicant collectivité, known by its SIREN."""
+
+    siren: str = Field(description="SIREN de la collectivité (9 chiffres)")
+    nom: str | None = Field(default=None, description="Nom, pour mémoire")
+
+
+class PorteurFichier(_Strict):
+    """Cerfa 12156, part 1: identification of the association."""
+
+    siret: str = Field(description="SIRET de l'association (14 chiffres)")
+    nom: str = Field(min_length=2)
+    rna: str | None = Field(default=None, pattern=r"^W\d{9}$", description="Numéro RNA (W + 9 chiffres)")
+    forme_juridique: str = "association loi 1901"
+    cultuelle: bool = Field(default=False, description="Association cultuelle (non éligible, R15)")
+    email: str = Field(description="Courriel de contact de l'association")
+
+
+class PublicVise(_Strict):
+    categories: list[str] = Field(description="refugie, protection_subsidiaire, primo_arrivant")
+    nombre_beneficiaires: int | None = Field(default=None, ge=0)
+    anciennete_max_annees: int | None = Field(default=None, ge=0, description="Ancienneté de séjour maximale (R8)")
+    justification_bpi: str | None = Field(default=None, description="Obligatoire si le projet est réservé aux BPI (R3)")
+    perspective_elargissement: str | None = Field(default=None, description="Obligatoire si le projet est réservé aux BPI (R3)")
+
+
+class Projet(_Strict):
+    """Cerfa 12156, part 5: description of the project."""
+
+    intitule: str = Field(min_length=3, max_length=300)
+    objectifs: str = Field(min_length=3)
+    domaines: list[Domain] = Field(min_length=1)
+    public: PublicVise
+    date_debut: date
+    date_fin: date
+    complementarite_cir: str | None = Field(default=None, description="Complémentarité avec le CIR et le droit commun (R11)")
+
+
+class Engagement(_Strict):
+    type: str = Field(description="cofinancement, salle, personnel, communication, sourcing, soutien_association")
+    description: str | None = None
+    montant_eur: Euros | None = None
+    valorisation: str | None = Field(default=None, description="Valorisation en nature, si pas de montant")
+
+
+class Cofinancement(_Strict):
+    financeur: str
+    montant_eur: Euros
+
+
+class Budget(_Strict):
+    """Cerfa 12156, part 6: project budget."""
+
+    nature: Nature = Field(description="fonctionnement uniquement (R16)")
+    cout_total_eur: Euros
+    montant_demande_eur: Euros
+    action_p104: int = Field(description="12 (primo-arrivants) ou 15 (réfugiés) (R17)")
+    cofinancements: list[Cofinancement] = Field(default_factory=list)
+
+
+class PtaiRequestFile(_Strict):
+    campagne: int = Field(ge=2019, le=2100)
+    demandeur: Demandeur
+    porteur: PorteurFichier | None = Field(default=None, description="L'association porteuse, si ce n'est pas la collectivité")
+    projet: Projet
+    engagement_collectivite: list[Engagement] = Field(default_factory=list)
+    budget: Budget
+
+
+# --- Parsing with French, coded errors ----------------------------------------------------------
+
+_MESSAGES = {
+    "missing": "champ obligatoire manquant",
+    "extra_forbidden": "champ inconnu : retirez-le",
+    "int_parsing": "nombre entier attendu",
+    "int_type": "nombre entier attendu",
+    "decimal_parsing": "montant attendu (par exemple \"1500.00\")",
+    "decimal_type": "montant attendu (par exemple \"1500.00\")",
+    "decimal_max_places": "au plus deux décimales (centimes)",
+    "string_type": "texte attendu",
+    "bool_type": "vrai ou faux attendu",
+    "bool_parsing": "vrai ou faux attendu",
+    "list_type": "liste attendue",
+    "dict_type": "objet attendu",
+    "model_type": "objet attendu",
+    "model_attributes_type": "objet attendu",
+    "date_parsing": "date attendue au format AAAA-MM-JJ",
+    "date_from_datetime_parsing": "date attendue au format AAAA-MM-JJ",
+    "date_type": "date attendue au format AAAA-MM-JJ",
+    "string_pattern_mismatch": "format non respecté",
+}
+
+
+def _french(error: dict) -> str:
+    kind, ctx = error["type"], error.get("ctx", {})
+    if kind == "value_error":  # our own validators already speak French
+        message = str(ctx.get("error", error["msg"]))
+        return "adresse électronique invalide" if "email address" in message else message
+    if kind == "enum":
+        return f"valeur non admise (valeurs possibles : {ctx.get('expected', '')})"
+    if kind == "too_short":
+        return f"au moins {ctx.get('min_length')} élément(s) ou caractère(s) attendu(s)"
+    if kind == "too_long":
+        return f"au plus {ctx.get('max_length')} élément(s) ou caractère(s)"
+    if kind in {"greater_than_equal", "less_than_equal"}:
+        bound = ctx.get("ge", ctx.get("le"))
+        return f"valeur hors bornes ({'au moins' if kind == 'greater_than_equal' else 'au plus'} {bound})"
+    return _MESSAGES.get(kind, "valeur invalide")
+
+
+def violations_from(error: ValidationError) -> list[Violation]:
+    out = []
+    for e in error.errors():
+        field = ".".join(str(p) for p in e["loc"]) or "(racine)"
+        code = "CHAMP_MANQUANT" if e["type"] == "missing" else "CHAMP_INVALIDE"
+        out.append(Violation(code, field, _french(e)))
+    return out
+
+
+def parse_request_file(text: str) -> PtaiRequestFile:
+    """Parses the file; raises RuleViolation with JSON_INVALIDE or one violation per bad field."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RuleViolation([Violation("JSON_INVALIDE", "(fichier)", f"JSON mal formé, ligne {exc.lineno}, colonne {exc.colno} : corrigez la syntaxe")]) from None
+    try:
+        return PtaiRequestFile.model_validate(data)
+    except ValidationError as exc:
+        raise RuleViolation(violations_from(exc)) from None
+
+
+def request_json_schema() -> dict:
+    schema = PtaiRequestFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Demande de financement PTAI (champs clés du Cerfa n°12156)"
+    return schema
+
+
+# --- Business rules over a parsed file --------------------------------------------------------
+
+def check_submission(f: PtaiRequestFile, *, collectivite_found: bool, registered_porteur: Porteur | None,
+                     rules: CampaignRules | None) -> list[Violation]:
+    """Every rule a PTAI request must pass at submission; returns all violations at once."""
+    out: list[Violation] = []
+    if not collectivite_found:
+        out.append(Violation("COLLECTIVITE_INCONNUE", "demandeur.siren", f"aucune collectivité enregistrée avec le SIREN {f.demandeur.siren} : enregistrez-la (territoires collectivite add) ou corrigez le SIREN"))
+    if rules is None:
+        out.append(Violation("CAMPAGNE_INCONNUE", "campagne", f"la campagne {f.campagne} n'a pas de règles enregistrées"))
+        return out
+    p = f.projet
+    out += check_public(p.public.categories, p.public.justification_bpi, p.public.perspective_elargissement, rules)
+    out += check_presence(p.public.anciennete_max_annees, rules)
+    out += check_domains(list(p.domaines), rules)
+    out += check_period(p.date_debut, p.date_fin)
+    if not (p.complementarite_cir or "").strip():
+        out.append(Violation("R11_COMPLEMENTARITE_CIR", "projet.complementarite_cir", "expliquez en quoi le projet complète le contrat d'intégration républicaine et le droit commun, sans s'y substituer"))
+    out += check_engagement([engagement_dict(e) for e in f.engagement_collectivite], rules)
+    public = public_of(p.public.categories, rules) if p.public.categories else Public.PRIMO_ARRIVANTS
+    out += check_budget(nature=f.budget.nature, total_cents=euros_to_cents(f.budget.cout_total_eur),
+                        requested_cents=euros_to_cents(f.budget.montant_demande_eur),
+                        p104_action=f.budget.action_p104, public=public)
+    for i, c in enumerate(f.budget.cofinancements):
+        out += non_negative_amount(f"budget.cofinancements[{i}].montant_eur", euros_to_cents(c.montant_eur))
+    if f.porteur is not None:
+        known = registered_porteur
+        out += check_porteur(
+            siret_valid=is_valid_siret(f.porteur.siret),
+            cultuelle=f.porteur.cultuelle or bool(known and known.cultuelle),
+            compte_rendu_manquant=bool(known and known.compte_rendu_manquant),
+        )
+    return out
+
+
+def engagement_dict(e: Engagement) -> dict:
+    return {
+        "type": e.type,
+        "description": e.description,
+        "montant_cents": None if e.montant_eur is None else euros_to_cents(e.montant_eur),
+        "valorisation": e.valorisation,
+    }

@@ -1,0 +1,32 @@
+"""Money is integer cents in storage and ``Decimal`` euros at the edges; never float."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+
+
+def euros_to_cents(value: Decimal | int | str) -> int:
+    if isinstance(value, float):
+        raise TypeError("float amounts are refused: use Decimal or a string")
+    try:
+        amount = Decimal(value)
+    except InvalidOperation as exc:
+        raise ValueError(f"montant illisible : {value!r}") from exc
+    if amount != amount.quantize(CENT):
+        raise ValueError(f"montant au-delà du centime : {value}")
+    return int((amount * 100).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def cents_to_euros(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(CENT)
+
+
+def format_eur(cents: int) -> str:
+    """French format: ``150 000 €``, ``1 234,50 €`` (no-break spaces)."""
+    negative = cents < 0
+    euros, rest = divmod(abs(cents), 100)
+    grouped = f"{euros:,}".replace(",", "\u202f")
+    text = grouped if rest == 0 else f"{grouped},{rest:02d}"
+    return f"{'-' if negative else ''}{text}\u00a0€"

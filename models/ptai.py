@@ -1,0 +1,193 @@
+"""PTAI funding request: the table, its state machine and the submission rules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, String
+from sqlmodel import JSON, Column, Field, SQLModel
+
+from models.actors import Role
+from models.errors import Violation
+from models.money import format_eur
+from models.reference import CampaignRules, Domain, Public
+from models.rules import eligible_categories, non_negative_amount, p104_matches_public, public_of
+from models.state_machine import StateMachine, Transition
+from models.types import UtcDateTime, utcnow
+
+
+class PtaiStatus(StrEnum):
+    SUBMITTED = "submitted"
+    AWAITING_APPLICANT = "awaiting_applicant"
+    PREFET_VALIDATION = "prefet_validation"
+    TRANSMITTED = "transmitted"
+    IN_BATCH = "in_batch"
+    DELEGATED = "delegated"
+    REJECTED = "rejected"
+    CLOSED = "closed"
+
+
+PTAI_STATUS_LABELS = {
+    PtaiStatus.SUBMITTED: "déposée, en instruction",
+    PtaiStatus.AWAITING_APPLICANT: "complément demandé au demandeur",
+    PtaiStatus.PREFET_VALIDATION: "en attente de validation par le préfet",
+    PtaiStatus.TRANSMITTED: "transmise au ministère",
+    PtaiStatus.IN_BATCH: "dans un lot de délégation",
+    PtaiStatus.DELEGATED: "crédits délégués",
+    PtaiStatus.REJECTED: "rejetée",
+    PtaiStatus.CLOSED: "classée sans suite",
+}
+
+S = PtaiStatus
+PTAI_MACHINE = StateMachine("PTAI", [
+    Transition("instruction", S.SUBMITTED, "favourable", S.PREFET_VALIDATION, Role.INSTRUCTEUR, "avis favorable"),
+    Transition("instruction", S.SUBMITTED, "unfavourable", S.REJECTED, Role.INSTRUCTEUR, "avis défavorable"),
+    Transition("instruction", S.SUBMITTED, "rework", S.AWAITING_APPLICANT, Role.INSTRUCTEUR, "complément demandé"),
+    Transition("complement", S.AWAITING_APPLICANT, "completed", S.SUBMITTED, None, "complément reçu"),
+    Transition("complement", S.AWAITING_APPLICANT, "deadline_passed", S.CLOSED, None, "classée sans suite"),
+    Transition("validation", S.PREFET_VALIDATION, "validate", S.TRANSMITTED, Role.PREFET, "validée et transmise au ministère"),
+    Transition("validation", S.PREFET_VALIDATION, "reject", S.REJECTED, Role.PREFET, "rejetée par le préfet"),
+    Transition("delegation", S.TRANSMITTED, "batched", S.IN_BATCH, None, "inscrite dans un lot"),
+    Transition("delegation", S.IN_BATCH, "delegated", S.DELEGATED, Role.MINISTERE, "crédits délégués"),
+    Transition("delegation", S.IN_BATCH, "excluded", S.TRANSMITTED, Role.MINISTERE, "exclue du lot"),
+    Transition("delegation", S.IN_BATCH, "batch_rejected", S.TRANSMITTED, Role.MINISTERE, "lot rejeté"),
+])
+
+
+class Nature(StrEnum):
+    FONCTIONNEMENT = "fonctionnement"
+    INVESTISSEMENT = "investissement"
+
+
+class PtaiRequest(SQLModel, table=True):
+    __tablename__ = "ptai_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str | None = Field(default=None, max_length=40, unique=True)
+    campaign_year: int = Field(index=True)
+    collectivite_id: int = Field(foreign_key="collectivite.id", index=True)
+    porteur_id: int | None = Field(default=None, foreign_key="porteur.id", index=True)
+    title: str = Field(max_length=300)
+    objectives: str
+    domains: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    public_categories: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    public: Public = Field(sa_type=String(20))
+    beneficiaries_count: int | None = None
+    bpi_justification: str | None = None
+    widening_perspective: str | None = None
+    cir_complementarity: str
+    engagement: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    nature: Nature = Field(default=Nature.FONCTIONNEMENT, sa_type=String(20))
+    p104_action: int
+    period_start: date
+    period_end: date
+    total_cost_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    requested_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    proposed_cents: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    granted_cents: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    legal_act: str = Field(max_length=20)  # "arrete" or "convention" (R13)
+    status: PtaiStatus = Field(default=PtaiStatus.SUBMITTED, sa_type=String(20), index=True)
+    rework_deadline: date | None = None
+    instructed_by_agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    batch_id: int | None = Field(default=None, index=True)
+    submitted_payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+def ptai_reference(departement_code: str, year: int, request_id: int) -> str:
+    return f"PTAI-{departement_code}-{year}-{request_id:05d}"
+
+
+# --- Submission rules -------------------------------------------------------------------------
+
+def check_public(categories: list[str], justification: str | None, perspective: str | None,
+                 rules: CampaignRules) -> list[Violation]:
+    """R3 (with R8–R10): a BPI-only PTAI needs a justification and a widening perspective."""
+    out = eligible_categories("projet.public.categories", categories, rules)
+    if categories and not out and public_of(categories, rules) == Public.BPI:
+        if not (justification or "").strip():
+            out.append(Violation("R3_JUSTIFICATION_BPI", "projet.public.justification_bpi", "un projet réservé aux BPI doit justifier ce choix : renseignez la justification"))
+        if not (perspective or "").strip():
+            out.append(Violation("R3_PERSPECTIVE_ELARGISSEMENT", "projet.public.perspective_elargissement", "un projet réservé aux BPI doit indiquer sa perspective d'élargissement aux autres primo-arrivants"))
+    return out
+
+
+def check_presence(max_years: int | None, rules: CampaignRules) -> list[Violation]:
+    """R8: a primo-arrivant settled in France for less than N years (5 in practice)."""
+    if max_years is not None and max_years > rules.primo_arrivant_max_annees:
+        return [Violation("R8_PRIMO_ARRIVANT", "projet.public.anciennete_max_annees", f"un primo-arrivant réside en France depuis moins de {rules.primo_arrivant_max_annees} ans : ramenez l'ancienneté à {rules.primo_arrivant_max_annees} ans au plus")]
+    return []
+
+
+def check_engagement(engagements: list[dict], rules: CampaignRules) -> list[Violation]:
+    """R7: the collectivité states its engagement, each with an amount or a valued description."""
+    if not engagements:
+        kinds = ", ".join(rules.types_engagement)
+        return [Violation("R7_ENGAGEMENT_COLLECTIVITE", "engagement_collectivite", f"indiquez l'engagement de la collectivité ({kinds}), avec un montant ou une valorisation")]
+    out = []
+    for i, e in enumerate(engagements):
+        field = f"engagement_collectivite[{i}]"
+        if e.get("type") not in rules.types_engagement:
+            out.append(Violation("R7_ENGAGEMENT_COLLECTIVITE", f"{field}.type", f"type d'engagement « {e.get('type')} » inconnu (types admis : {', '.join(rules.types_engagement)})"))
+        if e.get("montant_cents") is None and not (e.get("valorisation") or "").strip():
+            out.append(Violation("R7_ENGAGEMENT_COLLECTIVITE", field, "chaque engagement indique un montant ou une valorisation"))
+        out += non_negative_amount(f"{field}.montant_eur", e.get("montant_cents"))
+    return out
+
+
+def check_domains(domains: list[Domain], rules: CampaignRules) -> list[Violation]:
+    """From 2022 the merged instrument needs two domains, one of them housing (R5 as data)."""
+    out = []
+    if len(set(domains)) < rules.ptai_domaines_min:
+        out.append(Violation("R5_DOMAINES_MINIMUM", "projet.domaines", f"la campagne {rules.year} exige au moins {rules.ptai_domaines_min} domaines d'intégration"))
+    if rules.ptai_logement_obligatoire and Domain.LOGEMENT not in domains:
+        out.append(Violation("R5_LOGEMENT_OBLIGATOIRE", "projet.domaines", f"la campagne {rules.year} exige le domaine du logement parmi les domaines du projet"))
+    return out
+
+
+def check_porteur(*, siret_valid: bool, cultuelle: bool, compte_rendu_manquant: bool) -> list[Violation]:
+    """R14, R15: a valid SIRET, not cultuelle, and no missing compte rendu financier."""
+    out = []
+    if not siret_valid:
+        out.append(Violation("R15_SIRET_INVALIDE", "porteur.siret", "le SIRET de l'association est invalide (14 chiffres, clé de contrôle) : corrigez-le"))
+    if cultuelle:
+        out.append(Violation("R15_ASSOCIATION_CULTUELLE", "porteur.cultuelle", "une association cultuelle n'est pas éligible à ces crédits"))
+    if compte_rendu_manquant:
+        out.append(Violation("R14_COMPTE_RENDU_MANQUANT", "porteur.siret", "le compte rendu financier (Cerfa 15059) de la subvention précédente manque : il doit être transmis avant toute nouvelle demande"))
+    return out
+
+
+def check_budget(*, nature: str, total_cents: int, requested_cents: int, p104_action: int,
+                 public: Public) -> list[Violation]:
+    """R16, R17 and amounts: operating subsidies only, never negative, never above the cost."""
+    out = non_negative_amount("budget.montant_demande_eur", requested_cents)
+    out += non_negative_amount("budget.cout_total_eur", total_cents)
+    if nature != Nature.FONCTIONNEMENT:
+        out.append(Violation("R16_INVESTISSEMENT_EXCLU", "budget.nature", "seules les subventions de fonctionnement sont possibles : une dépense d'investissement n'est pas finançable"))
+    if requested_cents > total_cents >= 0:
+        out.append(Violation("MONTANT_SUPERIEUR_AU_COUT", "budget.montant_demande_eur", f"le montant demandé ({format_eur(requested_cents)}) dépasse le coût total du projet ({format_eur(total_cents)})"))
+    out += p104_matches_public("budget.action_p104", p104_action, public)
+    return out
+
+
+def check_period(start: date, end: date) -> list[Violation]:
+    if end < start:
+        return [Violation("PERIODE_INVALIDE", "projet.date_fin", "la date de fin précède la date de début")]
+    return []
+
+
+def check_validated_amount(validated_cents: int, requested_cents: int) -> list[Violation]:
+    """The préfet validates at the proposed amount or lower, never above the request."""
+    out = non_negative_amount("amount_eur", validated_cents)
+    if validated_cents > requested_cents:
+        out.append(Violation("MONTANT_SUPERIEUR_A_LA_DEMANDE", "amount_eur", f"le montant validé ({format_eur(validated_cents)}) ne peut pas dépasser le montant demandé ({format_eur(requested_cents)})"))
+    return out
+
+
+def apply_decision(request: PtaiRequest, decision: str) -> Transition:
+    transition = PTAI_MACHINE.transition(request.status, decision)
+    request.status = transition.target
+    request.updated_at = utcnow()
+    return transition

@@ -1,0 +1,126 @@
+"""Reference data: départements, integration domains, public categories, campaign rules."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from enum import IntEnum, StrEnum
+from functools import lru_cache
+from importlib import resources
+
+from sqlmodel import Field, SQLModel
+
+from models.errors import DomainError
+from models.money import euros_to_cents
+
+
+class Departement(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=3)
+    nom: str
+    region: str
+
+
+def load_departements() -> list[Departement]:
+    """The 101 départements shipped in ``models/data/departements.csv``."""
+    text = resources.files("models").joinpath("data/departements.csv").read_text(encoding="utf-8")
+    return [Departement(code=r["code"], nom=r["nom"], region=r["region"]) for r in csv.DictReader(text.splitlines())]
+
+
+class Domain(StrEnum):
+    LOGEMENT = "logement"
+    EMPLOI = "emploi"
+    FRANCAIS = "apprentissage_francais"
+    SANTE = "sante"
+    ACCES_DROITS = "acces_droits"
+    MOBILITE = "mobilite"
+    PARENTALITE = "parentalite"
+    NUMERIQUE = "inclusion_numerique"
+    CULTURE_SPORT = "culture_sport"
+    CITOYENNETE = "citoyennete"
+    FORMATION = "formation_professionnelle"
+
+
+DOMAIN_LABELS = {
+    Domain.LOGEMENT: "logement",
+    Domain.EMPLOI: "emploi",
+    Domain.FRANCAIS: "apprentissage du français",
+    Domain.SANTE: "santé (dont santé mentale)",
+    Domain.ACCES_DROITS: "accès aux droits",
+    Domain.MOBILITE: "mobilité",
+    Domain.PARENTALITE: "parentalité / petite enfance",
+    Domain.NUMERIQUE: "inclusion numérique",
+    Domain.CULTURE_SPORT: "culture et sport",
+    Domain.CITOYENNETE: "citoyenneté / liens avec la société civile",
+    Domain.FORMATION: "formation professionnelle",
+}
+
+
+class Public(StrEnum):
+    """Who an action or a request targets (R2, R3)."""
+
+    BPI = "bpi"
+    PRIMO_ARRIVANTS = "primo_arrivants"
+
+
+PUBLIC_LABELS = {Public.BPI: "BPI uniquement", Public.PRIMO_ARRIVANTS: "primo-arrivants (dont BPI)"}
+
+
+class P104Action(IntEnum):
+    """Budget programme 104 lines (R17)."""
+
+    PRIMO_ARRIVANTS = 12
+    REFUGIES = 15
+
+
+class UnknownCampaign(DomainError):
+    code = "CAMPAGNE_INCONNUE"
+
+
+@dataclass(frozen=True)
+class CampaignRules:
+    """The rules of one campaign year (DOMAIN.md: held as data, not code)."""
+
+    year: int
+    ctai_signataires: tuple[str, ...]
+    socle_min_cents: int
+    socle_max_cents: int
+    seuil_convention_cents: int
+    categories_bpi: tuple[str, ...]
+    categories_primo_arrivants: tuple[str, ...]
+    categories_non_eligibles: tuple[str, ...]
+    primo_arrivant_max_annees: int
+    types_engagement: tuple[str, ...]
+    ptai_domaines_min: int
+    ptai_logement_obligatoire: bool
+    lettre_engagement_mois_limite: int
+
+    @property
+    def eligible_categories(self) -> tuple[str, ...]:
+        return self.categories_bpi + self.categories_primo_arrivants
+
+
+@lru_cache
+def _campaign_data() -> dict:
+    text = resources.files("models").joinpath("data/campagnes.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def campaign_rules(year: int) -> CampaignRules:
+    data = _campaign_data()
+    if str(year) not in data["years"]:
+        known = ", ".join(sorted(data["years"]))
+        raise UnknownCampaign(f"[{UnknownCampaign.code}] campagne {year} inconnue (campagnes connues : {known})")
+    raw = {**data["default"], **data["years"][str(year)]}
+    values: dict = {"year": year}
+    for f in fields(CampaignRules):
+        if f.name == "year":
+            continue
+        if f.name.endswith("_cents"):
+            values[f.name] = euros_to_cents(Decimal(raw[f.name.removesuffix("_cents") + "_eur"]))
+        elif isinstance(raw[f.name], list):
+            values[f.name] = tuple(raw[f.name])
+        else:
+            values[f.name] = raw[f.name]
+    return CampaignRules(**values)

@@ -1,0 +1,3 @@
+"""Imports every table module, so that SQLModel.metadata knows them all (Alembic, tests)."""
+
+from models import actors, ctai, decision, outbox, ptai, reference  # noqa: F401

@@ -1,0 +1,1 @@
+"""Email notifications: templates, outbox and sender."""

@@ -1,0 +1,55 @@
+"""Writing and verifying the chained audit trail of decisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from models.decision import AuditHead, ChainBreak, Decision, decision_hash, verify_chain
+from models.types import utcnow
+
+
+@dataclass(frozen=True)
+class Actor:
+    label: str  # agent email, "système", or the applicant's name
+    agent_id: int | None = None
+
+
+SYSTEM = Actor("système")
+
+
+def record_decision(session: Session, *, entity_type: str, entity_id: int, step: str,
+                    from_status: str | None, to_status: str | None, actor: Actor, decision: str,
+                    comment: str | None = None, amount_cents: int | None = None) -> Decision:
+    """Appends one row to the chain inside the caller's transaction.
+
+    The head row is locked first (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite), so
+    concurrent writers append one after the other and the chain never forks.
+    """
+    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+    row = Decision(
+        id=(head.last_decision_id or 0) + 1,
+        entity_type=entity_type, entity_id=entity_id, step=step,
+        from_status=None if from_status is None else str(from_status),
+        to_status=None if to_status is None else str(to_status),
+        actor_agent_id=actor.agent_id, actor_label=actor.label, decision=decision,
+        comment=comment, amount_cents=amount_cents, created_at=utcnow(), prev_hash=head.last_hash,
+    )
+    row.row_hash = decision_hash(row)
+    session.add(row)
+    head.last_decision_id, head.last_hash = row.id, row.row_hash
+    session.add(head)
+    session.flush()
+    return row
+
+
+def verify(session: Session) -> tuple[int, list[ChainBreak]]:
+    rows = list(session.exec(select(Decision).order_by(Decision.id)))
+    head = session.get(AuditHead, 1)
+    return len(rows), verify_chain(rows, head)
+
+
+def decisions_for(session: Session, entity_type: str, entity_id: int) -> list[Decision]:
+    stmt = select(Decision).where(Decision.entity_type == entity_type, Decision.entity_id == entity_id)
+    return list(session.exec(stmt.order_by(Decision.id)))

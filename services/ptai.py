@@ -1,0 +1,126 @@
+"""PTAI use cases: submission (validate, then store) and the request's view."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from models.actors import Collectivite, Porteur, PorteurCreate, clean_siret
+from models.cerfa import PtaiRequestFile, check_submission, engagement_dict, parse_request_file
+from models.errors import DomainError, RuleViolation, Violation, raise_if_any
+from models.money import euros_to_cents
+from models.ctai import CTAI_MACHINE
+from models.ptai import PTAI_MACHINE, PTAI_STATUS_LABELS, PtaiRequest, PtaiStatus, ptai_reference
+from models.reference import UnknownCampaign, campaign_rules
+from models.rules import legal_act_for, public_of
+from services.audit import Actor, decisions_for, record_decision
+
+
+def submit(session: Session, text: str) -> PtaiRequest:
+    """Validates the file against every rule, then stores the request and its first Decision.
+
+    Raises RuleViolation listing every broken rule; the caller's transaction then stores nothing.
+    """
+    f = parse_request_file(text)
+    collectivite = session.exec(select(Collectivite).where(Collectivite.siren == f.demandeur.siren.replace(" ", ""))).first()
+    porteur = None
+    if f.porteur is not None:
+        porteur = session.exec(select(Porteur).where(Porteur.siret == f.porteur.siret.replace(" ", ""))).first()
+    try:
+        rules = campaign_rules(f.campagne)
+    except UnknownCampaign:
+        rules = None
+    raise_if_any(check_submission(f, collectivite_found=collectivite is not None, registered_porteur=porteur, rules=rules))
+    assert collectivite is not None and rules is not None
+
+    if f.porteur is not None and porteur is None:
+        porteur = _register_porteur_from_file(session, f)
+    request = _request_from_file(f, collectivite, porteur, rules)
+    session.add(request)
+    session.flush()
+    request.reference = ptai_reference(collectivite.departement_code, f.campagne, request.id)
+    record_decision(session, entity_type="ptai", entity_id=request.id, step="depot", from_status=None,
+                    to_status=PtaiStatus.SUBMITTED, actor=Actor(f"demandeur : {collectivite.name}"),
+                    decision="submitted", amount_cents=request.requested_cents)
+    return request
+
+
+def _register_porteur_from_file(session: Session, f: PtaiRequestFile) -> Porteur:
+    p = f.porteur
+    try:
+        data = PorteurCreate(name=p.nom, siret=clean_siret(p.siret), rna=p.rna, legal_form=p.forme_juridique,
+                             cultuelle=p.cultuelle, email=p.email)
+    except ValueError as exc:
+        raise RuleViolation([Violation("PORTEUR_INVALIDE", "porteur", str(exc))]) from None
+    row = Porteur.model_validate(data)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _request_from_file(f: PtaiRequestFile, collectivite: Collectivite, porteur: Porteur | None, rules) -> PtaiRequest:
+    requested = euros_to_cents(f.budget.montant_demande_eur)
+    return PtaiRequest(
+        campaign_year=f.campagne, collectivite_id=collectivite.id, porteur_id=porteur.id if porteur else None,
+        title=f.projet.intitule, objectives=f.projet.objectifs,
+        domains=[str(d) for d in f.projet.domaines], public_categories=list(f.projet.public.categories),
+        public=public_of(f.projet.public.categories, rules),
+        beneficiaries_count=f.projet.public.nombre_beneficiaires,
+        bpi_justification=f.projet.public.justification_bpi,
+        widening_perspective=f.projet.public.perspective_elargissement,
+        cir_complementarity=f.projet.complementarite_cir or "",
+        engagement=[engagement_dict(e) for e in f.engagement_collectivite],
+        nature=f.budget.nature, p104_action=f.budget.action_p104,
+        period_start=f.projet.date_debut, period_end=f.projet.date_fin,
+        total_cost_cents=euros_to_cents(f.budget.cout_total_eur), requested_cents=requested,
+        legal_act=legal_act_for(requested, rules), status=PtaiStatus.SUBMITTED,
+        submitted_payload=f.model_dump(mode="json"),
+    )
+
+
+class NotFound(DomainError):
+    code = "INTROUVABLE"
+
+
+def show(session: Session, request_id: int) -> dict:
+    request = session.get(PtaiRequest, request_id)
+    if request is None:
+        raise NotFound(f"[{NotFound.code}] aucune demande PTAI n° {request_id}")
+    collectivite = session.get(Collectivite, request.collectivite_id)
+    porteur = session.get(Porteur, request.porteur_id) if request.porteur_id else None
+    return {
+        "id": request.id,
+        "reference": request.reference,
+        "campagne": request.campaign_year,
+        "statut": request.status,
+        "statut_libelle": PTAI_STATUS_LABELS[PtaiStatus(request.status)],
+        "collectivite": {"id": collectivite.id, "nom": collectivite.name, "departement": collectivite.departement_code},
+        "porteur": None if porteur is None else {"id": porteur.id, "nom": porteur.name, "siret": porteur.siret},
+        "intitule": request.title,
+        "domaines": request.domains,
+        "public": request.public,
+        "action_p104": request.p104_action,
+        "acte_juridique": request.legal_act,
+        "montant_demande_cents": request.requested_cents,
+        "montant_propose_cents": request.proposed_cents,
+        "montant_accorde_cents": request.granted_cents,
+        "decisions": [decision_view(d) for d in decisions_for(session, "ptai", request.id)],
+    }
+
+
+def decision_view(d) -> dict:
+    return {
+        "id": d.id, "etape": d.step, "de": d.from_status, "vers": d.to_status, "decision": d.decision,
+        "libelle": decision_label(d.entity_type, d.from_status, d.decision),
+        "acteur": d.actor_label, "commentaire": d.comment, "montant_cents": d.amount_cents,
+        "horodatage": d.created_at.isoformat(),
+    }
+
+
+def decision_label(entity_type: str, from_status: str | None, decision: str) -> str:
+    """French label of a recorded decision, from the state machine's table when it is there."""
+    machine = {"ctai": CTAI_MACHINE, "ptai": PTAI_MACHINE}.get(entity_type)
+    if machine is not None and from_status is not None:
+        for t in machine.allowed(from_status):
+            if t.decision == decision:
+                return t.label
+    return {"submitted": "demande déposée"}.get(decision, decision)

@@ -1,0 +1,1 @@
+"""Prefect tasks: the I/O that flows perform, thin over services."""

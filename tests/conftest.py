@@ -1,0 +1,99 @@
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL.
+
+PostgreSQL must be reachable at 127.0.0.1:5432 (trust auth): if it is not, the tests that need
+it fail. They are never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from services.db import get_engine
+from services.migrate import upgrade
+from settings import get_settings
+
+PG_ADMIN_URL = os.environ.get("TERRITOIRES_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _pg_url(dbname: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{dbname}"
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session, dropped at the end."""
+    name = f"territoires_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = _pg_url(name)
+    upgrade(url)
+    yield url
+    get_engine(url).dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """One migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    get_engine(url).dispose()
+    return path
+
+
+def _truncate_pg(engine: Engine) -> None:
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
+        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        conn.execute(text("INSERT INTO audithead (id, last_decision_id, last_hash) VALUES (1, NULL, :h)"), {"h": "0" * 64})
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path) -> Iterator[str]:
+    """URL of an empty, migrated database: once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "territoires.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+        yield url
+        get_engine(url).dispose()
+    else:
+        url = request.getfixturevalue("pg_database")
+        _truncate_pg(get_engine(url))
+        yield url
+
+
+@pytest.fixture
+def engine(db_url) -> Engine:
+    return get_engine(db_url)
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def app_env(db_url, tmp_path, monkeypatch) -> str:
+    """Points the settings (hence the CLI) at the test database."""
+    monkeypatch.setenv("TERRITOIRES_DATABASE_URL", db_url)
+    monkeypatch.setenv("TERRITOIRES_DATA_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    yield db_url
+    get_settings.cache_clear()

@@ -1,0 +1,80 @@
+import pytest
+
+from models.actors import Role
+from models.ctai import CTAI_MACHINE, Ctai, CtaiStatus, apply_decision
+from models.errors import RuleViolation, TransitionNotAllowed, Violation
+from models.ptai import PTAI_MACHINE, PtaiRequest, PtaiStatus
+from models.ptai import apply_decision as apply_ptai
+
+
+def _ctai(status):
+    return Ctai(collectivite_id=1, first_year=2021, last_year=2023, status=status)
+
+
+def test_ctai_steps_follow_the_procedure_from_letter_to_execution():
+    ctai = _ctai(CtaiStatus.AWAITING_LETTER)
+    for decision in ("received", "held", "approve", "skip"):
+        apply_decision(ctai, decision)
+    assert ctai.status == CtaiStatus.PROPOSAL
+    apply_decision(ctai, "approve", checks=[])
+    apply_decision(ctai, "sign", checks=[])
+    apply_decision(ctai, "approve", checks=[])
+    assert ctai.status == CtaiStatus.ACTIVE
+
+
+def test_a_transition_missing_from_the_table_raises_a_typed_error():
+    ctai = _ctai(CtaiStatus.AWAITING_LETTER)
+    with pytest.raises(TransitionNotAllowed) as exc:
+        apply_decision(ctai, "sign")
+    assert exc.value.code == "TRANSITION_INTERDITE"
+    assert "received" in str(exc.value)
+    assert ctai.status == CtaiStatus.AWAITING_LETTER
+
+
+def test_signing_with_a_broken_rule_leaves_the_contract_unchanged():
+    ctai = _ctai(CtaiStatus.SIGNATURE)
+    with pytest.raises(RuleViolation) as exc:
+        apply_decision(ctai, "sign", checks=[Violation("R5_LOGEMENT_OBLIGATOIRE", "actions", "…")])
+    assert exc.value.codes == ["R5_LOGEMENT_OBLIGATOIRE"]
+    assert ctai.status == CtaiStatus.SIGNATURE
+
+
+def test_guarded_transitions_cannot_be_applied_without_their_checks():
+    with pytest.raises(ValueError, match="requires rule checks"):
+        apply_decision(_ctai(CtaiStatus.SIGNATURE), "sign")
+
+
+def test_only_the_prefet_signs_and_only_the_diair_reviews_actions():
+    assert CTAI_MACHINE.transition(CtaiStatus.SIGNATURE, "sign").role == Role.PREFET
+    assert CTAI_MACHINE.transition(CtaiStatus.DIAIR_REVIEW, "approve").role == Role.DIAIR
+
+
+def test_terminal_ctai_statuses_allow_no_decision():
+    for status in (CtaiStatus.ENDED, CtaiStatus.REFUSED, CtaiStatus.REPLACED):
+        assert CTAI_MACHINE.allowed(status) == []
+
+
+def test_every_ctai_status_is_reachable_from_the_letter():
+    reached, frontier = {CtaiStatus.AWAITING_LETTER}, [CtaiStatus.AWAITING_LETTER]
+    while frontier:
+        for t in CTAI_MACHINE.allowed(frontier.pop()):
+            if t.target not in reached:
+                reached.add(t.target)
+                frontier.append(t.target)
+    assert reached == set(CtaiStatus)
+
+
+def test_ptai_chain_goes_from_submission_to_delegated_credits_with_a_rework_round_trip():
+    request = PtaiRequest(status=PtaiStatus.SUBMITTED)
+    for decision in ("rework", "completed", "favourable", "validate", "batched", "delegated"):
+        apply_ptai(request, decision)
+    assert request.status == PtaiStatus.DELEGATED
+
+
+def test_a_delegated_request_cannot_be_delegated_again():
+    with pytest.raises(TransitionNotAllowed):
+        apply_ptai(PtaiRequest(status=PtaiStatus.DELEGATED), "delegated")
+
+
+def test_an_excluded_request_goes_back_to_the_pool():
+    assert PTAI_MACHINE.transition(PtaiStatus.IN_BATCH, "excluded").target == PtaiStatus.TRANSMITTED
