@@ -34,6 +34,10 @@ porteur_app = typer.Typer(help="Porteurs (associations).", no_args_is_help=True)
 ptai_app = typer.Typer(help="Projets territoriaux (PTAI).", no_args_is_help=True)
 ctai_app = typer.Typer(help="Contrats territoriaux (CTAI).", no_args_is_help=True)
 audit_app = typer.Typer(help="Piste d'audit des décisions.", no_args_is_help=True)
+from cli.mail import mail_app, mail_sink  # noqa: E402
+
+app.add_typer(mail_app, name="mail")
+app.command("mail-sink")(mail_sink)
 for sub, name in ((db_app, "db"), (seed_app, "seed"), (agent_app, "agent"), (collectivite_app, "collectivite"),
                   (porteur_app, "porteur"), (ptai_app, "ptai"), (ctai_app, "ctai"), (audit_app, "audit")):
     app.add_typer(sub, name=name)

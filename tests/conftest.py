@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from notifications.sink import MailSink, SinkServer
+from notifications.smtp import SmtpTarget
 from services.db import get_engine
 from services.migrate import upgrade
 from settings import get_settings
@@ -97,3 +99,44 @@ def app_env(db_url, tmp_path, monkeypatch) -> str:
     get_settings.cache_clear()
     yield db_url
     get_settings.cache_clear()
+
+
+# --- SMTP -----------------------------------------------------------------------------------------
+
+class ScriptedSink(MailSink):
+    """The real sink, plus scripted replies for chosen recipients (``{"x@y": "550 …"}``) and a
+    count of SMTP sessions, to check connection reuse."""
+
+    def __init__(self, directory=None):
+        super().__init__(directory)
+        self.replies: dict[str, str] = {}
+        self.sessions = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = self.replies.get(address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        return [r for r in self.received if address in r.to]
+
+
+@pytest.fixture
+def smtp_sink(tmp_path) -> Iterator[tuple[ScriptedSink, SinkServer]]:
+    handler = ScriptedSink(tmp_path / "mail")
+    server = SinkServer(handler).start()
+    yield handler, server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_target_for(smtp_sink):
+    _, server = smtp_sink
+    return SmtpTarget(host="127.0.0.1", port=server.port, sender="Préfecture <ne-pas-repondre@territoires.example>")

@@ -1,0 +1,176 @@
+"""The events that send email, each with a typed context.
+
+A context is validated when the message is queued (so a bad call fails in the transaction
+that records the decision, not days later in the sender) and stored as JSON in the outbox.
+Each event also carries sample data for ``territoires mail preview`` and the tests.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class EmailContext(BaseModel):
+    """What every email says: the case's reference and subject, who it is for, and who signs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: str  # contract or request number
+    objet: str  # e.g. "Contrat territorial d'accueil et d'intégration de la Ville de Poitiers"
+    destinataire: str  # display name of the recipient
+    departement: str  # e.g. "Vienne (86)"
+    expediteur: str = "La préfecture"  # who signs the letter
+
+
+class StepStarted(EmailContext):
+    etape: str
+    action_attendue: str | None = None
+    echeance: date | None = None
+    lien: str | None = None  # Prefect UI run, for agents
+
+
+class StepDecided(EmailContext):
+    etape: str
+    decision: str
+    decideur: str
+    commentaire: str | None = None
+    montant_cents: int | None = None
+    prochaine_etape: str | None = None
+    lien: str | None = None
+
+
+class StepRework(EmailContext):
+    etape: str
+    motif: str
+    action_attendue: str
+    echeance: date | None = None
+    lien: str | None = None
+
+
+class ApprovalRequested(EmailContext):
+    etape: str
+    role: str
+    resume: str
+    code: str
+    expire_le: datetime
+    lien: str
+    motif_nouveau_code: str | None = None
+
+
+class Reminder(EmailContext):
+    etape: str
+    en_attente_depuis: date
+    jours_ouvres_de_retard: int
+    numero_relance: int
+    lien: str | None = None
+
+
+class Escalation(EmailContext):
+    etape: str
+    en_attente_depuis: date
+    jours_ouvres_de_retard: int
+    agents_relances: list[str]
+    lien: str | None = None
+
+
+class ApplicantReminder(EmailContext):
+    action_attendue: str
+    echeance: date
+
+
+class DelegationLine(BaseModel):
+    action_p104: int
+    nombre_demandes: int
+    montant_cents: int
+
+
+class CreditsDelegatedPrefecture(EmailContext):
+    lot: str
+    date_delegation: date
+    lignes: list[DelegationLine]
+    total_cents: int
+    demandes: list[str]
+
+
+class CreditsDelegatedPorteur(EmailContext):
+    lot: str
+    projet: str
+    montant_cents: int
+    action_p104: int
+    acte_juridique: str  # "arrete" or "convention" (R13)
+    date_delegation: date
+
+
+class RequestClosed(EmailContext):
+    motif: str
+    echeance_depassee: date
+
+
+EVENTS: dict[str, type[EmailContext]] = {
+    "step_started": StepStarted,
+    "step_decided": StepDecided,
+    "step_rework": StepRework,
+    "approval_requested": ApprovalRequested,
+    "reminder": Reminder,
+    "escalation": Escalation,
+    "applicant_reminder": ApplicantReminder,
+    "credits_delegated_prefecture": CreditsDelegatedPrefecture,
+    "credits_delegated_porteur": CreditsDelegatedPorteur,
+    "request_closed": RequestClosed,
+}
+
+
+class UnknownEvent(ValueError):
+    code = "EVENEMENT_INCONNU"
+
+
+def context_model(event: str) -> type[EmailContext]:
+    try:
+        return EVENTS[event]
+    except KeyError:
+        raise UnknownEvent(f"[{UnknownEvent.code}] événement « {event} » inconnu (connus : {', '.join(EVENTS)})") from None
+
+
+_CTAI = {"reference": "CTAI-86-2021-0001", "objet": "Contrat territorial d'accueil et d'intégration de la Ville de Poitiers",
+         "departement": "Vienne (86)", "expediteur": "La préfecture de la Vienne"}
+_PTAI = {"reference": "PTAI-38-2021-00004", "objet": "Projet territorial « Robes de papier : ateliers de santé mentale »",
+         "departement": "Isère (38)", "expediteur": "La préfecture de l'Isère"}
+_RUN = "http://127.0.0.1:4200/runs/flow-run/0f6b6c1e-5d3a-4c5e-9a47-3f1d2e8b9c10"
+
+SAMPLES: dict[str, dict] = {
+    "step_started": {**_CTAI, "destinataire": "Ville de Poitiers", "etape": "validation et signature",
+                     "action_attendue": "Aucune action de votre part : le préfet examine le contrat.",
+                     "echeance": date(2021, 10, 29)},
+    "step_decided": {**_CTAI, "destinataire": "Ville de Poitiers", "etape": "validation et signature",
+                     "decision": "contrat signé", "decideur": "le préfet de la Vienne",
+                     "commentaire": "Signé le 21 octobre 2021.", "montant_cents": 20_000_000,
+                     "prochaine_etape": "revue des actions par la Diair"},
+    "step_rework": {**_PTAI, "destinataire": "Grenoble-Alpes Métropole", "etape": "instruction locale",
+                    "motif": "Le budget prévisionnel ne détaille pas les cofinancements.",
+                    "action_attendue": "Transmettre le budget détaillé (territoires ptai complete).",
+                    "echeance": date(2021, 6, 15)},
+    "approval_requested": {**_CTAI, "destinataire": "Préfet de la Vienne", "etape": "validation et signature",
+                           "role": "préfet", "resume": "Socle 2021 : 150 000 € ; complémentaire : 50 000 € ; 8 actions.",
+                           "code": "K7M4-Q9TX", "expire_le": datetime(2021, 11, 4, 17, 0, tzinfo=UTC), "lien": _RUN},
+    "reminder": {**_CTAI, "destinataire": "Agent instructeur (86)", "etape": "diagnostic partagé",
+                 "en_attente_depuis": date(2021, 3, 1), "jours_ouvres_de_retard": 4, "numero_relance": 1, "lien": _RUN},
+    "escalation": {**_CTAI, "destinataire": "Préfet de la Vienne", "etape": "diagnostic partagé",
+                   "en_attente_depuis": date(2021, 3, 1), "jours_ouvres_de_retard": 12,
+                   "agents_relances": ["instructeur.86@prefecture-86.example"], "lien": _RUN},
+    "applicant_reminder": {**_PTAI, "destinataire": "Grenoble-Alpes Métropole",
+                           "action_attendue": "Transmettre le budget détaillé (territoires ptai complete).",
+                           "echeance": date(2021, 6, 15)},
+    "credits_delegated_prefecture": {**_PTAI, "destinataire": "Préfecture de l'Isère", "lot": "LOT-2021-03",
+                                     "expediteur": "Le ministère de l'Intérieur (DGEF/DIAN)",
+                                     "date_delegation": date(2021, 7, 12), "total_cents": 2_000_000,
+                                     "lignes": [{"action_p104": 12, "nombre_demandes": 1, "montant_cents": 2_000_000}],
+                                     "demandes": ["PTAI-38-2021-00004"]},
+    "credits_delegated_porteur": {**_PTAI, "destinataire": "Robes de papier", "lot": "LOT-2021-03",
+                                  "projet": "Robes de papier : ateliers de santé mentale", "montant_cents": 2_000_000,
+                                  "action_p104": 12, "acte_juridique": "arrete", "date_delegation": date(2021, 7, 12)},
+    "request_closed": {**_PTAI, "destinataire": "Grenoble-Alpes Métropole",
+                       "motif": "Les compléments demandés n'ont pas été transmis dans le délai imparti.",
+                       "echeance_depassee": date(2021, 6, 15)},
+}

@@ -1,0 +1,53 @@
+"""Pure rendering: event + context -> EmailMessage (multipart/alternative, text and HTML)."""
+
+from __future__ import annotations
+
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from models.types import utcnow
+from notifications import formatting, mime
+from notifications.events import EmailContext, context_model
+
+_env = Environment(
+    loader=PackageLoader("notifications", "templates"),
+    # Only the HTML parts are markup: they escape every value. Subjects and text stay as typed.
+    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_env.filters.update(eur=formatting.eur, date_fr=formatting.date_fr, datetime_fr=formatting.datetime_fr,
+                    p104=formatting.p104, acte=formatting.acte)
+
+
+def validate_context(event: str, context: dict | EmailContext) -> EmailContext:
+    model = context_model(event)
+    return context if isinstance(context, model) else model.model_validate(context)
+
+
+def render_parts(event: str, context: dict | EmailContext) -> tuple[str, str, str]:
+    ctx = validate_context(event, context)
+    values = dict(ctx)
+    subject = _env.get_template(f"{event}.subject.j2").render(values).strip()
+    text = _env.get_template(f"{event}.txt.j2").render(values)
+    html = _env.get_template(f"{event}.html.j2").render(values)
+    return " ".join(subject.split()), text, html
+
+
+def render_bytes(event: str, context: dict | EmailContext, *, to: str, sender: str, message_id: str | None = None) -> bytes:
+    """The wire form of the email (what the sender transmits and the sink stores)."""
+    subject, text, html = render_parts(event, context)
+    return mime.build(subject=subject, text=text, html=html, to=to, sender=sender,
+                      message_id=message_id or make_msgid(domain="territoires.example"), date=utcnow())
+
+
+def render(event: str, context: dict | EmailContext, *, to: str, sender: str, message_id: str | None = None) -> EmailMessage:
+    """The same email as a parsed EmailMessage, for previews and tests."""
+    raw = render_bytes(event, context, to=to, sender=sender, message_id=message_id)
+    return message_from_bytes(raw, policy=policy.default)
+

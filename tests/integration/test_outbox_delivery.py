@@ -1,0 +1,187 @@
+"""The outbox on a real database, delivered through aiosmtplib to a real aiosmtpd server."""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from models.outbox import OutboxMessage, OutboxStatus
+from models.types import utcnow
+from notifications.events import SAMPLES
+from notifications.outbox import Email, message_key, queue, queue_many
+from notifications.sender import OutboxSender
+from notifications.sink import SinkServer
+from notifications.smtp import SmtpTarget
+from services.db import unit_of_work
+
+
+def email(n: int, recipient: str | None = None, **context) -> Email:
+    recipient = recipient or f"agent{n}@prefecture-86.example"
+    return Email("step_decided", recipient, {**SAMPLES["step_decided"], **context},
+                 message_key("ctai", n, "signature:sign", recipient, "step_decided"))
+
+
+def sender(engine, target, **kw) -> OutboxSender:
+    return OutboxSender(engine, target, connect_attempts=1, connect_backoff_seconds=0.01, **kw)
+
+
+def rows(engine) -> list[OutboxMessage]:
+    with Session(engine) as s:
+        return list(s.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def test_a_queued_email_is_delivered_once_and_marked_sent(engine, smtp_sink, smtp_target_for):
+    handler, _ = smtp_sink
+    with unit_of_work(engine) as s:
+        queue(s, email(1))
+    report = await sender(engine, smtp_target_for).send_pending()
+    again = await sender(engine, smtp_target_for).send_pending()
+    assert (report.sent, again.claimed) == (1, 0)
+    [received] = handler.received
+    assert received.to == ("agent1@prefecture-86.example",)
+    assert received.subject == "[CTAI-86-2021-0001] Validation et signature : contrat signé"
+    assert "200\u202f000\u00a0€" in received.text()
+    [row] = rows(engine)
+    assert row.status == OutboxStatus.SENT and row.sent_at is not None and row.attempts == 1
+
+
+async def test_a_script_value_arrives_escaped_in_the_html_part(engine, smtp_sink, smtp_target_for):
+    handler, _ = smtp_sink
+    with unit_of_work(engine) as s:
+        queue(s, email(1, commentaire="<script>alert('piège')</script>", objet="Contrat <script>x</script>"))
+    await sender(engine, smtp_target_for).send_pending()
+    html = handler.received[0].html()
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&#39;piège&#39;)&lt;/script&gt;" in html
+
+
+async def test_emails_queued_in_a_rolled_back_transaction_are_never_sent(engine, smtp_sink, smtp_target_for):
+    handler, _ = smtp_sink
+    with pytest.raises(RuntimeError):
+        with unit_of_work(engine) as s:
+            queue(s, email(1))
+            raise RuntimeError("the decision could not be recorded")
+    report = await sender(engine, smtp_target_for).send_pending()
+    assert report.claimed == 0 and handler.received == [] and rows(engine) == []
+
+
+async def test_the_same_idempotency_key_queued_twice_is_sent_once(engine, smtp_sink, smtp_target_for):
+    handler, _ = smtp_sink
+    with unit_of_work(engine) as s:
+        assert queue(s, email(1)) is True
+        assert queue(s, email(1)) is False
+    with unit_of_work(engine) as s:  # a resumed flow queueing it again, later
+        assert queue(s, email(1)) is False
+    await sender(engine, smtp_target_for).send_pending()
+    with unit_of_work(engine) as s:  # even after it was sent
+        assert queue(s, email(1)) is False
+    await sender(engine, smtp_target_for).send_pending()
+    assert len(handler.received) == 1 and len(rows(engine)) == 1
+
+
+async def test_two_senders_at_the_same_time_send_each_message_exactly_once(engine, smtp_sink, smtp_target_for):
+    handler, _ = smtp_sink
+    with unit_of_work(engine) as s:
+        assert queue_many(s, [email(n) for n in range(300)]) == 300
+    a = sender(engine, smtp_target_for, worker_id="a", batch_size=7)
+    b = sender(engine, smtp_target_for, worker_id="b", batch_size=7)
+    ra, rb = await asyncio.gather(a.send_pending(), b.send_pending())
+    assert ra.sent > 0 and rb.sent > 0, "both senders should have taken part"
+    assert ra.sent + rb.sent == 300
+    recipients = [r.to[0] for r in handler.received]
+    assert len(recipients) == 300 and len(set(recipients)) == 300
+    assert {r.status for r in rows(engine)} == {OutboxStatus.SENT}
+
+
+async def test_with_the_smtp_server_down_nothing_is_lost_and_all_is_delivered_once_after_restart(engine, tmp_path):
+    from tests.conftest import ScriptedSink
+
+    handler = ScriptedSink()
+    server = SinkServer(handler).start()
+    port = server.port
+    server.stop()  # the server is down
+    target = SmtpTarget(host="127.0.0.1", port=port)
+    with unit_of_work(engine) as s:
+        queue_many(s, [email(n) for n in range(5)])
+
+    report = await sender(engine, target).send_pending()
+    assert (report.sent, report.deferred, report.failed) == (0, 5, 0)
+    assert "injoignable" in report.errors[0] or "impossible" in report.errors[0]
+    stored = rows(engine)
+    assert {r.status for r in stored} == {OutboxStatus.PENDING}
+    assert all(r.attempts == 1 and r.last_error and r.next_attempt_at > utcnow() for r in stored)
+
+    early = await sender(engine, target).send_pending()  # backoff: not due yet
+    assert early.claimed == 0
+
+    server = SinkServer(handler, port=port).start()
+    try:
+        later = utcnow() + timedelta(minutes=5)
+        report = await sender(engine, target).send_pending(now=later)
+        again = await sender(engine, target).send_pending(now=later + timedelta(hours=2))
+    finally:
+        server.stop()
+    assert report.sent == 5 and again.claimed == 0
+    assert sorted(r.to[0] for r in handler.received) == sorted(f"agent{n}@prefecture-86.example" for n in range(5))
+    assert {r.status for r in rows(engine)} == {OutboxStatus.SENT}
+
+
+async def test_a_5xx_reply_marks_the_row_failed_with_the_error_and_the_sender_moves_on(engine, smtp_sink, smtp_target_for):
+    handler, _ = smtp_sink
+    handler.replies["inconnu@prefecture-86.example"] = "550 5.1.1 Mailbox unavailable"
+    with unit_of_work(engine) as s:
+        queue_many(s, [email(1), email(2, "inconnu@prefecture-86.example"), email(3)])
+    report = await sender(engine, smtp_target_for).send_pending()
+    assert (report.sent, report.failed) == (2, 1)
+    by_recipient = {r.recipient: r for r in rows(engine)}
+    failed = by_recipient["inconnu@prefecture-86.example"]
+    assert failed.status == OutboxStatus.FAILED and "550" in failed.last_error and "Mailbox unavailable" in failed.last_error
+    assert {r.to[0] for r in handler.received} == {"agent1@prefecture-86.example", "agent3@prefecture-86.example"}
+
+
+async def test_a_4xx_reply_defers_the_row_with_backoff_and_it_is_sent_later(engine, smtp_sink, smtp_target_for):
+    handler, _ = smtp_sink
+    handler.replies["plein@prefecture-86.example"] = "452 4.2.2 Mailbox full"
+    with unit_of_work(engine) as s:
+        queue_many(s, [email(1, "plein@prefecture-86.example"), email(2)])
+    report = await sender(engine, smtp_target_for).send_pending()
+    assert (report.sent, report.deferred) == (1, 1)
+    deferred = next(r for r in rows(engine) if r.recipient.startswith("plein"))
+    assert deferred.status == OutboxStatus.PENDING and "452" in deferred.last_error
+    del handler.replies["plein@prefecture-86.example"]
+    report = await sender(engine, smtp_target_for).send_pending(now=utcnow() + timedelta(minutes=1))
+    assert report.sent == 1 and len(handler.to("plein@prefecture-86.example")) == 1
+
+
+async def test_an_invalid_address_fails_permanently_without_blocking_the_others(engine, smtp_sink, smtp_target_for):
+    handler, _ = smtp_sink
+    with unit_of_work(engine) as s:
+        queue_many(s, [email(1, "pas-une-adresse"), email(2)])
+    report = await sender(engine, smtp_target_for).send_pending()
+    assert (report.sent, report.failed) == (1, 1)
+    bad = next(r for r in rows(engine) if r.recipient == "pas-une-adresse")
+    assert bad.status == OutboxStatus.FAILED and "adresse invalide" in bad.last_error
+
+
+async def test_each_smtp_connection_is_reused_for_batch_after_batch(engine, smtp_sink, smtp_target_for):
+    handler, _ = smtp_sink
+    with unit_of_work(engine) as s:
+        queue_many(s, [email(n) for n in range(60)])
+    await sender(engine, smtp_target_for, batch_size=10, connections=1).send_pending()
+    assert len(handler.received) == 60 and handler.sessions == 1
+    with unit_of_work(engine) as s:
+        queue_many(s, [email(n) for n in range(60, 120)])
+    await sender(engine, smtp_target_for, batch_size=10, connections=2).send_pending()
+    assert len(handler.received) == 120 and 2 <= handler.sessions <= 3  # never more than one per connection
+
+
+async def test_a_claim_abandoned_by_a_dead_sender_is_taken_over_after_its_lease(engine, smtp_sink, smtp_target_for):
+    handler, _ = smtp_sink
+    with unit_of_work(engine) as s:
+        queue(s, email(1))
+    crashed = sender(engine, smtp_target_for, worker_id="crashed")
+    assert len(crashed._claim(utcnow(), 10)) == 1  # claimed, then the process died
+    assert (await sender(engine, smtp_target_for).send_pending()).claimed == 0
+    report = await sender(engine, smtp_target_for).send_pending(now=utcnow() + timedelta(minutes=11))
+    assert report.sent == 1 and len(handler.received) == 1
