@@ -38,6 +38,9 @@ from cli.mail import mail_app, mail_sink  # noqa: E402
 
 app.add_typer(mail_app, name="mail")
 app.command("mail-sink")(mail_sink)
+from cli.workflow import register as register_workflow  # noqa: E402
+
+register_workflow(ctai_app, app)
 for sub, name in ((db_app, "db"), (seed_app, "seed"), (agent_app, "agent"), (collectivite_app, "collectivite"),
                   (porteur_app, "porteur"), (ptai_app, "ptai"), (ctai_app, "ctai"), (audit_app, "audit")):
     app.add_typer(sub, name=name)

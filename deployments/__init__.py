@@ -1,1 +1,24 @@
-"""Deployment helpers for prefect.yaml."""
+"""The platform's deployments: one per flow, all named ``territoires``.
+
+``territoires serve`` serves them from one process (the default, for one machine);
+``prefect.yaml`` declares the same ones for ``prefect deploy --all`` on a process work pool.
+"""
+
+from __future__ import annotations
+
+from prefect import serve
+
+from tasks.runs import DEPLOYMENT_NAME
+
+
+def platform_flows() -> list:
+    from flows.ctai import CTAI_FLOWS
+
+    return list(CTAI_FLOWS)
+
+
+def serve_all(limit: int | None = None) -> None:
+    """Blocks, running each deployment's runs in a subprocess. Not pausing the deployments on
+    shutdown lets a restarted server pick up where it stopped (runs resumed meanwhile wait)."""
+    deployments = [f.to_deployment(name=DEPLOYMENT_NAME, tags=["territoires"]) for f in platform_flows()]
+    serve(*deployments, pause_on_shutdown=False, limit=limit)

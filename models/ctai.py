@@ -36,6 +36,7 @@ class CtaiStatus(StrEnum):
     ENDED = "ended"
     REFUSED = "refused"
     REPLACED = "replaced"
+    WIDENING = "widening"  # a CTAI replacing a CTAIR, awaiting the préfet's signature
 
 
 CTAI_STATUS_LABELS = {
@@ -51,6 +52,7 @@ CTAI_STATUS_LABELS = {
     CtaiStatus.ENDED: "terminé",
     CtaiStatus.REFUSED: "refusé",
     CtaiStatus.REPLACED: "remplacé par un CTAI",
+    CtaiStatus.WIDENING: "élargissement d'un CTAIR, en attente de signature",
 }
 
 S = CtaiStatus
@@ -76,7 +78,46 @@ CTAI_MACHINE = StateMachine("CTAI", [
     Transition("bilan", S.YEARLY_REVIEW, "amend", S.ACTIVE, I, "avenant conclu"),
     Transition("bilan", S.YEARLY_REVIEW, "end", S.ENDED, I, "contrat terminé"),
     Transition("elargissement", S.ACTIVE, "replaced", S.REPLACED, P, "CTAIR remplacé par un CTAI"),
+    Transition("elargissement", S.WIDENING, "sign", S.DIAIR_REVIEW, P, "CTAI signé en lieu et place du CTAIR"),
+    Transition("elargissement", S.WIDENING, "reject", S.REFUSED, P, "élargissement refusé"),
 ])
+
+# The step (and so the Prefect flow) that carries each status, and its French label.
+STEP_OF_STATUS = {
+    S.AWAITING_LETTER: "engagement",
+    S.EXCHANGE: "echange",
+    S.DIAGNOSTIC: "diagnostic",
+    S.COORDINATOR: "coordinateur",
+    S.PROPOSAL: "proposition",
+    S.SIGNATURE: "signature",
+    S.DIAIR_REVIEW: "revue_diair",
+    S.YEARLY_REVIEW: "bilan",
+    S.WIDENING: "elargissement",
+}
+STATUS_OF_STEP = {step: status for status, step in STEP_OF_STATUS.items()}
+STEP_LABELS = {
+    "engagement": "lettre d'engagement",
+    "echange": "temps d'échange",
+    "diagnostic": "diagnostic partagé",
+    "coordinateur": "coordinateur",
+    "proposition": "proposition de contrat et demande de financement",
+    "signature": "validation et signature",
+    "revue_diair": "revue des actions par la Diair",
+    "bilan": "bilan annuel et avenant",
+    "elargissement": "élargissement du CTAIR en CTAI",
+}
+# What the collectivité is asked to do while a step is open.
+STEP_EXPECTATIONS = {
+    "engagement": "Adresser au préfet (et à la Diair) la lettre d'engagement signée par l'exécutif, avant la fin de l'année précédant la signature.",
+    "echange": "Participer au temps d'échange avec les services de la préfecture.",
+    "diagnostic": "Co-rédiger avec la préfecture le diagnostic territorial partagé : public visé et besoins par domaine.",
+    "coordinateur": "Désigner ou recruter, si vous le souhaitez, un coordinateur du contrat.",
+    "proposition": "Transmettre la proposition de contrat : actions, porteurs, montants par année (territoires ctai propose).",
+    "signature": None,
+    "revue_diair": None,
+    "bilan": "Transmettre le bilan de l'année écoulée et, le cas échéant, les actions à prolonger ou à modifier.",
+    "elargissement": None,
+}
 
 
 class DiairReview(StrEnum):
@@ -214,7 +255,7 @@ def check_contract(*, collectivite_type: CollectiviteType, scope: Public, fundin
             + check_funding(funding, scope, rules) + check_actions(actions, scope, funding))
 
 
-GUARDED_DECISIONS = {("proposal", "approve"), ("signature", "sign"), ("diair_review", "approve")}
+GUARDED_DECISIONS = {("proposal", "approve"), ("signature", "sign"), ("diair_review", "approve"), ("widening", "sign")}
 
 
 def apply_decision(ctai: Ctai, decision: str, *, checks: list[Violation] | None = None) -> Transition:

@@ -54,8 +54,9 @@ def test_terminal_ctai_statuses_allow_no_decision():
         assert CTAI_MACHINE.allowed(status) == []
 
 
-def test_every_ctai_status_is_reachable_from_the_letter():
-    reached, frontier = {CtaiStatus.AWAITING_LETTER}, [CtaiStatus.AWAITING_LETTER]
+def test_every_ctai_status_is_reachable_from_a_letter_or_a_ctair_widening():
+    reached = {CtaiStatus.AWAITING_LETTER, CtaiStatus.WIDENING}
+    frontier = list(reached)
     while frontier:
         for t in CTAI_MACHINE.allowed(frontier.pop()):
             if t.target not in reached:

@@ -1,0 +1,144 @@
+"""``territoires ctai start|propose|review``, ``approvals list|decide`` and ``serve``."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cli.output import fail, print_json, print_table, user_errors
+from models.errors import Violation
+from services import ctai_proposal, ctai_workflow, waiting_runs
+from services.db import unit_of_work
+
+approvals_app = typer.Typer(help="Décisions en attente (le pendant scriptable de l'interface Prefect).", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
+
+
+def register(ctai_app: typer.Typer, app: typer.Typer) -> None:
+    ctai_app.command("start")(ctai_start)
+    ctai_app.command("propose")(ctai_propose)
+    ctai_app.command("review")(ctai_review)
+    app.add_typer(approvals_app, name="approvals")
+    app.command("serve")(serve)
+
+
+def ctai_start(collectivite: Annotated[int, typer.Option(help="N° de la collectivité")],
+               from_ctair: Annotated[Optional[int], typer.Option("--from-ctair", help="N° du CTAIR à élargir")] = None,
+               first_year: Annotated[int, typer.Option("--first-year", help="Première année du contrat")] = date.today().year + 1,
+               years: Annotated[int, typer.Option(help="Durée en années")] = 3) -> None:
+    """Crée le contrat et lance sa première étape ; affiche le n° du contrat et de l'exécution (JSON)."""
+    with user_errors(True):
+        with unit_of_work() as session:
+            ctai, created = ctai_workflow.create(session, collectivite_id=collectivite, first_year=first_year,
+                                                 years=years, from_ctair_id=from_ctair)
+        run_id = asyncio.run(_start_current_step(ctai.id, "start"))
+    print_json({"ctai_id": ctai.id, "reference": ctai.reference, "flow_run_id": run_id, "nouveau": created})
+
+
+async def _start_current_step(ctai_id: int, cause: str) -> str | None:
+    from flows.steps import CTAI_FLOW_NAMES
+    from models.ctai import STEP_OF_STATUS, Ctai, CtaiStatus
+    from services import steps
+    from tasks.runs import start_step_run
+
+    with unit_of_work() as session:
+        ctai = session.get(Ctai, ctai_id)
+        step = STEP_OF_STATUS.get(CtaiStatus(ctai.status))
+        if step is None:
+            return None
+        live = steps.live_step(session, "ctai", ctai_id, step)
+        if live is not None and live.flow_run_id:
+            return live.flow_run_id
+        cause = live.trigger_key.rsplit(":", 1)[1] if live is not None else cause
+        info = ctai_workflow.launch_info(session, ctai_id, step)
+    return await start_step_run(entity_type="ctai", entity_id=ctai_id, step=step, cause=cause,
+                                flow_name=CTAI_FLOW_NAMES[step], parameters={"ctai_id": ctai_id},
+                                run_name=info["run_name"], tags=info["tags"], awaited_role=info["awaited_role"])
+
+
+def ctai_propose(ctai_id: int, file: Annotated[Path, typer.Argument(help="Proposition JSON : public, financements, actions")],
+                 as_json: JsonOpt = False) -> None:
+    """Enregistre la proposition de contrat (actions, porteurs, montants) et montre les règles à respecter."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        fail([Violation("FICHIER_ILLISIBLE", str(file), f"fichier illisible : {exc}")], as_json=as_json)
+    with user_errors(as_json), unit_of_work() as session:
+        warnings = ctai_proposal.propose(session, ctai_id, text)
+    if as_json:
+        print_json({"ok": True, "avertissements": [w.as_dict() for w in warnings]})
+        return
+    typer.echo("Proposition enregistrée.")
+    for w in warnings:
+        typer.echo(f"  ⚠ {w} (à corriger avant la validation)")
+
+
+def ctai_review(ctai_id: int) -> None:
+    """Ouvre le bilan annuel d'un contrat en cours et lance l'étape (JSON)."""
+    with user_errors(True):
+        with unit_of_work() as session:
+            ctai_workflow.open_yearly_review(session, ctai_id)
+        run_id = asyncio.run(_start_current_step(ctai_id, "review"))
+    print_json({"ctai_id": ctai_id, "flow_run_id": run_id})
+
+
+@approvals_app.command("list")
+def approvals_list(departement: Annotated[Optional[str], typer.Option(help="Code du département")] = None,
+                   role: Annotated[Optional[str], typer.Option(help="Rôle attendu")] = None,
+                   as_json: JsonOpt = False) -> None:
+    """Les exécutions qui attendent une décision, avec les champs de leur formulaire."""
+    runs = [r.as_dict() for r in asyncio.run(waiting_runs.list_waiting(departement=departement, role=role))]
+    if as_json:
+        print_json(runs)
+        return
+    print_table(runs, [("run_id", "exécution"), ("name", "nom"), ("awaited_role", "rôle attendu"),
+                       ("departement", "dépt"), ("waiting_since", "en attente depuis")])
+
+
+@approvals_app.command("decide")
+def approvals_decide(run_id: str,
+                     agent: Annotated[str, typer.Option(help="Votre courriel professionnel")],
+                     code: Annotated[str, typer.Option(help="Code d'approbation reçu par courriel")],
+                     decision: Annotated[str, typer.Option(help="Décision (voir approvals list)")],
+                     comment: Annotated[Optional[str], typer.Option(help="Commentaire ou motif")] = None,
+                     field: Annotated[list[str], typer.Option("--field", help="Champ du formulaire : nom=valeur")] = [],
+                     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Attendre le verdict du flux")] = True,
+                     as_json: JsonOpt = False) -> None:
+    """Envoie exactement ce qu'enverrait le formulaire de l'interface Prefect."""
+    with user_errors(as_json):
+        waiting = {r.run_id: r for r in asyncio.run(waiting_runs.list_waiting())}.get(run_id)
+        if waiting is None:
+            raise waiting_runs.RunNotWaiting(f"[{waiting_runs.RunNotWaiting.code}] l'exécution {run_id} n'attend aucune décision")
+        raw = dict(item.split("=", 1) for item in field if "=" in item)
+        run_input = {"agent_email": agent, "approval_code": code, "decision": decision,
+                     **({"comment": comment} if comment else {}), **waiting_runs.coerce(waiting.fields, raw)}
+        asyncio.run(waiting_runs.answer(run_id, run_input))
+        verdict = None
+        attempt = waiting_runs.attempt_of(waiting.pause_key)
+        if wait and attempt is not None:
+            verdict = asyncio.run(waiting_runs.wait_for_judgement(unit_of_work, run_id, attempt))
+    result = {"run_id": run_id, "envoye": run_input | {"approval_code": "••••"}, "verdict": verdict}
+    if as_json:
+        print_json(result)
+    elif verdict is None:
+        typer.echo("Réponse transmise ; le verdict n'est pas encore connu.")
+    elif verdict["resultat"] == "accepted":
+        typer.echo("Décision acceptée et enregistrée.")
+    else:
+        typer.echo("Décision refusée :", err=True)
+        for e in verdict["erreurs"]:
+            typer.echo(f"  - [{e['code']}] {e['message']}", err=True)
+    if verdict is not None and verdict["resultat"] != "accepted":
+        raise typer.Exit(2)
+
+
+def serve(limit: Annotated[Optional[int], typer.Option(help="Exécutions simultanées au plus")] = None) -> None:
+    """Sert toutes les étapes (déploiements Prefect) depuis ce processus."""
+    from deployments import serve_all
+
+    serve_all(limit=limit)
+

@@ -1,0 +1,76 @@
+"""The approval forms the Prefect UI renders (⋮ → Resume), one per step.
+
+Hard limits are schema terms (the server checks them before accepting a resume); business
+checks run in the flow, which asks again with the reason when one fails.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from prefect.input import RunInput
+from pydantic import Field
+
+
+class ApprovalForm(RunInput):
+    agent_email: str = Field(title="Votre courriel professionnel", min_length=3, max_length=254)
+    approval_code: str = Field(title="Code d'approbation (reçu par courriel)", min_length=4, max_length=20)
+    comment: str | None = Field(default=None, title="Commentaire ou motif", max_length=4000)
+
+
+class EngagementForm(ApprovalForm):
+    decision: Literal["received"] = Field(title="Décision")
+    letter_date: date | None = Field(default=None, title="Date de la lettre d'engagement")
+    signatory: str | None = Field(default=None, title="Signataire de la lettre", max_length=200)
+
+
+class EchangeForm(ApprovalForm):
+    decision: Literal["held"] = Field(title="Décision")
+    meeting_date: date | None = Field(default=None, title="Date du temps d'échange")
+
+
+class DiagnosticForm(ApprovalForm):
+    decision: Literal["approve", "rework"] = Field(title="Décision")
+    bpi_count: int | None = Field(default=None, ge=0, le=1_000_000, title="Nombre de BPI visés")
+    primo_arrivants_count: int | None = Field(default=None, ge=0, le=1_000_000, title="Nombre de primo-arrivants visés")
+    needs_summary: str | None = Field(default=None, title="Synthèse des besoins par domaine", max_length=4000)
+
+
+class CoordinateurForm(ApprovalForm):
+    decision: Literal["record", "skip"] = Field(title="Décision")
+    coordinator_name: str | None = Field(default=None, title="Nom du coordinateur", max_length=200)
+    coordinator_email: str | None = Field(default=None, title="Courriel du coordinateur", max_length=254)
+
+
+class PropositionForm(ApprovalForm):
+    decision: Literal["approve", "rework"] = Field(title="Décision")
+
+
+class SignatureForm(ApprovalForm):
+    decision: Literal["sign", "rework", "reject"] = Field(title="Décision")
+    signature_date: date | None = Field(default=None, title="Date de signature par le préfet")
+    elu_signature_date: date | None = Field(default=None, title="Date de signature par l'élu (si différente)")
+
+
+class RevueDiairForm(ApprovalForm):
+    decision: Literal["approve", "rework"] = Field(title="Décision")
+    rework_action_ids: list[int] = Field(default_factory=list, title="N° des actions à retravailler")
+
+
+class BilanForm(ApprovalForm):
+    decision: Literal["prolong", "amend", "end"] = Field(title="Décision")
+    amount_eur: int | None = Field(default=None, ge=0, le=10_000_000, title="Avenant : socle de l'année suivante (euros)")
+    complementary_eur: int | None = Field(default=None, ge=0, le=10_000_000, title="Avenant : crédits complémentaires (euros)")
+
+
+class ElargissementForm(ApprovalForm):
+    decision: Literal["sign", "reject"] = Field(title="Décision")
+    signature_date: date | None = Field(default=None, title="Date de signature par le préfet")
+
+
+CTAI_FORMS: dict[str, type[ApprovalForm]] = {
+    "engagement": EngagementForm, "echange": EchangeForm, "diagnostic": DiagnosticForm,
+    "coordinateur": CoordinateurForm, "proposition": PropositionForm, "signature": SignatureForm,
+    "revue_diair": RevueDiairForm, "bilan": BilanForm, "elargissement": ElargissementForm,
+}

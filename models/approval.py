@@ -1,0 +1,155 @@
+"""Who may decide a step: one-time approval codes, decision attempts and live step runs.
+
+Prefect's open-source server has no users, so the platform identifies the decider itself: each
+agent allowed to decide receives a personal code by email; the code is stored hashed, bound to
+the run, step, round and agent, single-use, and expires.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, String, UniqueConstraint, text
+from sqlmodel import JSON, Column, Field, SQLModel
+
+from models.actors import NATIONAL_ROLES, Role
+from models.errors import Violation
+from models.types import UtcDateTime, utcnow
+
+MAX_WRONG_CODES = 5
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+class ApprovalCode(SQLModel, table=True):
+    __tablename__ = "approval_code"
+    __table_args__ = (
+        Index("ix_approval_code_run_agent", "flow_run_id", "agent_id"),
+        # One usable code per agent, run, step and round.
+        Index("uq_approval_code_active", "flow_run_id", "step", "round", "agent_id", unique=True,
+              sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    flow_run_id: str = Field(max_length=36)
+    entity_type: str = Field(max_length=20)
+    entity_id: int
+    step: str = Field(max_length=40)
+    round: int = 1
+    agent_id: int = Field(foreign_key="agent.id")
+    salt: str = Field(max_length=32)
+    code_hash: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    wrong_attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class AttemptOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+
+
+class ApprovalAttempt(SQLModel, table=True):
+    """One answer given to a form. Replaying a resumed run finds its outcome here instead of
+    judging the same answer twice (codes would be spent, refusals recorded twice)."""
+
+    __tablename__ = "approval_attempt"
+    __table_args__ = (UniqueConstraint("flow_run_id", "attempt", name="uq_approval_attempt"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    flow_run_id: str = Field(max_length=36)
+    attempt: int
+    entity_type: str = Field(max_length=20)
+    entity_id: int
+    step: str = Field(max_length=40)
+    outcome: AttemptOutcome = Field(sa_type=String(10))
+    violations: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    decision_id: int | None = Field(default=None, foreign_key="decision.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class StepRunState(StrEnum):
+    STARTING = "starting"  # row written, Prefect run not yet created
+    LIVE = "live"
+    DONE = "done"
+
+
+class StepRun(SQLModel, table=True):
+    """The Prefect run that carries one step of one case. At most one live per (case, step)."""
+
+    __tablename__ = "step_run"
+    __table_args__ = (
+        UniqueConstraint("trigger_key", name="uq_step_run_trigger"),
+        Index("uq_step_run_live", "entity_type", "entity_id", "step", unique=True,
+              sqlite_where=text("state <> 'done'"), postgresql_where=text("state <> 'done'")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity_type: str = Field(max_length=20)
+    entity_id: int
+    step: str = Field(max_length=40)
+    trigger_key: str = Field(max_length=200)
+    flow_run_id: str | None = Field(default=None, max_length=36, index=True)
+    state: StepRunState = Field(default=StepRunState.STARTING, sa_type=String(10))
+    round: int = 1
+    awaited_role: str | None = Field(default=None, max_length=20)
+    opened_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    closing_decision_id: int | None = Field(default=None, foreign_key="decision.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+# --- Pure functions -----------------------------------------------------------------------------
+
+def new_code() -> str:
+    """Eight characters in two groups, easy to read aloud and to type: ``K7M4-Q9TX``."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def normalize_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def hash_code(code: str, salt: str) -> str:
+    return hashlib.sha256(f"{salt}:{normalize_code(code)}".encode()).hexdigest()
+
+
+def code_matches(code: str, salt: str, code_hash: str) -> bool:
+    return hmac.compare_digest(hash_code(code, salt), code_hash)
+
+
+def check_decider(*, agent_found: bool, agent_role: str | None, agent_departement: str | None, agent_active: bool,
+                  awaited_role: str, departement: str, email: str) -> list[Violation]:
+    """The agent exists, is active, has the awaited role, in the case's département (or nationally)."""
+    if not agent_found or not agent_active:
+        return [Violation("AGENT_INCONNU", "agent_email", f"aucun agent actif n'est enregistré avec le courriel « {email} »")]
+    if agent_role != awaited_role:
+        return [Violation("ROLE_INCORRECT", "agent_email", f"cette étape attend la décision d'un agent de rôle « {awaited_role} » ; votre rôle est « {agent_role} »")]
+    if Role(awaited_role) not in NATIONAL_ROLES and agent_departement != departement:
+        return [Violation("DEPARTEMENT_INCORRECT", "agent_email", f"ce dossier relève du département {departement} ; vous êtes habilité(e) pour le département {agent_departement}")]
+    return []
+
+
+def check_code(code_row: ApprovalCode | None, code: str, now: datetime) -> list[Violation]:
+    if code_row is None:
+        return [Violation("CODE_INVALIDE", "approval_code", "aucun code d'approbation valide ne vous a été adressé pour cette étape")]
+    if code_row.used_at is not None:
+        return [Violation("CODE_DEJA_UTILISE", "approval_code", "ce code d'approbation a déjà servi : un code ne sert qu'une fois")]
+    if code_row.expires_at <= now:
+        return [Violation("CODE_EXPIRE", "approval_code", "ce code d'approbation a expiré : un nouveau code vous est envoyé")]
+    if not code_matches(code, code_row.salt, code_row.code_hash):
+        left = MAX_WRONG_CODES - code_row.wrong_attempts - 1
+        return [Violation("CODE_INVALIDE", "approval_code", f"code d'approbation erroné ({max(left, 0)} essai(s) restant(s) avant révocation)")]
+    return []
+
+
+def check_four_eyes(decider_agent_id: int, instructor_agent_id: int | None) -> list[Violation]:
+    """The agent who instructed a case cannot also sign or validate it."""
+    if instructor_agent_id is not None and decider_agent_id == instructor_agent_id:
+        return [Violation("QUATRE_YEUX", "agent_email", "l'agent qui a instruit ce dossier ne peut pas aussi le valider ou le signer (principe des quatre yeux)")]
+    return []

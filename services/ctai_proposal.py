@@ -1,0 +1,48 @@
+"""Recording a contract proposal (funding and actions) before it is checked and signed."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from models.actors import Porteur
+from models.ctai import Action, Ctai, CtaiFunding, CtaiStatus, check_actions, check_funding
+from models.errors import RuleViolation, Violation, raise_if_any
+from models.money import euros_to_cents
+from models.proposal import parse_proposal
+from models.reference import campaign_rules
+from services.ctai import load
+
+EDITABLE = {CtaiStatus.AWAITING_LETTER, CtaiStatus.EXCHANGE, CtaiStatus.DIAGNOSTIC, CtaiStatus.COORDINATOR,
+            CtaiStatus.PROPOSAL, CtaiStatus.WIDENING}
+BLOCKING = {"MONTANT_NEGATIF", "R17_ACTION_P104"}
+
+
+def propose(session: Session, ctai_id: int, text: str) -> list[Violation]:
+    """Replaces the contract's funding and actions; returns the rules still broken (warnings:
+    they block the proposal's validation and the signature, not the draft)."""
+    proposal = parse_proposal(text)
+    ctai = load(session, ctai_id)
+    if ctai.status not in EDITABLE:
+        raise RuleViolation([Violation("PROPOSITION_FIGEE", "ctai", f"le contrat {ctai.reference} est au statut « {ctai.status} » : "
+                                       "il ne se modifie plus que par avenant, lors du bilan annuel")])
+    sirets = {a.porteur_siret for a in proposal.actions if a.porteur_siret}
+    porteurs = {p.siret: p for p in session.exec(select(Porteur).where(Porteur.siret.in_(sirets)))} if sirets else {}
+    raise_if_any([Violation("PORTEUR_INCONNU", f"actions[{i}].porteur_siret", f"aucun porteur enregistré avec le SIRET {a.porteur_siret} (territoires porteur add)")
+                  for i, a in enumerate(proposal.actions) if a.porteur_siret and a.porteur_siret not in porteurs])
+    funding = [CtaiFunding(ctai_id=ctai.id, year=f.annee, socle_cents=euros_to_cents(f.socle_eur),
+                           complementary_cents=euros_to_cents(f.complementaire_eur)) for f in proposal.financement]
+    actions = [Action(ctai_id=ctai.id, title=a.intitule, domain=a.domaine, public=a.public, p104_action=a.action_p104,
+                      porteur_id=porteurs[a.porteur_siret].id if a.porteur_siret else None,
+                      amount_cents=euros_to_cents(a.montant_eur), year=a.annee) for a in proposal.actions]
+    found = check_funding(funding, proposal.public, campaign_rules(ctai.first_year)) + check_actions(actions, proposal.public, funding)
+    raise_if_any([v for v in found if v.code in BLOCKING])
+    session.execute(delete(Action).where(Action.ctai_id == ctai.id))
+    session.execute(delete(CtaiFunding).where(CtaiFunding.ctai_id == ctai.id))
+    session.add_all(funding + actions)
+    ctai.public_scope = proposal.public
+    ctai.first_year = min(ctai.first_year, *(f.annee for f in proposal.financement))
+    ctai.last_year = max(ctai.last_year, *(f.annee for f in proposal.financement))
+    session.add(ctai)
+    session.flush()
+    return found

@@ -1,0 +1,193 @@
+"""What each CTAI step's decision changes in the contract, and which rules it must pass.
+
+A handler receives the locked contract and the form's answer, mutates the records, and returns
+the transition's decision, the amount to record and the rule checks. The caller runs it inside a
+savepoint, so a refusal leaves everything as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, select
+
+from models.actors import Collectivite
+from models.ctai import (
+    Action, Ctai, CtaiFunding, CtaiKind, CtaiStatus, DiairReview, Diagnostic, check_contract, check_diair_review,
+    check_funding,
+)
+from models.errors import RuleViolation, Violation
+from models.money import euros_to_cents
+from models.reference import Public, campaign_rules
+
+
+@dataclass
+class Applied:
+    checks: list[Violation] | None = None  # rule results for guarded transitions
+    amount_cents: int | None = None
+
+
+def _require(answer: dict, name: str, label: str):
+    value = answer.get(name)
+    if value in (None, ""):
+        raise RuleViolation([Violation("CHAMP_MANQUANT", name, f"{label} : ce champ est obligatoire pour cette décision")])
+    return value
+
+
+def _as_date(answer: dict, name: str, label: str) -> date:
+    value = _require(answer, name, label)
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise RuleViolation([Violation("CHAMP_INVALIDE", name, f"{label} : date attendue au format AAAA-MM-JJ")]) from None
+
+
+def contract_records(session: Session, ctai: Ctai) -> tuple[list[CtaiFunding], list[Action], Diagnostic | None]:
+    funding = list(session.exec(select(CtaiFunding).where(CtaiFunding.ctai_id == ctai.id).order_by(CtaiFunding.year)))
+    actions = list(session.exec(select(Action).where(Action.ctai_id == ctai.id).order_by(Action.id)))
+    diagnostic = session.exec(select(Diagnostic).where(Diagnostic.ctai_id == ctai.id)).first()
+    return funding, actions, diagnostic
+
+
+def contract_checks(session: Session, ctai: Ctai) -> list[Violation]:
+    funding, actions, diagnostic = contract_records(session, ctai)
+    collectivite = session.get(Collectivite, ctai.collectivite_id)
+    return check_contract(collectivite_type=collectivite.type, scope=Public(ctai.public_scope), funding=funding,
+                          actions=actions, diagnostic=diagnostic, rules=campaign_rules(ctai.first_year))
+
+
+def _total(session: Session, ctai: Ctai) -> int:
+    funding, _, _ = contract_records(session, ctai)
+    return sum(f.socle_cents + f.complementary_cents for f in funding)
+
+
+def engagement(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
+    ctai.letter_received_on = _as_date(answer, "letter_date", "Date de la lettre")
+    ctai.letter_signatory = _require(answer, "signatory", "Signataire de la lettre")
+    return Applied()
+
+
+def echange(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
+    _as_date(answer, "meeting_date", "Date du temps d'échange")
+    return Applied()
+
+
+def diagnostic(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
+    row = session.exec(select(Diagnostic).where(Diagnostic.ctai_id == ctai.id)).first()
+    if answer.get("bpi_count") is not None:
+        row = row or Diagnostic(ctai_id=ctai.id, reference_year=ctai.first_year - 1, bpi_count=0)
+        row.bpi_count = int(answer["bpi_count"])
+        if answer.get("primo_arrivants_count") is not None:
+            row.primo_arrivants_count = int(answer["primo_arrivants_count"])
+        if answer.get("needs_summary"):
+            row.needs_by_domain = {**row.needs_by_domain, "synthese": answer["needs_summary"]}
+    if decision == "approve":
+        if row is None:
+            raise RuleViolation([Violation("R6_DIAGNOSTIC_OBLIGATOIRE", "bpi_count", "indiquez au moins le nombre de BPI visés pour valider le diagnostic")])
+        row.validated = True
+    if row is not None:
+        session.add(row)
+    return Applied()
+
+
+def coordinateur(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
+    if decision == "record":
+        ctai.coordinator_name = _require(answer, "coordinator_name", "Nom du coordinateur")
+        ctai.coordinator_email = answer.get("coordinator_email") or None
+    return Applied()
+
+
+def proposition(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
+    if decision == "approve":
+        return Applied(checks=contract_checks(session, ctai), amount_cents=_total(session, ctai))
+    return Applied()
+
+
+def signature(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
+    if decision != "sign":
+        return Applied()
+    ctai.prefet_signed_on = _as_date(answer, "signature_date", "Date de signature")
+    ctai.elu_signed_on = _as_date(answer, "elu_signature_date", "Date de signature de l'élu") if answer.get("elu_signature_date") else ctai.prefet_signed_on
+    return Applied(checks=contract_checks(session, ctai), amount_cents=_total(session, ctai))
+
+
+def revue_diair(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
+    _, actions, _ = contract_records(session, ctai)
+    to_rework = {int(i) for i in answer.get("rework_action_ids") or []}
+    unknown = to_rework - {a.id for a in actions}
+    if unknown:
+        raise RuleViolation([Violation("ACTION_INCONNUE", "rework_action_ids", f"action(s) {sorted(unknown)} absente(s) de ce contrat")])
+    if decision == "rework" and not to_rework:
+        raise RuleViolation([Violation("CHAMP_MANQUANT", "rework_action_ids", "indiquez les actions à retravailler")])
+    for a in actions:
+        a.diair_review = DiairReview.REWORK if a.id in to_rework else (DiairReview.COMPLIANT if decision == "approve" else a.diair_review)
+        a.diair_comment = answer.get("comment") if a.id in to_rework else a.diair_comment
+        session.add(a)
+    return Applied(checks=check_diair_review(actions) if decision == "approve" else None)
+
+
+def bilan(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
+    funding, actions, _ = contract_records(session, ctai)
+    if decision == "end" or not funding:
+        return Applied()
+    current = funding[-1]
+    year = current.year + 1
+    if decision == "amend":
+        socle = euros_to_cents(_require(answer, "amount_eur", "Socle de l'année suivante (euros)"))
+        complementary = euros_to_cents(answer.get("complementary_eur") or 0)
+    else:  # prolong: same credits and actions next year
+        socle, complementary = current.socle_cents, current.complementary_cents
+    row = CtaiFunding(ctai_id=ctai.id, year=year, socle_cents=socle, complementary_cents=complementary)
+    violations = check_funding([row], Public(ctai.public_scope), campaign_rules(ctai.first_year))
+    if violations:
+        raise RuleViolation(violations)
+    session.add(row)
+    if decision == "prolong":
+        for a in actions:
+            if a.year == current.year:
+                session.add(Action(**{**a.model_dump(exclude={"id"}), "year": year}))
+    ctai.last_year = max(ctai.last_year, year)
+    return Applied(amount_cents=socle + complementary)
+
+
+def elargissement(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
+    if decision != "sign":
+        return Applied()
+    ctai.prefet_signed_on = _as_date(answer, "signature_date", "Date de signature")
+    ctai.elu_signed_on = ctai.prefet_signed_on
+    return Applied(checks=contract_checks(session, ctai), amount_cents=_total(session, ctai))
+
+
+HANDLERS: dict[str, Callable[[Session, Ctai, str, dict], Applied]] = {
+    "engagement": engagement, "echange": echange, "diagnostic": diagnostic, "coordinateur": coordinateur,
+    "proposition": proposition, "signature": signature, "revue_diair": revue_diair, "bilan": bilan,
+    "elargissement": elargissement,
+}
+
+# Steps where the agent who instructed the contract may not decide (four eyes).
+FOUR_EYES_STEPS = {"signature", "elargissement"}
+
+
+def copy_from_ctair(session: Session, ctair: Ctai, ctai: Ctai) -> None:
+    """A widening CTAI starts from the CTAIR's remaining funding and actions (R2: widened)."""
+    funding, actions, diagnostic = contract_records(session, ctair)
+    for f in funding:
+        if f.year >= ctai.first_year:
+            session.add(CtaiFunding(ctai_id=ctai.id, year=f.year, socle_cents=f.socle_cents, complementary_cents=f.complementary_cents))
+    for a in actions:
+        if a.year >= ctai.first_year:
+            session.add(Action(**{**a.model_dump(exclude={"id", "ctai_id", "diair_review", "diair_comment"}), "ctai_id": ctai.id}))
+    if diagnostic is not None:
+        session.add(Diagnostic(**{**diagnostic.model_dump(exclude={"id", "ctai_id"}), "ctai_id": ctai.id}))
+    ctai.kind = CtaiKind.CTAI
+
+
+def ctair_of(session: Session, ctai: Ctai) -> Ctai | None:
+    if ctai.replaces_ctair_id is None:
+        return None
+    ctair = session.get(Ctai, ctai.replaces_ctair_id)
+    return ctair if ctair is not None and ctair.status == CtaiStatus.ACTIVE else None

@@ -1,0 +1,154 @@
+"""The runs waiting for a decision, read from the Prefect API: the CLI twin of the UI's Resume.
+
+``answer`` sends exactly what the UI's form sends: ``POST /flow_runs/{id}/resume`` with the
+form's values as ``run_input``; the server validates them against the stored schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType, FlowRunFilterTags
+from prefect.client.schemas.objects import StateType
+from prefect.exceptions import ObjectNotFound
+from prefect.flow_runs import NotPausedError, aresume_flow_run
+
+from models.errors import DomainError, RuleViolation, Violation
+from services import approvals
+
+
+class RunNotWaiting(DomainError):
+    code = "EXECUTION_NON_EN_ATTENTE"
+
+
+@dataclass
+class WaitingRun:
+    run_id: str
+    name: str
+    entity: str
+    entity_id: int | None
+    step: str | None
+    awaited_role: str | None
+    departement: str | None
+    waiting_since: str | None
+    pause_key: str | None
+    fields: list[dict]
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def _tag(tags: list[str], prefix: str) -> str | None:
+    return next((t.split(":", 1)[1] for t in tags if t.startswith(prefix + ":")), None)
+
+
+def _fields(schema: dict) -> list[dict]:
+    out = []
+    required = set(schema.get("required", []))
+    for name, prop in schema.get("properties", {}).items():
+        if name == "metadata":
+            continue
+        options = prop.get("anyOf", [prop])
+        kinds = [o.get("type") for o in options if o.get("type") and o.get("type") != "null"]
+        choices = prop.get("enum") or next((o.get("enum") for o in options if o.get("enum")), None)
+        if choices is None and "const" in prop:
+            choices = [prop["const"]]
+        out.append({"nom": name, "libelle": prop.get("title", name), "type": kinds[0] if kinds else "string",
+                    "format": next((o.get("format") for o in options if o.get("format")), None),
+                    "obligatoire": name in required, "choix": choices})
+    return out
+
+
+async def list_waiting(*, departement: str | None = None, role: str | None = None) -> list[WaitingRun]:
+    tags: list[str] = []
+    if departement:
+        tags.append(f"dept:{departement}")
+    if role:
+        tags.append(f"awaiting:{role}")
+    flt = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])),
+                        tags=FlowRunFilterTags(all_=tags) if tags else None)
+    out = []
+    async with get_client() as client:
+        runs = await client.read_flow_runs(flow_run_filter=flt, limit=200)
+        for run in runs:
+            details = run.state.state_details if run.state else None
+            keyset = details.run_input_keyset if details else None
+            schema = {}
+            if keyset:
+                try:
+                    schema = await client.read_flow_run_input(run.id, keyset["schema"])
+                except ObjectNotFound:
+                    schema = {}
+                if isinstance(schema, str):
+                    schema = json.loads(schema)
+            entity = "ctai" if "ctai" in run.tags else "ptai" if "ptai" in run.tags else "lot" if "lot" in run.tags else "?"
+            params = run.parameters or {}
+            entity_id = params.get("ctai_id") or params.get("request_id") or params.get("batch_id")
+            out.append(WaitingRun(
+                run_id=str(run.id), name=run.name, entity=entity, entity_id=entity_id, step=_tag(run.tags, "step"),
+                awaited_role=_tag(run.tags, "awaiting"), departement=_tag(run.tags, "dept"),
+                waiting_since=run.state.timestamp.isoformat() if run.state and run.state.timestamp else None,
+                pause_key=details.pause_key if details else None, fields=_fields(schema)))
+    return sorted(out, key=lambda w: w.waiting_since or "")
+
+
+def coerce(fields: list[dict], raw: dict[str, str]) -> dict:
+    """Turns ``k=v`` strings into the JSON types the form's schema expects."""
+    by_name = {f["nom"]: f for f in fields}
+    out, problems = {}, []
+    for name, value in raw.items():
+        field = by_name.get(name)
+        if field is None:
+            problems.append(Violation("CHAMP_INCONNU", name, f"ce formulaire n'a pas de champ « {name} » (champs : {', '.join(by_name)})"))
+            continue
+        try:
+            if field["type"] == "integer":
+                out[name] = int(value)
+            elif field["type"] == "array":
+                out[name] = [int(v) for v in value.split(",") if v.strip()]
+            elif field["type"] == "boolean":
+                out[name] = value.lower() in {"1", "true", "oui", "vrai"}
+            else:
+                out[name] = value
+        except ValueError:
+            problems.append(Violation("CHAMP_INVALIDE", name, f"valeur « {value} » invalide pour un champ de type {field['type']}"))
+    if problems:
+        raise RuleViolation(problems)
+    return out
+
+
+async def answer(run_id: str, run_input: dict) -> None:
+    try:
+        await aresume_flow_run(UUID(run_id), run_input=run_input)
+    except NotPausedError:
+        raise RunNotWaiting(f"[{RunNotWaiting.code}] l'exécution {run_id} n'attend aucune décision") from None
+    except ObjectNotFound:
+        raise RunNotWaiting(f"[{RunNotWaiting.code}] aucune exécution {run_id}") from None
+    except RuntimeError as exc:  # the server refused the values (schema)
+        raise RuleViolation([Violation("FORMULAIRE_REFUSE", "run_input", f"le serveur Prefect refuse ces valeurs : {exc}")]) from None
+
+
+async def wait_for_judgement(session_factory, run_id: str, attempt: int, timeout: float = 180) -> dict | None:
+    """Waits until the flow has judged the answer given to ``attempt``; None after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        with session_factory() as session:
+            found = approvals.recorded_attempt(session, run_id, attempt)
+            if found is not None:
+                return {"resultat": found.outcome, "erreurs": found.violations, "decision_id": found.decision_id}
+        await asyncio.sleep(0.5)
+    return None
+
+
+def attempt_of(pause_key: str | None) -> int | None:
+    """Our pause keys are ``<step>-<attempt>``."""
+    if not pause_key or "-" not in pause_key:
+        return None
+    tail = pause_key.rsplit("-", 1)[1]
+    return int(tail) if tail.isdigit() else None
+

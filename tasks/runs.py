@@ -1,0 +1,41 @@
+"""Starting a step's Prefect run: once per (case, step), whoever asks and however often."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.deployments.flow_runs import arun_deployment
+
+from services import steps
+from services.db import unit_of_work
+
+DEPLOYMENT_NAME = "territoires"
+
+
+def deployment_for(flow_name: str) -> str:
+    return f"{flow_name}/{DEPLOYMENT_NAME}"
+
+
+async def start_step_run(*, entity_type: str, entity_id: int, step: str, cause: str, flow_name: str,
+                         parameters: dict, run_name: str, tags: list[str], awaited_role: str | None) -> str:
+    """Reserves the step in the database, creates the Prefect run with the same key, attaches it.
+
+    Every move is idempotent: after a crash at any point, calling again with the same cause
+    returns the same run; a second cause while the step is live is refused (StepAlreadyLive).
+    """
+    key = steps.trigger_key(entity_type, entity_id, step, cause)
+    with unit_of_work() as session:
+        row = steps.reserve(session, entity_type=entity_type, entity_id=entity_id, step=step, key=key,
+                            awaited_role=awaited_role)
+        if row.flow_run_id is not None:
+            return row.flow_run_id
+    flow_run = await arun_deployment(deployment_for(flow_name), parameters={**parameters, "trigger": key},
+                                     flow_run_name=run_name, tags=tags, idempotency_key=key, timeout=0, as_subflow=False)
+    with unit_of_work() as session:
+        steps.attach(session, key, str(flow_run.id))
+    return str(flow_run.id)
+
+
+@task(name="demarrer-l-etape-suivante", cache_policy=NO_CACHE, persist_result=False, retries=3, retry_delay_seconds=5)
+async def start_next_step(**kwargs) -> str:
+    return await start_step_run(**kwargs)

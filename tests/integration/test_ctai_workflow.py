@@ -1,0 +1,227 @@
+"""The CTAI steps as database transactions (what each flow does around its waits), on both databases."""
+
+import pytest
+from sqlmodel import Session, func, select
+
+from models.approval import ApprovalCode
+from models.ctai import Ctai, CtaiStatus
+from models.decision import Decision
+from models.outbox import OutboxMessage
+from services import ctai_workflow
+from services.db import unit_of_work
+from tests.workflow import Driver, poitiers, propose, proposal_text
+
+I86, P86 = "instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example"
+I37, P37, DIAIR = "instructeur.37@prefecture-37.example", "prefet.37@prefecture-37.example", "diair@interieur.example"
+
+
+@pytest.fixture
+def contract(engine):
+    ids = poitiers(engine)
+    with unit_of_work(engine) as s:
+        ctai, created = ctai_workflow.create(s, collectivite_id=ids["poitiers"], first_year=2021)
+    assert created
+    return ctai.id
+
+
+def status(engine, ctai_id):
+    with Session(engine) as s:
+        return s.get(Ctai, ctai_id).status
+
+
+def count(engine, model, *where):
+    with Session(engine) as s:
+        return s.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+def to_signature(engine, ctai_id) -> Driver:
+    d = Driver(engine, ctai_id)
+    for step, decision, fields in [("engagement", "received", {"letter_date": "2020-12-15", "signatory": "Maire de Poitiers"}),
+                                   ("echange", "held", {"meeting_date": "2021-01-20"}),
+                                   ("diagnostic", "approve", {"bpi_count": 229}),
+                                   ("coordinateur", "skip", {})]:
+        d.open(step)
+        assert d.answer(step, I86, decision, **fields).accepted
+    propose(engine, ctai_id)
+    d.open("proposition")
+    assert d.answer("proposition", I86, "approve").leaves_step
+    return d
+
+
+def test_poitiers_goes_from_the_letter_to_execution_with_one_decision_row_per_step(engine, contract):
+    d = to_signature(engine, contract)
+    d.open("signature")
+    out = d.answer("signature", P86, "sign", signature_date="2021-10-21")
+    assert out.accepted and out.next_step == "revue_diair"
+    d.open("revue_diair")
+    assert d.answer("revue_diair", DIAIR, "approve").next_step is None
+    assert status(engine, contract) == CtaiStatus.ACTIVE
+    steps = [r.step for r in _decisions(engine, contract)]
+    assert steps == ["creation", "engagement", "echange", "diagnostic", "coordinateur", "proposition", "signature", "revue_diair"]
+
+
+def test_opening_a_step_twice_issues_no_new_code_and_queues_no_new_email(engine, contract):
+    d = Driver(engine, contract)
+    d.open("engagement")
+    before = (count(engine, ApprovalCode), count(engine, OutboxMessage))
+    view = d.reopen("engagement")
+    assert (count(engine, ApprovalCode), count(engine, OutboxMessage)) == before
+    assert view.next_attempt == 1 and "lettre d'engagement" in view.description
+
+
+def test_codes_go_only_to_agents_of_the_awaited_role_in_the_departement(engine, contract):
+    Driver(engine, contract).open("engagement")
+    with Session(engine) as s:
+        recipients = {m.recipient for m in s.exec(select(OutboxMessage).where(OutboxMessage.event == "approval_requested"))}
+    assert recipients == {I86}
+
+
+def test_an_answer_judged_twice_is_recorded_once(engine, contract):
+    d = Driver(engine, contract)
+    d.open("engagement")
+    first = d.answer("engagement", I86, "received", letter_date="2020-12-15", signatory="Maire")
+    decisions = count(engine, Decision)
+    d.attempt -= 1  # the resumed run judges the same answer again
+    again = d.answer("engagement", I86, "received", code="X", letter_date="2020-12-15", signatory="Maire")
+    assert again.accepted and again.decision_id == first.decision_id and count(engine, Decision) == decisions
+
+
+@pytest.mark.parametrize("email, expected", [
+    ("inconnu@prefecture-86.example", "AGENT_INCONNU"),
+    (I37, "DEPARTEMENT_INCORRECT"),
+    (DIAIR, "ROLE_INCORRECT"),
+])
+def test_a_decider_who_is_not_entitled_is_refused_and_the_attempt_is_audited(engine, contract, email, expected):
+    d = Driver(engine, contract)
+    d.open("engagement")
+    out = d.answer("engagement", email, "received", code="AAAA-BBBB", letter_date="2020-12-15", signatory="Maire")
+    assert not out.accepted and out.violations[0]["code"] == expected
+    assert status(engine, contract) == CtaiStatus.AWAITING_LETTER
+    refusal = _decisions(engine, contract)[-1]
+    assert refusal.decision == "refus" and expected in refusal.comment and refusal.actor_label == email
+    top = d.reopen("engagement").description.split("###")[0]
+    assert "refusée" in top and expected in top  # the form shows why, at the top
+
+
+def test_a_wrong_code_is_refused_and_five_wrong_codes_revoke_it_and_send_a_new_one(engine, contract):
+    d = Driver(engine, contract)
+    d.open("engagement")
+    first = d.code(I86)
+    for n in range(5):
+        out = d.answer("engagement", I86, "received", code="ZZZZ-ZZZZ", letter_date="2020-12-15", signatory="Maire")
+        assert out.violations[0]["code"] == ("CODE_REVOQUE" if n == 4 else "CODE_INVALIDE")
+    assert d.code(I86) != first
+    assert not d.answer("engagement", I86, "received", code=first, letter_date="2020-12-15", signatory="M").accepted
+    assert d.answer("engagement", I86, "received", letter_date="2020-12-15", signatory="Maire").accepted
+
+
+def test_a_code_is_single_use(engine, contract):
+    d = Driver(engine, contract)
+    d.open("engagement")
+    code = d.code(I86)
+    assert d.answer("engagement", I86, "received", code=code, letter_date="2020-12-15", signatory="M").accepted
+    d.open("echange")
+    out = d.answer("echange", I86, "held", code=code, meeting_date="2021-01-20")
+    assert not out.accepted and out.violations[0]["code"] == "CODE_INVALIDE"
+
+
+def test_an_expired_code_is_refused_and_replaced(engine, contract):
+    d = Driver(engine, contract)
+    d.open("engagement")
+    with unit_of_work(engine) as s:
+        row = s.exec(select(ApprovalCode)).one()
+        from datetime import timedelta
+        row.expires_at = row.expires_at - timedelta(days=30)
+        s.add(row)
+    old = d.code(I86)
+    out = d.answer("engagement", I86, "received", code=old, letter_date="2020-12-15", signatory="M")
+    assert out.violations[0]["code"] == "CODE_EXPIRE" and d.code(I86) != old
+
+
+def test_signing_without_a_housing_action_is_refused_with_r5_and_changes_nothing(engine, contract):
+    d = to_signature(engine, contract)
+    d.open("signature")
+    with unit_of_work(engine) as s:  # the housing actions disappear before the signature
+        from models.ctai import Action
+        for a in s.exec(select(Action).where(Action.domain == "logement")):
+            s.delete(a)
+    out = d.answer("signature", P86, "sign", signature_date="2021-10-21")
+    assert not out.accepted and "R5_LOGEMENT_OBLIGATOIRE" in [v["code"] for v in out.violations]
+    with Session(engine) as s:
+        ctai = s.get(Ctai, contract)
+    assert ctai.status == CtaiStatus.SIGNATURE and ctai.prefet_signed_on is None
+    assert "R5_LOGEMENT_OBLIGATOIRE" in d.reopen("signature").description.split("###")[0]
+    assert d.answer("signature", P86, "sign", signature_date="2021-10-21").accepted is False  # the same code still works, the rule still fails
+
+
+def test_a_socle_outside_the_bounds_cannot_be_declared_complete(engine, contract):
+    d = Driver(engine, contract)
+    for step, decision, fields in [("engagement", "received", {"letter_date": "2020-12-15", "signatory": "M"}),
+                                   ("echange", "held", {"meeting_date": "2021-01-20"}),
+                                   ("diagnostic", "approve", {"bpi_count": 229}), ("coordinateur", "skip", {})]:
+        d.open(step)
+        d.answer(step, I86, decision, **fields)
+    warnings = propose(engine, contract, proposal_text(financement=[{"annee": 2021, "socle_eur": "100000.00", "complementaire_eur": "50000.00"}]))
+    assert "R4_SOCLE_HORS_BORNES" in [w.code for w in warnings]
+    d.open("proposition")
+    out = d.answer("proposition", I86, "approve")
+    assert "R4_SOCLE_HORS_BORNES" in [v["code"] for v in out.violations] and status(engine, contract) == CtaiStatus.PROPOSAL
+
+
+def test_the_instructor_cannot_sign_as_prefet(engine, contract):
+    d = to_signature(engine, contract)
+    with unit_of_work(engine) as s:  # the instructor has since been named préfet (intérim)
+        from models.actors import Agent
+        agent = s.exec(select(Agent).where(Agent.email == I86)).one()
+        agent.role = "prefet"
+        s.add(agent)
+    d.open("signature")
+    with Session(engine) as s:
+        codes = s.exec(select(OutboxMessage.recipient).where(OutboxMessage.event == "approval_requested")).all()
+    assert codes.count(I86) == 5 and P86 in codes  # one per earlier step, none for the signature
+    out = d.answer("signature", I86, "sign", code="AAAA-BBBB", signature_date="2021-10-21")
+    assert out.violations[0]["code"] == "QUATRE_YEUX"
+
+
+def test_a_rework_keeps_the_step_open_with_a_new_round_of_codes(engine, contract):
+    d = Driver(engine, contract)
+    for step, decision, fields in [("engagement", "received", {"letter_date": "2020-12-15", "signatory": "M"}),
+                                   ("echange", "held", {"meeting_date": "2021-01-20"})]:
+        d.open(step)
+        d.answer(step, I86, decision, **fields)
+    d.open("diagnostic")
+    first = d.code(I86)
+    out = d.answer("diagnostic", I86, "rework", comment="Chiffres 2020 manquants")
+    assert out.accepted and not out.leaves_step
+    view = d.reopen("diagnostic")
+    assert view.round == 2 and d.code(I86) != first
+    assert d.answer("diagnostic", I86, "approve", bpi_count=229).next_step == "coordinateur"
+
+
+def test_the_yearly_review_with_an_avenant_funds_the_next_year(engine, contract):
+    d = to_signature(engine, contract)
+    d.open("signature")
+    d.answer("signature", P86, "sign", signature_date="2021-10-21")
+    d.open("revue_diair")
+    d.answer("revue_diair", DIAIR, "approve")
+    with unit_of_work(engine) as s:
+        ctai_workflow.open_yearly_review(s, contract)
+    d.open("bilan")
+    out = d.answer("bilan", I86, "amend", amount_eur="250000", complementary_eur="60000")
+    assert out.accepted and status(engine, contract) == CtaiStatus.ACTIVE
+    from services.ctai import show
+    with Session(engine) as s:
+        years = {f["annee"]: f for f in show(s, contract)["financement"]}
+    assert years[2022] == {"annee": 2022, "socle_cents": 25_000_000, "complementaire_cents": 6_000_000}
+
+
+def test_starting_a_contract_twice_returns_the_one_under_way(engine, contract):
+    with unit_of_work(engine) as s:
+        again, created = ctai_workflow.create(s, collectivite_id=s.get(Ctai, contract).collectivite_id, first_year=2021)
+    assert again.id == contract and not created
+
+
+def _decisions(engine, ctai_id):
+    with Session(engine) as s:
+        return list(s.exec(select(Decision).where(Decision.entity_type == "ctai", Decision.entity_id == ctai_id)
+                           .order_by(Decision.id)))

@@ -1,0 +1,85 @@
+"""Helpers to drive the CTAI workflow services as the flows do, without Prefect."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from models.actors import AgentCreate, CollectiviteCreate, PorteurCreate
+from models.outbox import OutboxMessage
+from services import ctai_proposal, ctai_workflow, registry, steps
+from services.db import unit_of_work
+from services.demo import fictitious_siren, fictitious_siret
+
+PROPOSAL = Path(__file__).resolve().parents[1] / "examples" / "ctai-proposal.json"
+
+
+def poitiers(engine) -> dict:
+    """Vienne's agents, the Ville de Poitiers and its porteurs; returns their ids by name."""
+    with unit_of_work(engine) as s:
+        registry.seed_reference(s)
+        ids = {}
+        for email, role, dep in [("instructeur.86@prefecture-86.example", "instructeur", "86"),
+                                 ("prefet.86@prefecture-86.example", "prefet", "86"),
+                                 ("instructeur.37@prefecture-37.example", "instructeur", "37"),
+                                 ("prefet.37@prefecture-37.example", "prefet", "37"),
+                                 ("diair@interieur.example", "diair", None)]:
+            ids[email] = registry.add_agent(s, AgentCreate(email=email, name=email.split("@")[0], role=role,
+                                                           departement_code=dep)).id
+        ids["poitiers"] = registry.add_collectivite(s, CollectiviteCreate(
+            name="Ville de Poitiers", type="commune", siren=fictitious_siren(1), departement_code="86",
+            email="integration@poitiers.example")).id
+        for n, name in enumerate(["Coallia", "Audacia", "Toit du Monde"], start=1):
+            registry.add_porteur(s, PorteurCreate(name=name, siret=fictitious_siret(n), email=f"contact{n}@porteur.example"))
+    return ids
+
+
+def proposal_text(**changes) -> str:
+    data = json.loads(PROPOSAL.read_text(encoding="utf-8"))
+    data.update(changes)
+    return json.dumps(data)
+
+
+def propose(engine, ctai_id: int, text: str | None = None):
+    with unit_of_work(engine) as s:
+        return ctai_proposal.propose(s, ctai_id, text or proposal_text())
+
+
+class Driver:
+    """Opens steps and answers their forms as the flow would, with codes read from the outbox."""
+
+    def __init__(self, engine, ctai_id: int):
+        self.engine, self.ctai_id = engine, ctai_id
+        self.run_id: str | None = None
+        self.attempt = 0
+
+    def open(self, step: str) -> ctai_workflow.StepView:
+        self.run_id, self.attempt = str(uuid.uuid4()), 0
+        key = steps.trigger_key("ctai", self.ctai_id, step, self.run_id)
+        with unit_of_work(self.engine) as s:
+            steps.reserve(s, entity_type="ctai", entity_id=self.ctai_id, step=step, key=key,
+                          awaited_role=ctai_workflow.awaited_role(step))
+        with unit_of_work(self.engine) as s:
+            return ctai_workflow.open_step(s, ctai_id=self.ctai_id, step=step, flow_run_id=self.run_id, trigger=key,
+                                           link="http://ui/run")
+
+    def reopen(self, step: str) -> ctai_workflow.StepView:
+        with unit_of_work(self.engine) as s:
+            return ctai_workflow.open_step(s, ctai_id=self.ctai_id, step=step, flow_run_id=self.run_id, trigger=None,
+                                           link="http://ui/run")
+
+    def code(self, email: str) -> str:
+        with Session(self.engine) as s:
+            rows = s.exec(select(OutboxMessage).where(OutboxMessage.event == "approval_requested",
+                                                      OutboxMessage.recipient == email).order_by(OutboxMessage.id)).all()
+        return rows[-1].context["code"]
+
+    def answer(self, step: str, email: str, decision: str, code: str | None = None, **fields) -> ctai_workflow.Outcome:
+        self.attempt += 1
+        answer = {"agent_email": email, "approval_code": code or self.code(email), "decision": decision, **fields}
+        with unit_of_work(self.engine) as s:
+            return ctai_workflow.decide(s, ctai_id=self.ctai_id, step=step, flow_run_id=self.run_id,
+                                        attempt=self.attempt, answer=answer, link="http://ui/run")
