@@ -33,7 +33,7 @@ async def run_ctai_step(step: str, ctai_id: int, trigger: str | None) -> dict:
     while True:
         attempt = view["next_attempt"]
         answer = await asuspend_flow_run(wait_for_input=form.with_initial_data(description=view["description"]),
-                                         key=f"{step}-{attempt}", timeout=None)
+                                         key=pause_key(step, attempt), timeout=None)
         outcome = judge(ctai_id=ctai_id, step=step, flow_run_id=run_id, attempt=attempt,
                         answer=answer.model_dump(mode="json", exclude={"metadata"}), link=link)
         await send_outbox()
@@ -44,6 +44,11 @@ async def run_ctai_step(step: str, ctai_id: int, trigger: str | None) -> dict:
         # Refused (the form shows why), or sent back for rework within the step (new round, new codes).
         view = open_step(ctai_id=ctai_id, step=step, flow_run_id=run_id, trigger=None, link=link)
         await send_outbox()
+
+
+def pause_key(step: str, attempt: int) -> str:
+    """Prefect input keys allow lowercase letters, digits and dashes only."""
+    return f"{step.replace('_', '-')}-{attempt}"
 
 
 async def _start_next(next_step: str | None, decision_id: int, ctai_id: int) -> None:

@@ -149,7 +149,7 @@ def bilan(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
     if decision == "prolong":
         for a in actions:
             if a.year == current.year:
-                session.add(Action(**{**a.model_dump(exclude={"id"}), "year": year}))
+                session.add(Action(**{**columns_of(a, exclude={"id"}), "year": year}))
     ctai.last_year = max(ctai.last_year, year)
     return Applied(amount_cents=socle + complementary)
 
@@ -180,10 +180,15 @@ def copy_from_ctair(session: Session, ctair: Ctai, ctai: Ctai) -> None:
             session.add(CtaiFunding(ctai_id=ctai.id, year=f.year, socle_cents=f.socle_cents, complementary_cents=f.complementary_cents))
     for a in actions:
         if a.year >= ctai.first_year:
-            session.add(Action(**{**a.model_dump(exclude={"id", "ctai_id", "diair_review", "diair_comment"}), "ctai_id": ctai.id}))
+            session.add(Action(**{**columns_of(a, exclude={"id", "ctai_id", "diair_review", "diair_comment"}), "ctai_id": ctai.id}))
     if diagnostic is not None:
-        session.add(Diagnostic(**{**diagnostic.model_dump(exclude={"id", "ctai_id"}), "ctai_id": ctai.id}))
+        session.add(Diagnostic(**{**columns_of(diagnostic, exclude={"id", "ctai_id"}), "ctai_id": ctai.id}))
     ctai.kind = CtaiKind.CTAI
+
+
+def columns_of(row, exclude: set[str]) -> dict:
+    """A row's stored values, to copy it (model_dump would re-validate the stored strings)."""
+    return {c.name: getattr(row, c.name) for c in row.__table__.columns if c.name not in exclude}
 
 
 def ctair_of(session: Session, ctai: Ctai) -> Ctai | None:

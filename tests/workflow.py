@@ -17,23 +17,32 @@ from services.demo import fictitious_siren, fictitious_siret
 PROPOSAL = Path(__file__).resolve().parents[1] / "examples" / "ctai-proposal.json"
 
 
-def poitiers(engine) -> dict:
-    """Vienne's agents, the Ville de Poitiers and its porteurs; returns their ids by name."""
+AGENTS = [("instructeur.86@prefecture-86.example", "instructeur", "86"),
+          ("prefet.86@prefecture-86.example", "prefet", "86"),
+          ("instructeur.37@prefecture-37.example", "instructeur", "37"),
+          ("prefet.37@prefecture-37.example", "prefet", "37"),
+          ("diair@interieur.example", "diair", None)]
+
+
+def poitiers(engine, name: str = "Ville de Poitiers", kind: str = "commune", number: int = 1,
+             email: str = "integration@poitiers.example") -> dict:
+    """Vienne's agents, a collectivité (the Ville de Poitiers by default) and three porteurs;
+    idempotent; returns their ids by name."""
     with unit_of_work(engine) as s:
         registry.seed_reference(s)
-        ids = {}
-        for email, role, dep in [("instructeur.86@prefecture-86.example", "instructeur", "86"),
-                                 ("prefet.86@prefecture-86.example", "prefet", "86"),
-                                 ("instructeur.37@prefecture-37.example", "instructeur", "37"),
-                                 ("prefet.37@prefecture-37.example", "prefet", "37"),
-                                 ("diair@interieur.example", "diair", None)]:
-            ids[email] = registry.add_agent(s, AgentCreate(email=email, name=email.split("@")[0], role=role,
-                                                           departement_code=dep)).id
-        ids["poitiers"] = registry.add_collectivite(s, CollectiviteCreate(
-            name="Ville de Poitiers", type="commune", siren=fictitious_siren(1), departement_code="86",
-            email="integration@poitiers.example")).id
-        for n, name in enumerate(["Coallia", "Audacia", "Toit du Monde"], start=1):
-            registry.add_porteur(s, PorteurCreate(name=name, siret=fictitious_siret(n), email=f"contact{n}@porteur.example"))
+        ids = {a.email: a.id for a in registry.list_agents(s)}
+        for address, role, dep in AGENTS:
+            if address not in ids:
+                ids[address] = registry.add_agent(s, AgentCreate(email=address, name=address.split("@")[0], role=role,
+                                                                 departement_code=dep)).id
+        known = {c.siren: c.id for c in registry.list_collectivites(s)}
+        siren = fictitious_siren(number)
+        ids["poitiers"] = known.get(siren) or registry.add_collectivite(s, CollectiviteCreate(
+            name=name, type=kind, siren=siren, departement_code="86", email=email)).id
+        sirets = {p.siret for p in registry.list_porteurs(s)}
+        for n, porteur in enumerate(["Coallia", "Audacia", "Toit du Monde"], start=1):
+            if fictitious_siret(n) not in sirets:
+                registry.add_porteur(s, PorteurCreate(name=porteur, siret=fictitious_siret(n), email=f"contact{n}@porteur.example"))
     return ids
 
 

@@ -1,0 +1,165 @@
+"""CTAI contracting on a real Prefect server, with served deployments, approvals through the
+resume API and codes read from the emails received by a real SMTP sink."""
+
+import asyncio
+import json
+from collections import Counter
+from datetime import date
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from sqlmodel import Session, func, select
+
+from models.ctai import Action, Ctai, CtaiFunding, CtaiKind, CtaiStatus, Diagnostic
+from models.decision import Decision
+from models.outbox import OutboxMessage, OutboxStatus
+from models.reference import Domain, P104Action, Public
+from tests.cli import run
+from tests.flows.helpers import code_for, decide, finished, mails_to, wait_for_mail, waiting_run
+from tests.workflow import PROPOSAL, poitiers
+
+I86, P86, I37, P37 = ("instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example",
+                      "instructeur.37@prefecture-37.example", "prefet.37@prefecture-37.example")
+DIAIR, POITIERS = "diair@interieur.example", "integration@poitiers.example"
+
+
+async def cli(*args):
+    result = await asyncio.to_thread(run, *args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+async def start(platform, collectivite_id: int, *extra) -> dict:
+    out = await cli("ctai", "start", "--collectivite", str(collectivite_id), "--first-year", "2021", *extra)
+    return json.loads(out.stdout)
+
+
+def decisions(platform, ctai_id):
+    with Session(platform.engine) as s:
+        return list(s.exec(select(Decision).where(Decision.entity_type == "ctai", Decision.entity_id == ctai_id)
+                           .order_by(Decision.id)))
+
+
+async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(platform):
+    ids = poitiers(platform.engine)
+    started = await start(platform, ids["poitiers"])
+    cid, ref = started["ctai_id"], started["reference"]
+
+    async def ok(step, email, decision, **fields):
+        verdict = await decide(platform, step, cid, ref, email, decision, **fields)
+        assert verdict.outcome == "accepted", verdict.violations
+        return verdict
+
+    await ok("engagement", I86, "received", letter_date="2020-12-15", signatory="Maire de Poitiers")
+    # The scriptable twin: list the waiting run with its form, and decide through the CLI.
+    run_id = await waiting_run(platform, "echange", cid)
+    listed = json.loads((await cli("approvals", "list", "--departement", "86", "--role", "instructeur", "--json")).stdout)
+    mine = next(r for r in listed if r["run_id"] == run_id)
+    assert mine["name"] == "CTAI Poitiers (86) — temps d'échange" and mine["step"] == "echange"
+    assert {f["nom"] for f in mine["fields"]} >= {"agent_email", "approval_code", "decision", "comment", "meeting_date"}
+    assert next(f for f in mine["fields"] if f["nom"] == "decision")["choix"] == ["held"]
+    await wait_for_mail(platform, I86, ref, 2)
+    out = await cli("approvals", "decide", run_id, "--agent", I86, "--code", code_for(platform, I86, ref),
+                    "--decision", "held", "--field", "meeting_date=2021-01-20", "--json")
+    assert json.loads(out.stdout)["verdict"]["resultat"] == "accepted"
+
+    await ok("diagnostic", I86, "approve", bpi_count=229, needs_summary="logement, emploi, français")
+    await ok("coordinateur", I86, "record", coordinator_name="Coordinatrice CTAI")
+    await cli("ctai", "propose", str(cid), str(PROPOSAL))
+    await ok("proposition", I86, "approve")
+
+    # Signature: the wrong people and the wrong code are refused, and each attempt is audited.
+    refusals = [(I86, None, "QUATRE_YEUX"), (P37, None, "DEPARTEMENT_INCORRECT"), (DIAIR, None, "ROLE_INCORRECT"),
+                (P86, "AAAA-BBBB", "CODE_INVALIDE")]
+    for attempt, (email, code, expected) in enumerate(refusals, start=1):
+        verdict = await decide(platform, "signature", cid, ref, email, "sign", attempt=attempt,
+                               code=code or "ZZZZ-ZZZZ", signature_date="2021-10-21")
+        assert verdict.outcome == "refused" and verdict.violations[0]["code"] == expected
+    async with get_client() as client:
+        run = await client.read_flow_run(UUID(await waiting_run(platform, "signature", cid, attempt=5)))
+        description = await client.read_flow_run_input(run.id, run.state.state_details.run_input_keyset["description"])
+    assert "CODE_INVALIDE" in description.split("###")[0]  # the form says why, at the top
+    assert set(run.tags) >= {"ctai", "dept:86", "step:signature", "awaiting:prefet"}
+    assert run.name == "CTAI Poitiers (86) — validation et signature"
+    verdict = await decide(platform, "signature", cid, ref, P86, "sign", attempt=5, signature_date="2021-10-21")
+    assert verdict.outcome == "accepted", verdict.violations
+
+    await ok("revue_diair", DIAIR, "approve")
+    with Session(platform.engine) as s:
+        assert s.get(Ctai, cid).status == CtaiStatus.ACTIVE
+    await cli("ctai", "review", str(cid))
+    last = await ok("bilan", I86, "amend", amount_eur=250000, complementary_eur=60000, comment="Avenant n° 1")
+    await finished(platform, last.flow_run_id)
+
+    trail = decisions(platform, cid)
+    accepted = [d.step for d in trail if d.decision not in {"refus"}]
+    assert accepted == ["creation", "engagement", "echange", "diagnostic", "coordinateur", "proposition", "signature",
+                        "revue_diair", "bilan", "bilan"]
+    refused = [d for d in trail if d.decision == "refus"]
+    assert len(refused) == 4
+    for row, (email, _, expected) in zip(refused, refusals):
+        assert expected in row.comment and row.actor_label == email and row.from_status == row.to_status == "signature"
+    with Session(platform.engine) as s:
+        ctai = s.get(Ctai, cid)
+        funding = {f.year: f for f in s.exec(select(CtaiFunding).where(CtaiFunding.ctai_id == cid))}
+        pending = s.exec(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != OutboxStatus.SENT)).one()
+    assert ctai.status == CtaiStatus.ACTIVE and ctai.prefet_signed_on == date(2021, 10, 21)
+    assert funding[2022].socle_cents == 25_000_000 and funding[2022].complementary_cents == 6_000_000
+    assert pending == 0
+
+    # Every expected email arrived, exactly once.
+    about = [m for m in platform.sink.received if ref in m.subject]
+    duplicates = [k for k, n in Counter((m.to, m.subject, m.text()) for m in about).items() if n > 1]
+    assert duplicates == []
+    to_collectivite = [m.subject for m in mails_to(platform, POITIERS, ref)]
+    for step_label in ("lettre d'engagement", "temps d'échange", "diagnostic partagé", "validation et signature",
+                       "revue des actions par la Diair", "bilan annuel et avenant"):
+        assert any(step_label in s for s in to_collectivite), step_label
+    assert sum("Validation et signature : contrat signé" in s for s in to_collectivite) == 1
+    approvals_to_prefet = [m for m in mails_to(platform, P86, ref) if "Décision attendue" in m.subject]
+    assert len(approvals_to_prefet) == 1
+    assert mails_to(platform, P37, ref) == []
+
+    shown = json.loads((await cli("ctai", "show", str(cid), "--json")).stdout)
+    assert shown["statut"] == "active" and len(shown["decisions"]) == len(trail)
+    async with get_client() as client:
+        arts = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"ctai-{cid}"])))
+    latest = max(arts, key=lambda a: a.created)
+    assert "Avenant n° 1" in latest.data and "en cours d'exécution" in latest.data
+
+
+async def test_widening_a_ctair_without_housing_is_refused_with_r5_then_signed(platform):
+    ids = poitiers(platform.engine, "Grand Poitiers Communauté urbaine", "communaute_urbaine", 2, "ctai@grandpoitiers.example")
+    with Session(platform.engine) as s:
+        ctair = Ctai(collectivite_id=ids["poitiers"], kind=CtaiKind.CTAIR, status=CtaiStatus.ACTIVE, first_year=2020,
+                     last_year=2022, public_scope=Public.BPI, reference="CTAIR-86-2020-0099")
+        s.add(ctair)
+        s.flush()
+        s.add(Diagnostic(ctai_id=ctair.id, reference_year=2019, bpi_count=120, validated=True))
+        for year in (2021, 2022):
+            s.add(CtaiFunding(ctai_id=ctair.id, year=year, socle_cents=15_000_000))
+            s.add(Action(ctai_id=ctair.id, title=f"Emploi des réfugiés {year}", domain=Domain.EMPLOI, public=Public.BPI,
+                         p104_action=P104Action.REFUGIES, amount_cents=10_000_000, year=year))
+        s.commit()
+        ctair_id = ctair.id
+    started = await start(platform, ids["poitiers"], "--from-ctair", str(ctair_id))
+    cid, ref = started["ctai_id"], started["reference"]
+
+    verdict = await decide(platform, "elargissement", cid, ref, P86, "sign", signature_date="2021-06-01")
+    assert verdict.outcome == "refused" and "R5_LOGEMENT_OBLIGATOIRE" in [v["code"] for v in verdict.violations]
+    with Session(platform.engine) as s:
+        assert (s.get(Ctai, cid).status, s.get(Ctai, cid).prefet_signed_on) == (CtaiStatus.WIDENING, None)
+        assert s.get(Ctai, ctair_id).status == CtaiStatus.ACTIVE
+
+    proposal = json.loads(PROPOSAL.read_text(encoding="utf-8"))
+    proposal["financement"] = [{"annee": 2021, "socle_eur": "150000.00", "complementaire_eur": "50000.00"}]
+    path = platform.workdir / f"proposal-{cid}.json"
+    path.write_text(json.dumps(proposal), encoding="utf-8")
+    await cli("ctai", "propose", str(cid), str(path))
+    verdict = await decide(platform, "elargissement", cid, ref, P86, "sign", attempt=2, signature_date="2021-06-01")
+    assert verdict.outcome == "accepted", verdict.violations
+    with Session(platform.engine) as s:
+        assert s.get(Ctai, ctair_id).status == CtaiStatus.REPLACED
+        assert s.get(Ctai, cid).status == CtaiStatus.DIAIR_REVIEW
+    await waiting_run(platform, "revue_diair", cid)
