@@ -103,6 +103,14 @@ class StepRun(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 
+class Installation(SQLModel, table=True):
+    """This database's identity, written once by the migrations. Prefect's idempotency keys
+    carry it, so two databases served by one Prefect server never share a run."""
+
+    id: int = Field(default=1, primary_key=True)
+    instance_id: str = Field(max_length=36)
+
+
 # --- Pure functions -----------------------------------------------------------------------------
 
 def new_code() -> str:

@@ -122,6 +122,11 @@ EVENTS: dict[str, type[EmailContext]] = {
 }
 
 
+# Values that must not outlive delivery: once sent, they are blanked in the outbox row.
+SENSITIVE_FIELDS: dict[str, tuple[str, ...]] = {"approval_requested": ("code",)}
+SCRUBBED = "(envoyé, effacé)"
+
+
 class UnknownEvent(ValueError):
     code = "EVENEMENT_INCONNU"
 

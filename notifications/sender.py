@@ -30,6 +30,7 @@ from sqlalchemy import Engine, select, text, update
 
 from models.outbox import OutboxMessage, OutboxStatus
 from models.types import utcnow
+from notifications.events import SCRUBBED, SENSITIVE_FIELDS
 from notifications.mime import encode_address
 from notifications.render import render_bytes
 from notifications.smtp import SmtpTarget
@@ -239,6 +240,9 @@ class OutboxSender:
                 session.execute(update(T).where(T.id.in_(sent), *mine)
                                 .values(status=OutboxStatus.SENT, sent_at=now, attempts=T.attempts + 1, last_error=None))
             for kind, row_id, *rest in results:
+                if kind == "sent" and rest:  # blank what must not outlive delivery (approval codes)
+                    session.execute(update(T).where(T.id == row_id).values(context=rest[0]))
+            for kind, row_id, *rest in results:
                 if kind == "failed":
                     session.execute(update(T).where(T.id == row_id, *mine).values(
                         status=OutboxStatus.FAILED, attempts=T.attempts + 1, last_error=rest[0][:2000]))
@@ -286,7 +290,11 @@ class _ResultWriter:
 
     def sent(self, row: _Claimed, report: SendReport) -> None:
         report.sent += 1
-        self._add(("sent", row.id))
+        sensitive = SENSITIVE_FIELDS.get(row.event)
+        if sensitive:
+            self._add(("sent", row.id, {**row.context, **{f: SCRUBBED for f in sensitive}}))
+        else:
+            self._add(("sent", row.id))
 
     def failed(self, row: _Claimed, error: str, report: SendReport) -> None:
         report.failed += 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from models.approval import StepRun, StepRunState
+from models.approval import Installation, StepRun, StepRunState
 from models.errors import DomainError
 from models.types import utcnow
 
@@ -21,8 +21,13 @@ class StepAlreadyLive(DomainError):
     code = "ETAPE_DEJA_EN_COURS"
 
 
-def trigger_key(entity_type: str, entity_id: int, step: str, cause: str) -> str:
-    return f"{entity_type}:{entity_id}:{step}:{cause}"
+def trigger_key(session: Session, entity_type: str, entity_id: int, step: str, cause: str) -> str:
+    """Unique across databases too: it is also the Prefect run's idempotency key."""
+    return f"{instance_id(session)}:{entity_type}:{entity_id}:{step}:{cause}"
+
+
+def instance_id(session: Session) -> str:
+    return session.get(Installation, 1).instance_id
 
 
 def reserve(session: Session, *, entity_type: str, entity_id: int, step: str, key: str,

@@ -23,8 +23,8 @@ async def start_step_run(*, entity_type: str, entity_id: int, step: str, cause: 
     Every move is idempotent: after a crash at any point, calling again with the same cause
     returns the same run; a second cause while the step is live is refused (StepAlreadyLive).
     """
-    key = steps.trigger_key(entity_type, entity_id, step, cause)
     with unit_of_work() as session:
+        key = steps.trigger_key(session, entity_type, entity_id, step, cause)
         row = steps.reserve(session, entity_type=entity_type, entity_id=entity_id, step=step, key=key,
                             awaited_role=awaited_role)
         if row.flow_run_id is not None:

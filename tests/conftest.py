@@ -23,6 +23,9 @@ from services.db import get_engine
 from services.migrate import upgrade
 from settings import get_settings
 
+# The test process itself does not ship its logs to the short-lived test servers.
+os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+
 PG_ADMIN_URL = os.environ.get("TERRITOIRES_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -60,7 +63,7 @@ def sqlite_template(tmp_path_factory) -> Path:
 def _truncate_pg(engine: Engine) -> None:
     with engine.begin() as conn:
         tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('alembic_version', 'installation')"))]
         conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         conn.execute(text("INSERT INTO audithead (id, last_decision_id, last_hash) VALUES (1, NULL, :h)"), {"h": "0" * 64})
 
@@ -111,6 +114,13 @@ class ScriptedSink(MailSink):
         super().__init__(directory)
         self.replies: dict[str, str] = {}
         self.sessions = 0
+        self.delay = 0.0  # seconds per message, to make concurrent senders overlap
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            import asyncio
+            await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         self.sessions += 1

@@ -67,8 +67,8 @@ class Driver:
 
     def open(self, step: str) -> ctai_workflow.StepView:
         self.run_id, self.attempt = str(uuid.uuid4()), 0
-        key = steps.trigger_key("ctai", self.ctai_id, step, self.run_id)
         with unit_of_work(self.engine) as s:
+            key = steps.trigger_key(s, "ctai", self.ctai_id, step, self.run_id)
             steps.reserve(s, entity_type="ctai", entity_id=self.ctai_id, step=step, key=key,
                           awaited_role=ctai_workflow.awaited_role(step))
         with unit_of_work(self.engine) as s:

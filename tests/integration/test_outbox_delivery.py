@@ -82,6 +82,7 @@ async def test_the_same_idempotency_key_queued_twice_is_sent_once(engine, smtp_s
 
 async def test_two_senders_at_the_same_time_send_each_message_exactly_once(engine, smtp_sink, smtp_target_for):
     handler, _ = smtp_sink
+    handler.delay = 0.003  # a slow server: both senders are surely at work at the same time
     with unit_of_work(engine) as s:
         assert queue_many(s, [email(n) for n in range(300)]) == 300
     a = sender(engine, smtp_target_for, worker_id="a", batch_size=7)
@@ -185,3 +186,16 @@ async def test_a_claim_abandoned_by_a_dead_sender_is_taken_over_after_its_lease(
     assert (await sender(engine, smtp_target_for).send_pending()).claimed == 0
     report = await sender(engine, smtp_target_for).send_pending(now=utcnow() + timedelta(minutes=11))
     assert report.sent == 1 and len(handler.received) == 1
+
+
+async def test_an_approval_code_is_blanked_in_the_outbox_once_delivered(engine, smtp_sink, smtp_target_for):
+    handler, _ = smtp_sink
+    recipient = "prefet.86@prefecture-86.example"
+    with unit_of_work(engine) as s:
+        queue(s, Email("approval_requested", recipient, SAMPLES["approval_requested"],
+                       message_key("ctai", 1, "signature:r1:open", recipient, "approval_requested")))
+    await sender(engine, smtp_target_for).send_pending()
+    assert "Code d'approbation : K7M4-Q9TX" in handler.received[0].text()
+    [row] = rows(engine)
+    assert row.status == OutboxStatus.SENT and row.context["code"] == "(envoyé, effacé)"
+    assert row.context["reference"] == SAMPLES["approval_requested"]["reference"]

@@ -1,0 +1,146 @@
+"""Approval latency of a served deployment, against the cost of starting a flow process.
+
+    python bench/approval_latency.py [--approvals 20] [--prefect-db postgresql|sqlite]
+
+For each of N contracts waiting at their first step, it resumes the run through the API the UI
+uses, then times:
+- ``committed``: until the decision is committed and the next step's run is created (scheduled);
+- ``waiting``: until that next run is suspended on its own form, ready for the next agent.
+
+The floor, measured in the same run, is a fresh Python process that imports the flow module and
+makes one API call: a resumed suspended run is a new process, so it cannot beat that. Last
+line: ``approval_latency: ratio <p95 committed / floor>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from uuid import UUID
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _harness import Harness  # noqa: E402
+
+TARGET = 1.5
+CODE = re.compile(r"^Code d'approbation : ([A-Z0-9-]+)\r?$", re.MULTILINE)
+FLOOR = ("import asyncio, flows.ctai\n"
+         "from prefect.client.orchestration import get_client\n"
+         "async def main():\n"
+         "    async with get_client() as c:\n"
+         "        await c.read_flow_runs(limit=1)\n"
+         "asyncio.run(main())\n")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def floor_seconds(harness: Harness, sink_port: int, runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", FLOOR], env=harness.env(sink_port), check=True, cwd=Path(__file__).parents[1])
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--approvals", type=int, default=20)
+    parser.add_argument("--prefect-db", choices=["postgresql", "sqlite"], default="postgresql")
+    args = parser.parse_args()
+
+    harness = Harness(args.prefect_db)
+    harness.start_prefect()
+    import os
+
+    os.environ["TERRITOIRES_DATABASE_URL"] = harness.db_url
+    from prefect.client.orchestration import get_client
+    from prefect.flow_runs import aresume_flow_run
+    from sqlmodel import Session, select
+
+    from cli.workflow import _start_current_step
+    from models.actors import AgentCreate, CollectiviteCreate
+    from models.approval import ApprovalAttempt, StepRun
+    from notifications.sink import MailSink, SinkServer
+    from services import ctai_workflow, registry
+    from services.db import get_engine, unit_of_work
+    from services.demo import fictitious_siren
+    from services.migrate import upgrade
+
+    sink = MailSink()
+    sink_server = SinkServer(sink).start()
+    try:
+        upgrade(harness.db_url)
+        engine = get_engine(harness.db_url)
+        harness.serve(sink_server.port)
+        agent = "instructeur.86@prefecture-86.example"
+        with unit_of_work(engine) as s:
+            registry.seed_reference(s)
+            registry.add_agent(s, AgentCreate(email=agent, name="Instructeur", role="instructeur", departement_code="86"))
+            ids = [registry.add_collectivite(s, CollectiviteCreate(
+                name=f"Commune n° {n}", type="commune", siren=fictitious_siren(200 + n), departement_code="86",
+                email=f"commune{n}@collectivite.example")).id for n in range(args.approvals)]
+        contracts = []
+        for collectivite_id in ids:
+            with unit_of_work(engine) as s:
+                ctai, _ = ctai_workflow.create(s, collectivite_id=collectivite_id, first_year=2027)
+            contracts.append((ctai.id, ctai.reference, await _start_current_step(ctai.id, "bench")))
+
+        async with get_client() as client:
+            async def paused(run_id: str, key: str) -> bool:
+                run = await client.read_flow_run(UUID(run_id))
+                return run.state.is_paused() and run.state.state_details.pause_key == key
+
+            async def wait(predicate, timeout=120):
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline:
+                    value = await predicate()
+                    if value:
+                        return value
+                    await asyncio.sleep(0.05)
+                raise SystemExit("timed out: see " + str(harness.tmp / "serve.log"))
+
+            for _, _, run_id in contracts:
+                await wait(lambda run_id=run_id: paused(run_id, "engagement-1"))
+            committed, waiting = [], []
+            for ctai_id, reference, run_id in contracts:
+                mails = [m for m in sink.received if reference in m.subject and "Décision attendue" in m.subject]
+                code = CODE.search(mails[-1].text()).group(1)
+                start = time.perf_counter()
+                await aresume_flow_run(UUID(run_id), run_input={"agent_email": agent, "approval_code": code,
+                                                                 "decision": "received", "letter_date": "2026-12-01",
+                                                                 "signatory": "Maire"})
+
+                async def next_run(ctai_id=ctai_id, run_id=run_id):
+                    with Session(engine) as s:
+                        judged = s.exec(select(ApprovalAttempt).where(ApprovalAttempt.flow_run_id == run_id)).first()
+                        row = s.exec(select(StepRun).where(StepRun.entity_id == ctai_id, StepRun.step == "echange")).first()
+                    return row.flow_run_id if judged and row and row.flow_run_id else None
+
+                next_id = await wait(next_run)
+                committed.append(time.perf_counter() - start)
+                await wait(lambda next_id=next_id: paused(next_id, "echange-1"))
+                waiting.append(time.perf_counter() - start)
+        floor = floor_seconds(harness, sink_server.port)
+    finally:
+        sink_server.stop()
+        harness.stop()
+
+    print(f"approvals: {len(committed)}, Prefect server on {args.prefect_db}, runner poll 1 s")
+    print(f"committed (decision stored, next run created): p50 {statistics.median(committed):.2f} s, p95 {percentile(committed, 0.95):.2f} s")
+    print(f"waiting (next run suspended on its form):      p50 {statistics.median(waiting):.2f} s, p95 {percentile(waiting, 0.95):.2f} s")
+    print(f"floor (new process, import flows, one API call): {floor:.2f} s")
+    print(f"approval_latency: ratio {percentile(committed, 0.95) / floor:.2f} (target {TARGET})")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
