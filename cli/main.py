@@ -40,7 +40,7 @@ app.add_typer(mail_app, name="mail")
 app.command("mail-sink")(mail_sink)
 from cli.workflow import register as register_workflow  # noqa: E402
 
-register_workflow(ctai_app, app)
+register_workflow(ctai_app, ptai_app, app)
 for sub, name in ((db_app, "db"), (seed_app, "seed"), (agent_app, "agent"), (collectivite_app, "collectivite"),
                   (porteur_app, "porteur"), (ptai_app, "ptai"), (ctai_app, "ctai"), (audit_app, "audit")):
     app.add_typer(sub, name=name)
@@ -162,24 +162,32 @@ def porteur_list(as_json: JsonOpt = False) -> None:
 def ptai_submit(file: Annotated[Path, typer.Argument(help="Demande au format JSON (voir ptai schema)")],
                 dry_run: Annotated[bool, typer.Option("--dry-run", help="Vérifier sans enregistrer")] = False,
                 as_json: JsonOpt = False) -> None:
-    """Vérifie une demande de financement PTAI, puis l'enregistre."""
+    """Vérifie une demande de financement PTAI, l'enregistre et lance son instruction."""
+    from cli.workflow import start_or_warn
+
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         fail([Violation("FICHIER_ILLISIBLE", str(file), f"fichier illisible : {exc}")], as_json=as_json)
     with user_errors(as_json), unit_of_work() as session:
         request = ptai_service.submit(session, text)
-        result = {"ok": True, "id": request.id, "reference": request.reference, "statut": request.status,
+        result = {"ok": True, "request_id": request.id, "reference": request.reference, "statut": request.status,
                   "acte_juridique": request.legal_act, "verification_seule": dry_run}
         if dry_run:
             session.rollback()
-            result["id"] = result["reference"] = None
+            result["request_id"] = result["reference"] = None
+    if not dry_run:
+        result["flow_run_id"], warning = start_or_warn("ptai", request.id, "submitted")
+        if warning:
+            result["avertissement"] = warning
     if as_json:
         print_json(result)
     elif dry_run:
         typer.echo("Demande conforme à toutes les règles (vérification seule : rien n'a été enregistré).")
     else:
-        typer.echo(f"Demande {result['reference']} enregistrée (n° {result['id']}).")
+        typer.echo(f"Demande {result['reference']} enregistrée (n° {result['request_id']}).")
+        typer.echo(f"Instruction lancée : exécution {result['flow_run_id']}" if result["flow_run_id"]
+                   else f"Attention : {result['avertissement']}")
 
 
 @ptai_app.command("show")

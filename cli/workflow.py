@@ -18,10 +18,13 @@ approvals_app = typer.Typer(help="Décisions en attente (le pendant scriptable d
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
 
 
-def register(ctai_app: typer.Typer, app: typer.Typer) -> None:
+def register(ctai_app: typer.Typer, ptai_app: typer.Typer, app: typer.Typer) -> None:
     ctai_app.command("start")(ctai_start)
     ctai_app.command("propose")(ctai_propose)
     ctai_app.command("review")(ctai_review)
+    ctai_app.command("resume")(ctai_resume)
+    ptai_app.command("complete")(ptai_complete)
+    ptai_app.command("resume")(ptai_resume)
     app.add_typer(approvals_app, name="approvals")
     app.command("serve")(serve)
 
@@ -35,29 +38,47 @@ def ctai_start(collectivite: Annotated[int, typer.Option(help="N° de la collect
         with unit_of_work() as session:
             ctai, created = ctai_workflow.create(session, collectivite_id=collectivite, first_year=first_year,
                                                  years=years, from_ctair_id=from_ctair)
-        run_id = asyncio.run(_start_current_step(ctai.id, "start"))
+        run_id = asyncio.run(start_case_step("ctai", ctai.id, "start"))
     print_json({"ctai_id": ctai.id, "reference": ctai.reference, "flow_run_id": run_id, "nouveau": created})
 
 
-async def _start_current_step(ctai_id: int, cause: str) -> str | None:
-    from flows.steps import CTAI_FLOW_NAMES
-    from models.ctai import STEP_OF_STATUS, Ctai, CtaiStatus
+async def start_case_step(case: str, entity_id: int, cause: str) -> str | None:
+    """Starts the run of the step the case is at (if that step is a flow), once: a live run of
+    that step is returned as it is."""
+    from flows.steps import FLOW_NAMES, PARAMETER
     from services import steps
+    from services.case_kinds import kind
+    from services.step_engine import launch_info
     from tasks.runs import start_step_run
 
+    k = kind(case)
     with unit_of_work() as session:
-        ctai = session.get(Ctai, ctai_id)
-        step = STEP_OF_STATUS.get(CtaiStatus(ctai.status))
-        if step is None:
+        current = session.get(k.model, entity_id)
+        step = k.step_of(current.status)
+        if step is None or step not in FLOW_NAMES[case]:
             return None
-        live = steps.live_step(session, "ctai", ctai_id, step)
+        live = steps.live_step(session, case, entity_id, step)
         if live is not None and live.flow_run_id:
             return live.flow_run_id
         cause = live.trigger_key.rsplit(":", 1)[1] if live is not None else cause
-        info = ctai_workflow.launch_info(session, ctai_id, step)
-    return await start_step_run(entity_type="ctai", entity_id=ctai_id, step=step, cause=cause,
-                                flow_name=CTAI_FLOW_NAMES[step], parameters={"ctai_id": ctai_id},
+        info = launch_info(session, k, entity_id, step)
+    return await start_step_run(entity_type=case, entity_id=entity_id, step=step, cause=cause,
+                                flow_name=FLOW_NAMES[case][step], parameters={PARAMETER[case]: entity_id},
                                 run_name=info["run_name"], tags=info["tags"], awaited_role=info["awaited_role"])
+
+
+def start_or_warn(case: str, entity_id: int, cause: str) -> tuple[str | None, str | None]:
+    """For commands that store first: the record stays even when Prefect cannot be reached."""
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        return None, (f"PREFECT_API_URL n'est pas configuré : l'étape n'est pas lancée ; lancez-la avec : "
+                      f"territoires {case} resume {entity_id}")
+    try:
+        return asyncio.run(start_case_step(case, entity_id, cause)), None
+    except Exception as exc:  # noqa: BLE001 - any Prefect/network failure is reported, not raised
+        return None, (f"l'étape n'a pas pu être lancée dans Prefect ({type(exc).__name__}: {exc}) ; "
+                      f"relancez-la avec : territoires {case} resume {entity_id}")
 
 
 def ctai_propose(ctai_id: int, file: Annotated[Path, typer.Argument(help="Proposition JSON : public, financements, actions")],
@@ -82,8 +103,36 @@ def ctai_review(ctai_id: int) -> None:
     with user_errors(True):
         with unit_of_work() as session:
             ctai_workflow.open_yearly_review(session, ctai_id)
-        run_id = asyncio.run(_start_current_step(ctai_id, "review"))
+        run_id = asyncio.run(start_case_step("ctai", ctai_id, "review"))
     print_json({"ctai_id": ctai_id, "flow_run_id": run_id})
+
+
+def ctai_resume(ctai_id: int) -> None:
+    """Relance l'exécution de l'étape en cours d'un contrat, si elle manque (JSON)."""
+    with user_errors(True):
+        print_json({"ctai_id": ctai_id, "flow_run_id": asyncio.run(start_case_step("ctai", ctai_id, "resume"))})
+
+
+def ptai_resume(request_id: int) -> None:
+    """Relance l'exécution de l'étape en cours d'une demande, si elle manque (JSON)."""
+    with user_errors(True):
+        print_json({"request_id": request_id, "flow_run_id": asyncio.run(start_case_step("ptai", request_id, "resume"))})
+
+
+def ptai_complete(request_id: int, file: Annotated[Path, typer.Argument(help="La demande complétée (JSON)")]) -> None:
+    """Le demandeur répond à une demande de compléments ; l'instruction reprend (JSON)."""
+    from services import ptai_workflow
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        fail([Violation("FICHIER_ILLISIBLE", str(file), f"fichier illisible : {exc}")], as_json=True)
+    with user_errors(True):
+        with unit_of_work() as session:
+            request, decision_id = ptai_workflow.complete(session, request_id, text)
+        run_id, warning = start_or_warn("ptai", request_id, f"d{decision_id}")
+    print_json({"request_id": request_id, "reference": request.reference, "statut": request.status,
+                "flow_run_id": run_id, **({"avertissement": warning} if warning else {})})
 
 
 @approvals_app.command("list")

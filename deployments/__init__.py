@@ -13,8 +13,9 @@ from tasks.runs import DEPLOYMENT_NAME
 
 def platform_flows() -> list:
     from flows.ctai import CTAI_FLOWS
+    from flows.ptai import PTAI_FLOWS
 
-    return list(CTAI_FLOWS)
+    return [*CTAI_FLOWS, *PTAI_FLOWS]
 
 
 def serve_all(limit: int | None = None) -> None:

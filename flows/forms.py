@@ -74,3 +74,19 @@ CTAI_FORMS: dict[str, type[ApprovalForm]] = {
     "coordinateur": CoordinateurForm, "proposition": PropositionForm, "signature": SignatureForm,
     "revue_diair": RevueDiairForm, "bilan": BilanForm, "elargissement": ElargissementForm,
 }
+
+
+class InstructionForm(ApprovalForm):
+    decision: Literal["favourable", "unfavourable", "rework"] = Field(title="Avis")
+    amount_eur: int | None = Field(default=None, ge=0, le=10_000_000, title="Montant proposé (euros, si favorable)")
+    rework_deadline: date | None = Field(default=None, title="Date limite de réponse (si compléments demandés)")
+
+
+class ValidationForm(ApprovalForm):
+    decision: Literal["validate", "reject"] = Field(title="Décision")
+    amount_eur: int | None = Field(default=None, ge=0, le=10_000_000, title="Montant validé (euros ; vide = montant proposé)")
+
+
+PTAI_FORMS: dict[str, type[ApprovalForm]] = {"instruction": InstructionForm, "validation": ValidationForm}
+
+FORMS: dict[str, dict[str, type[ApprovalForm]]] = {"ctai": CTAI_FORMS, "ptai": PTAI_FORMS}

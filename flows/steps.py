@@ -11,38 +11,38 @@ from __future__ import annotations
 from prefect.flow_runs import asuspend_flow_run
 from prefect.runtime import flow_run
 
-from flows.forms import CTAI_FORMS
-from services import ctai_workflow
-from services.db import unit_of_work
-from tasks.ctai import judge, open_step, publish_artifact
+from flows.forms import FORMS
 from tasks.notify import send_outbox
 from tasks.runs import start_next_step
+from tasks.steps import judge, launch_info, open_step, publish_artifact
 
-CTAI_FLOW_NAMES = {step: f"ctai-{step.replace('_', '-')}" for step in CTAI_FORMS}
+FLOW_NAMES = {case: {step: f"{case}-{step.replace('_', '-')}" for step in forms} for case, forms in FORMS.items()}
+PARAMETER = {"ctai": "ctai_id", "ptai": "request_id"}
 
 
-async def run_ctai_step(step: str, ctai_id: int, trigger: str | None) -> dict:
+async def run_step(case: str, step: str, entity_id: int, trigger: str | None) -> dict:
     run_id, link = str(flow_run.get_id()), flow_run.get_flow_run_ui_url()
-    view = open_step(ctai_id=ctai_id, step=step, flow_run_id=run_id, trigger=trigger, link=link)
+    ids = {"case": case, "entity_id": entity_id}
+    view = open_step(**ids, step=step, flow_run_id=run_id, trigger=trigger, link=link)
     await send_outbox()
     if view["state"] == "done":  # decided before a crash or a restart: just make sure the next step runs
-        await _start_next(view["next_step"], view["closing_decision_id"], ctai_id)
+        await _start_next(case, view["next_step"], view["closing_decision_id"], entity_id)
         return view
-    await publish_artifact(ctai_id=ctai_id)
-    form = CTAI_FORMS[step]
+    await publish_artifact(**ids)
+    form = FORMS[case][step]
     while True:
         attempt = view["next_attempt"]
         answer = await asuspend_flow_run(wait_for_input=form.with_initial_data(description=view["description"]),
                                          key=pause_key(step, attempt), timeout=None)
-        outcome = judge(ctai_id=ctai_id, step=step, flow_run_id=run_id, attempt=attempt,
+        outcome = judge(**ids, step=step, flow_run_id=run_id, attempt=attempt,
                         answer=answer.model_dump(mode="json", exclude={"metadata"}), link=link)
         await send_outbox()
-        await publish_artifact(ctai_id=ctai_id)
+        await publish_artifact(**ids)
         if outcome["accepted"] and outcome["leaves_step"]:
-            await _start_next(outcome["next_step"], outcome["decision_id"], ctai_id)
+            await _start_next(case, outcome["next_step"], outcome["decision_id"], entity_id)
             return outcome
         # Refused (the form shows why), or sent back for rework within the step (new round, new codes).
-        view = open_step(ctai_id=ctai_id, step=step, flow_run_id=run_id, trigger=None, link=link)
+        view = open_step(**ids, step=step, flow_run_id=run_id, trigger=None, link=link)
         await send_outbox()
 
 
@@ -51,11 +51,10 @@ def pause_key(step: str, attempt: int) -> str:
     return f"{step.replace('_', '-')}-{attempt}"
 
 
-async def _start_next(next_step: str | None, decision_id: int, ctai_id: int) -> None:
-    if next_step is None:
-        return
-    with unit_of_work() as session:
-        info = ctai_workflow.launch_info(session, ctai_id, next_step)
-    await start_next_step(entity_type="ctai", entity_id=ctai_id, step=next_step, cause=f"d{decision_id}",
-                          flow_name=CTAI_FLOW_NAMES[next_step], parameters={"ctai_id": ctai_id},
+async def _start_next(case: str, next_step: str | None, decision_id: int, entity_id: int) -> None:
+    if next_step is None or next_step not in FLOW_NAMES[case]:
+        return  # the case waits for something else (an applicant, a batch, a yearly review)
+    info = launch_info(case=case, entity_id=entity_id, step=next_step)
+    await start_next_step(entity_type=case, entity_id=entity_id, step=next_step, cause=f"d{decision_id}",
+                          flow_name=FLOW_NAMES[case][next_step], parameters={PARAMETER[case]: entity_id},
                           run_name=info["run_name"], tags=info["tags"], awaited_role=info["awaited_role"])

@@ -8,7 +8,6 @@ savepoint, so a refusal leaves everything as it was.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session, select
@@ -21,12 +20,7 @@ from models.ctai import (
 from models.errors import RuleViolation, Violation
 from models.money import euros_to_cents
 from models.reference import Public, campaign_rules
-
-
-@dataclass
-class Applied:
-    checks: list[Violation] | None = None  # rule results for guarded transitions
-    amount_cents: int | None = None
+from services.step_engine import Applied
 
 
 def _require(answer: dict, name: str, label: str):

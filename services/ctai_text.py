@@ -57,6 +57,15 @@ def email_base(session: Session, ctai: Ctai, destinataire: str) -> dict:
     }
 
 
+def summary(session: Session, ctai: Ctai) -> str:
+    funding, actions, _ = contract_records(session, ctai)
+    if not funding and not actions:
+        return "Contrat en préparation : ni financement ni action encore proposés."
+    years = " ; ".join(f"{f.year} : socle {format_eur(f.socle_cents)}, complémentaire {format_eur(f.complementary_cents)}"
+                       for f in funding)
+    return f"{len(actions)} action(s). {years}."
+
+
 def form_description(session: Session, ctai: Ctai, step: str, role: str, refusal: list[Violation] | None) -> str:
     collectivite = session.get(Collectivite, ctai.collectivite_id)
     funding, actions, diagnostic = contract_records(session, ctai)

@@ -59,8 +59,7 @@ def prefect_server(tmp_path_factory):
                                 env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_http(f"http://127.0.0.1:{port}/api/health", 120, proc, log)
-        with temporary_settings(updates={PREFECT_API_URL: f"http://127.0.0.1:{port}/api"}):
-            yield {"api_url": f"http://127.0.0.1:{port}/api", "ui_url": f"http://127.0.0.1:{port}", "home": home}
+        yield {"api_url": f"http://127.0.0.1:{port}/api", "ui_url": f"http://127.0.0.1:{port}", "home": home}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -70,6 +69,13 @@ def prefect_server(tmp_path_factory):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def prefect_api(prefect_server):
+    """Only the tests in this folder talk to the Prefect server."""
+    with temporary_settings(updates={PREFECT_API_URL: prefect_server["api_url"]}):
+        yield prefect_server["api_url"]
 
 
 class Platform:

@@ -80,7 +80,8 @@ def test_a_valid_request_is_stored_with_its_porteur_and_first_decision(registere
     assert result.exit_code == 0, result.output
     assert out["reference"].startswith("PTAI-76-2021-")
     assert _counts(registered) == (before[0] + 1, before[1] + 1, before[2] + 1)
-    shown, view = run_json("ptai", "show", str(out["id"]))
+    assert out["flow_run_id"] is None and "ptai resume" in out["avertissement"]  # no Prefect server here
+    shown, view = run_json("ptai", "show", str(out["request_id"]))
     assert view["statut"] == "submitted" and view["montant_demande_cents"] == 1_800_000
     assert view["decisions"][0]["decision"] == "submitted"
 
@@ -90,5 +91,5 @@ def test_dry_run_validates_without_storing(registered, tmp_path):
     path = tmp_path / "demande.json"
     path.write_text(json.dumps(valid_request()), encoding="utf-8")
     result, out = run_json("ptai", "submit", str(path), "--dry-run")
-    assert result.exit_code == 0 and out["ok"] is True and out["id"] is None
+    assert result.exit_code == 0 and out["ok"] is True and out["request_id"] is None
     assert _counts(registered) == before

@@ -1,0 +1,91 @@
+"""French texts about a PTAI request: form descriptions, run names, email context, dashboard."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from models.actors import ROLE_LABELS, Collectivite, Porteur, Role
+from models.errors import Violation
+from models.money import format_eur
+from models.ptai import PTAI_MACHINE, PTAI_STATUS_LABELS, PtaiRequest, PtaiStatus
+from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Domain, Public
+from models.types import to_paris
+from services.audit import decisions_for
+from services.ctai_text import place, short_name
+from services.ptai import decision_label
+
+PTAI_STEP_LABELS = {"instruction": "instruction locale", "validation": "validation par le préfet"}
+
+
+def run_name(session: Session, request: PtaiRequest, step: str) -> str:
+    collectivite = session.get(Collectivite, request.collectivite_id)
+    return f"PTAI {short_name(collectivite)} ({collectivite.departement_code}) — {PTAI_STEP_LABELS.get(step, step)} — {request.reference}"
+
+
+def email_base(session: Session, request: PtaiRequest, destinataire: str) -> dict:
+    collectivite = session.get(Collectivite, request.collectivite_id)
+    return {"reference": request.reference, "objet": f"Projet territorial « {request.title} »",
+            "destinataire": destinataire, "departement": place(session, collectivite),
+            "expediteur": f"La préfecture — {place(session, collectivite)}"}
+
+
+def summary(session: Session, request: PtaiRequest) -> str:
+    return (f"Demande de {format_eur(request.requested_cents)} pour « {request.title} » "
+            f"(coût total {format_eur(request.total_cost_cents)}, action P104 {request.p104_action}).")
+
+
+def description(session: Session, request: PtaiRequest, step: str, role: str, refusal: list[Violation] | None) -> str:
+    collectivite = session.get(Collectivite, request.collectivite_id)
+    porteur = session.get(Porteur, request.porteur_id) if request.porteur_id else None
+    lines = [f"## {run_name(session, request, step)}", ""]
+    if refusal:
+        lines += ["> **⚠ Votre précédente réponse a été refusée ; rien n'a changé :**"]
+        lines += [f"> - `{v.code}` — {v.message}" for v in refusal] + [""]
+    lines += [
+        f"**Demandeur** : {collectivite.name} ({place(session, collectivite)})"
+        + (f" · **Porteur** : {porteur.name} (SIRET {porteur.siret})" if porteur else ""),
+        f"**Projet** : {request.title} — {request.objectives}",
+        f"**Domaines** : " + ", ".join(DOMAIN_LABELS[Domain(d)] for d in request.domains)
+        + f" · **Public** : {PUBLIC_LABELS[Public(request.public)]}",
+        f"**Montant demandé** : {format_eur(request.requested_cents)} sur un coût total de "
+        f"{format_eur(request.total_cost_cents)} · **P104** : action {request.p104_action} · **Acte** : {request.legal_act}",
+    ]
+    if request.proposed_cents is not None:
+        lines.append(f"**Montant proposé par l'instruction** : {format_eur(request.proposed_cents)}")
+    lines += ["", f"**Décision attendue de** : {ROLE_LABELS[Role(role)]}", "",
+              "### Contrôles passés au dépôt", "",
+              "- ✅ R3 public et justification · R7 engagement de la collectivité · R11 complémentarité avec le CIR",
+              "- ✅ R14 compte rendu financier · R15 SIRET et association non cultuelle · R16 fonctionnement · R17 action P104", ""]
+    history = decisions_for(session, "ptai", request.id)
+    if history:
+        lines += ["### Décisions précédentes", ""]
+        for d in history[-10:]:
+            when = to_paris(d.created_at).strftime("%d/%m/%Y %H:%M")
+            lines.append(f"- {when} — {decision_label('ptai', d.from_status, d.decision)} ({d.actor_label})"
+                         + (f" — « {d.comment} »" if d.comment else ""))
+        lines += [""]
+    lines += ["### Votre décision", ""]
+    lines += [f"- `{t.decision}` : {t.label}" for t in PTAI_MACHINE.allowed(request.status) if t.role is not None]
+    lines += ["", "Renseignez votre courriel professionnel et le **code d'approbation** personnel reçu par courriel."]
+    return "\n".join(lines)
+
+
+def request_markdown(session: Session, request_id: int) -> str:
+    from services.ptai import show
+
+    data = show(session, request_id)
+    lines = [f"# {data['reference']} — {data['intitule']}", "",
+             f"**Statut** : {data['statut_libelle']} · **Demandeur** : {data['collectivite']['nom']} "
+             f"({data['collectivite']['departement']})", "",
+             "| Montant | |", "|---|---:|",
+             f"| demandé | {format_eur(data['montant_demande_cents'])} |"]
+    for key, label in (("montant_propose_cents", "proposé / validé"), ("montant_accorde_cents", "accordé (délégué)")):
+        if data[key] is not None:
+            lines.append(f"| {label} | {format_eur(data[key])} |")
+    lines += ["", "## Décisions", ""]
+    lines += [f"- {d['horodatage'][:16].replace('T', ' ')} UTC — {d['libelle']} ({d['acteur']})" for d in data["decisions"]]
+    return "\n".join(lines)
+
+
+def status_label(status: str) -> str:
+    return PTAI_STATUS_LABELS[PtaiStatus(status)]
