@@ -41,6 +41,9 @@ app.command("mail-sink")(mail_sink)
 from cli.workflow import register as register_workflow  # noqa: E402
 
 register_workflow(ctai_app, ptai_app, app)
+from cli.delegation import register as register_delegation  # noqa: E402
+
+register_delegation(app)
 for sub, name in ((db_app, "db"), (seed_app, "seed"), (agent_app, "agent"), (collectivite_app, "collectivite"),
                   (porteur_app, "porteur"), (ptai_app, "ptai"), (ctai_app, "ctai"), (audit_app, "audit")):
     app.add_typer(sub, name=name)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from prefect import serve
+from prefect.schedules import Cron
 
 from tasks.runs import DEPLOYMENT_NAME
 
@@ -18,8 +19,20 @@ def platform_flows() -> list:
     return [*CTAI_FLOWS, *PTAI_FLOWS]
 
 
+# The ministry's batch: monthly, on the 1st at 08:00 Paris time, and on demand.
+SCHEDULES = {"delegation-credits": Cron("0 8 1 * *", timezone="Europe/Paris")}
+
+
+def scheduled_flows() -> list:
+    from flows.delegation import delegation_credits
+
+    return [delegation_credits]
+
+
 def serve_all(limit: int | None = None) -> None:
     """Blocks, running each deployment's runs in a subprocess. Not pausing the deployments on
     shutdown lets a restarted server pick up where it stopped (runs resumed meanwhile wait)."""
     deployments = [f.to_deployment(name=DEPLOYMENT_NAME, tags=["territoires"]) for f in platform_flows()]
+    deployments += [f.to_deployment(name=DEPLOYMENT_NAME, tags=["territoires"], schedule=SCHEDULES.get(f.name))
+                    for f in scheduled_flows()]
     serve(*deployments, pause_on_shutdown=False, limit=limit)

@@ -89,4 +89,10 @@ class ValidationForm(ApprovalForm):
 
 PTAI_FORMS: dict[str, type[ApprovalForm]] = {"instruction": InstructionForm, "validation": ValidationForm}
 
-FORMS: dict[str, dict[str, type[ApprovalForm]]] = {"ctai": CTAI_FORMS, "ptai": PTAI_FORMS}
+class ArbitrageForm(ApprovalForm):
+    decision: Literal["approve", "exclude", "reject"] = Field(title="Décision sur le lot")
+    excluded_request_ids: list[int] = Field(default_factory=list, title="N° des demandes à exclure (si exclusions)")
+
+
+FORMS: dict[str, dict[str, type[ApprovalForm]]] = {"ctai": CTAI_FORMS, "ptai": PTAI_FORMS,
+                                                   "lot": {"arbitrage": ArbitrageForm}}

@@ -17,7 +17,7 @@ from tasks.runs import start_next_step
 from tasks.steps import judge, launch_info, open_step, publish_artifact
 
 FLOW_NAMES = {case: {step: f"{case}-{step.replace('_', '-')}" for step in forms} for case, forms in FORMS.items()}
-PARAMETER = {"ctai": "ctai_id", "ptai": "request_id"}
+PARAMETER = {"ctai": "ctai_id", "ptai": "request_id", "lot": "batch_id"}
 
 
 async def run_step(case: str, step: str, entity_id: int, trigger: str | None) -> dict:

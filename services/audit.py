@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from models.decision import HASHED_FIELDS as HASHED
 from models.decision import AuditHead, ChainBreak, Decision, decision_hash, verify_chain
 from models.types import utcnow
 
@@ -42,6 +44,31 @@ def record_decision(session: Session, *, entity_type: str, entity_id: int, step:
     session.add(head)
     session.flush()
     return row
+
+
+def record_decisions(session: Session, rows: list[dict]) -> int:
+    """Appends many rows at once (batch delegation): one lock of the head, one bulk insert.
+
+    Each dict has the keyword arguments of ``record_decision``."""
+    if not rows:
+        return 0
+    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+    now, previous, next_id = utcnow(), head.last_hash, (head.last_decision_id or 0) + 1
+    values = []
+    for offset, r in enumerate(rows):
+        actor: Actor = r["actor"]
+        row = Decision(id=next_id + offset, entity_type=r["entity_type"], entity_id=r["entity_id"], step=r["step"],
+                       from_status=None if r.get("from_status") is None else str(r["from_status"]),
+                       to_status=None if r.get("to_status") is None else str(r["to_status"]),
+                       actor_agent_id=actor.agent_id, actor_label=actor.label, decision=r["decision"],
+                       comment=r.get("comment"), amount_cents=r.get("amount_cents"), created_at=now, prev_hash=previous)
+        row.row_hash = previous = decision_hash(row)
+        values.append({c: getattr(row, c) for c in (*HASHED, "row_hash")})
+    session.execute(insert(Decision), values)
+    head.last_decision_id, head.last_hash = next_id + len(rows) - 1, previous
+    session.add(head)
+    session.flush()
+    return len(rows)
 
 
 def verify(session: Session) -> tuple[int, list[ChainBreak]]:

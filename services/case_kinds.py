@@ -21,7 +21,8 @@ def dashboard(name: str) -> Callable[[Session, int], str]:
 def _kinds() -> dict[str, tuple[CaseKind, Callable[[Session, int], str]]]:
     from services.ctai_text import contract_markdown
     from services.ctai_workflow import CTAI
+    from services.delegation import BATCH, batch_markdown
     from services.ptai_text import request_markdown
     from services.ptai_workflow import PTAI
 
-    return {"ctai": (CTAI, contract_markdown), "ptai": (PTAI, request_markdown)}
+    return {"ctai": (CTAI, contract_markdown), "ptai": (PTAI, request_markdown), "lot": (BATCH, batch_markdown)}

@@ -1,0 +1,115 @@
+"""``territoires envelope set``, ``delegation run|export`` and ``export scdl``."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from sqlmodel import select
+
+from cli.output import fail, print_json, user_errors
+from models.errors import Violation
+from models.money import cents_to_euros, euros_to_cents
+from services.db import unit_of_work
+
+envelope_app = typer.Typer(help="Enveloppe nationale annuelle des crédits PTAI.", no_args_is_help=True)
+delegation_app = typer.Typer(help="Délégation des crédits par lots (ministère).", no_args_is_help=True)
+export_app = typer.Typer(help="Exports en données ouvertes.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(envelope_app, name="envelope")
+    app.add_typer(delegation_app, name="delegation")
+    app.add_typer(export_app, name="export")
+
+
+@envelope_app.command("set")
+def envelope_set(year: Annotated[int, typer.Option(help="Année de la campagne")],
+                 amount: Annotated[str, typer.Option(help="Montant en euros, par exemple 9000000")],
+                 as_json: JsonOpt = False) -> None:
+    """Fixe l'enveloppe nationale d'une année."""
+    from services.delegation import set_envelope
+
+    with user_errors(as_json):
+        try:
+            cents = euros_to_cents(Decimal(amount.replace(" ", "").replace(",", ".")))
+        except (ValueError, ArithmeticError):
+            fail([Violation("MONTANT_INVALIDE", "amount", f"montant illisible : {amount}")], as_json=as_json)
+        with unit_of_work() as session:
+            set_envelope(session, year, cents)
+    print_json({"annee": year, "montant_cents": cents}) if as_json else typer.echo(f"Enveloppe {year} fixée.")
+
+
+@delegation_app.command("run")
+def delegation_run(year: Annotated[Optional[int], typer.Option(help="Année de la campagne (défaut : l'année en cours)")] = None) -> None:
+    """Lance maintenant un lot de délégation (le même flux que l'exécution mensuelle) ; JSON."""
+    from prefect.deployments.flow_runs import arun_deployment
+
+    from tasks.runs import deployment_for
+
+    with user_errors(True):
+        run = asyncio.run(arun_deployment(deployment_for("delegation-credits"), parameters={"year": year},
+                                          timeout=0, as_subflow=False, tags=["lot", "dept:national", "awaiting:ministere"]))
+    print_json({"flow_run_id": str(run.id), "annee": year})
+
+
+LINE_FIELDS = ["lot", "annee", "departement", "programme", "action", "ae_euros", "cp_euros", "nombre_demandes"]
+
+
+@delegation_app.command("export")
+def delegation_export(batch_id: int, format: Annotated[str, typer.Option("--format", help="csv")] = "csv",
+                      out: Annotated[Optional[Path], typer.Option(help="Fichier de sortie (défaut : la sortie standard)")] = None) -> None:
+    """Une ligne par département et action P104, prête à saisir dans le système financier de l'État."""
+    from models.delegation import DelegationBatch, DelegationLine
+
+    if format != "csv":
+        fail([Violation("FORMAT_INCONNU", "format", "seul le format csv est proposé")], as_json=False)
+    with unit_of_work() as session:
+        batch = session.get(DelegationBatch, batch_id)
+        if batch is None:
+            fail([Violation("INTROUVABLE", "batch_id", f"aucun lot n° {batch_id}")], as_json=False)
+        lines = list(session.exec(select(DelegationLine).where(DelegationLine.batch_id == batch_id)
+                                  .order_by(DelegationLine.departement_code, DelegationLine.p104_action)))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=LINE_FIELDS, delimiter=";", lineterminator="\n")
+    writer.writeheader()
+    for line in lines:
+        writer.writerow({"lot": batch.reference, "annee": line.year, "departement": line.departement_code, "programme": "104",
+                         "action": line.p104_action, "ae_euros": cents_to_euros(line.ae_cents),
+                         "cp_euros": cents_to_euros(line.cp_cents), "nombre_demandes": line.requests_count})
+    _write(buffer.getvalue(), out)
+
+
+SCDL_FIELDS = ["nomAttribuant", "idAttribuant", "dateConvention", "referenceDecision", "nomBeneficiaire",
+               "idBeneficiaire", "objet", "montant", "nature", "conditionsVersement", "datesPeriodeVersement",
+               "idRAE", "notificationUE", "pourcentageSubvention"]
+
+
+@export_app.command("scdl")
+def export_scdl(year: Annotated[int, typer.Option(help="Année de la campagne")],
+                out: Annotated[Optional[Path], typer.Option(help="Fichier de sortie (défaut : la sortie standard)")] = None) -> None:
+    """Subventions déléguées de l'année au format SCDL « subventions » (schema.data.gouv.fr)."""
+    from services.exports import scdl_rows
+
+    with unit_of_work() as session:
+        rows = scdl_rows(session, year)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=SCDL_FIELDS, delimiter=";", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    _write(buffer.getvalue(), out)
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"Écrit : {out}", err=True)

@@ -1,0 +1,33 @@
+"""The ministry's monthly batch delegation of credits to the départements."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from flows.steps import run_step
+from tasks.delegation import batch_status, delegate, finish_unfinished, publish_table, select_batch
+from tasks.notify import send_outbox
+
+
+@flow(name="delegation-credits", persist_result=True, log_prints=True)
+async def delegation_credits(year: int | None = None) -> dict:
+    """Select every transmitted request, publish the batch by département, wait for a ministry
+    officer's decision (approve, approve with exclusions, reject), then delegate AE = CP one
+    département at a time. Running it again after a crash finishes the interrupted batch first."""
+    year = year or date.today().year
+    finish_unfinished()
+    await send_outbox()
+    batch = select_batch(year=year, flow_run_id=str(flow_run.get_id()))
+    if not batch["requests"]:
+        print(f"Aucune demande transmise à déléguer pour {year}.")
+        return batch
+    await publish_table(batch_id=batch["id"])
+    await run_step("lot", "arbitrage", batch["id"], batch["trigger"])
+    if batch_status(batch_id=batch["id"]) == "approved":
+        batch["rapport"] = delegate(batch_id=batch["id"])
+        await send_outbox()
+        await publish_table(batch_id=batch["id"])
+    return batch

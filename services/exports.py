@@ -1,0 +1,37 @@
+"""Open-data export of delegated subsidies in the SCDL « subventions » schema."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from models.actors import Collectivite, Porteur
+from models.decision import Decision
+from models.money import cents_to_euros
+from models.ptai import PtaiRequest, PtaiStatus
+
+ATTRIBUTOR = "Ministère de l'Intérieur — DGEF/DIAN"
+ATTRIBUTOR_SIRET = "11000101300017"  # the ministry's SIRET, as published in SCDL files
+
+
+def scdl_rows(session: Session, year: int) -> list[dict]:
+    requests = session.exec(select(PtaiRequest).where(PtaiRequest.campaign_year == year,
+                                                      PtaiRequest.status == PtaiStatus.DELEGATED).order_by(PtaiRequest.id))
+    rows = []
+    for r in requests:
+        beneficiary = session.get(Porteur, r.porteur_id) if r.porteur_id else None
+        collectivite = session.get(Collectivite, r.collectivite_id)
+        delegated = session.exec(select(Decision).where(Decision.entity_type == "ptai", Decision.entity_id == r.id,
+                                                        Decision.decision == "delegated")).first()
+        rows.append({
+            "nomAttribuant": ATTRIBUTOR, "idAttribuant": ATTRIBUTOR_SIRET,
+            "dateConvention": delegated.created_at.date().isoformat() if delegated else "",
+            "referenceDecision": r.reference,
+            "nomBeneficiaire": beneficiary.name if beneficiary else collectivite.name,
+            "idBeneficiaire": beneficiary.siret if beneficiary else collectivite.siren,
+            "objet": r.title, "montant": str(cents_to_euros(r.granted_cents or 0)),
+            "nature": "aide en numéraire", "conditionsVersement": "Echelonné",
+            "datesPeriodeVersement": f"{r.period_start.isoformat()}_{r.period_end.isoformat()}",
+            "idRAE": "", "notificationUE": "Non",
+            "pourcentageSubvention": f"{(r.granted_cents or 0) / r.total_cost_cents:.2f}" if r.total_cost_cents else "",
+        })
+    return rows

@@ -1,0 +1,55 @@
+"""Prefect tasks of the batch delegation: each is one or a few transactions, all idempotent."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.artifacts import acreate_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from models.delegation import DelegationBatch
+from services import delegation, steps
+from services.db import unit_of_work
+
+TASK = {"cache_policy": NO_CACHE, "persist_result": False}
+
+
+@task(name="terminer-les-lots-interrompus", **TASK)
+def finish_unfinished() -> list[dict]:
+    """What a crash interrupted: approved batches with départements not yet delegated."""
+    with unit_of_work() as session:
+        pending = delegation.unfinished_batches(session)
+    return [delegation.delegate(batch_id) for batch_id in pending]
+
+
+@task(name="constituer-le-lot", **TASK)
+def select_batch(*, year: int, flow_run_id: str) -> dict:
+    with unit_of_work() as session:
+        batch = delegation.select_batch(session, year=year, flow_run_id=flow_run_id)
+        result = {"id": batch.id, "reference": batch.reference, "status": batch.status,
+                  "requests": batch.requests_count, "total_cents": batch.total_cents}
+        if batch.requests_count:
+            key = steps.trigger_key(session, "lot", batch.id, "arbitrage", flow_run_id)
+            steps.reserve(session, entity_type="lot", entity_id=batch.id, step="arbitrage", key=key, awaited_role="ministere")
+            result["trigger"] = key
+    return result
+
+
+@task(name="publier-le-tableau-du-lot", **TASK)
+async def publish_table(*, batch_id: int) -> None:
+    with unit_of_work() as session:
+        batch = session.get(DelegationBatch, batch_id)
+        rows = delegation.table(session, batch)
+    await acreate_table_artifact(key=f"lot-{batch_id}", table=rows,
+                                 description=f"Lot {batch.reference} : demandes et montants par département")
+
+
+@task(name="etat-du-lot", **TASK)
+def batch_status(*, batch_id: int) -> str:
+    with unit_of_work() as session:
+        return str(session.get(DelegationBatch, batch_id).status)
+
+
+@task(name="deleguer-les-credits", **TASK)
+def delegate(*, batch_id: int) -> dict:
+    """One transaction per département; a failing département is reported, the others stand."""
+    return delegation.delegate(batch_id)
