@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -36,7 +37,8 @@ def render_parts(event: str, context: dict | EmailContext) -> tuple[str, str, st
     subject = _env.get_template(f"{event}.subject.j2").render(values).strip()
     text = _env.get_template(f"{event}.txt.j2").render(values)
     html = _env.get_template(f"{event}.html.j2").render(values)
-    return " ".join(subject.split()), text, html
+    # Collapse line breaks only: the no-break spaces of "15 000 €" must stay.
+    return re.sub(r"[ \t\r\n]+", " ", subject), text, html
 
 
 def render_bytes(event: str, context: dict | EmailContext, *, to: str, sender: str, message_id: str | None = None) -> bytes:

@@ -77,6 +77,8 @@ PTAI = CaseKind(
     departement=_departement, run_name=run_name, description=description, email_base=email_base,
     applicants=applicants, summary=summary,
     expectations={"instruction": None, "validation": None,
+                  "instruction:again": "Vos compléments ont bien été reçus : l'instruction de votre demande reprend. "
+                                       "Aucune action n'est attendue de votre part.",
                   "instruction:rework": "Transmettre les compléments demandés avant la date limite (territoires ptai complete)."},
 )
 

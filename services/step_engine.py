@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from models.actors import Agent, Role
+from models.actors import ROLE_LABELS, Agent, Role
 from models.approval import ApprovalAttempt, AttemptOutcome, StepRunState, check_decider, check_four_eyes
 from models.decision import Decision
 from models.errors import DomainError, RuleViolation, TransitionNotAllowed, Violation
@@ -145,25 +145,35 @@ def _issue_codes(session: Session, kind: CaseKind, case, ref: CaseRef, role: str
     """One code and one email per entitled agent, once per round; the applicants are told."""
     exclude = case.instructed_by_agent_id if ref.step in kind.four_eyes_steps else None
     agents = approvals.eligible_agents(session, role, kind.departement(session, case), exclude_agent_id=exclude)
-    transition = f"{ref.step}:r{ref.round}:open"
+    transition = open_transition(ref)
     emails: list[Email] = []
     for agent in agents:
         if approvals.active_code(session, ref, agent.id) is not None:
             continue  # replay of an opened step: the agent has a code already
         code_row, code = approvals.issue_code(session, ref, agent)
         emails.append(approval_email(session, kind, case, ref, agent, code, code_row.expires_at, link, transition))
+    again = steps.opened_before(session, kind.entity, case.id, ref.step, ref.flow_run_id) or ref.round > 1
+    expected = kind.expectations.get(ref.step)
+    if again:
+        expected = kind.expectations.get(f"{ref.step}:again") or (
+            "Le dossier repris est de nouveau examiné à cette étape." + (f" {expected}" if expected else ""))
     for address, name in kind.applicants(session, case):
         emails.append(Email("step_started", address, {
-            **kind.email_base(session, case, name), "etape": kind.step_labels[ref.step],
-            "action_attendue": kind.expectations.get(ref.step)},
+            **kind.email_base(session, case, name), "etape": kind.step_labels[ref.step], "action_attendue": expected},
             message_key(kind.entity, case.id, transition, address, "step_started")))
     queue_many(session, emails)
+
+
+def open_transition(ref: CaseRef) -> str:
+    """A step can open several times (a new run after a rework, a new round within a run):
+    each opening mails its own codes."""
+    return f"{ref.step}:{ref.flow_run_id}:r{ref.round}:open"
 
 
 def approval_email(session: Session, kind: CaseKind, case, ref: CaseRef, agent: Agent, code: str, expires_at,
                    link: str | None, transition: str, motif: str | None = None) -> Email:
     context = {**kind.email_base(session, case, agent.name), "etape": kind.step_labels[ref.step],
-               "role": str(agent.role),
+               "role": ROLE_LABELS[Role(agent.role)],
                "resume": kind.summary(session, case) if kind.summary else kind.run_name(session, case, ref.step),
                "code": code, "expire_le": expires_at, "lien": link or "(lien indisponible)",
                "motif_nouveau_code": motif}
@@ -196,7 +206,7 @@ def decide(session: Session, kind: CaseKind, *, entity_id: int, step: str, flow_
         if reissue:
             new_row, code = approvals.issue_code(session, ref, agent)
             queue_many(session, [approval_email(session, kind, case, ref, agent, code, new_row.expires_at, link,
-                                                f"{step}:r{ref.round}:open", motif=violations[0].message)])
+                                                open_transition(ref), motif=violations[0].message)])
     if violations:
         return _refuse(session, kind, case, step, flow_run_id, attempt, email, agent, answer, violations)
 

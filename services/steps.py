@@ -78,3 +78,10 @@ def mark_opened(session: Session, row: StepRun) -> None:
 def close(session: Session, row: StepRun, decision_id: int) -> None:
     row.state, row.closing_decision_id = StepRunState.DONE, decision_id
     session.add(row)
+
+
+def opened_before(session: Session, entity_type: str, entity_id: int, step: str, flow_run_id: str) -> bool:
+    """Whether an earlier run already carried this step (the case came back to it)."""
+    return session.exec(select(StepRun.id).where(
+        StepRun.entity_type == entity_type, StepRun.entity_id == entity_id, StepRun.step == step,
+        StepRun.state == StepRunState.DONE, StepRun.flow_run_id != flow_run_id)).first() is not None

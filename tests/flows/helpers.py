@@ -47,9 +47,10 @@ def mails_to(platform, address: str, reference: str | None = None) -> list:
     return [m for m in platform.sink.received if address in m.to and (reference is None or reference in m.subject)]
 
 
-def code_for(platform, address: str, reference: str) -> str:
-    """The code of the latest approval email to ``address`` about ``reference``."""
-    codes = [CODE.search(m.text()) for m in mails_to(platform, address, reference) if "Décision attendue" in m.subject]
+def code_for(platform, address: str, reference: str, run_id: str | None = None) -> str:
+    """The code of the latest approval email to ``address`` about ``reference`` (and ``run_id``)."""
+    codes = [CODE.search(m.text()) for m in mails_to(platform, address, reference)
+             if "Décision attendue" in m.subject and (run_id is None or run_id in m.text())]
     codes = [c.group(1) for c in codes if c]
     assert codes, f"no approval code mailed to {address} for {reference}"
     return codes[-1]
@@ -81,9 +82,12 @@ async def decide(platform, step: str, entity_id: int, reference: str, email: str
                  attempt: int = 1, code: str | None = None, entity: str = "ctai", **fields) -> ApprovalAttempt:
     """Resumes the waiting run through the API the UI uses, then returns the flow's verdict."""
     run_id = await waiting_run(platform, step, entity_id, attempt, entity)
-    await asyncio.sleep(0)  # the agent reads the email
-    await wait_for_mail(platform, email, reference, 1) if code is None else None
-    run_input = {"agent_email": email, "approval_code": code or code_for(platform, email, reference),
+    if code is None:  # the agent reads the email sent for this run
+        deadline = asyncio.get_running_loop().time() + 60
+        while not any(run_id in m.text() for m in mails_to(platform, email, reference)):
+            assert asyncio.get_running_loop().time() < deadline, f"no approval email to {email} for run {run_id}"
+            await asyncio.sleep(0.2)
+    run_input = {"agent_email": email, "approval_code": code or code_for(platform, email, reference, run_id),
                  "decision": decision, **fields}
     await aresume_flow_run(UUID(run_id), run_input=run_input)
     return await verdict(platform, run_id, attempt)
