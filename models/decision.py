@@ -55,9 +55,14 @@ HASHED_FIELDS = (
 
 
 def decision_hash(row: Decision) -> str:
+    return decision_hash_of({name: getattr(row, name) for name in HASHED_FIELDS})
+
+
+def decision_hash_of(values: dict) -> str:
+    """The row hash from the hashed fields' values (no ORM object needed: bulk appends)."""
     payload = {}
     for name in HASHED_FIELDS:
-        value = getattr(row, name)
+        value = values.get(name)
         payload[name] = value.isoformat() if isinstance(value, datetime) else value
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

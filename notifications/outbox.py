@@ -18,9 +18,6 @@ from notifications.events import EmailContext
 from notifications.render import validate_context
 
 
-CHUNK = 1000
-
-
 def message_key(entity_type: str, entity_id: int | str, transition: str, recipient: str, kind: str) -> str:
     """``(entity, transition, recipient, kind)``: the same business fact never mails twice."""
     return f"{entity_type}:{entity_id}:{transition}:{recipient.lower()}:{kind}"
@@ -56,9 +53,7 @@ def queue_many(session: Session, emails: list[Email]) -> int:
     } for e in emails]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = OutboxMessage.__table__
-    added = 0
-    for start in range(0, len(rows), CHUNK):  # SQLite caps the number of bound parameters
-        stmt = (dialect.insert(table).values(rows[start:start + CHUNK])
-                .on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id))
-        added += len(session.execute(stmt).all())
-    return added
+    stmt = (dialect.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(table.c.id, sort_by_parameter_order=False))
+    # executemany: one compiled statement, sent in batches by SQLAlchemy ("insertmanyvalues").
+    return len(session.execute(stmt, rows).all())

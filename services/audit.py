@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from models.decision import HASHED_FIELDS as HASHED
-from models.decision import AuditHead, ChainBreak, Decision, decision_hash, verify_chain
+from models.decision import AuditHead, ChainBreak, Decision, decision_hash, decision_hash_of, verify_chain
 from models.types import utcnow
 
 
@@ -57,14 +56,15 @@ def record_decisions(session: Session, rows: list[dict]) -> int:
     values = []
     for offset, r in enumerate(rows):
         actor: Actor = r["actor"]
-        row = Decision(id=next_id + offset, entity_type=r["entity_type"], entity_id=r["entity_id"], step=r["step"],
-                       from_status=None if r.get("from_status") is None else str(r["from_status"]),
-                       to_status=None if r.get("to_status") is None else str(r["to_status"]),
-                       actor_agent_id=actor.agent_id, actor_label=actor.label, decision=r["decision"],
-                       comment=r.get("comment"), amount_cents=r.get("amount_cents"), created_at=now, prev_hash=previous)
-        row.row_hash = previous = decision_hash(row)
-        values.append({c: getattr(row, c) for c in (*HASHED, "row_hash")})
-    session.execute(insert(Decision), values)
+        row = {"id": next_id + offset, "entity_type": r["entity_type"], "entity_id": r["entity_id"], "step": r["step"],
+               "from_status": None if r.get("from_status") is None else str(r["from_status"]),
+               "to_status": None if r.get("to_status") is None else str(r["to_status"]),
+               "actor_agent_id": actor.agent_id, "actor_label": actor.label, "decision": r["decision"],
+               "comment": r.get("comment"), "amount_cents": r.get("amount_cents"), "created_at": now,
+               "prev_hash": previous}
+        row["row_hash"] = previous = decision_hash_of(row)
+        values.append(row)
+    session.execute(insert(Decision.__table__), values)
     head.last_decision_id, head.last_hash = next_id + len(rows) - 1, previous
     session.add(head)
     session.flush()

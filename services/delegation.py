@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
-from models.actors import Agent, Collectivite, Role
+from models.actors import Agent, Collectivite, Porteur, Role
 from models.delegation import (
     BatchItem, BatchStatus, DelegationBatch, DelegationLine, Envelope, batch_reference, check_envelope, group,
 )
@@ -198,14 +198,16 @@ def delegate(batch_id: int, *, engine=None, on: date | None = None, fail_on: set
     """
     on = on or date.today()
     with unit_of_work(engine) as session:
-        deps = pending_departements(session, batch_id)
+        by_dep: dict[str, list[int]] = defaultdict(list)
+        for item in items(session, batch_id):
+            by_dep[item.departement_code].append(item.request_id)
     done, failed = [], {}
-    for dep in deps:
+    for dep, ids in sorted(by_dep.items()):
         try:
             with unit_of_work(engine) as session:
                 if fail_on and dep in fail_on:
                     raise RuntimeError(f"échec simulé pour le département {dep}")
-                if _delegate_departement(session, batch_id, dep, on):
+                if _delegate_departement(session, batch_id, dep, ids, on):
                     done.append(dep)
         except Exception as exc:  # noqa: BLE001 - one département's failure must not stop the others
             failed[dep] = f"{type(exc).__name__}: {exc}"
@@ -225,18 +227,21 @@ def delegate(batch_id: int, *, engine=None, on: date | None = None, fail_on: set
     return report
 
 
-def _delegate_departement(session: Session, batch_id: int, dep: str, on: date) -> bool:
-    stmt = (select(R).join(Collectivite, Collectivite.id == R.collectivite_id)
-            .where(R.batch_id == batch_id, R.status == PtaiStatus.IN_BATCH, Collectivite.departement_code == dep))
+def _delegate_departement(session: Session, batch_id: int, dep: str, request_ids: list[int], on: date) -> bool:
+    """One département, one transaction. Loads columns, not ORM objects: a batch can carry
+    thousands of requests. Rows are re-read (and locked) by id, so a second run skips them."""
+    cols = (R.id, R.reference, R.title, R.proposed_cents, R.p104_action, R.legal_act, R.collectivite_id, R.porteur_id)
+    stmt = select(*cols).where(R.id.in_(request_ids), R.batch_id == batch_id, R.status == PtaiStatus.IN_BATCH)
     if is_postgresql(session):
-        stmt = stmt.with_for_update(of=R)
-    requests = list(session.exec(stmt))
+        stmt = stmt.with_for_update()
+    requests = session.execute(stmt).all()
     if not requests:
         return False  # already delegated by an earlier run
     batch = session.get(DelegationBatch, batch_id)
     ids = [r.id for r in requests]
     session.execute(update(R).where(R.id.in_(ids), R.status == PtaiStatus.IN_BATCH)
-                    .values(status=PtaiStatus.DELEGATED, granted_cents=R.proposed_cents))
+                    .values(status=PtaiStatus.DELEGATED, granted_cents=R.proposed_cents)
+                    .execution_options(synchronize_session=False))
     record_decisions(session, [dict(entity_type="ptai", entity_id=r.id, step="delegation", from_status=PtaiStatus.IN_BATCH,
                                     to_status=PtaiStatus.DELEGATED, actor=SYSTEM, decision="delegated",
                                     comment=batch.reference, amount_cents=r.proposed_cents) for r in requests])
@@ -250,28 +255,31 @@ def _delegate_departement(session: Session, batch_id: int, dep: str, on: date) -
     return True
 
 
-def _delegation_emails(session: Session, batch: DelegationBatch, dep: str, requests: list[PtaiRequest], totals, on: date) -> list[Email]:
-    from services.ptai_text import email_base
-    from services.ptai_workflow import applicants
-
+def _delegation_emails(session: Session, batch: DelegationBatch, dep: str, requests: list, totals, on: date) -> list[Email]:
+    """To the préfecture (one summary) and to each applicant and porteur (one each)."""
     dep_row = session.get(Departement, dep)
+    place = f"{dep_row.nom} ({dep})" if dep_row else dep
     prefecture = list(session.exec(select(Agent).where(Agent.departement_code == dep, Agent.role == Role.PREFET, Agent.active == True)))  # noqa: E712
+    collectivites = {c.id: c for c in session.exec(select(Collectivite).where(Collectivite.id.in_({r.collectivite_id for r in requests})))}
+    porteur_ids = {r.porteur_id for r in requests if r.porteur_id}
+    porteurs = {p.id: p for p in session.exec(select(Porteur).where(Porteur.id.in_(porteur_ids)))} if porteur_ids else {}
     lines = [{"action_p104": a, "nombre_demandes": n, "montant_cents": c} for a, (n, c) in sorted(totals.items())]
     emails = []
     for agent in prefecture:
-        context = {"reference": batch.reference, "objet": f"Délégation de crédits P104 — {dep_row.nom if dep_row else dep}",
-                   "destinataire": agent.name, "departement": f"{dep_row.nom} ({dep})" if dep_row else dep,
-                   "expediteur": MINISTRY, "lot": batch.reference, "date_delegation": on, "lignes": lines,
-                   "total_cents": sum(c for _, c in totals.values()), "demandes": [r.reference for r in requests]}
+        context = {"reference": batch.reference, "objet": f"Délégation de crédits P104 — {place}", "destinataire": agent.name,
+                   "departement": place, "expediteur": MINISTRY, "lot": batch.reference, "date_delegation": on,
+                   "lignes": lines, "total_cents": sum(c for _, c in totals.values()), "demandes": [r.reference for r in requests]}
         emails.append(Email("credits_delegated_prefecture", agent.email, context,
                             message_key(ENTITY, batch.id, f"delegated:{dep}", agent.email, "credits_delegated_prefecture")))
     for r in requests:
-        for address, name in applicants(session, r):
-            context = {**email_base(session, r, name), "expediteur": MINISTRY, "lot": batch.reference, "projet": r.title,
+        parties = [collectivites[r.collectivite_id]] + ([porteurs[r.porteur_id]] if r.porteur_id else [])
+        for party in parties:
+            context = {"reference": r.reference, "objet": f"Projet territorial « {r.title} »", "destinataire": party.name,
+                       "departement": place, "expediteur": MINISTRY, "lot": batch.reference, "projet": r.title,
                        "montant_cents": r.proposed_cents, "action_p104": r.p104_action, "acte_juridique": r.legal_act,
                        "date_delegation": on}
-            emails.append(Email("credits_delegated_porteur", address, context,
-                                message_key("ptai", r.id, "delegated", address, "credits_delegated_porteur")))
+            emails.append(Email("credits_delegated_porteur", party.email, context,
+                                message_key("ptai", r.id, "delegated", party.email, "credits_delegated_porteur")))
     return emails
 
 

@@ -149,7 +149,8 @@ def test_a_delegation_interrupted_midway_finishes_with_every_request_delegated_o
     batch = select_new(engine)
     decide(engine, batch, "approve")
     with unit_of_work(engine) as s:  # the run died after the first département's transaction
-        delegation._delegate_departement(s, batch.id, "38", date_today())
+        ids = [i.request_id for i in delegation.items(s, batch.id) if i.departement_code == "38"]
+        delegation._delegate_departement(s, batch.id, "38", ids, date_today())
     with Session(engine) as s:
         assert delegation.unfinished_batches(s) == [batch.id]
     with Session(engine) as s:
