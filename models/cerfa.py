@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -29,6 +29,8 @@ def _document_non_negative(schema: dict) -> None:
     schema["anyOf"] = [{"type": "number", "minimum": 0},
                        {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}]
 
+
+M = TypeVar("M", bound=BaseModel)
 
 Euros = Annotated[
     Decimal,
@@ -159,16 +161,21 @@ def violations_from(error: ValidationError) -> list[Violation]:
     return out
 
 
-def parse_request_file(text: str) -> PtaiRequestFile:
-    """Parses the file; raises RuleViolation with JSON_INVALIDE or one violation per bad field."""
+def parse_json_file(text: str, model: type[M]) -> M:
+    """Parses a JSON file into ``model``; raises RuleViolation with JSON_INVALIDE or one
+    violation per bad field."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RuleViolation([Violation("JSON_INVALIDE", "(fichier)", f"JSON mal formé, ligne {exc.lineno}, colonne {exc.colno} : corrigez la syntaxe")]) from None
     try:
-        return PtaiRequestFile.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise RuleViolation(violations_from(exc)) from None
+
+
+def parse_request_file(text: str) -> PtaiRequestFile:
+    return parse_json_file(text, PtaiRequestFile)
 
 
 def request_json_schema() -> dict:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from models.cerfa import violations_from
-from models.errors import RuleViolation, Violation
+from models.cerfa import parse_json_file
 from models.reference import Domain, Public
 
 
@@ -39,11 +37,4 @@ class ProposalFile(_Strict):
 
 
 def parse_proposal(text: str) -> ProposalFile:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RuleViolation([Violation("JSON_INVALIDE", "(fichier)", f"JSON mal formé, ligne {exc.lineno}, colonne {exc.colno}")]) from None
-    try:
-        return ProposalFile.model_validate(data)
-    except ValidationError as exc:
-        raise RuleViolation(violations_from(exc)) from None
+    return parse_json_file(text, ProposalFile)

@@ -6,7 +6,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from models.actors import Porteur
-from models.ctai import Action, Ctai, CtaiFunding, CtaiStatus, check_actions, check_funding
+from models.ctai import Action, CtaiFunding, CtaiStatus, check_actions, check_funding
 from models.errors import RuleViolation, Violation, raise_if_any
 from models.money import euros_to_cents
 from models.proposal import parse_proposal

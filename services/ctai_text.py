@@ -66,14 +66,30 @@ def summary(session: Session, ctai: Ctai) -> str:
     return f"{len(actions)} action(s). {years}."
 
 
+def refusal_banner(refusal: list[Violation] | None) -> list[str]:
+    """The top of a form that asks again: why the previous answer was refused."""
+    if not refusal:
+        return []
+    return (["> **⚠ Votre précédente réponse a été refusée ; rien n'a changé :**"]
+            + [f"> - `{v.code}` — {v.message}" for v in refusal] + [""])
+
+
+def history_lines(session: Session, entity_type: str, entity_id: int, step_labels: dict[str, str]) -> list[str]:
+    history = decisions_for(session, entity_type, entity_id)
+    if not history:
+        return []
+    lines = ["### Décisions précédentes", ""]
+    for d in history[-10:]:
+        when = to_paris(d.created_at).strftime("%d/%m/%Y %H:%M")
+        lines.append(f"- {when} — {step_labels.get(d.step, d.step)} : {decision_label(entity_type, d.from_status, d.decision)} "
+                     f"({d.actor_label})" + (f" — « {d.comment} »" if d.comment else ""))
+    return lines + [""]
+
+
 def form_description(session: Session, ctai: Ctai, step: str, role: str, refusal: list[Violation] | None) -> str:
     collectivite = session.get(Collectivite, ctai.collectivite_id)
     funding, actions, diagnostic = contract_records(session, ctai)
-    lines = [f"## {run_name(session, ctai, step)}", ""]
-    if refusal:
-        lines += ["> **⚠ Votre précédente réponse a été refusée ; rien n'a changé :**"]
-        lines += [f"> - `{v.code}` — {v.message}" for v in refusal]
-        lines += [""]
+    lines = [f"## {run_name(session, ctai, step)}", "", *refusal_banner(refusal)]
     lines += [
         f"**Référence** : {ctai.reference} · **Collectivité** : {collectivite.name} "
         f"({COLLECTIVITE_TYPE_LABELS.get(collectivite.type, collectivite.type)}, {place(session, collectivite)})",
@@ -105,14 +121,7 @@ def form_description(session: Session, ctai: Ctai, step: str, role: str, refusal
             v = failed.get(rule)
             lines.append(f"- ❌ **{rule}** {label} : `{v.code}` — {v.message}" if v else f"- ✅ **{rule}** {label}")
         lines += [""]
-    history = decisions_for(session, "ctai", ctai.id)
-    if history:
-        lines += ["### Décisions précédentes", ""]
-        for d in history[-10:]:
-            when = to_paris(d.created_at).strftime("%d/%m/%Y %H:%M")
-            lines.append(f"- {when} — {STEP_LABELS.get(d.step, d.step)} : {decision_label('ctai', d.from_status, d.decision)} "
-                         f"({d.actor_label})" + (f" — « {d.comment} »" if d.comment else ""))
-        lines += [""]
+    lines += history_lines(session, "ctai", ctai.id, STEP_LABELS)
     lines += ["### Votre décision", ""]
     lines += [f"- `{t.decision}` : {t.label}" for t in CTAI_MACHINE.allowed(STATUS_OF_STEP[step])]
     lines += ["", "Renseignez votre courriel professionnel et le **code d'approbation** personnel reçu par courriel."]

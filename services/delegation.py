@@ -26,6 +26,7 @@ from models.reference import Departement
 from models.state_machine import StateMachine, Transition
 from notifications.outbox import Email, message_key, queue_many
 from services.audit import SYSTEM, record_decisions
+from services.ctai_text import refusal_banner
 from services.db import is_postgresql, unit_of_work
 from services.step_engine import Applied, CaseKind
 
@@ -148,10 +149,7 @@ def _batch_base(session: Session, batch: DelegationBatch, name: str) -> dict:
 
 
 def _description(session: Session, batch: DelegationBatch, step: str, role: str, refusal) -> str:
-    lines = [f"## Délégation de crédits {batch.year} — {batch.reference}", ""]
-    if refusal:
-        lines += ["> **⚠ Votre précédente réponse a été refusée ; rien n'a changé :**"]
-        lines += [f"> - `{v.code}` — {v.message}" for v in refusal] + [""]
+    lines = [f"## Délégation de crédits {batch.year} — {batch.reference}", "", *refusal_banner(refusal)]
     envelope, delegated = envelope_of(session, batch.year), delegated_in(session, batch.year)
     total = sum(i.amount_cents for i in items(session, batch.id))
     lines += [f"**Demandes** : {batch.requests_count} · **Total du lot** : {format_eur(total)}",

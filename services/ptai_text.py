@@ -9,10 +9,7 @@ from models.errors import Violation
 from models.money import format_eur
 from models.ptai import PTAI_MACHINE, PTAI_STATUS_LABELS, PtaiRequest, PtaiStatus
 from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Domain, Public
-from models.types import to_paris
-from services.audit import decisions_for
-from services.ctai_text import place, short_name
-from services.ptai import decision_label
+from services.ctai_text import history_lines, place, refusal_banner, short_name
 
 PTAI_STEP_LABELS = {"instruction": "instruction locale", "validation": "validation par le préfet"}
 
@@ -37,10 +34,7 @@ def summary(session: Session, request: PtaiRequest) -> str:
 def description(session: Session, request: PtaiRequest, step: str, role: str, refusal: list[Violation] | None) -> str:
     collectivite = session.get(Collectivite, request.collectivite_id)
     porteur = session.get(Porteur, request.porteur_id) if request.porteur_id else None
-    lines = [f"## {run_name(session, request, step)}", ""]
-    if refusal:
-        lines += ["> **⚠ Votre précédente réponse a été refusée ; rien n'a changé :**"]
-        lines += [f"> - `{v.code}` — {v.message}" for v in refusal] + [""]
+    lines = [f"## {run_name(session, request, step)}", "", *refusal_banner(refusal)]
     lines += [
         f"**Demandeur** : {collectivite.name} ({place(session, collectivite)})"
         + (f" · **Porteur** : {porteur.name} (SIRET {porteur.siret})" if porteur else ""),
@@ -56,14 +50,7 @@ def description(session: Session, request: PtaiRequest, step: str, role: str, re
               "### Contrôles passés au dépôt", "",
               "- ✅ R3 public et justification · R7 engagement de la collectivité · R11 complémentarité avec le CIR",
               "- ✅ R14 compte rendu financier · R15 SIRET et association non cultuelle · R16 fonctionnement · R17 action P104", ""]
-    history = decisions_for(session, "ptai", request.id)
-    if history:
-        lines += ["### Décisions précédentes", ""]
-        for d in history[-10:]:
-            when = to_paris(d.created_at).strftime("%d/%m/%Y %H:%M")
-            lines.append(f"- {when} — {decision_label('ptai', d.from_status, d.decision)} ({d.actor_label})"
-                         + (f" — « {d.comment} »" if d.comment else ""))
-        lines += [""]
+    lines += history_lines(session, "ptai", request.id, {})
     lines += ["### Votre décision", ""]
     lines += [f"- `{t.decision}` : {t.label}" for t in PTAI_MACHINE.allowed(request.status) if t.role is not None]
     lines += ["", "Renseignez votre courriel professionnel et le **code d'approbation** personnel reçu par courriel."]

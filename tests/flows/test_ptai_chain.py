@@ -5,7 +5,7 @@ import asyncio
 import json
 from collections import Counter
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from models.actors import AgentCreate
 from models.decision import Decision
@@ -13,9 +13,10 @@ from models.delegation import DelegationBatch
 from models.ptai import PtaiRequest, PtaiStatus
 from services import registry
 from services.db import unit_of_work
+from services.demo import fictitious_siren
 from tests.cli import run
 from tests.factories import valid_request
-from tests.flows.helpers import decide, finished, mails_to, wait_for_mail, waiting_run
+from tests.flows.helpers import decide, finished, mails_to, wait_for_mail
 from tests.workflow import poitiers
 
 I86, I86B, P86, MIN = ("instructeur.86@prefecture-86.example", "instructeur2.86@prefecture-86.example",
@@ -35,7 +36,6 @@ async def test_a_request_goes_from_submission_to_delegated_credits(platform, tmp
         for email, role, dep in [(I86B, "instructeur", "86"), (MIN, "ministere", None)]:
             if email not in known:
                 registry.add_agent(s, AgentCreate(email=email, name=email.split("@")[0], role=role, departement_code=dep))
-    from services.demo import fictitious_siren
     data = valid_request(**{"demandeur.siren": fictitious_siren(5), "campagne": 2026, "projet.domaines": ["logement", "emploi"]})
     data["porteur"]["email"] = "asso@montmorillon.example"
     path = tmp_path / "demande.json"
@@ -68,8 +68,6 @@ async def test_a_request_goes_from_submission_to_delegated_credits(platform, tmp
 
     await cli("envelope", "set", "--year", "2026", "--amount", "11000000")
     started = await cli("delegation", "run", "--year", "2026")
-    with Session(platform.engine) as s:
-        await asyncio.sleep(0)
     batch_id = await _batch_of(platform, rid)
     with Session(platform.engine) as s:
         batch_ref = s.get(DelegationBatch, batch_id).reference
