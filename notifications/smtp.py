@@ -52,5 +52,8 @@ def smtp_target(settings: Settings | None = None) -> SmtpTarget:
 def announce(target: SmtpTarget) -> str:
     """The start-up line: says plainly when mail goes to the local sink."""
     line = f"Courriels : {target.describe()}"
-    log.warning(line) if target.is_local_sink else log.info(line)
+    if target.is_local_sink:
+        log.warning(line)
+    else:
+        log.info(line)
     return line

@@ -7,7 +7,7 @@ from sqlmodel import Session
 from models.actors import ROLE_LABELS, Collectivite, Porteur, Role
 from models.errors import Violation
 from models.money import format_eur
-from models.ptai import PTAI_MACHINE, PTAI_STATUS_LABELS, PtaiRequest, PtaiStatus
+from models.ptai import PTAI_MACHINE, PtaiRequest
 from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Domain, Public
 from services.ctai_text import history_lines, place, refusal_banner, short_name
 
@@ -73,6 +73,3 @@ def request_markdown(session: Session, request_id: int) -> str:
     lines += [f"- {d['horodatage'][:16].replace('T', ' ')} UTC — {d['libelle']} ({d['acteur']})" for d in data["decisions"]]
     return "\n".join(lines)
 
-
-def status_label(status: str) -> str:
-    return PTAI_STATUS_LABELS[PtaiStatus(status)]
