@@ -20,13 +20,16 @@ def platform_flows() -> list:
 
 
 # The ministry's batch: monthly, on the 1st at 08:00 Paris time, and on demand.
-SCHEDULES = {"delegation-credits": Cron("0 8 1 * *", timezone="Europe/Paris")}
+# Reminders every day at 08:00 (they act on business days only).
+SCHEDULES = {"delegation-credits": Cron("0 8 1 * *", timezone="Europe/Paris"),
+             "relances": Cron("0 8 * * *", timezone="Europe/Paris")}
 
 
 def scheduled_flows() -> list:
     from flows.delegation import delegation_credits
+    from flows.reminders import relances
 
-    return [delegation_credits]
+    return [delegation_credits, relances]
 
 
 def serve_all(limit: int | None = None) -> None:

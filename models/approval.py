@@ -87,6 +87,7 @@ class StepRun(SQLModel, table=True):
         UniqueConstraint("trigger_key", name="uq_step_run_trigger"),
         Index("uq_step_run_live", "entity_type", "entity_id", "step", unique=True,
               sqlite_where=text("state <> 'done'"), postgresql_where=text("state <> 'done'")),
+        Index("ix_step_run_waiting", "state", "entity_type", "step", "opened_at"),  # the reminders' selection
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,0 +1,85 @@
+"""Reminders, as pure rules: French business days, service levels, escalation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from importlib import resources
+
+import holidays
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Column, Field, SQLModel
+
+from models.types import UtcDateTime, utcnow
+
+
+class ReminderSent(SQLModel, table=True):
+    """One row per item, kind and day: a run repeated the same day sends nothing new."""
+
+    __tablename__ = "reminder_sent"
+    __table_args__ = (UniqueConstraint("item_key", "kind", "day", name="uq_reminder_sent"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_key: str = Field(max_length=120, index=True)
+    kind: str = Field(max_length=30)  # reminder, escalation, applicant_reminder, closed
+    day: date
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+@dataclass(frozen=True)
+class Policy:
+    sla: dict[str, int]
+    reminders_before_escalation: int
+    escalate_to: dict[str, str]
+    applicant_days_before: int
+
+    def sla_for(self, entity: str, step: str) -> int:
+        return self.sla.get(f"{entity}:{step}", self.sla["default"])
+
+
+@lru_cache
+def policy() -> Policy:
+    data = json.loads(resources.files("models").joinpath("data/reminders.json").read_text(encoding="utf-8"))
+    return Policy(sla=data["sla_business_days"], reminders_before_escalation=data["reminders_before_escalation"],
+                  escalate_to=data["escalate_to"], applicant_days_before=data["applicant_reminder_business_days_before_deadline"])
+
+
+@lru_cache(maxsize=32)
+def _holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("FR", years=[year]))
+
+
+def is_business_day(day: date) -> bool:
+    """Monday to Friday, and not a French public holiday (python-holidays)."""
+    return day.weekday() < 5 and day not in _holidays(day.year)
+
+
+def business_days_between(start: date, end: date) -> int:
+    """Business days after ``start`` up to and including ``end`` (0 when end <= start)."""
+    count, day = 0, start + timedelta(days=1)
+    while day <= end:
+        count += is_business_day(day)
+        day += timedelta(days=1)
+    return count
+
+
+def latest_late_opening(today: date, sla: int) -> date:
+    """The last opening day still late today: opened on it or before, a step is past its SLA."""
+    day = today
+    while business_days_between(day, today) < sla + 1:
+        day -= timedelta(days=1)
+    return day
+
+
+def step_action(*, opened_on: date, today: date, sla: int, reminders_sent: int, escalated: bool,
+                before_escalation: int) -> tuple[str | None, int]:
+    """What a waiting step calls for today: None, "reminder" or "escalation"; and the number of
+    business days past its service level."""
+    late = business_days_between(opened_on, today) - sla
+    if not is_business_day(today) or late <= 0:
+        return None, max(late, 0)
+    if reminders_sent < before_escalation:
+        return "reminder", late
+    return (None if escalated else "escalation"), late

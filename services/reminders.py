@@ -1,0 +1,136 @@
+"""The daily reminders run: late steps are reminded then escalated; unanswered requests for more
+information are reminded, then classées sans suite. Idempotent per item, kind and day."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, func, select
+
+from models.approval import StepRun, StepRunState
+from models.ptai import PtaiRequest, PtaiStatus, apply_decision
+from models.reminders import (
+    ReminderSent, business_days_between, is_business_day, latest_late_opening, policy, step_action,
+)
+from models.types import PARIS, to_paris
+from notifications.outbox import Email, message_key, queue_many
+from services import approvals
+from services.audit import SYSTEM, record_decision
+from services.case_kinds import kind as case_kind
+from services.db import unit_of_work
+
+
+def _mark(session: Session, item: str, kind: str, day: date) -> bool:
+    """Records that ``kind`` was done for ``item`` on ``day``; False if it already was."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = ReminderSent.__table__
+    stmt = dialect.insert(table).values(item_key=item, kind=kind, day=day, created_at=func.now()) \
+        .on_conflict_do_nothing(index_elements=["item_key", "kind", "day"]).returning(table.c.id)
+    return session.execute(stmt).first() is not None
+
+
+def _count(session: Session, item: str, kind: str) -> int:
+    return session.exec(select(func.count()).select_from(ReminderSent)
+                        .where(ReminderSent.item_key == item, ReminderSent.kind == kind)).one()
+
+
+def _run_link(flow_run_id: str | None) -> str | None:
+    from prefect.settings import PREFECT_UI_URL
+
+    ui = PREFECT_UI_URL.value()
+    return f"{ui}/runs/flow-run/{flow_run_id}" if ui and flow_run_id else None
+
+
+def run(today: date, engine=None) -> dict:
+    report = {"date": today.isoformat(), "jour_ouvre": is_business_day(today), "relances": 0, "escalades": 0,
+              "rappels_demandeurs": 0, "classees_sans_suite": 0}
+    if not report["jour_ouvre"]:
+        return report  # weekends and French public holidays: nothing is sent
+    with unit_of_work(engine) as session:
+        _late_steps(session, today, report)
+        _awaiting_applicants(session, today, report)
+    return report
+
+
+def late_step_runs(session: Session, today: date) -> list:
+    """The live steps past their service level: one indexed query per (case kind, step), reading
+    only the columns the reminders need."""
+    p = policy()
+    cols = (StepRun.entity_type, StepRun.entity_id, StepRun.step, StepRun.flow_run_id, StepRun.awaited_role,
+            StepRun.opened_at)
+    late = []
+    for entity in ("ctai", "ptai", "lot"):
+        for step in case_kind(entity).status_of_step:
+            last = latest_late_opening(today, p.sla_for(entity, step))
+            cutoff = datetime.combine(last + timedelta(days=1), time(0), tzinfo=PARIS)
+            late += session.execute(select(*cols).where(StepRun.state == StepRunState.LIVE, StepRun.entity_type == entity,
+                                                        StepRun.step == step, StepRun.opened_at < cutoff)).all()
+    return late
+
+
+def _late_steps(session: Session, today: date, report: dict) -> None:
+    p = policy()
+    for row in late_step_runs(session, today):
+        kind = case_kind(row.entity_type)
+        case = session.get(kind.model, row.entity_id)
+        item = f"{row.entity_type}:{row.entity_id}:{row.step}:{row.flow_run_id}"
+        sent = _count(session, item, "reminder")
+        action, late = step_action(opened_on=to_paris(row.opened_at).date(), today=today,
+                                   sla=p.sla_for(row.entity_type, row.step), reminders_sent=sent,
+                                   escalated=_count(session, item, "escalation") > 0,
+                                   before_escalation=p.reminders_before_escalation)
+        if action is None or not _mark(session, item, action, today):
+            continue
+        departement = kind.departement(session, case)
+        awaited = approvals.eligible_agents(session, row.awaited_role, departement)
+        base = {"etape": kind.step_labels[row.step], "en_attente_depuis": to_paris(row.opened_at).date(),
+                "jours_ouvres_de_retard": late, "lien": _run_link(row.flow_run_id)}
+        emails = []
+        if action == "reminder":
+            for agent in awaited:
+                emails.append(Email("reminder", agent.email, {**kind.email_base(session, case, agent.name), **base,
+                                                                "numero_relance": sent + 1},
+                                    message_key(row.entity_type, case.id, f"reminder:{row.step}:{today}", agent.email, "reminder")))
+            report["relances"] += 1
+        else:
+            for agent in approvals.eligible_agents(session, p.escalate_to[row.awaited_role], departement):
+                emails.append(Email("escalation", agent.email, {**kind.email_base(session, case, agent.name), **base,
+                                                                  "agents_relances": [a.email for a in awaited]},
+                                    message_key(row.entity_type, case.id, f"escalation:{row.step}:{today}", agent.email, "escalation")))
+            report["escalades"] += 1
+        queue_many(session, emails)
+
+
+def _awaiting_applicants(session: Session, today: date, report: dict) -> None:
+    p = policy()
+    ptai = case_kind("ptai")
+    for request in session.exec(select(PtaiRequest).where(PtaiRequest.status == PtaiStatus.AWAITING_APPLICANT)):
+        deadline = request.rework_deadline
+        if deadline is None:
+            continue
+        item = f"ptai:{request.id}:complement:{deadline.isoformat()}"
+        parties = ptai.applicants(session, request)
+        if today > deadline:
+            if not _mark(session, item, "closed", today):
+                continue
+            before = request.status
+            apply_decision(request, "deadline_passed")
+            session.add(request)
+            record_decision(session, entity_type="ptai", entity_id=request.id, step="complement", from_status=before,
+                            to_status=request.status, actor=SYSTEM, decision="deadline_passed",
+                            comment=f"compléments non reçus au {deadline.isoformat()}")
+            queue_many(session, [Email("request_closed", address, {
+                **ptai.email_base(session, request, name),
+                "motif": "Les compléments demandés n'ont pas été transmis dans le délai imparti.",
+                "echeance_depassee": deadline}, message_key("ptai", request.id, "closed", address, "request_closed"))
+                for address, name in parties])
+            report["classees_sans_suite"] += 1
+        elif business_days_between(today, deadline) <= p.applicant_days_before and _count(session, item, "applicant_reminder") == 0:
+            _mark(session, item, "applicant_reminder", today)
+            queue_many(session, [Email("applicant_reminder", address, {
+                **ptai.email_base(session, request, name),
+                "action_attendue": "Transmettre les compléments demandés (territoires ptai complete).",
+                "echeance": deadline}, message_key("ptai", request.id, f"rework-reminder:{deadline}", address, "applicant_reminder"))
+                for address, name in parties])
+            report["rappels_demandeurs"] += 1

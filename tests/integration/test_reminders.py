@@ -1,0 +1,91 @@
+"""The reminders run with simulated dates, on both databases."""
+
+import json
+from datetime import UTC, date, datetime
+
+from sqlmodel import Session, select
+
+from models.approval import StepRun
+from models.outbox import OutboxMessage
+from models.ptai import PtaiRequest, PtaiStatus
+from services import reminders
+from services.db import unit_of_work
+from tests.integration.test_ctai_workflow import contract  # noqa: F401  (fixture)
+from tests.workflow import Driver
+
+I86, P86 = "instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example"
+
+
+def opened_on(engine, day: date):
+    with unit_of_work(engine) as s:
+        for row in s.exec(select(StepRun)):
+            row.opened_at = datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
+            s.add(row)
+
+
+def mails(engine, event):
+    with Session(engine) as s:
+        return s.exec(select(OutboxMessage.recipient).where(OutboxMessage.event == event)).all()
+
+
+def test_a_late_step_gets_one_reminder_on_a_business_day_and_none_on_a_holiday(engine, contract):
+    Driver(engine, contract).open("engagement")
+    opened_on(engine, date(2026, 6, 1))
+    assert reminders.run(date(2026, 7, 14), engine)["relances"] == 0  # fête nationale
+    assert mails(engine, "reminder") == []
+    assert reminders.run(date(2026, 7, 13), engine)["relances"] == 1
+    assert mails(engine, "reminder") == [I86]
+
+
+def test_running_twice_on_the_same_day_sends_nothing_new(engine, contract):
+    Driver(engine, contract).open("engagement")
+    opened_on(engine, date(2026, 6, 1))
+    first = reminders.run(date(2026, 7, 13), engine)
+    second = reminders.run(date(2026, 7, 13), engine)
+    assert first["relances"] == 1 and second["relances"] == 0 and len(mails(engine, "reminder")) == 1
+
+
+def test_escalation_reaches_the_prefet_after_two_reminders(engine, contract):
+    Driver(engine, contract).open("engagement")
+    opened_on(engine, date(2026, 6, 1))
+    days = [date(2026, 7, 13), date(2026, 7, 15), date(2026, 7, 16), date(2026, 7, 17)]
+    results = [reminders.run(day, engine) for day in days]
+    assert [r["relances"] for r in results] == [1, 1, 0, 0]
+    assert [r["escalades"] for r in results] == [0, 0, 1, 0]
+    assert mails(engine, "escalation") == [P86]
+
+
+def test_an_unanswered_rework_request_is_reminded_then_classee_sans_suite(engine):
+    from services import registry
+    from services.ptai import submit
+    from tests.factories import valid_request
+    from models.actors import CollectiviteCreate
+    from services.demo import fictitious_siren
+
+    with unit_of_work(engine) as s:
+        registry.seed_reference(s)
+        registry.add_collectivite(s, CollectiviteCreate(name="Ville du Havre", type="commune", siren=fictitious_siren(2),
+                                                        departement_code="76", email="ville@lehavre.example"))
+        request = submit(s, json.dumps(valid_request()))
+        request.status, request.rework_deadline = PtaiStatus.AWAITING_APPLICANT, date(2026, 7, 20)
+        s.add(request)
+        rid = request.id
+    assert reminders.run(date(2026, 7, 16), engine)["rappels_demandeurs"] == 1
+    assert reminders.run(date(2026, 7, 17), engine)["rappels_demandeurs"] == 0
+    assert reminders.run(date(2026, 7, 21), engine)["classees_sans_suite"] == 1
+    assert reminders.run(date(2026, 7, 22), engine)["classees_sans_suite"] == 0
+    with Session(engine) as s:
+        assert s.get(PtaiRequest, rid).status == PtaiStatus.CLOSED
+    assert sorted(mails(engine, "request_closed")) == ["contact@exemple-accueil.example", "ville@lehavre.example"]
+    assert len(mails(engine, "applicant_reminder")) == 2
+
+
+def test_the_reminders_command_runs_a_simulated_day_and_says_what_it_did(app_env, engine, contract):
+    from tests.cli import run
+
+    Driver(engine, contract).open("engagement")
+    opened_on(engine, date(2026, 6, 1))
+    result = run("reminders", "run", "--date", "2026-07-14")
+    assert result.exit_code == 0 and json.loads(result.stdout)["jour_ouvre"] is False
+    bad = run("reminders", "run", "--date", "14/07/2026")
+    assert bad.exit_code == 2 and "DATE_INVALIDE" in bad.stdout
