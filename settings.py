@@ -37,7 +37,6 @@ class Settings(BaseSettings):
 
     # One-time approval codes (CTAI/PTAI approvals).
     approval_code_ttl_hours: int = 24 * 14
-    prefect_ui_url: str | None = None
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "Settings":
