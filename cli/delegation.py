@@ -24,11 +24,7 @@ export_app = typer.Typer(help="Exports en données ouvertes.", no_args_is_help=T
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
 
 
-reminders_app = typer.Typer(help="Relances quotidiennes.", no_args_is_help=True)
-
-
 def register(app: typer.Typer) -> None:
-    app.add_typer(reminders_app, name="reminders")
     app.add_typer(envelope_app, name="envelope")
     app.add_typer(delegation_app, name="delegation")
     app.add_typer(export_app, name="export")
@@ -118,21 +114,3 @@ def _write(text: str, out: Path | None) -> None:
         out.write_text(text, encoding="utf-8")
         typer.echo(f"Écrit : {out}", err=True)
 
-
-@reminders_app.command("run")
-def reminders_run(day: Annotated[Optional[str], typer.Option("--date", help="Jour simulé AAAA-MM-JJ (défaut : aujourd'hui)")] = None) -> None:
-    """Lance maintenant la tournée de relances, puis envoie la file de courriels ; JSON."""
-    from datetime import date
-
-    from notifications.sender import OutboxSender
-    from notifications.smtp import smtp_target
-    from services import reminders
-    from services.db import get_engine
-
-    try:
-        today = date.fromisoformat(day) if day else date.today()
-    except ValueError:
-        fail([Violation("DATE_INVALIDE", "date", f"date attendue au format AAAA-MM-JJ : {day}")], as_json=True)
-    report = reminders.run(today)
-    report["courriels"] = asyncio.run(OutboxSender(get_engine(), smtp_target()).send_pending()).as_dict()
-    print_json(report)

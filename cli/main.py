@@ -44,6 +44,9 @@ register_workflow(ctai_app, ptai_app, app)
 from cli.delegation import register as register_delegation  # noqa: E402
 
 register_delegation(app)
+from cli.reminders import reminders_app  # noqa: E402
+
+app.add_typer(reminders_app, name="reminders")
 for sub, name in ((db_app, "db"), (seed_app, "seed"), (agent_app, "agent"), (collectivite_app, "collectivite"),
                   (porteur_app, "porteur"), (ptai_app, "ptai"), (ctai_app, "ctai"), (audit_app, "audit")):
     app.add_typer(sub, name=name)

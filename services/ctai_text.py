@@ -74,6 +74,12 @@ def refusal_banner(refusal: list[Violation] | None) -> list[str]:
             + [f"> - `{v.code}` — {v.message}" for v in refusal] + [""])
 
 
+def decision_footer(choices: list[tuple[str, str]]) -> list[str]:
+    """The end of every approval form: the step's choices and how to sign the answer."""
+    return (["### Votre décision", ""] + [f"- `{decision}` : {label}" for decision, label in choices]
+            + ["", "Renseignez votre courriel professionnel et le **code d'approbation** personnel reçu par courriel."])
+
+
 def history_lines(session: Session, entity_type: str, entity_id: int, step_labels: dict[str, str]) -> list[str]:
     history = decisions_for(session, entity_type, entity_id)
     if not history:
@@ -122,9 +128,7 @@ def form_description(session: Session, ctai: Ctai, step: str, role: str, refusal
             lines.append(f"- ❌ **{rule}** {label} : `{v.code}` — {v.message}" if v else f"- ✅ **{rule}** {label}")
         lines += [""]
     lines += history_lines(session, "ctai", ctai.id, STEP_LABELS)
-    lines += ["### Votre décision", ""]
-    lines += [f"- `{t.decision}` : {t.label}" for t in CTAI_MACHINE.allowed(STATUS_OF_STEP[step])]
-    lines += ["", "Renseignez votre courriel professionnel et le **code d'approbation** personnel reçu par courriel."]
+    lines += decision_footer([(t.decision, t.label) for t in CTAI_MACHINE.allowed(STATUS_OF_STEP[step])])
     return "\n".join(lines)
 
 

@@ -26,7 +26,7 @@ from models.reference import Departement
 from models.state_machine import StateMachine, Transition
 from notifications.outbox import Email, message_key, queue_many
 from services.audit import SYSTEM, record_decisions
-from services.ctai_text import refusal_banner
+from services.ctai_text import decision_footer, refusal_banner
 from services.db import is_postgresql, unit_of_work
 from services.step_engine import Applied, CaseKind
 
@@ -160,10 +160,10 @@ def _description(session: Session, batch: DelegationBatch, step: str, role: str,
               "| Département | Demandes | Action 12 | Action 15 | Cumul national | Reste de l'enveloppe |", "|---|---:|---:|---:|---:|---:|"]
     lines += [f"| {r['departement']} | {r['demandes']} | {r['action_12']} | {r['action_15']} | {r['total_national_cumule']} | {r['reste_enveloppe']} |"
               for r in table(session, batch)]
-    lines += ["", "### Votre décision", "", "- `approve` : approuver tout le lot",
-              "- `exclude` : approuver en excluant les demandes listées (elles retournent au vivier, avec le motif)",
-              "- `reject` : rejeter le lot (toutes les demandes retournent au vivier)", "",
-              "Renseignez votre courriel professionnel et le **code d'approbation** personnel reçu par courriel."]
+    lines += ["", *decision_footer([
+        ("approve", "approuver tout le lot"),
+        ("exclude", "approuver en excluant les demandes listées (elles retournent au vivier, avec le motif)"),
+        ("reject", "rejeter le lot (toutes les demandes retournent au vivier)")])]
     return "\n".join(lines)
 
 

@@ -9,7 +9,7 @@ from models.errors import Violation
 from models.money import format_eur
 from models.ptai import PTAI_MACHINE, PtaiRequest
 from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Domain, Public
-from services.ctai_text import history_lines, place, refusal_banner, short_name
+from services.ctai_text import decision_footer, history_lines, place, refusal_banner, short_name
 
 PTAI_STEP_LABELS = {"instruction": "instruction locale", "validation": "validation par le préfet"}
 
@@ -51,9 +51,7 @@ def description(session: Session, request: PtaiRequest, step: str, role: str, re
               "- ✅ R3 public et justification · R7 engagement de la collectivité · R11 complémentarité avec le CIR",
               "- ✅ R14 compte rendu financier · R15 SIRET et association non cultuelle · R16 fonctionnement · R17 action P104", ""]
     lines += history_lines(session, "ptai", request.id, {})
-    lines += ["### Votre décision", ""]
-    lines += [f"- `{t.decision}` : {t.label}" for t in PTAI_MACHINE.allowed(request.status) if t.role is not None]
-    lines += ["", "Renseignez votre courriel professionnel et le **code d'approbation** personnel reçu par courriel."]
+    lines += decision_footer([(t.decision, t.label) for t in PTAI_MACHINE.allowed(request.status) if t.role is not None])
     return "\n".join(lines)
 
 
