@@ -1,10 +1,13 @@
 # Two entry points: `make run` and `make test`. Both build .venv on first use.
+# The browser test drives Debian's Chromium: `make test` installs it when it is missing.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install clean
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install chromium clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,12 +18,13 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/territoires db upgrade
-	$(BIN)/territoires seed reference
-	$(BIN)/territoires seed demo
-	$(BIN)/territoires ctai show 1
+	$(BIN)/territoires up --demo
 
-test: $(STAMP)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || $(SUDO) apt-get install -y chromium \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -50,14 +50,11 @@ def envelope_set(year: Annotated[int, typer.Option(help="Année de la campagne")
 @delegation_app.command("run")
 def delegation_run(year: Annotated[Optional[int], typer.Option(help="Année de la campagne (défaut : l'année en cours)")] = None) -> None:
     """Lance maintenant un lot de délégation (le même flux que l'exécution mensuelle) ; JSON."""
-    from prefect.deployments.flow_runs import arun_deployment
-
-    from tasks.runs import deployment_for
+    from tasks.runs import start_batch_run
 
     with user_errors(True):
-        run = asyncio.run(arun_deployment(deployment_for("delegation-credits"), parameters={"year": year},
-                                          timeout=0, as_subflow=False, tags=["lot", "dept:national", "awaiting:ministere"]))
-    print_json({"flow_run_id": str(run.id), "annee": year})
+        run_id = asyncio.run(start_batch_run(year))
+    print_json({"flow_run_id": run_id, "annee": year})
 
 
 LINE_FIELDS = ["lot", "annee", "departement", "programme", "action", "ae_euros", "cp_euros", "nombre_demandes"]

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.output import EXIT_FAILED, fail, print_json, print_table, user_errors
+from cli.output import EXIT_FAILED, fail, print_json, print_table, redacted_url, user_errors
 from models.actors import (
     AgentCreate, AgentPublic, CollectiviteCreate, CollectivitePublic, CollectiviteType, PorteurCreate,
     PorteurPublic, Role,
@@ -47,6 +47,9 @@ register_delegation(app)
 from cli.reminders import reminders_app  # noqa: E402
 
 app.add_typer(reminders_app, name="reminders")
+from cli.up import up  # noqa: E402
+
+app.command("up")(up)
 for sub, name in ((db_app, "db"), (seed_app, "seed"), (agent_app, "agent"), (collectivite_app, "collectivite"),
                   (porteur_app, "porteur"), (ptai_app, "ptai"), (ctai_app, "ctai"), (audit_app, "audit")):
     app.add_typer(sub, name=name)
@@ -63,7 +66,7 @@ def db_upgrade() -> None:
 
     url = get_settings().resolved_database_url
     upgrade(url)
-    typer.echo(f"Base à jour : {_redacted(url)}")
+    typer.echo(f"Base à jour : {redacted_url(url)}")
 
 
 @seed_app.command("reference")
@@ -279,12 +282,6 @@ def _print_decisions(decisions: list[dict]) -> None:
     for d in decisions:
         when = to_paris(datetime.fromisoformat(d["horodatage"])).strftime("%d/%m/%Y %H:%M")
         typer.echo(f"    {when}  {d['etape']} : {d['libelle']} — {d['acteur']}")
-
-
-def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def main() -> None:

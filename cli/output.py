@@ -34,6 +34,13 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
 
 
+def redacted_url(url: str) -> str:
+    """A database URL fit to print: the password hidden."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def print_table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
     """Plain aligned columns; ``columns`` is (key, French header)."""
     if not rows:

@@ -9,6 +9,7 @@ import typer
 
 from cli.output import fail, print_json
 from models.errors import Violation
+from models.types import paris_today
 
 reminders_app = typer.Typer(help="Relances quotidiennes.", no_args_is_help=True)
 
@@ -24,7 +25,7 @@ def reminders_run(day: Annotated[Optional[str], typer.Option("--date", help="Jou
     from services.db import get_engine
 
     try:
-        today = date.fromisoformat(day) if day else date.today()
+        today = date.fromisoformat(day) if day else paris_today()
     except ValueError:
         fail([Violation("DATE_INVALIDE", "date", f"date attendue au format AAAA-MM-JJ : {day}")], as_json=True)
     report = reminders.run(today)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -11,6 +10,7 @@ import typer
 
 from cli.output import fail, print_json, print_table, user_errors
 from models.errors import Violation
+from models.types import paris_today
 from services import ctai_proposal, ctai_workflow, waiting_runs
 from services.db import unit_of_work
 
@@ -31,7 +31,7 @@ def register(ctai_app: typer.Typer, ptai_app: typer.Typer, app: typer.Typer) -> 
 
 def ctai_start(collectivite: Annotated[int, typer.Option(help="N° de la collectivité")],
                from_ctair: Annotated[Optional[int], typer.Option("--from-ctair", help="N° du CTAIR à élargir")] = None,
-               first_year: Annotated[int, typer.Option("--first-year", help="Première année du contrat")] = date.today().year + 1,
+               first_year: Annotated[int, typer.Option("--first-year", help="Première année du contrat")] = paris_today().year + 1,
                years: Annotated[int, typer.Option(help="Durée en années")] = 3) -> None:
     """Crée le contrat et lance sa première étape ; affiche le n° du contrat et de l'exécution (JSON)."""
     with user_errors(True):

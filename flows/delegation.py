@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from prefect import flow
 from prefect.runtime import flow_run
 
 from flows.steps import run_step
+from models.types import paris_today
 from tasks.delegation import batch_status, delegate, finish_unfinished, publish_table, select_batch
 from tasks.notify import send_outbox
 
 
-@flow(name="delegation-credits", persist_result=True, log_prints=True)
+def run_name() -> str:
+    year = flow_run.parameters.get("year") or paris_today().year
+    return f"Délégation des crédits — campagne {year}"
+
+
+@flow(name="delegation-credits", flow_run_name=run_name, persist_result=True, log_prints=True)
 async def delegation_credits(year: int | None = None) -> dict:
     """Select every transmitted request, publish the batch by département, wait for a ministry
     officer's decision (approve, approve with exclusions, reject), then delegate AE = CP one
     département at a time. Running it again after a crash finishes the interrupted batch first."""
-    year = year or date.today().year
+    year = year or paris_today().year
     finish_unfinished()
     await send_outbox()
     batch = select_batch(year=year, flow_run_id=str(flow_run.get_id()))

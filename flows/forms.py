@@ -1,4 +1,4 @@
-"""The approval forms the Prefect UI renders (⋮ → Resume), one per step.
+"""The approval forms the Prefect UI renders (the "Resume" button of a suspended run), one per step.
 
 Hard limits are schema terms (the server checks them before accepting a resume); business
 checks run in the flow, which asks again with the reason when one fails.

@@ -6,7 +6,9 @@ from datetime import date
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 
+from models.types import paris_today
 from services import reminders
 from tasks.notify import send_outbox
 
@@ -16,11 +18,16 @@ def remind(*, today: date) -> dict:
     return reminders.run(today)
 
 
-@flow(name="relances", persist_result=True, log_prints=True)
+def run_name() -> str:
+    day = flow_run.parameters.get("day") or paris_today()
+    return f"Relances du {date.fromisoformat(str(day)):%d/%m/%Y}"
+
+
+@flow(name="relances", flow_run_name=run_name, persist_result=True, log_prints=True)
 async def relances(day: date | None = None) -> dict:
     """Reminds and escalates late steps, reminds then closes unanswered requests, and sends
     whatever the email outbox still holds. ``day`` simulates "today"."""
-    report = remind(today=day or date.today())
+    report = remind(today=day or paris_today())
     report["courriels"] = await send_outbox()
     print(report)
     return report

@@ -126,6 +126,9 @@ class DiairReview(StrEnum):
     REWORK = "rework"
 
 
+DIAIR_REVIEW_LABELS = {DiairReview.PENDING: "à examiner", DiairReview.COMPLIANT: "conforme", DiairReview.REWORK: "à retravailler"}
+
+
 # --- Tables -----------------------------------------------------------------------------------
 
 class Ctai(SQLModel, table=True):

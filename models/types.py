@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
@@ -42,3 +42,8 @@ class UtcDateTime(TypeDecorator):
 
 def to_paris(value: datetime) -> datetime:
     return value.astimezone(PARIS)
+
+
+def paris_today() -> date:
+    """The business day as the préfectures see it (the machine's clock is UTC)."""
+    return datetime.now(PARIS).date()

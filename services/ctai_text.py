@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from models.actors import COLLECTIVITE_TYPE_LABELS, ROLE_LABELS, Collectivite, Porteur, Role
-from models.ctai import CTAI_MACHINE, STATUS_OF_STEP, STEP_LABELS, Ctai
+from models.ctai import CTAI_MACHINE, DIAIR_REVIEW_LABELS, STATUS_OF_STEP, STEP_LABELS, Ctai, DiairReview
 from models.errors import Violation
 from models.money import format_eur
 from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Departement, Domain, Public
@@ -114,7 +114,7 @@ def form_description(session: Session, ctai: Ctai, step: str, role: str, refusal
         for a in actions:
             porteur = porteurs.get(a.porteur_id)
             lines.append(f"| {a.id} | {DOMAIN_LABELS[Domain(a.domain)]} | {a.title} | {porteur.name if porteur else 'collectivité'} "
-                         f"| {PUBLIC_LABELS[Public(a.public)]} | {a.p104_action} | {a.year} | {format_eur(a.amount_cents)} | {a.diair_review} |")
+                         f"| {PUBLIC_LABELS[Public(a.public)]} | {a.p104_action} | {a.year} | {format_eur(a.amount_cents)} | {DIAIR_REVIEW_LABELS[DiairReview(a.diair_review)]} |")
         lines += [""]
     if diagnostic:
         lines += [f"**Diagnostic** ({diagnostic.reference_year}) : {diagnostic.bpi_count} BPI visés"

@@ -24,6 +24,7 @@ from models.money import format_eur
 from models.ptai import PtaiRequest, PtaiStatus
 from models.reference import Departement
 from models.state_machine import StateMachine, Transition
+from models.types import paris_today
 from notifications.outbox import Email, message_key, queue_many
 from services.audit import SYSTEM, record_decisions
 from services.ctai_text import decision_footer, refusal_banner
@@ -194,7 +195,7 @@ def delegate(batch_id: int, *, engine=None, on: date | None = None, fail_on: set
 
     ``fail_on`` lists départements to fail on purpose (tests: what a failing département does).
     """
-    on = on or date.today()
+    on = on or paris_today()
     with unit_of_work(engine) as session:
         by_dep: dict[str, list[int]] = defaultdict(list)
         for item in items(session, batch_id):

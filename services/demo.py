@@ -16,9 +16,10 @@ from sqlmodel import Session, select
 from stdnum import luhn
 
 from models.actors import Agent, AgentCreate, Collectivite, CollectiviteCreate, Porteur, PorteurCreate, Role
-from models.ctai import Action, Ctai, CtaiFunding, CtaiStatus, DiairReview, Diagnostic, ctai_reference
+from models.ctai import Action, Ctai, CtaiFunding, CtaiStatus, Diagnostic, DiairReview, ctai_reference
 from models.money import euros_to_cents
 from models.reference import Domain, P104Action, Public
+from services import demo_stages
 from services import ptai as ptai_service
 from services.audit import Actor, record_decision
 from services.registry import add_agent, add_collectivite, add_porteur, seed_reference
@@ -71,7 +72,8 @@ PROJECTS = {
 
 
 def seed_demo(session: Session) -> dict:
-    """Idempotent: running it twice adds nothing the second time."""
+    """Idempotent: running it twice adds nothing the second time. Each case is put at its demo
+    stage when it is created (``services.demo_stages``), never moved again by a later seed."""
     seed_reference(session)
     created = {"collectivites": 0, "porteurs": 0, "agents": 0, "ctai": 0, "ptai": 0}
     collectivites = {}
@@ -105,7 +107,8 @@ def seed_demo(session: Session) -> dict:
         porteurs[name] = row
 
     if session.exec(select(Ctai).where(Ctai.collectivite_id == collectivites["86"].id)).first() is None:
-        _poitiers_ctai(session, collectivites["86"], porteurs)
+        ctai = _poitiers_ctai(session, collectivites["86"], porteurs)
+        demo_stages.stage_contract(session, ctai.id)
         created["ctai"] += 1
 
     for dep, (porteur_name, title, amount) in PROJECTS.items():
@@ -114,7 +117,8 @@ def seed_demo(session: Session) -> dict:
         exists = session.exec(select(ptai_service.PtaiRequest).where(
             ptai_service.PtaiRequest.collectivite_id == collectivite.id)).first()
         if exists is None:
-            ptai_service.submit(session, json.dumps(demo_request(collectivite, porteurs[porteur_name], title, domain, amount)))
+            request = ptai_service.submit(session, json.dumps(demo_request(collectivite, porteurs[porteur_name], title, domain, amount)))
+            demo_stages.stage_request(session, request, dep)
             created["ptai"] += 1
     return created
 

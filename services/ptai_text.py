@@ -39,7 +39,7 @@ def description(session: Session, request: PtaiRequest, step: str, role: str, re
         f"**Demandeur** : {collectivite.name} ({place(session, collectivite)})"
         + (f" · **Porteur** : {porteur.name} (SIRET {porteur.siret})" if porteur else ""),
         f"**Projet** : {request.title} — {request.objectives}",
-        f"**Domaines** : " + ", ".join(DOMAIN_LABELS[Domain(d)] for d in request.domains)
+        "**Domaines** : " + ", ".join(DOMAIN_LABELS[Domain(d)] for d in request.domains)
         + f" · **Public** : {PUBLIC_LABELS[Public(request.public)]}",
         f"**Montant demandé** : {format_eur(request.requested_cents)} sur un coût total de "
         f"{format_eur(request.total_cost_cents)} · **P104** : action {request.p104_action} · **Acte** : {request.legal_act}",

@@ -14,6 +14,7 @@ from models.money import euros_to_cents
 from models.ptai import PTAI_MACHINE, PtaiRequest, PtaiStatus, apply_decision, check_validated_amount
 from models.reference import campaign_rules
 from models.rules import legal_act_for, public_of
+from models.types import paris_today
 from services import step_engine
 from services.audit import Actor, record_decision
 from services.ptai_text import PTAI_STEP_LABELS, description, email_base, run_name, summary
@@ -41,7 +42,7 @@ def instruction(session: Session, request: PtaiRequest, decision: str, answer: d
     if decision == "rework":
         _require(answer, "comment", "Compléments demandés")
         deadline = date.fromisoformat(str(_require(answer, "rework_deadline", "Date limite de réponse")))
-        if deadline <= date.today():
+        if deadline <= paris_today():
             raise RuleViolation([Violation("DATE_LIMITE_PASSEE", "rework_deadline", "la date limite de réponse doit être future")])
         request.rework_deadline = deadline
     return Applied()
@@ -90,7 +91,7 @@ class NotAwaitingApplicant(DomainError):
 def complete(session: Session, request_id: int, text: str, today: date | None = None) -> tuple[PtaiRequest, int]:
     """The applicant's answer to a rework request: the whole file again, checked again."""
     request = step_engine.lock(session, PTAI, request_id)
-    today = today or date.today()
+    today = today or paris_today()
     if request.status != PtaiStatus.AWAITING_APPLICANT:
         raise NotAwaitingApplicant(f"[{NotAwaitingApplicant.code}] la demande {request.reference} n'attend pas de complément "
                                    f"(statut : {request.status})")

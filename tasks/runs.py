@@ -36,6 +36,14 @@ async def start_step_run(*, entity_type: str, entity_id: int, step: str, cause: 
     return str(flow_run.id)
 
 
+async def start_batch_run(year: int | None, idempotency_key: str | None = None) -> str:
+    """A ministry batch now (the same flow as the monthly schedule); returns the run's id."""
+    flow_run = await arun_deployment(deployment_for("delegation-credits"), parameters={"year": year}, timeout=0,
+                                     as_subflow=False, idempotency_key=idempotency_key,
+                                     tags=["lot", "dept:national", "awaiting:ministere"])
+    return str(flow_run.id)
+
+
 @task(name="demarrer-l-etape-suivante", cache_policy=NO_CACHE, persist_result=False, retries=3, retry_delay_seconds=5)
 async def start_next_step(**kwargs) -> str:
     return await start_step_run(**kwargs)

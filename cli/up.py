@@ -1,0 +1,218 @@
+"""``territoires up [--demo]``: the whole platform on one machine, on embedded defaults.
+
+One supervising process migrates the database, starts a Prefect server (unless
+``PREFECT_API_URL`` names one) and the local mail sink (unless SMTP is configured), serves every
+deployment with its schedules, and says where to look. Ctrl-C stops everything in reverse
+order. Everything lives under the data directory, so a second start picks up the same contracts,
+requests, runs and emails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from cli.output import EXIT_FAILED, redacted_url
+from settings import get_settings
+
+BIN = Path(sys.executable).parent
+STOP_GRACE_SECONDS = 20
+
+
+class PlatformError(Exception):
+    """A start-up failure, with a stable code for scripts and a French message for people."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"[{code}] {message}")
+        self.code = code
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen
+    log: Path
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def tail(self, chars: int = 2000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+    def stop(self) -> None:
+        """SIGTERM to its whole process group (the runs it executes too), SIGKILL after a grace."""
+        if not self.alive():
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+def _spawn(name: str, args: list[str], env: dict, log: Path) -> Child:
+    with log.open("a") as out:
+        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return Child(name, process, log)
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _wait(ready, child: Child, stop: threading.Event, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if stop.is_set():
+            raise KeyboardInterrupt
+        if not child.alive():
+            raise PlatformError("DEMARRAGE_ECHOUE", f"{what} s'est arrêté au démarrage ; fin du journal {child.log} :\n{child.tail()}")
+        if time.monotonic() > deadline:
+            raise PlatformError("DEMARRAGE_TROP_LONG", f"{what} n'est pas prêt après {timeout:.0f} s ; journal : {child.log}")
+        time.sleep(0.5)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def up(demo: Annotated[bool, typer.Option("--demo", help="Charge et lance la démonstration (Poitiers, demandes, lot)")] = False,
+       port: Annotated[int, typer.Option(help="Port de l'interface Prefect locale")] = 4200) -> None:
+    """Démarre toute la plateforme sur ce poste : base, serveur Prefect, puits de courriels, déploiements."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    children: list[Child] = []
+    sink = None
+    try:
+        sink = _run(demo, port, stop, children)
+        while not stop.wait(1):
+            dead = next((c for c in children if not c.alive()), None)
+            if dead is not None:
+                raise PlatformError("PROCESSUS_ARRETE", f"{dead.name} s'est arrêté ; fin du journal {dead.log} :\n{dead.tail()}")
+    except PlatformError as exc:
+        typer.echo(f"Erreur : {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if children or sink is not None:
+            typer.echo("Arrêt de la plateforme…", err=True)
+        for child in reversed(children):
+            child.stop()
+        if sink is not None:
+            sink.stop()
+    typer.echo("Plateforme arrêtée. Les données restent dans le dossier de données ; « territoires up » les reprend.")
+
+
+def _run(demo: bool, port: int, stop: threading.Event, children: list[Child]):
+    """Starts everything; returns the in-process mail sink (or None)."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
+
+    from notifications.sink import MailSink, SinkServer
+    from notifications.smtp import smtp_target
+    from services.migrate import upgrade
+
+    settings = get_settings()
+    data_dir = settings.data_dir.resolve()
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+    seeded = _seed(demo)
+
+    env = dict(os.environ)
+    api = PREFECT_API_URL.value()
+    if api:
+        ui = PREFECT_UI_URL.value() or api.removesuffix("/api")
+        typer.echo(f"Serveur Prefect existant : {api} (PREFECT_API_URL)")
+    else:
+        if not port_is_free(port):
+            raise PlatformError("PORT_OCCUPE", f"le port {port} de 127.0.0.1 est déjà pris : arrêtez l'autre serveur, "
+                                               f"choisissez --port, ou indiquez un serveur Prefect avec PREFECT_API_URL")
+        api, ui = f"http://127.0.0.1:{port}/api", f"http://127.0.0.1:{port}"
+        env.update(PREFECT_HOME=env.get("PREFECT_HOME") or str(data_dir / "prefect"), PREFECT_API_URL=api,
+                   PREFECT_UI_URL=ui, PREFECT_SERVER_ANALYTICS_ENABLED="false")
+        typer.echo(f"Démarrage du serveur Prefect sur {ui} (données : {env['PREFECT_HOME']})…")
+        server = _spawn("le serveur Prefect", [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1",
+                                               "--port", str(port)], env, logs / "prefect-server.log")
+        children.append(server)
+        _wait(lambda: _answers(f"{api}/health"), server, stop, 180, "le serveur Prefect")
+    env.setdefault("PREFECT_UI_URL", ui)
+    env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")  # a resumed step starts within seconds
+
+    sink = None
+    if settings.uses_mail_sink:
+        if not port_is_free(settings.mail_sink_port):
+            raise PlatformError("PORT_OCCUPE", f"le port {settings.mail_sink_port} du puits de courriels est déjà pris : "
+                                               f"changez TERRITOIRES_MAIL_SINK_PORT ou configurez TERRITOIRES_SMTP_HOST")
+        sink = SinkServer(MailSink(settings.resolved_mail_dir.resolve()), port=settings.mail_sink_port).start()
+    mail_line = f"Courriels : {smtp_target(settings).describe()}"
+
+    typer.echo("Démarrage des déploiements (toutes les étapes, le lot mensuel et les relances quotidiennes)…")
+    served = _spawn("le service des déploiements", [str(BIN / "territoires"), "serve"], env, logs / "serve.log")
+    children.append(served)
+    start = served.log.stat().st_size
+    _wait(lambda: b"being served" in served.log.read_bytes()[start:], served, stop, 180,
+          "le service des déploiements")
+
+    started = {}
+    if demo:
+        from prefect.settings import temporary_settings
+
+        from cli.demo_runs import start_demo_runs
+
+        with temporary_settings(updates={PREFECT_API_URL: api, PREFECT_UI_URL: ui}):
+            started = asyncio.run(start_demo_runs())
+    _banner(ui, mail_line, settings, logs, seeded, started)
+    return sink
+
+
+def _seed(demo: bool) -> dict | None:
+    from services.db import unit_of_work
+    from services.registry import seed_reference
+
+    with unit_of_work() as session:
+        seed_reference(session)
+        if demo:
+            from services.demo import seed_demo
+
+            return seed_demo(session)
+    return None
+
+
+def _banner(ui: str, mail_line: str, settings, logs: Path, seeded: dict | None, started: dict) -> None:
+    lines = ["", "Territoires est prêt.",
+             f"  Interface Prefect : {ui}",
+             f"  Étapes en attente d'une décision : {ui}/runs (état « Suspended »)",
+             f"  {mail_line}"]
+    if settings.uses_mail_sink:
+        lines.append(f"  Dossier des courriels (un fichier .eml par courriel, codes d'approbation compris) : "
+                     f"{settings.resolved_mail_dir.resolve()}")
+    lines += [f"  Base de données : {redacted_url(settings.resolved_database_url)}", f"  Journaux : {logs}"]
+    if seeded is not None:
+        new = "chargée" if any(seeded.values()) else "reprise telle qu'elle était"
+        lines.append(f"  Démonstration {new} : " + "; ".join(f"{label} : {n}" for label, n in started.items()))
+    lines += ["Ctrl-C pour tout arrêter.", ""]
+    typer.echo("\n".join(lines))

@@ -1,0 +1,71 @@
+"""Where the demo's cases stand when a newcomer opens the UI: one case or more at every stage.
+
+The past is written as history decisions, signed "(démo)" and chained in the audit trail like
+any other; what is still to be decided is left to the real flows (``territoires up --demo``
+starts their runs). Each stage goes through the state machines, so the demo never holds a
+state the platform could not reach.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlmodel import Session, select
+
+from models.actors import Agent
+from models.ptai import PtaiRequest, PtaiStatus, apply_decision
+from models.types import paris_today
+from services import ctai_workflow
+from services.audit import Actor, record_decision
+
+# Stage of each demo request, by département of its applicant.
+PTAI_STAGES = {
+    "76": PtaiStatus.SUBMITTED,          # awaits the local instruction
+    "37": PtaiStatus.SUBMITTED,
+    "38": PtaiStatus.AWAITING_APPLICANT,  # more information asked of the applicant
+    "21": PtaiStatus.PREFET_VALIDATION,   # awaits the préfet
+    "63": PtaiStatus.PREFET_VALIDATION,
+    "35": PtaiStatus.TRANSMITTED,         # validated: goes into the ministry's next batch
+    "67": PtaiStatus.TRANSMITTED,
+}
+# The decisions that lead from "submitted" to each stage.
+PATHS = {
+    PtaiStatus.SUBMITTED: [],
+    PtaiStatus.AWAITING_APPLICANT: [("instruction", "rework")],
+    PtaiStatus.PREFET_VALIDATION: [("instruction", "favourable")],
+    PtaiStatus.TRANSMITTED: [("instruction", "favourable"), ("validation", "validate")],
+}
+REWORK_COMMENT = "Merci de préciser le nombre de bénéficiaires par catégorie et le calendrier des ateliers."
+REWORK_DAYS = 30
+
+
+def _agent(session: Session, role: str, departement: str) -> Agent:
+    return session.exec(select(Agent).where(Agent.role == role, Agent.departement_code == departement)
+                        .order_by(Agent.id)).first()
+
+
+def stage_request(session: Session, request: PtaiRequest, departement: str, today: date | None = None) -> None:
+    """Moves a freshly submitted demo request to its demo stage."""
+    today = today or paris_today()
+    for step, decision in PATHS[PTAI_STAGES.get(departement, PtaiStatus.SUBMITTED)]:
+        agent = _agent(session, "instructeur" if step == "instruction" else "prefet", departement)
+        before = request.status
+        apply_decision(request, decision)
+        amount, comment = None, None
+        if decision in {"favourable", "validate"}:
+            request.proposed_cents = amount = request.requested_cents
+        if decision == "favourable":
+            request.instructed_by_agent_id = agent.id
+        if decision == "rework":
+            request.instructed_by_agent_id = agent.id
+            request.rework_deadline = today + timedelta(days=REWORK_DAYS)
+            comment = REWORK_COMMENT
+        session.add(request)
+        record_decision(session, entity_type="ptai", entity_id=request.id, step=step, from_status=before,
+                        to_status=request.status, actor=Actor(f"{agent.email} (démo)", agent.id), decision=decision,
+                        comment=comment, amount_cents=amount)
+
+
+def stage_contract(session: Session, ctai_id: int) -> None:
+    """The Poitiers contract is at its yearly review: the instructeurs' bilan awaits them."""
+    ctai_workflow.open_yearly_review(session, ctai_id)
