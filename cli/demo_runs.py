@@ -7,12 +7,11 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import select
 
-from cli.workflow import start_case_step
 from models.ctai import Ctai, CtaiStatus
 from models.ptai import PtaiRequest, PtaiStatus
 from services import steps
 from services.db import unit_of_work
-from tasks.runs import start_batch_run
+from tasks.runs import start_batch_run, start_case_step
 
 DEMO_CAMPAIGN = 2021  # the year of the real examples the demo is made of
 P = PtaiStatus

@@ -23,11 +23,16 @@ def reminders_run(day: Annotated[Optional[str], typer.Option("--date", help="Jou
     from notifications.smtp import smtp_target
     from services import reminders
     from services.db import get_engine
+    from cli.workflow import start_or_warn
 
     try:
         today = date.fromisoformat(day) if day else paris_today()
     except ValueError:
         fail([Violation("DATE_INVALIDE", "date", f"date attendue au format AAAA-MM-JJ : {day}")], as_json=True)
     report = reminders.run(today)
+    for ctai_id in report["bilans_ouverts"]:
+        _, warning = start_or_warn("ctai", ctai_id, f"bilan-{today.year - 1}")
+        if warning:
+            report.setdefault("avertissements", []).append(f"contrat n° {ctai_id} : {warning}")
     report["courriels"] = asyncio.run(OutboxSender(get_engine(), smtp_target()).send_pending()).as_dict()
     print_json(report)

@@ -13,6 +13,7 @@ from models.errors import Violation
 from models.types import paris_today
 from services import ctai_proposal, ctai_workflow, waiting_runs
 from services.db import unit_of_work
+from tasks.runs import start_case_step
 
 approvals_app = typer.Typer(help="Décisions en attente (le pendant scriptable de l'interface Prefect).", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
@@ -40,31 +41,6 @@ def ctai_start(collectivite: Annotated[int, typer.Option(help="N° de la collect
                                                  years=years, from_ctair_id=from_ctair)
         run_id = asyncio.run(start_case_step("ctai", ctai.id, "start"))
     print_json({"ctai_id": ctai.id, "reference": ctai.reference, "flow_run_id": run_id, "nouveau": created})
-
-
-async def start_case_step(case: str, entity_id: int, cause: str) -> str | None:
-    """Starts the run of the step the case is at (if that step is a flow), once: a live run of
-    that step is returned as it is."""
-    from flows.steps import FLOW_NAMES, PARAMETER
-    from services import steps
-    from services.case_kinds import kind
-    from services.step_engine import launch_info
-    from tasks.runs import start_step_run
-
-    k = kind(case)
-    with unit_of_work() as session:
-        current = session.get(k.model, entity_id)
-        step = k.step_of(current.status)
-        if step is None or step not in FLOW_NAMES[case]:
-            return None
-        live = steps.live_step(session, case, entity_id, step)
-        if live is not None and live.flow_run_id:
-            return live.flow_run_id
-        cause = live.trigger_key.rsplit(":", 1)[1] if live is not None else cause
-        info = launch_info(session, k, entity_id, step)
-    return await start_step_run(entity_type=case, entity_id=entity_id, step=step, cause=cause,
-                                flow_name=FLOW_NAMES[case][step], parameters={PARAMETER[case]: entity_id},
-                                run_name=info["run_name"], tags=info["tags"], awaited_role=info["awaited_role"])
 
 
 def start_or_warn(case: str, entity_id: int, cause: str) -> tuple[str | None, str | None]:

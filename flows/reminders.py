@@ -11,6 +11,7 @@ from prefect.runtime import flow_run
 from models.types import paris_today
 from services import reminders
 from tasks.notify import send_outbox
+from tasks.runs import start_current_step
 
 
 @task(name="relances-du-jour", cache_policy=NO_CACHE, persist_result=False)
@@ -25,9 +26,13 @@ def run_name() -> str:
 
 @flow(name="relances", flow_run_name=run_name, persist_result=True, log_prints=True)
 async def relances(day: date | None = None) -> dict:
-    """Reminds and escalates late steps, reminds then closes unanswered requests, and sends
-    whatever the email outbox still holds. ``day`` simulates "today"."""
-    report = remind(today=day or paris_today())
+    """Reminds and escalates late steps, reminds then closes unanswered requests, reminds of the
+    lettre d'engagement deadline, opens the yearly reviews due (and starts their bilan step), then
+    sends whatever the email outbox still holds. ``day`` simulates "today"."""
+    today = day or paris_today()
+    report = remind(today=today)
+    for ctai_id in report["bilans_ouverts"]:
+        await start_current_step("ctai", ctai_id, f"bilan-{today.year - 1}")
     report["courriels"] = await send_outbox()
     print(report)
     return report

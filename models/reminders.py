@@ -34,16 +34,31 @@ class Policy:
     reminders_before_escalation: int
     escalate_to: dict[str, str]
     applicant_days_before: int
+    letter_due: tuple[int, int]  # (month, day) in year N-1 of a contract starting in year N
+    letter_days_before: int
+    review_opens: tuple[int, int]  # (month, day) in year Y+1 for the bilan of year Y
 
     def sla_for(self, entity: str, step: str) -> int:
         return self.sla.get(f"{entity}:{step}", self.sla["default"])
+
+    def letter_deadline(self, first_year: int) -> date:
+        return date(first_year - 1, *self.letter_due)
 
 
 @lru_cache
 def policy() -> Policy:
     data = json.loads(resources.files("models").joinpath("data/reminders.json").read_text(encoding="utf-8"))
     return Policy(sla=data["sla_business_days"], reminders_before_escalation=data["reminders_before_escalation"],
-                  escalate_to=data["escalate_to"], applicant_days_before=data["applicant_reminder_business_days_before_deadline"])
+                  escalate_to=data["escalate_to"], applicant_days_before=data["applicant_reminder_business_days_before_deadline"],
+                  letter_due=_month_day(data["engagement_letter_due_in_year_before"]),
+                  letter_days_before=data["engagement_letter_reminder_business_days_before"],
+                  review_opens=_month_day(data["yearly_review_opens_in_following_year"]))
+
+
+def _month_day(text: str) -> tuple[int, int]:
+    month, day = (int(x) for x in text.split("-"))
+    date(2024, month, day)  # refuses an impossible date (2024 has a 29 February)
+    return month, day
 
 
 @lru_cache(maxsize=32)
@@ -83,3 +98,24 @@ def step_action(*, opened_on: date, today: date, sla: int, reminders_sent: int, 
     if reminders_sent < before_escalation:
         return "reminder", late
     return (None if escalated else "escalation"), late
+
+
+def letter_action(*, today: date, deadline: date, days_before: int, reminded: bool, alerted: bool) -> str | None:
+    """For a contract still awaiting its lettre d'engagement: "letter_reminder" to the
+    collectivité when the deadline is near, "letter_overdue" once it has passed; on business days."""
+    if not is_business_day(today):
+        return None
+    if today > deadline:
+        return None if alerted else "letter_overdue"
+    if business_days_between(today, deadline) <= days_before and not reminded:
+        return "letter_reminder"
+    return None
+
+
+def review_year_due(*, today: date, first_year: int, last_year: int, opens: tuple[int, int]) -> int | None:
+    """The year Y whose bilan is due for opening today, if any: from its opening date in Y+1
+    (on the first business day from then), for the years the contract covers."""
+    year = today.year - 1
+    if not is_business_day(today) or today < date(today.year, *opens) or not first_year <= year <= last_year:
+        return None
+    return year

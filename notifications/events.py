@@ -80,6 +80,16 @@ class ApplicantReminder(EmailContext):
     echeance: date
 
 
+class DeadlineNotice(EmailContext):
+    """A dated deadline outside any step: before it (a reminder) or after it (an alert)."""
+
+    piece: str  # what is due, e.g. "la lettre d'engagement"
+    echeance: date
+    echeance_depassee: bool
+    action_attendue: str
+    consequence: str | None = None
+
+
 class DelegationLine(BaseModel):
     action_p104: int
     nombre_demandes: int
@@ -116,6 +126,7 @@ EVENTS: dict[str, type[EmailContext]] = {
     "reminder": Reminder,
     "escalation": Escalation,
     "applicant_reminder": ApplicantReminder,
+    "deadline_notice": DeadlineNotice,
     "credits_delegated_prefecture": CreditsDelegatedPrefecture,
     "credits_delegated_porteur": CreditsDelegatedPorteur,
     "request_closed": RequestClosed,
@@ -167,6 +178,10 @@ SAMPLES: dict[str, dict] = {
     "applicant_reminder": {**_PTAI, "destinataire": "Grenoble-Alpes Métropole",
                            "action_attendue": "Transmettre le budget détaillé (territoires ptai complete).",
                            "echeance": date(2021, 6, 15)},
+    "deadline_notice": {**_CTAI, "reference": "CTAI-86-2022-0002", "destinataire": "Ville de Poitiers",
+                        "piece": "la lettre d'engagement", "echeance": date(2021, 12, 31), "echeance_depassee": False,
+                        "action_attendue": "Adresser au préfet la lettre d'engagement de la collectivité, signée par son exécutif.",
+                        "consequence": "Sans cette lettre, le contrat ne pourra pas être signé en 2022."},
     "credits_delegated_prefecture": {**_PTAI, "destinataire": "Préfecture de l'Isère", "lot": "LOT-2021-03",
                                      "expediteur": "Le ministère de l'Intérieur (DGEF/DIAN)",
                                      "date_delegation": date(2021, 7, 12), "total_cents": 2_000_000,

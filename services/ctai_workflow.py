@@ -113,12 +113,12 @@ def create(session: Session, *, collectivite_id: int, first_year: int, years: in
     return ctai, True
 
 
-def open_yearly_review(session: Session, ctai_id: int) -> Ctai:
+def open_yearly_review(session: Session, ctai_id: int, comment: str | None = None) -> Ctai:
     """ACTIVE → YEARLY_REVIEW, recorded as a system decision; the bilan step then waits."""
     ctai = step_engine.lock(session, CTAI, ctai_id)
     before = ctai.status
     apply_decision(ctai, "open_review")
     session.add(ctai)
     record_decision(session, entity_type=ENTITY, entity_id=ctai.id, step="bilan", from_status=before,
-                    to_status=ctai.status, actor=SYSTEM, decision="open_review")
+                    to_status=ctai.status, actor=SYSTEM, decision="open_review", comment=comment)
     return ctai

@@ -1,5 +1,7 @@
 """The daily reminders run: late steps are reminded then escalated; unanswered requests for more
-information are reminded, then classées sans suite. Idempotent per item, kind and day."""
+information are reminded, then classées sans suite; contracts awaiting their lettre d'engagement
+are reminded before the end of year N-1, and signalled to the préfecture after it; each active
+contract's yearly review (bilan) is opened in January. Idempotent per item, kind and day."""
 
 from __future__ import annotations
 
@@ -9,13 +11,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, func, select
 
 from models.approval import StepRun, StepRunState
+from models.ctai import Ctai, CtaiStatus
 from models.ptai import PtaiRequest, PtaiStatus, apply_decision
 from models.reminders import (
-    ReminderSent, business_days_between, is_business_day, latest_late_opening, policy, step_action,
+    ReminderSent, business_days_between, is_business_day, latest_late_opening, letter_action, policy, review_year_due,
+    step_action,
 )
 from models.types import PARIS, to_paris
 from notifications.outbox import Email, message_key, queue_many
-from services import approvals
+from services import approvals, ctai_workflow
 from services.audit import SYSTEM, record_decision
 from services.case_kinds import kind as case_kind
 from services.db import unit_of_work
@@ -43,13 +47,18 @@ def _run_link(flow_run_id: str | None) -> str | None:
 
 
 def run(today: date, engine=None) -> dict:
+    """``bilans_ouverts`` lists the contracts whose yearly review opened: the caller starts their
+    bilan step (a Prefect run), which mails the instructeurs their codes."""
     report = {"date": today.isoformat(), "jour_ouvre": is_business_day(today), "relances": 0, "escalades": 0,
-              "rappels_demandeurs": 0, "classees_sans_suite": 0}
+              "rappels_demandeurs": 0, "classees_sans_suite": 0, "lettres_rappelees": 0, "lettres_signalees": 0,
+              "bilans_ouverts": []}
     if not report["jour_ouvre"]:
         return report  # weekends and French public holidays: nothing is sent
     with unit_of_work(engine) as session:
         _late_steps(session, today, report)
         _awaiting_applicants(session, today, report)
+        _engagement_letters(session, today, report)
+        _yearly_reviews(session, today, report)
     return report
 
 
@@ -134,3 +143,50 @@ def _awaiting_applicants(session: Session, today: date, report: dict) -> None:
                 "echeance": deadline}, message_key("ptai", request.id, f"rework-reminder:{deadline}", address, "applicant_reminder"))
                 for address, name in parties])
             report["rappels_demandeurs"] += 1
+
+
+LETTER = "la lettre d'engagement"
+
+
+def _engagement_letters(session: Session, today: date, report: dict) -> None:
+    p = policy()
+    ctai = case_kind("ctai")
+    for contract in session.exec(select(Ctai).where(Ctai.status == CtaiStatus.AWAITING_LETTER)):
+        deadline = p.letter_deadline(contract.first_year)
+        item = f"ctai:{contract.id}:lettre:{deadline.isoformat()}"
+        action = letter_action(today=today, deadline=deadline, days_before=p.letter_days_before,
+                               reminded=_count(session, item, "letter_reminder") > 0,
+                               alerted=_count(session, item, "letter_overdue") > 0)
+        if action is None or not _mark(session, item, action, today):
+            continue
+        overdue = action == "letter_overdue"
+        notice = {"piece": LETTER, "echeance": deadline, "echeance_depassee": overdue,
+                  "consequence": f"Sans cette lettre, le contrat ne pourra pas être signé en {contract.first_year}."}
+        recipients = [(address, name, "Adresser au préfet la lettre d'engagement de la collectivité, signée par son exécutif"
+                       + (", sans attendre." if overdue else "."))
+                      for address, name in ctai.applicants(session, contract)]
+        if overdue:
+            departement = ctai.departement(session, contract)
+            recipients += [(a.email, a.name, "Prendre contact avec la collectivité ; enregistrer la lettre dès sa réception "
+                            "(étape « lettre d'engagement »).")
+                           for role in ("instructeur", "prefet") for a in approvals.eligible_agents(session, role, departement)]
+        queue_many(session, [Email("deadline_notice", address, {**ctai.email_base(session, contract, name), **notice,
+                                                                  "action_attendue": expected},
+                                   message_key("ctai", contract.id, f"{action}:{deadline}", address, "deadline_notice"))
+                             for address, name, expected in recipients])
+        report["lettres_signalees" if overdue else "lettres_rappelees"] += 1
+
+
+def _yearly_reviews(session: Session, today: date, report: dict) -> None:
+    """Opens the bilan of year Y once, from its opening date in Y+1. A review already open (opened
+    by hand) counts as this year's; a contract at another step is tried again the next day."""
+    p = policy()
+    for contract in session.exec(select(Ctai).where(Ctai.status.in_([CtaiStatus.ACTIVE, CtaiStatus.YEARLY_REVIEW]))):
+        year = review_year_due(today=today, first_year=contract.first_year, last_year=contract.last_year,
+                               opens=p.review_opens)
+        item = f"ctai:{contract.id}:bilan:{year}"
+        if year is None or _count(session, item, "review_opened") or not _mark(session, item, "review_opened", today):
+            continue
+        if contract.status == CtaiStatus.ACTIVE:
+            ctai_workflow.open_yearly_review(session, contract.id, comment=f"bilan {year}")
+            report["bilans_ouverts"].append(contract.id)

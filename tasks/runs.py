@@ -1,4 +1,4 @@
-"""Starting a step's Prefect run: once per (case, step), whoever asks and however often."""
+"""Starting Prefect runs: a step's run once per (case, step), whoever asks and however often; a ministry batch."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.deployments.flow_runs import arun_deployment
 
 from services import steps
+from services.case_kinds import kind
 from services.db import unit_of_work
+from services.step_engine import launch_info
 
 DEPLOYMENT_NAME = "territoires"
 
@@ -44,6 +46,32 @@ async def start_batch_run(year: int | None, idempotency_key: str | None = None) 
     return str(flow_run.id)
 
 
+async def start_case_step(case: str, entity_id: int, cause: str) -> str | None:
+    """Starts the run of the step the case is at (if that step is a flow), once: a live run of
+    that step is returned as it is."""
+    from flows.steps import FLOW_NAMES, PARAMETER  # flows import this module: imported when called
+
+    k = kind(case)
+    with unit_of_work() as session:
+        current = session.get(k.model, entity_id)
+        step = k.step_of(current.status)
+        if step is None or step not in FLOW_NAMES[case]:
+            return None
+        live = steps.live_step(session, case, entity_id, step)
+        if live is not None and live.flow_run_id:
+            return live.flow_run_id
+        cause = live.trigger_key.rsplit(":", 1)[1] if live is not None else cause
+        info = launch_info(session, k, entity_id, step)
+    return await start_step_run(entity_type=case, entity_id=entity_id, step=step, cause=cause,
+                                flow_name=FLOW_NAMES[case][step], parameters={PARAMETER[case]: entity_id},
+                                run_name=info["run_name"], tags=info["tags"], awaited_role=info["awaited_role"])
+
+
 @task(name="demarrer-l-etape-suivante", cache_policy=NO_CACHE, persist_result=False, retries=3, retry_delay_seconds=5)
 async def start_next_step(**kwargs) -> str:
     return await start_step_run(**kwargs)
+
+
+@task(name="demarrer-l-etape-en-cours", cache_policy=NO_CACHE, persist_result=False, retries=3, retry_delay_seconds=5)
+async def start_current_step(case: str, entity_id: int, cause: str) -> str | None:
+    return await start_case_step(case, entity_id, cause)

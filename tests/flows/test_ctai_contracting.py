@@ -163,3 +163,26 @@ async def test_widening_a_ctair_without_housing_is_refused_with_r5_then_signed(p
         assert s.get(Ctai, ctair_id).status == CtaiStatus.REPLACED
         assert s.get(Ctai, cid).status == CtaiStatus.DIAIR_REVIEW
     await waiting_run(platform, "revue_diair", cid)
+
+
+async def test_the_daily_reminders_run_opens_the_yearly_review_and_starts_its_bilan_step(platform):
+    from prefect.deployments.flow_runs import arun_deployment
+
+    from services import ctai_workflow
+    from services.db import unit_of_work
+
+    ids = poitiers(platform.engine, "Ville de Châtellerault", "commune", 7, "integration@chatellerault.example")
+    with unit_of_work(platform.engine) as s:
+        ctai, _ = ctai_workflow.create(s, collectivite_id=ids["poitiers"], first_year=2026)
+        ctai.status, ctai.last_year = CtaiStatus.ACTIVE, 2028  # signed and running since 2026
+        s.add(ctai)
+        cid, ref = ctai.id, ctai.reference
+
+    daily = await arun_deployment("relances/territoires", parameters={"day": "2027-01-15"}, timeout=120, as_subflow=False)
+    assert daily.state.is_completed(), daily.state.message
+    assert daily.name == "Relances du 15/01/2027"
+    await waiting_run(platform, "bilan", cid)
+    assert [m.subject for m in await wait_for_mail(platform, I86, ref, 1) if "Décision attendue" in m.subject] == [
+        f"[{ref}] Décision attendue : bilan annuel et avenant"]
+    trail = decisions(platform, cid)
+    assert (trail[-1].step, trail[-1].decision, trail[-1].comment) == ("bilan", "open_review", "bilan 2026")

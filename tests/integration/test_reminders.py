@@ -6,12 +6,14 @@ from datetime import UTC, date, datetime
 from sqlmodel import Session, select
 
 from models.approval import StepRun
+from models.ctai import Ctai, CtaiStatus
+from models.decision import Decision
 from models.outbox import OutboxMessage
 from models.ptai import PtaiRequest, PtaiStatus
-from services import reminders
+from services import ctai_workflow, reminders
 from services.db import unit_of_work
 from tests.integration.test_ctai_workflow import contract  # noqa: F401  (fixture)
-from tests.workflow import Driver
+from tests.workflow import Driver, poitiers
 
 I86, P86 = "instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example"
 
@@ -89,3 +91,38 @@ def test_the_reminders_command_runs_a_simulated_day_and_says_what_it_did(app_env
     assert result.exit_code == 0 and json.loads(result.stdout)["jour_ouvre"] is False
     bad = run("reminders", "run", "--date", "14/07/2026")
     assert bad.exit_code == 2 and "DATE_INVALIDE" in bad.stdout
+
+
+def test_the_engagement_letter_is_reminded_before_the_end_of_year_n_minus_1_then_signalled_to_the_prefecture(engine):
+    ids = poitiers(engine)
+    with unit_of_work(engine) as s:
+        ctai_workflow.create(s, collectivite_id=ids["poitiers"], first_year=2027)
+    reminded = [reminders.run(day, engine)["lettres_rappelees"]
+                for day in (date(2026, 12, 8), date(2026, 12, 9), date(2026, 12, 9), date(2026, 12, 10))]
+    assert reminded == [0, 1, 0, 0]
+    assert mails(engine, "deadline_notice") == ["integration@poitiers.example"]
+    signalled = [reminders.run(day, engine)["lettres_signalees"] for day in (date(2027, 1, 1), date(2027, 1, 4), date(2027, 1, 5))]
+    assert signalled == [0, 1, 0]  # not on the jour de l'an; once
+    assert sorted(mails(engine, "deadline_notice")) == sorted(["integration@poitiers.example"] * 2 + [I86, P86])
+    with Session(engine) as s:
+        alert = s.exec(select(OutboxMessage).where(OutboxMessage.recipient == P86)).one()
+    assert alert.context["echeance_depassee"] is True and alert.context["echeance"] == "2026-12-31"
+
+
+def test_the_yearly_review_opens_once_a_year_in_january_and_not_again_once_decided(engine, contract):
+    with unit_of_work(engine) as s:
+        ctai = s.get(Ctai, contract)
+        ctai.status, ctai.first_year, ctai.last_year = CtaiStatus.ACTIVE, 2026, 2028
+        s.add(ctai)
+    opened = [reminders.run(day, engine)["bilans_ouverts"] for day in (date(2027, 1, 14), date(2027, 1, 15), date(2027, 1, 15))]
+    assert opened == [[], [contract], []]
+    with Session(engine) as s:
+        assert s.get(Ctai, contract).status == CtaiStatus.YEARLY_REVIEW
+        comments = s.exec(select(Decision.comment).where(Decision.decision == "open_review")).all()
+    assert comments == ["bilan 2026"]
+
+    d = Driver(engine, contract)
+    d.open("bilan")
+    assert d.answer("bilan", I86, "prolong").accepted
+    assert reminders.run(date(2027, 1, 18), engine)["bilans_ouverts"] == []  # the 2026 review is done
+    assert reminders.run(date(2028, 1, 17), engine)["bilans_ouverts"] == [contract]
