@@ -80,6 +80,7 @@ def business_days_between(start: date, end: date) -> int:
     return count
 
 
+@lru_cache(maxsize=256)
 def latest_late_opening(today: date, sla: int) -> date:
     """The last opening day still late today: opened on it or before, a step is past its SLA."""
     day = today

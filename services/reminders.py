@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, func, select
 
@@ -64,17 +65,20 @@ def run(today: date, engine=None) -> dict:
 
 def late_step_runs(session: Session, today: date) -> list:
     """The live steps past their service level: one indexed query per (case kind, step), reading
-    only the columns the reminders need."""
+    only the columns the reminders need (Core rows, no ORM objects)."""
     p = policy()
-    cols = (StepRun.entity_type, StepRun.entity_id, StepRun.step, StepRun.flow_run_id, StepRun.awaited_role,
-            StepRun.opened_at)
+    t = StepRun.__table__.c
+    query = select(t.entity_type, t.entity_id, t.step, t.flow_run_id, t.awaited_role, t.opened_at).where(
+        t.state == bindparam("state"), t.entity_type == bindparam("entity"), t.step == bindparam("step"),
+        t.opened_at < bindparam("cutoff", type_=t.opened_at.type))
+    connection = session.connection()
     late = []
     for entity in ("ctai", "ptai", "lot"):
         for step in case_kind(entity).status_of_step:
             last = latest_late_opening(today, p.sla_for(entity, step))
             cutoff = datetime.combine(last + timedelta(days=1), time(0), tzinfo=PARIS)
-            late += session.execute(select(*cols).where(StepRun.state == StepRunState.LIVE, StepRun.entity_type == entity,
-                                                        StepRun.step == step, StepRun.opened_at < cutoff)).all()
+            late += connection.execute(query, {"state": StepRunState.LIVE, "entity": entity, "step": step,
+                                               "cutoff": cutoff}).all()
     return late
 
 
