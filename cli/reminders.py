@@ -19,11 +19,11 @@ def reminders_run(day: Annotated[Optional[str], typer.Option("--date", help="Jou
     """Lance maintenant la tournée de relances, puis envoie la file de courriels ; JSON."""
     from datetime import date
 
+    from cli.workflow import start_or_warn
     from notifications.sender import OutboxSender
     from notifications.smtp import smtp_target
     from services import reminders
     from services.db import get_engine
-    from cli.workflow import start_or_warn
 
     try:
         today = date.fromisoformat(day) if day else paris_today()

@@ -102,14 +102,12 @@ def up(demo: Annotated[bool, typer.Option("--demo", help="Charge et lance la dé
        port: Annotated[int, typer.Option(help="Port de l'interface Prefect locale")] = 4200) -> None:
     """Démarre toute la plateforme sur ce poste : base, serveur Prefect, puits de courriels, déploiements."""
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    children: list[Child] = []
-    sink = None
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    running: list = []  # what was started, in order: processes (Child) and the mail sink
     try:
-        sink = _run(demo, port, stop, children)
+        _run(demo, port, stop, running)
         while not stop.wait(1):
-            dead = next((c for c in children if not c.alive()), None)
+            dead = next((c for c in running if isinstance(c, Child) and not c.alive()), None)
             if dead is not None:
                 raise PlatformError("PROCESSUS_ARRETE", f"{dead.name} s'est arrêté ; fin du journal {dead.log} :\n{dead.tail()}")
     except PlatformError as exc:
@@ -118,17 +116,18 @@ def up(demo: Annotated[bool, typer.Option("--demo", help="Charge et lance la dé
     except KeyboardInterrupt:
         pass
     finally:
-        if children or sink is not None:
+        if running:
             typer.echo("Arrêt de la plateforme…", err=True)
-        for child in reversed(children):
-            child.stop()
-        if sink is not None:
-            sink.stop()
+        for part in reversed(running):
+            part.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     typer.echo("Plateforme arrêtée. Les données restent dans le dossier de données ; « territoires up » les reprend.")
 
 
-def _run(demo: bool, port: int, stop: threading.Event, children: list[Child]):
-    """Starts everything; returns the in-process mail sink (or None)."""
+def _run(demo: bool, port: int, stop: threading.Event, running: list) -> None:
+    """Starts everything, adding each part to ``running`` as soon as it runs (so that a failure
+    half-way stops what was started)."""
     from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 
     from notifications.sink import MailSink, SinkServer
@@ -144,35 +143,29 @@ def _run(demo: bool, port: int, stop: threading.Event, children: list[Child]):
 
     env = dict(os.environ)
     api = PREFECT_API_URL.value()
+    _check_ports(None if api else port, settings.mail_sink_port if settings.uses_mail_sink else None)
     if api:
         ui = PREFECT_UI_URL.value() or api.removesuffix("/api")
         typer.echo(f"Serveur Prefect existant : {api} (PREFECT_API_URL)")
     else:
-        if not port_is_free(port):
-            raise PlatformError("PORT_OCCUPE", f"le port {port} de 127.0.0.1 est déjà pris : arrêtez l'autre serveur, "
-                                               f"choisissez --port, ou indiquez un serveur Prefect avec PREFECT_API_URL")
         api, ui = f"http://127.0.0.1:{port}/api", f"http://127.0.0.1:{port}"
         env.update(PREFECT_HOME=env.get("PREFECT_HOME") or str(data_dir / "prefect"), PREFECT_API_URL=api,
                    PREFECT_UI_URL=ui, PREFECT_SERVER_ANALYTICS_ENABLED="false")
         typer.echo(f"Démarrage du serveur Prefect sur {ui} (données : {env['PREFECT_HOME']})…")
         server = _spawn("le serveur Prefect", [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1",
                                                "--port", str(port)], env, logs / "prefect-server.log")
-        children.append(server)
+        running.append(server)
         _wait(lambda: _answers(f"{api}/health"), server, stop, 180, "le serveur Prefect")
     env.setdefault("PREFECT_UI_URL", ui)
     env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")  # a resumed step starts within seconds
 
-    sink = None
     if settings.uses_mail_sink:
-        if not port_is_free(settings.mail_sink_port):
-            raise PlatformError("PORT_OCCUPE", f"le port {settings.mail_sink_port} du puits de courriels est déjà pris : "
-                                               f"changez TERRITOIRES_MAIL_SINK_PORT ou configurez TERRITOIRES_SMTP_HOST")
-        sink = SinkServer(MailSink(settings.resolved_mail_dir.resolve()), port=settings.mail_sink_port).start()
+        running.append(SinkServer(MailSink(settings.resolved_mail_dir.resolve()), port=settings.mail_sink_port).start())
     mail_line = f"Courriels : {smtp_target(settings).describe()}"
 
     typer.echo("Démarrage des déploiements (toutes les étapes, le lot mensuel et les relances quotidiennes)…")
     served = _spawn("le service des déploiements", [str(BIN / "territoires"), "serve"], env, logs / "serve.log")
-    children.append(served)
+    running.append(served)
     start = served.log.stat().st_size
     _wait(lambda: b"being served" in served.log.read_bytes()[start:], served, stop, 180,
           "le service des déploiements")
@@ -186,7 +179,16 @@ def _run(demo: bool, port: int, stop: threading.Event, children: list[Child]):
         with temporary_settings(updates={PREFECT_API_URL: api, PREFECT_UI_URL: ui}):
             started = asyncio.run(start_demo_runs())
     _banner(ui, mail_line, settings, logs, seeded, started)
-    return sink
+
+
+def _check_ports(prefect_port: int | None, sink_port: int | None) -> None:
+    """Before anything starts: a taken port is refused with what to do about it."""
+    if prefect_port is not None and not port_is_free(prefect_port):
+        raise PlatformError("PORT_OCCUPE", f"le port {prefect_port} de 127.0.0.1 est déjà pris : arrêtez l'autre serveur, "
+                                           f"choisissez --port, ou indiquez un serveur Prefect avec PREFECT_API_URL")
+    if sink_port is not None and not port_is_free(sink_port):
+        raise PlatformError("PORT_OCCUPE", f"le port {sink_port} du puits de courriels est déjà pris : "
+                                           f"changez TERRITOIRES_MAIL_SINK_PORT ou configurez TERRITOIRES_SMTP_HOST")
 
 
 def _seed(demo: bool) -> dict | None:

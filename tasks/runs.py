@@ -49,7 +49,8 @@ async def start_batch_run(year: int | None, idempotency_key: str | None = None) 
 async def start_case_step(case: str, entity_id: int, cause: str) -> str | None:
     """Starts the run of the step the case is at (if that step is a flow), once: a live run of
     that step is returned as it is."""
-    from flows.steps import FLOW_NAMES, PARAMETER  # flows import this module: imported when called
+    # flows.steps imports this module: imported when called.
+    from flows.steps import FLOW_NAMES, PARAMETER
 
     k = kind(case)
     with unit_of_work() as session:
