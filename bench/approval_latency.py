@@ -117,7 +117,7 @@ async def main() -> None:
                 code = CODE.search(mails[-1].text()).group(1)
                 start = time.perf_counter()
                 await aresume_flow_run(UUID(run_id), run_input={"agent_email": agent, "approval_code": code,
-                                                                 "decision": "received", "letter_date": "2026-12-01",
+                                                                 "decision": "lettre reçue", "letter_date": "2026-12-01",
                                                                  "signatory": "Maire"})
 
                 async def next_run(ctai_id=ctai_id, run_id=run_id):

@@ -215,6 +215,6 @@ def _banner(ui: str, mail_line: str, settings, logs: Path, seeded: dict | None, 
     lines += [f"  Base de données : {redacted_url(settings.resolved_database_url)}", f"  Journaux : {logs}"]
     if seeded is not None:
         new = "chargée" if any(seeded.values()) else "reprise telle qu'elle était"
-        lines.append(f"  Démonstration {new} : " + "; ".join(f"{label} : {n}" for label, n in started.items()))
+        lines.append(f"  Démonstration {new} : " + " ; ".join(f"{label} : {n}" for label, n in started.items() if n))
     lines += ["Ctrl-C pour tout arrêter.", ""]
     typer.echo("\n".join(lines))

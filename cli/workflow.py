@@ -128,7 +128,7 @@ def approvals_list(departement: Annotated[Optional[str], typer.Option(help="Code
 def approvals_decide(run_id: str,
                      agent: Annotated[str, typer.Option(help="Votre courriel professionnel")],
                      code: Annotated[str, typer.Option(help="Code d'approbation reçu par courriel")],
-                     decision: Annotated[str, typer.Option(help="Décision (voir approvals list)")],
+                     decision: Annotated[str, typer.Option(help="Décision, telle que le formulaire la libelle ou par son code (voir approvals list)")],
                      comment: Annotated[Optional[str], typer.Option(help="Commentaire ou motif")] = None,
                      field: Annotated[list[str], typer.Option("--field", help="Champ du formulaire : nom=valeur")] = [],
                      wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Attendre le verdict du flux")] = True,
@@ -139,7 +139,7 @@ def approvals_decide(run_id: str,
         if waiting is None:
             raise waiting_runs.RunNotWaiting(f"[{waiting_runs.RunNotWaiting.code}] l'exécution {run_id} n'attend aucune décision")
         raw = dict(item.split("=", 1) for item in field if "=" in item)
-        run_input = {"agent_email": agent, "approval_code": code, "decision": decision,
+        run_input = {"agent_email": agent, "approval_code": code, "decision": waiting_runs.decision_for(waiting, decision),
                      **({"comment": comment} if comment else {}), **waiting_runs.coerce(waiting.fields, raw)}
         asyncio.run(waiting_runs.answer(run_id, run_input))
         verdict = None

@@ -12,6 +12,7 @@ from prefect.flow_runs import asuspend_flow_run
 from prefect.runtime import flow_run
 
 from flows.forms import FORMS
+from models.choices import decision_code
 from tasks.notify import send_outbox
 from tasks.runs import start_next_step
 from tasks.steps import judge, launch_info, open_step, publish_artifact
@@ -34,8 +35,9 @@ async def run_step(case: str, step: str, entity_id: int, trigger: str | None) ->
         attempt = view["next_attempt"]
         answer = await asuspend_flow_run(wait_for_input=form.with_initial_data(description=view["description"]),
                                          key=pause_key(step, attempt), timeout=None)
-        outcome = judge(**ids, step=step, flow_run_id=run_id, attempt=attempt,
-                        answer=answer.model_dump(mode="json", exclude={"metadata"}), link=link)
+        given = answer.model_dump(mode="json", exclude={"metadata"})
+        given["decision"] = decision_code(case, step, given["decision"])  # the wording chosen → its code
+        outcome = judge(**ids, step=step, flow_run_id=run_id, attempt=attempt, answer=given, link=link)
         await send_outbox()
         await publish_artifact(**ids)
         if outcome["accepted"] and outcome["leaves_step"]:

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from models.actors import COLLECTIVITE_TYPE_LABELS, ROLE_LABELS, Collectivite, Porteur, Role
 from models.ctai import CTAI_MACHINE, DIAIR_REVIEW_LABELS, STATUS_OF_STEP, STEP_LABELS, Ctai, DiairReview
+from models.choices import wording
 from models.errors import Violation
 from models.money import format_eur
 from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Departement, Domain, Public
@@ -74,9 +75,10 @@ def refusal_banner(refusal: list[Violation] | None) -> list[str]:
             + [f"> - `{v.code}` — {v.message}" for v in refusal] + [""])
 
 
-def decision_footer(choices: list[tuple[str, str]]) -> list[str]:
-    """The end of every approval form: the step's choices and how to sign the answer."""
-    return (["### Votre décision", ""] + [f"- `{decision}` : {label}" for decision, label in choices]
+def decision_footer(case: str, step: str, choices: list[tuple[str, str]]) -> list[str]:
+    """The end of every approval form: the step's choices (as the form words them, with what each
+    leads to) and how to sign the answer."""
+    return (["### Votre décision", ""] + [f"- **{wording(case, step, decision)}** : {label}" for decision, label in choices]
             + ["", "Renseignez votre courriel professionnel et le **code d'approbation** personnel reçu par courriel."])
 
 
@@ -128,7 +130,7 @@ def form_description(session: Session, ctai: Ctai, step: str, role: str, refusal
             lines.append(f"- ❌ **{rule}** {label} : `{v.code}` — {v.message}" if v else f"- ✅ **{rule}** {label}")
         lines += [""]
     lines += history_lines(session, "ctai", ctai.id, STEP_LABELS)
-    lines += decision_footer([(t.decision, t.label) for t in CTAI_MACHINE.allowed(STATUS_OF_STEP[step])])
+    lines += decision_footer("ctai", step, [(t.decision, t.label) for t in CTAI_MACHINE.allowed(STATUS_OF_STEP[step])])
     return "\n".join(lines)
 
 

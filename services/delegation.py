@@ -161,10 +161,10 @@ def _description(session: Session, batch: DelegationBatch, step: str, role: str,
               "| Département | Demandes | Action 12 | Action 15 | Cumul national | Reste de l'enveloppe |", "|---|---:|---:|---:|---:|---:|"]
     lines += [f"| {r['departement']} | {r['demandes']} | {r['action_12']} | {r['action_15']} | {r['total_national_cumule']} | {r['reste_enveloppe']} |"
               for r in table(session, batch)]
-    lines += ["", *decision_footer([
-        ("approve", "approuver tout le lot"),
-        ("exclude", "approuver en excluant les demandes listées (elles retournent au vivier, avec le motif)"),
-        ("reject", "rejeter le lot (toutes les demandes retournent au vivier)")])]
+    lines += ["", *decision_footer("lot", "arbitrage", [
+        ("approve", "tout le lot est délégué"),
+        ("exclude", "les demandes listées retournent au vivier, avec le motif ; les autres sont déléguées"),
+        ("reject", "toutes les demandes retournent au vivier, avec le motif")])]
     return "\n".join(lines)
 
 

@@ -51,7 +51,8 @@ def description(session: Session, request: PtaiRequest, step: str, role: str, re
               "- ✅ R3 public et justification · R7 engagement de la collectivité · R11 complémentarité avec le CIR",
               "- ✅ R14 compte rendu financier · R15 SIRET et association non cultuelle · R16 fonctionnement · R17 action P104", ""]
     lines += history_lines(session, "ptai", request.id, {})
-    lines += decision_footer([(t.decision, t.label) for t in PTAI_MACHINE.allowed(request.status) if t.role is not None])
+    lines += decision_footer("ptai", step, [(t.decision, t.label) for t in PTAI_MACHINE.allowed(request.status)
+                                           if t.role is not None])
     return "\n".join(lines)
 
 

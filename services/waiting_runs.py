@@ -17,6 +17,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import NotPausedError, aresume_flow_run
 
+from models.choices import CHOICES, decision_code, wording
 from models.errors import DomainError, RuleViolation, Violation
 from services import approvals
 
@@ -94,6 +95,20 @@ async def list_waiting(*, departement: str | None = None, role: str | None = Non
                 waiting_since=run.state.timestamp.isoformat() if run.state and run.state.timestamp else None,
                 pause_key=details.pause_key if details else None, fields=_fields(schema)))
     return sorted(out, key=lambda w: w.waiting_since or "")
+
+
+def decision_for(run: WaitingRun, value: str) -> str:
+    """What the run's form expects for a decision typed as its French wording or as its code."""
+    choices = next((f["choix"] for f in run.fields if f["nom"] == "decision"), None) or []
+    if not choices or value in choices:
+        return value
+    if run.step in CHOICES.get(run.entity, {}):
+        code = decision_code(run.entity, run.step, value)
+        for candidate in (wording(run.entity, run.step, code), code):
+            if candidate in choices:
+                return candidate
+    raise RuleViolation([Violation("DECISION_INCONNUE", "decision", f"« {value} » n'est pas un choix de ce formulaire "
+                                                                    f"(choix : {', '.join(choices)})")])
 
 
 def coerce(fields: list[dict], raw: dict[str, str]) -> dict:

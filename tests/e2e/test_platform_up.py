@@ -199,8 +199,8 @@ def test_an_instructeur_approves_the_poitiers_review_in_the_prefect_ui(platform)
             field("Commentaire").locator("textarea").fill("Bilan 2022 reçu : les actions sont reconduites.")
             field("Décision").locator("button.p-select-button__control").click()
             page.keyboard.press("ArrowDown")  # opens the list of choices
-            page.locator(".p-select-option", has_text="prolong").first.click()
-            assert field("Décision").locator(".p-select-button__value").inner_text().strip() == "prolong"
+            page.locator(".p-select-option", has_text="prolonger les actions").first.click()
+            assert field("Décision").locator(".p-select-button__value").inner_text().strip() == "prolonger les actions"
             page.screenshot(path=str(screenshot), full_page=True)
             form.get_by_role("button", name="Submit").click()
             form.wait_for(state="detached")

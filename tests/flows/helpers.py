@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from flows.steps import pause_key
 from models.approval import ApprovalAttempt, StepRun, StepRunState
+from models.choices import wording
 
 CODE = re.compile(r"^Code d'approbation : ([A-Z0-9-]+)\r?$", re.MULTILINE)
 
@@ -88,7 +89,7 @@ async def decide(platform, step: str, entity_id: int, reference: str, email: str
             assert asyncio.get_running_loop().time() < deadline, f"no approval email to {email} for run {run_id}"
             await asyncio.sleep(0.2)
     run_input = {"agent_email": email, "approval_code": code or code_for(platform, email, reference, run_id),
-                 "decision": decision, **fields}
+                 "decision": wording(entity, step, decision), **fields}  # the form offers French wordings
     await aresume_flow_run(UUID(run_id), run_input=run_input)
     return await verdict(platform, run_id, attempt)
 

@@ -16,6 +16,7 @@ from models.decision import Decision
 from models.outbox import OutboxMessage, OutboxStatus
 from models.reference import Domain, P104Action, Public
 from tests.cli import run
+from tests.cli import run as run_cli  # the tests below also name a run "run"
 from tests.flows.helpers import code_for, decide, finished, mails_to, wait_for_mail, waiting_run
 from tests.workflow import PROPOSAL, poitiers
 
@@ -58,11 +59,15 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
     mine = next(r for r in listed if r["run_id"] == run_id)
     assert mine["name"] == "CTAI Poitiers (86) — temps d'échange" and mine["step"] == "echange"
     assert {f["nom"] for f in mine["fields"]} >= {"agent_email", "approval_code", "decision", "comment", "meeting_date"}
-    assert next(f for f in mine["fields"] if f["nom"] == "decision")["choix"] == ["held"]
+    assert next(f for f in mine["fields"] if f["nom"] == "decision")["choix"] == ["temps d'échange tenu"]
     await wait_for_mail(platform, I86, ref, 2)
+    wrong = await asyncio.to_thread(run_cli, "approvals", "decide", run_id, "--agent", I86, "--code", "AAAA-BBBB",
+                                    "--decision", "signer", "--json")
+    assert wrong.exit_code == 2 and "DECISION_INCONNUE" in wrong.stdout  # refused before anything is sent
     out = await cli("approvals", "decide", run_id, "--agent", I86, "--code", code_for(platform, I86, ref),
-                    "--decision", "held", "--field", "meeting_date=2021-01-20", "--json")
-    assert json.loads(out.stdout)["verdict"]["resultat"] == "accepted"
+                    "--decision", "held", "--field", "meeting_date=2021-01-20", "--json")  # the code works too
+    sent = json.loads(out.stdout)
+    assert sent["verdict"]["resultat"] == "accepted" and sent["envoye"]["decision"] == "temps d'échange tenu"
 
     await ok("diagnostic", I86, "approve", bpi_count=229, needs_summary="logement, emploi, français")
     await ok("coordinateur", I86, "record", coordinator_name="Coordinatrice CTAI")
