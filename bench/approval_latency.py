@@ -67,7 +67,6 @@ async def main() -> None:
     from prefect.flow_runs import aresume_flow_run
     from sqlmodel import Session, select
 
-    from cli.workflow import _start_current_step
     from models.actors import AgentCreate, CollectiviteCreate
     from models.approval import ApprovalAttempt, StepRun
     from notifications.sink import MailSink, SinkServer
@@ -75,6 +74,7 @@ async def main() -> None:
     from services.db import get_engine, unit_of_work
     from services.demo import fictitious_siren
     from services.migrate import upgrade
+    from tasks.runs import start_case_step
 
     sink = MailSink()
     sink_server = SinkServer(sink).start()
@@ -93,7 +93,7 @@ async def main() -> None:
         for collectivite_id in ids:
             with unit_of_work(engine) as s:
                 ctai, _ = ctai_workflow.create(s, collectivite_id=collectivite_id, first_year=2027)
-            contracts.append((ctai.id, ctai.reference, await _start_current_step(ctai.id, "bench")))
+            contracts.append((ctai.id, ctai.reference, await start_case_step("ctai", ctai.id, "bench")))
 
         async with get_client() as client:
             async def paused(run_id: str, key: str) -> bool:

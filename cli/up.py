@@ -12,90 +12,18 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
-import subprocess
 import sys
 import threading
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 
 from cli.output import EXIT_FAILED, redacted_url
+from cli.processes import Child, PlatformError, answers, port_is_free, spawn, wait_until
 from settings import get_settings
 
 BIN = Path(sys.executable).parent
-STOP_GRACE_SECONDS = 20
-
-
-class PlatformError(Exception):
-    """A start-up failure, with a stable code for scripts and a French message for people."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(f"[{code}] {message}")
-        self.code = code
-
-
-@dataclass
-class Child:
-    name: str
-    process: subprocess.Popen
-    log: Path
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def tail(self, chars: int = 2000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
-
-    def stop(self) -> None:
-        """SIGTERM to its whole process group (the runs it executes too), SIGKILL after a grace."""
-        if not self.alive():
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=STOP_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-
-def _spawn(name: str, args: list[str], env: dict, log: Path) -> Child:
-    with log.open("a") as out:
-        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    return Child(name, process, log)
-
-
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _wait(ready, child: Child, stop: threading.Event, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if stop.is_set():
-            raise KeyboardInterrupt
-        if not child.alive():
-            raise PlatformError("DEMARRAGE_ECHOUE", f"{what} s'est arrêté au démarrage ; fin du journal {child.log} :\n{child.tail()}")
-        if time.monotonic() > deadline:
-            raise PlatformError("DEMARRAGE_TROP_LONG", f"{what} n'est pas prêt après {timeout:.0f} s ; journal : {child.log}")
-        time.sleep(0.5)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def up(demo: Annotated[bool, typer.Option("--demo", help="Charge et lance la démonstration (Poitiers, demandes, lot)")] = False,
@@ -152,10 +80,10 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list) -> None:
         env.update(PREFECT_HOME=env.get("PREFECT_HOME") or str(data_dir / "prefect"), PREFECT_API_URL=api,
                    PREFECT_UI_URL=ui, PREFECT_SERVER_ANALYTICS_ENABLED="false")
         typer.echo(f"Démarrage du serveur Prefect sur {ui} (données : {env['PREFECT_HOME']})…")
-        server = _spawn("le serveur Prefect", [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1",
+        server = spawn("le serveur Prefect", [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1",
                                                "--port", str(port)], env, logs / "prefect-server.log")
         running.append(server)
-        _wait(lambda: _answers(f"{api}/health"), server, stop, 180, "le serveur Prefect")
+        wait_until(lambda: answers(f"{api}/health"), server, stop, 180, "le serveur Prefect")
     env.setdefault("PREFECT_UI_URL", ui)
     env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")  # a resumed step starts within seconds
 
@@ -164,10 +92,10 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list) -> None:
     mail_line = f"Courriels : {smtp_target(settings).describe()}"
 
     typer.echo("Démarrage des déploiements (toutes les étapes, le lot mensuel et les relances quotidiennes)…")
-    served = _spawn("le service des déploiements", [str(BIN / "territoires"), "serve"], env, logs / "serve.log")
+    served = spawn("le service des déploiements", [str(BIN / "territoires"), "serve"], env, logs / "serve.log")
     running.append(served)
     start = served.log.stat().st_size
-    _wait(lambda: b"being served" in served.log.read_bytes()[start:], served, stop, 180,
+    wait_until(lambda: b"being served" in served.log.read_bytes()[start:], served, stop, 180,
           "le service des déploiements")
 
     started = {}
@@ -184,7 +112,7 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list) -> None:
 def _check_ports(prefect_port: int | None, sink_port: int | None) -> None:
     """Before anything starts: a taken port is refused with what to do about it."""
     if prefect_port is not None and not port_is_free(prefect_port):
-        raise PlatformError("PORT_OCCUPE", f"le port {prefect_port} de 127.0.0.1 est déjà pris : arrêtez l'autre serveur, "
+        raise PlatformError("PORT_OCCUPE", f"le port {prefect_port} de 127.0.0.1 est déjà pris (un « territoires up » encore actif ?) : arrêtez-le, "
                                            f"choisissez --port, ou indiquez un serveur Prefect avec PREFECT_API_URL")
     if sink_port is not None and not port_is_free(sink_port):
         raise PlatformError("PORT_OCCUPE", f"le port {sink_port} du puits de courriels est déjà pris : "

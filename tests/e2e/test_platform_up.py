@@ -23,7 +23,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from cli.up import port_is_free
+from cli.processes import port_is_free
 from notifications.sink import _free_port
 from tests.conftest import PG_ADMIN_URL, _pg_url
 

@@ -1,0 +1,84 @@
+"""Supervising ``territoires up``'s processes: start each in its own process group with its log,
+wait until it answers, stop it (and the runs it executes) with a grace period."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+STOP_GRACE_SECONDS = 20
+
+
+class PlatformError(Exception):
+    """A start-up failure, with a stable code for scripts and a French message for people."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"[{code}] {message}")
+        self.code = code
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen
+    log: Path
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def tail(self, chars: int = 2000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+    def stop(self) -> None:
+        """SIGTERM to its whole process group (the runs it executes too), SIGKILL after a grace."""
+        if not self.alive():
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+def spawn(name: str, args: list[str], env: dict, log: Path) -> Child:
+    with log.open("a") as out:
+        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return Child(name, process, log)
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_until(ready, child: Child, stop: threading.Event, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if stop.is_set():
+            raise KeyboardInterrupt
+        if not child.alive():
+            raise PlatformError("DEMARRAGE_ECHOUE", f"{what} s'est arrêté au démarrage ; fin du journal {child.log} :\n{child.tail()}")
+        if time.monotonic() > deadline:
+            raise PlatformError("DEMARRAGE_TROP_LONG", f"{what} n'est pas prêt après {timeout:.0f} s ; journal : {child.log}")
+        time.sleep(0.5)
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
