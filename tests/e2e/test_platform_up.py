@@ -231,7 +231,7 @@ def test_ctrl_c_stops_everything_and_a_second_start_picks_up_the_same_data(platf
 
     banner = platform.start()
     assert "Démonstration reprise telle qu'elle était" in banner
-    time.sleep(10)  # long enough for the served runner to pick up anything it would start
+    time.sleep(5)  # the served runner polls every 2 s: long enough to pick up anything it would start
     assert platform.suspended_runs() == waiting
     assert platform.sql("select status from ctai") == [("active",)]
     assert platform.sql("select count(*) from decision") == decisions
