@@ -96,7 +96,7 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list) -> None:
     running.append(served)
     start = served.log.stat().st_size
     wait_until(lambda: b"being served" in served.log.read_bytes()[start:], served, stop, 180,
-          "le service des déploiements")
+               "le service des déploiements")
 
     started = {}
     if demo:
@@ -104,16 +104,21 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list) -> None:
 
         from cli.demo_runs import start_demo_runs
 
-        with temporary_settings(updates={PREFECT_API_URL: api, PREFECT_UI_URL: ui}):
-            started = asyncio.run(start_demo_runs())
+        try:
+            with temporary_settings(updates={PREFECT_API_URL: api, PREFECT_UI_URL: ui}):
+                started = asyncio.run(start_demo_runs())
+        except Exception as exc:  # noqa: BLE001 - the platform runs on; the next start tries again
+            typer.echo(f"Attention : les exécutions de la démonstration n'ont pas toutes pu être lancées "
+                       f"({type(exc).__name__} : {exc}) ; « territoires up --demo » les relancera.", err=True)
     _banner(ui, mail_line, settings, logs, seeded, started)
 
 
 def _check_ports(prefect_port: int | None, sink_port: int | None) -> None:
     """Before anything starts: a taken port is refused with what to do about it."""
     if prefect_port is not None and not port_is_free(prefect_port):
-        raise PlatformError("PORT_OCCUPE", f"le port {prefect_port} de 127.0.0.1 est déjà pris (un « territoires up » encore actif ?) : arrêtez-le, "
-                                           f"choisissez --port, ou indiquez un serveur Prefect avec PREFECT_API_URL")
+        raise PlatformError("PORT_OCCUPE", f"le port {prefect_port} de 127.0.0.1 est déjà pris (un « territoires up » "
+                                           f"encore actif ?) : arrêtez-le, choisissez --port, ou indiquez un serveur "
+                                           f"Prefect avec PREFECT_API_URL")
     if sink_port is not None and not port_is_free(sink_port):
         raise PlatformError("PORT_OCCUPE", f"le port {sink_port} du puits de courriels est déjà pris : "
                                            f"changez TERRITOIRES_MAIL_SINK_PORT ou configurez TERRITOIRES_SMTP_HOST")
@@ -143,6 +148,7 @@ def _banner(ui: str, mail_line: str, settings, logs: Path, seeded: dict | None, 
     lines += [f"  Base de données : {redacted_url(settings.resolved_database_url)}", f"  Journaux : {logs}"]
     if seeded is not None:
         new = "chargée" if any(seeded.values()) else "reprise telle qu'elle était"
-        lines.append(f"  Démonstration {new} : " + " ; ".join(f"{label} : {n}" for label, n in started.items() if n))
+        stages = " ; ".join(f"{label} : {n}" for label, n in started.items() if n)
+        lines.append(f"  Démonstration {new}" + (f" : {stages}" if stages else ""))
     lines += ["Ctrl-C pour tout arrêter.", ""]
     typer.echo("\n".join(lines))
