@@ -185,7 +185,7 @@ def _yearly_reviews(session: Session, today: date, report: dict) -> None:
     """Opens the bilan of year Y once, from its opening date in Y+1. A review already open (opened
     by hand) counts as this year's; a contract at another step is tried again the next day."""
     p = policy()
-    for contract in session.exec(select(Ctai).where(Ctai.status.in_([CtaiStatus.ACTIVE, CtaiStatus.YEARLY_REVIEW]))):
+    for contract in session.exec(select(Ctai).where(Ctai.status.in_([CtaiStatus.ACTIVE, CtaiStatus.YEARLY_REVIEW]))).all():
         year = review_year_due(today=today, first_year=contract.first_year, last_year=contract.last_year,
                                opens=p.review_opens)
         item = f"ctai:{contract.id}:bilan:{year}"
