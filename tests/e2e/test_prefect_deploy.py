@@ -5,16 +5,16 @@ replaced), a process work pool, then every deployment with its schedules."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
 import pytest
 
+from cli.processes import answers, spawn, wait_until
 from notifications.sink import _free_port
-from tests.e2e.test_platform_up import until
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -22,27 +22,18 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture
 def prefect_server(tmp_path):
+    """Started and stopped by the same supervision as ``territoires up``."""
     port = _free_port("127.0.0.1")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
                PREFECT_SERVER_ANALYTICS_ENABLED="false", TERRITOIRES_HOME=str(ROOT))
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def healthy():
-        assert server.poll() is None, (tmp_path / "server.log").read_text()[-2000:]
-        try:
-            return httpx.get(f"{env['PREFECT_API_URL']}/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
+    server = spawn("prefect server", [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                   env, tmp_path / "server.log")
     try:
-        until(healthy, 120, "prefect server")
+        wait_until(lambda: answers(f"{env['PREFECT_API_URL']}/health"), server, threading.Event(), 120, "prefect server")
         yield env
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        log.close()
+        server.stop()
 
 
 def prefect(env, *args) -> str:
