@@ -70,11 +70,13 @@ async def main() -> None:
     from models.actors import AgentCreate, CollectiviteCreate
     from models.approval import ApprovalAttempt, StepRun
     from notifications.sink import MailSink, SinkServer
-    from services import ctai_workflow, registry
+    from services import registry
+    from services.cases import kind
+    from services.ctai import workflow as ctai_workflow
     from services.db import get_engine, unit_of_work
-    from services.demo import fictitious_siren
+    from demo.data import fictitious_siren
     from services.migrate import upgrade
-    from tasks.runs import start_case_step
+    from services.engine.launch import start_case_step
 
     sink = MailSink()
     sink_server = SinkServer(sink).start()
@@ -93,7 +95,7 @@ async def main() -> None:
         for collectivite_id in ids:
             with unit_of_work(engine) as s:
                 ctai, _ = ctai_workflow.create(s, collectivite_id=collectivite_id, first_year=2027)
-            contracts.append((ctai.id, ctai.reference, await start_case_step("ctai", ctai.id, "bench")))
+            contracts.append((ctai.id, ctai.reference, await start_case_step(kind("ctai"), ctai.id, "bench")))
 
         async with get_client() as client:
             async def paused(run_id: str, key: str) -> bool:

@@ -25,11 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 from models.actors import Agent, Collectivite  # noqa: E402
+from models.delegation import BATCH_MACHINE  # noqa: E402
 from models.ptai import PtaiRequest, PtaiStatus  # noqa: E402
 from models.reference import load_departements  # noqa: E402
-from services import delegation  # noqa: E402
+from demo.data import fictitious_siren  # noqa: E402
 from services.db import get_engine, unit_of_work  # noqa: E402
-from services.demo import fictitious_siren  # noqa: E402
+from services.finance import batches, delegation  # noqa: E402
 from services.migrate import upgrade  # noqa: E402
 from services.registry import seed_reference  # noqa: E402
 
@@ -65,8 +66,8 @@ def measured(url: str) -> float:
     engine = get_engine(url)
     start = time.perf_counter()
     with unit_of_work(engine) as s:
-        batch = delegation.select_batch(s, year=2026, flow_run_id=str(uuid.uuid4()))
-        batch.status = "approved"  # the ministry's decision is not part of the database phase
+        batch = batches.select_batch(s, year=2026, flow_run_id=str(uuid.uuid4()))
+        BATCH_MACHINE.apply(batch, "approve", checks=[])  # the ministry's decision is not part of the database phase
         batch_id = batch.id
     report = delegation.delegate(batch_id, engine=engine)
     elapsed = time.perf_counter() - start
@@ -102,17 +103,19 @@ def floor(url: str, count: int) -> float:
     start = time.perf_counter()
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO delegation_batch (id, reference, year, status, total_cents, requests_count, report, "
-                          "created_at) VALUES (1, 'LOT-FLOOR', 2026, 'approved', 0, 0, '{}', :now)"), {"now": now})
-        conn.execute(text("UPDATE ptai_request SET status = 'in_batch', batch_id = 1 WHERE status = 'transmitted'"))
+                          "created_at, updated_at) VALUES (1, 'LOT-FLOOR', 2026, 'approved', 0, 0, '{}', :now, :now)"),
+                     {"now": now})
+        conn.execute(text("UPDATE ptai_request SET status = 'in_batch', batch_id = 1, updated_at = :now "
+                          "WHERE status = 'transmitted'"), {"now": now})
         decisions(conn, rows, "transmitted", "in_batch", "batched")
     context = json.dumps({"reference": "PTAI", "objet": "Projet", "destinataire": "x", "departement": "x",
                           "expediteur": "x", "lot": "LOT", "projet": "p", "montant_cents": 1, "action_p104": 12,
                           "acte_juridique": "arrete", "date_delegation": "2026-07-01"})
     for dep, items in by_dep.items():
         with engine.begin() as conn:
-            conn.execute(text("UPDATE ptai_request SET status = 'delegated', granted_cents = proposed_cents "
+            conn.execute(text("UPDATE ptai_request SET status = 'delegated', granted_cents = proposed_cents, updated_at = :now "
                               "WHERE id IN (SELECT r.id FROM ptai_request r JOIN collectivite c ON c.id = r.collectivite_id "
-                              "WHERE c.departement_code = :d AND r.status = 'in_batch')"), {"d": dep})
+                              "WHERE c.departement_code = :d AND r.status = 'in_batch')"), {"d": dep, "now": now})
             decisions(conn, items, "in_batch", "delegated", "delegated")
             conn.execute(text("INSERT INTO delegation_line (batch_id, year, departement_code, p104_action, requests_count, "
                               "ae_cents, cp_cents, created_at) VALUES (1, 2026, :d, :a, 1, 1, 1, :now)"),

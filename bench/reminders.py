@@ -59,7 +59,7 @@ def floor(url: str) -> tuple[float, int]:
 
 
 def measured(url: str) -> tuple[float, int]:
-    from services.reminders import late_step_runs
+    from services.followup.reminders import late_step_runs
 
     start = time.perf_counter()
     with unit_of_work(get_engine(url)) as session:
@@ -73,8 +73,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     global ALL_STEPS
-    from services.case_kinds import kind
-    ALL_STEPS = [(e, s) for e in ("ctai", "ptai", "lot") for s in kind(e).status_of_step]
+    from services.cases import kind
+    ALL_STEPS = [(e, s) for e in ("ctai", "ptai", "lot") for s in kind(e).steps]
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
         upgrade(url)

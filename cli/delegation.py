@@ -35,7 +35,7 @@ def envelope_set(year: Annotated[int, typer.Option(help="Année de la campagne")
                  amount: Annotated[str, typer.Option(help="Montant en euros, par exemple 9000000")],
                  as_json: JsonOpt = False) -> None:
     """Fixe l'enveloppe nationale d'une année."""
-    from services.delegation import set_envelope
+    from services.finance.envelope import set_envelope
 
     with user_errors(as_json):
         try:
@@ -50,7 +50,7 @@ def envelope_set(year: Annotated[int, typer.Option(help="Année de la campagne")
 @delegation_app.command("run")
 def delegation_run(year: Annotated[Optional[int], typer.Option(help="Année de la campagne (défaut : l'année en cours)")] = None) -> None:
     """Lance maintenant un lot de délégation (le même flux que l'exécution mensuelle) ; JSON."""
-    from tasks.runs import start_batch_run
+    from services.finance.batches import start_batch_run
 
     with user_errors(True):
         run_id = asyncio.run(start_batch_run(year))
@@ -93,7 +93,7 @@ SCDL_FIELDS = ["nomAttribuant", "idAttribuant", "dateConvention", "referenceDeci
 def export_scdl(year: Annotated[int, typer.Option(help="Année de la campagne")],
                 out: Annotated[Optional[Path], typer.Option(help="Fichier de sortie (défaut : la sortie standard)")] = None) -> None:
     """Subventions déléguées de l'année au format SCDL « subventions » (schema.data.gouv.fr)."""
-    from services.exports import scdl_rows
+    from services.finance.exports import scdl_rows
 
     with unit_of_work() as session:
         rows = scdl_rows(session, year)

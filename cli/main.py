@@ -18,10 +18,11 @@ from models.cerfa import request_json_schema
 from models.errors import Violation
 from models.money import format_eur
 from models.types import to_paris
-from services import audit, registry
-from services import ctai as ctai_service
-from services import ptai as ptai_service
+from services import registry
+from services.ctai import records as ctai_records
 from services.db import unit_of_work
+from services.engine import audit
+from services.ptai import records as ptai_records
 from settings import get_settings
 
 app = typer.Typer(help="Territoires d'intégration : contrats (CTAI) et projets (PTAI).", no_args_is_help=True,
@@ -80,10 +81,10 @@ def seed_reference(as_json: JsonOpt = False) -> None:
 @seed_app.command("demo")
 def seed_demo(as_json: JsonOpt = False) -> None:
     """Charge les exemples réels (Poitiers, Le Havre, Tours, …) avec des identifiants FICTIFS."""
-    from services.demo import seed_demo as run
+    from cli.demo_program import run_demo
 
-    with user_errors(as_json), unit_of_work() as session:
-        created = run(session)
+    with user_errors(as_json):
+        created = run_demo("seed")
     if as_json:
         print_json(created)
     else:
@@ -179,7 +180,7 @@ def ptai_submit(file: Annotated[Path, typer.Argument(help="Demande au format JSO
     except (OSError, UnicodeDecodeError) as exc:
         fail([Violation("FICHIER_ILLISIBLE", str(file), f"fichier illisible : {exc}")], as_json=as_json)
     with user_errors(as_json), unit_of_work() as session:
-        request = ptai_service.submit(session, text)
+        request = ptai_records.submit(session, text)
         result = {"ok": True, "request_id": request.id, "reference": request.reference, "statut": request.status,
                   "acte_juridique": request.legal_act, "verification_seule": dry_run}
         if dry_run:
@@ -203,7 +204,7 @@ def ptai_submit(file: Annotated[Path, typer.Argument(help="Demande au format JSO
 def ptai_show(request_id: int, as_json: JsonOpt = False) -> None:
     """Affiche une demande PTAI et ses décisions."""
     with user_errors(as_json), unit_of_work() as session:
-        data = ptai_service.show(session, request_id)
+        data = ptai_records.show(session, request_id)
     if as_json:
         print_json(data)
         return
@@ -233,7 +234,7 @@ def ptai_schema(out: Annotated[Optional[Path], typer.Option(help="Écrire le sch
 def ctai_show(ctai_id: int, as_json: JsonOpt = False) -> None:
     """Affiche un contrat, ses financements, ses actions par domaine et ses décisions."""
     with user_errors(as_json), unit_of_work() as session:
-        data = ctai_service.show(session, ctai_id)
+        data = ctai_records.show(session, ctai_id)
     if as_json:
         print_json(data)
         return

@@ -22,7 +22,7 @@ def reminders_run(day: Annotated[Optional[str], typer.Option("--date", help="Jou
     from cli.workflow import start_or_warn
     from notifications.sender import OutboxSender
     from notifications.smtp import smtp_target
-    from services import reminders
+    from services.followup import reminders
     from services.db import get_engine
 
     try:

@@ -9,7 +9,6 @@ requests, runs and emails.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sys
@@ -19,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from cli.demo_program import DemoFailed, run_demo
 from cli.output import EXIT_FAILED, redacted_url
 from cli.processes import Child, PlatformError, answers, port_is_free, spawn, wait_until
 from settings import get_settings
@@ -100,13 +100,8 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list) -> None:
 
     started = {}
     if demo:
-        from prefect.settings import temporary_settings
-
-        from cli.demo_runs import start_demo_runs
-
         try:
-            with temporary_settings(updates={PREFECT_API_URL: api, PREFECT_UI_URL: ui}):
-                started = asyncio.run(start_demo_runs())
+            started = run_demo("runs", env={**env, "PREFECT_API_URL": api, "PREFECT_UI_URL": ui})
         except Exception as exc:  # noqa: BLE001 - the platform runs on; the next start tries again
             typer.echo(f"Attention : les exécutions de la démonstration n'ont pas toutes pu être lancées "
                        f"({type(exc).__name__} : {exc}) ; « territoires up --demo » les relancera.", err=True)
@@ -130,11 +125,12 @@ def _seed(demo: bool) -> dict | None:
 
     with unit_of_work() as session:
         seed_reference(session)
-        if demo:
-            from services.demo import seed_demo
-
-            return seed_demo(session)
-    return None
+    if not demo:
+        return None
+    try:
+        return run_demo("seed")
+    except DemoFailed as exc:
+        raise PlatformError(DemoFailed.code, str(exc).removeprefix(f"[{DemoFailed.code}] ")) from None
 
 
 def _banner(ui: str, mail_line: str, settings, logs: Path, seeded: dict | None, started: dict) -> None:

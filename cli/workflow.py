@@ -11,9 +11,12 @@ import typer
 from cli.output import fail, print_json, print_table, user_errors
 from models.errors import Violation
 from models.types import paris_today
-from services import ctai_proposal, ctai_workflow, waiting_runs
+from services.cases import kind
+from services.ctai import proposal as ctai_proposal
+from services.ctai import workflow as ctai_workflow
 from services.db import unit_of_work
-from tasks.runs import start_case_step
+from services.engine import waiting as waiting_runs
+from services.engine.launch import start_case_step
 
 approvals_app = typer.Typer(help="Décisions en attente (le pendant scriptable de l'interface Prefect).", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
@@ -39,7 +42,7 @@ def ctai_start(collectivite: Annotated[int, typer.Option(help="N° de la collect
         with unit_of_work() as session:
             ctai, created = ctai_workflow.create(session, collectivite_id=collectivite, first_year=first_year,
                                                  years=years, from_ctair_id=from_ctair)
-        run_id = asyncio.run(start_case_step("ctai", ctai.id, "start"))
+        run_id = asyncio.run(start_case_step(kind("ctai"), ctai.id, "start"))
     print_json({"ctai_id": ctai.id, "reference": ctai.reference, "flow_run_id": run_id, "nouveau": created})
 
 
@@ -51,7 +54,7 @@ def start_or_warn(case: str, entity_id: int, cause: str) -> tuple[str | None, st
         return None, (f"PREFECT_API_URL n'est pas configuré : l'étape n'est pas lancée ; lancez-la avec : "
                       f"territoires {case} resume {entity_id}")
     try:
-        return asyncio.run(start_case_step(case, entity_id, cause)), None
+        return asyncio.run(start_case_step(kind(case), entity_id, cause)), None
     except Exception as exc:  # noqa: BLE001 - any Prefect/network failure is reported, not raised
         return None, (f"l'étape n'a pas pu être lancée dans Prefect ({type(exc).__name__}: {exc}) ; "
                       f"relancez-la avec : territoires {case} resume {entity_id}")
@@ -79,25 +82,25 @@ def ctai_review(ctai_id: int) -> None:
     with user_errors(True):
         with unit_of_work() as session:
             ctai_workflow.open_yearly_review(session, ctai_id)
-        run_id = asyncio.run(start_case_step("ctai", ctai_id, "review"))
+        run_id = asyncio.run(start_case_step(kind("ctai"), ctai_id, "review"))
     print_json({"ctai_id": ctai_id, "flow_run_id": run_id})
 
 
 def ctai_resume(ctai_id: int) -> None:
     """Relance l'exécution de l'étape en cours d'un contrat, si elle manque (JSON)."""
     with user_errors(True):
-        print_json({"ctai_id": ctai_id, "flow_run_id": asyncio.run(start_case_step("ctai", ctai_id, "resume"))})
+        print_json({"ctai_id": ctai_id, "flow_run_id": asyncio.run(start_case_step(kind("ctai"), ctai_id, "resume"))})
 
 
 def ptai_resume(request_id: int) -> None:
     """Relance l'exécution de l'étape en cours d'une demande, si elle manque (JSON)."""
     with user_errors(True):
-        print_json({"request_id": request_id, "flow_run_id": asyncio.run(start_case_step("ptai", request_id, "resume"))})
+        print_json({"request_id": request_id, "flow_run_id": asyncio.run(start_case_step(kind("ptai"), request_id, "resume"))})
 
 
 def ptai_complete(request_id: int, file: Annotated[Path, typer.Argument(help="La demande complétée (JSON)")]) -> None:
     """Le demandeur répond à une demande de compléments ; l'instruction reprend (JSON)."""
-    from services import ptai_workflow
+    from services.ptai import workflow as ptai_workflow
 
     try:
         text = file.read_text(encoding="utf-8")

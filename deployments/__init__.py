@@ -9,7 +9,7 @@ from __future__ import annotations
 from prefect import serve
 from prefect.schedules import Cron
 
-from tasks.runs import DEPLOYMENT_NAME
+from services.engine.prefect_api import DEPLOYMENT_NAME
 
 
 def platform_flows() -> list:

@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from models.types import paris_today
-from services import reminders
+from services.followup import reminders
 from tasks.notify import send_outbox
 from tasks.runs import start_current_step
 

@@ -12,13 +12,10 @@ from prefect.flow_runs import asuspend_flow_run
 from prefect.runtime import flow_run
 
 from flows.forms import FORMS
-from models.choices import decision_code
+from services.cases import kind
 from tasks.notify import send_outbox
 from tasks.runs import start_next_step
-from tasks.steps import judge, launch_info, open_step, publish_artifact
-
-FLOW_NAMES = {case: {step: f"{case}-{step.replace('_', '-')}" for step in forms} for case, forms in FORMS.items()}
-PARAMETER = {"ctai": "ctai_id", "ptai": "request_id", "lot": "batch_id"}
+from tasks.steps import judge, open_step, publish_artifact
 
 
 async def run_step(case: str, step: str, entity_id: int, trigger: str | None) -> dict:
@@ -35,9 +32,8 @@ async def run_step(case: str, step: str, entity_id: int, trigger: str | None) ->
         attempt = view["next_attempt"]
         answer = await asuspend_flow_run(wait_for_input=form.with_initial_data(description=view["description"]),
                                          key=pause_key(step, attempt), timeout=None)
-        given = answer.model_dump(mode="json", exclude={"metadata"})
-        given["decision"] = decision_code(case, step, given["decision"])  # the wording chosen → its code
-        outcome = judge(**ids, step=step, flow_run_id=run_id, attempt=attempt, answer=given, link=link)
+        outcome = judge(**ids, step=step, flow_run_id=run_id, attempt=attempt,
+                        answer=answer.model_dump(mode="json"), link=link)
         await send_outbox()
         await publish_artifact(**ids)
         if outcome["accepted"] and outcome["leaves_step"]:
@@ -54,9 +50,6 @@ def pause_key(step: str, attempt: int) -> str:
 
 
 async def _start_next(case: str, next_step: str | None, decision_id: int, entity_id: int) -> None:
-    if next_step is None or next_step not in FLOW_NAMES[case]:
+    if next_step is None or kind(case).flow_name(next_step) is None:
         return  # the case waits for something else (an applicant, a batch, a yearly review)
-    info = launch_info(case=case, entity_id=entity_id, step=next_step)
-    await start_next_step(entity_type=case, entity_id=entity_id, step=next_step, cause=f"d{decision_id}",
-                          flow_name=FLOW_NAMES[case][next_step], parameters={PARAMETER[case]: entity_id},
-                          run_name=info["run_name"], tags=info["tags"], awaited_role=info["awaited_role"])
+    await start_next_step(case=case, entity_id=entity_id, step=next_step, cause=f"d{decision_id}")

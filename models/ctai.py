@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, String, UniqueConstraint
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from models.actors import CollectiviteType, Role
-from models.errors import Violation, raise_if_any
+from models.errors import Violation
 from models.money import format_eur
 from models.reference import CampaignRules, Domain, Public
 from models.rules import non_negative_amount, p104_matches_public
@@ -65,12 +65,12 @@ CTAI_MACHINE = StateMachine("CTAI", [
     Transition("diagnostic", S.DIAGNOSTIC, "rework", S.DIAGNOSTIC, I, "diagnostic à retravailler"),
     Transition("coordinateur", S.COORDINATOR, "record", S.PROPOSAL, I, "coordinateur enregistré"),
     Transition("coordinateur", S.COORDINATOR, "skip", S.PROPOSAL, I, "pas de coordinateur"),
-    Transition("proposition", S.PROPOSAL, "approve", S.SIGNATURE, I, "proposition complète"),
+    Transition("proposition", S.PROPOSAL, "approve", S.SIGNATURE, I, "proposition complète", guarded=True),
     Transition("proposition", S.PROPOSAL, "rework", S.PROPOSAL, I, "proposition à retravailler"),
-    Transition("signature", S.SIGNATURE, "sign", S.DIAIR_REVIEW, P, "contrat signé"),
+    Transition("signature", S.SIGNATURE, "sign", S.DIAIR_REVIEW, P, "contrat signé", guarded=True),
     Transition("signature", S.SIGNATURE, "rework", S.PROPOSAL, P, "proposition renvoyée pour reprise"),
     Transition("signature", S.SIGNATURE, "reject", S.REFUSED, P, "signature refusée"),
-    Transition("revue_diair", S.DIAIR_REVIEW, "approve", S.ACTIVE, D, "actions conformes"),
+    Transition("revue_diair", S.DIAIR_REVIEW, "approve", S.ACTIVE, D, "actions conformes", guarded=True),
     Transition("revue_diair", S.DIAIR_REVIEW, "rework", S.DIAIR_REVIEW, D, "actions à retravailler"),
     Transition("pilotage", S.ACTIVE, "minutes", S.ACTIVE, D, "comité de pilotage tenu"),
     Transition("bilan", S.ACTIVE, "open_review", S.YEARLY_REVIEW, None, "bilan annuel ouvert"),
@@ -78,7 +78,8 @@ CTAI_MACHINE = StateMachine("CTAI", [
     Transition("bilan", S.YEARLY_REVIEW, "amend", S.ACTIVE, I, "avenant conclu"),
     Transition("bilan", S.YEARLY_REVIEW, "end", S.ENDED, I, "contrat terminé"),
     Transition("elargissement", S.ACTIVE, "replaced", S.REPLACED, P, "CTAIR remplacé par un CTAI"),
-    Transition("elargissement", S.WIDENING, "sign", S.DIAIR_REVIEW, P, "CTAI signé en lieu et place du CTAIR"),
+    Transition("elargissement", S.WIDENING, "sign", S.DIAIR_REVIEW, P, "CTAI signé en lieu et place du CTAIR",
+               guarded=True),
     Transition("elargissement", S.WIDENING, "reject", S.REFUSED, P, "élargissement refusé"),
 ])
 
@@ -258,20 +259,11 @@ def check_contract(*, collectivite_type: CollectiviteType, scope: Public, fundin
             + check_funding(funding, scope, rules) + check_actions(actions, scope, funding))
 
 
-GUARDED_DECISIONS = {("proposal", "approve"), ("signature", "sign"), ("diair_review", "approve"), ("widening", "sign")}
-
-
 def apply_decision(ctai: Ctai, decision: str, *, checks: list[Violation] | None = None) -> Transition:
-    """Moves the contract along its table. ``checks`` are the rule results that the
-    transition requires (see GUARDED_DECISIONS); any violation refuses the change."""
-    transition = CTAI_MACHINE.transition(ctai.status, decision)
-    if (str(ctai.status), decision) in GUARDED_DECISIONS:
-        if checks is None:
-            raise ValueError(f"transition {ctai.status}/{decision} requires rule checks")
-        raise_if_any(checks)
-    ctai.status = transition.target
-    ctai.updated_at = utcnow()
-    return transition
+    """Moves the contract along its table. ``checks`` are the rule results that a guarded
+    transition requires (proposal, signature, Diair review, widening); any violation refuses
+    the change."""
+    return CTAI_MACHINE.apply(ctai, decision, checks=checks)
 
 
 def ctai_reference(departement_code: str, year: int, ctai_id: int) -> str:

@@ -11,8 +11,10 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, String, UniqueConstraint
 from sqlmodel import JSON, Column, Field, SQLModel
 
+from models.actors import Role
 from models.errors import Violation
 from models.money import format_eur
+from models.state_machine import StateMachine, Transition
 from models.types import UtcDateTime, utcnow
 
 
@@ -32,6 +34,17 @@ class BatchStatus(StrEnum):
     EMPTY = "empty"
 
 
+B = BatchStatus
+BATCH_MACHINE = StateMachine("lot", [
+    Transition("selection", B.AWAITING, "empty", B.EMPTY, None, "aucune demande à déléguer"),
+    Transition("arbitrage", B.AWAITING, "approve", B.APPROVED, Role.MINISTERE, "lot approuvé", guarded=True),
+    Transition("arbitrage", B.AWAITING, "exclude", B.APPROVED, Role.MINISTERE, "lot approuvé avec exclusions",
+               guarded=True),
+    Transition("arbitrage", B.AWAITING, "reject", B.REJECTED, Role.MINISTERE, "lot rejeté"),
+    Transition("delegation", B.APPROVED, "delegated", B.DELEGATED, None, "crédits délégués dans chaque département"),
+])
+
+
 class DelegationBatch(SQLModel, table=True):
     __tablename__ = "delegation_batch"
 
@@ -45,6 +58,7 @@ class DelegationBatch(SQLModel, table=True):
     decided_by_agent_id: int | None = Field(default=None, foreign_key="agent.id")
     report: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class DelegationLine(SQLModel, table=True):

@@ -26,6 +26,12 @@ class DomainError(Exception):
     code = "ERREUR_METIER"
 
 
+class NotFound(DomainError):
+    """A record asked for by its number does not exist."""
+
+    code = "INTROUVABLE"
+
+
 class RuleViolation(DomainError):
     """One or more business rules are broken; nothing may be stored."""
 

@@ -187,7 +187,4 @@ def check_validated_amount(validated_cents: int, requested_cents: int) -> list[V
 
 
 def apply_decision(request: PtaiRequest, decision: str) -> Transition:
-    transition = PTAI_MACHINE.transition(request.status, decision)
-    request.status = transition.target
-    request.updated_at = utcnow()
-    return transition
+    return PTAI_MACHINE.apply(request, decision)

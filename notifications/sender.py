@@ -34,7 +34,6 @@ from notifications.events import SCRUBBED, SENSITIVE_FIELDS
 from notifications.mime import encode_address
 from notifications.render import render_bytes
 from notifications.smtp import SmtpTarget
-from services.db import is_postgresql, unit_of_work
 
 log = logging.getLogger(__name__)
 T = OutboxMessage
@@ -214,41 +213,41 @@ class OutboxSender:
     # --- database side (run in a worker thread) ---------------------------------------------------
 
     def _claim(self, now: datetime, size: int) -> list[_Claimed]:
-        with unit_of_work(self.engine) as session:
-            session.execute(update(T).where(T.status == OutboxStatus.SENDING, T.claimed_at < now - self.lease)
+        with self.engine.begin() as conn:
+            conn.execute(update(T).where(T.status == OutboxStatus.SENDING, T.claimed_at < now - self.lease)
                             .values(status=OutboxStatus.PENDING, claimed_by=None))
             due = (select(T.id).where(T.status == OutboxStatus.PENDING, T.next_attempt_at <= now)
                    .order_by(T.id).limit(size))
-            if is_postgresql(session):
+            if self.engine.dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)
             stmt = (update(T).where(T.id.in_(due.scalar_subquery()), T.status == OutboxStatus.PENDING)
                     .values(status=OutboxStatus.SENDING, claimed_by=self.worker_id, claimed_at=now)
                     .returning(T.id, T.event, T.recipient, T.context, T.attempts, T.idempotency_key))
-            rows = session.execute(stmt).all()
+            rows = conn.execute(stmt).all()
         return sorted((_Claimed(*r) for r in rows), key=lambda c: c.id)
 
     def _apply(self, results: list[tuple]) -> None:
         now = utcnow()
         mine = (T.claimed_by == self.worker_id, T.status == OutboxStatus.SENDING)
-        with unit_of_work(self.engine) as session:
-            if is_postgresql(session):
+        with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
                 # Losing these marks in a database crash only means sending again, as after a
                 # sender crash; waiting for the disk on each group would halve the throughput.
-                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+                conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
             sent = [r[1] for r in results if r[0] == "sent"]
             if sent:
-                session.execute(update(T).where(T.id.in_(sent), *mine)
+                conn.execute(update(T).where(T.id.in_(sent), *mine)
                                 .values(status=OutboxStatus.SENT, sent_at=now, attempts=T.attempts + 1, last_error=None))
             for kind, row_id, *rest in results:
                 if kind == "sent" and rest:  # blank what must not outlive delivery (approval codes)
-                    session.execute(update(T).where(T.id == row_id).values(context=rest[0]))
+                    conn.execute(update(T).where(T.id == row_id).values(context=rest[0]))
             for kind, row_id, *rest in results:
                 if kind == "failed":
-                    session.execute(update(T).where(T.id == row_id, *mine).values(
+                    conn.execute(update(T).where(T.id == row_id, *mine).values(
                         status=OutboxStatus.FAILED, attempts=T.attempts + 1, last_error=rest[0][:2000]))
                 elif kind == "deferred":
                     error, attempts = rest
-                    session.execute(update(T).where(T.id == row_id, *mine).values(
+                    conn.execute(update(T).where(T.id == row_id, *mine).values(
                         status=OutboxStatus.PENDING, claimed_by=None, attempts=attempts + 1,
                         next_attempt_at=now + self.backoff(attempts + 1), last_error=error[:2000]))
 

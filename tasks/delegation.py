@@ -7,8 +7,9 @@ from prefect.artifacts import acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from models.delegation import DelegationBatch
-from services import delegation, steps
 from services.db import unit_of_work
+from services.engine import runs
+from services.finance import batches, delegation
 
 TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
@@ -24,12 +25,12 @@ def finish_unfinished() -> list[dict]:
 @task(name="constituer-le-lot", **TASK)
 def select_batch(*, year: int, flow_run_id: str) -> dict:
     with unit_of_work() as session:
-        batch = delegation.select_batch(session, year=year, flow_run_id=flow_run_id)
+        batch = batches.select_batch(session, year=year, flow_run_id=flow_run_id)
         result = {"id": batch.id, "reference": batch.reference, "status": batch.status,
                   "requests": batch.requests_count, "total_cents": batch.total_cents}
         if batch.requests_count:
-            key = steps.trigger_key(session, "lot", batch.id, "arbitrage", flow_run_id)
-            steps.reserve(session, entity_type="lot", entity_id=batch.id, step="arbitrage", key=key, awaited_role="ministere")
+            key = runs.trigger_key(session, "lot", batch.id, "arbitrage", flow_run_id)
+            runs.reserve(session, entity_type="lot", entity_id=batch.id, step="arbitrage", key=key, awaited_role="ministere")
             result["trigger"] = key
     return result
 
@@ -38,7 +39,7 @@ def select_batch(*, year: int, flow_run_id: str) -> dict:
 async def publish_table(*, batch_id: int) -> None:
     with unit_of_work() as session:
         batch = session.get(DelegationBatch, batch_id)
-        rows = delegation.table(session, batch)
+        rows = batches.table(session, batch)
     await acreate_table_artifact(key=f"lot-{batch_id}", table=rows,
                                  description=f"Lot {batch.reference} : demandes et montants par département")
 

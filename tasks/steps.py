@@ -1,4 +1,4 @@
-"""Prefect tasks of the approval steps: each opens one transaction over ``services.step_engine``."""
+"""Prefect tasks of the approval steps: each opens one transaction over ``services.engine.steps``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from prefect import task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from services import step_engine
-from services.case_kinds import dashboard, kind
+from services.cases import kind
 from services.db import unit_of_work
+from services.engine import steps as engine
 
 TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
@@ -19,29 +19,23 @@ TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 def open_step(*, case: str, entity_id: int, step: str, flow_run_id: str, trigger: str | None, link: str | None) -> dict:
     """Issues the approval codes and queues the emails, once; returns what the form shows."""
     with unit_of_work() as session:
-        return asdict(step_engine.open_step(session, kind(case), entity_id=entity_id, step=step,
-                                            flow_run_id=flow_run_id, trigger=trigger, link=link))
+        return asdict(engine.open_step(session, kind(case), entity_id=entity_id, step=step,
+                                       flow_run_id=flow_run_id, trigger=trigger, link=link))
 
 
 @task(name="juger-la-reponse", **TASK)
 def judge(*, case: str, entity_id: int, step: str, flow_run_id: str, attempt: int, answer: dict, link: str | None) -> dict:
-    """Checks the decider and the rules, then records the decision and queues its emails, in one
-    transaction; an answer already judged returns its stored outcome."""
+    """Checks the decider, the form and the rules, then records the decision and queues its
+    emails, in one transaction; an answer already judged returns its stored outcome."""
     with unit_of_work() as session:
-        return asdict(step_engine.decide(session, kind(case), entity_id=entity_id, step=step, flow_run_id=flow_run_id,
-                                         attempt=attempt, answer=answer, link=link))
-
-
-@task(name="lancement-de-l-etape", **TASK)
-def launch_info(*, case: str, entity_id: int, step: str) -> dict:
-    with unit_of_work() as session:
-        return step_engine.launch_info(session, kind(case), entity_id, step)
+        return asdict(engine.decide(session, kind(case), entity_id=entity_id, step=step, flow_run_id=flow_run_id,
+                                    attempt=attempt, answer=answer, link=link))
 
 
 @task(name="publier-le-tableau-de-bord", **TASK)
 async def publish_artifact(*, case: str, entity_id: int) -> None:
     """The case's Markdown artifact, kept current (a new version at each change)."""
     with unit_of_work() as session:
-        markdown = dashboard(case)(session, entity_id)
+        markdown = kind(case).dashboard(session, entity_id)
     await acreate_markdown_artifact(key=f"{case}-{entity_id}", markdown=markdown,
                                     description=f"Tableau de bord du dossier {case.upper()} n° {entity_id}")

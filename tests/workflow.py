@@ -10,9 +10,12 @@ from sqlmodel import Session, select
 
 from models.actors import AgentCreate, CollectiviteCreate, PorteurCreate
 from models.outbox import OutboxMessage
-from services import ctai_proposal, ctai_workflow, registry, steps
+from services import registry
+from services.ctai import proposal as ctai_proposal
+from services.ctai import workflow as ctai_workflow
+from services.engine import runs as steps
 from services.db import unit_of_work
-from services.demo import fictitious_siren, fictitious_siret
+from demo.data import fictitious_siren, fictitious_siret
 
 PROPOSAL = Path(__file__).resolve().parents[1] / "examples" / "ctai-proposal.json"
 

@@ -173,7 +173,7 @@ async def test_widening_a_ctair_without_housing_is_refused_with_r5_then_signed(p
 async def test_the_daily_reminders_run_opens_the_yearly_review_and_starts_its_bilan_step(platform):
     from prefect.deployments.flow_runs import arun_deployment
 
-    from services import ctai_workflow
+    from services.ctai import workflow as ctai_workflow
     from services.db import unit_of_work
 
     ids = poitiers(platform.engine, "Ville de Châtellerault", "commune", 7, "integration@chatellerault.example")

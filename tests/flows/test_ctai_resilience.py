@@ -12,8 +12,9 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from sqlmodel import Session, select
 
 from models.decision import Decision
-from services.steps import StepAlreadyLive
-from tasks.runs import start_step_run
+from services.cases import kind
+from services.engine.launch import start_step_run
+from services.engine.runs import StepAlreadyLive
 from tests.cli import run
 from tests.flows.helpers import decide, finished, wait_for_mail, waiting_run
 from tests.workflow import poitiers
@@ -59,9 +60,7 @@ async def test_starting_the_same_step_twice_gives_one_run(platform):
     assert second["flow_run_id"] == first["flow_run_id"] and second["ctai_id"] == first["ctai_id"]
     assert (first["nouveau"], second["nouveau"]) == (True, False)
     with pytest.raises(StepAlreadyLive):
-        await start_step_run(entity_type="ctai", entity_id=first["ctai_id"], step="engagement", cause="autre",
-                             flow_name="ctai-engagement", parameters={"ctai_id": first["ctai_id"]}, run_name="x",
-                             tags=[], awaited_role="instructeur")
+        await start_step_run(kind("ctai"), first["ctai_id"], "engagement", "autre")
     async with get_client() as client:
         runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["ctai", "step:engagement"])))
     mine = [r for r in runs if "Loudun" in r.name and r.created >= t0]

@@ -13,7 +13,7 @@ from models.delegation import DelegationBatch
 from models.ptai import PtaiRequest, PtaiStatus
 from services import registry
 from services.db import unit_of_work
-from services.demo import fictitious_siren
+from demo.data import fictitious_siren
 from tests.cli import run
 from tests.factories import valid_request
 from tests.flows.helpers import decide, finished, mails_to, wait_for_mail

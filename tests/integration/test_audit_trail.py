@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from models.decision import Decision
-from services.audit import Actor, record_decision
+from services.engine.audit import Actor, record_decision
 from services.db import unit_of_work
 from tests.cli import run, run_json
 

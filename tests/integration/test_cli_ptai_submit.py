@@ -10,7 +10,7 @@ from models.ptai import PtaiRequest
 from models.actors import Porteur
 from services.db import get_engine
 from tests.cli import run, run_json
-from services.demo import fictitious_siret
+from demo.data import fictitious_siret
 from tests.factories import valid_request
 
 CRF_MISSING = fictitious_siret(50)

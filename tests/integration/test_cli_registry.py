@@ -1,7 +1,7 @@
 """Registering and listing actors through the CLI, on both databases."""
 
 from tests.cli import run, run_json
-from services.demo import fictitious_siren, fictitious_siret
+from demo.data import fictitious_siren, fictitious_siret
 
 
 def test_registered_actors_are_listed_as_json_with_their_ids(app_env):

@@ -7,7 +7,7 @@ from models.approval import ApprovalCode
 from models.ctai import Ctai, CtaiStatus
 from models.decision import Decision
 from models.outbox import OutboxMessage
-from services import ctai_workflow
+from services.ctai import workflow as ctai_workflow
 from services.db import unit_of_work
 from tests.workflow import Driver, poitiers, propose, proposal_text
 
@@ -209,7 +209,7 @@ def test_the_yearly_review_with_an_avenant_funds_the_next_year(engine, contract)
     d.open("bilan")
     out = d.answer("bilan", I86, "amend", amount_eur="250000", complementary_eur="60000")
     assert out.accepted and status(engine, contract) == CtaiStatus.ACTIVE
-    from services.ctai import show
+    from services.ctai.records import show
     with Session(engine) as s:
         years = {f["annee"]: f for f in show(s, contract)["financement"]}
     assert years[2022] == {"annee": 2022, "socle_cents": 25_000_000, "complementaire_cents": 6_000_000}
@@ -225,3 +225,27 @@ def _decisions(engine, ctai_id):
     with Session(engine) as s:
         return list(s.exec(select(Decision).where(Decision.entity_type == "ctai", Decision.entity_id == ctai_id)
                            .order_by(Decision.id)))
+
+
+def test_an_accepted_decision_moves_the_contract_through_its_state_machine_and_stamps_it(engine, contract):
+    with Session(engine) as s:
+        before = s.get(Ctai, contract).updated_at
+    d = Driver(engine, contract)
+    d.open("engagement")
+    assert d.answer("engagement", I86, "received", letter_date="2020-12-15", signatory="Maire de Poitiers").accepted
+    with Session(engine) as s:
+        ctai = s.get(Ctai, contract)
+    assert ctai.status == CtaiStatus.EXCHANGE and ctai.updated_at > before
+    assert ctai.letter_received_on.isoformat() == "2020-12-15"  # the handler got a date, not a string
+
+
+def test_a_field_of_the_wrong_type_is_refused_by_name_in_french_and_the_code_still_works(engine, contract):
+    d = Driver(engine, contract)
+    d.open("engagement")
+    code = d.code(I86)
+    out = d.answer("engagement", I86, "received", code=code, letter_date="15/12/2020", signatory="Maire")
+    assert not out.accepted
+    assert out.violations == [{"code": "CHAMP_INVALIDE", "field": "letter_date",
+                               "message": "Date de la lettre d'engagement : date attendue au format AAAA-MM-JJ"}]
+    assert status(engine, contract) == CtaiStatus.AWAITING_LETTER
+    assert d.answer("engagement", I86, "received", code=code, letter_date="2020-12-15", signatory="Maire").accepted

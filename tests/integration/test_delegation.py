@@ -12,10 +12,14 @@ from models.decision import Decision
 from models.delegation import BatchStatus, DelegationBatch, DelegationLine
 from models.outbox import OutboxMessage
 from models.ptai import PtaiRequest, PtaiStatus
-from services import delegation, registry, step_engine, steps
+from services import registry
+from services.engine import runs as steps
+from services.engine import steps as step_engine
+from services.finance import batches, delegation
+from services.finance.envelope import set_envelope
 from services.db import unit_of_work
-from services.demo import fictitious_siren
-from services.ptai import submit
+from demo.data import fictitious_siren
+from services.ptai.records import submit
 from tests.cli import run
 from tests.factories import valid_request
 
@@ -46,7 +50,7 @@ def transmitted(engine):
 
 def select_new(engine, year=2021) -> DelegationBatch:
     with unit_of_work(engine) as s:
-        return delegation.select_batch(s, year=year, flow_run_id=str(uuid.uuid4()))
+        return batches.select_batch(s, year=year, flow_run_id=str(uuid.uuid4()))
 
 
 def decide(engine, batch: DelegationBatch, decision: str, **fields):
@@ -55,13 +59,13 @@ def decide(engine, batch: DelegationBatch, decision: str, **fields):
         key = steps.trigger_key(s, "lot", batch.id, "arbitrage", run_id)
         steps.reserve(s, entity_type="lot", entity_id=batch.id, step="arbitrage", key=key, awaited_role="ministere")
     with unit_of_work(engine) as s:
-        step_engine.open_step(s, delegation.BATCH, entity_id=batch.id, step="arbitrage", flow_run_id=run_id,
+        step_engine.open_step(s, batches.BATCH, entity_id=batch.id, step="arbitrage", flow_run_id=run_id,
                               trigger=key, link=None)
     with Session(engine) as s:
         code = s.exec(select(OutboxMessage).where(OutboxMessage.event == "approval_requested")
                       .order_by(OutboxMessage.id.desc())).first().context["code"]
     with unit_of_work(engine) as s:
-        return step_engine.decide(s, delegation.BATCH, entity_id=batch.id, step="arbitrage", flow_run_id=run_id, attempt=1,
+        return step_engine.decide(s, batches.BATCH, entity_id=batch.id, step="arbitrage", flow_run_id=run_id, attempt=1,
                                   answer={"agent_email": MINISTERE, "approval_code": code, "decision": decision, **fields},
                                   link=None)
 
@@ -69,7 +73,7 @@ def decide(engine, batch: DelegationBatch, decision: str, **fields):
 def approved_batch(engine) -> DelegationBatch:
     """A batch of every transmitted request, approved within a 9 M€ envelope."""
     with unit_of_work(engine) as s:
-        delegation.set_envelope(s, 2021, 900_000_000)
+        set_envelope(s, 2021, 900_000_000)
     batch = select_new(engine)
     assert decide(engine, batch, "approve").accepted
     return batch
@@ -88,7 +92,7 @@ def delegated_rows(engine) -> list:
 def test_an_approved_batch_delegates_each_request_once_with_lines_per_departement_and_action(transmitted):
     engine = transmitted
     with unit_of_work(engine) as s:
-        delegation.set_envelope(s, 2021, 900_000_000)
+        set_envelope(s, 2021, 900_000_000)
     batch = select_new(engine)
     assert (batch.requests_count, batch.total_cents) == (6, 6_000_000)
     assert decide(engine, batch, "approve").accepted
@@ -109,7 +113,7 @@ def test_an_approved_batch_delegates_each_request_once_with_lines_per_departemen
 def test_a_batch_over_the_envelope_is_refused_with_the_amount_it_is_over(transmitted):
     engine = transmitted
     with unit_of_work(engine) as s:
-        delegation.set_envelope(s, 2021, 5_500_000)
+        set_envelope(s, 2021, 5_500_000)
     batch = select_new(engine)
     out = decide(engine, batch, "approve")
     assert not out.accepted and out.violations[0]["code"] == "ENVELOPPE_DEPASSEE"
@@ -122,7 +126,7 @@ def test_a_batch_over_the_envelope_is_refused_with_the_amount_it_is_over(transmi
 def test_an_excluded_request_goes_back_to_the_pool_and_lands_in_the_next_batch(transmitted):
     engine = transmitted
     with unit_of_work(engine) as s:
-        delegation.set_envelope(s, 2021, 900_000_000)
+        set_envelope(s, 2021, 900_000_000)
     first = select_new(engine)
     with Session(engine) as s:
         excluded = s.exec(select(PtaiRequest.id).order_by(PtaiRequest.id)).first()
@@ -139,10 +143,18 @@ def test_an_excluded_request_goes_back_to_the_pool_and_lands_in_the_next_batch(t
         assert s.get(PtaiRequest, excluded).batch_id == second.id
 
 
-def test_a_failing_departement_is_reported_and_its_requests_stay_eligible(transmitted):
+def test_a_failing_departement_is_reported_and_its_requests_stay_eligible(transmitted, monkeypatch):
     engine = transmitted
     batch = approved_batch(engine)
-    report = delegation.delegate(batch.id, engine=engine, fail_on={"38"})
+    real = delegation.delegate_departement
+
+    def failing_in_isere(session, batch_id, dep, request_ids, on):
+        if dep == "38":
+            raise RuntimeError("panne simulée pour le département 38")
+        return real(session, batch_id, dep, request_ids, on)
+
+    monkeypatch.setattr(delegation, "delegate_departement", failing_in_isere)
+    report = delegation.delegate(batch.id, engine=engine)
     assert report["delegues"] == ["67", "86"] and "38" in report["echecs"]
     assert statuses(engine) == {PtaiStatus.DELEGATED: 4, PtaiStatus.TRANSMITTED: 2}
     assert select_new(engine).requests_count == 2
@@ -152,8 +164,8 @@ def test_a_delegation_interrupted_midway_finishes_with_every_request_delegated_o
     engine = transmitted
     batch = approved_batch(engine)
     with unit_of_work(engine) as s:  # the run died after the first département's transaction
-        ids = [i.request_id for i in delegation.items(s, batch.id) if i.departement_code == "38"]
-        delegation._delegate_departement(s, batch.id, "38", ids, date_today())
+        ids = [i.request_id for i in batches.items(s, batch.id) if i.departement_code == "38"]
+        delegation.delegate_departement(s, batch.id, "38", ids, date_today())
     with Session(engine) as s:
         assert delegation.unfinished_batches(s) == [batch.id]
     with Session(engine) as s:

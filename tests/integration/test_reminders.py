@@ -10,7 +10,8 @@ from models.ctai import Ctai, CtaiStatus
 from models.decision import Decision
 from models.outbox import OutboxMessage
 from models.ptai import PtaiRequest, PtaiStatus
-from services import ctai_workflow, reminders
+from services.ctai import workflow as ctai_workflow
+from services.followup import reminders
 from services.db import unit_of_work
 from tests.integration.test_ctai_workflow import contract  # noqa: F401  (fixture)
 from tests.workflow import Driver, poitiers
@@ -59,10 +60,10 @@ def test_escalation_reaches_the_prefet_after_two_reminders(engine, contract):
 
 def test_an_unanswered_rework_request_is_reminded_then_classee_sans_suite(engine):
     from services import registry
-    from services.ptai import submit
+    from services.ptai.records import submit
     from tests.factories import valid_request
     from models.actors import CollectiviteCreate
-    from services.demo import fictitious_siren
+    from demo.data import fictitious_siren
 
     with unit_of_work(engine) as s:
         registry.seed_reference(s)

@@ -4,7 +4,7 @@ import pytest
 
 from flows.forms import FORMS
 from models.choices import CHOICES, decision_code, wording
-from services.case_kinds import kind
+from services.cases import kind
 
 STEPS = [(case, step) for case, forms in FORMS.items() for step in forms]
 
@@ -12,7 +12,7 @@ STEPS = [(case, step) for case, forms in FORMS.items() for step in forms]
 @pytest.mark.parametrize(("case", "step"), STEPS)
 def test_each_form_offers_exactly_the_decisions_its_step_allows_each_in_its_own_words(case, step):
     k = kind(case)
-    allowed = {t.decision for t in k.machine.allowed(k.status_of_step[step]) if t.role is not None}
+    allowed = {t.decision for t in k.machine.allowed(k.steps[step].status) if t.role is not None}
     assert set(CHOICES[case][step]) == allowed
     schema = FORMS[case][step].model_json_schema()["properties"]["decision"]
     offered = schema.get("enum") or [schema["const"]]

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from deployments import SCHEDULES, platform_flows, scheduled_flows
-from tasks.runs import DEPLOYMENT_NAME
+from services.engine.prefect_api import DEPLOYMENT_NAME
 
 PREFECT_YAML = Path(__file__).resolve().parents[2] / "prefect.yaml"
 

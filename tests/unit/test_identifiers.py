@@ -2,7 +2,7 @@ import pytest
 from pydantic import ValidationError
 
 from models.actors import AgentCreate, CollectiviteCreate, PorteurCreate, agent_may_act_in, Role
-from services.demo import fictitious_siren, fictitious_siret
+from demo.data import fictitious_siren, fictitious_siret
 
 
 def test_fictitious_demo_numbers_pass_the_stdnum_checks():

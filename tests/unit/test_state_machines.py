@@ -79,3 +79,35 @@ def test_a_delegated_request_cannot_be_delegated_again():
 
 def test_an_excluded_request_goes_back_to_the_pool():
     assert PTAI_MACHINE.transition(PtaiStatus.IN_BATCH, "excluded").target == PtaiStatus.TRANSMITTED
+
+
+def test_a_bulk_move_gives_the_target_status_and_a_fresh_timestamp_for_the_source_it_leaves():
+    transition, values = PTAI_MACHINE.moved(PtaiStatus.IN_BATCH, "delegated")
+    assert transition.source == PtaiStatus.IN_BATCH and values["status"] == PtaiStatus.DELEGATED
+    assert values["updated_at"].tzinfo is not None
+    with pytest.raises(TransitionNotAllowed):
+        PTAI_MACHINE.moved(PtaiStatus.SUBMITTED, "delegated")
+
+
+def test_a_guarded_transition_is_never_moved_in_bulk_and_checks_given_to_any_transition_are_enforced():
+    with pytest.raises(ValueError, match="guarded"):
+        CTAI_MACHINE.moved(CtaiStatus.SIGNATURE, "sign")
+    request = PtaiRequest(status=PtaiStatus.PREFET_VALIDATION)
+    with pytest.raises(RuleViolation):
+        PTAI_MACHINE.apply(request, "validate", checks=[Violation("MONTANT_SUPERIEUR_A_LA_DEMANDE", "amount_eur", "…")])
+    assert request.status == PtaiStatus.PREFET_VALIDATION
+
+
+def test_a_batch_is_approved_only_with_its_envelope_check_and_delegated_only_once_approved():
+    from models.delegation import BATCH_MACHINE, BatchStatus, DelegationBatch
+
+    batch = DelegationBatch(year=2021)
+    with pytest.raises(ValueError, match="requires rule checks"):
+        BATCH_MACHINE.apply(batch, "approve")
+    with pytest.raises(RuleViolation):
+        BATCH_MACHINE.apply(batch, "exclude", checks=[Violation("ENVELOPPE_DEPASSEE", "decision", "…")])
+    with pytest.raises(TransitionNotAllowed):
+        BATCH_MACHINE.apply(batch, "delegated")
+    BATCH_MACHINE.apply(batch, "approve", checks=[])
+    BATCH_MACHINE.apply(batch, "delegated")
+    assert batch.status == BatchStatus.DELEGATED

@@ -9,9 +9,11 @@ from sqlmodel import select
 
 from models.ctai import Ctai, CtaiStatus
 from models.ptai import PtaiRequest, PtaiStatus
-from services import steps
+from services.cases import kind
 from services.db import unit_of_work
-from tasks.runs import start_batch_run, start_case_step
+from services.engine import runs
+from services.engine.launch import start_case_step
+from services.finance.batches import start_batch_run
 
 DEMO_CAMPAIGN = 2021  # the year of the real examples the demo is made of
 P = PtaiStatus
@@ -29,11 +31,11 @@ async def start_demo_runs() -> dict[str, int]:
         requests = session.exec(select(PtaiRequest.id).where(PtaiRequest.status.in_([P.SUBMITTED, P.PREFET_VALIDATION]))).all()
         transmitted = session.exec(select(func.count()).select_from(PtaiRequest).where(
             PtaiRequest.status == P.TRANSMITTED, PtaiRequest.campaign_year == DEMO_CAMPAIGN)).one()
-        instance = steps.instance_id(session)
+        instance = runs.instance_id(session)
     for ctai_id in contracts:
-        await start_case_step("ctai", ctai_id, "demo")
+        await start_case_step(kind("ctai"), ctai_id, "demo")
     for request_id in requests:
-        await start_case_step("ptai", request_id, "demo")
+        await start_case_step(kind("ptai"), request_id, "demo")
     if transmitted:
         await start_batch_run(DEMO_CAMPAIGN, idempotency_key=f"{instance}:demo:delegation-credits")
     return _counts()

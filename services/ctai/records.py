@@ -1,4 +1,4 @@
-"""CTAI use cases shared by the CLI and the flows: the contract's view."""
+"""A contract's records: loading it, its funding, actions and diagnostic, and its view."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from sqlmodel import Session, select
 
 from models.actors import Collectivite
 from models.ctai import CTAI_STATUS_LABELS, Action, Ctai, CtaiFunding, CtaiStatus, Diagnostic
+from models.errors import NotFound
 from models.reference import DOMAIN_LABELS, Domain
-from services.audit import decisions_for
-from services.ptai import NotFound, decision_view
+from services.engine.audit import decision_view, decisions_for
 
 
 def load(session: Session, ctai_id: int) -> Ctai:
@@ -20,12 +20,22 @@ def load(session: Session, ctai_id: int) -> Ctai:
     return ctai
 
 
-def show(session: Session, ctai_id: int) -> dict:
-    ctai = load(session, ctai_id)
-    collectivite = session.get(Collectivite, ctai.collectivite_id)
+def contract_records(session: Session, ctai: Ctai) -> tuple[list[CtaiFunding], list[Action], Diagnostic | None]:
     funding = list(session.exec(select(CtaiFunding).where(CtaiFunding.ctai_id == ctai.id).order_by(CtaiFunding.year)))
     actions = list(session.exec(select(Action).where(Action.ctai_id == ctai.id).order_by(Action.id)))
     diagnostic = session.exec(select(Diagnostic).where(Diagnostic.ctai_id == ctai.id)).first()
+    return funding, actions, diagnostic
+
+
+def columns_of(row, exclude: set[str]) -> dict:
+    """A row's stored values, to copy it (model_dump would re-validate the stored strings)."""
+    return {c.name: getattr(row, c.name) for c in row.__table__.columns if c.name not in exclude}
+
+
+def show(session: Session, ctai_id: int) -> dict:
+    ctai = load(session, ctai_id)
+    collectivite = session.get(Collectivite, ctai.collectivite_id)
+    funding, actions, diagnostic = contract_records(session, ctai)
     by_domain: dict[str, list[dict]] = defaultdict(list)
     for a in actions:
         by_domain[a.domain].append({

@@ -9,7 +9,8 @@ from models.errors import Violation
 from models.money import format_eur
 from models.ptai import PTAI_MACHINE, PtaiRequest
 from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Domain, Public
-from services.ctai_text import decision_footer, history_lines, place, refusal_banner, short_name
+from services.engine.texts import decision_footer, history_lines, place, refusal_banner, short_name
+from services.ptai.records import show
 
 PTAI_STEP_LABELS = {"instruction": "instruction locale", "validation": "validation par le préfet"}
 
@@ -57,8 +58,6 @@ def description(session: Session, request: PtaiRequest, step: str, role: str, re
 
 
 def request_markdown(session: Session, request_id: int) -> str:
-    from services.ptai import show
-
     data = show(session, request_id)
     lines = [f"# {data['reference']} — {data['intitule']}", "",
              f"**Statut** : {data['statut_libelle']} · **Demandeur** : {data['collectivite']['nom']} "

@@ -7,23 +7,15 @@ form's values as ``run_input``; the server validates them against the stored sch
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
-from uuid import UUID
-
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType, FlowRunFilterTags
-from prefect.client.schemas.objects import StateType
-from prefect.exceptions import ObjectNotFound
-from prefect.flow_runs import NotPausedError, aresume_flow_run
 
 from models.choices import CHOICES, decision_code, wording
-from models.errors import DomainError, RuleViolation, Violation
-from services import approvals
+from models.errors import RuleViolation, Violation
+from services.engine import codes, prefect_api
+from services.engine.prefect_api import RunNotWaiting
 
-
-class RunNotWaiting(DomainError):
-    code = "EXECUTION_NON_EN_ATTENTE"
+__all__ = ["RunNotWaiting", "WaitingRun", "answer", "attempt_of", "coerce", "decision_for", "list_waiting",
+           "wait_for_judgement"]
 
 
 @dataclass
@@ -70,30 +62,15 @@ async def list_waiting(*, departement: str | None = None, role: str | None = Non
         tags.append(f"dept:{departement}")
     if role:
         tags.append(f"awaiting:{role}")
-    flt = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])),
-                        tags=FlowRunFilterTags(all_=tags) if tags else None)
     out = []
-    async with get_client() as client:
-        runs = await client.read_flow_runs(flow_run_filter=flt, limit=200)
-        for run in runs:
-            details = run.state.state_details if run.state else None
-            keyset = details.run_input_keyset if details else None
-            schema = {}
-            if keyset:
-                try:
-                    schema = await client.read_flow_run_input(run.id, keyset["schema"])
-                except ObjectNotFound:
-                    schema = {}
-                if isinstance(schema, str):
-                    schema = json.loads(schema)
-            entity = "ctai" if "ctai" in run.tags else "ptai" if "ptai" in run.tags else "lot" if "lot" in run.tags else "?"
-            params = run.parameters or {}
-            entity_id = params.get("ctai_id") or params.get("request_id") or params.get("batch_id")
-            out.append(WaitingRun(
-                run_id=str(run.id), name=run.name, entity=entity, entity_id=entity_id, step=_tag(run.tags, "step"),
-                awaited_role=_tag(run.tags, "awaiting"), departement=_tag(run.tags, "dept"),
-                waiting_since=run.state.timestamp.isoformat() if run.state and run.state.timestamp else None,
-                pause_key=details.pause_key if details else None, fields=_fields(schema)))
+    for run in await prefect_api.suspended_runs(tags):
+        entity = "ctai" if "ctai" in run.tags else "ptai" if "ptai" in run.tags else "lot" if "lot" in run.tags else "?"
+        params = run.parameters
+        entity_id = params.get("ctai_id") or params.get("request_id") or params.get("batch_id")
+        out.append(WaitingRun(
+            run_id=run.run_id, name=run.name, entity=entity, entity_id=entity_id, step=_tag(run.tags, "step"),
+            awaited_role=_tag(run.tags, "awaiting"), departement=_tag(run.tags, "dept"), waiting_since=run.since,
+            pause_key=run.pause_key, fields=_fields(run.schema)))
     return sorted(out, key=lambda w: w.waiting_since or "")
 
 
@@ -137,14 +114,7 @@ def coerce(fields: list[dict], raw: dict[str, str]) -> dict:
 
 
 async def answer(run_id: str, run_input: dict) -> None:
-    try:
-        await aresume_flow_run(UUID(run_id), run_input=run_input)
-    except NotPausedError:
-        raise RunNotWaiting(f"[{RunNotWaiting.code}] l'exécution {run_id} n'attend aucune décision") from None
-    except ObjectNotFound:
-        raise RunNotWaiting(f"[{RunNotWaiting.code}] aucune exécution {run_id}") from None
-    except RuntimeError as exc:  # the server refused the values (schema)
-        raise RuleViolation([Violation("FORMULAIRE_REFUSE", "run_input", f"le serveur Prefect refuse ces valeurs : {exc}")]) from None
+    await prefect_api.resume(run_id, run_input)
 
 
 async def wait_for_judgement(session_factory, run_id: str, attempt: int, timeout: float = 180) -> dict | None:
@@ -153,7 +123,7 @@ async def wait_for_judgement(session_factory, run_id: str, attempt: int, timeout
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         with session_factory() as session:
-            found = approvals.recorded_attempt(session, run_id, attempt)
+            found = codes.recorded_attempt(session, run_id, attempt)
             if found is not None:
                 return {"resultat": found.outcome, "erreurs": found.violations, "decision_id": found.decision_id}
         await asyncio.sleep(0.5)

@@ -20,10 +20,12 @@ from models.reminders import (
 )
 from models.types import PARIS, to_paris
 from notifications.outbox import Email, message_key, queue_many
-from services import approvals, ctai_workflow
-from services.audit import SYSTEM, record_decision
-from services.case_kinds import kind as case_kind
+from services.cases import kind as case_kind
+from services.ctai import workflow as ctai_workflow
 from services.db import unit_of_work
+from services.engine import codes
+from services.engine.audit import SYSTEM, record_decision
+from services.engine.prefect_api import run_link
 
 
 def _mark(session: Session, item: str, kind: str, day: date) -> bool:
@@ -38,13 +40,6 @@ def _mark(session: Session, item: str, kind: str, day: date) -> bool:
 def _count(session: Session, item: str, kind: str) -> int:
     return session.exec(select(func.count()).select_from(ReminderSent)
                         .where(ReminderSent.item_key == item, ReminderSent.kind == kind)).one()
-
-
-def _run_link(flow_run_id: str | None) -> str | None:
-    from prefect.settings import PREFECT_UI_URL
-
-    ui = PREFECT_UI_URL.value()
-    return f"{ui}/runs/flow-run/{flow_run_id}" if ui and flow_run_id else None
 
 
 def run(today: date, engine=None) -> dict:
@@ -74,7 +69,7 @@ def late_step_runs(session: Session, today: date) -> list:
     connection = session.connection()
     late = []
     for entity in ("ctai", "ptai", "lot"):
-        for step in case_kind(entity).status_of_step:
+        for step in case_kind(entity).steps:
             last = latest_late_opening(today, p.sla_for(entity, step))
             cutoff = datetime.combine(last + timedelta(days=1), time(0), tzinfo=PARIS)
             late += connection.execute(query, {"state": StepRunState.LIVE, "entity": entity, "step": step,
@@ -96,9 +91,9 @@ def _late_steps(session: Session, today: date, report: dict) -> None:
         if action is None or not _mark(session, item, action, today):
             continue
         departement = kind.departement(session, case)
-        awaited = approvals.eligible_agents(session, row.awaited_role, departement)
-        base = {"etape": kind.step_labels[row.step], "en_attente_depuis": to_paris(row.opened_at).date(),
-                "jours_ouvres_de_retard": late, "lien": _run_link(row.flow_run_id)}
+        awaited = codes.eligible_agents(session, row.awaited_role, departement)
+        base = {"etape": kind.step(row.step).label, "en_attente_depuis": to_paris(row.opened_at).date(),
+                "jours_ouvres_de_retard": late, "lien": run_link(row.flow_run_id)}
         emails = []
         if action == "reminder":
             for agent in awaited:
@@ -107,7 +102,7 @@ def _late_steps(session: Session, today: date, report: dict) -> None:
                                     message_key(row.entity_type, case.id, f"reminder:{row.step}:{today}", agent.email, "reminder")))
             report["relances"] += 1
         else:
-            for agent in approvals.eligible_agents(session, p.escalate_to[row.awaited_role], departement):
+            for agent in codes.eligible_agents(session, p.escalate_to[row.awaited_role], departement):
                 emails.append(Email("escalation", agent.email, {**kind.email_base(session, case, agent.name), **base,
                                                                   "agents_relances": [a.email for a in awaited]},
                                     message_key(row.entity_type, case.id, f"escalation:{row.step}:{today}", agent.email, "escalation")))
@@ -173,7 +168,7 @@ def _engagement_letters(session: Session, today: date, report: dict) -> None:
             departement = ctai.departement(session, contract)
             recipients += [(a.email, a.name, "Prendre contact avec la collectivité ; enregistrer la lettre dès sa réception "
                             "(étape « lettre d'engagement »).")
-                           for role in ("instructeur", "prefet") for a in approvals.eligible_agents(session, role, departement)]
+                           for role in ("instructeur", "prefet") for a in codes.eligible_agents(session, role, departement)]
         queue_many(session, [Email("deadline_notice", address, {**ctai.email_base(session, contract, name), **notice,
                                                                   "action_attendue": expected},
                                    message_key("ctai", contract.id, f"{action}:{deadline}", address, "deadline_notice"))

@@ -8,15 +8,13 @@ from sqlmodel import Session
 
 from models.actors import COLLECTIVITE_TYPE_LABELS, ROLE_LABELS, Collectivite, Porteur, Role
 from models.ctai import CTAI_MACHINE, DIAIR_REVIEW_LABELS, STATUS_OF_STEP, STEP_LABELS, Ctai, DiairReview
-from models.choices import wording
 from models.errors import Violation
 from models.money import format_eur
 from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Departement, Domain, Public
 from models.types import to_paris
-from services.audit import decisions_for
-from services.ctai import show
-from services.ctai_steps import contract_checks, contract_records
-from services.ptai import decision_label
+from services.ctai.records import contract_records, show
+from services.ctai.steps import contract_checks
+from services.engine.texts import decision_footer, history_lines, place, refusal_banner, short_name
 
 RULES_SHOWN = [
     ("R1", "collectivité habilitée à signer"),
@@ -26,18 +24,6 @@ RULES_SHOWN = [
     ("R6", "diagnostic partagé validé"),
     ("R17", "chaque ligne codée en action P104 12 ou 15"),
 ]
-
-
-def place(session: Session, collectivite: Collectivite) -> str:
-    dep = session.get(Departement, collectivite.departement_code)
-    return f"{dep.nom} ({dep.code})" if dep else collectivite.departement_code
-
-
-def short_name(collectivite: Collectivite) -> str:
-    for prefix in ("Ville de ", "Ville du ", "Ville d'"):
-        if collectivite.name.startswith(prefix):
-            return collectivite.name[len(prefix):]
-    return collectivite.name
 
 
 def run_name(session: Session, ctai: Ctai, step: str) -> str:
@@ -65,33 +51,6 @@ def summary(session: Session, ctai: Ctai) -> str:
     years = " ; ".join(f"{f.year} : socle {format_eur(f.socle_cents)}, complémentaire {format_eur(f.complementary_cents)}"
                        for f in funding)
     return f"{len(actions)} action(s). {years}."
-
-
-def refusal_banner(refusal: list[Violation] | None) -> list[str]:
-    """The top of a form that asks again: why the previous answer was refused."""
-    if not refusal:
-        return []
-    return (["> **⚠ Votre précédente réponse a été refusée ; rien n'a changé :**"]
-            + [f"> - `{v.code}` — {v.message}" for v in refusal] + [""])
-
-
-def decision_footer(case: str, step: str, choices: list[tuple[str, str]]) -> list[str]:
-    """The end of every approval form: the step's choices (as the form words them, with what each
-    leads to) and how to sign the answer."""
-    return (["### Votre décision", ""] + [f"- **{wording(case, step, decision)}** : {label}" for decision, label in choices]
-            + ["", "Renseignez votre courriel professionnel et le **code d'approbation** personnel reçu par courriel."])
-
-
-def history_lines(session: Session, entity_type: str, entity_id: int, step_labels: dict[str, str]) -> list[str]:
-    history = decisions_for(session, entity_type, entity_id)
-    if not history:
-        return []
-    lines = ["### Décisions précédentes", ""]
-    for d in history[-10:]:
-        when = to_paris(d.created_at).strftime("%d/%m/%Y %H:%M")
-        lines.append(f"- {when} — {step_labels.get(d.step, d.step)} : {decision_label(entity_type, d.from_status, d.decision)} "
-                     f"({d.actor_label})" + (f" — « {d.comment} »" if d.comment else ""))
-    return lines + [""]
 
 
 def form_description(session: Session, ctai: Ctai, step: str, role: str, refusal: list[Violation] | None) -> str:

@@ -15,13 +15,14 @@ from decimal import Decimal
 from sqlmodel import Session, select
 from stdnum import luhn
 
+from demo import stages
 from models.actors import Agent, AgentCreate, Collectivite, CollectiviteCreate, Porteur, PorteurCreate, Role
 from models.ctai import Action, Ctai, CtaiFunding, CtaiStatus, Diagnostic, DiairReview, ctai_reference
 from models.money import euros_to_cents
+from models.ptai import PtaiRequest
 from models.reference import Domain, P104Action, Public
-from services import demo_stages
-from services import ptai as ptai_service
-from services.audit import Actor, record_decision
+from services.engine.audit import Actor, record_decision
+from services.ptai.records import submit
 from services.registry import add_agent, add_collectivite, add_porteur, seed_reference
 
 
@@ -73,7 +74,7 @@ PROJECTS = {
 
 def seed_demo(session: Session) -> dict:
     """Idempotent: running it twice adds nothing the second time. Each case is put at its demo
-    stage when it is created (``services.demo_stages``), never moved again by a later seed."""
+    stage when it is created (``demo.stages``), never moved again by a later seed."""
     seed_reference(session)
     created = {"collectivites": 0, "porteurs": 0, "agents": 0, "ctai": 0, "ptai": 0}
     collectivites = {}
@@ -108,17 +109,16 @@ def seed_demo(session: Session) -> dict:
 
     if session.exec(select(Ctai).where(Ctai.collectivite_id == collectivites["86"].id)).first() is None:
         ctai = _poitiers_ctai(session, collectivites["86"], porteurs)
-        demo_stages.stage_contract(session, ctai.id)
+        stages.stage_contract(session, ctai.id)
         created["ctai"] += 1
 
     for dep, (porteur_name, title, amount) in PROJECTS.items():
         collectivite = collectivites[dep]
         domain = next(c[3] for c in COLLECTIVITES if c[2] == dep)
-        exists = session.exec(select(ptai_service.PtaiRequest).where(
-            ptai_service.PtaiRequest.collectivite_id == collectivite.id)).first()
+        exists = session.exec(select(PtaiRequest).where(PtaiRequest.collectivite_id == collectivite.id)).first()
         if exists is None:
-            request = ptai_service.submit(session, json.dumps(demo_request(collectivite, porteurs[porteur_name], title, domain, amount)))
-            demo_stages.stage_request(session, request, dep)
+            request = submit(session, json.dumps(demo_request(collectivite, porteurs[porteur_name], title, domain, amount)))
+            stages.stage_request(session, request, dep)
             created["ptai"] += 1
     return created
 

@@ -1,14 +1,12 @@
 """What each CTAI step's decision changes in the contract, and which rules it must pass.
 
-A handler receives the locked contract and the form's answer, mutates the records, and returns
-the transition's decision, the amount to record and the rule checks. The caller runs it inside a
-savepoint, so a refusal leaves everything as it was.
+A handler receives the locked contract, the decision's code and the agent's typed form; it
+changes the contract's records and returns the rule checks (for guarded transitions) and the
+amount to record. The engine then moves the contract through its state machine; it runs the
+handler inside a savepoint, so a refusal leaves everything as it was.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from datetime import date
 
 from sqlmodel import Session, select
 
@@ -20,31 +18,19 @@ from models.ctai import (
 from models.errors import RuleViolation, Violation
 from models.money import euros_to_cents
 from models.reference import Public, campaign_rules
-from services.step_engine import Applied
+from services.ctai.forms import (
+    BilanForm, CoordinateurForm, DiagnosticForm, EchangeForm, ElargissementForm, EngagementForm, PropositionForm,
+    RevueDiairForm, SignatureForm,
+)
+from services.ctai.records import columns_of, contract_records
+from services.engine.kind import Applied
 
 
-def _require(answer: dict, name: str, label: str):
-    value = answer.get(name)
-    if value in (None, ""):
+def required(value, name: str, label: str):
+    """A field the chosen decision needs, though the form leaves it optional."""
+    if value in (None, "", []):
         raise RuleViolation([Violation("CHAMP_MANQUANT", name, f"{label} : ce champ est obligatoire pour cette décision")])
     return value
-
-
-def _as_date(answer: dict, name: str, label: str) -> date:
-    value = _require(answer, name, label)
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise RuleViolation([Violation("CHAMP_INVALIDE", name, f"{label} : date attendue au format AAAA-MM-JJ")]) from None
-
-
-def contract_records(session: Session, ctai: Ctai) -> tuple[list[CtaiFunding], list[Action], Diagnostic | None]:
-    funding = list(session.exec(select(CtaiFunding).where(CtaiFunding.ctai_id == ctai.id).order_by(CtaiFunding.year)))
-    actions = list(session.exec(select(Action).where(Action.ctai_id == ctai.id).order_by(Action.id)))
-    diagnostic = session.exec(select(Diagnostic).where(Diagnostic.ctai_id == ctai.id)).first()
-    return funding, actions, diagnostic
 
 
 def contract_checks(session: Session, ctai: Ctai) -> list[Violation]:
@@ -59,26 +45,26 @@ def _total(session: Session, ctai: Ctai) -> int:
     return sum(f.socle_cents + f.complementary_cents for f in funding)
 
 
-def engagement(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
-    ctai.letter_received_on = _as_date(answer, "letter_date", "Date de la lettre")
-    ctai.letter_signatory = _require(answer, "signatory", "Signataire de la lettre")
+def engagement(session: Session, ctai: Ctai, decision: str, form: EngagementForm) -> Applied:
+    ctai.letter_received_on = required(form.letter_date, "letter_date", "Date de la lettre")
+    ctai.letter_signatory = required(form.signatory, "signatory", "Signataire de la lettre")
     return Applied()
 
 
-def echange(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
-    _as_date(answer, "meeting_date", "Date du temps d'échange")
+def echange(session: Session, ctai: Ctai, decision: str, form: EchangeForm) -> Applied:
+    required(form.meeting_date, "meeting_date", "Date du temps d'échange")
     return Applied()
 
 
-def diagnostic(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
+def diagnostic(session: Session, ctai: Ctai, decision: str, form: DiagnosticForm) -> Applied:
     row = session.exec(select(Diagnostic).where(Diagnostic.ctai_id == ctai.id)).first()
-    if answer.get("bpi_count") is not None:
+    if form.bpi_count is not None:
         row = row or Diagnostic(ctai_id=ctai.id, reference_year=ctai.first_year - 1, bpi_count=0)
-        row.bpi_count = int(answer["bpi_count"])
-        if answer.get("primo_arrivants_count") is not None:
-            row.primo_arrivants_count = int(answer["primo_arrivants_count"])
-        if answer.get("needs_summary"):
-            row.needs_by_domain = {**row.needs_by_domain, "synthese": answer["needs_summary"]}
+        row.bpi_count = form.bpi_count
+        if form.primo_arrivants_count is not None:
+            row.primo_arrivants_count = form.primo_arrivants_count
+        if form.needs_summary:
+            row.needs_by_domain = {**row.needs_by_domain, "synthese": form.needs_summary}
     if decision == "approve":
         if row is None:
             raise RuleViolation([Violation("R6_DIAGNOSTIC_OBLIGATOIRE", "bpi_count", "indiquez au moins le nombre de BPI visés pour valider le diagnostic")])
@@ -88,30 +74,30 @@ def diagnostic(session: Session, ctai: Ctai, decision: str, answer: dict) -> App
     return Applied()
 
 
-def coordinateur(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
+def coordinateur(session: Session, ctai: Ctai, decision: str, form: CoordinateurForm) -> Applied:
     if decision == "record":
-        ctai.coordinator_name = _require(answer, "coordinator_name", "Nom du coordinateur")
-        ctai.coordinator_email = answer.get("coordinator_email") or None
+        ctai.coordinator_name = required(form.coordinator_name, "coordinator_name", "Nom du coordinateur")
+        ctai.coordinator_email = form.coordinator_email or None
     return Applied()
 
 
-def proposition(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
+def proposition(session: Session, ctai: Ctai, decision: str, form: PropositionForm) -> Applied:
     if decision == "approve":
         return Applied(checks=contract_checks(session, ctai), amount_cents=_total(session, ctai))
     return Applied()
 
 
-def signature(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
+def signature(session: Session, ctai: Ctai, decision: str, form: SignatureForm) -> Applied:
     if decision != "sign":
         return Applied()
-    ctai.prefet_signed_on = _as_date(answer, "signature_date", "Date de signature")
-    ctai.elu_signed_on = _as_date(answer, "elu_signature_date", "Date de signature de l'élu") if answer.get("elu_signature_date") else ctai.prefet_signed_on
+    ctai.prefet_signed_on = required(form.signature_date, "signature_date", "Date de signature")
+    ctai.elu_signed_on = form.elu_signature_date or ctai.prefet_signed_on
     return Applied(checks=contract_checks(session, ctai), amount_cents=_total(session, ctai))
 
 
-def revue_diair(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
+def revue_diair(session: Session, ctai: Ctai, decision: str, form: RevueDiairForm) -> Applied:
     _, actions, _ = contract_records(session, ctai)
-    to_rework = {int(i) for i in answer.get("rework_action_ids") or []}
+    to_rework = set(form.rework_action_ids)
     unknown = to_rework - {a.id for a in actions}
     if unknown:
         raise RuleViolation([Violation("ACTION_INCONNUE", "rework_action_ids", f"action(s) {sorted(unknown)} absente(s) de ce contrat")])
@@ -119,20 +105,20 @@ def revue_diair(session: Session, ctai: Ctai, decision: str, answer: dict) -> Ap
         raise RuleViolation([Violation("CHAMP_MANQUANT", "rework_action_ids", "indiquez les actions à retravailler")])
     for a in actions:
         a.diair_review = DiairReview.REWORK if a.id in to_rework else (DiairReview.COMPLIANT if decision == "approve" else a.diair_review)
-        a.diair_comment = answer.get("comment") if a.id in to_rework else a.diair_comment
+        a.diair_comment = form.comment if a.id in to_rework else a.diair_comment
         session.add(a)
     return Applied(checks=check_diair_review(actions) if decision == "approve" else None)
 
 
-def bilan(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
+def bilan(session: Session, ctai: Ctai, decision: str, form: BilanForm) -> Applied:
     funding, actions, _ = contract_records(session, ctai)
     if decision == "end" or not funding:
         return Applied()
     current = funding[-1]
     year = current.year + 1
     if decision == "amend":
-        socle = euros_to_cents(_require(answer, "amount_eur", "Socle de l'année suivante (euros)"))
-        complementary = euros_to_cents(answer.get("complementary_eur") or 0)
+        socle = euros_to_cents(required(form.amount_eur, "amount_eur", "Socle de l'année suivante (euros)"))
+        complementary = euros_to_cents(form.complementary_eur or 0)
     else:  # prolong: same credits and actions next year
         socle, complementary = current.socle_cents, current.complementary_cents
     row = CtaiFunding(ctai_id=ctai.id, year=year, socle_cents=socle, complementary_cents=complementary)
@@ -148,22 +134,12 @@ def bilan(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
     return Applied(amount_cents=socle + complementary)
 
 
-def elargissement(session: Session, ctai: Ctai, decision: str, answer: dict) -> Applied:
+def elargissement(session: Session, ctai: Ctai, decision: str, form: ElargissementForm) -> Applied:
     if decision != "sign":
         return Applied()
-    ctai.prefet_signed_on = _as_date(answer, "signature_date", "Date de signature")
+    ctai.prefet_signed_on = required(form.signature_date, "signature_date", "Date de signature")
     ctai.elu_signed_on = ctai.prefet_signed_on
     return Applied(checks=contract_checks(session, ctai), amount_cents=_total(session, ctai))
-
-
-HANDLERS: dict[str, Callable[[Session, Ctai, str, dict], Applied]] = {
-    "engagement": engagement, "echange": echange, "diagnostic": diagnostic, "coordinateur": coordinateur,
-    "proposition": proposition, "signature": signature, "revue_diair": revue_diair, "bilan": bilan,
-    "elargissement": elargissement,
-}
-
-# Steps where the agent who instructed the contract may not decide (four eyes).
-FOUR_EYES_STEPS = {"signature", "elargissement"}
 
 
 def copy_from_ctair(session: Session, ctair: Ctai, ctai: Ctai) -> None:
@@ -178,11 +154,6 @@ def copy_from_ctair(session: Session, ctair: Ctai, ctai: Ctai) -> None:
     if diagnostic is not None:
         session.add(Diagnostic(**{**columns_of(diagnostic, exclude={"id", "ctai_id"}), "ctai_id": ctai.id}))
     ctai.kind = CtaiKind.CTAI
-
-
-def columns_of(row, exclude: set[str]) -> dict:
-    """A row's stored values, to copy it (model_dump would re-validate the stored strings)."""
-    return {c.name: getattr(row, c.name) for c in row.__table__.columns if c.name not in exclude}
 
 
 def ctair_of(session: Session, ctai: Ctai) -> Ctai | None:

@@ -12,48 +12,67 @@ from models.ctai import (
 )
 from models.errors import RuleViolation, Violation, raise_if_any
 from models.reference import Public, campaign_rules
-from services import step_engine
-from services.audit import SYSTEM, Actor, record_decision
-from services.ctai_steps import FOUR_EYES_STEPS, HANDLERS, copy_from_ctair, ctair_of
-from services.ctai_text import email_base, form_description, run_name, summary
-from services.step_engine import CaseKind, NotAtStep, Outcome, StepView
+from models.state_machine import Transition
+from services.ctai import forms, texts
+from services.ctai import steps as handlers
+from services.engine import steps as engine
+from services.engine.audit import SYSTEM, Actor, record_decision
+from services.engine.forms import ApprovalForm
+from services.engine.kind import CollectiviteCase, NotAtStep, Outcome, Step, StepView
 
-__all__ = ["CTAI", "NotAtStep", "Outcome", "StepView", "create", "decide", "launch_info", "open_step",
-           "open_yearly_review"]
+__all__ = ["CTAI", "NotAtStep", "Outcome", "StepView", "awaited_role", "create", "decide", "launch_info",
+           "open_step", "open_yearly_review"]
 
 ENTITY = "ctai"
 
 
-def _departement(session: Session, ctai: Ctai) -> str:
-    return session.get(Collectivite, ctai.collectivite_id).departement_code
+def _step(name: str, form: type[ApprovalForm], handler, *, four_eyes: bool = False) -> Step:
+    return Step(name=name, status=STATUS_OF_STEP[name], label=STEP_LABELS[name], form=form, handler=handler,
+                four_eyes=four_eyes, expectation=STEP_EXPECTATIONS.get(name))
 
 
-def _applicants(session: Session, ctai: Ctai) -> list[tuple[str, str]]:
-    collectivite = session.get(Collectivite, ctai.collectivite_id)
-    return [(collectivite.email, collectivite.name)]
+class CtaiCase(CollectiviteCase[Ctai]):
+    """A contract, from the collectivité's letter to its yearly reviews."""
+
+    entity = ENTITY
+    model = Ctai
+    machine = CTAI_MACHINE
+    parameter = "ctai_id"
+    steps = {s.name: s for s in [
+        _step("engagement", forms.EngagementForm, handlers.engagement),
+        _step("echange", forms.EchangeForm, handlers.echange),
+        _step("diagnostic", forms.DiagnosticForm, handlers.diagnostic),
+        _step("coordinateur", forms.CoordinateurForm, handlers.coordinateur),
+        _step("proposition", forms.PropositionForm, handlers.proposition),
+        _step("signature", forms.SignatureForm, handlers.signature, four_eyes=True),  # never the instructing agent
+        _step("revue_diair", forms.RevueDiairForm, handlers.revue_diair),
+        _step("bilan", forms.BilanForm, handlers.bilan),
+        _step("elargissement", forms.ElargissementForm, handlers.elargissement, four_eyes=True),
+    ]}
+
+    run_name = staticmethod(texts.run_name)
+    description = staticmethod(texts.form_description)
+    email_base = staticmethod(texts.email_base)
+    summary = staticmethod(texts.summary)
+    dashboard = staticmethod(texts.contract_markdown)
+
+    def after_decision(self, session: Session, case: Ctai, transition: Transition, agent: Agent,
+                       form: ApprovalForm) -> None:
+        """Signing a widening CTAI closes the CTAIR it replaces, in the same transaction."""
+        if transition.step != "elargissement" or transition.decision != "sign":
+            return
+        ctair = handlers.ctair_of(session, case)
+        if ctair is None:
+            return
+        before = ctair.status
+        apply_decision(ctair, "replaced")
+        session.add(ctair)
+        record_decision(session, entity_type=ENTITY, entity_id=ctair.id, step="elargissement", from_status=before,
+                        to_status=ctair.status, actor=Actor(agent.email, agent.id), decision="replaced",
+                        comment=f"remplacé par {case.reference}")
 
 
-def _replace_ctair(session: Session, ctai: Ctai, transition, agent: Agent, answer: dict) -> None:
-    """Signing a widening CTAI closes the CTAIR it replaces, in the same transaction."""
-    if transition.step != "elargissement" or transition.decision != "sign":
-        return
-    ctair = ctair_of(session, ctai)
-    if ctair is None:
-        return
-    before = ctair.status
-    apply_decision(ctair, "replaced")
-    session.add(ctair)
-    record_decision(session, entity_type=ENTITY, entity_id=ctair.id, step="elargissement", from_status=before,
-                    to_status=ctair.status, actor=Actor(agent.email, agent.id), decision="replaced",
-                    comment=f"remplacé par {ctai.reference}")
-
-
-CTAI = CaseKind(
-    entity=ENTITY, model=Ctai, machine=CTAI_MACHINE, status_of_step=STATUS_OF_STEP, step_labels=STEP_LABELS,
-    handlers=HANDLERS, four_eyes_steps=frozenset(FOUR_EYES_STEPS), departement=_departement, run_name=run_name,
-    description=form_description, email_base=email_base, applicants=_applicants, expectations=STEP_EXPECTATIONS,
-    after_decision=_replace_ctair, summary=summary,
-)
+CTAI = CtaiCase()
 
 
 def awaited_role(step: str) -> str:
@@ -62,18 +81,18 @@ def awaited_role(step: str) -> str:
 
 def open_step(session: Session, *, ctai_id: int, step: str, flow_run_id: str, trigger: str | None,
               link: str | None) -> StepView:
-    return step_engine.open_step(session, CTAI, entity_id=ctai_id, step=step, flow_run_id=flow_run_id,
-                                 trigger=trigger, link=link)
+    return engine.open_step(session, CTAI, entity_id=ctai_id, step=step, flow_run_id=flow_run_id,
+                            trigger=trigger, link=link)
 
 
 def decide(session: Session, *, ctai_id: int, step: str, flow_run_id: str, attempt: int, answer: dict,
            link: str | None) -> Outcome:
-    return step_engine.decide(session, CTAI, entity_id=ctai_id, step=step, flow_run_id=flow_run_id, attempt=attempt,
-                              answer=answer, link=link)
+    return engine.decide(session, CTAI, entity_id=ctai_id, step=step, flow_run_id=flow_run_id, attempt=attempt,
+                         answer=answer, link=link)
 
 
 def launch_info(session: Session, ctai_id: int, step: str) -> dict:
-    return step_engine.launch_info(session, CTAI, ctai_id, step)
+    return engine.launch_info(session, CTAI, ctai_id, step)
 
 
 # --- Starting a contract ------------------------------------------------------------------------
@@ -106,7 +125,7 @@ def create(session: Session, *, collectivite_id: int, first_year: int, years: in
     session.flush()
     ctai.reference = ctai_reference(collectivite.departement_code, first_year, ctai.id)
     if ctair is not None:
-        copy_from_ctair(session, ctair, ctai)
+        handlers.copy_from_ctair(session, ctair, ctai)
     record_decision(session, entity_type=ENTITY, entity_id=ctai.id, step="creation", from_status=None,
                     to_status=ctai.status, actor=Actor(f"collectivité : {collectivite.name}"), decision="created",
                     comment=f"élargissement du CTAIR {ctair.reference}" if ctair else None)
@@ -115,7 +134,7 @@ def create(session: Session, *, collectivite_id: int, first_year: int, years: in
 
 def open_yearly_review(session: Session, ctai_id: int, comment: str | None = None) -> Ctai:
     """ACTIVE → YEARLY_REVIEW, recorded as a system decision; the bilan step then waits."""
-    ctai = step_engine.lock(session, CTAI, ctai_id)
+    ctai = engine.lock(session, CTAI, ctai_id)
     before = ctai.status
     apply_decision(ctai, "open_review")
     session.add(ctai)

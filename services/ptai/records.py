@@ -1,4 +1,4 @@
-"""PTAI use cases: submission (validate, then store) and the request's view."""
+"""A PTAI request's records: submission (validate, then store) and the request's view."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ from sqlmodel import Session, select
 
 from models.actors import Collectivite, Porteur, PorteurCreate, clean_siret
 from models.cerfa import PtaiRequestFile, check_submission, engagement_dict, parse_request_file
-from models.errors import DomainError, RuleViolation, Violation, raise_if_any
+from models.errors import NotFound, RuleViolation, Violation, raise_if_any
 from models.money import euros_to_cents
-from models.ctai import CTAI_MACHINE
-from models.ptai import PTAI_MACHINE, PTAI_STATUS_LABELS, PtaiRequest, PtaiStatus, ptai_reference
+from models.ptai import PTAI_STATUS_LABELS, PtaiRequest, PtaiStatus, ptai_reference
 from models.reference import UnknownCampaign, campaign_rules
 from models.rules import legal_act_for, public_of
-from services.audit import Actor, decisions_for, record_decision
+from services.engine.audit import Actor, decision_view, decisions_for, record_decision
 
 
 def submit(session: Session, text: str) -> PtaiRequest:
@@ -77,10 +76,6 @@ def _request_from_file(f: PtaiRequestFile, collectivite: Collectivite, porteur: 
     )
 
 
-class NotFound(DomainError):
-    code = "INTROUVABLE"
-
-
 def show(session: Session, request_id: int) -> dict:
     request = session.get(PtaiRequest, request_id)
     if request is None:
@@ -105,22 +100,3 @@ def show(session: Session, request_id: int) -> dict:
         "montant_accorde_cents": request.granted_cents,
         "decisions": [decision_view(d) for d in decisions_for(session, "ptai", request.id)],
     }
-
-
-def decision_view(d) -> dict:
-    return {
-        "id": d.id, "etape": d.step, "de": d.from_status, "vers": d.to_status, "decision": d.decision,
-        "libelle": decision_label(d.entity_type, d.from_status, d.decision),
-        "acteur": d.actor_label, "commentaire": d.comment, "montant_cents": d.amount_cents,
-        "horodatage": d.created_at.isoformat(),
-    }
-
-
-def decision_label(entity_type: str, from_status: str | None, decision: str) -> str:
-    """French label of a recorded decision, from the state machine's table when it is there."""
-    machine = {"ctai": CTAI_MACHINE, "ptai": PTAI_MACHINE}.get(entity_type)
-    if machine is not None and from_status is not None:
-        for t in machine.allowed(from_status):
-            if t.decision == decision:
-                return t.label
-    return {"submitted": "demande déposée"}.get(decision, decision)

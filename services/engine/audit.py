@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from models.ctai import CTAI_MACHINE
 from models.decision import AuditHead, ChainBreak, Decision, decision_hash, decision_hash_of, verify_chain
+from models.ptai import PTAI_MACHINE
 from models.types import utcnow
 
 
@@ -80,3 +82,23 @@ def verify(session: Session) -> tuple[int, list[ChainBreak]]:
 def decisions_for(session: Session, entity_type: str, entity_id: int) -> list[Decision]:
     stmt = select(Decision).where(Decision.entity_type == entity_type, Decision.entity_id == entity_id)
     return list(session.exec(stmt.order_by(Decision.id)))
+
+
+def decision_view(d: Decision) -> dict:
+    """One recorded decision as ``ctai show`` and ``ptai show`` print it (JSON keys in French)."""
+    return {
+        "id": d.id, "etape": d.step, "de": d.from_status, "vers": d.to_status, "decision": d.decision,
+        "libelle": decision_label(d.entity_type, d.from_status, d.decision),
+        "acteur": d.actor_label, "commentaire": d.comment, "montant_cents": d.amount_cents,
+        "horodatage": d.created_at.isoformat(),
+    }
+
+
+def decision_label(entity_type: str, from_status: str | None, decision: str) -> str:
+    """French label of a recorded decision, from the state machine's table when it is there."""
+    machine = {"ctai": CTAI_MACHINE, "ptai": PTAI_MACHINE}.get(entity_type)
+    if machine is not None and from_status is not None:
+        for t in machine.allowed(from_status):
+            if t.decision == decision:
+                return t.label
+    return {"submitted": "demande déposée"}.get(decision, decision)

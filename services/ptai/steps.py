@@ -1,5 +1,5 @@
-"""The PTAI instruction chain: local instruction and the préfet's validation as approval steps,
-and the applicant's answer to a request for more information."""
+"""What each PTAI step's decision changes in the request, and the applicant's answer to a
+request for more information."""
 
 from __future__ import annotations
 
@@ -11,86 +11,57 @@ from models.actors import Collectivite, Porteur
 from models.cerfa import check_submission, engagement_dict, parse_request_file
 from models.errors import DomainError, RuleViolation, Violation, raise_if_any
 from models.money import euros_to_cents
-from models.ptai import PTAI_MACHINE, PtaiRequest, PtaiStatus, apply_decision, check_validated_amount
+from models.ptai import PtaiRequest, PtaiStatus, apply_decision, check_validated_amount
 from models.reference import campaign_rules
 from models.rules import legal_act_for, public_of
 from models.types import paris_today
-from services import step_engine
-from services.audit import Actor, record_decision
-from services.ptai_text import PTAI_STEP_LABELS, description, email_base, run_name, summary
-from services.step_engine import Applied, CaseKind
-
-ENTITY = "ptai"
-STATUS_OF_STEP = {"instruction": PtaiStatus.SUBMITTED, "validation": PtaiStatus.PREFET_VALIDATION}
+from services.engine.audit import Actor, record_decision
+from services.engine.kind import Applied
+from services.ptai.forms import InstructionForm, ValidationForm
 
 
-def _require(answer: dict, name: str, label: str):
-    value = answer.get(name)
+def required(value, name: str, label: str):
+    """A field the chosen decision needs, though the form leaves it optional."""
     if value in (None, "", []):
         raise RuleViolation([Violation("CHAMP_MANQUANT", name, f"{label} : ce champ est obligatoire pour cette décision")])
     return value
 
 
-def instruction(session: Session, request: PtaiRequest, decision: str, answer: dict) -> Applied:
+def instruction(session: Session, request: PtaiRequest, decision: str, form: InstructionForm) -> Applied:
     if decision == "favourable":
-        proposed = euros_to_cents(_require(answer, "amount_eur", "Montant proposé (euros)"))
+        proposed = euros_to_cents(required(form.amount_eur, "amount_eur", "Montant proposé (euros)"))
         raise_if_any(check_validated_amount(proposed, request.requested_cents))
         request.proposed_cents = proposed
         return Applied(amount_cents=proposed)
     if decision == "unfavourable":
-        _require(answer, "comment", "Motifs de l'avis défavorable")
+        required(form.comment, "comment", "Motifs de l'avis défavorable")
     if decision == "rework":
-        _require(answer, "comment", "Compléments demandés")
-        deadline = date.fromisoformat(str(_require(answer, "rework_deadline", "Date limite de réponse")))
+        required(form.comment, "comment", "Compléments demandés")
+        deadline = required(form.rework_deadline, "rework_deadline", "Date limite de réponse")
         if deadline <= paris_today():
             raise RuleViolation([Violation("DATE_LIMITE_PASSEE", "rework_deadline", "la date limite de réponse doit être future")])
         request.rework_deadline = deadline
+        return Applied(deadline=deadline)
     return Applied()
 
 
-def validation(session: Session, request: PtaiRequest, decision: str, answer: dict) -> Applied:
+def validation(session: Session, request: PtaiRequest, decision: str, form: ValidationForm) -> Applied:
     if decision == "reject":
-        _require(answer, "comment", "Motifs du rejet")
+        required(form.comment, "comment", "Motifs du rejet")
         return Applied()
-    amount = answer.get("amount_eur")
-    validated = euros_to_cents(amount) if amount not in (None, "") else request.proposed_cents
+    validated = euros_to_cents(form.amount_eur) if form.amount_eur is not None else request.proposed_cents
     raise_if_any(check_validated_amount(validated, request.requested_cents))
     request.proposed_cents = validated
     return Applied(amount_cents=validated)
-
-
-def _departement(session: Session, request: PtaiRequest) -> str:
-    return session.get(Collectivite, request.collectivite_id).departement_code
-
-
-def applicants(session: Session, request: PtaiRequest) -> list[tuple[str, str]]:
-    collectivite = session.get(Collectivite, request.collectivite_id)
-    out = [(collectivite.email, collectivite.name)]
-    if request.porteur_id:
-        porteur = session.get(Porteur, request.porteur_id)
-        out.append((porteur.email, porteur.name))
-    return out
-
-
-PTAI = CaseKind(
-    entity=ENTITY, model=PtaiRequest, machine=PTAI_MACHINE, status_of_step=STATUS_OF_STEP, step_labels=PTAI_STEP_LABELS,
-    handlers={"instruction": instruction, "validation": validation}, four_eyes_steps=frozenset({"validation"}),
-    departement=_departement, run_name=run_name, description=description, email_base=email_base,
-    applicants=applicants, summary=summary,
-    expectations={"instruction": None, "validation": None,
-                  "instruction:again": "Vos compléments ont bien été reçus : l'instruction de votre demande reprend. "
-                                       "Aucune action n'est attendue de votre part.",
-                  "instruction:rework": "Transmettre les compléments demandés avant la date limite (territoires ptai complete)."},
-)
 
 
 class NotAwaitingApplicant(DomainError):
     code = "COMPLEMENT_NON_ATTENDU"
 
 
-def complete(session: Session, request_id: int, text: str, today: date | None = None) -> tuple[PtaiRequest, int]:
-    """The applicant's answer to a rework request: the whole file again, checked again."""
-    request = step_engine.lock(session, PTAI, request_id)
+def complete(session: Session, request: PtaiRequest, text: str, today: date | None = None) -> tuple[PtaiRequest, int]:
+    """The applicant's answer to a rework request (the locked ``request``): the whole file
+    again, checked again."""
     today = today or paris_today()
     if request.status != PtaiStatus.AWAITING_APPLICANT:
         raise NotAwaitingApplicant(f"[{NotAwaitingApplicant.code}] la demande {request.reference} n'attend pas de complément "
@@ -118,8 +89,7 @@ def complete(session: Session, request_id: int, text: str, today: date | None = 
     apply_decision(request, "completed")
     request.rework_deadline = None
     session.add(request)
-    recorded = record_decision(session, entity_type=ENTITY, entity_id=request.id, step="complement", from_status=before,
+    recorded = record_decision(session, entity_type="ptai", entity_id=request.id, step="complement", from_status=before,
                                to_status=request.status, actor=Actor(f"demandeur : {collectivite.name}"),
                                decision="completed", amount_cents=request.requested_cents)
     return request, recorded.id
-

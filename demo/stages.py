@@ -15,8 +15,8 @@ from sqlmodel import Session, select
 from models.actors import Agent
 from models.ptai import PtaiRequest, PtaiStatus, apply_decision
 from models.types import paris_today
-from services import ctai_workflow
-from services.audit import Actor, record_decision
+from services.ctai import workflow as ctai_workflow
+from services.engine.audit import Actor, record_decision
 
 # Stage of each demo request, by département of its applicant.
 PTAI_STAGES = {

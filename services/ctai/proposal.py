@@ -11,7 +11,7 @@ from models.errors import RuleViolation, Violation, raise_if_any
 from models.money import euros_to_cents
 from models.proposal import parse_proposal
 from models.reference import campaign_rules
-from services.ctai import load
+from services.ctai.records import load
 
 EDITABLE = {CtaiStatus.AWAITING_LETTER, CtaiStatus.EXCHANGE, CtaiStatus.DIAGNOSTIC, CtaiStatus.COORDINATOR,
             CtaiStatus.PROPOSAL, CtaiStatus.WIDENING}

@@ -1,0 +1,32 @@
+"""``python -m demo seed`` loads the demo; ``python -m demo runs`` starts its runs (Prefect must
+be reachable). Each prints what it did as JSON on its last line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+USAGE = "usage : python -m demo seed | runs"
+
+
+def main(argv: list[str]) -> int:
+    if argv not in (["seed"], ["runs"]):
+        print(USAGE, file=sys.stderr)
+        return 2
+    if argv == ["seed"]:
+        from demo.data import seed_demo
+        from services.db import unit_of_work
+
+        with unit_of_work() as session:
+            result = seed_demo(session)
+    else:
+        from demo.runs import start_demo_runs
+
+        result = asyncio.run(start_demo_runs())
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

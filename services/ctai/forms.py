@@ -1,0 +1,59 @@
+"""The approval form of each CTAI step (what the awaited agent fills in)."""
+
+# Annotations are evaluated at class creation here: ``choice`` builds each step's Literal type.
+
+from datetime import date
+
+from pydantic import Field
+
+from services.engine.forms import ApprovalForm, choice
+
+
+class EngagementForm(ApprovalForm, case="ctai", step="engagement"):
+    decision: choice("ctai", "engagement") = Field(title="Décision")
+    letter_date: date | None = Field(default=None, title="Date de la lettre d'engagement")
+    signatory: str | None = Field(default=None, title="Signataire de la lettre", max_length=200)
+
+
+class EchangeForm(ApprovalForm, case="ctai", step="echange"):
+    decision: choice("ctai", "echange") = Field(title="Décision")
+    meeting_date: date | None = Field(default=None, title="Date du temps d'échange")
+
+
+class DiagnosticForm(ApprovalForm, case="ctai", step="diagnostic"):
+    decision: choice("ctai", "diagnostic") = Field(title="Décision")
+    bpi_count: int | None = Field(default=None, ge=0, le=1_000_000, title="Nombre de BPI visés")
+    primo_arrivants_count: int | None = Field(default=None, ge=0, le=1_000_000, title="Nombre de primo-arrivants visés")
+    needs_summary: str | None = Field(default=None, title="Synthèse des besoins par domaine", max_length=4000)
+
+
+class CoordinateurForm(ApprovalForm, case="ctai", step="coordinateur"):
+    decision: choice("ctai", "coordinateur") = Field(title="Décision")
+    coordinator_name: str | None = Field(default=None, title="Nom du coordinateur", max_length=200)
+    coordinator_email: str | None = Field(default=None, title="Courriel du coordinateur", max_length=254)
+
+
+class PropositionForm(ApprovalForm, case="ctai", step="proposition"):
+    decision: choice("ctai", "proposition") = Field(title="Décision")
+
+
+class SignatureForm(ApprovalForm, case="ctai", step="signature"):
+    decision: choice("ctai", "signature") = Field(title="Décision")
+    signature_date: date | None = Field(default=None, title="Date de signature par le préfet")
+    elu_signature_date: date | None = Field(default=None, title="Date de signature par l'élu (si différente)")
+
+
+class RevueDiairForm(ApprovalForm, case="ctai", step="revue_diair"):
+    decision: choice("ctai", "revue_diair") = Field(title="Décision")
+    rework_action_ids: list[int] = Field(default_factory=list, title="N° des actions à retravailler")
+
+
+class BilanForm(ApprovalForm, case="ctai", step="bilan"):
+    decision: choice("ctai", "bilan") = Field(title="Décision")
+    amount_eur: int | None = Field(default=None, ge=0, le=10_000_000, title="Avenant : socle de l'année suivante (euros)")
+    complementary_eur: int | None = Field(default=None, ge=0, le=10_000_000, title="Avenant : crédits complémentaires (euros)")
+
+
+class ElargissementForm(ApprovalForm, case="ctai", step="elargissement"):
+    decision: choice("ctai", "elargissement") = Field(title="Décision")
+    signature_date: date | None = Field(default=None, title="Date de signature par le préfet")

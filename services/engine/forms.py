@@ -1,0 +1,93 @@
+"""The approval forms as plain pydantic models, one per step, defined in each case's wing.
+
+The flows turn them into Prefect ``RunInput`` forms (the UI's "Resume" dialog); the engine
+validates an answer into the same model and hands it, typed, to the step's handler. Hard limits
+are schema terms (the Prefect server checks them before it accepts a resume); business checks
+run in the handlers, and a refused answer is asked again with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from models.choices import decision_code, wording, wordings
+from models.errors import Violation
+
+
+def choice(case: str, step: str):
+    """The type of a step's decision field: the French wordings of the step's decisions (an
+    annotation evaluated when the form's class is created)."""
+    return Literal[wordings(case, step)]
+
+
+class ApprovalForm(BaseModel):
+    """What every approval form asks; subclasses add ``decision`` and the step's fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case: ClassVar[str]  # "ctai", "ptai", "lot"
+    step: ClassVar[str]  # the step whose decisions the form offers
+
+    def __init_subclass__(cls, case: str | None = None, step: str | None = None, **kwargs):
+        """``class SignatureForm(ApprovalForm, case="ctai", step="signature")``."""
+        super().__init_subclass__(**kwargs)
+        if case is not None:
+            cls.case, cls.step = case, step
+
+    agent_email: str = Field(title="Votre courriel professionnel", min_length=3, max_length=254)
+    approval_code: str = Field(title="Code d'approbation (reçu par courriel)", min_length=4, max_length=20)
+    comment: str | None = Field(default=None, title="Commentaire ou motif", max_length=4000)
+
+    @field_validator("decision", mode="before", check_fields=False)
+    @classmethod
+    def _code_as_wording(cls, value):
+        """Scripts may answer with a decision's stable code; the form holds its wording."""
+        return wording(cls.case, cls.step, value) if isinstance(value, str) else value
+
+    @property
+    def decision_code(self) -> str:
+        return decision_code(self.case, self.step, getattr(self, "decision"))
+
+
+def parse_answer(form: type[ApprovalForm], answer: dict | ApprovalForm) -> tuple[ApprovalForm | None, list[Violation]]:
+    """The answer as its typed form, or the French reasons it is not one."""
+    if isinstance(answer, form):
+        return answer, []
+    try:
+        return form.model_validate(answer if isinstance(answer, dict) else answer.model_dump()), []
+    except ValidationError as exc:
+        fields = form.model_fields
+        return None, [Violation("CHAMP_INVALIDE", ".".join(str(p) for p in e["loc"]) or "formulaire",
+                                f"{_title(fields, e['loc'])} : {_reason(e)}") for e in exc.errors()]
+
+
+def _title(fields: dict, loc: tuple) -> str:
+    name = str(loc[0]) if loc else ""
+    info = fields.get(name)
+    return (info.title if info is not None and info.title else name) or "formulaire"
+
+
+def _reason(error: dict) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return "ce champ est obligatoire"
+    if kind == "extra_forbidden":
+        return "ce champ n'existe pas dans ce formulaire"
+    if kind in {"date_from_datetime_parsing", "date_parsing", "date_type"}:
+        return "date attendue au format AAAA-MM-JJ"
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return "nombre entier attendu"
+    if kind == "literal_error":
+        return f"choix attendu parmi : {ctx.get('expected', '')}"
+    if kind in {"string_too_long", "too_long"}:
+        return f"{ctx.get('max_length')} caractères au plus"
+    if kind in {"string_too_short", "too_short"}:
+        return f"{ctx.get('min_length')} caractères au moins"
+    if kind in {"less_than_equal", "less_than"}:
+        return f"valeur trop grande (au plus {ctx.get('le', ctx.get('lt'))})"
+    if kind in {"greater_than_equal", "greater_than"}:
+        return f"valeur trop petite (au moins {ctx.get('ge', ctx.get('gt'))})"
+    return "valeur invalide"

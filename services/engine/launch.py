@@ -1,0 +1,43 @@
+"""Starting a step's Prefect run: once per (case, step), whoever asks and however often."""
+
+from __future__ import annotations
+
+from services.db import unit_of_work
+from services.engine import prefect_api, runs
+from services.engine.kind import CaseKind
+from services.engine.steps import launch_info
+
+
+async def start_step_run(kind: CaseKind, entity_id: int, step: str, cause: str) -> str:
+    """Reserves the step in the database, creates the Prefect run with the same key, attaches it.
+
+    Every move is idempotent: after a crash at any point, calling again with the same cause
+    returns the same run; a second cause while the step is live is refused (StepAlreadyLive).
+    """
+    with unit_of_work() as session:
+        key = runs.trigger_key(session, kind.entity, entity_id, step, cause)
+        info = launch_info(session, kind, entity_id, step)
+        row = runs.reserve(session, entity_type=kind.entity, entity_id=entity_id, step=step, key=key,
+                           awaited_role=info["awaited_role"])
+        if row.flow_run_id is not None:
+            return row.flow_run_id
+    run_id = await prefect_api.start_run(kind.flow_name(step), parameters={kind.parameter: entity_id, "trigger": key},
+                                         run_name=info["run_name"], tags=info["tags"], idempotency_key=key)
+    with unit_of_work() as session:
+        runs.attach(session, key, run_id)
+    return run_id
+
+
+async def start_case_step(kind: CaseKind, entity_id: int, cause: str) -> str | None:
+    """Starts the run of the step the case is at (if that step is a flow), once: a live run of
+    that step is returned as it is."""
+    with unit_of_work() as session:
+        current = session.get(kind.model, entity_id)
+        step = kind.step_of(current.status)
+        if step is None or kind.flow_name(step) is None:
+            return None
+        live = runs.live_step(session, kind.entity, entity_id, step)
+        if live is not None and live.flow_run_id:
+            return live.flow_run_id
+        cause = live.trigger_key.rsplit(":", 1)[1] if live is not None else cause
+    return await start_step_run(kind, entity_id, step, cause)

@@ -1,0 +1,52 @@
+"""French texts every kind of case shares: where a collectivité is, the top and the end of an
+approval form, the history of decisions."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from models.actors import Collectivite
+from models.choices import wording
+from models.errors import Violation
+from models.reference import Departement
+from models.types import to_paris
+from services.engine.audit import decision_label, decisions_for
+
+
+def place(session: Session, collectivite: Collectivite) -> str:
+    dep = session.get(Departement, collectivite.departement_code)
+    return f"{dep.nom} ({dep.code})" if dep else collectivite.departement_code
+
+
+def short_name(collectivite: Collectivite) -> str:
+    for prefix in ("Ville de ", "Ville du ", "Ville d'"):
+        if collectivite.name.startswith(prefix):
+            return collectivite.name[len(prefix):]
+    return collectivite.name
+
+
+def refusal_banner(refusal: list[Violation] | None) -> list[str]:
+    """The top of a form that asks again: why the previous answer was refused."""
+    if not refusal:
+        return []
+    return (["> **⚠ Votre précédente réponse a été refusée ; rien n'a changé :**"]
+            + [f"> - `{v.code}` — {v.message}" for v in refusal] + [""])
+
+
+def decision_footer(case: str, step: str, choices: list[tuple[str, str]]) -> list[str]:
+    """The end of every approval form: the step's choices (as the form words them, with what each
+    leads to) and how to sign the answer."""
+    return (["### Votre décision", ""] + [f"- **{wording(case, step, decision)}** : {label}" for decision, label in choices]
+            + ["", "Renseignez votre courriel professionnel et le **code d'approbation** personnel reçu par courriel."])
+
+
+def history_lines(session: Session, entity_type: str, entity_id: int, step_labels: dict[str, str]) -> list[str]:
+    history = decisions_for(session, entity_type, entity_id)
+    if not history:
+        return []
+    lines = ["### Décisions précédentes", ""]
+    for d in history[-10:]:
+        when = to_paris(d.created_at).strftime("%d/%m/%Y %H:%M")
+        lines.append(f"- {when} — {step_labels.get(d.step, d.step)} : {decision_label(entity_type, d.from_status, d.decision)} "
+                     f"({d.actor_label})" + (f" — « {d.comment} »" if d.comment else ""))
+    return lines + [""]

@@ -1,0 +1,123 @@
+"""Delegating an approved batch's credits, one département per transaction: a failing
+département is put back in the pool and reported; the others stand. Running it again skips
+what is already delegated."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from models.actors import Agent, Collectivite, Porteur, Role
+from models.delegation import BATCH_MACHINE, BatchStatus, DelegationBatch, DelegationLine
+from models.ptai import PTAI_MACHINE, PtaiRequest, PtaiStatus
+from models.reference import Departement
+from models.types import paris_today
+from notifications.outbox import Email, message_key, queue_many
+from services.db import is_postgresql, unit_of_work
+from services.engine.audit import SYSTEM, record_decisions
+from services.finance.batches import ENTITY, MINISTRY, back_to_pool, items
+
+R = PtaiRequest
+
+
+# --- Delegating, one département per transaction ------------------------------------------------
+
+def pending_departements(session: Session, batch_id: int) -> list[str]:
+    return sorted({i.departement_code for i in items(session, batch_id)})
+
+
+def delegate(batch_id: int, *, engine=None, on: date | None = None) -> dict:
+    """Delegates every département still pending in an approved batch; returns the report."""
+    on = on or paris_today()
+    with unit_of_work(engine) as session:
+        by_dep: dict[str, list[int]] = defaultdict(list)
+        for item in items(session, batch_id):
+            by_dep[item.departement_code].append(item.request_id)
+    done, failed = [], {}
+    for dep, ids in sorted(by_dep.items()):
+        try:
+            with unit_of_work(engine) as session:
+                if delegate_departement(session, batch_id, dep, ids, on):
+                    done.append(dep)
+        except Exception as exc:  # noqa: BLE001 - one département's failure must not stop the others
+            failed[dep] = f"{type(exc).__name__}: {exc}"
+            with unit_of_work(engine) as session:
+                batch = session.get(DelegationBatch, batch_id)
+                ids = [i.request_id for i in items(session, batch_id) if i.departement_code == dep]
+                back_to_pool(session, batch, ids, "excluded", f"échec de la délégation pour le département {dep}")
+    with unit_of_work(engine) as session:
+        batch = session.get(DelegationBatch, batch_id)
+        report = dict(batch.report or {})
+        report["delegues"] = sorted(set(report.get("delegues", [])) | set(done))
+        report["echecs"] = {**report.get("echecs", {}), **failed}
+        batch.report = report
+        if batch.status == BatchStatus.APPROVED and not pending_departements(session, batch_id):
+            BATCH_MACHINE.apply(batch, "delegated")
+        session.add(batch)
+    return report
+
+
+def delegate_departement(session: Session, batch_id: int, dep: str, request_ids: list[int], on: date) -> bool:
+    """One département, one transaction. Loads columns, not ORM objects: a batch can carry
+    thousands of requests. Rows are re-read (and locked) by id, so a second run skips them."""
+    cols = (R.id, R.reference, R.title, R.proposed_cents, R.p104_action, R.legal_act, R.collectivite_id, R.porteur_id)
+    delegated, moved = PTAI_MACHINE.moved(PtaiStatus.IN_BATCH, "delegated")
+    stmt = select(*cols).where(R.id.in_(request_ids), R.batch_id == batch_id, R.status == delegated.source)
+    if is_postgresql(session):
+        stmt = stmt.with_for_update()
+    requests = session.execute(stmt).all()
+    if not requests:
+        return False  # already delegated by an earlier run
+    batch = session.get(DelegationBatch, batch_id)
+    ids = [r.id for r in requests]
+    session.execute(update(R).where(R.id.in_(ids), R.status == delegated.source)
+                    .values(granted_cents=R.proposed_cents, **moved)
+                    .execution_options(synchronize_session=False))
+    record_decisions(session, [dict(entity_type="ptai", entity_id=r.id, step=delegated.step, from_status=delegated.source,
+                                    to_status=delegated.target, actor=SYSTEM, decision=delegated.decision,
+                                    comment=batch.reference, amount_cents=r.proposed_cents) for r in requests])
+    totals = defaultdict(lambda: [0, 0])
+    for r in requests:
+        totals[r.p104_action][0] += 1
+        totals[r.p104_action][1] += r.proposed_cents
+    session.add_all([DelegationLine(batch_id=batch_id, year=batch.year, departement_code=dep, p104_action=action,
+                                    requests_count=n, ae_cents=cents, cp_cents=cents) for action, (n, cents) in sorted(totals.items())])
+    queue_many(session, _delegation_emails(session, batch, dep, requests, totals, on))
+    return True
+
+
+def _delegation_emails(session: Session, batch: DelegationBatch, dep: str, requests: list, totals, on: date) -> list[Email]:
+    """To the préfecture (one summary) and to each applicant and porteur (one each)."""
+    dep_row = session.get(Departement, dep)
+    place = f"{dep_row.nom} ({dep})" if dep_row else dep
+    prefecture = list(session.exec(select(Agent).where(Agent.departement_code == dep, Agent.role == Role.PREFET, Agent.active == True)))  # noqa: E712
+    collectivites = {c.id: c for c in session.exec(select(Collectivite).where(Collectivite.id.in_({r.collectivite_id for r in requests})))}
+    porteur_ids = {r.porteur_id for r in requests if r.porteur_id}
+    porteurs = {p.id: p for p in session.exec(select(Porteur).where(Porteur.id.in_(porteur_ids)))} if porteur_ids else {}
+    lines = [{"action_p104": a, "nombre_demandes": n, "montant_cents": c} for a, (n, c) in sorted(totals.items())]
+    emails = []
+    for agent in prefecture:
+        context = {"reference": batch.reference, "objet": f"Délégation de crédits P104 — {place}", "destinataire": agent.name,
+                   "departement": place, "expediteur": MINISTRY, "lot": batch.reference, "date_delegation": on,
+                   "lignes": lines, "total_cents": sum(c for _, c in totals.values()), "demandes": [r.reference for r in requests]}
+        emails.append(Email("credits_delegated_prefecture", agent.email, context,
+                            message_key(ENTITY, batch.id, f"delegated:{dep}", agent.email, "credits_delegated_prefecture")))
+    for r in requests:
+        parties = [collectivites[r.collectivite_id]] + ([porteurs[r.porteur_id]] if r.porteur_id else [])
+        for party in parties:
+            context = {"reference": r.reference, "objet": f"Projet territorial « {r.title} »", "destinataire": party.name,
+                       "departement": place, "expediteur": MINISTRY, "lot": batch.reference, "projet": r.title,
+                       "montant_cents": r.proposed_cents, "action_p104": r.p104_action, "acte_juridique": r.legal_act,
+                       "date_delegation": on}
+            emails.append(Email("credits_delegated_porteur", party.email, context,
+                                message_key("ptai", r.id, "delegated", party.email, "credits_delegated_porteur")))
+    return emails
+
+
+def unfinished_batches(session: Session) -> list[int]:
+    """Approved batches whose delegation a crash interrupted."""
+    return list(session.exec(select(DelegationBatch.id).where(DelegationBatch.status == BatchStatus.APPROVED)))
+

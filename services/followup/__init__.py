@@ -1,0 +1,1 @@
+"""Following the cases over time: the daily reminders and escalations."""
