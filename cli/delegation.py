@@ -50,7 +50,7 @@ def envelope_set(year: Annotated[int, typer.Option(help="Année de la campagne")
 @delegation_app.command("run")
 def delegation_run(year: Annotated[Optional[int], typer.Option(help="Année de la campagne (défaut : l'année en cours)")] = None) -> None:
     """Lance maintenant un lot de délégation (le même flux que l'exécution mensuelle) ; JSON."""
-    from services.finance.batches import start_batch_run
+    from services.engine.launch import start_batch_run
 
     with user_errors(True):
         run_id = asyncio.run(start_batch_run(year))

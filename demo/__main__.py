@@ -14,16 +14,22 @@ def main(argv: list[str]) -> int:
     if argv not in (["seed"], ["runs"]):
         print(USAGE, file=sys.stderr)
         return 2
-    if argv == ["seed"]:
-        from demo.data import seed_demo
-        from services.db import unit_of_work
+    from models.errors import DomainError
 
-        with unit_of_work() as session:
-            result = seed_demo(session)
-    else:
-        from demo.runs import start_demo_runs
+    try:
+        if argv == ["seed"]:
+            from demo.data import seed_demo
+            from services.db import unit_of_work
 
-        result = asyncio.run(start_demo_runs())
+            with unit_of_work() as session:
+                result = seed_demo(session)
+        else:
+            from demo.runs import start_demo_runs
+
+            result = asyncio.run(start_demo_runs())
+    except DomainError as exc:
+        print(f"[{exc.code}] {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

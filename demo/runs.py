@@ -12,8 +12,7 @@ from models.ptai import PtaiRequest, PtaiStatus
 from services.cases import kind
 from services.db import unit_of_work
 from services.engine import runs
-from services.engine.launch import start_case_step
-from services.finance.batches import start_batch_run
+from services.engine.launch import start_batch_run, start_case_step
 
 DEMO_CAMPAIGN = 2021  # the year of the real examples the demo is made of
 P = PtaiStatus

@@ -1,8 +1,8 @@
 """The decisions as agents pick them in the approval forms: French words for each decision code.
 
 The state machines, the audit trail and the scripts keep the stable codes (``sign``,
-``favourable``…); people choose among these French wordings, which the flow turns back into
-codes before judging. A code is still accepted where a wording is expected, so a form shown
+``favourable``…); people choose among these French wordings, which the approval form turns back into
+codes before the engine judges the answer. A code is still accepted where a wording is expected, so a form shown
 before a wording changed can still be answered.
 """
 

@@ -75,7 +75,3 @@ class StateMachine:
         if transition.guarded:
             raise ValueError(f"transition {source}/{decision} is guarded: apply it record by record")
         return transition, {"status": transition.target, "updated_at": utcnow()}
-
-    def step_of(self, status: str) -> str | None:
-        steps = {t.step for t in self.allowed(status)}
-        return steps.pop() if len(steps) == 1 else None

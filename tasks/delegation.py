@@ -30,7 +30,8 @@ def select_batch(*, year: int, flow_run_id: str) -> dict:
                   "requests": batch.requests_count, "total_cents": batch.total_cents}
         if batch.requests_count:
             key = runs.trigger_key(session, "lot", batch.id, "arbitrage", flow_run_id)
-            runs.reserve(session, entity_type="lot", entity_id=batch.id, step="arbitrage", key=key, awaited_role="ministere")
+            runs.reserve(session, entity_type="lot", entity_id=batch.id, step="arbitrage", key=key,
+                         awaited_role=batches.BATCH.awaited_role("arbitrage"))
             result["trigger"] = key
     return result
 

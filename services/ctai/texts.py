@@ -13,7 +13,7 @@ from models.money import format_eur
 from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Departement, Domain, Public
 from models.types import to_paris
 from services.ctai.records import contract_records, show
-from services.ctai.steps import contract_checks
+from services.ctai.handlers import contract_checks
 from services.engine.texts import decision_footer, history_lines, place, refusal_banner, short_name
 
 RULES_SHOWN = [

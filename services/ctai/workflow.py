@@ -13,15 +13,14 @@ from models.ctai import (
 from models.errors import RuleViolation, Violation, raise_if_any
 from models.reference import Public, campaign_rules
 from models.state_machine import Transition
-from services.ctai import forms, texts
-from services.ctai import steps as handlers
+from services.ctai import forms, handlers, texts
 from services.engine import steps as engine
 from services.engine.audit import SYSTEM, Actor, record_decision
 from services.engine.forms import ApprovalForm
 from services.engine.kind import CollectiviteCase, NotAtStep, Outcome, Step, StepView
 
-__all__ = ["CTAI", "NotAtStep", "Outcome", "StepView", "awaited_role", "create", "decide", "launch_info",
-           "open_step", "open_yearly_review"]
+__all__ = ["CTAI", "NotAtStep", "Outcome", "StepView", "awaited_role", "create", "decide", "open_step",
+           "open_yearly_review"]
 
 ENTITY = "ctai"
 
@@ -89,10 +88,6 @@ def decide(session: Session, *, ctai_id: int, step: str, flow_run_id: str, attem
            link: str | None) -> Outcome:
     return engine.decide(session, CTAI, entity_id=ctai_id, step=step, flow_run_id=flow_run_id, attempt=attempt,
                          answer=answer, link=link)
-
-
-def launch_info(session: Session, ctai_id: int, step: str) -> dict:
-    return engine.launch_info(session, CTAI, ctai_id, step)
 
 
 # --- Starting a contract ------------------------------------------------------------------------

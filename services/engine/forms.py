@@ -13,7 +13,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models.choices import decision_code, wording, wordings
-from models.errors import Violation
+from models.errors import RuleViolation, Violation
 
 
 def choice(case: str, step: str):
@@ -51,6 +51,13 @@ class ApprovalForm(BaseModel):
         return decision_code(self.case, self.step, getattr(self, "decision"))
 
 
+def required(value, name: str, label: str):
+    """A field the chosen decision needs, though the form leaves it optional."""
+    if value in (None, "", []):
+        raise RuleViolation([Violation("CHAMP_MANQUANT", name, f"{label} : ce champ est obligatoire pour cette décision")])
+    return value
+
+
 def parse_answer(form: type[ApprovalForm], answer: dict | ApprovalForm) -> tuple[ApprovalForm | None, list[Violation]]:
     """The answer as its typed form, or the French reasons it is not one."""
     if isinstance(answer, form):
@@ -81,7 +88,7 @@ def _reason(error: dict) -> str:
     if kind in {"int_parsing", "int_type", "int_from_float"}:
         return "nombre entier attendu"
     if kind == "literal_error":
-        return f"choix attendu parmi : {ctx.get('expected', '')}"
+        return f"choix attendu parmi : {str(ctx.get('expected', '')).replace(' or ', ', ')}"
     if kind in {"string_too_long", "too_long"}:
         return f"{ctx.get('max_length')} caractères au plus"
     if kind in {"string_too_short", "too_short"}:

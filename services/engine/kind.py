@@ -107,9 +107,6 @@ class CaseKind(ABC, Generic[Case]):
 
     # --- derived from the steps -------------------------------------------------------------
 
-    def step(self, name: str) -> Step:
-        return self.steps[name]
-
     def step_of(self, status: str) -> str | None:
         return next((s.name for s in self.steps.values() if s.status == status), None)
 
@@ -121,9 +118,6 @@ class CaseKind(ABC, Generic[Case]):
         """The flow (and deployment) that carries ``step``, if it has one of its own."""
         spec = self.steps.get(step)
         return f"{self.entity}-{step.replace('_', '-')}" if spec is not None and spec.has_flow else None
-
-    def step_labels(self) -> dict[str, str]:
-        return {name: s.label for name, s in self.steps.items()}
 
 
 class CollectiviteCase(CaseKind[Case]):

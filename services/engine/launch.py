@@ -1,4 +1,4 @@
-"""Starting a step's Prefect run: once per (case, step), whoever asks and however often."""
+"""Starting runs: a step's run once per (case, step), whoever asks and however often; a ministry batch."""
 
 from __future__ import annotations
 
@@ -26,6 +26,12 @@ async def start_step_run(kind: CaseKind, entity_id: int, step: str, cause: str) 
     with unit_of_work() as session:
         runs.attach(session, key, run_id)
     return run_id
+
+
+async def start_batch_run(year: int | None, idempotency_key: str | None = None) -> str:
+    """A ministry batch now (the same flow as the monthly schedule); returns the run's id."""
+    return await prefect_api.start_run("delegation-credits", parameters={"year": year}, idempotency_key=idempotency_key,
+                                       tags=["lot", "dept:national", "awaiting:ministere"])
 
 
 async def start_case_step(kind: CaseKind, entity_id: int, cause: str) -> str | None:

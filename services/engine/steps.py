@@ -61,9 +61,9 @@ def open_step(session: Session, kind: CaseKind, *, entity_id: int, step: str, fl
         closing = session.get(Decision, row.closing_decision_id)
         return StepView(case.id, step, "done", row.round, 0, "", kind.run_name(session, case, step), role,
                         row.closing_decision_id, kind.step_of(closing.to_status))
-    if case.status != kind.step(step).status:
+    if case.status != kind.steps[step].status:
         raise NotAtStep(f"[{NotAtStep.code}] le dossier {case.reference} est au statut « {case.status} », "
-                        f"pas à l'étape « {kind.step(step).label} »")
+                        f"pas à l'étape « {kind.steps[step].label} »")
     ref = CaseRef(flow_run_id, kind.entity, case.id, step, row.round)
     _issue_codes(session, kind, case, ref, role, link)
     runs.mark_opened(session, row)
@@ -77,7 +77,7 @@ def open_step(session: Session, kind: CaseKind, *, entity_id: int, step: str, fl
 
 def _issue_codes(session: Session, kind: CaseKind, case, ref: CaseRef, role: str, link: str | None) -> None:
     """One code and one email per entitled agent, once per round; the applicants are told."""
-    spec = kind.step(ref.step)
+    spec = kind.steps[ref.step]
     exclude = case.instructed_by_agent_id if spec.four_eyes else None
     agents = codes.eligible_agents(session, role, kind.departement(session, case), exclude_agent_id=exclude)
     transition = open_transition(ref)
@@ -107,7 +107,7 @@ def open_transition(ref: CaseRef) -> str:
 
 def approval_email(session: Session, kind: CaseKind, case, ref: CaseRef, agent: Agent, code: str, expires_at,
                    link: str | None, transition: str, motif: str | None = None) -> Email:
-    context = {**kind.email_base(session, case, agent.name), "etape": kind.step(ref.step).label,
+    context = {**kind.email_base(session, case, agent.name), "etape": kind.steps[ref.step].label,
                "role": ROLE_LABELS[Role(agent.role)],
                "resume": kind.summary(session, case) or kind.run_name(session, case, ref.step),
                "code": code, "expire_le": expires_at, "lien": link or "(lien indisponible)",
@@ -127,7 +127,7 @@ def decide(session: Session, kind: CaseKind, *, entity_id: int, step: str, flow_
     raw = answer.model_dump() if isinstance(answer, ApprovalForm) else dict(answer)
     case = lock(session, kind, entity_id)
     row = runs.for_run(session, flow_run_id)
-    spec = kind.step(step)
+    spec = kind.steps[step]
     role = kind.awaited_role(step)
     ref = CaseRef(flow_run_id, kind.entity, case.id, step, row.round)
     email = str(raw.get("agent_email") or "").strip().lower()
@@ -212,7 +212,7 @@ def _stored_outcome(session: Session, kind: CaseKind, attempt: ApprovalAttempt) 
 def _queue_decision_emails(session: Session, kind: CaseKind, case, step: str, decision: str, label: str, agent: Agent,
                            form: ApprovalForm, applied: Applied, decision_id: int) -> None:
     transition = f"{step}:{decision}:d{decision_id}"
-    spec = kind.step(step)
+    spec = kind.steps[step]
     next_step = kind.step_of(case.status)
     recipients = list(kind.applicants(session, case))
     if Role(agent.role) != Role.INSTRUCTEUR:

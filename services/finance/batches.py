@@ -16,7 +16,6 @@ from models.errors import RuleViolation, Violation
 from models.money import format_eur
 from models.ptai import PTAI_MACHINE, PtaiRequest, PtaiStatus
 from models.reference import Departement
-from services.engine import prefect_api
 from services.engine.audit import SYSTEM, record_decisions
 from services.engine.kind import Applied, CaseKind, Step
 from services.engine.texts import decision_footer, refusal_banner
@@ -52,12 +51,6 @@ def select_batch(session: Session, *, year: int, flow_run_id: str) -> Delegation
                                     comment=batch.reference, amount_cents=cents) for rid, cents in claimed])
     session.add(batch)
     return batch
-
-
-async def start_batch_run(year: int | None, idempotency_key: str | None = None) -> str:
-    """A ministry batch now (the same flow as the monthly schedule); returns the run's id."""
-    return await prefect_api.start_run("delegation-credits", parameters={"year": year}, idempotency_key=idempotency_key,
-                                       tags=["lot", "dept:national", "awaiting:ministere"])
 
 
 def items(session: Session, batch_id: int) -> list[BatchItem]:

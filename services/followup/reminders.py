@@ -92,7 +92,7 @@ def _late_steps(session: Session, today: date, report: dict) -> None:
             continue
         departement = kind.departement(session, case)
         awaited = codes.eligible_agents(session, row.awaited_role, departement)
-        base = {"etape": kind.step(row.step).label, "en_attente_depuis": to_paris(row.opened_at).date(),
+        base = {"etape": kind.steps[row.step].label, "en_attente_depuis": to_paris(row.opened_at).date(),
                 "jours_ouvres_de_retard": late, "lien": run_link(row.flow_run_id)}
         emails = []
         if action == "reminder":

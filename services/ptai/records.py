@@ -1,16 +1,20 @@
-"""A PTAI request's records: submission (validate, then store) and the request's view."""
+"""A PTAI request's records: submission (validate, then store), the applicant's complements,
+and the request's view."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from sqlmodel import Session, select
 
 from models.actors import Collectivite, Porteur, PorteurCreate, clean_siret
 from models.cerfa import PtaiRequestFile, check_submission, engagement_dict, parse_request_file
-from models.errors import NotFound, RuleViolation, Violation, raise_if_any
+from models.errors import DomainError, NotFound, RuleViolation, Violation, raise_if_any
 from models.money import euros_to_cents
-from models.ptai import PTAI_STATUS_LABELS, PtaiRequest, PtaiStatus, ptai_reference
+from models.ptai import PTAI_STATUS_LABELS, PtaiRequest, PtaiStatus, apply_decision, ptai_reference
 from models.reference import UnknownCampaign, campaign_rules
 from models.rules import legal_act_for, public_of
+from models.types import paris_today
 from services.engine.audit import Actor, decision_view, decisions_for, record_decision
 
 
@@ -100,3 +104,43 @@ def show(session: Session, request_id: int) -> dict:
         "montant_accorde_cents": request.granted_cents,
         "decisions": [decision_view(d) for d in decisions_for(session, "ptai", request.id)],
     }
+
+
+class NotAwaitingApplicant(DomainError):
+    code = "COMPLEMENT_NON_ATTENDU"
+
+
+def complete(session: Session, request: PtaiRequest, text: str, today: date | None = None) -> tuple[PtaiRequest, int]:
+    """The applicant's answer to a rework request (the locked ``request``): the whole file
+    again, checked again; the request goes back to its instruction."""
+    today = today or paris_today()
+    if request.status != PtaiStatus.AWAITING_APPLICANT:
+        raise NotAwaitingApplicant(f"[{NotAwaitingApplicant.code}] la demande {request.reference} n'attend pas de complément "
+                                   f"(statut : {request.status})")
+    if request.rework_deadline is not None and today > request.rework_deadline:
+        raise RuleViolation([Violation("DELAI_DEPASSE", "rework_deadline", f"la date limite de réponse ({request.rework_deadline}) est dépassée")])
+    f = parse_request_file(text)
+    collectivite = session.get(Collectivite, request.collectivite_id)
+    porteur = session.get(Porteur, request.porteur_id) if request.porteur_id else None
+    violations = check_submission(f, collectivite_found=f.demandeur.siren == collectivite.siren, registered_porteur=porteur,
+                                  rules=campaign_rules(f.campagne))
+    raise_if_any(violations)
+    rules = campaign_rules(f.campagne)
+    request.title, request.objectives = f.projet.intitule, f.projet.objectifs
+    request.domains = [str(d) for d in f.projet.domaines]
+    request.public_categories = list(f.projet.public.categories)
+    request.public = public_of(f.projet.public.categories, rules)
+    request.engagement = [engagement_dict(e) for e in f.engagement_collectivite]
+    request.total_cost_cents = euros_to_cents(f.budget.cout_total_eur)
+    request.requested_cents = euros_to_cents(f.budget.montant_demande_eur)
+    request.legal_act = legal_act_for(request.requested_cents, rules)
+    request.cir_complementarity = f.projet.complementarite_cir or ""
+    request.submitted_payload = f.model_dump(mode="json")
+    before = request.status
+    apply_decision(request, "completed")
+    request.rework_deadline = None
+    session.add(request)
+    recorded = record_decision(session, entity_type="ptai", entity_id=request.id, step="complement", from_status=before,
+                               to_status=request.status, actor=Actor(f"demandeur : {collectivite.name}"),
+                               decision="completed", amount_cents=request.requested_cents)
+    return request, recorded.id

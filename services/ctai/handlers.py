@@ -23,14 +23,8 @@ from services.ctai.forms import (
     RevueDiairForm, SignatureForm,
 )
 from services.ctai.records import columns_of, contract_records
+from services.engine.forms import required
 from services.engine.kind import Applied
-
-
-def required(value, name: str, label: str):
-    """A field the chosen decision needs, though the form leaves it optional."""
-    if value in (None, "", []):
-        raise RuleViolation([Violation("CHAMP_MANQUANT", name, f"{label} : ce champ est obligatoire pour cette décision")])
-    return value
 
 
 def contract_checks(session: Session, ctai: Ctai) -> list[Violation]:
