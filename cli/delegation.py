@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from sqlmodel import select
 
-from cli.output import fail, print_json, user_errors
+from cli.output import ID, YEAR, fail, print_json, user_errors
 from models.errors import Violation
-from models.money import cents_to_euros, euros_to_cents
+from models.money import cents_to_euros, euros_to_cents, parse_euros
 from services.db import unit_of_work
 
 envelope_app = typer.Typer(help="Enveloppe nationale annuelle des crédits PTAI.", no_args_is_help=True)
@@ -31,24 +28,25 @@ def register(app: typer.Typer) -> None:
 
 
 @envelope_app.command("set")
-def envelope_set(year: Annotated[int, typer.Option(help="Année de la campagne")],
+def envelope_set(year: Annotated[int, typer.Option(help="Année de la campagne", **YEAR)],
                  amount: Annotated[str, typer.Option(help="Montant en euros, par exemple 9000000")],
+                 agent: Annotated[str, typer.Option(help="Votre courriel (agent du ministère ou administrateur)")],
                  as_json: JsonOpt = False) -> None:
-    """Fixe l'enveloppe nationale d'une année."""
+    """Fixe l'enveloppe nationale d'une année ; la décision est inscrite dans la piste d'audit."""
     from services.finance.envelope import set_envelope
 
     with user_errors(as_json):
         try:
-            cents = euros_to_cents(Decimal(amount.replace(" ", "").replace(",", ".")))
-        except (ValueError, ArithmeticError):
-            fail([Violation("MONTANT_INVALIDE", "amount", f"montant illisible : {amount}")], as_json=as_json)
+            cents = euros_to_cents(parse_euros(amount))
+        except ValueError as exc:
+            fail([Violation("MONTANT_INVALIDE", "amount", str(exc))], as_json=as_json)
         with unit_of_work() as session:
-            set_envelope(session, year, cents)
+            set_envelope(session, year, cents, agent)
     print_json({"annee": year, "montant_cents": cents}) if as_json else typer.echo(f"Enveloppe {year} fixée.")
 
 
 @delegation_app.command("run")
-def delegation_run(year: Annotated[Optional[int], typer.Option(help="Année de la campagne (défaut : l'année en cours)")] = None) -> None:
+def delegation_run(year: Annotated[Optional[int], typer.Option(help="Année de la campagne (défaut : l'année en cours)", **YEAR)] = None) -> None:
     """Lance maintenant un lot de délégation (le même flux que l'exécution mensuelle) ; JSON."""
     from services.engine.launch import start_batch_run
 
@@ -61,10 +59,11 @@ LINE_FIELDS = ["lot", "annee", "departement", "programme", "action", "ae_euros",
 
 
 @delegation_app.command("export")
-def delegation_export(batch_id: int, format: Annotated[str, typer.Option("--format", help="csv")] = "csv",
+def delegation_export(batch_id: Annotated[int, typer.Argument(help="N° du lot", **ID)], format: Annotated[str, typer.Option("--format", help="csv")] = "csv",
                       out: Annotated[Optional[Path], typer.Option(help="Fichier de sortie (défaut : la sortie standard)")] = None) -> None:
     """Une ligne par département et action P104, prête à saisir dans le système financier de l'État."""
     from models.delegation import DelegationBatch, DelegationLine
+    from services.finance.exports import to_csv
 
     if format != "csv":
         fail([Violation("FORMAT_INCONNU", "format", "seul le format csv est proposé")], as_json=False)
@@ -74,14 +73,10 @@ def delegation_export(batch_id: int, format: Annotated[str, typer.Option("--form
             fail([Violation("INTROUVABLE", "batch_id", f"aucun lot n° {batch_id}")], as_json=False)
         lines = list(session.exec(select(DelegationLine).where(DelegationLine.batch_id == batch_id)
                                   .order_by(DelegationLine.departement_code, DelegationLine.p104_action)))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=LINE_FIELDS, delimiter=";", lineterminator="\n")
-    writer.writeheader()
-    for line in lines:
-        writer.writerow({"lot": batch.reference, "annee": line.year, "departement": line.departement_code, "programme": "104",
-                         "action": line.p104_action, "ae_euros": cents_to_euros(line.ae_cents),
-                         "cp_euros": cents_to_euros(line.cp_cents), "nombre_demandes": line.requests_count})
-    _write(buffer.getvalue(), out)
+    rows = [{"lot": batch.reference, "annee": line.year, "departement": line.departement_code, "programme": "104",
+             "action": line.p104_action, "ae_euros": cents_to_euros(line.ae_cents),
+             "cp_euros": cents_to_euros(line.cp_cents), "nombre_demandes": line.requests_count} for line in lines]
+    _write(to_csv(LINE_FIELDS, rows), out)
 
 
 SCDL_FIELDS = ["nomAttribuant", "idAttribuant", "dateConvention", "referenceDecision", "nomBeneficiaire",
@@ -90,18 +85,14 @@ SCDL_FIELDS = ["nomAttribuant", "idAttribuant", "dateConvention", "referenceDeci
 
 
 @export_app.command("scdl")
-def export_scdl(year: Annotated[int, typer.Option(help="Année de la campagne")],
+def export_scdl(year: Annotated[int, typer.Option(help="Année de la campagne", **YEAR)],
                 out: Annotated[Optional[Path], typer.Option(help="Fichier de sortie (défaut : la sortie standard)")] = None) -> None:
     """Subventions déléguées de l'année au format SCDL « subventions » (schema.data.gouv.fr)."""
-    from services.finance.exports import scdl_rows
+    from services.finance.exports import scdl_rows, to_csv
 
     with unit_of_work() as session:
         rows = scdl_rows(session, year)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=SCDL_FIELDS, delimiter=";", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    _write(buffer.getvalue(), out)
+    _write(to_csv(SCDL_FIELDS, rows), out)
 
 
 def _write(text: str, out: Path | None) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 from sqlalchemy import func, select
 
-from cli.output import fail, print_json, print_table
+from cli.output import PORT, fail, print_json, print_table
 from models.errors import Violation
 from models.outbox import OutboxMessage
 from notifications.events import EVENTS, SAMPLES
@@ -72,7 +72,7 @@ def status(as_json: JsonOpt = False) -> None:
         print_table([{"statut": k, "nombre": v} for k, v in sorted(counts.items())], [("statut", "état"), ("nombre", "nombre")])
 
 
-def mail_sink(port: Annotated[int, typer.Option(help="Port d'écoute sur 127.0.0.1")] = 1025,
+def mail_sink(port: Annotated[int, typer.Option(help="Port d'écoute sur 127.0.0.1", **PORT)] = 1025,
               dir: Annotated[Optional[Path], typer.Option("--dir", help="Dossier des fichiers .eml")] = None) -> None:
     """Puits SMTP local : chaque courriel reçu est enregistré en .eml et affiché (destinataire, objet)."""
     directory = dir or get_settings().resolved_mail_dir

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.output import EXIT_FAILED, fail, print_json, print_table, redacted_url, user_errors
+from cli.output import ID, fail, print_json, print_table, read_user_file, redacted_url, user_errors
 from models.actors import (
     AgentCreate, AgentPublic, CollectiviteCreate, CollectivitePublic, CollectiviteType, PorteurCreate,
     PorteurPublic, Role,
@@ -21,7 +21,6 @@ from models.types import to_paris
 from services import registry
 from services.ctai import records as ctai_records
 from services.db import unit_of_work
-from services.engine import audit
 from services.ptai import records as ptai_records
 from settings import get_settings
 
@@ -34,7 +33,6 @@ collectivite_app = typer.Typer(help="Collectivités.", no_args_is_help=True)
 porteur_app = typer.Typer(help="Porteurs (associations).", no_args_is_help=True)
 ptai_app = typer.Typer(help="Projets territoriaux (PTAI).", no_args_is_help=True)
 ctai_app = typer.Typer(help="Contrats territoriaux (CTAI).", no_args_is_help=True)
-audit_app = typer.Typer(help="Piste d'audit des décisions.", no_args_is_help=True)
 from cli.mail import mail_app, mail_sink  # noqa: E402
 
 app.add_typer(mail_app, name="mail")
@@ -49,6 +47,7 @@ from cli.reminders import reminders_app  # noqa: E402
 
 app.add_typer(reminders_app, name="reminders")
 from cli.up import up  # noqa: E402
+from cli.audit import audit_app  # noqa: E402
 
 app.command("up")(up)
 for sub, name in ((db_app, "db"), (seed_app, "seed"), (agent_app, "agent"), (collectivite_app, "collectivite"),
@@ -68,6 +67,26 @@ def db_upgrade() -> None:
     url = get_settings().resolved_database_url
     upgrade(url)
     typer.echo(f"Base à jour : {redacted_url(url)}")
+
+
+@db_app.command("grants")
+def db_grants(role: Annotated[str, typer.Option(help="Rôle PostgreSQL de l'application (sans droits de propriétaire)")]) -> None:
+    """Affiche les droits PostgreSQL du rôle de l'application, à exécuter par l'administrateur après les migrations."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+
+    from migrations.grants import application_grants
+    from services.db import get_engine
+
+    url = get_settings().resolved_database_url
+    if make_url(url).get_backend_name() != "postgresql":
+        fail([Violation("BASE_NON_POSTGRESQL", "database_url", "les droits par rôle concernent PostgreSQL : "
+                                                               "TERRITOIRES_DATABASE_URL désigne une autre base")], as_json=False)
+    try:
+        statements = application_grants(role, make_url(url).database or "", inspect(get_engine(url)).get_table_names())
+    except ValueError as exc:
+        fail([Violation("ROLE_INVALIDE", "role", str(exc))], as_json=False)
+    typer.echo(";\n".join(statements) + ";")
 
 
 @seed_app.command("reference")
@@ -175,10 +194,7 @@ def ptai_submit(file: Annotated[Path, typer.Argument(help="Demande au format JSO
     """Vérifie une demande de financement PTAI, l'enregistre et lance son instruction."""
     from cli.workflow import start_or_warn
 
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail([Violation("FICHIER_ILLISIBLE", str(file), f"fichier illisible : {exc}")], as_json=as_json)
+    text = read_user_file(file, as_json=as_json)
     with user_errors(as_json), unit_of_work() as session:
         request = ptai_records.submit(session, text)
         result = {"ok": True, "request_id": request.id, "reference": request.reference, "statut": request.status,
@@ -201,7 +217,7 @@ def ptai_submit(file: Annotated[Path, typer.Argument(help="Demande au format JSO
 
 
 @ptai_app.command("show")
-def ptai_show(request_id: int, as_json: JsonOpt = False) -> None:
+def ptai_show(request_id: Annotated[int, typer.Argument(help="N° de la demande", **ID)], as_json: JsonOpt = False) -> None:
     """Affiche une demande PTAI et ses décisions."""
     with user_errors(as_json), unit_of_work() as session:
         data = ptai_records.show(session, request_id)
@@ -231,7 +247,7 @@ def ptai_schema(out: Annotated[Optional[Path], typer.Option(help="Écrire le sch
 # --- CTAI -----------------------------------------------------------------------------------------
 
 @ctai_app.command("show")
-def ctai_show(ctai_id: int, as_json: JsonOpt = False) -> None:
+def ctai_show(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)], as_json: JsonOpt = False) -> None:
     """Affiche un contrat, ses financements, ses actions par domaine et ses décisions."""
     with user_errors(as_json), unit_of_work() as session:
         data = ctai_records.show(session, ctai_id)
@@ -247,25 +263,6 @@ def ctai_show(ctai_id: int, as_json: JsonOpt = False) -> None:
         for a in actions:
             typer.echo(f"    - {a['intitule']} : {format_eur(a['montant_cents'])} (P104 action {a['action_p104']})")
     _print_decisions(data["decisions"])
-
-
-# --- audit ----------------------------------------------------------------------------------------
-
-@audit_app.command("verify")
-def audit_verify(as_json: JsonOpt = False) -> None:
-    """Vérifie la chaîne d'empreintes SHA-256 des décisions."""
-    with unit_of_work() as session:
-        count, breaks = audit.verify(session)
-    if as_json:
-        print_json({"ok": not breaks, "decisions": count, "anomalies": [b.as_dict() for b in breaks]})
-    elif breaks:
-        typer.echo(f"Piste d'audit ALTÉRÉE : {len(breaks)} anomalie(s) sur {count} décisions.", err=True)
-        for b in breaks:
-            typer.echo(f"  - décision n° {b.decision_id} : {b.reason}", err=True)
-    else:
-        typer.echo(f"Piste d'audit intègre : {count} décisions vérifiées.")
-    if breaks:
-        raise typer.Exit(EXIT_FAILED)
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -285,5 +282,39 @@ def _print_decisions(decisions: list[dict]) -> None:
         typer.echo(f"    {when}  {d['etape']} : {d['libelle']} — {d['acteur']}")
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> None:
+    """The console script: every error ends as a French message, a stable code and exit 2."""
+    import sys
+
+    from typer._click import exceptions as click_errors
+    from typer.exceptions import Abort
+
+    from cli.errors import usage_violation, violations_of
+    from cli.output import EXIT_INVALID, report_errors
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in args
+    try:
+        result = app(args=args, standalone_mode=False, prog_name="territoires")
+    except click_errors.NoArgsIsHelpError:
+        sys.exit(EXIT_INVALID)  # the help was shown
+    except click_errors.UsageError as exc:
+        report_errors([usage_violation(exc)], as_json=as_json)
+        sys.exit(EXIT_INVALID)
+    except Abort:
+        print("Interrompu.", file=sys.stderr)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        print("Interrompu.", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last net: never a traceback
+        report_errors(violations_of(exc, _logs_folder()), as_json=as_json)
+        sys.exit(EXIT_INVALID)
+    sys.exit(result if isinstance(result, int) else 0)
+
+
+def _logs_folder():
+    try:
+        return get_settings().data_dir / "logs"
+    except Exception:  # noqa: BLE001 - settings themselves may be what failed
+        return None

@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from cli.demo_program import DemoFailed, run_demo
-from cli.output import EXIT_FAILED, redacted_url
+from cli.output import EXIT_FAILED, PORT, redacted_url
 from cli.processes import Child, PlatformError, answers, port_is_free, spawn, wait_until
 from settings import get_settings
 
@@ -27,7 +27,7 @@ BIN = Path(sys.executable).parent
 
 
 def up(demo: Annotated[bool, typer.Option("--demo", help="Charge et lance la démonstration (Poitiers, demandes, lot)")] = False,
-       port: Annotated[int, typer.Option(help="Port de l'interface Prefect locale")] = 4200) -> None:
+       port: Annotated[int, typer.Option(help="Port de l'interface Prefect locale", **PORT)] = 4200) -> None:
     """Démarre toute la plateforme sur ce poste : base, serveur Prefect, puits de courriels, déploiements."""
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}

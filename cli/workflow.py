@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.output import fail, print_json, print_table, user_errors
+from cli.output import ID, YEAR, fail, print_json, print_table, read_user_file, user_errors
 from models.errors import Violation
 from models.types import paris_today
 from services.cases import kind
@@ -33,10 +33,10 @@ def register(ctai_app: typer.Typer, ptai_app: typer.Typer, app: typer.Typer) -> 
     app.command("serve")(serve)
 
 
-def ctai_start(collectivite: Annotated[int, typer.Option(help="N° de la collectivité")],
-               from_ctair: Annotated[Optional[int], typer.Option("--from-ctair", help="N° du CTAIR à élargir")] = None,
-               first_year: Annotated[int, typer.Option("--first-year", help="Première année du contrat")] = paris_today().year + 1,
-               years: Annotated[int, typer.Option(help="Durée en années")] = 3) -> None:
+def ctai_start(collectivite: Annotated[int, typer.Option(help="N° de la collectivité", **ID)],
+               from_ctair: Annotated[Optional[int], typer.Option("--from-ctair", help="N° du CTAIR à élargir", **ID)] = None,
+               first_year: Annotated[int, typer.Option("--first-year", help="Première année du contrat", **YEAR)] = paris_today().year + 1,
+               years: Annotated[int, typer.Option(help="Durée en années", min=1, max=6)] = 3) -> None:
     """Crée le contrat et lance sa première étape ; affiche le n° du contrat et de l'exécution (JSON)."""
     with user_errors(True):
         with unit_of_work() as session:
@@ -60,13 +60,10 @@ def start_or_warn(case: str, entity_id: int, cause: str) -> tuple[str | None, st
                       f"relancez-la avec : territoires {case} resume {entity_id}")
 
 
-def ctai_propose(ctai_id: int, file: Annotated[Path, typer.Argument(help="Proposition JSON : public, financements, actions")],
+def ctai_propose(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)], file: Annotated[Path, typer.Argument(help="Proposition JSON : public, financements, actions")],
                  as_json: JsonOpt = False) -> None:
     """Enregistre la proposition de contrat (actions, porteurs, montants) et montre les règles à respecter."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        fail([Violation("FICHIER_ILLISIBLE", str(file), f"fichier illisible : {exc}")], as_json=as_json)
+    text = read_user_file(file, as_json=as_json)
     with user_errors(as_json), unit_of_work() as session:
         warnings = ctai_proposal.propose(session, ctai_id, text)
     if as_json:
@@ -77,7 +74,7 @@ def ctai_propose(ctai_id: int, file: Annotated[Path, typer.Argument(help="Propos
         typer.echo(f"  ⚠ {w} (à corriger avant la validation)")
 
 
-def ctai_review(ctai_id: int) -> None:
+def ctai_review(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)]) -> None:
     """Ouvre le bilan annuel d'un contrat en cours et lance l'étape (JSON)."""
     with user_errors(True):
         with unit_of_work() as session:
@@ -86,26 +83,23 @@ def ctai_review(ctai_id: int) -> None:
     print_json({"ctai_id": ctai_id, "flow_run_id": run_id})
 
 
-def ctai_resume(ctai_id: int) -> None:
+def ctai_resume(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)]) -> None:
     """Relance l'exécution de l'étape en cours d'un contrat, si elle manque (JSON)."""
     with user_errors(True):
         print_json({"ctai_id": ctai_id, "flow_run_id": asyncio.run(start_case_step(kind("ctai"), ctai_id, "resume"))})
 
 
-def ptai_resume(request_id: int) -> None:
+def ptai_resume(request_id: Annotated[int, typer.Argument(help="N° de la demande", **ID)]) -> None:
     """Relance l'exécution de l'étape en cours d'une demande, si elle manque (JSON)."""
     with user_errors(True):
         print_json({"request_id": request_id, "flow_run_id": asyncio.run(start_case_step(kind("ptai"), request_id, "resume"))})
 
 
-def ptai_complete(request_id: int, file: Annotated[Path, typer.Argument(help="La demande complétée (JSON)")]) -> None:
+def ptai_complete(request_id: Annotated[int, typer.Argument(help="N° de la demande", **ID)], file: Annotated[Path, typer.Argument(help="La demande complétée (JSON)")]) -> None:
     """Le demandeur répond à une demande de compléments ; l'instruction reprend (JSON)."""
     from services.ptai import workflow as ptai_workflow
 
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        fail([Violation("FICHIER_ILLISIBLE", str(file), f"fichier illisible : {exc}")], as_json=True)
+    text = read_user_file(file, as_json=True)
     with user_errors(True):
         with unit_of_work() as session:
             request, decision_id = ptai_workflow.complete(session, request_id, text)
@@ -164,7 +158,35 @@ def approvals_decide(run_id: str,
         raise typer.Exit(2)
 
 
-def serve(limit: Annotated[Optional[int], typer.Option(help="Exécutions simultanées au plus")] = None) -> None:
+@approvals_app.command("unlock")
+def approvals_unlock(run_id: Annotated[str, typer.Argument(help="L'exécution de l'étape (voir le courriel d'alerte)")],
+                     agent: Annotated[str, typer.Option(help="Courriel de l'agent dont les réponses sont bloquées")],
+                     by: Annotated[str, typer.Option("--by", help="Votre courriel (préfet du département ou administrateur)")],
+                     code: Annotated[str, typer.Option(help="Votre code de déblocage, reçu dans le courriel d'alerte")],
+                     comment: Annotated[Optional[str], typer.Option(help="Motif du déblocage")] = None,
+                     as_json: JsonOpt = False) -> None:
+    """Débloque les réponses d'un agent après des codes erronés ; il reçoit un nouveau code."""
+    from notifications.sender import OutboxSender
+    from notifications.smtp import smtp_target
+    from services.db import get_engine
+    from services.engine import lockout, prefect_api, runs
+
+    with user_errors(as_json):
+        with unit_of_work() as session:  # a refusal is committed too: a wrong code counts against the unlocker
+            run = runs.for_run(session, run_id.strip()[:36])
+            if run is None:
+                raise waiting_runs.RunNotWaiting(f"[{waiting_runs.RunNotWaiting.code}] aucune étape n'est inscrite pour "
+                                                 f"l'exécution {run_id[:36]}")
+            problems = lockout.unlock(session, kind(run.entity_type), run, locked_email=agent, by_email=by, code=code,
+                                      comment=comment, link=prefect_api.run_link(run.flow_run_id))
+        if problems:
+            fail(problems, as_json=as_json)
+        asyncio.run(OutboxSender(get_engine(), smtp_target()).send_pending())
+    result = {"ok": True, "execution": run_id, "agent": agent.strip().lower()}
+    print_json(result) if as_json else typer.echo(f"Réponses de {result['agent']} débloquées ; un nouveau code lui est envoyé.")
+
+
+def serve(limit: Annotated[Optional[int], typer.Option(help="Exécutions simultanées au plus", min=1, max=1000)] = None) -> None:
     """Sert toutes les étapes (déploiements Prefect) depuis ce processus."""
     from deployments import serve_all
 

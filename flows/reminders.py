@@ -10,13 +10,14 @@ from prefect.runtime import flow_run
 
 from models.types import paris_today
 from services.followup import reminders
+from tasks.audit import publish_audit_head
 from tasks.notify import send_outbox
 from tasks.runs import start_current_step
 
 
 @task(name="relances-du-jour", cache_policy=NO_CACHE, persist_result=False)
-def remind(*, today: date) -> dict:
-    return reminders.run(today)
+def remind(*, today: date, simulate: bool) -> dict:
+    return reminders.run(today, simulate=simulate)
 
 
 def run_name() -> str:
@@ -27,12 +28,20 @@ def run_name() -> str:
 @flow(name="relances", flow_run_name=run_name, persist_result=True, log_prints=True)
 async def relances(day: date | None = None) -> dict:
     """Reminds and escalates late steps, reminds then closes unanswered requests, reminds of the
-    lettre d'engagement deadline, opens the yearly reviews due (and starts their bilan step), then
-    sends whatever the email outbox still holds. ``day`` simulates "today"."""
+    lettre d'engagement deadline, opens the yearly reviews due (and starts their bilan step),
+    mails a code to any entitled agent who lacks one, sends whatever the email outbox still holds,
+    and publishes the audit trail's head outside the database.
+
+    ``day`` runs it as if on that day; a day later than today only shows what would happen."""
     today = day or paris_today()
-    report = remind(today=today)
+    simulate = today > paris_today()
+    report = remind(today=today, simulate=simulate)
+    if simulate:
+        print(f"Simulation du {today:%d/%m/%Y} : rien n'est enregistré, envoyé ni lancé. {report}")
+        return report
     for ctai_id in report["bilans_ouverts"]:
         await start_current_step("ctai", ctai_id, f"bilan-{today.year - 1}")
     report["courriels"] = await send_outbox()
+    report["tete_piste_audit"] = await publish_audit_head()
     print(report)
     return report

@@ -15,7 +15,7 @@ from flows.forms import FORMS
 from services.cases import kind
 from tasks.notify import send_outbox
 from tasks.runs import start_next_step
-from tasks.steps import judge, open_step, publish_artifact
+from tasks.steps import forget_answers, judge, open_step, publish_artifact
 
 
 async def run_step(case: str, step: str, entity_id: int, trigger: str | None) -> dict:
@@ -23,6 +23,8 @@ async def run_step(case: str, step: str, entity_id: int, trigger: str | None) ->
     ids = {"case": case, "entity_id": entity_id}
     view = open_step(**ids, step=step, flow_run_id=run_id, trigger=trigger, link=link)
     await send_outbox()
+    # Answers judged before a crash or a restart are erased too: they were read already.
+    await forget_answers(flow_run_id=run_id, pause_keys=[pause_key(step, n) for n in range(1, view["next_attempt"])])
     if view["state"] == "done":  # decided before a crash or a restart: just make sure the next step runs
         await _start_next(case, view["next_step"], view["closing_decision_id"], entity_id)
         return view
@@ -34,6 +36,7 @@ async def run_step(case: str, step: str, entity_id: int, trigger: str | None) ->
                                          key=pause_key(step, attempt), timeout=None)
         outcome = judge(**ids, step=step, flow_run_id=run_id, attempt=attempt,
                         answer=answer.model_dump(mode="json"), link=link)
+        await forget_answers(flow_run_id=run_id, pause_keys=[pause_key(step, attempt)])
         await send_outbox()
         await publish_artifact(**ids)
         if outcome["accepted"] and outcome["leaves_step"]:

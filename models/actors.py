@@ -11,6 +11,7 @@ from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 from sqlmodel import Column, Field, SQLModel
 
+from models.text import EmailAddress, Name, line
 from models.types import UtcDateTime, utcnow
 
 
@@ -89,6 +90,9 @@ class Collectivite(CollectiviteBase, table=True):
 
 
 class CollectiviteCreate(CollectiviteBase):
+    name: Name
+    email: EmailAddress
+
     @field_validator("siren")
     @classmethod
     def _siren(cls, value: str) -> str:
@@ -121,6 +125,19 @@ class Porteur(PorteurBase, table=True):
 
 
 class PorteurCreate(PorteurBase):
+    name: Name
+    email: EmailAddress
+    legal_form: line(100) = "association loi 1901"
+    rna: str | None = Field(default=None, max_length=10)  # checked below, with a message that says what is expected
+
+    @field_validator("rna")
+    @classmethod
+    def _rna(cls, value: str | None) -> str | None:
+        """The association's number at the Répertoire national des associations: W and 9 digits."""
+        if value is not None and not (len(value) == 10 and value[0] == "W" and value[1:].isdigit()):
+            raise ValueError(f"numéro RNA invalide ({value[:20]!r}) : W suivi de 9 chiffres attendu")
+        return value
+
     @field_validator("siret")
     @classmethod
     def _siret(cls, value: str) -> str:
@@ -153,6 +170,9 @@ class Agent(AgentBase, table=True):
 
 
 class AgentCreate(AgentBase):
+    email: EmailAddress
+    name: Name
+
     @field_validator("email")
     @classmethod
     def _lower(cls, value: str) -> str:

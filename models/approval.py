@@ -1,8 +1,13 @@
-"""Who may decide a step: one-time approval codes, decision attempts and live step runs.
+"""Who may decide a step: one-time approval codes, decision attempts, lock-outs and live step runs.
 
 Prefect's open-source server has no users, so the platform identifies the decider itself: each
-agent allowed to decide receives a personal code by email; the code is stored hashed, bound to
-the run, step, round and agent, single-use, and expires.
+agent allowed to decide receives a personal code by email; the code is bound to the run, step,
+round and agent, spent as soon as it is checked, and expires.
+
+A code exists in clear only in the email that carries it. It is derived, when the email is
+written, from a random reference and the platform's secret key; the database keeps a keyed
+hash of it (useless without the key, which is not in the database), the outbox only the
+reference, erased once the email has left.
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from sqlmodel import JSON, Column, Field, SQLModel
 
 from models.actors import NATIONAL_ROLES, Role
 from models.errors import Violation
+from models.keys import mac
 from models.types import UtcDateTime, utcnow
 
-MAX_WRONG_CODES = 5
+MAX_WRONG_CODES = 5  # per run and agent; then the agent is locked out until a préfet or an admin lifts it
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
@@ -45,7 +51,6 @@ class ApprovalCode(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
-    wrong_attempts: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 
@@ -71,6 +76,29 @@ class ApprovalAttempt(SQLModel, table=True):
     violations: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     decision_id: int | None = Field(default=None, foreign_key="decision.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class ApprovalGuard(SQLModel, table=True):
+    """Wrong codes given by one agent to one run, and the lock-out that follows too many."""
+
+    __tablename__ = "approval_guard"
+    __table_args__ = (UniqueConstraint("flow_run_id", "agent_id", name="uq_approval_guard"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    flow_run_id: str = Field(max_length=36)
+    entity_type: str = Field(max_length=20)
+    entity_id: int
+    step: str = Field(max_length=40)
+    agent_id: int = Field(foreign_key="agent.id")
+    wrong_codes: int = 0
+    lockouts: int = 0  # how many times this agent was locked out of this run
+    locked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    unlocked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    unlocked_by_agent_id: int | None = Field(default=None, foreign_key="agent.id")
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_at is not None and self.unlocked_at is None
 
 
 class StepRunState(StrEnum):
@@ -114,9 +142,15 @@ class Installation(SQLModel, table=True):
 
 # --- Pure functions -----------------------------------------------------------------------------
 
-def new_code() -> str:
+def new_reference() -> str:
+    """The random reference an approval code is derived from (kept in the outbox until sent)."""
+    return secrets.token_hex(16)
+
+
+def derive_code(key: bytes, reference: str) -> str:
     """Eight characters in two groups, easy to read aloud and to type: ``K7M4-Q9TX``."""
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    digest = hmac.new(key, f"code:{reference}".encode(), hashlib.sha256).digest()
+    raw = "".join(CODE_ALPHABET[b % len(CODE_ALPHABET)] for b in digest[:8])
     return f"{raw[:4]}-{raw[4:]}"
 
 
@@ -124,41 +158,57 @@ def normalize_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-def hash_code(code: str, salt: str) -> str:
-    return hashlib.sha256(f"{salt}:{normalize_code(code)}".encode()).hexdigest()
+def hash_code(code: str, salt: str, key: bytes) -> str:
+    """Keyed: the database alone cannot be searched for the code."""
+    return mac(key, f"{salt}:{normalize_code(code)}")
 
 
-def code_matches(code: str, salt: str, code_hash: str) -> bool:
-    return hmac.compare_digest(hash_code(code, salt), code_hash)
+def code_matches(code: str, salt: str, code_hash: str, key: bytes) -> bool:
+    return hmac.compare_digest(hash_code(code, salt, key), code_hash)
+
+
+NOT_ENTITLED = Violation("AGENT_NON_HABILITE", "agent_email", "ce courriel ne correspond à aucun agent habilité à décider "
+                         "cette étape (rôle, département, ou agent ayant instruit le dossier : principe des quatre yeux) : "
+                         "vérifiez l'adresse saisie")
 
 
 def check_decider(*, agent_found: bool, agent_role: str | None, agent_departement: str | None, agent_active: bool,
                   awaited_role: str, departement: str, email: str) -> list[Violation]:
-    """The agent exists, is active, has the awaited role, in the case's département (or nationally)."""
-    if not agent_found or not agent_active:
-        return [Violation("AGENT_INCONNU", "agent_email", f"aucun agent actif n'est enregistré avec le courriel « {email} »")]
-    if agent_role != awaited_role:
-        return [Violation("ROLE_INCORRECT", "agent_email", f"cette étape attend la décision d'un agent de rôle « {awaited_role} » ; votre rôle est « {agent_role} »")]
-    if Role(awaited_role) not in NATIONAL_ROLES and agent_departement != departement:
-        return [Violation("DEPARTEMENT_INCORRECT", "agent_email", f"ce dossier relève du département {departement} ; vous êtes habilité(e) pour le département {agent_departement}")]
-    return []
+    """The agent exists, is active, has the awaited role, in the case's département (or nationally).
+
+    One answer for every failure: the form must not tell whoever types an address whether it is
+    an agent's, nor that agent's role or département."""
+    entitled = (agent_found and agent_active and agent_role == awaited_role
+                and (Role(awaited_role) in NATIONAL_ROLES or agent_departement == departement))
+    return [] if entitled else [NOT_ENTITLED]
 
 
-def check_code(code_row: ApprovalCode | None, code: str, now: datetime) -> list[Violation]:
+def check_code(code_row: ApprovalCode | None, code: str, now: datetime, key: bytes) -> list[Violation]:
     if code_row is None:
         return [Violation("CODE_INVALIDE", "approval_code", "aucun code d'approbation valide ne vous a été adressé pour cette étape")]
     if code_row.used_at is not None:
         return [Violation("CODE_DEJA_UTILISE", "approval_code", "ce code d'approbation a déjà servi : un code ne sert qu'une fois")]
     if code_row.expires_at <= now:
         return [Violation("CODE_EXPIRE", "approval_code", "ce code d'approbation a expiré : un nouveau code vous est envoyé")]
-    if not code_matches(code, code_row.salt, code_row.code_hash):
-        left = MAX_WRONG_CODES - code_row.wrong_attempts - 1
-        return [Violation("CODE_INVALIDE", "approval_code", f"code d'approbation erroné ({max(left, 0)} essai(s) restant(s) avant révocation)")]
+    if not code_matches(code, code_row.salt, code_row.code_hash, key):
+        return [Violation("CODE_INVALIDE", "approval_code", "code d'approbation erroné")]
     return []
 
 
+def wrong_code(wrong_codes: int) -> Violation:
+    """A wrong code, with the tries left before the lock-out."""
+    left = max(MAX_WRONG_CODES - wrong_codes, 0)
+    return Violation("CODE_INVALIDE", "approval_code", f"code d'approbation erroné ({left} essai(s) restant(s) avant le "
+                                                       "blocage de vos réponses à cette étape)")
+
+
+LOCKED_OUT = Violation("AGENT_BLOQUE", "agent_email", f"{MAX_WRONG_CODES} codes erronés : vos réponses à cette étape sont "
+                                                      "bloquées ; un préfet ou un administrateur, prévenu, peut les débloquer")
+
+
 def check_four_eyes(decider_agent_id: int, instructor_agent_id: int | None) -> list[Violation]:
-    """The agent who instructed a case cannot also sign or validate it."""
+    """The agent who instructed a case cannot also sign or validate it (principe des quatre yeux).
+    Refused with the same answer as any other agent not entitled to the step."""
     if instructor_agent_id is not None and decider_agent_id == instructor_agent_id:
-        return [Violation("QUATRE_YEUX", "agent_email", "l'agent qui a instruit ce dossier ne peut pas aussi le valider ou le signer (principe des quatre yeux)")]
+        return [NOT_ENTITLED]
     return []

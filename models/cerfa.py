@@ -18,11 +18,12 @@ from models.actors import Porteur, is_valid_siret
 from models.errors import RuleViolation, Violation
 from models.money import euros_to_cents
 from models.ptai import (
-    Nature, check_budget, check_domains, check_engagement, check_period, check_porteur, check_presence,
+    Nature, check_budget, comparable, check_domains, check_engagement, check_period, check_porteur, check_presence,
     check_public,
 )
 from models.reference import CampaignRules, Domain, Public
-from models.rules import non_negative_amount, public_of
+from models.rules import non_negative_amount, public_of, within_ceiling
+from models.text import Code, Comment, EmailAddress, LongText, Name, Title, line, paragraph
 
 def _document_non_negative(schema: dict) -> None:
     """The sign is checked as a business rule (MONTANT_NEGATIF); the schema documents it."""
@@ -32,10 +33,14 @@ def _document_non_negative(schema: dict) -> None:
 
 M = TypeVar("M", bound=BaseModel)
 
+# At most 9 999 999 999,99 €: beyond, no amount is plausible and arithmetic is not attempted; the
+# ceilings of each campaign (data) are checked as rules.
 Euros = Annotated[
     Decimal,
-    Field(decimal_places=2, json_schema_extra=_document_non_negative, description="Montant en euros, au centime près"),
+    Field(decimal_places=2, max_digits=12, allow_inf_nan=False, json_schema_extra=_document_non_negative,
+          description="Montant en euros, au centime près"),
 ]
+Justification = paragraph(2000, min_length=0)
 
 
 class _Strict(BaseModel):
@@ -45,50 +50,50 @@ class _Strict(BaseModel):
 class Demandeur(_Strict):
     """The applicant collectivité, known by its SIREN."""
 
-    siren: str = Field(description="SIREN de la collectivité (9 chiffres)")
-    nom: str | None = Field(default=None, description="Nom, pour mémoire")
+    siren: Code = Field(description="SIREN de la collectivité (9 chiffres)")
+    nom: Name | None = Field(default=None, description="Nom, pour mémoire")
 
 
 class PorteurFichier(_Strict):
     """Cerfa 12156, part 1: identification of the association."""
 
-    siret: str = Field(description="SIRET de l'association (14 chiffres)")
-    nom: str = Field(min_length=2)
+    siret: Code = Field(description="SIRET de l'association (14 chiffres)")
+    nom: Name
     rna: str | None = Field(default=None, pattern=r"^W\d{9}$", description="Numéro RNA (W + 9 chiffres)")
-    forme_juridique: str = "association loi 1901"
+    forme_juridique: line(100) = "association loi 1901"
     cultuelle: bool = Field(default=False, description="Association cultuelle (non éligible, R15)")
-    email: str = Field(description="Courriel de contact de l'association")
+    email: EmailAddress = Field(description="Courriel de contact de l'association")
 
 
 class PublicVise(_Strict):
-    categories: list[str] = Field(description="refugie, protection_subsidiaire, primo_arrivant")
-    nombre_beneficiaires: int | None = Field(default=None, ge=0)
-    anciennete_max_annees: int | None = Field(default=None, ge=0, description="Ancienneté de séjour maximale (R8)")
-    justification_bpi: str | None = Field(default=None, description="Obligatoire si le projet est réservé aux BPI (R3)")
-    perspective_elargissement: str | None = Field(default=None, description="Obligatoire si le projet est réservé aux BPI (R3)")
+    categories: list[line(40)] = Field(max_length=10, description="refugie, protection_subsidiaire, primo_arrivant")
+    nombre_beneficiaires: int | None = Field(default=None, ge=0, le=1_000_000)
+    anciennete_max_annees: int | None = Field(default=None, ge=0, le=100, description="Ancienneté de séjour maximale (R8)")
+    justification_bpi: Justification | None = Field(default=None, description="Obligatoire si le projet est réservé aux BPI (R3)")
+    perspective_elargissement: Justification | None = Field(default=None, description="Obligatoire si le projet est réservé aux BPI (R3)")
 
 
 class Projet(_Strict):
     """Cerfa 12156, part 5: description of the project."""
 
-    intitule: str = Field(min_length=3, max_length=300)
-    objectifs: str = Field(min_length=3)
-    domaines: list[Domain] = Field(min_length=1)
+    intitule: Title
+    objectifs: LongText
+    domaines: list[Domain] = Field(min_length=1, max_length=11)
     public: PublicVise
     date_debut: date
     date_fin: date
-    complementarite_cir: str | None = Field(default=None, description="Complémentarité avec le CIR et le droit commun (R11)")
+    complementarite_cir: Justification | None = Field(default=None, description="Complémentarité avec le CIR et le droit commun (R11)")
 
 
 class Engagement(_Strict):
-    type: str = Field(description="cofinancement, salle, personnel, communication, sourcing, soutien_association")
-    description: str | None = None
+    type: line(40) = Field(description="cofinancement, salle, personnel, communication, sourcing, soutien_association")
+    description: Justification | None = None
     montant_eur: Euros | None = None
-    valorisation: str | None = Field(default=None, description="Valorisation en nature, si pas de montant")
+    valorisation: Justification | None = Field(default=None, description="Valorisation en nature, si pas de montant")
 
 
 class Cofinancement(_Strict):
-    financeur: str
+    financeur: Name
     montant_eur: Euros
 
 
@@ -98,8 +103,8 @@ class Budget(_Strict):
     nature: Nature = Field(description="fonctionnement uniquement (R16)")
     cout_total_eur: Euros
     montant_demande_eur: Euros
-    action_p104: int = Field(description="12 (primo-arrivants) ou 15 (réfugiés) (R17)")
-    cofinancements: list[Cofinancement] = Field(default_factory=list)
+    action_p104: int = Field(ge=0, le=999, description="12 (primo-arrivants) ou 15 (réfugiés) (R17)")
+    cofinancements: list[Cofinancement] = Field(default_factory=list, max_length=50)
 
 
 class PtaiRequestFile(_Strict):
@@ -107,7 +112,7 @@ class PtaiRequestFile(_Strict):
     demandeur: Demandeur
     porteur: PorteurFichier | None = Field(default=None, description="L'association porteuse, si ce n'est pas la collectivité")
     projet: Projet
-    engagement_collectivite: list[Engagement] = Field(default_factory=list)
+    engagement_collectivite: list[Engagement] = Field(default_factory=list, max_length=20)
     budget: Budget
 
 
@@ -132,10 +137,17 @@ _MESSAGES = {
     "date_from_datetime_parsing": "date attendue au format AAAA-MM-JJ",
     "date_type": "date attendue au format AAAA-MM-JJ",
     "string_pattern_mismatch": "format non respecté",
+    "finite_number": "nombre fini attendu",
+    "decimal_max_digits": "montant trop grand (au plus 9 999 999 999,99 €)",
+    "decimal_whole_digits": "montant trop grand (au plus 9 999 999 999,99 €)",
+    "string_too_short": "texte trop court",
+    "int_from_float": "nombre entier attendu",
+    "float_type": "nombre attendu",
+    "enum": "valeur non admise",
 }
 
 
-def _french(error: dict) -> str:
+def french_reason(error: dict) -> str:
     kind, ctx = error["type"], error.get("ctx", {})
     if kind == "value_error":  # our own validators already speak French
         message = str(ctx.get("error", error["msg"]))
@@ -145,7 +157,9 @@ def _french(error: dict) -> str:
     if kind == "too_short":
         return f"au moins {ctx.get('min_length')} élément(s) ou caractère(s) attendu(s)"
     if kind == "too_long":
-        return f"au plus {ctx.get('max_length')} élément(s) ou caractère(s)"
+        return f"au plus {ctx.get('max_length')} élément(s)"
+    if kind == "string_too_long":
+        return f"texte trop long : {ctx.get('max_length')} caractères au plus"
     if kind in {"greater_than_equal", "less_than_equal"}:
         bound = ctx.get("ge", ctx.get("le"))
         return f"valeur hors bornes ({'au moins' if kind == 'greater_than_equal' else 'au plus'} {bound})"
@@ -156,8 +170,13 @@ def violations_from(error: ValidationError) -> list[Violation]:
     out = []
     for e in error.errors():
         field = ".".join(str(p) for p in e["loc"]) or "(racine)"
-        code = "CHAMP_MANQUANT" if e["type"] == "missing" else "CHAMP_INVALIDE"
-        out.append(Violation(code, field, _french(e)))
+        if e["type"].isupper():  # our own refusals carry their stable code (models.text)
+            out.append(Violation(e["type"], field, e["msg"]))
+            continue
+        kind = "string_too_long" if e["type"] == "too_long" and isinstance(e.get("input"), str) else e["type"]
+        code = {"missing": "CHAMP_MANQUANT", "string_too_long": "TEXTE_TROP_LONG",
+                "too_long": "TROP_D_ELEMENTS"}.get(kind, "CHAMP_INVALIDE")
+        out.append(Violation(code, field, french_reason({**e, "type": kind})))
     return out
 
 
@@ -168,6 +187,8 @@ def parse_json_file(text: str, model: type[M]) -> M:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RuleViolation([Violation("JSON_INVALIDE", "(fichier)", f"JSON mal formé, ligne {exc.lineno}, colonne {exc.colno} : corrigez la syntaxe")]) from None
+    except RecursionError:
+        raise RuleViolation([Violation("JSON_INVALIDE", "(fichier)", "JSON trop profondément imbriqué")]) from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -200,7 +221,7 @@ def check_submission(f: PtaiRequestFile, *, collectivite_found: bool, registered
     out += check_public(p.public.categories, p.public.justification_bpi, p.public.perspective_elargissement, rules)
     out += check_presence(p.public.anciennete_max_annees, rules)
     out += check_domains(list(p.domaines), rules)
-    out += check_period(p.date_debut, p.date_fin)
+    out += check_period(p.date_debut, p.date_fin, f.campagne)
     if not (p.complementarite_cir or "").strip():
         out.append(Violation("R11_COMPLEMENTARITE_CIR", "projet.complementarite_cir", "expliquez en quoi le projet complète le contrat d'intégration républicaine et le droit commun, sans s'y substituer"))
     out += check_engagement([engagement_dict(e) for e in f.engagement_collectivite], rules)
@@ -208,10 +229,25 @@ def check_submission(f: PtaiRequestFile, *, collectivite_found: bool, registered
     out += check_budget(nature=f.budget.nature, total_cents=euros_to_cents(f.budget.cout_total_eur),
                         requested_cents=euros_to_cents(f.budget.montant_demande_eur),
                         p104_action=f.budget.action_p104, public=public)
+    out += within_ceiling("budget.montant_demande_eur", euros_to_cents(f.budget.montant_demande_eur),
+                          rules.plafond_demande_cents, "le montant demandé")
+    out += within_ceiling("budget.cout_total_eur", euros_to_cents(f.budget.cout_total_eur),
+                          rules.plafond_cout_total_cents, "le coût total")
     for i, c in enumerate(f.budget.cofinancements):
         out += non_negative_amount(f"budget.cofinancements[{i}].montant_eur", euros_to_cents(c.montant_eur))
+        out += within_ceiling(f"budget.cofinancements[{i}].montant_eur", euros_to_cents(c.montant_eur),
+                              rules.plafond_cout_total_cents, "le cofinancement")
+    for i, e in enumerate(f.engagement_collectivite):
+        if e.montant_eur is not None:
+            out += within_ceiling(f"engagement_collectivite[{i}].montant_eur", euros_to_cents(e.montant_eur),
+                                  rules.plafond_cout_total_cents, "l'engagement")
     if f.porteur is not None:
         known = registered_porteur
+        if known is not None and (comparable(known.name) != comparable(f.porteur.nom)
+                                  or known.email.lower() != f.porteur.email.lower()):
+            out.append(Violation("PORTEUR_SIRET_DISCORDANT", "porteur.siret", f"le SIRET {f.porteur.siret} est enregistré "
+                                 "pour une association dont le nom ou le courriel diffère de ceux du fichier : corrigez "
+                                 "le fichier, ou demandez à la préfecture de mettre à jour l'association"))
         out += check_porteur(
             siret_valid=is_valid_siret(f.porteur.siret),
             cultuelle=f.porteur.cultuelle or bool(known and known.cultuelle),

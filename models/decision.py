@@ -1,13 +1,14 @@
-"""The audit trail: one Decision row per transition, chained by SHA-256.
+"""The audit trail: one Decision row per transition, chained by HMAC-SHA256.
 
-Each row stores the hash of the previous row and its own hash over its content, so editing,
-inserting or deleting any row breaks the chain (``territoires audit verify``). The database
-also refuses UPDATE and DELETE on the table (triggers in the migration).
+Each row stores the link of the previous row and its own link over its content, keyed with a
+secret that is not in the database: editing, inserting or deleting any row breaks the chain, and
+someone who can write to the database cannot recompute it (``territoires audit verify``). The
+head (the last link) is sealed with the same key; a missing head is a break. The database also
+refuses UPDATE, DELETE and TRUNCATE on the chain (triggers in the migrations).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Index
 from sqlmodel import Column, Field, SQLModel
 
+from models.keys import mac
 from models.types import UtcDateTime, utcnow
 
 GENESIS_HASH = "0" * 64
@@ -41,11 +43,12 @@ class Decision(SQLModel, table=True):
 
 class AuditHead(SQLModel, table=True):
     """The chain's last link. Locked by each writer, so the chain stays a line; also lets
-    ``verify`` notice a deleted last row."""
+    ``verify`` notice a deleted last row. ``seal`` keys the head like the rows."""
 
     id: int = Field(default=1, primary_key=True)
     last_decision_id: int | None = None
     last_hash: str = Field(default=GENESIS_HASH, max_length=64)
+    seal: str | None = Field(default=None, max_length=64)
 
 
 HASHED_FIELDS = (
@@ -54,18 +57,27 @@ HASHED_FIELDS = (
 )
 
 
-def decision_hash(row: Decision) -> str:
-    return decision_hash_of({name: getattr(row, name) for name in HASHED_FIELDS})
+def decision_hash(row: Decision, key: bytes) -> str:
+    return decision_hash_of({name: getattr(row, name) for name in HASHED_FIELDS}, key)
 
 
-def decision_hash_of(values: dict) -> str:
-    """The row hash from the hashed fields' values (no ORM object needed: bulk appends)."""
+def decision_hash_of(values: dict, key: bytes) -> str:
+    """The row's link from the hashed fields' values (no ORM object needed: bulk appends)."""
     payload = {}
     for name in HASHED_FIELDS:
         value = values.get(name)
         payload[name] = value.isoformat() if isinstance(value, datetime) else value
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return mac(key, canonical)
+
+
+def head_seal(last_decision_id: int | None, last_hash: str, key: bytes) -> str:
+    return mac(key, f"head:{last_decision_id}:{last_hash}")
+
+
+def seal_head(head: AuditHead, last_decision_id: int | None, last_hash: str, key: bytes) -> None:
+    head.last_decision_id, head.last_hash = last_decision_id, last_hash
+    head.seal = head_seal(last_decision_id, last_hash, key)
 
 
 @dataclass(frozen=True)
@@ -77,17 +89,38 @@ class ChainBreak:
         return {"decision_id": self.decision_id, "reason": self.reason}
 
 
-def verify_chain(rows: list[Decision], head: AuditHead | None) -> list[ChainBreak]:
+def verify_chain(rows: list[Decision], head: AuditHead | None, key: bytes) -> list[ChainBreak]:
     """Pure check of the chain, rows in id order. Empty list means intact."""
     breaks: list[ChainBreak] = []
     previous = GENESIS_HASH
     for row in rows:
         if row.prev_hash != previous:
             breaks.append(ChainBreak(row.id, "le maillon précédent ne correspond pas (ligne supprimée ou insérée)"))
-        if decision_hash(row) != row.row_hash:
-            breaks.append(ChainBreak(row.id, "le contenu de la ligne a été modifié après son enregistrement"))
+        if decision_hash(row, key) != row.row_hash:
+            breaks.append(ChainBreak(row.id, "le contenu de la ligne a été modifié après son enregistrement "
+                                             "(ou la chaîne a été recalculée sans la clé)"))
         previous = row.row_hash
     last_id = rows[-1].id if rows else None
-    if head is not None and (head.last_decision_id != last_id or head.last_hash != previous):
+    if head is None:
+        breaks.append(ChainBreak(last_id, "la tête de chaîne a disparu : la fin de la chaîne ne peut plus être vérifiée"))
+    elif head.seal != head_seal(head.last_decision_id, head.last_hash, key):
+        breaks.append(ChainBreak(head.last_decision_id, "le sceau de la tête de chaîne est faux (tête réécrite)"))
+    elif head.last_decision_id != last_id or head.last_hash != previous:
         breaks.append(ChainBreak(head.last_decision_id, "la tête de chaîne ne correspond pas à la dernière ligne (ligne finale supprimée ?)"))
+    return breaks
+
+
+def check_published(rows: list[Decision], published: list[tuple[int, str, str]]) -> list[ChainBreak]:
+    """Each head published outside the database (decision id, link, when) must still be in the
+    chain: a tail rewritten after a publication is detected, even by someone holding the key."""
+    by_id = {row.id: row.row_hash for row in rows}
+    breaks = []
+    for decision_id, link, when in published:
+        if decision_id is None:
+            continue
+        found = by_id.get(decision_id)
+        if found is None:
+            breaks.append(ChainBreak(decision_id, f"la décision publiée le {when} a disparu de la chaîne"))
+        elif found != link:
+            breaks.append(ChainBreak(decision_id, f"la décision publiée le {when} a été réécrite depuis sa publication"))
     return breaks

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
+_TYPED = re.compile(r"^-?\d{1,12}([.,]\d{1,2})?$")
+
+
+def parse_euros(text: str) -> Decimal:
+    """An amount as people type it: ``9000000``, ``9 000 000``, ``1 234,50``. No exponent, no
+    NaN, at most twelve digits before the decimal mark and two after; ValueError otherwise."""
+    compact = "".join(text.split()).replace("\u202f", "").replace("\u00a0", "")
+    if len(compact) > 20 or not _TYPED.match(compact):
+        raise ValueError(f"montant illisible : {text[:30]!r} (par exemple 9000000 ou 1 234,50)")
+    return Decimal(compact.replace(",", "."))
 
 
 def euros_to_cents(value: Decimal | int | str) -> int:

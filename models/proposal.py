@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.cerfa import parse_json_file
+from models.cerfa import Euros, parse_json_file
 from models.reference import Domain, Public
+from models.text import Code, Title
 
 
 class _Strict(BaseModel):
@@ -16,24 +17,24 @@ class _Strict(BaseModel):
 
 class FundingLine(_Strict):
     annee: int = Field(ge=2019, le=2100)
-    socle_eur: Decimal = Field(decimal_places=2)
-    complementaire_eur: Decimal = Field(default=Decimal(0), decimal_places=2)
+    socle_eur: Euros
+    complementaire_eur: Euros = Decimal(0)
 
 
 class ActionLine(_Strict):
-    intitule: str = Field(min_length=3, max_length=300)
+    intitule: Title
     domaine: Domain
-    porteur_siret: str | None = Field(default=None, description="Absent : action portée par la collectivité")
+    porteur_siret: Code | None = Field(default=None, description="Absent : action portée par la collectivité")
     public: Public
-    action_p104: int
-    montant_eur: Decimal = Field(decimal_places=2)
+    action_p104: int = Field(ge=0, le=999)
+    montant_eur: Euros
     annee: int = Field(ge=2019, le=2100)
 
 
 class ProposalFile(_Strict):
     public: Public = Field(description="bpi, ou primo_arrivants si le contrat est élargi (R2)")
-    financement: list[FundingLine] = Field(min_length=1)
-    actions: list[ActionLine] = Field(min_length=1)
+    financement: list[FundingLine] = Field(min_length=1, max_length=10)
+    actions: list[ActionLine] = Field(min_length=1, max_length=300)
 
 
 def parse_proposal(text: str) -> ProposalFile:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, String
+from sqlalchemy import BigInteger, Index, String, text
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from models.actors import Role
@@ -60,8 +62,14 @@ class Nature(StrEnum):
     INVESTISSEMENT = "investissement"
 
 
+# A request is a duplicate of an open one with the same applicant, porteur, title and campaign.
+OPEN_REQUEST = "status NOT IN ('rejected', 'closed')"
+
+
 class PtaiRequest(SQLModel, table=True):
     __tablename__ = "ptai_request"
+    __table_args__ = (Index("uq_ptai_request_open_duplicate", "duplicate_key", unique=True,
+                            sqlite_where=text(OPEN_REQUEST), postgresql_where=text(OPEN_REQUEST)),)
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str | None = Field(default=None, max_length=40, unique=True)
@@ -92,8 +100,22 @@ class PtaiRequest(SQLModel, table=True):
     instructed_by_agent_id: int | None = Field(default=None, foreign_key="agent.id")
     batch_id: int | None = Field(default=None, index=True)
     submitted_payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    duplicate_key: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+def comparable(text_value: str) -> str:
+    """A title as a person reads it: case, accents, punctuation and spacing aside."""
+    decomposed = unicodedata.normalize("NFKD", text_value.casefold())
+    kept = "".join(ch if ch.isalnum() else " " for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(kept.split())
+
+
+def duplicate_key(campaign_year: int, collectivite_id: int, porteur_id: int | None, title: str) -> str:
+    """What makes two requests the same one: applicant, porteur, title and campaign."""
+    parts = f"{campaign_year}|{collectivite_id}|{porteur_id or '-'}|{comparable(title)}"
+    return hashlib.sha256(parts.encode("utf-8")).hexdigest()
 
 
 def ptai_reference(departement_code: str, year: int, request_id: int) -> str:
@@ -172,17 +194,36 @@ def check_budget(*, nature: str, total_cents: int, requested_cents: int, p104_ac
     return out
 
 
-def check_period(start: date, end: date) -> list[Violation]:
+PERIOD_YEARS_BEFORE, PERIOD_YEARS_AFTER = 1, 3  # a project of campaign N runs within N-1 … N+3
+
+
+def check_period(start: date, end: date, campaign: int) -> list[Violation]:
+    out = []
+    first, last = date(campaign - PERIOD_YEARS_BEFORE, 1, 1), date(campaign + PERIOD_YEARS_AFTER, 12, 31)
+    for field, value in (("projet.date_debut", start), ("projet.date_fin", end)):
+        if not first <= value <= last:
+            out.append(Violation("PERIODE_HORS_CAMPAGNE", field, f"le projet de la campagne {campaign} se déroule entre le "
+                                                                 f"{first:%d/%m/%Y} et le {last:%d/%m/%Y}"))
     if end < start:
-        return [Violation("PERIODE_INVALIDE", "projet.date_fin", "la date de fin précède la date de début")]
-    return []
+        out.append(Violation("PERIODE_INVALIDE", "projet.date_fin", "la date de fin précède la date de début"))
+    return out
 
 
 def check_validated_amount(validated_cents: int, requested_cents: int) -> list[Violation]:
-    """The préfet validates at the proposed amount or lower, never above the request."""
+    """The instructeur proposes at most the amount requested."""
     out = non_negative_amount("amount_eur", validated_cents)
     if validated_cents > requested_cents:
-        out.append(Violation("MONTANT_SUPERIEUR_A_LA_DEMANDE", "amount_eur", f"le montant validé ({format_eur(validated_cents)}) ne peut pas dépasser le montant demandé ({format_eur(requested_cents)})"))
+        out.append(Violation("MONTANT_SUPERIEUR_A_LA_DEMANDE", "amount_eur", f"le montant proposé ({format_eur(validated_cents)}) ne peut pas dépasser le montant demandé ({format_eur(requested_cents)})"))
+    return out
+
+
+def check_prefet_amount(validated_cents: int, proposed_cents: int | None) -> list[Violation]:
+    """The préfet validates at the amount the instructeur proposed, or less; never above it."""
+    out = non_negative_amount("amount_eur", validated_cents)
+    if proposed_cents is None:
+        out.append(Violation("MONTANT_NON_PROPOSE", "amount_eur", "aucun montant n'a été proposé par l'instruction : la demande ne peut pas être validée"))
+    elif validated_cents > proposed_cents:
+        out.append(Violation("MONTANT_SUPERIEUR_A_LA_PROPOSITION", "amount_eur", f"le montant validé ({format_eur(validated_cents)}) ne peut pas dépasser le montant proposé par l'instruction ({format_eur(proposed_cents)})"))
     return out
 
 

@@ -95,6 +95,11 @@ class CampaignRules:
     ptai_domaines_min: int
     ptai_logement_obligatoire: bool
     lettre_engagement_mois_limite: int
+    # Ceilings: beyond them an amount is an error of input, refused before anything is stored.
+    plafond_demande_cents: int  # one PTAI request
+    plafond_cout_total_cents: int  # a project's total cost, an engagement, a cofinancement
+    plafond_action_cents: int  # one CTAI action, one year's socle or complementary credits
+    plafond_enveloppe_cents: int  # the national envelope of the year
 
     @property
     def eligible_categories(self) -> tuple[str, ...]:

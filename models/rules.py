@@ -15,6 +15,14 @@ def non_negative_amount(field: str, cents: int | None) -> list[Violation]:
     return []
 
 
+def within_ceiling(field: str, cents: int | None, ceiling_cents: int, what: str) -> list[Violation]:
+    """Amounts have a ceiling per campaign (data): beyond it, an input error, not a request."""
+    if cents is not None and cents > ceiling_cents:
+        return [Violation("MONTANT_PLAFOND", field, f"{what} ({format_eur(cents)}) dépasse le plafond de "
+                                                    f"{format_eur(ceiling_cents)} : vérifiez la saisie")]
+    return []
+
+
 def p104_matches_public(field: str, action: int, public: Public) -> list[Violation]:
     """R17: each funded line is coded 12 (primo-arrivants) or 15 (réfugiés, BPI only)."""
     if action not in {a.value for a in P104Action}:

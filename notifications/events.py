@@ -53,10 +53,23 @@ class ApprovalRequested(EmailContext):
     etape: str
     role: str
     resume: str
-    code: str
+    code_ref: str  # the code is derived from it when the email is written; erased once sent
     expire_le: datetime
     lien: str
     motif_nouveau_code: str | None = None
+
+
+class LockoutAlert(EmailContext):
+    """To the préfets and administrators: an agent's answers are blocked after wrong codes."""
+
+    etape: str
+    agent_bloque: str
+    courriel_bloque: str
+    courriel_destinataire: str
+    execution: str
+    lien: str | None = None
+    code_ref: str  # the code that lifts this lock-out
+    expire_le: datetime
 
 
 class Reminder(EmailContext):
@@ -123,6 +136,7 @@ EVENTS: dict[str, type[EmailContext]] = {
     "step_decided": StepDecided,
     "step_rework": StepRework,
     "approval_requested": ApprovalRequested,
+    "lockout_alert": LockoutAlert,
     "reminder": Reminder,
     "escalation": Escalation,
     "applicant_reminder": ApplicantReminder,
@@ -133,9 +147,11 @@ EVENTS: dict[str, type[EmailContext]] = {
 }
 
 
-# Values that must not outlive delivery: once sent, they are blanked in the outbox row.
-SENSITIVE_FIELDS: dict[str, tuple[str, ...]] = {"approval_requested": ("code",)}
-SCRUBBED = "(envoyé, effacé)"
+# Values that must not outlive delivery: once sent (or given up), they are erased from the outbox
+# row. ``code_ref`` is what an approval code is derived from; the code itself is never stored.
+SENSITIVE_FIELDS: dict[str, tuple[str, ...]] = {"approval_requested": ("code_ref",), "lockout_alert": ("code_ref",)}
+SECRET_FROM_REFERENCE = {"code_ref": "code"}  # rendered as ``code`` in the templates
+SCRUBBED = "(effacé)"
 
 
 class UnknownEvent(ValueError):
@@ -169,7 +185,13 @@ SAMPLES: dict[str, dict] = {
                     "echeance": date(2021, 6, 15)},
     "approval_requested": {**_CTAI, "destinataire": "Préfet de la Vienne", "etape": "validation et signature",
                            "role": "préfet", "resume": "Socle 2021 : 150 000 € ; complémentaire : 50 000 € ; 8 actions.",
-                           "code": "K7M4-Q9TX", "expire_le": datetime(2021, 11, 4, 17, 0, tzinfo=UTC), "lien": _RUN},
+                           "code_ref": "exemple", "expire_le": datetime(2021, 11, 4, 17, 0, tzinfo=UTC), "lien": _RUN},
+    "lockout_alert": {**_CTAI, "destinataire": "Préfet de la Vienne", "etape": "validation et signature",
+                      "agent_bloque": "Agent instructeur (86) <instructeur.86@prefecture-86.example>",
+                      "courriel_bloque": "instructeur.86@prefecture-86.example",
+                      "courriel_destinataire": "prefet.86@prefecture-86.example",
+                      "execution": "0f6b6c1e-5d3a-4c5e-9a47-3f1d2e8b9c10", "lien": _RUN,
+                      "code_ref": "exemple", "expire_le": datetime(2021, 11, 4, 17, 0, tzinfo=UTC)},
     "reminder": {**_CTAI, "destinataire": "Agent instructeur (86)", "etape": "diagnostic partagé",
                  "en_attente_depuis": date(2021, 3, 1), "jours_ouvres_de_retard": 4, "numero_relance": 1, "lien": _RUN},
     "escalation": {**_CTAI, "destinataire": "Préfet de la Vienne", "etape": "diagnostic partagé",

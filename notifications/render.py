@@ -9,9 +9,12 @@ from email.utils import make_msgid
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from models.approval import derive_code
+from models.keys import APPROVAL_CODES, subkey
 from models.types import utcnow
 from notifications import formatting, mime
-from notifications.events import EmailContext, context_model
+from notifications.events import SECRET_FROM_REFERENCE, EmailContext, context_model
+from settings import get_settings
 
 _env = Environment(
     loader=PackageLoader("notifications", "templates"),
@@ -34,6 +37,9 @@ def validate_context(event: str, context: dict | EmailContext) -> EmailContext:
 def render_parts(event: str, context: dict | EmailContext) -> tuple[str, str, str]:
     ctx = validate_context(event, context)
     values = dict(ctx)
+    for reference, secret in SECRET_FROM_REFERENCE.items():
+        if reference in values:  # the approval code exists in clear only in the email being written
+            values[secret] = derive_code(subkey(get_settings().audit_key_bytes, APPROVAL_CODES), values.pop(reference))
     subject = _env.get_template(f"{event}.subject.j2").render(values).strip()
     text = _env.get_template(f"{event}.txt.j2").render(values)
     html = _env.get_template(f"{event}.html.j2").render(values)

@@ -239,12 +239,14 @@ class OutboxSender:
                 conn.execute(update(T).where(T.id.in_(sent), *mine)
                                 .values(status=OutboxStatus.SENT, sent_at=now, attempts=T.attempts + 1, last_error=None))
             for kind, row_id, *rest in results:
-                if kind == "sent" and rest:  # blank what must not outlive delivery (approval codes)
+                if kind == "sent" and rest:  # erase what must not outlive delivery (approval code references)
                     conn.execute(update(T).where(T.id == row_id).values(context=rest[0]))
             for kind, row_id, *rest in results:
                 if kind == "failed":
+                    error, scrubbed = rest
                     conn.execute(update(T).where(T.id == row_id, *mine).values(
-                        status=OutboxStatus.FAILED, attempts=T.attempts + 1, last_error=rest[0][:2000]))
+                        status=OutboxStatus.FAILED, attempts=T.attempts + 1, last_error=error[:2000],
+                        **({"context": scrubbed} if scrubbed is not None else {})))
                 elif kind == "deferred":
                     error, attempts = rest
                     conn.execute(update(T).where(T.id == row_id, *mine).values(
@@ -287,19 +289,23 @@ class _ResultWriter:
         self.oldest: float | None = None
         self.task: asyncio.Task | None = None
 
+    @staticmethod
+    def _scrubbed(row: _Claimed) -> dict | None:
+        """The row's context without what must not outlive delivery, if it holds any."""
+        sensitive = SENSITIVE_FIELDS.get(row.event)
+        return {**row.context, **{f: SCRUBBED for f in sensitive}} if sensitive else None
+
     def sent(self, row: _Claimed, report: SendReport) -> None:
         report.sent += 1
-        sensitive = SENSITIVE_FIELDS.get(row.event)
-        if sensitive:
-            self._add(("sent", row.id, {**row.context, **{f: SCRUBBED for f in sensitive}}))
-        else:
-            self._add(("sent", row.id))
+        scrubbed = self._scrubbed(row)
+        self._add(("sent", row.id, scrubbed) if scrubbed is not None else ("sent", row.id))
 
     def failed(self, row: _Claimed, error: str, report: SendReport) -> None:
+        """Given up for good: the code reference goes too, no email will ever carry it."""
         report.failed += 1
         report.errors.append(f"message {row.id} ({row.recipient}) : {error}")
         log.error("message %s définitivement refusé : %s", row.id, error)
-        self._add(("failed", row.id, error))
+        self._add(("failed", row.id, error, self._scrubbed(row)))
 
     def deferred(self, row: _Claimed, error: str, report: SendReport) -> None:
         report.deferred += 1

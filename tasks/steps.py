@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from uuid import UUID
+
 from prefect import task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+from prefect.input import keyset_from_base_key
+from prefect.input.actions import adelete_flow_run_input
 
 from services.cases import kind
 from services.db import unit_of_work
@@ -30,6 +35,23 @@ def judge(*, case: str, entity_id: int, step: str, flow_run_id: str, attempt: in
     with unit_of_work() as session:
         return asdict(engine.decide(session, kind(case), entity_id=entity_id, step=step, flow_run_id=flow_run_id,
                                     attempt=attempt, answer=answer, link=link))
+
+
+@task(name="effacer-les-reponses-lues", **TASK)
+async def forget_answers(*, flow_run_id: str, pause_keys: list[str]) -> int:
+    """Deletes from Prefect the answers already judged (they hold the code typed by the agent):
+    nothing readable through Prefect's API keeps them. Returns how many were still there."""
+    deleted = 0
+    for pause_key in pause_keys:
+        try:
+            await adelete_flow_run_input(keyset_from_base_key(f"suspended-{pause_key}")["response"], UUID(flow_run_id))
+            deleted += 1
+        except ObjectNotFound:
+            pass  # erased already
+        except PrefectHTTPStatusError as exc:
+            if exc.response.status_code != 404:
+                raise
+    return deleted
 
 
 @task(name="publier-le-tableau-de-bord", **TASK)

@@ -17,9 +17,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from models.decision import GENESIS_HASH, head_seal
 from notifications.sink import MailSink, SinkServer
 from notifications.smtp import SmtpTarget
 from services.db import get_engine
+from services.engine.audit import chain_key
 from services.migrate import upgrade
 from settings import get_settings
 
@@ -61,11 +63,15 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 
 def _truncate_pg(engine: Engine) -> None:
+    """Empties every table between tests. The chain refuses TRUNCATE (its triggers): the test
+    superuser sets the session in replica mode, where ordinary triggers do not fire."""
     with engine.begin() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
         tables = [r[0] for r in conn.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('alembic_version', 'installation')"))]
         conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        conn.execute(text("INSERT INTO audithead (id, last_decision_id, last_hash) VALUES (1, NULL, :h)"), {"h": "0" * 64})
+        conn.execute(text("INSERT INTO audithead (id, last_decision_id, last_hash, seal) VALUES (1, NULL, :h, :s)"),
+                     {"h": GENESIS_HASH, "s": head_seal(None, GENESIS_HASH, chain_key())})
 
 
 @pytest.fixture(params=BACKENDS)

@@ -6,16 +6,15 @@ import json
 import uuid
 from pathlib import Path
 
-from sqlmodel import Session, select
 
 from models.actors import AgentCreate, CollectiviteCreate, PorteurCreate
-from models.outbox import OutboxMessage
 from services import registry
 from services.ctai import proposal as ctai_proposal
 from services.ctai import workflow as ctai_workflow
 from services.engine import runs as steps
 from services.db import unit_of_work
 from demo.data import fictitious_siren, fictitious_siret
+from tests.codes import mailed_code
 
 PROPOSAL = Path(__file__).resolve().parents[1] / "examples" / "ctai-proposal.json"
 
@@ -84,10 +83,7 @@ class Driver:
                                            link="http://ui/run")
 
     def code(self, email: str) -> str:
-        with Session(self.engine) as s:
-            rows = s.exec(select(OutboxMessage).where(OutboxMessage.event == "approval_requested",
-                                                      OutboxMessage.recipient == email).order_by(OutboxMessage.id)).all()
-        return rows[-1].context["code"]
+        return mailed_code(self.engine, email)
 
     def answer(self, step: str, email: str, decision: str, code: str | None = None, **fields) -> ctai_workflow.Outcome:
         self.attempt += 1

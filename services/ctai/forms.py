@@ -3,16 +3,18 @@
 # Annotations are evaluated at class creation here: ``choice`` builds each step's Literal type.
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import Field
 
+from models.text import Comment, line
 from services.engine.forms import ApprovalForm, choice
 
 
 class EngagementForm(ApprovalForm, case="ctai", step="engagement"):
     decision: choice("ctai", "engagement") = Field(title="Décision")
     letter_date: date | None = Field(default=None, title="Date de la lettre d'engagement")
-    signatory: str | None = Field(default=None, title="Signataire de la lettre", max_length=200)
+    signatory: line(200) | None = Field(default=None, title="Signataire de la lettre")
 
 
 class EchangeForm(ApprovalForm, case="ctai", step="echange"):
@@ -24,13 +26,13 @@ class DiagnosticForm(ApprovalForm, case="ctai", step="diagnostic"):
     decision: choice("ctai", "diagnostic") = Field(title="Décision")
     bpi_count: int | None = Field(default=None, ge=0, le=1_000_000, title="Nombre de BPI visés")
     primo_arrivants_count: int | None = Field(default=None, ge=0, le=1_000_000, title="Nombre de primo-arrivants visés")
-    needs_summary: str | None = Field(default=None, title="Synthèse des besoins par domaine", max_length=4000)
+    needs_summary: Comment | None = Field(default=None, title="Synthèse des besoins par domaine")
 
 
 class CoordinateurForm(ApprovalForm, case="ctai", step="coordinateur"):
     decision: choice("ctai", "coordinateur") = Field(title="Décision")
-    coordinator_name: str | None = Field(default=None, title="Nom du coordinateur", max_length=200)
-    coordinator_email: str | None = Field(default=None, title="Courriel du coordinateur", max_length=254)
+    coordinator_name: line(200) | None = Field(default=None, title="Nom du coordinateur")
+    coordinator_email: line(254) | None = Field(default=None, title="Courriel du coordinateur")
 
 
 class PropositionForm(ApprovalForm, case="ctai", step="proposition"):
@@ -45,7 +47,8 @@ class SignatureForm(ApprovalForm, case="ctai", step="signature"):
 
 class RevueDiairForm(ApprovalForm, case="ctai", step="revue_diair"):
     decision: choice("ctai", "revue_diair") = Field(title="Décision")
-    rework_action_ids: list[int] = Field(default_factory=list, title="N° des actions à retravailler")
+    rework_action_ids: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(
+        default_factory=list, max_length=300, title="N° des actions à retravailler")
 
 
 class BilanForm(ApprovalForm, case="ctai", step="bilan"):

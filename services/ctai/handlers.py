@@ -23,7 +23,8 @@ from services.ctai.forms import (
     RevueDiairForm, SignatureForm,
 )
 from services.ctai.records import columns_of, contract_records
-from services.engine.forms import required
+from models.types import paris_today
+from services.engine.forms import dated, required
 from services.engine.kind import Applied
 
 
@@ -40,13 +41,15 @@ def _total(session: Session, ctai: Ctai) -> int:
 
 
 def engagement(session: Session, ctai: Ctai, decision: str, form: EngagementForm) -> Applied:
-    ctai.letter_received_on = required(form.letter_date, "letter_date", "Date de la lettre")
+    ctai.letter_received_on = dated(required(form.letter_date, "letter_date", "Date de la lettre"), "letter_date",
+                                    "Date de la lettre", latest=paris_today())
     ctai.letter_signatory = required(form.signatory, "signatory", "Signataire de la lettre")
     return Applied()
 
 
 def echange(session: Session, ctai: Ctai, decision: str, form: EchangeForm) -> Applied:
-    required(form.meeting_date, "meeting_date", "Date du temps d'échange")
+    dated(required(form.meeting_date, "meeting_date", "Date du temps d'échange"), "meeting_date",
+          "Date du temps d'échange", latest=paris_today())
     return Applied()
 
 
@@ -84,8 +87,10 @@ def proposition(session: Session, ctai: Ctai, decision: str, form: PropositionFo
 def signature(session: Session, ctai: Ctai, decision: str, form: SignatureForm) -> Applied:
     if decision != "sign":
         return Applied()
-    ctai.prefet_signed_on = required(form.signature_date, "signature_date", "Date de signature")
-    ctai.elu_signed_on = form.elu_signature_date or ctai.prefet_signed_on
+    ctai.prefet_signed_on = dated(required(form.signature_date, "signature_date", "Date de signature"), "signature_date",
+                                  "Date de signature", latest=paris_today())
+    ctai.elu_signed_on = dated(form.elu_signature_date, "elu_signature_date", "Date de signature de l'élu",
+                               latest=paris_today()) or ctai.prefet_signed_on
     return Applied(checks=contract_checks(session, ctai), amount_cents=_total(session, ctai))
 
 
@@ -131,7 +136,8 @@ def bilan(session: Session, ctai: Ctai, decision: str, form: BilanForm) -> Appli
 def elargissement(session: Session, ctai: Ctai, decision: str, form: ElargissementForm) -> Applied:
     if decision != "sign":
         return Applied()
-    ctai.prefet_signed_on = required(form.signature_date, "signature_date", "Date de signature")
+    ctai.prefet_signed_on = dated(required(form.signature_date, "signature_date", "Date de signature"), "signature_date",
+                                  "Date de signature", latest=paris_today())
     ctai.elu_signed_on = ctai.prefet_signed_on
     return Applied(checks=contract_checks(session, ctai), amount_cents=_total(session, ctai))
 

@@ -11,11 +11,12 @@ from models.errors import RuleViolation, Violation, raise_if_any
 from models.money import euros_to_cents
 from models.proposal import parse_proposal
 from models.reference import campaign_rules
+from models.rules import within_ceiling
 from services.ctai.records import load
 
 EDITABLE = {CtaiStatus.AWAITING_LETTER, CtaiStatus.EXCHANGE, CtaiStatus.DIAGNOSTIC, CtaiStatus.COORDINATOR,
             CtaiStatus.PROPOSAL, CtaiStatus.WIDENING}
-BLOCKING = {"MONTANT_NEGATIF", "R17_ACTION_P104"}
+BLOCKING = {"MONTANT_NEGATIF", "MONTANT_PLAFOND", "R17_ACTION_P104"}
 
 
 def propose(session: Session, ctai_id: int, text: str) -> list[Violation]:
@@ -35,7 +36,14 @@ def propose(session: Session, ctai_id: int, text: str) -> list[Violation]:
     actions = [Action(ctai_id=ctai.id, title=a.intitule, domain=a.domaine, public=a.public, p104_action=a.action_p104,
                       porteur_id=porteurs[a.porteur_siret].id if a.porteur_siret else None,
                       amount_cents=euros_to_cents(a.montant_eur), year=a.annee) for a in proposal.actions]
-    found = check_funding(funding, proposal.public, campaign_rules(ctai.first_year)) + check_actions(actions, proposal.public, funding)
+    rules = campaign_rules(ctai.first_year)
+    found = check_funding(funding, proposal.public, rules) + check_actions(actions, proposal.public, funding)
+    for f in funding:
+        found += within_ceiling(f"financement[{f.year}].socle", f.socle_cents, rules.plafond_action_cents, "le socle")
+        found += within_ceiling(f"financement[{f.year}].complementaire", f.complementary_cents, rules.plafond_action_cents,
+                                "les crédits complémentaires")
+    for i, a in enumerate(actions):
+        found += within_ceiling(f"actions[{i}].montant", a.amount_cents, rules.plafond_action_cents, "le montant de l'action")
     raise_if_any([v for v in found if v.code in BLOCKING])
     session.execute(delete(Action).where(Action.ctai_id == ctai.id))
     session.execute(delete(CtaiFunding).where(CtaiFunding.ctai_id == ctai.id))

@@ -14,7 +14,7 @@ from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Departement, Domain, 
 from models.types import to_paris
 from services.ctai.records import contract_records, show
 from services.ctai.handlers import contract_checks
-from services.engine.texts import decision_footer, history_lines, place, refusal_banner, short_name
+from services.engine.texts import decision_footer, history_lines, md, place, refusal_banner, short_name
 
 RULES_SHOWN = [
     ("R1", "collectivité habilitée à signer"),
@@ -56,9 +56,9 @@ def summary(session: Session, ctai: Ctai) -> str:
 def form_description(session: Session, ctai: Ctai, step: str, role: str, refusal: list[Violation] | None) -> str:
     collectivite = session.get(Collectivite, ctai.collectivite_id)
     funding, actions, diagnostic = contract_records(session, ctai)
-    lines = [f"## {run_name(session, ctai, step)}", "", *refusal_banner(refusal)]
+    lines = [f"## {md(run_name(session, ctai, step))}", "", *refusal_banner(refusal)]
     lines += [
-        f"**Référence** : {ctai.reference} · **Collectivité** : {collectivite.name} "
+        f"**Référence** : {ctai.reference} · **Collectivité** : {md(collectivite.name)} "
         f"({COLLECTIVITE_TYPE_LABELS.get(collectivite.type, collectivite.type)}, {place(session, collectivite)})",
         f"**Public** : {PUBLIC_LABELS[Public(ctai.public_scope)]} · **Années** : {ctai.first_year}–{ctai.last_year}",
         f"**Décision attendue de** : {ROLE_LABELS[Role(role)]}", "",
@@ -74,7 +74,7 @@ def form_description(session: Session, ctai: Ctai, step: str, role: str, refusal
                   "|---|---|---|---|---|---|---|---:|---|"]
         for a in actions:
             porteur = porteurs.get(a.porteur_id)
-            lines.append(f"| {a.id} | {DOMAIN_LABELS[Domain(a.domain)]} | {a.title} | {porteur.name if porteur else 'collectivité'} "
+            lines.append(f"| {a.id} | {DOMAIN_LABELS[Domain(a.domain)]} | {md(a.title)} | {md(porteur.name) if porteur else 'collectivité'} "
                          f"| {PUBLIC_LABELS[Public(a.public)]} | {a.p104_action} | {a.year} | {format_eur(a.amount_cents)} | {DIAIR_REVIEW_LABELS[DiairReview(a.diair_review)]} |")
         lines += [""]
     if diagnostic:
@@ -86,7 +86,7 @@ def form_description(session: Session, ctai: Ctai, step: str, role: str, refusal
         lines += ["### Contrôle des règles", ""]
         for rule, label in RULES_SHOWN:
             v = failed.get(rule)
-            lines.append(f"- ❌ **{rule}** {label} : `{v.code}` — {v.message}" if v else f"- ✅ **{rule}** {label}")
+            lines.append(f"- ❌ **{rule}** {label} : `{v.code}` — {md(v.message)}" if v else f"- ✅ **{rule}** {label}")
         lines += [""]
     lines += history_lines(session, "ctai", ctai.id, STEP_LABELS)
     lines += decision_footer("ctai", step, [(t.decision, t.label) for t in CTAI_MACHINE.allowed(STATUS_OF_STEP[step])])
@@ -96,7 +96,7 @@ def form_description(session: Session, ctai: Ctai, step: str, role: str, refusal
 def contract_markdown(session: Session, ctai_id: int) -> str:
     """The contract's dashboard (Prefect artifact): the same facts as ``ctai show --json``."""
     data = show(session, ctai_id)
-    lines = [f"# {data['reference']} — {data['collectivite']['nom']} ({data['collectivite']['departement']})", "",
+    lines = [f"# {data['reference']} — {md(data['collectivite']['nom'])} ({data['collectivite']['departement']})", "",
              f"**Statut** : {data['statut_libelle']} · **Public** : {PUBLIC_LABELS[Public(data['public'])]} · "
              f"**Années** : {data['annees'][0]}–{data['annees'][1]}", ""]
     if data["financement"]:
@@ -107,10 +107,10 @@ def contract_markdown(session: Session, ctai_id: int) -> str:
     if data["actions_par_domaine"]:
         lines += ["## Actions par domaine", ""]
         for domain, actions in data["actions_par_domaine"].items():
-            lines.append(f"- **{domain}** : " + " ; ".join(f"{a['intitule']} ({format_eur(a['montant_cents'])}, {a['annee']})" for a in actions))
+            lines.append(f"- **{domain}** : " + " ; ".join(f"{md(a['intitule'])} ({format_eur(a['montant_cents'])}, {a['annee']})" for a in actions))
         lines += [""]
     lines += ["## Chronologie des décisions", "", "| Date (Paris) | Étape | Décision | Par | Commentaire |", "|---|---|---|---|---|"]
     for d in data["decisions"]:
         when = to_paris(datetime.fromisoformat(d["horodatage"])).strftime("%d/%m/%Y %H:%M")
-        lines.append(f"| {when} | {STEP_LABELS.get(d['etape'], d['etape'])} | {d['libelle']} | {d['acteur']} | {d['commentaire'] or ''} |")
+        lines.append(f"| {when} | {STEP_LABELS.get(d['etape'], d['etape'])} | {md(d['libelle'])} | {md(d['acteur'])} | {md(d['commentaire'])} |")
     return "\n".join(lines)

@@ -129,7 +129,7 @@ def create(session: Session, *, collectivite_id: int, first_year: int, years: in
 
 def open_yearly_review(session: Session, ctai_id: int, comment: str | None = None) -> Ctai:
     """ACTIVE → YEARLY_REVIEW, recorded as a system decision; the bilan step then waits."""
-    ctai = engine.lock(session, CTAI, ctai_id)
+    ctai = CTAI.lock(session, ctai_id)
     before = ctai.status
     apply_decision(ctai, "open_review")
     session.add(ctai)

@@ -1,4 +1,5 @@
-"""Writing and verifying the chained audit trail of decisions."""
+"""Writing and verifying the chained audit trail of decisions (HMAC-SHA256, keyed with
+``TERRITOIRES_AUDIT_KEY``), and the heads published outside the database."""
 
 from __future__ import annotations
 
@@ -8,9 +9,18 @@ from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from models.ctai import CTAI_MACHINE
-from models.decision import AuditHead, ChainBreak, Decision, decision_hash, decision_hash_of, verify_chain
+from models.approval import Installation
+from models.decision import (
+    AuditHead, ChainBreak, Decision, check_published, decision_hash, decision_hash_of, head_seal, seal_head, verify_chain,
+)
+from models.errors import DomainError
+from models.keys import AUDIT_CHAIN, subkey
 from models.ptai import PTAI_MACHINE
-from models.types import utcnow
+from models.types import to_paris, utcnow
+from services.engine import prefect_api
+from settings import get_settings
+
+HEAD_ARTIFACT = "piste-audit-tete"  # published on every daily run, outside the application database
 
 
 @dataclass(frozen=True)
@@ -22,15 +32,36 @@ class Actor:
 SYSTEM = Actor("système")
 
 
+class AuditTampered(DomainError):
+    """The head is missing or its seal is wrong: nothing more is written on a forged chain."""
+
+    code = "PISTE_AUDIT_ALTEREE"
+
+
+def chain_key() -> bytes:
+    return subkey(get_settings().audit_key_bytes, AUDIT_CHAIN)
+
+
+def _locked_head(session: Session, key: bytes) -> AuditHead:
+    """The head, locked (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite) and checked: a
+    writer never extends a chain whose head was deleted or rewritten."""
+    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+    if head is None:
+        raise AuditTampered(f"[{AuditTampered.code}] la tête de la piste d'audit a disparu : aucune décision n'est "
+                            "enregistrée ; lancez « territoires audit verify » et prévenez l'administrateur")
+    if head.seal != head_seal(head.last_decision_id, head.last_hash, key):
+        raise AuditTampered(f"[{AuditTampered.code}] le sceau de la tête de la piste d'audit est faux : aucune décision "
+                            "n'est enregistrée ; lancez « territoires audit verify » et prévenez l'administrateur")
+    return head
+
+
 def record_decision(session: Session, *, entity_type: str, entity_id: int, step: str,
                     from_status: str | None, to_status: str | None, actor: Actor, decision: str,
                     comment: str | None = None, amount_cents: int | None = None) -> Decision:
-    """Appends one row to the chain inside the caller's transaction.
-
-    The head row is locked first (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite), so
-    concurrent writers append one after the other and the chain never forks.
-    """
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+    """Appends one row to the chain inside the caller's transaction; concurrent writers append
+    one after the other (the head is locked), so the chain never forks."""
+    key = chain_key()
+    head = _locked_head(session, key)
     row = Decision(
         id=(head.last_decision_id or 0) + 1,
         entity_type=entity_type, entity_id=entity_id, step=step,
@@ -39,9 +70,9 @@ def record_decision(session: Session, *, entity_type: str, entity_id: int, step:
         actor_agent_id=actor.agent_id, actor_label=actor.label, decision=decision,
         comment=comment, amount_cents=amount_cents, created_at=utcnow(), prev_hash=head.last_hash,
     )
-    row.row_hash = decision_hash(row)
+    row.row_hash = decision_hash(row, key)
     session.add(row)
-    head.last_decision_id, head.last_hash = row.id, row.row_hash
+    seal_head(head, row.id, row.row_hash, key)
     session.add(head)
     session.flush()
     return row
@@ -53,7 +84,8 @@ def record_decisions(session: Session, rows: list[dict]) -> int:
     Each dict has the keyword arguments of ``record_decision``."""
     if not rows:
         return 0
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+    key = chain_key()
+    head = _locked_head(session, key)
     now, previous, next_id = utcnow(), head.last_hash, (head.last_decision_id or 0) + 1
     values = []
     for offset, r in enumerate(rows):
@@ -64,19 +96,47 @@ def record_decisions(session: Session, rows: list[dict]) -> int:
                "actor_agent_id": actor.agent_id, "actor_label": actor.label, "decision": r["decision"],
                "comment": r.get("comment"), "amount_cents": r.get("amount_cents"), "created_at": now,
                "prev_hash": previous}
-        row["row_hash"] = previous = decision_hash_of(row)
+        row["row_hash"] = previous = decision_hash_of(row, key)
         values.append(row)
     session.execute(insert(Decision.__table__), values)
-    head.last_decision_id, head.last_hash = next_id + len(rows) - 1, previous
+    seal_head(head, next_id + len(rows) - 1, previous, key)
     session.add(head)
     session.flush()
     return len(rows)
 
 
-def verify(session: Session) -> tuple[int, list[ChainBreak]]:
+def verify(session: Session, published: list[tuple[int, str, str]] | None = None) -> tuple[int, list[ChainBreak]]:
+    """Checks every link, the head's seal, and each head published outside the database."""
     rows = list(session.exec(select(Decision).order_by(Decision.id)))
     head = session.get(AuditHead, 1)
-    return len(rows), verify_chain(rows, head)
+    return len(rows), verify_chain(rows, head, chain_key()) + check_published(rows, published or [])
+
+
+def head_artifact(session: Session) -> str:
+    """The artifact's key names this database, so that one Prefect server can serve several."""
+    instance = session.exec(select(Installation.instance_id)).first() or "inconnue"
+    return f"{HEAD_ARTIFACT}-{instance.replace('-', '')[:12].lower()}"
+
+
+def head_for_publication(session: Session) -> dict:
+    """What the daily run publishes outside the database: the last link and when it was read."""
+    head = session.get(AuditHead, 1)
+    return {"decision": head.last_decision_id if head else None, "empreinte": head.last_hash if head else None,
+            "publiee_le": to_paris(utcnow()).strftime("%d/%m/%Y %H:%M"), "artefact": head_artifact(session)}
+
+
+async def publish_head(head: dict) -> None:
+    row = {k: v for k, v in head.items() if k != "artefact"}
+    await prefect_api.publish_table(head["artefact"], [row], "Tête de la piste d'audit des décisions, publiée hors "
+                                    "de la base de l'application : « territoires audit verify » la compare à la chaîne")
+
+
+async def published_heads(artifact: str) -> list[tuple[int, str, str]]:
+    """Every head published so far for this database: (decision id, link, when)."""
+    heads = []
+    for _, rows in await prefect_api.published_tables(artifact):
+        heads += [(r.get("decision"), r.get("empreinte"), r.get("publiee_le")) for r in rows if isinstance(r, dict)]
+    return heads
 
 
 def decisions_for(session: Session, entity_type: str, entity_id: int) -> list[Decision]:
@@ -101,4 +161,4 @@ def decision_label(entity_type: str, from_status: str | None, decision: str) -> 
         for t in machine.allowed(from_status):
             if t.decision == decision:
                 return t.label
-    return {"submitted": "demande déposée"}.get(decision, decision)
+    return {"submitted": "demande déposée", "envelope_set": "enveloppe fixée"}.get(decision, decision)

@@ -1,20 +1,26 @@
-"""Approval codes and decision attempts: issuing, checking, spending and revoking codes.
+"""Approval codes, decision attempts and lock-outs: issuing, checking, spending and revoking codes.
 
 Everything here runs inside the caller's transaction; the emails that carry the codes are
-queued in that same transaction.
+queued in that same transaction. A code is never stored: the outbox holds the random reference
+it is derived from (with the key, outside the database) until the email has left, and the
+database a keyed hash of it.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlmodel import Session, select
 
 from models.actors import NATIONAL_ROLES, Agent, Role
-from models.approval import MAX_WRONG_CODES, ApprovalAttempt, ApprovalCode, check_code, hash_code, new_code
+from models.approval import (
+    LOCKED_OUT, MAX_WRONG_CODES, ApprovalAttempt, ApprovalCode, ApprovalGuard, check_code, derive_code, hash_code,
+    new_reference, wrong_code,
+)
 from models.errors import Violation
+from models.keys import APPROVAL_CODES, subkey
 from models.types import utcnow
 from settings import get_settings
 
@@ -28,6 +34,26 @@ class CaseRef:
     entity_id: int
     step: str
     round: int
+
+
+@dataclass
+class CodeCheck:
+    """What checking an agent's code gave: ``violations`` empty means the code was right (and
+    is now spent); ``reissue``: a new code must be mailed; ``locked_now``: this answer locked the
+    agent out of the run, and the préfets and admins must be alerted."""
+
+    violations: list[Violation] = field(default_factory=list)
+    reissue: bool = False
+    locked_now: bool = False
+
+
+def codes_key() -> bytes:
+    return subkey(get_settings().audit_key_bytes, APPROVAL_CODES)
+
+
+def code_of(reference: str) -> str:
+    """The code an email carries, from its reference (only the sender and the tests call it)."""
+    return derive_code(codes_key(), reference)
 
 
 def eligible_agents(session: Session, role: str, departement: str, *, exclude_agent_id: int | None = None) -> list[Agent]:
@@ -44,14 +70,15 @@ def active_code(session: Session, ref: CaseRef, agent_id: int) -> ApprovalCode |
 
 
 def issue_code(session: Session, ref: CaseRef, agent: Agent) -> tuple[ApprovalCode, str]:
-    """A new code for one agent; returns the row and the plain code (only ever put in the email)."""
-    code, salt = new_code(), secrets.token_hex(8)
+    """A new code for one agent; returns the row and the reference the email derives it from."""
+    reference, salt = new_reference(), secrets.token_hex(8)
     row = ApprovalCode(flow_run_id=ref.flow_run_id, entity_type=ref.entity_type, entity_id=ref.entity_id,
-                       step=ref.step, round=ref.round, agent_id=agent.id, salt=salt, code_hash=hash_code(code, salt),
+                       step=ref.step, round=ref.round, agent_id=agent.id, salt=salt,
+                       code_hash=hash_code(derive_code(codes_key(), reference), salt, codes_key()),
                        expires_at=utcnow() + timedelta(hours=get_settings().approval_code_ttl_hours))
     session.add(row)
     session.flush()
-    return row, code
+    return row, reference
 
 
 def revoke(session: Session, row: ApprovalCode) -> None:
@@ -60,29 +87,55 @@ def revoke(session: Session, row: ApprovalCode) -> None:
     session.flush()
 
 
-def verify(session: Session, ref: CaseRef, agent: Agent, code: str) -> tuple[ApprovalCode | None, list[Violation], bool]:
-    """Checks the agent's code. Returns (row, violations, reissue): ``reissue`` says the code
-    was revoked (too many wrong tries, or expired) and a new one must be sent."""
+def guard_for(session: Session, ref: CaseRef, agent_id: int) -> ApprovalGuard:
+    guard = session.exec(select(ApprovalGuard).where(ApprovalGuard.flow_run_id == ref.flow_run_id,
+                                                     ApprovalGuard.agent_id == agent_id)).first()
+    if guard is None:
+        guard = ApprovalGuard(flow_run_id=ref.flow_run_id, entity_type=ref.entity_type, entity_id=ref.entity_id,
+                              step=ref.step, agent_id=agent_id)
+        session.add(guard)
+        session.flush()
+    return guard
+
+
+def is_locked_out(session: Session, flow_run_id: str, agent_id: int) -> bool:
+    guard = session.exec(select(ApprovalGuard).where(ApprovalGuard.flow_run_id == flow_run_id,
+                                                     ApprovalGuard.agent_id == agent_id)).first()
+    return guard is not None and guard.locked
+
+
+def verify(session: Session, ref: CaseRef, agent: Agent, code: str) -> CodeCheck:
+    """Checks the agent's code. A right code is spent at once, whatever the answer's fate; a
+    wrong one counts against the agent in this run, and the last allowed one locks them out."""
+    guard = guard_for(session, ref, agent.id)
+    if guard.locked:
+        return CodeCheck([LOCKED_OUT])
     row = active_code(session, ref, agent.id)
-    now = utcnow()
-    violations = check_code(row, code, now)
-    if not violations or row is None:
-        return row, violations, False
+    violations = check_code(row, code, utcnow(), codes_key())
+    if not violations:
+        row.used_at = row.revoked_at = utcnow()
+        session.add(row)
+        session.flush()
+        return CodeCheck()
     if violations[0].code == "CODE_EXPIRE":
         revoke(session, row)
-        return row, violations, True
-    if violations[0].code == "CODE_INVALIDE":
-        row.wrong_attempts += 1
-        session.add(row)
-        if row.wrong_attempts >= MAX_WRONG_CODES:
-            revoke(session, row)
-            return row, [Violation("CODE_REVOQUE", "approval_code", f"{MAX_WRONG_CODES} codes erronés : votre code est révoqué et un nouveau code vous est envoyé")], True
-    return row, violations, False
+        return CodeCheck(violations, reissue=True)
+    guard.wrong_codes += 1
+    session.add(guard)
+    if guard.wrong_codes < MAX_WRONG_CODES:
+        return CodeCheck([wrong_code(guard.wrong_codes)])
+    guard.locked_at, guard.unlocked_at, guard.unlocked_by_agent_id = utcnow(), None, None
+    guard.lockouts += 1
+    if row is not None:
+        revoke(session, row)
+    session.flush()
+    return CodeCheck([LOCKED_OUT], locked_now=True)
 
 
-def spend(session: Session, row: ApprovalCode) -> None:
-    row.used_at = utcnow()
-    session.add(row)
+def lift_lockout(session: Session, guard: ApprovalGuard, by: Agent) -> None:
+    guard.unlocked_at, guard.unlocked_by_agent_id, guard.wrong_codes = utcnow(), by.id, 0
+    session.add(guard)
+    session.flush()
 
 
 def recorded_attempt(session: Session, flow_run_id: str, attempt: int) -> ApprovalAttempt | None:

@@ -8,12 +8,14 @@ run in the handlers, and a refused answer is asked again with the reason.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models.choices import decision_code, wording, wordings
 from models.errors import RuleViolation, Violation
+from models.text import Comment, line
 
 
 def choice(case: str, step: str):
@@ -36,9 +38,9 @@ class ApprovalForm(BaseModel):
         if case is not None:
             cls.case, cls.step = case, step
 
-    agent_email: str = Field(title="Votre courriel professionnel", min_length=3, max_length=254)
-    approval_code: str = Field(title="Code d'approbation (reçu par courriel)", min_length=4, max_length=20)
-    comment: str | None = Field(default=None, title="Commentaire ou motif", max_length=4000)
+    agent_email: line(254, min_length=3) = Field(title="Votre courriel professionnel")
+    approval_code: line(20, min_length=4) = Field(title="Code d'approbation (reçu par courriel)")
+    comment: Comment | None = Field(default=None, title="Commentaire ou motif")
 
     @field_validator("decision", mode="before", check_fields=False)
     @classmethod
@@ -49,6 +51,18 @@ class ApprovalForm(BaseModel):
     @property
     def decision_code(self) -> str:
         return decision_code(self.case, self.step, getattr(self, "decision"))
+
+
+EARLIEST = date(2015, 1, 1)  # before the first contracts: a typing error
+
+
+def dated(value: date | None, name: str, label: str, *, latest: date, earliest: date = EARLIEST) -> date | None:
+    """A date the decision states, within what is plausible (a letter received is not dated
+    next year, a deadline not in year 9999)."""
+    if value is not None and not earliest <= value <= latest:
+        raise RuleViolation([Violation("DATE_HORS_BORNES", name, f"{label} : date attendue entre le {earliest:%d/%m/%Y} "
+                                                                 f"et le {latest:%d/%m/%Y}")])
+    return value
 
 
 def required(value, name: str, label: str):

@@ -14,11 +14,12 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from models.actors import Agent, Collectivite
 from models.errors import DomainError, Violation
 from models.state_machine import StateMachine, Transition
+from services.db import is_postgresql
 from services.engine.forms import ApprovalForm
 
 Case = TypeVar("Case")
@@ -104,6 +105,17 @@ class CaseKind(ABC, Generic[Case]):
     def after_decision(self, session: Session, case: Case, transition: Transition, agent: Agent,
                        form: ApprovalForm) -> None:
         """What else an accepted decision changes, in the same transaction."""
+
+    def lock(self, session: Session, entity_id: int) -> Case:
+        """The case, locked for the transaction (FOR UPDATE on PostgreSQL; SQLite writers are
+        serialized by BEGIN IMMEDIATE)."""
+        stmt = select(self.model).where(self.model.id == entity_id)
+        if is_postgresql(session):
+            stmt = stmt.with_for_update()
+        case = session.exec(stmt).first()
+        if case is None:
+            raise NotAtStep(f"[{NotAtStep.code}] aucun dossier {self.entity} n° {entity_id}")
+        return case
 
     # --- derived from the steps -------------------------------------------------------------
 

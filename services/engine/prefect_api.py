@@ -1,5 +1,5 @@
 """The one door to Prefect's API for the services: start a deployment's run, list the runs
-suspended on a form, answer a form, link to a run in the UI.
+suspended on a form, answer a form, link to a run in the UI, publish and read table artifacts.
 
 No other module of ``services`` imports ``prefect`` (a test checks it). What comes back is plain
 data, so the rest of the services neither knows Prefect's client nor its schemas.
@@ -11,9 +11,13 @@ import json
 from dataclasses import dataclass
 from uuid import UUID
 
+from prefect.artifacts import acreate_table_artifact
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType, FlowRunFilterTags
+from prefect.client.schemas.filters import (
+    ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType, FlowRunFilterTags,
+)
 from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.sorting import ArtifactSort
 from prefect.deployments.flow_runs import arun_deployment
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import NotPausedError, aresume_flow_run
@@ -88,6 +92,31 @@ async def resume(run_id: str, run_input: dict) -> None:
         raise RunNotWaiting(f"[{RunNotWaiting.code}] aucune exécution {run_id}") from None
     except RuntimeError as exc:  # the server refused the values (schema)
         raise RuleViolation([Violation("FORMULAIRE_REFUSE", "run_input", f"le serveur Prefect refuse ces valeurs : {exc}")]) from None
+
+
+async def publish_table(key: str, rows: list[dict], description: str) -> None:
+    """A new version of the table artifact ``key`` (lowercase letters, digits and dashes)."""
+    await acreate_table_artifact(key=key, table=rows, description=description)
+
+
+PAGE = 200  # the most the API returns at once
+
+
+async def published_tables(key: str) -> list[tuple[str, list[dict]]]:
+    """Every version of the table artifact ``key``, oldest first: (creation time, rows)."""
+    found = []
+    async with get_client() as client:
+        while True:
+            page = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+                                               sort=ArtifactSort.CREATED_DESC, limit=PAGE, offset=len(found))
+            found += page
+            if len(page) < PAGE:
+                break
+    out = []
+    for artifact in reversed(found):
+        data = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+        out.append((artifact.created.isoformat() if artifact.created else "", data if isinstance(data, list) else []))
+    return out
 
 
 def run_link(flow_run_id: str | None) -> str | None:

@@ -1,7 +1,10 @@
 """French texts every kind of case shares: where a collectivité is, the top and the end of an
-approval form, the history of decisions."""
+approval form, the history of decisions; and ``md``, which every text typed by a person goes
+through before it enters a form's or an artifact's Markdown."""
 
 from __future__ import annotations
+
+import re
 
 from sqlmodel import Session
 
@@ -11,6 +14,17 @@ from models.errors import Violation
 from models.reference import Departement
 from models.types import to_paris
 from services.engine.audit import decision_label, decisions_for
+
+
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # ASCII punctuation: each may start Markdown or HTML
+
+
+def md(text) -> str:
+    """User text as Markdown shows it literally, on one line: no link, image, emphasis, heading,
+    table cell break or raw HTML can come from it."""
+    if text is None:
+        return ""
+    return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def place(session: Session, collectivite: Collectivite) -> str:
@@ -30,7 +44,7 @@ def refusal_banner(refusal: list[Violation] | None) -> list[str]:
     if not refusal:
         return []
     return (["> **⚠ Votre précédente réponse a été refusée ; rien n'a changé :**"]
-            + [f"> - `{v.code}` — {v.message}" for v in refusal] + [""])
+            + [f"> - `{v.code}` — {md(v.message)}" for v in refusal] + [""])
 
 
 def decision_footer(case: str, step: str, choices: list[tuple[str, str]]) -> list[str]:
@@ -48,5 +62,5 @@ def history_lines(session: Session, entity_type: str, entity_id: int, step_label
     for d in history[-10:]:
         when = to_paris(d.created_at).strftime("%d/%m/%Y %H:%M")
         lines.append(f"- {when} — {step_labels.get(d.step, d.step)} : {decision_label(entity_type, d.from_status, d.decision)} "
-                     f"({d.actor_label})" + (f" — « {d.comment} »" if d.comment else ""))
+                     f"({md(d.actor_label)})" + (f" — « {md(d.comment)} »" if d.comment else ""))
     return lines + [""]

@@ -18,7 +18,7 @@ from models.ptai import PTAI_MACHINE, PtaiRequest, PtaiStatus
 from models.reference import Departement
 from services.engine.audit import SYSTEM, record_decisions
 from services.engine.kind import Applied, CaseKind, Step
-from services.engine.texts import decision_footer, refusal_banner
+from services.engine.texts import decision_footer, md, refusal_banner
 from services.finance.envelope import delegated_in, envelope_of
 from services.finance.forms import ArbitrageForm
 
@@ -138,7 +138,7 @@ def _description(session: Session, batch: DelegationBatch, step: str, role: str,
 def batch_markdown(session: Session, batch_id: int) -> str:
     batch = session.get(DelegationBatch, batch_id)
     return _description(session, batch, "arbitrage", "ministere", None).split("### Votre décision")[0] + \
-        f"\n**Statut** : {batch.status} · **Rapport** : {batch.report or '—'}\n"
+        f"\n**Statut** : {batch.status} · **Rapport** : {md(batch.report) if batch.report else '—'}\n"
 
 
 class BatchCase(CaseKind[DelegationBatch]):

@@ -1,6 +1,10 @@
-"""Open-data export of delegated subsidies in the SCDL « subventions » schema."""
+"""Exports: the open-data file of delegated subsidies (SCDL « subventions » schema), and CSV
+writing safe to open in a spreadsheet."""
 
 from __future__ import annotations
+
+import csv
+import io
 
 from sqlmodel import Session, select
 
@@ -11,6 +15,24 @@ from models.ptai import PtaiRequest, PtaiStatus
 
 ATTRIBUTOR = "Ministère de l'Intérieur — DGEF/DIAN"
 ATTRIBUTOR_SIRET = "11000101300017"  # the ministry's SIRET, as published in SCDL files
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value) -> str:
+    """A cell a spreadsheet will not run: text starting like a formula gets a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def to_csv(fields: list[str], rows: list[dict]) -> str:
+    """Semicolon-separated, as French spreadsheets expect; every cell neutralised."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields, delimiter=";", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: spreadsheet_safe(row.get(k)) for k in fields} for row in rows)
+    return buffer.getvalue()
 
 
 def scdl_rows(session: Session, year: int) -> list[dict]:

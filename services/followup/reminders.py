@@ -23,8 +23,9 @@ from notifications.outbox import Email, message_key, queue_many
 from services.cases import kind as case_kind
 from services.ctai import workflow as ctai_workflow
 from services.db import unit_of_work
-from services.engine import codes
+from services.engine import codes, mail
 from services.engine.audit import SYSTEM, record_decision
+from services.engine.codes import CaseRef
 from services.engine.prefect_api import run_link
 
 
@@ -42,12 +43,15 @@ def _count(session: Session, item: str, kind: str) -> int:
                         .where(ReminderSent.item_key == item, ReminderSent.kind == kind)).one()
 
 
-def run(today: date, engine=None) -> dict:
+def run(today: date, engine=None, *, simulate: bool = False) -> dict:
     """``bilans_ouverts`` lists the contracts whose yearly review opened: the caller starts their
-    bilan step (a Prefect run), which mails the instructeurs their codes."""
-    report = {"date": today.isoformat(), "jour_ouvre": is_business_day(today), "relances": 0, "escalades": 0,
-              "rappels_demandeurs": 0, "classees_sans_suite": 0, "lettres_rappelees": 0, "lettres_signalees": 0,
-              "bilans_ouverts": []}
+    bilan step (a Prefect run), which mails the instructeurs their codes.
+
+    ``simulate`` (a day later than today): everything is worked out, reported, then rolled back;
+    nothing is recorded, queued or started."""
+    report = {"date": today.isoformat(), "simulation": simulate, "jour_ouvre": is_business_day(today), "relances": 0,
+              "escalades": 0, "rappels_demandeurs": 0, "classees_sans_suite": 0, "lettres_rappelees": 0,
+              "lettres_signalees": 0, "bilans_ouverts": [], "codes_reemis": 0}
     if not report["jour_ouvre"]:
         return report  # weekends and French public holidays: nothing is sent
     with unit_of_work(engine) as session:
@@ -55,7 +59,22 @@ def run(today: date, engine=None) -> dict:
         _awaiting_applicants(session, today, report)
         _engagement_letters(session, today, report)
         _yearly_reviews(session, today, report)
+        _missing_codes(session, report)
+        if simulate:
+            session.rollback()
     return report
+
+
+def _missing_codes(session: Session, report: dict) -> None:
+    """Every open step's entitled agents hold a code (one named since the step opened gets his)."""
+    for row in session.exec(select(StepRun).where(StepRun.state == StepRunState.LIVE, StepRun.opened_at.is_not(None))):
+        kind = case_kind(row.entity_type)
+        case = session.get(kind.model, row.entity_id)
+        if case is None or case.status != kind.steps[row.step].status:
+            continue
+        ref = CaseRef(row.flow_run_id, kind.entity, case.id, row.step, row.round)
+        report["codes_reemis"] += mail.reissue_missing(session, kind, case, ref, kind.awaited_role(row.step),
+                                                       run_link(row.flow_run_id))
 
 
 def late_step_runs(session: Session, today: date) -> list:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session
 
 from models.errors import RuleViolation, Violation, raise_if_any
 from models.money import euros_to_cents
-from models.ptai import PtaiRequest, check_validated_amount
+from models.ptai import PtaiRequest, check_prefet_amount, check_validated_amount
 from models.types import paris_today
-from services.engine.forms import required
+from services.engine.forms import dated, required
+
+MAX_REWORK_DAYS = 365  # the applicant answers within the year
 from services.engine.kind import Applied
 from services.ptai.forms import InstructionForm, ValidationForm
 
@@ -26,6 +30,7 @@ def instruction(session: Session, request: PtaiRequest, decision: str, form: Ins
         deadline = required(form.rework_deadline, "rework_deadline", "Date limite de réponse")
         if deadline <= paris_today():
             raise RuleViolation([Violation("DATE_LIMITE_PASSEE", "rework_deadline", "la date limite de réponse doit être future")])
+        dated(deadline, "rework_deadline", "Date limite de réponse", latest=paris_today() + timedelta(days=MAX_REWORK_DAYS))
         request.rework_deadline = deadline
         return Applied(deadline=deadline)
     return Applied()
@@ -36,6 +41,6 @@ def validation(session: Session, request: PtaiRequest, decision: str, form: Vali
         required(form.comment, "comment", "Motifs du rejet")
         return Applied()
     validated = euros_to_cents(form.amount_eur) if form.amount_eur is not None else request.proposed_cents
-    raise_if_any(check_validated_amount(validated, request.requested_cents))
+    raise_if_any(check_prefet_amount(validated, request.proposed_cents))
     request.proposed_cents = validated
     return Applied(amount_cents=validated)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from datetime import date
 
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from models.actors import Collectivite, Porteur, PorteurCreate, clean_siret
-from models.cerfa import PtaiRequestFile, check_submission, engagement_dict, parse_request_file
+from models.cerfa import PtaiRequestFile, check_submission, engagement_dict, parse_request_file, violations_from
 from models.errors import DomainError, NotFound, RuleViolation, Violation, raise_if_any
 from models.money import euros_to_cents
-from models.ptai import PTAI_STATUS_LABELS, PtaiRequest, PtaiStatus, apply_decision, ptai_reference
+from models.ptai import PTAI_STATUS_LABELS, PtaiRequest, PtaiStatus, apply_decision, duplicate_key, ptai_reference
 from models.reference import UnknownCampaign, campaign_rules
 from models.rules import legal_act_for, public_of
 from models.types import paris_today
@@ -38,8 +40,13 @@ def submit(session: Session, text: str) -> PtaiRequest:
     if f.porteur is not None and porteur is None:
         porteur = _register_porteur_from_file(session, f)
     request = _request_from_file(f, collectivite, porteur, rules)
-    session.add(request)
-    session.flush()
+    _refuse_duplicate(session, request)
+    try:
+        with session.begin_nested():
+            session.add(request)
+            session.flush()
+    except IntegrityError:  # filed at the same time by someone else
+        raise RuleViolation([_duplicate_of(None)]) from None
     request.reference = ptai_reference(collectivite.departement_code, f.campagne, request.id)
     record_decision(session, entity_type="ptai", entity_id=request.id, step="depot", from_status=None,
                     to_status=PtaiStatus.SUBMITTED, actor=Actor(f"demandeur : {collectivite.name}"),
@@ -47,11 +54,31 @@ def submit(session: Session, text: str) -> PtaiRequest:
     return request
 
 
+def _refuse_duplicate(session: Session, request: PtaiRequest, *, but: int | None = None) -> None:
+    """The same applicant, porteur, title and campaign as an open request: refused, naming it."""
+    key = duplicate_key(request.campaign_year, request.collectivite_id, request.porteur_id, request.title)
+    with session.no_autoflush:
+        first = session.exec(select(PtaiRequest).where(PtaiRequest.duplicate_key == key,
+                                                       PtaiRequest.status.not_in([PtaiStatus.REJECTED, PtaiStatus.CLOSED]),
+                                                       PtaiRequest.id != (but or 0))).first()
+    if first is not None:
+        raise RuleViolation([_duplicate_of(first)])
+    request.duplicate_key = key
+
+
+def _duplicate_of(first: PtaiRequest | None) -> Violation:
+    name = f"la demande {first.reference}" if first is not None else "une demande déposée au même moment"
+    return Violation("DEMANDE_EN_DOUBLE", "projet.intitule", f"{name} porte déjà ce projet (même demandeur, porteur, "
+                     "intitulé et campagne) : complétez-la plutôt que d'en déposer une seconde")
+
+
 def _register_porteur_from_file(session: Session, f: PtaiRequestFile) -> Porteur:
     p = f.porteur
     try:
         data = PorteurCreate(name=p.nom, siret=clean_siret(p.siret), rna=p.rna, legal_form=p.forme_juridique,
                              cultuelle=p.cultuelle, email=p.email)
+    except ValidationError as exc:
+        raise RuleViolation([Violation(v.code, f"porteur.{v.field}", v.message) for v in violations_from(exc)]) from None
     except ValueError as exc:
         raise RuleViolation([Violation("PORTEUR_INVALIDE", "porteur", str(exc))]) from None
     row = Porteur.model_validate(data)
@@ -127,6 +154,7 @@ def complete(session: Session, request: PtaiRequest, text: str, today: date | No
     raise_if_any(violations)
     rules = campaign_rules(f.campagne)
     request.title, request.objectives = f.projet.intitule, f.projet.objectifs
+    _refuse_duplicate(session, request, but=request.id)
     request.domains = [str(d) for d in f.projet.domaines]
     request.public_categories = list(f.projet.public.categories)
     request.public = public_of(f.projet.public.categories, rules)

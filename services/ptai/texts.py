@@ -9,7 +9,7 @@ from models.errors import Violation
 from models.money import format_eur
 from models.ptai import PTAI_MACHINE, PtaiRequest
 from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Domain, Public
-from services.engine.texts import decision_footer, history_lines, place, refusal_banner, short_name
+from services.engine.texts import decision_footer, history_lines, md, place, refusal_banner, short_name
 from services.ptai.records import show
 
 PTAI_STEP_LABELS = {"instruction": "instruction locale", "validation": "validation par le préfet"}
@@ -35,11 +35,11 @@ def summary(session: Session, request: PtaiRequest) -> str:
 def description(session: Session, request: PtaiRequest, step: str, role: str, refusal: list[Violation] | None) -> str:
     collectivite = session.get(Collectivite, request.collectivite_id)
     porteur = session.get(Porteur, request.porteur_id) if request.porteur_id else None
-    lines = [f"## {run_name(session, request, step)}", "", *refusal_banner(refusal)]
+    lines = [f"## {md(run_name(session, request, step))}", "", *refusal_banner(refusal)]
     lines += [
-        f"**Demandeur** : {collectivite.name} ({place(session, collectivite)})"
-        + (f" · **Porteur** : {porteur.name} (SIRET {porteur.siret})" if porteur else ""),
-        f"**Projet** : {request.title} — {request.objectives}",
+        f"**Demandeur** : {md(collectivite.name)} ({place(session, collectivite)})"
+        + (f" · **Porteur** : {md(porteur.name)} (SIRET {porteur.siret})" if porteur else ""),
+        f"**Projet** : {md(request.title)} — {md(request.objectives)}",
         "**Domaines** : " + ", ".join(DOMAIN_LABELS[Domain(d)] for d in request.domains)
         + f" · **Public** : {PUBLIC_LABELS[Public(request.public)]}",
         f"**Montant demandé** : {format_eur(request.requested_cents)} sur un coût total de "
@@ -59,8 +59,8 @@ def description(session: Session, request: PtaiRequest, step: str, role: str, re
 
 def request_markdown(session: Session, request_id: int) -> str:
     data = show(session, request_id)
-    lines = [f"# {data['reference']} — {data['intitule']}", "",
-             f"**Statut** : {data['statut_libelle']} · **Demandeur** : {data['collectivite']['nom']} "
+    lines = [f"# {data['reference']} — {md(data['intitule'])}", "",
+             f"**Statut** : {data['statut_libelle']} · **Demandeur** : {md(data['collectivite']['nom'])} "
              f"({data['collectivite']['departement']})", "",
              "| Montant | |", "|---|---:|",
              f"| demandé | {format_eur(data['montant_demande_cents'])} |"]
@@ -68,6 +68,6 @@ def request_markdown(session: Session, request_id: int) -> str:
         if data[key] is not None:
             lines.append(f"| {label} | {format_eur(data[key])} |")
     lines += ["", "## Décisions", ""]
-    lines += [f"- {d['horodatage'][:16].replace('T', ' ')} UTC — {d['libelle']} ({d['acteur']})" for d in data["decisions"]]
+    lines += [f"- {d['horodatage'][:16].replace('T', ' ')} UTC — {md(d['libelle'])} ({md(d['acteur'])})" for d in data["decisions"]]
     return "\n".join(lines)
 

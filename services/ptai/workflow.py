@@ -9,7 +9,6 @@ from sqlmodel import Session
 
 from models.actors import Porteur
 from models.ptai import PTAI_MACHINE, PtaiRequest, PtaiStatus
-from services.engine import steps as engine
 from services.engine.kind import CollectiviteCase, Step
 from services.ptai import forms, handlers, records, texts
 from services.ptai.records import NotAwaitingApplicant
@@ -56,4 +55,4 @@ PTAI = PtaiCase()
 
 def complete(session: Session, request_id: int, text: str, today: date | None = None) -> tuple[PtaiRequest, int]:
     """The applicant's answer to a rework request: the whole file again, checked again."""
-    return records.complete(session, engine.lock(session, PTAI, request_id), text, today)
+    return records.complete(session, PTAI.lock(session, request_id), text, today)

@@ -7,7 +7,9 @@ from collections import Counter
 from datetime import date
 from uuid import UUID
 
+import pytest
 from prefect.client.orchestration import get_client
+from prefect.exceptions import PrefectHTTPStatusError
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlmodel import Session, func, select
 
@@ -75,7 +77,7 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
     await ok("proposition", I86, "approve")
 
     # Signature: the wrong people and the wrong code are refused, and each attempt is audited.
-    refusals = [(I86, None, "QUATRE_YEUX"), (P37, None, "DEPARTEMENT_INCORRECT"), (DIAIR, None, "ROLE_INCORRECT"),
+    refusals = [(I86, None, "AGENT_NON_HABILITE"), (P37, None, "AGENT_NON_HABILITE"), (DIAIR, None, "AGENT_NON_HABILITE"),
                 (P86, "AAAA-BBBB", "CODE_INVALIDE")]
     for attempt, (email, code, expected) in enumerate(refusals, start=1):
         verdict = await decide(platform, "signature", cid, ref, email, "sign", attempt=attempt,
@@ -89,6 +91,11 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
     assert run.name == "CTAI Poitiers (86) — validation et signature"
     verdict = await decide(platform, "signature", cid, ref, P86, "sign", attempt=5, signature_date="2021-10-21")
     assert verdict.outcome == "accepted", verdict.violations
+    await finished(platform, verdict.flow_run_id)
+    async with get_client() as client:  # every answer, with the code typed in it, is gone from Prefect
+        for attempt in range(1, 6):
+            with pytest.raises(PrefectHTTPStatusError, match="404"):
+                await client.read_flow_run_input(UUID(verdict.flow_run_id), f"suspended-signature-{attempt}-response")
 
     await ok("revue_diair", DIAIR, "approve")
     with Session(platform.engine) as s:
@@ -170,7 +177,7 @@ async def test_widening_a_ctair_without_housing_is_refused_with_r5_then_signed(p
     await waiting_run(platform, "revue_diair", cid)
 
 
-async def test_the_daily_reminders_run_opens_the_yearly_review_and_starts_its_bilan_step(platform):
+async def test_the_daily_reminders_run_opens_the_yearly_review_starts_its_bilan_step_and_publishes_the_audit_head(platform):
     from prefect.deployments.flow_runs import arun_deployment
 
     from services.ctai import workflow as ctai_workflow
@@ -178,16 +185,20 @@ async def test_the_daily_reminders_run_opens_the_yearly_review_and_starts_its_bi
 
     ids = poitiers(platform.engine, "Ville de Châtellerault", "commune", 7, "integration@chatellerault.example")
     with unit_of_work(platform.engine) as s:
-        ctai, _ = ctai_workflow.create(s, collectivite_id=ids["poitiers"], first_year=2026)
-        ctai.status, ctai.last_year = CtaiStatus.ACTIVE, 2028  # signed and running since 2026
+        ctai, _ = ctai_workflow.create(s, collectivite_id=ids["poitiers"], first_year=2025)
+        ctai.status, ctai.last_year = CtaiStatus.ACTIVE, 2027  # signed and running since 2025
         s.add(ctai)
         cid, ref = ctai.id, ctai.reference
 
-    daily = await arun_deployment("relances/territoires", parameters={"day": "2027-01-15"}, timeout=120, as_subflow=False)
+    ahead = await arun_deployment("relances/territoires", parameters={"day": "2027-01-15"}, timeout=120, as_subflow=False)
+    assert ahead.state.is_completed() and decisions(platform, cid)[-1].decision == "created"  # a day to come: nothing done
+    daily = await arun_deployment("relances/territoires", parameters={"day": "2026-01-15"}, timeout=120, as_subflow=False)
     assert daily.state.is_completed(), daily.state.message
-    assert daily.name == "Relances du 15/01/2027"
+    assert daily.name == "Relances du 15/01/2026"
     await waiting_run(platform, "bilan", cid)
     assert [m.subject for m in await wait_for_mail(platform, I86, ref, 1) if "Décision attendue" in m.subject] == [
         f"[{ref}] Décision attendue : bilan annuel et avenant"]
     trail = decisions(platform, cid)
-    assert (trail[-1].step, trail[-1].decision, trail[-1].comment) == ("bilan", "open_review", "bilan 2026")
+    assert (trail[-1].step, trail[-1].decision, trail[-1].comment) == ("bilan", "open_review", "bilan 2025")
+    verified = json.loads((await cli("audit", "verify", "--json")).stdout)  # the head the run published is found
+    assert verified["ok"] and verified["tetes_publiees_verifiees"] >= 1 and "avertissement" not in verified

@@ -16,7 +16,7 @@ from services.db import unit_of_work
 from demo.data import fictitious_siren
 from tests.cli import run
 from tests.factories import valid_request
-from tests.flows.helpers import decide, finished, mails_to, wait_for_mail
+from tests.flows.helpers import CODE, decide, finished, mails_to, wait_for_mail
 from tests.workflow import poitiers
 
 I86, I86B, P86, MIN = ("instructeur.86@prefecture-86.example", "instructeur2.86@prefecture-86.example",
@@ -36,7 +36,8 @@ async def test_a_request_goes_from_submission_to_delegated_credits(platform, tmp
         for email, role, dep in [(I86B, "instructeur", "86"), (MIN, "ministere", None)]:
             if email not in known:
                 registry.add_agent(s, AgentCreate(email=email, name=email.split("@")[0], role=role, departement_code=dep))
-    data = valid_request(**{"demandeur.siren": fictitious_siren(5), "campagne": 2026, "projet.domaines": ["logement", "emploi"]})
+    data = valid_request(**{"demandeur.siren": fictitious_siren(5), "campagne": 2026, "projet.domaines": ["logement", "emploi"],
+                            "projet.date_debut": "2026-09-01", "projet.date_fin": "2027-08-31"})
     data["porteur"]["email"] = "asso@montmorillon.example"
     path = tmp_path / "demande.json"
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -55,18 +56,22 @@ async def test_a_request_goes_from_submission_to_delegated_credits(platform, tmp
 
     verdict = await decide(platform, "instruction", rid, ref, I86, "favourable", entity="ptai", amount_eur=16000)
     assert verdict.outcome == "accepted", verdict.violations
-    # A validated amount above the request, then the instructor acting as préfet, are refused.
-    verdict = await decide(platform, "validation", rid, ref, P86, "validate", entity="ptai", amount_eur=20000)
-    assert verdict.outcome == "refused" and verdict.violations[0]["code"] == "MONTANT_SUPERIEUR_A_LA_DEMANDE"
+    # A validated amount above the instructeur's proposal (though within the request), then the
+    # instructor acting as préfet, are refused; the préfet's code is spent on the first answer.
+    verdict = await decide(platform, "validation", rid, ref, P86, "validate", entity="ptai", amount_eur=17000)
+    assert verdict.outcome == "refused" and verdict.violations[0]["code"] == "MONTANT_SUPERIEUR_A_LA_PROPOSITION"
     verdict = await decide(platform, "validation", rid, ref, I86, "validate", entity="ptai", attempt=2, code="ZZZZ-ZZZZ")
-    assert verdict.outcome == "refused" and verdict.violations[0]["code"] == "QUATRE_YEUX"
+    assert verdict.outcome == "refused" and verdict.violations[0]["code"] == "AGENT_NON_HABILITE"
+    codes = [CODE.search(m.text()).group(1) for m in await wait_for_mail(platform, P86, ref, 2)
+             if "Décision attendue" in m.subject]
+    assert len(codes) == 2 and codes[0] != codes[1]  # a new code, after the refusal that spent the first
     verdict = await decide(platform, "validation", rid, ref, P86, "validate", entity="ptai", attempt=3, amount_eur=15000)
     assert verdict.outcome == "accepted", verdict.violations
     await finished(platform, verdict.flow_run_id)
     with Session(platform.engine) as s:
         assert s.get(PtaiRequest, rid).status == PtaiStatus.TRANSMITTED
 
-    await cli("envelope", "set", "--year", "2026", "--amount", "11000000")
+    await cli("envelope", "set", "--year", "2026", "--amount", "11000000", "--agent", MIN)
     started = await cli("delegation", "run", "--year", "2026")
     batch_id = await _batch_of(platform, rid)
     with Session(platform.engine) as s:

@@ -86,33 +86,63 @@ def test_an_answer_judged_twice_is_recorded_once(engine, contract):
     assert again.accepted and again.decision_id == first.decision_id and count(engine, Decision) == decisions
 
 
-@pytest.mark.parametrize("email, expected", [
-    ("inconnu@prefecture-86.example", "AGENT_INCONNU"),
-    (I37, "DEPARTEMENT_INCORRECT"),
-    (DIAIR, "ROLE_INCORRECT"),
-])
-def test_a_decider_who_is_not_entitled_is_refused_and_the_attempt_is_audited(engine, contract, email, expected):
+@pytest.mark.parametrize("email", ["inconnu@prefecture-86.example", I37, DIAIR])
+def test_a_decider_who_is_not_entitled_is_refused_without_learning_why_and_the_attempt_is_audited(engine, contract, email):
     d = Driver(engine, contract)
     d.open("engagement")
     out = d.answer("engagement", email, "received", code="AAAA-BBBB", letter_date="2020-12-15", signatory="Maire")
-    assert not out.accepted and out.violations[0]["code"] == expected
+    assert not out.accepted and [v["code"] for v in out.violations] == ["AGENT_NON_HABILITE"]
     assert status(engine, contract) == CtaiStatus.AWAITING_LETTER
     refusal = _decisions(engine, contract)[-1]
-    assert refusal.decision == "refus" and expected in refusal.comment and refusal.actor_label == email
+    assert refusal.decision == "refus" and "AGENT_NON_HABILITE" in refusal.comment and refusal.actor_label == email
     top = d.reopen("engagement").description.split("###")[0]
-    assert "refusée" in top and expected in top  # the form shows why, at the top
+    assert "refusée" in top and "AGENT\\_NON\\_HABILITE" not in top and "AGENT_NON_HABILITE" in top
+    for revealing in ("37", "diair", "Diair", "inconnu"):  # neither the role nor the département of that address
+        assert revealing not in out.violations[0]["message"] and revealing not in refusal.comment
 
 
-def test_a_wrong_code_is_refused_and_five_wrong_codes_revoke_it_and_send_a_new_one(engine, contract):
+def test_five_wrong_codes_lock_the_agent_out_until_a_prefet_lifts_it_and_the_agent_gets_a_new_code(engine, contract):
+    from services.ctai.workflow import CTAI
+    from services.engine import lockout, runs
+    from tests.codes import mailed_code
+
     d = Driver(engine, contract)
     d.open("engagement")
     first = d.code(I86)
     for n in range(5):
         out = d.answer("engagement", I86, "received", code="ZZZZ-ZZZZ", letter_date="2020-12-15", signatory="Maire")
-        assert out.violations[0]["code"] == ("CODE_REVOQUE" if n == 4 else "CODE_INVALIDE")
+        assert [v["code"] for v in out.violations] == ["AGENT_BLOQUE" if n == 4 else "CODE_INVALIDE"]
+    out = d.answer("engagement", I86, "received", code=first, letter_date="2020-12-15", signatory="Maire")
+    assert [v["code"] for v in out.violations] == ["AGENT_BLOQUE"]  # even the right code: the agent is locked out
+    assert count(engine, OutboxMessage, OutboxMessage.event == "lockout_alert", OutboxMessage.recipient == P86) == 1
+    assert d.reopen("engagement") and d.code(I86) == first  # reopening mails no code to a locked-out agent
+    with unit_of_work(engine) as s:
+        run = runs.for_run(s, d.run_id)
+        refused = lockout.unlock(s, CTAI, run, locked_email=I86, by_email=P86, code="ZZZZ-ZZZZ", comment=None, link=None)
+    assert [v.code for v in refused] == ["CODE_INVALIDE"]
+    unlock_code = mailed_code(engine, P86, "lockout_alert")
+    with unit_of_work(engine) as s:  # another préfecture's préfet cannot lift it, even with the code
+        assert lockout.unlock(s, CTAI, runs.for_run(s, d.run_id), locked_email=I86, by_email=P37,
+                              code=unlock_code, comment=None, link=None)[0].code == "AGENT_NON_HABILITE"
+    with unit_of_work(engine) as s:
+        assert lockout.unlock(s, CTAI, runs.for_run(s, d.run_id), locked_email=I86, by_email=P86,
+                              code=unlock_code, comment="erreurs de saisie", link=None) == []
+    assert _decisions(engine, contract)[-1].decision == "unlock"
     assert d.code(I86) != first
-    assert not d.answer("engagement", I86, "received", code=first, letter_date="2020-12-15", signatory="M").accepted
     assert d.answer("engagement", I86, "received", letter_date="2020-12-15", signatory="Maire").accepted
+
+
+def test_a_right_code_is_spent_even_when_the_answer_is_refused_and_a_new_one_is_mailed(engine, contract):
+    d = Driver(engine, contract)
+    d.open("engagement")
+    first = d.code(I86)
+    out = d.answer("engagement", I86, "received", code=first, signatory="Maire")  # the letter's date is missing
+    assert [v["code"] for v in out.violations] == ["CHAMP_MANQUANT"]
+    replay = d.answer("engagement", I86, "received", code=first, letter_date="2020-12-15", signatory="Maire")
+    assert [v["code"] for v in replay.violations] == ["CODE_INVALIDE"]  # replayed with another answer: refused
+    second = d.code(I86)
+    assert second != first
+    assert d.answer("engagement", I86, "received", code=second, letter_date="2020-12-15", signatory="Maire").accepted
 
 
 def test_a_code_is_single_use(engine, contract):
@@ -151,7 +181,7 @@ def test_signing_without_a_housing_action_is_refused_with_r5_and_changes_nothing
         ctai = s.get(Ctai, contract)
     assert ctai.status == CtaiStatus.SIGNATURE and ctai.prefet_signed_on is None
     assert "R5_LOGEMENT_OBLIGATOIRE" in d.reopen("signature").description.split("###")[0]
-    assert d.answer("signature", P86, "sign", signature_date="2021-10-21").accepted is False  # the same code still works, the rule still fails
+    assert d.answer("signature", P86, "sign", signature_date="2021-10-21").accepted is False  # a new code: the rule still fails
 
 
 def test_a_socle_outside_the_bounds_cannot_be_declared_complete(engine, contract):
@@ -180,7 +210,7 @@ def test_the_instructor_cannot_sign_as_prefet(engine, contract):
         codes = s.exec(select(OutboxMessage.recipient).where(OutboxMessage.event == "approval_requested")).all()
     assert codes.count(I86) == 5 and P86 in codes  # one per earlier step, none for the signature
     out = d.answer("signature", I86, "sign", code="AAAA-BBBB", signature_date="2021-10-21")
-    assert out.violations[0]["code"] == "QUATRE_YEUX"
+    assert out.violations[0]["code"] == "AGENT_NON_HABILITE"  # four eyes, said as for anyone not entitled
 
 
 def test_a_rework_keeps_the_step_open_with_a_new_round_of_codes(engine, contract):
@@ -239,7 +269,7 @@ def test_an_accepted_decision_moves_the_contract_through_its_state_machine_and_s
     assert ctai.letter_received_on.isoformat() == "2020-12-15"  # the handler got a date, not a string
 
 
-def test_a_field_of_the_wrong_type_is_refused_by_name_in_french_and_the_code_still_works(engine, contract):
+def test_a_field_of_the_wrong_type_is_refused_by_name_in_french_and_a_new_code_is_mailed(engine, contract):
     d = Driver(engine, contract)
     d.open("engagement")
     code = d.code(I86)
@@ -248,4 +278,5 @@ def test_a_field_of_the_wrong_type_is_refused_by_name_in_french_and_the_code_sti
     assert out.violations == [{"code": "CHAMP_INVALIDE", "field": "letter_date",
                                "message": "Date de la lettre d'engagement : date attendue au format AAAA-MM-JJ"}]
     assert status(engine, contract) == CtaiStatus.AWAITING_LETTER
-    assert d.answer("engagement", I86, "received", code=code, letter_date="2020-12-15", signatory="Maire").accepted
+    assert d.code(I86) != code
+    assert d.answer("engagement", I86, "received", letter_date="2020-12-15", signatory="Maire").accepted

@@ -9,6 +9,7 @@ from sqlmodel import Session, func, select
 
 from models.actors import AgentCreate, CollectiviteCreate
 from models.decision import Decision
+from models.errors import RuleViolation
 from models.delegation import BatchStatus, DelegationBatch, DelegationLine
 from models.outbox import OutboxMessage
 from models.ptai import PtaiRequest, PtaiStatus
@@ -21,6 +22,7 @@ from services.db import unit_of_work
 from demo.data import fictitious_siren
 from services.ptai.records import submit
 from tests.cli import run
+from tests.codes import mailed_code
 from tests.factories import valid_request
 
 MINISTERE = "ministere@interieur.example"
@@ -61,9 +63,7 @@ def decide(engine, batch: DelegationBatch, decision: str, **fields):
     with unit_of_work(engine) as s:
         step_engine.open_step(s, batches.BATCH, entity_id=batch.id, step="arbitrage", flow_run_id=run_id,
                               trigger=key, link=None)
-    with Session(engine) as s:
-        code = s.exec(select(OutboxMessage).where(OutboxMessage.event == "approval_requested")
-                      .order_by(OutboxMessage.id.desc())).first().context["code"]
+    code = mailed_code(engine, MINISTERE)
     with unit_of_work(engine) as s:
         return step_engine.decide(s, batches.BATCH, entity_id=batch.id, step="arbitrage", flow_run_id=run_id, attempt=1,
                                   answer={"agent_email": MINISTERE, "approval_code": code, "decision": decision, **fields},
@@ -73,7 +73,7 @@ def decide(engine, batch: DelegationBatch, decision: str, **fields):
 def approved_batch(engine) -> DelegationBatch:
     """A batch of every transmitted request, approved within a 9 M€ envelope."""
     with unit_of_work(engine) as s:
-        set_envelope(s, 2021, 900_000_000)
+        set_envelope(s, 2021, 900_000_000, MINISTERE)
     batch = select_new(engine)
     assert decide(engine, batch, "approve").accepted
     return batch
@@ -92,7 +92,7 @@ def delegated_rows(engine) -> list:
 def test_an_approved_batch_delegates_each_request_once_with_lines_per_departement_and_action(transmitted):
     engine = transmitted
     with unit_of_work(engine) as s:
-        set_envelope(s, 2021, 900_000_000)
+        set_envelope(s, 2021, 900_000_000, MINISTERE)
     batch = select_new(engine)
     assert (batch.requests_count, batch.total_cents) == (6, 6_000_000)
     assert decide(engine, batch, "approve").accepted
@@ -113,7 +113,7 @@ def test_an_approved_batch_delegates_each_request_once_with_lines_per_departemen
 def test_a_batch_over_the_envelope_is_refused_with_the_amount_it_is_over(transmitted):
     engine = transmitted
     with unit_of_work(engine) as s:
-        set_envelope(s, 2021, 5_500_000)
+        set_envelope(s, 2021, 5_500_000, MINISTERE)
     batch = select_new(engine)
     out = decide(engine, batch, "approve")
     assert not out.accepted and out.violations[0]["code"] == "ENVELOPPE_DEPASSEE"
@@ -126,7 +126,7 @@ def test_a_batch_over_the_envelope_is_refused_with_the_amount_it_is_over(transmi
 def test_an_excluded_request_goes_back_to_the_pool_and_lands_in_the_next_batch(transmitted):
     engine = transmitted
     with unit_of_work(engine) as s:
-        set_envelope(s, 2021, 900_000_000)
+        set_envelope(s, 2021, 900_000_000, MINISTERE)
     first = select_new(engine)
     with Session(engine) as s:
         excluded = s.exec(select(PtaiRequest.id).order_by(PtaiRequest.id)).first()
@@ -202,7 +202,7 @@ def test_two_batch_runs_at_the_same_time_put_each_request_in_exactly_one_batch(t
 
 def test_the_exports_give_one_line_per_departement_and_action_and_scdl_rows(transmitted, app_env):
     engine = transmitted
-    assert run("envelope", "set", "--year", "2021", "--amount", "9 000 000").exit_code == 0
+    assert run("envelope", "set", "--year", "2021", "--amount", "9 000 000", "--agent", MINISTERE).exit_code == 0
     batch = select_new(engine)
     decide(engine, batch, "approve")
     delegation.delegate(batch.id, engine=engine)
@@ -217,3 +217,20 @@ def test_the_exports_give_one_line_per_departement_and_action_and_scdl_rows(tran
 def date_today():
     from datetime import date
     return date.today()
+
+
+def test_every_change_of_the_envelope_is_recorded_in_the_audit_trail_and_never_below_what_is_delegated(transmitted):
+    engine = transmitted
+    approved = approved_batch(engine)  # sets 9 M€, by the ministry
+    delegation.delegate(approved.id, engine=engine)
+    with unit_of_work(engine) as s:
+        set_envelope(s, 2021, 1_100_000_000, MINISTERE)
+    with pytest.raises(RuleViolation) as exc:
+        with unit_of_work(engine) as s:
+            set_envelope(s, 2021, 5_000_000, MINISTERE)  # 60 000 € are delegated already
+    assert exc.value.codes == ["ENVELOPPE_INFERIEURE_AU_DELEGUE"]
+    with Session(engine) as s:
+        trail = s.exec(select(Decision).where(Decision.entity_type == "enveloppe").order_by(Decision.id)).all()
+    assert [(d.entity_id, d.amount_cents, d.actor_label) for d in trail] == [(2021, 900_000_000, MINISTERE),
+                                                                              (2021, 1_100_000_000, MINISTERE)]
+    assert trail[0].comment == "première fixation" and "9\u202f000\u202f000" in trail[1].comment

@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from models.approval import derive_code
+from models.keys import APPROVAL_CODES, subkey
 from models.outbox import OutboxMessage, OutboxStatus
 from models.types import utcnow
 from notifications.events import SAMPLES
@@ -14,6 +16,7 @@ from notifications.sender import OutboxSender
 from notifications.sink import SinkServer
 from notifications.smtp import SmtpTarget
 from services.db import unit_of_work
+from settings import get_settings
 
 
 def email(n: int, recipient: str | None = None, **context) -> Email:
@@ -188,14 +191,47 @@ async def test_a_claim_abandoned_by_a_dead_sender_is_taken_over_after_its_lease(
     assert report.sent == 1 and len(handler.received) == 1
 
 
-async def test_an_approval_code_is_blanked_in_the_outbox_once_delivered(engine, smtp_sink, smtp_target_for):
+def _everywhere(engine, needle: str) -> list[str]:
+    """Every table's rows, as text, that contain ``needle``."""
+    from sqlalchemy import text
+    from sqlmodel import SQLModel
+
+    import models.tables  # noqa: F401
+    found = []
+    with engine.connect() as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            found += [f"{table.name}: {row}" for row in conn.execute(text(f'SELECT * FROM "{table.name}"'))
+                      if needle in str(tuple(row))]
+    return found
+
+
+async def test_an_approval_code_exists_only_in_the_delivered_email_and_its_reference_is_erased(engine, smtp_sink,
+                                                                                               smtp_target_for):
     handler, _ = smtp_sink
     recipient = "prefet.86@prefecture-86.example"
     with unit_of_work(engine) as s:
         queue(s, Email("approval_requested", recipient, SAMPLES["approval_requested"],
                        message_key("ctai", 1, "signature:r1:open", recipient, "approval_requested")))
+    code = derive_code(subkey(get_settings().audit_key_bytes, APPROVAL_CODES), SAMPLES["approval_requested"]["code_ref"])
+    assert _everywhere(engine, code) == []  # queued: the outbox holds a reference, never the code
     await sender(engine, smtp_target_for).send_pending()
-    assert "Code d'approbation : K7M4-Q9TX" in handler.received[0].text()
+    assert f"Code d'approbation : {code}" in handler.received[0].text()
     [row] = rows(engine)
-    assert row.status == OutboxStatus.SENT and row.context["code"] == "(envoyé, effacé)"
+    assert row.status == OutboxStatus.SENT and row.context["code_ref"] == "(effacé)" and "code" not in row.context
     assert row.context["reference"] == SAMPLES["approval_requested"]["reference"]
+    assert _everywhere(engine, code) == [] and _everywhere(engine, SAMPLES["approval_requested"]["code_ref"]) == []
+
+
+async def test_after_a_failed_send_no_table_holds_the_code_nor_what_derives_it(engine, smtp_sink, smtp_target_for):
+    handler, _ = smtp_sink
+    recipient = "prefet.86@prefecture-86.example"
+    handler.replies[recipient] = "550 5.1.1 boîte inconnue"
+    reference = "reference-d-un-envoi-refuse"
+    with unit_of_work(engine) as s:
+        queue(s, Email("approval_requested", recipient, {**SAMPLES["approval_requested"], "code_ref": reference},
+                       message_key("ctai", 1, "signature:r1:open", recipient, "approval_requested")))
+    await sender(engine, smtp_target_for).send_pending()
+    [row] = rows(engine)
+    code = derive_code(subkey(get_settings().audit_key_bytes, APPROVAL_CODES), reference)
+    assert row.status == OutboxStatus.FAILED and handler.received == []
+    assert _everywhere(engine, code) == [] and _everywhere(engine, reference) == []

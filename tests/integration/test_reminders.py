@@ -127,3 +127,44 @@ def test_the_yearly_review_opens_once_a_year_in_january_and_not_again_once_decid
     assert d.answer("bilan", I86, "prolong").accepted
     assert reminders.run(date(2027, 1, 18), engine)["bilans_ouverts"] == []  # the 2026 review is done
     assert reminders.run(date(2028, 1, 17), engine)["bilans_ouverts"] == [contract]
+
+
+def test_a_run_for_a_day_to_come_shows_what_would_happen_and_changes_nothing(app_env, engine, contract):
+    from sqlalchemy import text
+    from sqlmodel import SQLModel
+
+    import models.tables  # noqa: F401
+    from models.types import paris_today
+    from tests.cli import run_main
+
+    Driver(engine, contract).open("engagement")
+    opened_on(engine, date(2026, 6, 1))
+
+    def rows():
+        with engine.connect() as conn:
+            return {t.name: conn.execute(text(f'SELECT COUNT(*) FROM "{t.name}"')).scalar_one()
+                    for t in SQLModel.metadata.sorted_tables}
+
+    before = rows()
+    day = paris_today().replace(day=1).toordinal() + 40  # a business day some weeks ahead
+    ahead = date.fromordinal(day)
+    while not reminders.is_business_day(ahead):
+        ahead = date.fromordinal(ahead.toordinal() + 1)
+    status, out, err = run_main("reminders", "run", "--date", ahead.isoformat())
+    report = json.loads(out)
+    assert status == 0 and report["simulation"] is True and report["relances"] == 1  # what would happen…
+    assert rows() == before  # …and nothing happened: no reminder recorded, no email queued
+
+
+def test_an_agent_named_after_a_step_opened_gets_a_code_from_the_daily_run_once(engine, contract):
+    from models.actors import AgentCreate
+    from services import registry
+
+    Driver(engine, contract).open("engagement")
+    with unit_of_work(engine) as s:
+        registry.add_agent(s, AgentCreate(email="nouvel.instructeur.86@prefecture-86.example", name="Nouvel instructeur",
+                                          role="instructeur", departement_code="86"))
+    first = reminders.run(date(2026, 7, 13), engine)
+    again = reminders.run(date(2026, 7, 15), engine)
+    assert (first["codes_reemis"], again["codes_reemis"]) == (1, 0)
+    assert mails(engine, "approval_requested").count("nouvel.instructeur.86@prefecture-86.example") == 1

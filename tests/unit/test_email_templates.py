@@ -6,9 +6,12 @@ import pytest
 from jinja2 import UndefinedError
 from pydantic import ValidationError
 
-from notifications.events import EVENTS, SAMPLES
+from models.approval import derive_code
+from models.keys import APPROVAL_CODES, subkey
+from notifications.events import EVENTS, SAMPLES, SENSITIVE_FIELDS
 from notifications.formatting import date_fr, datetime_fr
 from notifications.render import _env, render, render_parts
+from settings import get_settings
 
 
 @pytest.mark.parametrize("event", list(EVENTS))
@@ -49,9 +52,16 @@ def test_datetimes_are_shown_in_paris_time():
 
 def test_the_approval_code_stands_on_a_line_of_its_own_next_to_the_link():
     _, text, html = render_parts("approval_requested", SAMPLES["approval_requested"])
-    lines = text.splitlines()
-    assert "Code d'approbation : K7M4-Q9TX" in lines
+    code = derive_code(subkey(get_settings().audit_key_bytes, APPROVAL_CODES), SAMPLES["approval_requested"]["code_ref"])
+    assert f"Code d'approbation : {code}" in text.splitlines() and code in html
     assert SAMPLES["approval_requested"]["lien"] in text and SAMPLES["approval_requested"]["lien"] in html
+
+
+def test_the_code_exists_only_in_the_email_its_context_holds_a_reference_the_key_turns_into_it():
+    context = SAMPLES["approval_requested"]
+    assert "code" not in context and set(SENSITIVE_FIELDS["approval_requested"]) == {"code_ref"}
+    other_key = derive_code(b"une-autre-cle-que-celle-de-la-plateforme", context["code_ref"])
+    assert other_key not in render_parts("approval_requested", context)[1]
 
 
 def test_a_script_value_is_escaped_in_html_and_left_as_typed_in_text():
@@ -63,7 +73,7 @@ def test_a_script_value_is_escaped_in_html_and_left_as_typed_in_text():
 
 def test_a_context_missing_a_field_is_refused_before_rendering():
     context = dict(SAMPLES["approval_requested"])
-    del context["code"]
+    del context["code_ref"]
     with pytest.raises(ValidationError):
         render_parts("approval_requested", context)
 

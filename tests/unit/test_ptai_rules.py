@@ -13,6 +13,9 @@ from tests.factories import valid_request
 RULES = campaign_rules(2021)
 
 
+EXAMPLE_PORTEUR = valid_request()["porteur"]
+
+
 def violations_of(data, *, known=True, porteur=None, rules=RULES):
     f = parse_request_file(json.dumps(data))
     return check_submission(f, collectivite_found=known, registered_porteur=porteur, rules=rules)
@@ -68,12 +71,12 @@ def test_an_invalid_siret_is_refused_with_r15():
 
 def test_a_cultuelle_association_is_refused_whether_declared_or_registered():
     assert codes(valid_request(**{"porteur.cultuelle": True})) == ["R15_ASSOCIATION_CULTUELLE"]
-    registered = Porteur(name="x", siret="x", email="x", cultuelle=True)
+    registered = Porteur(name=EXAMPLE_PORTEUR["nom"], siret="x", email=EXAMPLE_PORTEUR["email"], cultuelle=True)
     assert codes(valid_request(), porteur=registered) == ["R15_ASSOCIATION_CULTUELLE"]
 
 
 def test_a_porteur_with_a_missing_compte_rendu_cannot_ask_again():
-    registered = Porteur(name="x", siret="x", email="x", compte_rendu_manquant=True)
+    registered = Porteur(name=EXAMPLE_PORTEUR["nom"], siret="x", email=EXAMPLE_PORTEUR["email"], compte_rendu_manquant=True)
     assert codes(valid_request(), porteur=registered) == ["R14_COMPTE_RENDU_MANQUANT"]
 
 

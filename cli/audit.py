@@ -1,0 +1,63 @@
+"""``territoires audit verify|publish``: the chained audit trail of decisions."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from cli.output import EXIT_FAILED, print_json, user_errors
+from services.db import unit_of_work
+from services.engine import audit
+
+audit_app = typer.Typer(help="Piste d'audit des décisions.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
+
+
+def _published() -> tuple[list | None, str | None]:
+    """The heads published in Prefect, or why they could not be read."""
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        return None, "PREFECT_API_URL n'est pas configuré : les têtes publiées n'ont pas été lues"
+    with unit_of_work() as session:
+        artifact = audit.head_artifact(session)
+    try:
+        return asyncio.run(audit.published_heads(artifact)), None
+    except Exception as exc:  # noqa: BLE001 - an unreachable Prefect is reported, the chain is still checked
+        return None, f"têtes publiées illisibles ({type(exc).__name__}) : seule la chaîne en base a été vérifiée"
+
+
+@audit_app.command("verify")
+def audit_verify(publications: Annotated[bool, typer.Option("--publications/--sans-publications",
+                                                             help="Comparer aussi aux têtes publiées dans Prefect")] = True,
+                 as_json: JsonOpt = False) -> None:
+    """Vérifie chaque maillon (HMAC-SHA256), le sceau de la tête et les têtes publiées hors de la base."""
+    published, warning = _published() if publications else (None, None)
+    with user_errors(as_json), unit_of_work() as session:
+        count, breaks = audit.verify(session, published)
+    checked = len(published) if published is not None else 0
+    if as_json:
+        print_json({"ok": not breaks, "decisions": count, "tetes_publiees_verifiees": checked,
+                    "anomalies": [b.as_dict() for b in breaks], **({"avertissement": warning} if warning else {})})
+    elif breaks:
+        typer.echo(f"Piste d'audit ALTÉRÉE : {len(breaks)} anomalie(s) sur {count} décisions.", err=True)
+        for b in breaks:
+            typer.echo(f"  - décision n° {b.decision_id} : {b.reason}", err=True)
+    else:
+        typer.echo(f"Piste d'audit intègre : {count} décisions vérifiées, {checked} tête(s) publiée(s) retrouvée(s).")
+    if warning and not as_json:
+        typer.echo(f"Attention : {warning}.", err=True)
+    if breaks:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@audit_app.command("publish")
+def audit_publish(as_json: JsonOpt = False) -> None:
+    """Publie maintenant la tête de la piste d'audit dans Prefect (la tournée quotidienne le fait chaque jour)."""
+    with user_errors(as_json):
+        with unit_of_work() as session:
+            head = audit.head_for_publication(session)
+        asyncio.run(audit.publish_head(head))
+    print_json(head) if as_json else typer.echo(f"Tête publiée ({head['artefact']}) : décision n° {head['decision']}.")
