@@ -4,12 +4,15 @@ The Prefect API address is not here: it stays Prefect's own ``PREFECT_API_URL``.
 
 ``TERRITOIRES_AUDIT_KEY`` keys the audit trail's chain and the approval codes. It lives outside
 the database (environment or secret store), so that someone who can write to the database can
-neither rewrite the chain nor read a usable code. Only a development setup may run without it,
-on a published development key.
+neither rewrite the chain nor read a usable code. Outside development the platform refuses to
+start without it. In development only, when it is not set, a random key is generated once in the
+data folder (``cle-audit``, readable by its owner only), so that no key is ever published.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -18,9 +21,22 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-# Published on purpose: a development database is not a State decision. Refused elsewhere.
-DEVELOPMENT_AUDIT_KEY = "territoires-cle-de-developpement-publique-ne-protege-rien"
 MIN_KEY_LENGTH = 32
+DEVELOPMENT_KEY_FILE = "cle-audit"
+
+
+@lru_cache(maxsize=8)
+def _development_key(path: str) -> bytes:
+    """The development key of a data folder: created once (exclusively, mode 0600), then read."""
+    file = Path(path)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return file.read_text(encoding="utf-8").strip().encode("utf-8")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(secrets.token_urlsafe(48))
+    return file.read_text(encoding="utf-8").strip().encode("utf-8")
 
 
 class Settings(BaseSettings):
@@ -56,24 +72,31 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.smtp_password is not None:
             if self.smtp_password.get_secret_value() in {"", "changeme", "changethis"}:
                 raise ValueError("TERRITOIRES_SMTP_PASSWORD : mot de passe d'exemple refusé en production")
-        if self.environment != "development":
-            key = self.audit_key.get_secret_value() if self.audit_key is not None else ""
-            if not key:
-                raise ValueError("TERRITOIRES_AUDIT_KEY : clé secrète obligatoire hors développement "
-                                 "(au moins 32 caractères, par exemple : python -c \"import secrets; print(secrets.token_urlsafe(48))\")")
-            if len(key) < MIN_KEY_LENGTH or key == DEVELOPMENT_AUDIT_KEY:
-                raise ValueError(f"TERRITOIRES_AUDIT_KEY : clé refusée (clé de développement, ou moins de {MIN_KEY_LENGTH} caractères)")
+        key = self.audit_key.get_secret_value() if self.audit_key is not None else ""
+        if self.environment != "development" and not key:
+            raise ValueError("TERRITOIRES_AUDIT_KEY : clé secrète obligatoire hors développement "
+                             "(au moins 32 caractères, par exemple : python -c \"import secrets; print(secrets.token_urlsafe(48))\")")
+        if key and len(key) < MIN_KEY_LENGTH:
+            raise ValueError(f"TERRITOIRES_AUDIT_KEY : clé refusée, moins de {MIN_KEY_LENGTH} caractères")
         return self
 
     @property
     def audit_key_bytes(self) -> bytes:
-        """The secret, or the published development key when none is set (development only)."""
-        key = self.audit_key.get_secret_value() if self.audit_key is not None else DEVELOPMENT_AUDIT_KEY
-        return key.encode("utf-8")
+        """The secret; in development without one, the key generated in the data folder."""
+        if self.audit_key is not None:
+            return self.audit_key.get_secret_value().encode("utf-8")
+        return _development_key(str(self.development_key_file.resolve()))
 
     @property
-    def uses_development_key(self) -> bool:
-        return self.audit_key is None or self.audit_key.get_secret_value() == DEVELOPMENT_AUDIT_KEY
+    def development_key_file(self) -> Path:
+        return self.data_dir / DEVELOPMENT_KEY_FILE
+
+    @property
+    def key_source(self) -> str:
+        """Where the key comes from, for the start-up banner."""
+        if self.audit_key is not None:
+            return "TERRITOIRES_AUDIT_KEY"
+        return f"{self.development_key_file.resolve()} (clé de développement générée sur ce poste)"
 
     @property
     def resolved_database_url(self) -> str:

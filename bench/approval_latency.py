@@ -25,6 +25,7 @@ from pathlib import Path
 from uuid import UUID
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import cli  # noqa: E402,F401  (turns Prefect's usage analytics off before Prefect is imported)
 
 from _harness import Harness  # noqa: E402
 

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import cli  # noqa: E402,F401  (turns Prefect's usage analytics off before Prefect is imported)
 
 import aiosmtplib  # noqa: E402
 

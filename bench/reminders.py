@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import cli  # noqa: E402,F401  (turns Prefect's usage analytics off before Prefect is imported)
 
 from sqlalchemy import insert, text  # noqa: E402
 

@@ -29,15 +29,22 @@ def _published() -> tuple[list | None, str | None]:
         return None, f"têtes publiées illisibles ({type(exc).__name__}) : seule la chaîne en base a été vérifiée"
 
 
+EXIT_UNCHECKED = 3  # the chain is intact as far as it was checked, but the published heads were not
+
+
 @audit_app.command("verify")
 def audit_verify(publications: Annotated[bool, typer.Option("--publications/--sans-publications",
                                                              help="Comparer aussi aux têtes publiées dans Prefect")] = True,
                  as_json: JsonOpt = False) -> None:
-    """Vérifie chaque maillon (HMAC-SHA256), le sceau de la tête et les têtes publiées hors de la base."""
+    """Vérifie chaque maillon (HMAC-SHA256), le sceau de la tête et les têtes publiées hors de la base.
+
+    Sortie 0 : intègre ; 1 : altérée ; 3 : chaîne intègre mais têtes publiées non lues ou absentes."""
     published, warning = _published() if publications else (None, None)
     with user_errors(as_json), unit_of_work() as session:
         count, breaks = audit.verify(session, published)
     checked = len(published) if published is not None else 0
+    if publications and published is not None and not published and count:
+        warning = "aucune tête publiée n'a été trouvée : la fin de la chaîne n'a pas pu être comparée (tournée quotidienne ?)"
     if as_json:
         print_json({"ok": not breaks, "decisions": count, "tetes_publiees_verifiees": checked,
                     "anomalies": [b.as_dict() for b in breaks], **({"avertissement": warning} if warning else {})})
@@ -51,6 +58,8 @@ def audit_verify(publications: Annotated[bool, typer.Option("--publications/--sa
         typer.echo(f"Attention : {warning}.", err=True)
     if breaks:
         raise typer.Exit(EXIT_FAILED)
+    if warning:
+        raise typer.Exit(EXIT_UNCHECKED)
 
 
 @audit_app.command("publish")

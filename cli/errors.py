@@ -55,9 +55,9 @@ def violations_of(exc: BaseException, logs: Path | None = None) -> list[Violatio
     if isinstance(exc, ValidationError):
         return violations_from(exc)
     if isinstance(exc, TransitionNotAllowed):
-        return [Violation(exc.code, "decision", str(exc))]
+        return [Violation(exc.code, "decision", exc.message)]
     if isinstance(exc, DomainError):
-        return [Violation(exc.code, "", str(exc))]
+        return [Violation(exc.code, "", exc.message)]
     if isinstance(exc, DataError):
         return [Violation("VALEUR_HORS_BORNES", "", "une valeur dépasse ce que la base de données peut enregistrer : "
                                                     "rien n'a été enregistré")]

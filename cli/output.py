@@ -111,6 +111,6 @@ def user_errors(as_json: bool = False) -> Iterator[None]:
     except ValidationError as exc:
         fail(violations_from(exc), as_json=as_json)
     except TransitionNotAllowed as exc:
-        fail([Violation(exc.code, "decision", str(exc))], as_json=as_json)
+        fail([Violation(exc.code, "decision", exc.message)], as_json=as_json)
     except DomainError as exc:
-        fail([Violation(exc.code, "", str(exc))], as_json=as_json)
+        fail([Violation(exc.code, "", exc.message)], as_json=as_json)

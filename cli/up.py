@@ -130,7 +130,7 @@ def _seed(demo: bool) -> dict | None:
     try:
         return run_demo("seed")
     except DemoFailed as exc:
-        raise PlatformError(DemoFailed.code, str(exc).removeprefix(f"[{DemoFailed.code}] ")) from None
+        raise PlatformError(DemoFailed.code, exc.message) from None
 
 
 def _banner(ui: str, mail_line: str, settings, logs: Path, seeded: dict | None, started: dict) -> None:
@@ -141,7 +141,8 @@ def _banner(ui: str, mail_line: str, settings, logs: Path, seeded: dict | None, 
     if settings.uses_mail_sink:
         lines.append(f"  Dossier des courriels (un fichier .eml par courriel, codes d'approbation compris) : "
                      f"{settings.resolved_mail_dir.resolve()}")
-    lines += [f"  Base de données : {redacted_url(settings.resolved_database_url)}", f"  Journaux : {logs}"]
+    lines += [f"  Base de données : {redacted_url(settings.resolved_database_url)}", f"  Journaux : {logs}",
+              f"  Clé de la piste d'audit et des codes : {settings.key_source}"]
     if seeded is not None:
         new = "chargée" if any(seeded.values()) else "reprise telle qu'elle était"
         stages = " ; ".join(f"{label} : {n}" for label, n in started.items() if n)

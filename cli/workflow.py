@@ -124,7 +124,9 @@ def approvals_list(departement: Annotated[Optional[str], typer.Option(help="Code
 @approvals_app.command("decide")
 def approvals_decide(run_id: str,
                      agent: Annotated[str, typer.Option(help="Votre courriel professionnel")],
-                     code: Annotated[str, typer.Option(help="Code d'approbation reçu par courriel")],
+                     code: Annotated[str, typer.Option(help="Code d'approbation reçu par courriel (demandé sans "
+                                                            "affichage s'il est omis)", prompt="Code d'approbation",
+                                                       hide_input=True)],
                      decision: Annotated[str, typer.Option(help="Décision, telle que le formulaire la libelle ou par son code (voir approvals list)")],
                      comment: Annotated[Optional[str], typer.Option(help="Commentaire ou motif")] = None,
                      field: Annotated[list[str], typer.Option("--field", help="Champ du formulaire : nom=valeur")] = [],
@@ -162,7 +164,9 @@ def approvals_decide(run_id: str,
 def approvals_unlock(run_id: Annotated[str, typer.Argument(help="L'exécution de l'étape (voir le courriel d'alerte)")],
                      agent: Annotated[str, typer.Option(help="Courriel de l'agent dont les réponses sont bloquées")],
                      by: Annotated[str, typer.Option("--by", help="Votre courriel (préfet du département ou administrateur)")],
-                     code: Annotated[str, typer.Option(help="Votre code de déblocage, reçu dans le courriel d'alerte")],
+                     code: Annotated[str, typer.Option(help="Votre code de déblocage, reçu dans le courriel d'alerte "
+                                                            "(demandé sans affichage s'il est omis)",
+                                                       prompt="Code de déblocage", hide_input=True)],
                      comment: Annotated[Optional[str], typer.Option(help="Motif du déblocage")] = None,
                      as_json: JsonOpt = False) -> None:
     """Débloque les réponses d'un agent après des codes erronés ; il reçoit un nouveau code."""

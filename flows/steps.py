@@ -9,13 +9,14 @@ again.
 from __future__ import annotations
 
 from prefect.flow_runs import asuspend_flow_run
+from pydantic import ValidationError
 from prefect.runtime import flow_run
 
 from flows.forms import FORMS
 from services.cases import kind
 from tasks.notify import send_outbox
 from tasks.runs import start_next_step
-from tasks.steps import forget_answers, judge, open_step, publish_artifact
+from tasks.steps import forget_answers, judge, open_step, publish_artifact, read_answer
 
 
 async def run_step(case: str, step: str, entity_id: int, trigger: str | None) -> dict:
@@ -32,11 +33,16 @@ async def run_step(case: str, step: str, entity_id: int, trigger: str | None) ->
     form = FORMS[case][step]
     while True:
         attempt = view["next_attempt"]
-        answer = await asuspend_flow_run(wait_for_input=form.with_initial_data(description=view["description"]),
-                                         key=pause_key(step, attempt), timeout=None)
-        outcome = judge(**ids, step=step, flow_run_id=run_id, attempt=attempt,
-                        answer=answer.model_dump(mode="json"), link=link)
-        await forget_answers(flow_run_id=run_id, pause_keys=[pause_key(step, attempt)])
+        try:
+            answer = await asuspend_flow_run(wait_for_input=form.with_initial_data(description=view["description"]),
+                                             key=pause_key(step, attempt), timeout=None)
+            given = answer.model_dump(mode="json")
+        except ValidationError:  # accepted by the server's schema, not by the form's own checks
+            given = await read_answer(flow_run_id=run_id, pause_key=pause_key(step, attempt))
+        try:
+            outcome = judge(**ids, step=step, flow_run_id=run_id, attempt=attempt, answer=given, link=link)
+        finally:  # whatever the verdict, or a failure, the typed answer (code included) leaves Prefect
+            await forget_answers(flow_run_id=run_id, pause_keys=[pause_key(step, attempt)])
         await send_outbox()
         await publish_artifact(**ids)
         if outcome["accepted"] and outcome["leaves_step"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 
@@ -108,7 +109,7 @@ class CollectivitePublic(CollectiviteBase):
 class PorteurBase(SQLModel):
     name: str = Field(min_length=2, max_length=200)
     siret: str = Field(max_length=14)
-    rna: str | None = Field(default=None, max_length=10, regex=r"^W\d{9}$")
+    rna: str | None = Field(default=None, max_length=10, regex=r"^W[0-9]{9}$")
     legal_form: str = Field(default="association loi 1901", max_length=100)
     cultuelle: bool = False
     email: EmailStr = Field(max_length=254)
@@ -134,7 +135,7 @@ class PorteurCreate(PorteurBase):
     @classmethod
     def _rna(cls, value: str | None) -> str | None:
         """The association's number at the Répertoire national des associations: W and 9 digits."""
-        if value is not None and not (len(value) == 10 and value[0] == "W" and value[1:].isdigit()):
+        if value is not None and not re.fullmatch(r"W[0-9]{9}", value):
             raise ValueError(f"numéro RNA invalide ({value[:20]!r}) : W suivi de 9 chiffres attendu")
         return value
 

@@ -82,13 +82,13 @@ class ApprovalGuard(SQLModel, table=True):
     """Wrong codes given by one agent to one run, and the lock-out that follows too many."""
 
     __tablename__ = "approval_guard"
-    __table_args__ = (UniqueConstraint("flow_run_id", "agent_id", name="uq_approval_guard"),)
+    __table_args__ = (UniqueConstraint("flow_run_id", "agent_id", "step", name="uq_approval_guard"),)
 
     id: int | None = Field(default=None, primary_key=True)
     flow_run_id: str = Field(max_length=36)
     entity_type: str = Field(max_length=20)
     entity_id: int
-    step: str = Field(max_length=40)
+    step: str = Field(max_length=40)  # the step decided, or ``deblocage-<agent>`` for lifting a lock-out
     agent_id: int = Field(foreign_key="agent.id")
     wrong_codes: int = 0
     lockouts: int = 0  # how many times this agent was locked out of this run
@@ -186,13 +186,20 @@ def check_decider(*, agent_found: bool, agent_role: str | None, agent_departemen
 def check_code(code_row: ApprovalCode | None, code: str, now: datetime, key: bytes) -> list[Violation]:
     if code_row is None:
         return [Violation("CODE_INVALIDE", "approval_code", "aucun code d'approbation valide ne vous a été adressé pour cette étape")]
-    if code_row.used_at is not None:
-        return [Violation("CODE_DEJA_UTILISE", "approval_code", "ce code d'approbation a déjà servi : un code ne sert qu'une fois")]
     if code_row.expires_at <= now:
         return [Violation("CODE_EXPIRE", "approval_code", "ce code d'approbation a expiré : un nouveau code vous est envoyé")]
     if not code_matches(code, code_row.salt, code_row.code_hash, key):
         return [Violation("CODE_INVALIDE", "approval_code", "code d'approbation erroné")]
     return []
+
+
+# The one public answer to an answer whose author is not authenticated (address, role,
+# département, four eyes, code, expiry, lock-out alike): the details go to the awaited agent by
+# email and to the operators' log, never to whoever typed the answer.
+NOT_AUTHENTICATED = Violation("IDENTIFICATION_REFUSEE", "approval_code",
+                              "courriel ou code d'approbation non reconnu : vérifiez l'un et l'autre. Si vous êtes "
+                              "attendu à cette étape et que votre code a expiré ou que vos réponses sont bloquées, "
+                              "vous en êtes informé par courriel.")
 
 
 def wrong_code(wrong_codes: int) -> Violation:

@@ -59,7 +59,7 @@ class PorteurFichier(_Strict):
 
     siret: Code = Field(description="SIRET de l'association (14 chiffres)")
     nom: Name
-    rna: str | None = Field(default=None, pattern=r"^W\d{9}$", description="Numéro RNA (W + 9 chiffres)")
+    rna: str | None = Field(default=None, pattern=r"^W[0-9]{9}$", description="Numéro RNA (W + 9 chiffres)")
     forme_juridique: line(100) = "association loi 1901"
     cultuelle: bool = Field(default=False, description="Association cultuelle (non éligible, R15)")
     email: EmailAddress = Field(description="Courriel de contact de l'association")
@@ -189,6 +189,8 @@ def parse_json_file(text: str, model: type[M]) -> M:
         raise RuleViolation([Violation("JSON_INVALIDE", "(fichier)", f"JSON mal formé, ligne {exc.lineno}, colonne {exc.colno} : corrigez la syntaxe")]) from None
     except RecursionError:
         raise RuleViolation([Violation("JSON_INVALIDE", "(fichier)", "JSON trop profondément imbriqué")]) from None
+    except ValueError:  # e.g. an integer of thousands of digits
+        raise RuleViolation([Violation("JSON_INVALIDE", "(fichier)", "JSON illisible : nombre démesuré")]) from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -25,6 +25,11 @@ class DomainError(Exception):
 
     code = "ERREUR_METIER"
 
+    @property
+    def message(self) -> str:
+        """The French message without its ``[CODE]`` prefix (the code travels apart)."""
+        return str(self).removeprefix(f"[{self.code}] ")
+
 
 class NotFound(DomainError):
     """A record asked for by its number does not exist."""

@@ -3,13 +3,12 @@ what it says (control, NUL, zero-width, bidirectional overrides). A refusal carr
 code as the pydantic error type (``TEXTE_CARACTERES_INTERDITS``, ``TEXTE_VIDE``), which the
 parsers turn into a Violation.
 
-- ``line(n)``: one line (names, titles, emails, signatories): no line break, no tab;
+- ``line(n)``: one line (names, titles, emails, signatories): no line break, no tab (controls);
 - ``paragraph(n)``: free text (objectives, comments): line breaks allowed.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from functools import partial
 from typing import Annotated
@@ -17,18 +16,23 @@ from typing import Annotated
 from pydantic import BeforeValidator, EmailStr, Field
 from pydantic_core import PydanticCustomError
 
-# C0 and C1 controls (tab, line feed and carriage return are judged apart), zero-width and
-# joiners, bidirectional embeddings, overrides and isolates, word joiner and invisible
-# operators, the byte order mark, interlinear annotations.
-_INVISIBLE = ("\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e"
-              "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufeff\ufff9-\ufffb")
-FORBIDDEN_IN_PARAGRAPH = re.compile(f"[{_INVISIBLE}]")
-FORBIDDEN_IN_LINE = re.compile(f"[{_INVISIBLE}\t\n\r]")
+# Refused by Unicode category: controls (Cc, but line feed in paragraphs), formats (Cf: zero-width
+# characters, joiners, bidirectional embeddings, overrides and isolates, tags, the byte order
+# mark), private use (Co), unassigned (Cn), surrogates (Cs), line and paragraph separators (Zl,
+# Zp); and the fillers that look blank though they are letters or symbols.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"}
+_FILLERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800", "\u180e"}
 
 
 def forbidden_characters(value: str, *, multiline: bool) -> list[str]:
-    found = (FORBIDDEN_IN_PARAGRAPH if multiline else FORBIDDEN_IN_LINE).findall(value)
-    return sorted(set(found))
+    allowed = {"\n"} if multiline else set()
+    return sorted({c for c in value if c not in allowed
+                   and (unicodedata.category(c) in _REFUSED_CATEGORIES or c in _FILLERS)})
+
+
+def _says_something(value: str) -> bool:
+    """At least one letter or digit: a name of spaces, marks or symbols only is blank."""
+    return any(unicodedata.category(c)[0] in {"L", "N"} for c in value)
 
 
 def clean_text(value, *, multiline: bool, required: bool):
@@ -44,8 +48,8 @@ def clean_text(value, *, multiline: bool, required: bool):
                                   "contrôle, invisibles ou d'inversion du sens d'écriture sont refusés"
                                   + ("" if multiline else " ; ce champ tient sur une ligne"), {"names": names})
     value = value.strip()
-    if required and not value:
-        raise PydanticCustomError("TEXTE_VIDE", "texte vide : renseignez ce champ")
+    if required and not _says_something(value):
+        raise PydanticCustomError("TEXTE_VIDE", "texte vide : renseignez ce champ (au moins une lettre ou un chiffre)")
     return value
 
 

@@ -59,15 +59,20 @@ class ApprovalRequested(EmailContext):
     motif_nouveau_code: str | None = None
 
 
-class LockoutAlert(EmailContext):
-    """To the préfets and administrators: an agent's answers are blocked after wrong codes."""
+class ResponsesBlocked(EmailContext):
+    """To the agent: wrong codes were typed under their name; their answers are blocked."""
 
     etape: str
     agent_bloque: str
     courriel_bloque: str
-    courriel_destinataire: str
     execution: str
     lien: str | None = None
+
+
+class LockoutAlert(ResponsesBlocked):
+    """To the préfets and administrators: an agent's answers are blocked after wrong codes."""
+
+    courriel_destinataire: str
     code_ref: str  # the code that lifts this lock-out
     expire_le: datetime
 
@@ -137,6 +142,7 @@ EVENTS: dict[str, type[EmailContext]] = {
     "step_rework": StepRework,
     "approval_requested": ApprovalRequested,
     "lockout_alert": LockoutAlert,
+    "responses_blocked": ResponsesBlocked,
     "reminder": Reminder,
     "escalation": Escalation,
     "applicant_reminder": ApplicantReminder,
@@ -186,6 +192,10 @@ SAMPLES: dict[str, dict] = {
     "approval_requested": {**_CTAI, "destinataire": "Préfet de la Vienne", "etape": "validation et signature",
                            "role": "préfet", "resume": "Socle 2021 : 150 000 € ; complémentaire : 50 000 € ; 8 actions.",
                            "code_ref": "exemple", "expire_le": datetime(2021, 11, 4, 17, 0, tzinfo=UTC), "lien": _RUN},
+    "responses_blocked": {**_CTAI, "destinataire": "Agent instructeur (86)", "etape": "validation et signature",
+                          "agent_bloque": "Agent instructeur (86) <instructeur.86@prefecture-86.example>",
+                          "courriel_bloque": "instructeur.86@prefecture-86.example",
+                          "execution": "0f6b6c1e-5d3a-4c5e-9a47-3f1d2e8b9c10", "lien": _RUN},
     "lockout_alert": {**_CTAI, "destinataire": "Préfet de la Vienne", "etape": "validation et signature",
                       "agent_bloque": "Agent instructeur (86) <instructeur.86@prefecture-86.example>",
                       "courriel_bloque": "instructeur.86@prefecture-86.example",

@@ -11,7 +11,7 @@ from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.input import keyset_from_base_key
-from prefect.input.actions import adelete_flow_run_input
+from prefect.input.actions import adelete_flow_run_input, aread_flow_run_input
 
 from services.cases import kind
 from services.db import unit_of_work
@@ -35,6 +35,14 @@ def judge(*, case: str, entity_id: int, step: str, flow_run_id: str, attempt: in
     with unit_of_work() as session:
         return asdict(engine.decide(session, kind(case), entity_id=entity_id, step=step, flow_run_id=flow_run_id,
                                     attempt=attempt, answer=answer, link=link))
+
+
+@task(name="lire-la-reponse-brute", **TASK)
+async def read_answer(*, flow_run_id: str, pause_key: str) -> dict:
+    """The answer as the server stored it, when the form's stricter checks refuse to load it (a
+    hidden character, an impossible date): the engine judges it, and refuses it with the reason."""
+    value = await aread_flow_run_input(keyset_from_base_key(f"suspended-{pause_key}")["response"], UUID(flow_run_id))
+    return value if isinstance(value, dict) else {}
 
 
 @task(name="effacer-les-reponses-lues", **TASK)

@@ -7,7 +7,15 @@ it fail. They are never skipped.
 from __future__ import annotations
 
 import os
-import shutil
+
+# The test process itself does not ship its logs to the short-lived test servers, sends no usage
+# analytics, and keys every database and code with one key, shared with the processes it starts.
+os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("TERRITOIRES_AUDIT_KEY", "cle-des-tests-" + "0123456789abcdef" * 3)
+
+import shutil  # noqa: E402
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +33,6 @@ from services.engine.audit import chain_key
 from services.migrate import upgrade
 from settings import get_settings
 
-# The test process itself does not ship its logs to the short-lived test servers.
-os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 
 PG_ADMIN_URL = os.environ.get("TERRITOIRES_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgresql"]

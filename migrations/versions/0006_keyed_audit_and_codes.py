@@ -57,7 +57,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['agent_id'], ['agent.id'], ),
     sa.ForeignKeyConstraint(['unlocked_by_agent_id'], ['agent.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('flow_run_id', 'agent_id', name='uq_approval_guard')
+    sa.UniqueConstraint('flow_run_id', 'agent_id', 'step', name='uq_approval_guard')
     )
     with op.batch_alter_table('ptai_request', schema=None) as batch_op:
         batch_op.add_column(sa.Column('duplicate_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
@@ -80,7 +80,7 @@ def _fill_duplicate_keys(bind) -> None:
     for row in rows:
         key = duplicate_key(row.campaign_year, row.collectivite_id, row.porteur_id, row.title)
         if row.status not in ("rejected", "closed"):
-            if key in seen:  # an older duplicate stays as it was filed, without a key
+            if key in seen:  # a later duplicate of an open request stays as it was filed, without a key
                 continue
             seen.add(key)
         bind.execute(sa.text("UPDATE ptai_request SET duplicate_key = :k WHERE id = :i"), {"k": key, "i": row.id})

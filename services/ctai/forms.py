@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from models.text import Comment, line
+from models.text import Comment, EmailAddress, line
 from services.engine.forms import ApprovalForm, choice
 
 
@@ -32,7 +32,7 @@ class DiagnosticForm(ApprovalForm, case="ctai", step="diagnostic"):
 class CoordinateurForm(ApprovalForm, case="ctai", step="coordinateur"):
     decision: choice("ctai", "coordinateur") = Field(title="Décision")
     coordinator_name: line(200) | None = Field(default=None, title="Nom du coordinateur")
-    coordinator_email: line(254) | None = Field(default=None, title="Courriel du coordinateur")
+    coordinator_email: EmailAddress | None = Field(default=None, title="Courriel du coordinateur")
 
 
 class PropositionForm(ApprovalForm, case="ctai", step="proposition"):

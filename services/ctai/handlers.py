@@ -18,6 +18,7 @@ from models.ctai import (
 from models.errors import RuleViolation, Violation
 from models.money import euros_to_cents
 from models.reference import Public, campaign_rules
+from models.rules import within_ceiling
 from services.ctai.forms import (
     BilanForm, CoordinateurForm, DiagnosticForm, EchangeForm, ElargissementForm, EngagementForm, PropositionForm,
     RevueDiairForm, SignatureForm,
@@ -121,7 +122,11 @@ def bilan(session: Session, ctai: Ctai, decision: str, form: BilanForm) -> Appli
     else:  # prolong: same credits and actions next year
         socle, complementary = current.socle_cents, current.complementary_cents
     row = CtaiFunding(ctai_id=ctai.id, year=year, socle_cents=socle, complementary_cents=complementary)
-    violations = check_funding([row], Public(ctai.public_scope), campaign_rules(ctai.first_year))
+    rules = campaign_rules(ctai.first_year)
+    violations = (check_funding([row], Public(ctai.public_scope), rules)
+                  + within_ceiling("amount_eur", socle, rules.plafond_action_cents, "le socle")
+                  + within_ceiling("complementary_eur", complementary, rules.plafond_action_cents,
+                                   "les crédits complémentaires"))
     if violations:
         raise RuleViolation(violations)
     session.add(row)

@@ -14,7 +14,7 @@ from models.decision import (
     AuditHead, ChainBreak, Decision, check_published, decision_hash, decision_hash_of, head_seal, seal_head, verify_chain,
 )
 from models.errors import DomainError
-from models.keys import AUDIT_CHAIN, subkey
+from models.keys import AUDIT_CHAIN, mac, subkey
 from models.ptai import PTAI_MACHINE
 from models.types import to_paris, utcnow
 from services.engine import prefect_api
@@ -113,15 +113,22 @@ def verify(session: Session, published: list[tuple[int, str, str]] | None = None
 
 
 def head_artifact(session: Session) -> str:
-    """The artifact's key names this database, so that one Prefect server can serve several."""
+    """The artifact's key comes from the secret key and this database's installation: one Prefect
+    server can serve several databases, and a database whose installation was changed to point the
+    check elsewhere finds no published head, which ``audit verify`` reports."""
     instance = session.exec(select(Installation.instance_id)).first() or "inconnue"
-    return f"{HEAD_ARTIFACT}-{instance.replace('-', '')[:12].lower()}"
+    return f"{HEAD_ARTIFACT}-{mac(chain_key(), f'publication:{instance}')[:12]}"
 
 
 def head_for_publication(session: Session) -> dict:
-    """What the daily run publishes outside the database: the last link and when it was read."""
+    """What the daily run publishes outside the database: the last link, once its seal is
+    checked (a forged head is never published), and when it was read."""
+    key = chain_key()
     head = session.get(AuditHead, 1)
-    return {"decision": head.last_decision_id if head else None, "empreinte": head.last_hash if head else None,
+    if head is None or head.seal != head_seal(head.last_decision_id, head.last_hash, key):
+        raise AuditTampered(f"[{AuditTampered.code}] la tête de la piste d'audit est absente ou son sceau est faux : "
+                            "elle n'est pas publiée ; lancez « territoires audit verify »")
+    return {"decision": head.last_decision_id, "empreinte": head.last_hash,
             "publiee_le": to_paris(utcnow()).strftime("%d/%m/%Y %H:%M"), "artefact": head_artifact(session)}
 
 

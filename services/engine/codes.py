@@ -16,8 +16,8 @@ from sqlmodel import Session, select
 
 from models.actors import NATIONAL_ROLES, Agent, Role
 from models.approval import (
-    LOCKED_OUT, MAX_WRONG_CODES, ApprovalAttempt, ApprovalCode, ApprovalGuard, check_code, derive_code, hash_code,
-    new_reference, wrong_code,
+    LOCKED_OUT, MAX_WRONG_CODES, ApprovalAttempt, ApprovalCode, ApprovalGuard, check_code, code_matches, derive_code,
+    hash_code, new_reference, normalize_code, wrong_code,
 )
 from models.errors import Violation
 from models.keys import APPROVAL_CODES, subkey
@@ -87,9 +87,26 @@ def revoke(session: Session, row: ApprovalCode) -> None:
     session.flush()
 
 
+def burn_typed_code(session: Session, ref: CaseRef, typed: str) -> list[Agent]:
+    """Codes of this step that someone typed where they could be read (the address field): they
+    are revoked; returns their owners, to whom new codes are mailed."""
+    if len(normalize_code(typed)) != 8:
+        return []
+    key, burnt = codes_key(), []
+    for row in session.exec(select(ApprovalCode).where(
+            ApprovalCode.flow_run_id == ref.flow_run_id, ApprovalCode.step == ref.step, ApprovalCode.round == ref.round,
+            ApprovalCode.revoked_at.is_(None))):
+        if code_matches(typed, row.salt, row.code_hash, key):
+            revoke(session, row)
+            burnt.append(session.get(Agent, row.agent_id))
+    return burnt
+
+
 def guard_for(session: Session, ref: CaseRef, agent_id: int) -> ApprovalGuard:
+    """Wrong codes counted per run, agent and purpose (deciding the step, or lifting a lock-out)."""
     guard = session.exec(select(ApprovalGuard).where(ApprovalGuard.flow_run_id == ref.flow_run_id,
-                                                     ApprovalGuard.agent_id == agent_id)).first()
+                                                     ApprovalGuard.agent_id == agent_id,
+                                                     ApprovalGuard.step == ref.step)).first()
     if guard is None:
         guard = ApprovalGuard(flow_run_id=ref.flow_run_id, entity_type=ref.entity_type, entity_id=ref.entity_id,
                               step=ref.step, agent_id=agent_id)
@@ -98,9 +115,10 @@ def guard_for(session: Session, ref: CaseRef, agent_id: int) -> ApprovalGuard:
     return guard
 
 
-def is_locked_out(session: Session, flow_run_id: str, agent_id: int) -> bool:
-    guard = session.exec(select(ApprovalGuard).where(ApprovalGuard.flow_run_id == flow_run_id,
-                                                     ApprovalGuard.agent_id == agent_id)).first()
+def is_locked_out(session: Session, ref: CaseRef, agent_id: int) -> bool:
+    guard = session.exec(select(ApprovalGuard).where(ApprovalGuard.flow_run_id == ref.flow_run_id,
+                                                     ApprovalGuard.agent_id == agent_id,
+                                                     ApprovalGuard.step == ref.step)).first()
     return guard is not None and guard.locked
 
 

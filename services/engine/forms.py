@@ -80,8 +80,10 @@ def parse_answer(form: type[ApprovalForm], answer: dict | ApprovalForm) -> tuple
         return form.model_validate(answer if isinstance(answer, dict) else answer.model_dump()), []
     except ValidationError as exc:
         fields = form.model_fields
-        return None, [Violation("CHAMP_INVALIDE", ".".join(str(p) for p in e["loc"]) or "formulaire",
-                                f"{_title(fields, e['loc'])} : {_reason(e)}") for e in exc.errors()]
+        return None, [Violation(e["type"] if e["type"].isupper() else "CHAMP_INVALIDE",  # our codes (models.text)
+                                ".".join(str(p) for p in e["loc"]) or "formulaire",
+                                f"{_title(fields, e['loc'])} : {e['msg'] if e['type'].isupper() else _reason(e)}")
+                      for e in exc.errors()]
 
 
 def _title(fields: dict, loc: tuple) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from models.actors import ROLE_LABELS, Agent, Role
+from models.approval import ApprovalCode
 from notifications.outbox import Email, message_key, queue_many
 from services.engine import codes
 from services.engine.codes import CaseRef
@@ -20,30 +21,30 @@ def open_transition(ref: CaseRef) -> str:
     return f"{ref.step}:{ref.flow_run_id}:r{ref.round}:open"
 
 
-def approval_email(session: Session, kind: CaseKind, case, ref: CaseRef, agent: Agent, reference: str, expires_at,
-                   link: str | None, motif: str | None = None) -> Email:
-    """The email that carries an agent's code (derived from ``reference`` when it is written)."""
+def approval_email(session: Session, kind: CaseKind, case, ref: CaseRef, agent: Agent, code: ApprovalCode,
+                   reference: str, link: str | None, motif: str | None = None) -> Email:
+    """The email that carries an agent's code (derived from ``reference`` when it is written).
+    Keyed by the code's row: each code issued is mailed exactly once."""
     context = {**kind.email_base(session, case, agent.name), "etape": kind.steps[ref.step].label,
                "role": ROLE_LABELS[Role(agent.role)],
                "resume": kind.summary(session, case) or kind.run_name(session, case, ref.step),
-               "code_ref": reference, "expire_le": expires_at, "lien": link or "(lien indisponible)",
+               "code_ref": reference, "expire_le": code.expires_at, "lien": link or "(lien indisponible)",
                "motif_nouveau_code": motif}
-    key_kind = "approval_requested" if motif is None else f"approval_requested:{expires_at.isoformat()}"
     return Email("approval_requested", agent.email, context,
-                 message_key(kind.entity, case.id, open_transition(ref), agent.email, key_kind))
+                 message_key(kind.entity, case.id, open_transition(ref), agent.email, f"approval_requested:c{code.id}"))
 
 
 def new_code(session: Session, kind: CaseKind, case, ref: CaseRef, agent: Agent, link: str | None, motif: str) -> None:
     """A fresh code for one agent, mailed with the reason the previous one is no longer valid."""
     row, reference = codes.issue_code(session, ref, agent)
-    queue_many(session, [approval_email(session, kind, case, ref, agent, reference, row.expires_at, link, motif)])
+    queue_many(session, [approval_email(session, kind, case, ref, agent, row, reference, link, motif)])
 
 
 def _without_code(session: Session, kind: CaseKind, case, ref: CaseRef, role: str) -> list[Agent]:
     """The agents entitled to decide who hold no usable code (and are not locked out)."""
     exclude = case.instructed_by_agent_id if kind.steps[ref.step].four_eyes else None
     return [agent for agent in codes.eligible_agents(session, role, kind.departement(session, case), exclude_agent_id=exclude)
-            if codes.active_code(session, ref, agent.id) is None and not codes.is_locked_out(session, ref.flow_run_id, agent.id)]
+            if codes.active_code(session, ref, agent.id) is None and not codes.is_locked_out(session, ref, agent.id)]
 
 
 def reissue_missing(session: Session, kind: CaseKind, case, ref: CaseRef, role: str, link: str | None) -> int:
@@ -62,7 +63,7 @@ def step_opened(session: Session, kind: CaseKind, case, ref: CaseRef, role: str,
     emails: list[Email] = []
     for agent in _without_code(session, kind, case, ref, role):  # on a replayed opening, nobody: each has a code
         row, reference = codes.issue_code(session, ref, agent)
-        emails.append(approval_email(session, kind, case, ref, agent, reference, row.expires_at, link))
+        emails.append(approval_email(session, kind, case, ref, agent, row, reference, link))
     expected = spec.expectation
     if again:
         expected = spec.expectation_again or (

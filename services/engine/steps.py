@@ -15,10 +15,14 @@ What differs between kinds of case (state machine, steps, forms, texts, parties)
 
 from __future__ import annotations
 
+import logging
+
 from sqlmodel import Session, select
 
 from models.actors import Agent, Role
-from models.approval import ApprovalAttempt, AttemptOutcome, StepRunState, check_decider, check_four_eyes
+from models.approval import (
+    NOT_AUTHENTICATED, ApprovalAttempt, AttemptOutcome, StepRunState, check_decider, check_four_eyes,
+)
 from models.choices import decision_code
 from models.decision import Decision
 from models.errors import RuleViolation, TransitionNotAllowed, Violation
@@ -29,6 +33,10 @@ from services.engine.forms import ApprovalForm, parse_answer
 from services.engine.kind import Applied, CaseKind, NotAtStep, Outcome, StepView
 
 __all__ = ["Applied", "NotAtStep", "Outcome", "StepView", "decide", "launch_info", "open_step"]
+
+log = logging.getLogger("territoires.approbations")
+CODE_EXPOSED = ("Votre code a été saisi dans le champ « courriel » d'un formulaire, où il a pu être lu : il est "
+                "remplacé par celui-ci.")
 
 
 def launch_info(session: Session, kind: CaseKind, entity_id: int, step: str) -> dict:
@@ -85,20 +93,26 @@ def decide(session: Session, kind: CaseKind, *, entity_id: int, step: str, flow_
     given = raw.get("decision")
     refused = decision_code(kind.entity, step, given) if isinstance(given, str) else None
 
+    # Until the code is accepted, every failure gets the same public answer: the form must tell
+    # nobody whether an address is an awaited agent's, nor the state of that agent's code.
     violations = check_decider(agent_found=agent is not None, agent_role=agent and agent.role,
                                agent_departement=agent and agent.departement_code, agent_active=bool(agent and agent.active),
                                awaited_role=kind.awaited_role(step), departement=kind.departement(session, case), email=email)
     if not violations and spec.four_eyes:
         violations = check_four_eyes(agent.id, case.instructed_by_agent_id)
     if violations:
-        return _refuse(session, kind, case, ref, attempt, email, agent, refused, violations)
+        for owner in codes.burn_typed_code(session, ref, email):  # a code typed in the address field is replaced
+            mail.new_code(session, kind, case, ref, owner, link, motif=CODE_EXPOSED)
+        log.info("réponse refusée (%s) à l'exécution %s : %s", step, flow_run_id, violations[0].code)
+        return _refuse(session, kind, case, ref, attempt, None, None, refused, [NOT_AUTHENTICATED])
     check = codes.verify(session, ref, agent, str(raw.get("approval_code") or "")[:40])
     if check.reissue:
         mail.new_code(session, kind, case, ref, agent, link, motif=check.violations[0].message)
     if check.locked_now:
         lockout.alert(session, kind, case, ref, agent, link)
     if check.violations:
-        return _refuse(session, kind, case, ref, attempt, email, agent, refused, check.violations)
+        log.info("réponse refusée (%s) à l'exécution %s : %s", step, flow_run_id, check.violations[0].code)
+        return _refuse(session, kind, case, ref, attempt, None, None, refused, [NOT_AUTHENTICATED])
 
     # The code is spent: from here on, a refused answer earns the agent a new code.
     form, violations = parse_answer(spec.form, answer)
@@ -137,14 +151,15 @@ def decide(session: Session, kind: CaseKind, *, entity_id: int, step: str, flow_
     return Outcome(True, leaves, kind.step_of(case.status) if leaves else None, recorded.id)
 
 
-def _refuse(session: Session, kind: CaseKind, case, ref: CaseRef, attempt: int, email: str, agent: Agent | None,
+def _refuse(session: Session, kind: CaseKind, case, ref: CaseRef, attempt: int, email: str | None, agent: Agent | None,
             decision: str | None, violations: list[Violation], *, reissue_to: Agent | None = None,
             link: str | None = None) -> Outcome:
     """Nothing changes but the audit trail: the attempt is recorded, the form asks again, and an
-    agent whose code was spent on this answer gets a new one."""
+    agent whose code was spent on this answer gets a new one. Before the code is accepted, what
+    was typed is not recorded (it may be a code typed in the wrong field)."""
     recorded = record_decision(
         session, entity_type=kind.entity, entity_id=case.id, step=ref.step, from_status=case.status,
-        to_status=case.status, actor=Actor(email or "(courriel non renseigné)", agent.id if agent else None),
+        to_status=case.status, actor=Actor(email or "(réponse non identifiée)", agent.id if agent else None),
         decision="refus", comment=f"décision « {decision or '?'} » refusée : "
                                   + " ; ".join(f"{v.code} {v.message}" for v in violations))
     if reissue_to is not None:

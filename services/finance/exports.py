@@ -17,7 +17,7 @@ ATTRIBUTOR = "Ministère de l'Intérieur — DGEF/DIAN"
 ATTRIBUTOR_SIRET = "11000101300017"  # the ministry's SIRET, as published in SCDL files
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # and their full-width forms
 
 
 def spreadsheet_safe(value) -> str:

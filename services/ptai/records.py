@@ -151,6 +151,11 @@ def complete(session: Session, request: PtaiRequest, text: str, today: date | No
     porteur = session.get(Porteur, request.porteur_id) if request.porteur_id else None
     violations = check_submission(f, collectivite_found=f.demandeur.siren == collectivite.siren, registered_porteur=porteur,
                                   rules=campaign_rules(f.campagne))
+    filed = "".join(f.porteur.siret.split()) if f.porteur is not None else None
+    if filed != (porteur.siret if porteur is not None else None) or f.campagne != request.campaign_year:
+        violations.append(Violation("DEMANDE_NON_MODIFIABLE", "porteur.siret", "les compléments portent sur la même "
+                                    "demande : l'association porteuse et la campagne ne changent pas ; pour un autre "
+                                    "porteur ou une autre campagne, déposez une nouvelle demande"))
     raise_if_any(violations)
     rules = campaign_rules(f.campagne)
     request.title, request.objectives = f.projet.intitule, f.projet.objectifs

@@ -6,9 +6,12 @@ import json
 from datetime import UTC, datetime
 from collections import Counter
 
+from uuid import UUID
+
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+from prefect.exceptions import PrefectHTTPStatusError
 from sqlmodel import Session, select
 
 from models.decision import Decision
@@ -65,3 +68,21 @@ async def test_starting_the_same_step_twice_gives_one_run(platform):
         runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["ctai", "step:engagement"])))
     mine = [r for r in runs if "Loudun" in r.name and r.created >= t0]
     assert [str(r.id) for r in mine] == [first["flow_run_id"]]
+
+
+async def test_an_answer_the_server_accepts_but_the_form_refuses_is_judged_refused_and_asked_again(platform):
+    """A zero-width character in a field passes Prefect's schema, not the form: the step does not
+    crash; the answer is refused with its code, erased from Prefect, and the form asks again."""
+    ids = poitiers(platform.engine, "Ville de Civray", "commune", 9, "integration@civray.example")
+    started = await start(ids["poitiers"])
+    cid, ref = started["ctai_id"], started["reference"]
+    verdict = await decide(platform, "engagement", cid, ref, I86, "received", letter_date="2021-12-10",
+                           signatory="Maire\u200b")
+    assert verdict.outcome == "refused" and verdict.violations[0]["code"] == "TEXTE_CARACTERES_INTERDITS"
+    async with get_client() as client:
+        with pytest.raises(PrefectHTTPStatusError, match="404"):
+            await client.read_flow_run_input(UUID(verdict.flow_run_id), "suspended-engagement-1-response")
+    await wait_for_mail(platform, I86, ref, 2)  # the opening's code, then a new one after the spent one
+    verdict = await decide(platform, "engagement", cid, ref, I86, "received", attempt=2, letter_date="2021-12-10",
+                           signatory="Maire")
+    assert verdict.outcome == "accepted", verdict.violations

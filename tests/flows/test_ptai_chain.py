@@ -3,6 +3,7 @@ validation by the préfet, a ministry batch, its approval and the credits delega
 
 import asyncio
 import json
+from datetime import date, timedelta
 from collections import Counter
 
 from sqlmodel import Session, select
@@ -46,7 +47,7 @@ async def test_a_request_goes_from_submission_to_delegated_credits(platform, tmp
     assert submitted["flow_run_id"]
 
     verdict = await decide(platform, "instruction", rid, ref, I86, "rework", entity="ptai",
-                           comment="Budget détaillé manquant", rework_deadline="2099-01-31")
+                           comment="Budget détaillé manquant", rework_deadline=(date.today() + timedelta(days=60)).isoformat())
     assert verdict.outcome == "accepted", verdict.violations
     await finished(platform, verdict.flow_run_id)
     data["budget"]["cofinancements"].append({"financeur": "Département de la Vienne", "montant_eur": "2000.00"})
@@ -61,7 +62,7 @@ async def test_a_request_goes_from_submission_to_delegated_credits(platform, tmp
     verdict = await decide(platform, "validation", rid, ref, P86, "validate", entity="ptai", amount_eur=17000)
     assert verdict.outcome == "refused" and verdict.violations[0]["code"] == "MONTANT_SUPERIEUR_A_LA_PROPOSITION"
     verdict = await decide(platform, "validation", rid, ref, I86, "validate", entity="ptai", attempt=2, code="ZZZZ-ZZZZ")
-    assert verdict.outcome == "refused" and verdict.violations[0]["code"] == "AGENT_NON_HABILITE"
+    assert verdict.outcome == "refused" and verdict.violations[0]["code"] == "IDENTIFICATION_REFUSEE"
     codes = [CODE.search(m.text()).group(1) for m in await wait_for_mail(platform, P86, ref, 2)
              if "Décision attendue" in m.subject]
     assert len(codes) == 2 and codes[0] != codes[1]  # a new code, after the refusal that spent the first

@@ -186,3 +186,9 @@ def test_the_database_refuses_to_truncate_the_chain_or_delete_its_head(engine):
                 conn.execute(text(sql))
     with Session(engine) as s:
         assert len(s.exec(select(Decision)).all()) == 1
+
+
+def test_audit_verify_says_when_the_published_heads_could_not_be_compared(app_env, engine):
+    _record(engine)
+    result, out = run_json("audit", "verify")  # no Prefect to read the published heads from
+    assert result.exit_code == 3 and out["ok"] is True and "PREFECT_API_URL" in out["avertissement"]

@@ -93,3 +93,26 @@ def test_dry_run_validates_without_storing(registered, tmp_path):
     result, out = run_json("ptai", "submit", str(path), "--dry-run")
     assert result.exit_code == 0 and out["ok"] is True and out["request_id"] is None
     assert _counts(registered) == before
+
+
+def test_complements_cannot_change_the_porteur_nor_the_campaign(registered, tmp_path):
+    from datetime import date, timedelta
+
+    from models.ptai import PtaiStatus, apply_decision
+    from services.db import unit_of_work
+
+    result, out = _submit(tmp_path, json.dumps(valid_request()))
+    assert result.exit_code == 0, result.output
+    with unit_of_work(get_engine(registered)) as s:
+        request = s.get(PtaiRequest, out["request_id"])
+        apply_decision(request, "rework")
+        request.rework_deadline = date.today() + timedelta(days=30)
+        s.add(request)
+    for changes in ({"porteur.siret": CRF_MISSING, "porteur.nom": "Association sans compte rendu",
+                     "porteur.email": "a@crf.example"}, {"campagne": 2022, "projet.domaines": ["logement", "emploi"]}):
+        path = tmp_path / "complement.json"
+        path.write_text(json.dumps(valid_request(**changes)), encoding="utf-8")
+        before = _counts(registered)
+        done = run("ptai", "complete", str(out["request_id"]), str(path))
+        assert done.exit_code == 2 and "DEMANDE_NON_MODIFIABLE" in done.stdout
+        assert _counts(registered) == before

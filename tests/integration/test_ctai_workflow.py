@@ -86,19 +86,46 @@ def test_an_answer_judged_twice_is_recorded_once(engine, contract):
     assert again.accepted and again.decision_id == first.decision_id and count(engine, Decision) == decisions
 
 
+REFUSED = ["IDENTIFICATION_REFUSEE"]
+
+
 @pytest.mark.parametrize("email", ["inconnu@prefecture-86.example", I37, DIAIR])
 def test_a_decider_who_is_not_entitled_is_refused_without_learning_why_and_the_attempt_is_audited(engine, contract, email):
     d = Driver(engine, contract)
     d.open("engagement")
     out = d.answer("engagement", email, "received", code="AAAA-BBBB", letter_date="2020-12-15", signatory="Maire")
-    assert not out.accepted and [v["code"] for v in out.violations] == ["AGENT_NON_HABILITE"]
+    assert not out.accepted and [v["code"] for v in out.violations] == REFUSED
     assert status(engine, contract) == CtaiStatus.AWAITING_LETTER
     refusal = _decisions(engine, contract)[-1]
-    assert refusal.decision == "refus" and "AGENT_NON_HABILITE" in refusal.comment and refusal.actor_label == email
+    assert refusal.decision == "refus" and "IDENTIFICATION_REFUSEE" in refusal.comment
+    assert refusal.actor_label == "(réponse non identifiée)"  # what was typed is not kept: it may be a code
     top = d.reopen("engagement").description.split("###")[0]
-    assert "refusée" in top and "AGENT\\_NON\\_HABILITE" not in top and "AGENT_NON_HABILITE" in top
-    for revealing in ("37", "diair", "Diair", "inconnu"):  # neither the role nor the département of that address
+    assert "refusée" in top and "IDENTIFICATION_REFUSEE" in top
+    for revealing in ("37", "diair", "Diair", "inconnu", "rôle « "):  # neither the role nor the département of that address
         assert revealing not in out.violations[0]["message"] and revealing not in refusal.comment
+
+
+def test_an_awaited_agent_with_a_wrong_code_gets_the_same_answer_as_a_stranger(engine, contract):
+    d = Driver(engine, contract)
+    d.open("engagement")
+    stranger = d.answer("engagement", "inconnu@prefecture-86.example", "received", code="AAAA-BBBB")
+    awaited = d.answer("engagement", I86, "received", code="AAAA-BBBB")
+    assert stranger.violations == awaited.violations  # the form tells nobody who is awaited, nor tries left
+
+
+def test_a_code_typed_into_the_address_field_is_never_recorded_and_is_replaced(engine, contract):
+    d = Driver(engine, contract)
+    d.open("engagement")
+    exposed = d.code(I86)
+    out = d.answer("engagement", exposed.lower(), "received", code="AAAA-BBBB")
+    assert out.violations[0]["code"] == "IDENTIFICATION_REFUSEE"
+    with Session(engine) as s:
+        assert not [dec for dec in s.exec(select(Decision)) if exposed.lower() in (dec.actor_label + (dec.comment or "")).lower()]
+    assert exposed.lower() not in d.reopen("engagement").description.lower()
+    assert d.code(I86) != exposed  # a new code was mailed; the exposed one no longer works
+    replay = d.answer("engagement", I86, "received", code=exposed, letter_date="2020-12-15", signatory="Maire")
+    assert not replay.accepted
+    assert d.answer("engagement", I86, "received", letter_date="2020-12-15", signatory="Maire").accepted
 
 
 def test_five_wrong_codes_lock_the_agent_out_until_a_prefet_lifts_it_and_the_agent_gets_a_new_code(engine, contract):
@@ -111,15 +138,17 @@ def test_five_wrong_codes_lock_the_agent_out_until_a_prefet_lifts_it_and_the_age
     first = d.code(I86)
     for n in range(5):
         out = d.answer("engagement", I86, "received", code="ZZZZ-ZZZZ", letter_date="2020-12-15", signatory="Maire")
-        assert [v["code"] for v in out.violations] == ["AGENT_BLOQUE" if n == 4 else "CODE_INVALIDE"]
+        assert [v["code"] for v in out.violations] == REFUSED
     out = d.answer("engagement", I86, "received", code=first, letter_date="2020-12-15", signatory="Maire")
-    assert [v["code"] for v in out.violations] == ["AGENT_BLOQUE"]  # even the right code: the agent is locked out
+    assert [v["code"] for v in out.violations] == REFUSED and not out.accepted  # even the right code: locked out
     assert count(engine, OutboxMessage, OutboxMessage.event == "lockout_alert", OutboxMessage.recipient == P86) == 1
+    assert count(engine, OutboxMessage, OutboxMessage.event == "responses_blocked", OutboxMessage.recipient == I86) == 1
     assert d.reopen("engagement") and d.code(I86) == first  # reopening mails no code to a locked-out agent
     with unit_of_work(engine) as s:
         run = runs.for_run(s, d.run_id)
         refused = lockout.unlock(s, CTAI, run, locked_email=I86, by_email=P86, code="ZZZZ-ZZZZ", comment=None, link=None)
     assert [v.code for v in refused] == ["CODE_INVALIDE"]
+    assert _decisions(engine, contract)[-1].decision == "unlock_refus"  # a refused lifting is audited too
     unlock_code = mailed_code(engine, P86, "lockout_alert")
     with unit_of_work(engine) as s:  # another préfecture's préfet cannot lift it, even with the code
         assert lockout.unlock(s, CTAI, runs.for_run(s, d.run_id), locked_email=I86, by_email=P37,
@@ -132,6 +161,31 @@ def test_five_wrong_codes_lock_the_agent_out_until_a_prefet_lifts_it_and_the_age
     assert d.answer("engagement", I86, "received", letter_date="2020-12-15", signatory="Maire").accepted
 
 
+def test_wrong_unlock_codes_block_that_unlocker_for_this_lifting_only(engine, contract):
+    from models.actors import AgentCreate
+    from services import registry
+    from services.ctai.workflow import CTAI
+    from services.engine import lockout, runs
+    from tests.codes import mailed_code
+
+    with unit_of_work(engine) as s:
+        registry.add_agent(s, AgentCreate(email="admin@interieur.example", name="Administrateur", role="admin"))
+    d = Driver(engine, contract)
+    d.open("engagement")
+    for _ in range(5):
+        d.answer("engagement", I86, "received", code="ZZZZ-ZZZZ")
+    results = []
+    for _ in range(6):
+        with unit_of_work(engine) as s:
+            results.append(lockout.unlock(s, CTAI, runs.for_run(s, d.run_id), locked_email=I86, by_email=P86,
+                                          code="ZZZZ-ZZZZ", comment=None, link=None)[0].code)
+    assert results[4:] == ["AGENT_BLOQUE", "AGENT_BLOQUE"]
+    admin_code = mailed_code(engine, "admin@interieur.example", "lockout_alert")
+    with unit_of_work(engine) as s:  # the administrator still can
+        assert lockout.unlock(s, CTAI, runs.for_run(s, d.run_id), locked_email=I86, by_email="admin@interieur.example",
+                              code=admin_code, comment=None, link=None) == []
+
+
 def test_a_right_code_is_spent_even_when_the_answer_is_refused_and_a_new_one_is_mailed(engine, contract):
     d = Driver(engine, contract)
     d.open("engagement")
@@ -139,7 +193,7 @@ def test_a_right_code_is_spent_even_when_the_answer_is_refused_and_a_new_one_is_
     out = d.answer("engagement", I86, "received", code=first, signatory="Maire")  # the letter's date is missing
     assert [v["code"] for v in out.violations] == ["CHAMP_MANQUANT"]
     replay = d.answer("engagement", I86, "received", code=first, letter_date="2020-12-15", signatory="Maire")
-    assert [v["code"] for v in replay.violations] == ["CODE_INVALIDE"]  # replayed with another answer: refused
+    assert [v["code"] for v in replay.violations] == REFUSED  # replayed with another answer: refused
     second = d.code(I86)
     assert second != first
     assert d.answer("engagement", I86, "received", code=second, letter_date="2020-12-15", signatory="Maire").accepted
@@ -152,7 +206,7 @@ def test_a_code_is_single_use(engine, contract):
     assert d.answer("engagement", I86, "received", code=code, letter_date="2020-12-15", signatory="M").accepted
     d.open("echange")
     out = d.answer("echange", I86, "held", code=code, meeting_date="2021-01-20")
-    assert not out.accepted and out.violations[0]["code"] == "CODE_INVALIDE"
+    assert not out.accepted and out.violations[0]["code"] == "IDENTIFICATION_REFUSEE"
 
 
 def test_an_expired_code_is_refused_and_replaced(engine, contract):
@@ -165,7 +219,7 @@ def test_an_expired_code_is_refused_and_replaced(engine, contract):
         s.add(row)
     old = d.code(I86)
     out = d.answer("engagement", I86, "received", code=old, letter_date="2020-12-15", signatory="M")
-    assert out.violations[0]["code"] == "CODE_EXPIRE" and d.code(I86) != old
+    assert out.violations[0]["code"] == "IDENTIFICATION_REFUSEE" and d.code(I86) != old  # the new one is mailed
 
 
 def test_signing_without_a_housing_action_is_refused_with_r5_and_changes_nothing(engine, contract):
@@ -210,7 +264,7 @@ def test_the_instructor_cannot_sign_as_prefet(engine, contract):
         codes = s.exec(select(OutboxMessage.recipient).where(OutboxMessage.event == "approval_requested")).all()
     assert codes.count(I86) == 5 and P86 in codes  # one per earlier step, none for the signature
     out = d.answer("signature", I86, "sign", code="AAAA-BBBB", signature_date="2021-10-21")
-    assert out.violations[0]["code"] == "AGENT_NON_HABILITE"  # four eyes, said as for anyone not entitled
+    assert out.violations[0]["code"] == "IDENTIFICATION_REFUSEE"  # four eyes, said as for anyone not entitled
 
 
 def test_a_rework_keeps_the_step_open_with_a_new_round_of_codes(engine, contract):
@@ -279,4 +333,35 @@ def test_a_field_of_the_wrong_type_is_refused_by_name_in_french_and_a_new_code_i
                                "message": "Date de la lettre d'engagement : date attendue au format AAAA-MM-JJ"}]
     assert status(engine, contract) == CtaiStatus.AWAITING_LETTER
     assert d.code(I86) != code
+    assert d.answer("engagement", I86, "received", letter_date="2020-12-15", signatory="Maire").accepted
+
+
+def test_an_avenant_above_the_campaign_ceiling_is_refused_and_changes_nothing(engine, contract):
+    d = to_signature(engine, contract)
+    d.open("signature")
+    d.answer("signature", P86, "sign", signature_date="2021-10-21")
+    d.open("revue_diair")
+    d.answer("revue_diair", DIAIR, "approve")
+    with unit_of_work(engine) as s:
+        ctai_workflow.open_yearly_review(s, contract)
+    d.open("bilan")
+    out = d.answer("bilan", I86, "amend", amount_eur=250000, complementary_eur=10_000_000)
+    assert not out.accepted and "MONTANT_PLAFOND" in [v["code"] for v in out.violations]
+    assert status(engine, contract) == CtaiStatus.YEARLY_REVIEW
+
+
+def test_a_code_whose_email_was_never_queued_is_mailed_by_the_daily_run(engine, contract):
+    """After the upgrade that revoked the old codes, each awaited agent gets a new one, by email."""
+    from datetime import date
+
+    from services.followup import reminders
+
+    d = Driver(engine, contract)
+    d.open("engagement")
+    with unit_of_work(engine) as s:
+        for row in s.exec(select(ApprovalCode)):
+            row.revoked_at = row.created_at  # what migration 0006 does to codes hashed the old way
+            s.add(row)
+    assert reminders.run(date(2026, 7, 13), engine)["codes_reemis"] == 1
+    assert count(engine, OutboxMessage, OutboxMessage.event == "approval_requested", OutboxMessage.recipient == I86) == 2
     assert d.answer("engagement", I86, "received", letter_date="2020-12-15", signatory="Maire").accepted

@@ -32,7 +32,8 @@ def refusal(**fields) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("char", ["\u0000", "\u0007", "\u001b", "\u007f", "\u0085", "\u200b", "\u200d", "\u2060",
-                                  "\ufeff", "\u202e", "\u202a", "\u2066", "\u2069", "\u061c", "\u00ad"])
+                                  "\ufeff", "\u202e", "\u202a", "\u2066", "\u2069", "\u061c", "\u00ad", "\u2028",
+                                  "\u2029", "\U000e0041", "\ue000", "\u0378", "\u3164", "\u2800"])
 def test_control_zero_width_and_bidirectional_characters_are_refused_in_every_text(char):
     assert refusal(name=f"Ville{char}de Poitiers") == [("TEXTE_CARACTERES_INTERDITS", "name")]
     assert refusal(text=f"un{char}texte") == [("TEXTE_CARACTERES_INTERDITS", "text")]
@@ -49,7 +50,7 @@ def test_text_is_stored_in_nfc_and_trimmed():
     assert Sample(name=decomposed, text="x").name == "Périgueux"
 
 
-@pytest.mark.parametrize("blank", ["", "   ", "\u00a0\u00a0", "\n"])
+@pytest.mark.parametrize("blank", ["", "   ", "\u00a0\u00a0", "\n", "\u0301\u0301", "...", "\u3000"])
 def test_a_blank_name_is_refused(blank):
     assert refusal(name=blank)[0][0] in {"TEXTE_VIDE", "TEXTE_CARACTERES_INTERDITS"}
 
@@ -74,7 +75,7 @@ def test_the_actors_registered_by_hand_get_the_same_text_rules(model, fields):
 
 def test_the_rna_number_is_w_and_nine_digits():
     assert PorteurCreate(name="Asso", siret="99901401209011", email="a@b.example", rna="W123456789").rna == "W123456789"
-    for rna in ("W12345678", "X123456789", "w123456789", "W12345678A"):
+    for rna in ("W12345678", "X123456789", "w123456789", "W12345678A", "W١٢٣٤٥٦٧٨٩", "W12345678²"):
         with pytest.raises(ValidationError, match="RNA"):
             PorteurCreate(name="Asso", siret="99901401209011", email="a@b.example", rna=rna)
 
