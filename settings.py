@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 MIN_KEY_LENGTH = 32
+DEFAULT_DATA_DIR = Path("./var")
 DEVELOPMENT_KEY_FILE = "cle-audit"
 
 
@@ -43,7 +44,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TERRITOIRES_", extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"
-    data_dir: Path = Path("./var")
+    data_dir: Path = DEFAULT_DATA_DIR
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL; defaults to a SQLite file under data_dir. "

@@ -4,6 +4,12 @@ Nothing leaves the machine unasked: before Prefect is imported, its usage analyt
 and the client's) and the UI's promotional content are turned off for this process and for every
 process it starts (Prefect server, served flows, demo). An operator who wants them sets the
 variables explicitly.
+
+The command line finds its platform: without ``PREFECT_API_URL``, it uses the Prefect API that
+``territoires up`` recorded in the data folder (``cli/platform_state.py``), and it never starts a
+temporary Prefect server of its own (one more writer on Prefect's database, and a server that
+knows none of the platform's runs): with no reachable Prefect, a command stops with
+« PREFECT_INJOIGNABLE » and says how to start the platform.
 """
 
 import os
@@ -12,3 +18,20 @@ OFFLINE = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
            "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false"}
 for _name, _value in OFFLINE.items():
     os.environ.setdefault(_name, _value)
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_ENABLED", "false")
+
+
+def _find_platform() -> None:
+    from cli.platform_state import FROM_RECORD, load
+
+    if os.environ.get("PREFECT_API_URL"):
+        return
+    record = load()
+    if record is not None and record.api_url:
+        os.environ["PREFECT_API_URL"] = record.api_url
+        if record.ui_url:
+            os.environ.setdefault("PREFECT_UI_URL", record.ui_url)
+        os.environ[FROM_RECORD] = "1"
+
+
+_find_platform()

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.output import EXIT_FAILED, print_json, user_errors
+from cli.prefect_link import prefect_problem, require_prefect
 from services.db import unit_of_work
 from services.engine import audit
 
@@ -17,10 +18,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scr
 
 def _published() -> tuple[list | None, str | None]:
     """The heads published in Prefect, or why they could not be read."""
-    from prefect.settings import PREFECT_API_URL
-
-    if not PREFECT_API_URL.value():
-        return None, "PREFECT_API_URL n'est pas configuré : les têtes publiées n'ont pas été lues"
+    problem = prefect_problem()
+    if problem:
+        return None, f"{problem} ; les têtes publiées n'ont pas été lues"
     with unit_of_work() as session:
         artifact = audit.head_artifact(session)
     try:
@@ -66,6 +66,7 @@ def audit_verify(publications: Annotated[bool, typer.Option("--publications/--sa
 def audit_publish(as_json: JsonOpt = False) -> None:
     """Publie maintenant la tête de la piste d'audit dans Prefect (la tournée quotidienne le fait chaque jour)."""
     with user_errors(as_json):
+        require_prefect()
         with unit_of_work() as session:
             head = audit.head_for_publication(session)
         asyncio.run(audit.publish_head(head))

@@ -50,7 +50,10 @@ def delegation_run(year: Annotated[Optional[int], typer.Option(help="Année de l
     """Lance maintenant un lot de délégation (le même flux que l'exécution mensuelle) ; JSON."""
     from services.engine.launch import start_batch_run
 
+    from cli.prefect_link import require_prefect
+
     with user_errors(True):
+        require_prefect()
         run_id = asyncio.run(start_batch_run(year))
     print_json({"flow_run_id": run_id, "annee": year})
 

@@ -48,10 +48,11 @@ from cli.reminders import reminders_app  # noqa: E402
 app.add_typer(reminders_app, name="reminders")
 from cli.up import up  # noqa: E402
 from cli.audit import audit_app  # noqa: E402
+from cli.steps import steps_app  # noqa: E402
 
 app.command("up")(up)
 for sub, name in ((db_app, "db"), (seed_app, "seed"), (agent_app, "agent"), (collectivite_app, "collectivite"),
-                  (porteur_app, "porteur"), (ptai_app, "ptai"), (ctai_app, "ctai"), (audit_app, "audit")):
+                  (porteur_app, "porteur"), (ptai_app, "ptai"), (ctai_app, "ctai"), (audit_app, "audit"), (steps_app, "steps")):
     app.add_typer(sub, name=name)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]

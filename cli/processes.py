@@ -1,8 +1,14 @@
 """Supervising ``territoires up``'s processes: start each in its own process group with its log,
-wait until it answers, stop it (and the runs it executes) with a grace period."""
+wait until it answers, stop it (and the runs it executes) with a grace period.
+
+Each child asks the kernel to be sent SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), so a
+``territoires up`` killed with SIGKILL does not leave its Prefect server and its serving process
+running as orphans; what might still remain (the runs the serving process had started) is
+stopped by the next ``territoires up`` (``cli/platform_state.py``)."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -49,9 +55,26 @@ class Child:
             self.process.wait(timeout=10)
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int):
+    """Runs in the child between fork and exec: SIGTERM when the parent dies; and if it died
+    already (before this line ran), stop at once."""
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def preexec() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return preexec
+
+
 def spawn(name: str, args: list[str], env: dict, log: Path) -> Child:
     with log.open("a") as out:
-        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                   preexec_fn=_die_with_parent(os.getpid()))
     return Child(name, process, log)
 
 

@@ -24,7 +24,9 @@ def reminders_run(day: Annotated[Optional[str], typer.Option("--date", help="Jou
                                                                               "un jour à venir ne fait qu'une simulation")] = None) -> None:
     """Lance maintenant la tournée de relances, puis envoie la file de courriels ; JSON. Pour un jour
     à venir, montre seulement ce qui se passerait : rien n'est enregistré, envoyé ni lancé."""
+    from cli.prefect_link import prefect_problem
     from cli.workflow import start_or_warn
+    from services.followup import recovery
     from notifications.sender import OutboxSender
     from notifications.smtp import smtp_target
     from services.db import get_engine
@@ -46,5 +48,10 @@ def reminders_run(day: Annotated[Optional[str], typer.Option("--date", help="Jou
         _, warning = start_or_warn("ctai", ctai_id, f"bilan-{today.year - 1}")
         if warning:
             report.setdefault("avertissements", []).append(f"contrat n° {ctai_id} : {warning}")
+    problem = prefect_problem()
+    if problem:
+        report.setdefault("avertissements", []).append(f"{problem} ; les étapes interrompues n'ont pas été reprises")
+    else:
+        report["reprise_des_etapes"] = asyncio.run(recovery.sweep()).as_dict()
     report["courriels"] = asyncio.run(OutboxSender(get_engine(), smtp_target()).send_pending()).as_dict()
     print_json(report)

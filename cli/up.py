@@ -5,6 +5,10 @@ One supervising process migrates the database, starts a Prefect server (unless
 deployment with its schedules, and says where to look. Ctrl-C stops everything in reverse
 order. Everything lives under the data directory, so a second start picks up the same contracts,
 requests, runs and emails.
+
+Its children die with it, however it dies (``cli/processes.py``). It records where its Prefect
+API and its processes are (``plateforme.json`` in the data folder): the other commands find the
+platform there, and the next ``territoires up`` stops whatever a killed one left behind.
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ from typing import Annotated
 
 import typer
 
+import liveness
+from cli import platform_state
 from cli.demo_program import DemoFailed, run_demo
 from cli.output import EXIT_FAILED, PORT, redacted_url
+from cli.platform_state import PlatformRecord, Process
 from cli.processes import Child, PlatformError, answers, port_is_free, spawn, wait_until
 from settings import get_settings
 
@@ -32,8 +39,12 @@ def up(demo: Annotated[bool, typer.Option("--demo", help="Charge et lance la dé
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     running: list = []  # what was started, in order: processes (Child) and the mail sink
+    record = PlatformRecord(liveness.identity())
+    folder = get_settings().data_dir
     try:
-        _run(demo, port, stop, running)
+        _take_over(folder)
+        platform_state.save(record, folder)
+        _run(demo, port, stop, running, record, folder)
         while not stop.wait(1):
             dead = next((c for c in running if isinstance(c, Child) and not c.alive()), None)
             if dead is not None:
@@ -48,14 +59,34 @@ def up(demo: Annotated[bool, typer.Option("--demo", help="Charge et lance la dé
             typer.echo("Arrêt de la plateforme…", err=True)
         for part in reversed(running):
             part.stop()
+        platform_state.remove(record, folder)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     typer.echo("Plateforme arrêtée. Les données restent dans le dossier de données ; « territoires up » les reprend.")
 
 
-def _run(demo: bool, port: int, stop: threading.Event, running: list) -> None:
+def _take_over(folder: Path) -> None:
+    """Refuses to start beside a running platform; stops what a killed one left behind."""
+    other = platform_state.running_supervisor(folder)
+    if other is not None:
+        raise PlatformError("PLATEFORME_DEJA_DEMARREE", f"une plateforme est déjà démarrée sur ce dossier de données "
+                                                        f"(processus {other.supervisor.split(':')[1]}, interface "
+                                                        f"{other.ui_url or 'en démarrage'}) : utilisez-la, ou arrêtez-la "
+                                                        f"(Ctrl-C dans son terminal) avant d'en démarrer une autre")
+    stopped = platform_state.stop_leftovers(folder)
+    if stopped:
+        typer.echo(f"Processus laissés par un arrêt brutal de la plateforme, arrêtés : {', '.join(stopped)}.", err=True)
+
+
+def _started(record: PlatformRecord, folder: Path, child: Child) -> Child:
+    record.processes.append(Process(child.name, child.process.pid, liveness.identity(child.process.pid)))
+    platform_state.save(record, folder)
+    return child
+
+
+def _run(demo: bool, port: int, stop: threading.Event, running: list, record: PlatformRecord, folder: Path) -> None:
     """Starts everything, adding each part to ``running`` as soon as it runs (so that a failure
-    half-way stops what was started)."""
+    half-way stops what was started), and to the platform's record."""
     from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 
     from notifications.sink import MailSink, SinkServer
@@ -69,8 +100,8 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list) -> None:
     upgrade(settings.resolved_database_url)
     seeded = _seed(demo)
 
-    env = dict(os.environ)
-    api = PREFECT_API_URL.value()
+    env = {k: v for k, v in os.environ.items() if k != platform_state.FROM_RECORD}
+    api = None if os.environ.get(platform_state.FROM_RECORD) else PREFECT_API_URL.value()  # not a dead platform's
     _check_ports(None if api else port, settings.mail_sink_port if settings.uses_mail_sink else None)
     if api:
         ui = PREFECT_UI_URL.value() or api.removesuffix("/api")
@@ -80,11 +111,14 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list) -> None:
         env.update(PREFECT_HOME=env.get("PREFECT_HOME") or str(data_dir / "prefect"), PREFECT_API_URL=api,
                    PREFECT_UI_URL=ui, PREFECT_SERVER_ANALYTICS_ENABLED="false")
         typer.echo(f"Démarrage du serveur Prefect sur {ui} (données : {env['PREFECT_HOME']})…")
-        server = spawn("le serveur Prefect", [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1",
-                                               "--port", str(port)], env, logs / "prefect-server.log")
+        server = _started(record, folder, spawn("le serveur Prefect", [sys.executable, "-m", "cli.prefect_server",
+                                                                        "--host", "127.0.0.1", "--port", str(port)],
+                                                 env, logs / "prefect-server.log"))
         running.append(server)
         wait_until(lambda: answers(f"{api}/health"), server, stop, 180, "le serveur Prefect")
     env.setdefault("PREFECT_UI_URL", ui)
+    record.api_url, record.ui_url = api, ui
+    platform_state.save(record, folder)
     env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")  # a resumed step starts within seconds
 
     if settings.uses_mail_sink:
@@ -92,7 +126,8 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list) -> None:
     mail_line = f"Courriels : {smtp_target(settings).describe()}"
 
     typer.echo("Démarrage des déploiements (toutes les étapes, le lot mensuel et les relances quotidiennes)…")
-    served = spawn("le service des déploiements", [str(BIN / "territoires"), "serve"], env, logs / "serve.log")
+    served = _started(record, folder, spawn("le service des déploiements", [str(BIN / "territoires"), "serve"], env,
+                                            logs / "serve.log"))
     running.append(served)
     start = served.log.stat().st_size
     wait_until(lambda: b"being served" in served.log.read_bytes()[start:], served, stop, 180,

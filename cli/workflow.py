@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from cli.output import ID, YEAR, fail, print_json, print_table, read_user_file, user_errors
+from cli.prefect_link import prefect_problem, require_prefect
 from models.errors import Violation
 from models.types import paris_today
 from services.cases import kind
@@ -17,6 +18,7 @@ from services.ctai import workflow as ctai_workflow
 from services.db import unit_of_work
 from services.engine import waiting as waiting_runs
 from services.engine.launch import start_case_step
+from services.followup.recovery import interrupted_steps
 
 approvals_app = typer.Typer(help="Décisions en attente (le pendant scriptable de l'interface Prefect).", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
@@ -39,6 +41,7 @@ def ctai_start(collectivite: Annotated[int, typer.Option(help="N° de la collect
                years: Annotated[int, typer.Option(help="Durée en années", min=1, max=6)] = 3) -> None:
     """Crée le contrat et lance sa première étape ; affiche le n° du contrat et de l'exécution (JSON)."""
     with user_errors(True):
+        require_prefect()
         with unit_of_work() as session:
             ctai, created = ctai_workflow.create(session, collectivite_id=collectivite, first_year=first_year,
                                                  years=years, from_ctair_id=from_ctair)
@@ -48,11 +51,9 @@ def ctai_start(collectivite: Annotated[int, typer.Option(help="N° de la collect
 
 def start_or_warn(case: str, entity_id: int, cause: str) -> tuple[str | None, str | None]:
     """For commands that store first: the record stays even when Prefect cannot be reached."""
-    from prefect.settings import PREFECT_API_URL
-
-    if not PREFECT_API_URL.value():
-        return None, (f"PREFECT_API_URL n'est pas configuré : l'étape n'est pas lancée ; lancez-la avec : "
-                      f"territoires {case} resume {entity_id}")
+    problem = prefect_problem()
+    if problem:
+        return None, f"{problem} ; l'étape n'est pas lancée ; lancez-la ensuite avec : territoires {case} resume {entity_id}"
     try:
         return asyncio.run(start_case_step(kind(case), entity_id, cause)), None
     except Exception as exc:  # noqa: BLE001 - any Prefect/network failure is reported, not raised
@@ -77,6 +78,7 @@ def ctai_propose(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", *
 def ctai_review(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)]) -> None:
     """Ouvre le bilan annuel d'un contrat en cours et lance l'étape (JSON)."""
     with user_errors(True):
+        require_prefect()
         with unit_of_work() as session:
             ctai_workflow.open_yearly_review(session, ctai_id)
         run_id = asyncio.run(start_case_step(kind("ctai"), ctai_id, "review"))
@@ -84,15 +86,23 @@ def ctai_review(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **
 
 
 def ctai_resume(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)]) -> None:
-    """Relance l'exécution de l'étape en cours d'un contrat, si elle manque (JSON)."""
-    with user_errors(True):
-        print_json({"ctai_id": ctai_id, "flow_run_id": asyncio.run(start_case_step(kind("ctai"), ctai_id, "resume"))})
+    """Reprend l'étape en cours d'un contrat : son exécution telle quelle si elle vit, relancée si
+    elle a échoué, planté ou été annulée, recréée si Prefect ne la connaît plus (JSON)."""
+    print_json({"ctai_id": ctai_id, **_resume("ctai", ctai_id)})
 
 
 def ptai_resume(request_id: Annotated[int, typer.Argument(help="N° de la demande", **ID)]) -> None:
-    """Relance l'exécution de l'étape en cours d'une demande, si elle manque (JSON)."""
+    """Reprend l'étape en cours d'une demande : son exécution telle quelle si elle vit, relancée si
+    elle a échoué, planté ou été annulée, recréée si Prefect ne la connaît plus (JSON)."""
+    print_json({"request_id": request_id, **_resume("ptai", request_id)})
+
+
+def _resume(case: str, entity_id: int) -> dict:
+    from services.followup.recovery import resume_case
+
     with user_errors(True):
-        print_json({"request_id": request_id, "flow_run_id": asyncio.run(start_case_step(kind("ptai"), request_id, "resume"))})
+        require_prefect()
+        return asyncio.run(resume_case(case, entity_id))
 
 
 def ptai_complete(request_id: Annotated[int, typer.Argument(help="N° de la demande", **ID)], file: Annotated[Path, typer.Argument(help="La demande complétée (JSON)")]) -> None:
@@ -112,13 +122,22 @@ def ptai_complete(request_id: Annotated[int, typer.Argument(help="N° de la dema
 def approvals_list(departement: Annotated[Optional[str], typer.Option(help="Code du département")] = None,
                    role: Annotated[Optional[str], typer.Option(help="Rôle attendu")] = None,
                    as_json: JsonOpt = False) -> None:
-    """Les exécutions qui attendent une décision, avec les champs de leur formulaire."""
-    runs = [r.as_dict() for r in asyncio.run(waiting_runs.list_waiting(departement=departement, role=role))]
+    """Les exécutions qui attendent une décision, avec les champs de leur formulaire ; puis les
+    étapes interrompues par un incident (exécution en échec, plantée, annulée), à reprendre."""
+    with user_errors(as_json):
+        require_prefect()
+        runs = [{"etat": "en attente", **r.as_dict()}
+                for r in asyncio.run(waiting_runs.list_waiting(departement=departement, role=role))]
+        interrupted = asyncio.run(interrupted_steps(departement=departement, role=role))
     if as_json:
-        print_json(runs)
+        print_json(runs + interrupted)
         return
     print_table(runs, [("run_id", "exécution"), ("name", "nom"), ("awaited_role", "rôle attendu"),
                        ("departement", "dépt"), ("waiting_since", "en attente depuis")])
+    if interrupted:
+        typer.echo("\nÉtapes interrompues (elles seront reprises par « territoires steps repair », ou chaque jour) :")
+        print_table(interrupted, [("run_id", "exécution"), ("name", "nom"), ("awaited_role", "rôle attendu"),
+                                  ("departement", "dépt"), ("incident", "incident"), ("incident_le", "depuis")])
 
 
 @approvals_app.command("decide")
@@ -134,6 +153,7 @@ def approvals_decide(run_id: str,
                      as_json: JsonOpt = False) -> None:
     """Envoie exactement ce qu'enverrait le formulaire de l'interface Prefect."""
     with user_errors(as_json):
+        require_prefect()
         waiting = {r.run_id: r for r in asyncio.run(waiting_runs.list_waiting())}.get(run_id)
         if waiting is None:
             raise waiting_runs.RunNotWaiting(f"[{waiting_runs.RunNotWaiting.code}] l'exécution {run_id} n'attend aucune décision")
@@ -191,8 +211,13 @@ def approvals_unlock(run_id: Annotated[str, typer.Argument(help="L'exécution de
 
 
 def serve(limit: Annotated[Optional[int], typer.Option(help="Exécutions simultanées au plus", min=1, max=1000)] = None) -> None:
-    """Sert toutes les étapes (déploiements Prefect) depuis ce processus."""
+    """Sert toutes les étapes (déploiements Prefect) depuis ce processus ; au démarrage, reprend
+    les étapes qu'un arrêt a interrompues (territoires steps repair)."""
+    from cli.steps import repair_in_background
     from deployments import serve_all
 
+    with user_errors(False):
+        require_prefect()
+    repair_in_background()
     serve_all(limit=limit)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from prefect import flow
 
+from flows.hooks import HOOKS
 from flows.steps import run_step
 
-FLOW = {"persist_result": True, "log_prints": True}
+FLOW = {"persist_result": True, "log_prints": True, **HOOKS}
 
 
 @flow(name="ctai-engagement", **FLOW)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import flow
 from prefect.runtime import flow_run
 
+from flows.hooks import HOOKS
 from flows.steps import run_step
 from models.types import paris_today
 from tasks.delegation import batch_status, delegate, finish_unfinished, publish_table, select_batch
@@ -16,15 +17,16 @@ def run_name() -> str:
     return f"Délégation des crédits — campagne {year}"
 
 
-@flow(name="delegation-credits", flow_run_name=run_name, persist_result=True, log_prints=True)
-async def delegation_credits(year: int | None = None) -> dict:
+@flow(name="delegation-credits", flow_run_name=run_name, persist_result=True, log_prints=True, **HOOKS)
+async def delegation_credits(year: int | None = None, batch_id: int | None = None) -> dict:
     """Select every transmitted request, publish the batch by département, wait for a ministry
     officer's decision (approve, approve with exclusions, reject), then delegate AE = CP one
-    département at a time. Running it again after a crash finishes the interrupted batch first."""
+    département at a time. Running it again after a crash finishes the interrupted batch first.
+    ``batch_id``: take over that batch, whose run was lost (the recovery sweep starts it so)."""
     year = year or paris_today().year
     finish_unfinished()
     await send_outbox()
-    batch = select_batch(year=year, flow_run_id=str(flow_run.get_id()))
+    batch = select_batch(year=year, flow_run_id=str(flow_run.get_id()), batch_id=batch_id)
     if not batch["requests"]:
         print(f"Aucune demande transmise à déléguer pour {year}.")
         return batch

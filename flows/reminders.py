@@ -12,7 +12,7 @@ from models.types import paris_today
 from services.followup import reminders
 from tasks.audit import publish_audit_head
 from tasks.notify import send_outbox
-from tasks.runs import start_current_step
+from tasks.runs import repair_steps, start_current_step
 
 
 @task(name="relances-du-jour", cache_policy=NO_CACHE, persist_result=False)
@@ -29,8 +29,9 @@ def run_name() -> str:
 async def relances(day: date | None = None) -> dict:
     """Reminds and escalates late steps, reminds then closes unanswered requests, reminds of the
     lettre d'engagement deadline, opens the yearly reviews due (and starts their bilan step),
-    mails a code to any entitled agent who lacks one, sends whatever the email outbox still holds,
-    and publishes the audit trail's head outside the database.
+    mails a code to any entitled agent who lacks one, starts again the steps whose run died
+    (the recovery sweep), sends whatever the email outbox still holds, and publishes the audit
+    trail's head outside the database.
 
     ``day`` runs it as if on that day; a day later than today only shows what would happen."""
     today = day or paris_today()
@@ -41,6 +42,7 @@ async def relances(day: date | None = None) -> dict:
         return report
     for ctai_id in report["bilans_ouverts"]:
         await start_current_step("ctai", ctai_id, f"bilan-{today.year - 1}")
+    report["reprise_des_etapes"] = await repair_steps()
     report["courriels"] = await send_outbox()
     report["tete_piste_audit"] = await publish_audit_head()
     print(report)

@@ -129,6 +129,19 @@ class StepRun(SQLModel, table=True):
     awaited_role: str | None = Field(default=None, max_length=20)
     opened_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     closing_decision_id: int | None = Field(default=None, foreign_key="decision.id")
+    # Recovery (services/engine/recovery.py). ``worker``: the process executing the run now
+    # (host:pid:start, written when the flow opens the step), so the sweep can tell a run whose
+    # process died; ``incident``: what last went wrong (a flow's failure or crash, seen by its
+    # hooks or by the sweep); ``restarts``: how many times the step was started again (it also
+    # renews the keys of the form's waits); ``previous_run_id`` and ``first_run_id``: the run a
+    # new run replaced, and the step's first run (the applicants' letters are keyed on it).
+    worker: str | None = Field(default=None, max_length=120)
+    worker_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    incident: str | None = Field(default=None, max_length=500)
+    incident_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    restarts: int = 0
+    previous_run_id: str | None = Field(default=None, max_length=36)
+    first_run_id: str | None = Field(default=None, max_length=36)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 

@@ -108,6 +108,21 @@ class DeadlineNotice(EmailContext):
     consequence: str | None = None
 
 
+class RepairLine(BaseModel):
+    dossier: str  # reference of the case
+    etape: str
+    constat: str  # what the sweep found, e.g. « l'exécution est en échec »
+    action: str  # what it did, e.g. « exécution relancée », « intervention requise »
+    lien: str | None = None
+
+
+class StepsRepaired(EmailContext):
+    """To the administrators: what the recovery sweep found and did."""
+
+    lignes: list[RepairLine]
+    interventions_requises: int = 0
+
+
 class DelegationLine(BaseModel):
     action_p104: int
     nombre_demandes: int
@@ -150,6 +165,7 @@ EVENTS: dict[str, type[EmailContext]] = {
     "credits_delegated_prefecture": CreditsDelegatedPrefecture,
     "credits_delegated_porteur": CreditsDelegatedPorteur,
     "request_closed": RequestClosed,
+    "steps_repaired": StepsRepaired,
 }
 
 
@@ -222,6 +238,12 @@ SAMPLES: dict[str, dict] = {
     "credits_delegated_porteur": {**_PTAI, "destinataire": "Robes de papier", "lot": "LOT-2021-03",
                                   "projet": "Robes de papier : ateliers de santé mentale", "montant_cents": 2_000_000,
                                   "action_p104": 12, "acte_juridique": "arrete", "date_delegation": date(2021, 7, 12)},
+    "steps_repaired": {"reference": "REPRISE-2021-10-21", "objet": "Reprise des étapes interrompues",
+                       "destinataire": "Administrateur de la plateforme", "departement": "national",
+                       "expediteur": "La plateforme Territoires d'intégration", "interventions_requises": 0,
+                       "lignes": [{"dossier": "CTAI-86-2021-0001", "etape": "validation et signature",
+                                   "constat": "le processus qui exécutait l'étape s'est arrêté",
+                                   "action": "exécution relancée", "lien": _RUN}]},
     "request_closed": {**_PTAI, "destinataire": "Grenoble-Alpes Métropole",
                        "motif": "Les compléments demandés n'ont pas été transmis dans le délai imparti.",
                        "echeance_depassee": date(2021, 6, 15)},

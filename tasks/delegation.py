@@ -23,15 +23,21 @@ def finish_unfinished() -> list[dict]:
 
 
 @task(name="constituer-le-lot", **TASK)
-def select_batch(*, year: int, flow_run_id: str) -> dict:
+def select_batch(*, year: int, flow_run_id: str, batch_id: int | None = None) -> dict:
+    """This run's batch: selected once, or, for a run that replaces a lost one, the batch it carried."""
     with unit_of_work() as session:
-        batch = batches.select_batch(session, year=year, flow_run_id=flow_run_id)
+        if batch_id is not None:
+            batch = batches.resume_batch(session, batch_id=batch_id, flow_run_id=flow_run_id)
+        else:
+            batch = batches.select_batch(session, year=year, flow_run_id=flow_run_id)
         result = {"id": batch.id, "reference": batch.reference, "status": batch.status,
                   "requests": batch.requests_count, "total_cents": batch.total_cents}
         if batch.requests_count:
-            key = runs.trigger_key(session, "lot", batch.id, "arbitrage", flow_run_id)
-            runs.reserve(session, entity_type="lot", entity_id=batch.id, step="arbitrage", key=key,
-                         awaited_role=batches.BATCH.awaited_role("arbitrage"))
+            live = runs.live_step(session, "lot", batch.id, "arbitrage")
+            key = live.trigger_key if live is not None else runs.trigger_key(session, "lot", batch.id, "arbitrage", flow_run_id)
+            if live is None:
+                runs.reserve(session, entity_type="lot", entity_id=batch.id, step="arbitrage", key=key,
+                             awaited_role=batches.BATCH.awaited_role("arbitrage"))
             result["trigger"] = key
     return result
 

@@ -6,9 +6,12 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from services.cases import kind
-from services.engine import launch
+from services.db import unit_of_work
+from services.engine import launch, runs
+from services.followup import recovery
+from tasks.retry import RETRY_TRANSIENT
 
-TASK = {"cache_policy": NO_CACHE, "persist_result": False, "retries": 3, "retry_delay_seconds": 5}
+TASK = {"cache_policy": NO_CACHE, "persist_result": False, **RETRY_TRANSIENT}
 
 
 @task(name="demarrer-l-etape-suivante", **TASK)
@@ -19,3 +22,20 @@ async def start_next_step(*, case: str, entity_id: int, step: str, cause: str) -
 @task(name="demarrer-l-etape-en-cours", **TASK)
 async def start_current_step(case: str, entity_id: int, cause: str) -> str | None:
     return await launch.start_case_step(kind(case), entity_id, cause)
+
+
+@task(name="reprendre-les-etapes-interrompues", cache_policy=NO_CACHE, persist_result=False)
+async def repair_steps(dry_run: bool = False) -> dict:
+    """The recovery sweep (``services.followup.recovery``), from the daily run."""
+    return (await recovery.sweep(dry_run=dry_run)).as_dict()
+
+
+def note_incident(flow_run_id: str, text: str) -> bool:
+    """Records on the run's step what went wrong (for the flows' failure and crash hooks, which
+    run outside the task engine). False when no step is inscribed for the run."""
+    with unit_of_work() as session:
+        row = runs.for_run(session, flow_run_id)
+        if row is None:
+            return False
+        runs.record_incident(session, row, text)
+    return True

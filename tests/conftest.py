@@ -15,6 +15,15 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("TERRITOIRES_AUDIT_KEY", "cle-des-tests-" + "0123456789abcdef" * 3)
 
+# The command line finds a platform that ``territoires up`` recorded in ./var: the tests never
+# use one a developer may be running in this checkout (each test names its own Prefect server).
+import cli  # noqa: E402,F401 - before Prefect reads its settings
+from cli.platform_state import FROM_RECORD  # noqa: E402
+
+if os.environ.pop(FROM_RECORD, None):
+    os.environ.pop("PREFECT_API_URL", None)
+    os.environ.pop("PREFECT_UI_URL", None)
+
 import shutil  # noqa: E402
 import uuid
 from collections.abc import Iterator
@@ -127,12 +136,17 @@ class ScriptedSink(MailSink):
         self.replies: dict[str, str] = {}
         self.sessions = 0
         self.delay = 0.0  # seconds per message, to make concurrent senders overlap
+        self.on_message = None  # called with each message received, before the reply
 
     async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
         if self.delay:
-            import asyncio
             await asyncio.sleep(self.delay)
-        return await super().handle_DATA(server, session, envelope)
+        reply = await super().handle_DATA(server, session, envelope)
+        if self.on_message is not None:
+            await asyncio.to_thread(self.on_message, self.received[-1])
+        return reply
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         self.sessions += 1

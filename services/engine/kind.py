@@ -131,6 +131,12 @@ class CaseKind(ABC, Generic[Case]):
         spec = self.steps.get(step)
         return f"{self.entity}-{step.replace('_', '-')}" if spec is not None and spec.has_flow else None
 
+    def run_request(self, session: Session, case: Case, step: str, trigger: str) -> tuple[str, dict] | None:
+        """The flow and parameters of a run that carries ``step`` for ``case`` under ``trigger``
+        (its row's key); None when no flow can be started for it alone."""
+        name = self.flow_name(step)
+        return (name, {self.parameter: case.id, "trigger": trigger}) if name else None
+
 
 class CollectiviteCase(CaseKind[Case]):
     """A case filed by a collectivité (a contract, a request): the agents of its département
@@ -158,6 +164,7 @@ class StepView:
     awaited_role: str
     closing_decision_id: int | None = None
     next_step: str | None = None
+    generation: int = 0  # times the step's run was started again: the waits' keys carry it
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.db import unit_of_work
 from services.engine import prefect_api, runs
 from services.engine.kind import CaseKind
-from services.engine.steps import launch_info
+from services.engine.steps import NotAtStep, launch_info
 
 
 async def start_step_run(kind: CaseKind, entity_id: int, step: str, cause: str) -> str:
@@ -16,13 +16,24 @@ async def start_step_run(kind: CaseKind, entity_id: int, step: str, cause: str) 
     """
     with unit_of_work() as session:
         key = runs.trigger_key(session, kind.entity, entity_id, step, cause)
-        info = launch_info(session, kind, entity_id, step)
         row = runs.reserve(session, entity_type=kind.entity, entity_id=entity_id, step=step, key=key,
-                           awaited_role=info["awaited_role"])
+                           awaited_role=kind.awaited_role(step))
         if row.flow_run_id is not None:
             return row.flow_run_id
-    run_id = await prefect_api.start_run(kind.flow_name(step), parameters={kind.parameter: entity_id, "trigger": key},
-                                         run_name=info["run_name"], tags=info["tags"], idempotency_key=key)
+    return await create_reserved_run(kind, entity_id, step, key)
+
+
+async def create_reserved_run(kind: CaseKind, entity_id: int, step: str, key: str) -> str:
+    """The Prefect run of a reserved row (created with the row's key: a second call returns the
+    same run), attached to the row."""
+    with unit_of_work() as session:
+        info = launch_info(session, kind, entity_id, step)
+        request = kind.run_request(session, session.get(kind.model, entity_id), step, key)
+    if request is None:
+        raise NotAtStep(f"[{NotAtStep.code}] l'étape « {step} » n'a pas d'exécution propre")
+    flow_name, parameters = request
+    run_id = await prefect_api.start_run(flow_name, parameters=parameters, run_name=info["run_name"], tags=info["tags"],
+                                         idempotency_key=key)
     with unit_of_work() as session:
         runs.attach(session, key, run_id)
     return run_id
@@ -36,7 +47,7 @@ async def start_batch_run(year: int | None, idempotency_key: str | None = None) 
 
 async def start_case_step(kind: CaseKind, entity_id: int, cause: str) -> str | None:
     """Starts the run of the step the case is at (if that step is a flow), once: a live run of
-    that step is returned as it is."""
+    that step is returned as it is (``recovery.resume_case`` also restarts a dead one)."""
     with unit_of_work() as session:
         current = session.get(kind.model, entity_id)
         step = kind.step_of(current.status)
@@ -45,5 +56,7 @@ async def start_case_step(kind: CaseKind, entity_id: int, cause: str) -> str | N
         live = runs.live_step(session, kind.entity, entity_id, step)
         if live is not None and live.flow_run_id:
             return live.flow_run_id
-        cause = live.trigger_key.rsplit(":", 1)[1] if live is not None else cause
+        key = live.trigger_key if live is not None else None
+    if key is not None:
+        return await create_reserved_run(kind, entity_id, step, key)
     return await start_step_run(kind, entity_id, step, cause)

@@ -4,6 +4,8 @@ queues nothing twice."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlmodel import Session
 
 from models.actors import ROLE_LABELS, Agent, Role
@@ -57,18 +59,43 @@ def reissue_missing(session: Session, kind: CaseKind, case, ref: CaseRef, role: 
     return len(agents)
 
 
-def step_opened(session: Session, kind: CaseKind, case, ref: CaseRef, role: str, link: str | None, again: bool) -> None:
-    """One code and one email per entitled agent (not locked out), once per round; the applicants are told."""
+REPLACED_RUN = ("L'exécution précédente de cette étape a été interrompue par un incident technique et remplacée par "
+                "celle-ci : les codes et liens envoyés auparavant ne sont plus valables. Une réponse déjà donnée et "
+                "confirmée reste acquise.")
+
+
+LOST_ANSWER = ("Une réponse donnée à cette étape n'a pas pu être enregistrée à la suite d'un incident technique. "
+               "Si vous aviez répondu, merci de répondre de nouveau ; ce code remplace le précédent.")
+
+
+def codes_after_lost_answer(session: Session, kind: CaseKind, case, ref: CaseRef, role: str, link: str | None) -> int:
+    """An answer was lost with its run (nobody knows whose): every awaited agent gets a new
+    code, with the reason; the previous codes are revoked. Returns how many were mailed."""
+    for agent in codes.eligible_agents(session, role, kind.departement(session, case)):
+        previous = codes.active_code(session, ref, agent.id)
+        if previous is not None:
+            codes.revoke(session, previous)
+    agents = _without_code(session, kind, case, ref, role)
+    for agent in agents:
+        new_code(session, kind, case, ref, agent, link, motif=LOST_ANSWER)
+    return len(agents)
+
+
+def step_opened(session: Session, kind: CaseKind, case, ref: CaseRef, role: str, link: str | None, again: bool,
+                first_run_id: str | None = None) -> None:
+    """One code and one email per entitled agent (not locked out), once per round; the applicants
+    are told once per round of the step, even when a lost run was replaced (``first_run_id``)."""
     spec = kind.steps[ref.step]
     emails: list[Email] = []
+    motif = REPLACED_RUN if first_run_id and first_run_id != ref.flow_run_id else None
     for agent in _without_code(session, kind, case, ref, role):  # on a replayed opening, nobody: each has a code
         row, reference = codes.issue_code(session, ref, agent)
-        emails.append(approval_email(session, kind, case, ref, agent, row, reference, link))
+        emails.append(approval_email(session, kind, case, ref, agent, row, reference, link, motif))
     expected = spec.expectation
     if again:
         expected = spec.expectation_again or (
             "Le dossier repris est de nouveau examiné à cette étape." + (f" {expected}" if expected else ""))
-    transition = open_transition(ref)
+    transition = open_transition(replace(ref, flow_run_id=first_run_id) if first_run_id else ref)
     for address, name in kind.applicants(session, case):
         emails.append(Email("step_started", address, {
             **kind.email_base(session, case, name), "etape": spec.label, "action_attendue": expected},

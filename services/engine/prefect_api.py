@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from prefect.artifacts import acreate_table_artifact
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
-    ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType, FlowRunFilterTags,
+    ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId, FlowRunFilterState, FlowRunFilterStateType,
+    FlowRunFilterTags,
 )
 from prefect.client.schemas.objects import StateType
 from prefect.client.schemas.sorting import ArtifactSort
 from prefect.deployments.flow_runs import arun_deployment
-from prefect.exceptions import ObjectNotFound
+from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.flow_runs import NotPausedError, aresume_flow_run
-from prefect.settings import PREFECT_UI_URL
+from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
+from prefect.states import Crashed, Scheduled
 
 from models.errors import DomainError, RuleViolation, Violation
 
@@ -117,6 +120,89 @@ async def published_tables(key: str) -> list[tuple[str, list[dict]]]:
         data = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
         out.append((artifact.created.isoformat() if artifact.created else "", data if isinstance(data, list) else []))
     return out
+
+
+@dataclass(frozen=True)
+class RunState:
+    type: str  # SCHEDULED, PENDING, RUNNING, PAUSED, COMPLETED, FAILED, CRASHED, CANCELLED…
+    since: datetime | None
+    pause_keys: frozenset[str] = frozenset()  # the waits that fired in this run
+
+
+async def run_states(run_ids: list[str]) -> dict[str, RunState]:
+    """The current state of each run; a run Prefect does not know is absent from the result."""
+    found: dict[str, RunState] = {}
+    async with get_client() as client:
+        for start in range(0, len(run_ids), 200):
+            ids = [UUID(r) for r in run_ids[start:start + 200]]
+            for run in await client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)), limit=200):
+                found[str(run.id)] = _state_of(run)
+    return found
+
+
+async def active_runs(page: int = 200) -> dict[str, RunState]:
+    """Runs Prefect shows as pending or running, whatever their flow."""
+    flt = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING, StateType.PENDING])))
+    found: dict[str, RunState] = {}
+    async with get_client() as client:
+        while True:
+            batch = await client.read_flow_runs(flow_run_filter=flt, limit=page, offset=len(found))
+            found.update((str(run.id), _state_of(run)) for run in batch)
+            if len(batch) < page:
+                return found
+
+
+def _state_of(run) -> RunState:
+    state = run.state
+    keys = frozenset(run.empirical_policy.pause_keys or ()) if run.empirical_policy else frozenset()
+    return RunState(state.type.value if state else "UNKNOWN", state.timestamp if state else None, keys)
+
+
+async def mark_crashed(run_id: str, message: str) -> None:
+    """A run left running by a process that died: shown as Crashed, so nobody waits for it."""
+    async with get_client() as client:
+        await client.set_flow_run_state(UUID(run_id), Crashed(message=message), force=True)
+
+
+async def reschedule(run_id: str, message: str) -> None:
+    """Runs a dead run again from the top: served deployments pick it up like a resumed run."""
+    async with get_client() as client:
+        await client.set_flow_run_state(UUID(run_id), Scheduled(message=message), force=True)
+
+
+async def has_answer(run_id: str, pause_key: str) -> bool:
+    """Whether an answer to the wait ``pause_key`` is stored on the run (given, not yet erased)."""
+    async with get_client() as client:
+        try:
+            await client.read_flow_run_input(UUID(run_id), f"suspended-{pause_key}-response")
+        except ObjectNotFound:
+            return False
+        except PrefectHTTPStatusError as exc:
+            if exc.response.status_code == 404:
+                return False
+            raise
+    return True
+
+
+class PrefectUnreachable(DomainError):
+    code = "PREFECT_INJOIGNABLE"
+
+
+HOW_TO_START = ("démarrez la plateforme dans ce dossier (territoires up, ou make run), ou indiquez l'adresse de son "
+                "API Prefect avec PREFECT_API_URL")
+
+
+async def ensure_reachable() -> str:
+    """The API address, once the server answers; else a refusal that says how to start it."""
+    api = PREFECT_API_URL.value()
+    if not api:
+        raise PrefectUnreachable(f"[{PrefectUnreachable.code}] aucune plateforme n'est connue ici : {HOW_TO_START}")
+    async with get_client() as client:
+        problem = await client.api_healthcheck()
+    if problem is not None:
+        raise PrefectUnreachable(f"[{PrefectUnreachable.code}] le serveur Prefect {api} ne répond pas "
+                                 f"({type(problem).__name__}) : {HOW_TO_START}")
+    return api
 
 
 def run_link(flow_run_id: str | None) -> str | None:

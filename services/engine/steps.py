@@ -50,29 +50,32 @@ def launch_info(session: Session, kind: CaseKind, entity_id: int, step: str) -> 
 # --- Opening a step -----------------------------------------------------------------------------
 
 def open_step(session: Session, kind: CaseKind, *, entity_id: int, step: str, flow_run_id: str, trigger: str | None,
-              link: str | None) -> StepView:
+              link: str | None, worker: str | None = None) -> StepView:
     case = kind.lock(session, entity_id)
     row = runs.attach(session, trigger, flow_run_id) if trigger else runs.for_run(session, flow_run_id)
-    if row is None:
+    if row is None or row.flow_run_id != flow_run_id:  # e.g. a run replaced after it was thought lost
         raise NotAtStep(f"[{NotAtStep.code}] l'exécution {flow_run_id} n'est inscrite pour aucune étape")
+    if worker:
+        runs.record_worker(session, row, worker)
     role = kind.awaited_role(step)
     attempts = codes.attempts_of(session, flow_run_id)
     if row.state == StepRunState.DONE:
         closing = session.get(Decision, row.closing_decision_id)
         return StepView(case.id, step, "done", row.round, len(attempts) + 1, "", kind.run_name(session, case, step), role,
-                        row.closing_decision_id, kind.step_of(closing.to_status))
+                        row.closing_decision_id, kind.step_of(closing.to_status), row.restarts)
     if case.status != kind.steps[step].status:
         raise NotAtStep(f"[{NotAtStep.code}] le dossier {case.reference} est au statut « {case.status} », "
                         f"pas à l'étape « {kind.steps[step].label} »")
     ref = CaseRef(flow_run_id, kind.entity, case.id, step, row.round)
     again = runs.opened_before(session, kind.entity, case.id, step, flow_run_id) or row.round > 1
-    mail.step_opened(session, kind, case, ref, role, link, again)
+    mail.step_opened(session, kind, case, ref, role, link, again, first_run_id=row.first_run_id)
     runs.mark_opened(session, row)
     refusal = None
     if attempts and attempts[-1].outcome == AttemptOutcome.REFUSED:
         refusal = [Violation(**v) for v in attempts[-1].violations]
     return StepView(case.id, step, "open", row.round, len(attempts) + 1,
-                    kind.description(session, case, step, role, refusal), kind.run_name(session, case, step), role)
+                    kind.description(session, case, step, role, refusal), kind.run_name(session, case, step), role,
+                    generation=row.restarts)
 
 
 # --- Judging an answer --------------------------------------------------------------------------

@@ -131,9 +131,9 @@ async def wait_for_judgement(session_factory, run_id: str, attempt: int, timeout
 
 
 def attempt_of(pause_key: str | None) -> int | None:
-    """Our pause keys are ``<step>-<attempt>``."""
-    if not pause_key or "-" not in pause_key:
-        return None
-    tail = pause_key.rsplit("-", 1)[1]
-    return int(tail) if tail.isdigit() else None
+    """Our pause keys are ``<step>-<attempt>``, then ``-r<n>`` after ``n`` restarts (``runs.pause_key``)."""
+    parts = (pause_key or "").split("-")
+    if len(parts) >= 3 and parts[-1].startswith("r") and parts[-1][1:].isdigit():
+        parts = parts[:-1]
+    return int(parts[-1]) if len(parts) >= 2 and parts[-1].isdigit() else None
 

@@ -53,6 +53,18 @@ def select_batch(session: Session, *, year: int, flow_run_id: str) -> Delegation
     return batch
 
 
+def resume_batch(session: Session, *, batch_id: int, flow_run_id: str) -> DelegationBatch:
+    """A batch whose run was lost, taken over by a new run of the delegation flow (the sweep
+    starts it with the batch's id): nothing is selected again."""
+    batch = session.get(DelegationBatch, batch_id)
+    if batch is None:
+        raise RuleViolation([Violation("LOT_INCONNU", "batch_id", f"aucun lot n° {batch_id}")])
+    if batch.flow_run_id != flow_run_id:
+        batch.flow_run_id = flow_run_id
+        session.add(batch)
+    return batch
+
+
 def items(session: Session, batch_id: int) -> list[BatchItem]:
     rows = session.execute(select(R.id, Collectivite.departement_code, R.p104_action, R.proposed_cents)
                            .join(Collectivite, Collectivite.id == R.collectivite_id)
@@ -169,6 +181,10 @@ class BatchCase(CaseKind[DelegationBatch]):
 
     def summary(self, session: Session, case: DelegationBatch) -> str:
         return f"{case.requests_count} demande(s), {format_eur(case.total_cents)}."
+
+    def run_request(self, session: Session, case: DelegationBatch, step: str, trigger: str) -> tuple[str, dict]:
+        """The arbitrage lives in the monthly delegation flow: a run of it resumes this batch."""
+        return "delegation-credits", {"year": case.year, "batch_id": case.id}
 
     def dashboard(self, session: Session, entity_id: int) -> str:
         return batch_markdown(session, entity_id)

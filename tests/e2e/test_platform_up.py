@@ -8,29 +8,25 @@ previous one left it, as a person would.
 
 from __future__ import annotations
 
-import email
+import json
 import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import uuid
-from email import policy
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
 from cli.processes import port_is_free
-from notifications.sink import _free_port
 from tests.conftest import PG_ADMIN_URL, _pg_url
+from tests.up_platform import TERRITOIRES, Up, until
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-TERRITOIRES = str(Path(sys.executable).with_name("territoires"))
 CHROMIUM = "/usr/bin/chromium"
 OUTPUT = Path(os.environ.get("TERRITOIRES_TEST_OUTPUT", ROOT / "test-output")) / "e2e"
 POITIERS_RUN = "CTAI Poitiers (86) — bilan annuel et avenant"
@@ -42,84 +38,6 @@ DEMO_RUNS = {POITIERS_RUN, "Délégation des crédits — campagne 2021",
 AWAITED_AGENTS = {"instructeur.86@prefecture-86.example", "instructeur2.86@prefecture-86.example",
                   "instructeur.76@prefecture-76.example", "instructeur.37@prefecture-37.example",
                   "prefet.21@prefecture-21.example", "prefet.63@prefecture-63.example", "ministere@interieur.example"}
-CODE = re.compile(r"Code d'approbation : (\S+)")
-
-
-def until(check, timeout: float, what: str, every: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
-
-
-class Up:
-    """``territoires up --demo`` in its own directory, on the embedded defaults."""
-
-    def __init__(self, workdir: Path, database_url: str | None):
-        self.workdir, self.database_url = workdir, database_url
-        self.port, self.sink_port = _free_port("127.0.0.1"), _free_port("127.0.0.1")
-        self.ui = f"http://127.0.0.1:{self.port}"
-        self.mail_dir = workdir / "var" / "mail"
-        self.log = workdir / "up.log"
-        self.engine = create_engine(database_url or f"sqlite:///{workdir / 'var' / 'territoires.db'}")
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> str:
-        """Starts it and returns what it printed once ready."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TERRITOIRES_", "PREFECT_"))}
-        env["TERRITOIRES_MAIL_SINK_PORT"] = str(self.sink_port)
-        if self.database_url:
-            env["TERRITOIRES_DATABASE_URL"] = self.database_url
-        offset = self.log.stat().st_size if self.log.exists() else 0
-        with self.log.open("ab") as out:
-            # Its own process group, so that Ctrl-C can be sent as a terminal sends it.
-            self.proc = subprocess.Popen([TERRITOIRES, "up", "--demo", "--port", str(self.port)], cwd=self.workdir,
-                                         env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-        def ready():
-            assert self.proc.poll() is None, f"territoires up exited:\n{self.output(offset)}"
-            return "Ctrl-C pour tout arrêter" in self.output(offset)
-        until(ready, 240, "territoires up ready")
-        return self.output(offset)
-
-    def output(self, offset: int = 0) -> str:
-        return self.log.read_bytes()[offset:].decode("utf-8", errors="replace")
-
-    def ctrl_c(self) -> int:
-        os.killpg(self.proc.pid, signal.SIGINT)
-        return self.proc.wait(timeout=90)
-
-    def processes(self) -> list[int]:
-        """Every process still running in this platform's directory (its children inherit it)."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            try:
-                if entry.name.isdigit() and Path(os.readlink(entry / "cwd")) == self.workdir:
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-        return found
-
-    def suspended_runs(self) -> dict[str, str]:
-        body = {"flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}}
-        runs = httpx.post(f"{self.ui}/api/flow_runs/filter", json=body, timeout=10).json()
-        return {r["name"]: r["id"] for r in runs if r["state"]["name"] == "Suspended"}
-
-    def mails(self) -> list[email.message.EmailMessage]:
-        return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(self.mail_dir.glob("*.eml"))]
-
-    def code_for(self, agent: str) -> str:
-        codes = [CODE.search(m.get_body(("plain",)).get_content()).group(1) for m in self.mails()
-                 if agent in str(m["To"]) and "Décision attendue" in str(m["Subject"])]
-        assert codes, f"no approval code for {agent}"
-        return codes[-1]
-
-    def sql(self, query: str) -> list:
-        with self.engine.connect() as conn:
-            return conn.execute(text(query)).all()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -167,16 +85,27 @@ def test_up_demo_leaves_a_run_waiting_at_every_stage_and_the_codes_in_the_mail_f
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", platform.code_for("instructeur.86@prefecture-86.example"))
 
 
+def test_a_second_terminal_lists_the_waiting_runs_of_the_platform_without_any_prefect_setting(platform):
+    """As the README suggests for scripting: another shell, in the same folder, no PREFECT_*
+    variable; the command finds the API that ``up`` recorded in ./var/plateforme.json."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "TERRITOIRES_"))}
+    if platform.database_url:
+        env["TERRITOIRES_DATABASE_URL"] = platform.database_url
+    started = time.monotonic()
+    result = subprocess.run([TERRITOIRES, "approvals", "list", "--json"], cwd=platform.workdir, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    listed = json.loads(result.stdout)
+    assert {r["name"] for r in listed if r["etat"] == "en attente"} == DEMO_RUNS
+    assert {r["run_id"] for r in listed} == set(platform.suspended_runs().values())
+    assert time.monotonic() - started < 30
+    assert "temporary" not in result.stderr.lower() and "telemetry" not in result.stderr.lower()
+
+
 def submit(page, form) -> None:
-    """Clicks Submit and waits for the form to close. Prefect's own server on SQLite sometimes
-    answers a resume with "database is locked" (an upstream limitation, PrefectHQ/prefect#17473):
-    the UI then keeps the form open with an error, and the agent submits again, as here, once."""
-    form.get_by_role("button", name="Submit").click()
-    try:
-        form.wait_for(state="detached", timeout=20_000)
-        return
-    except Exception:  # noqa: BLE001 - Playwright's TimeoutError: the form is still open
-        page.screenshot(path=str(OUTPUT / "formulaire-apres-un-premier-envoi.png"), full_page=True)
+    """Clicks Submit once and waits for the form to close: the Prefect server that ``territoires
+    up`` starts takes its SQLite writes in BEGIN IMMEDIATE transactions, so a resume is never
+    refused with « database is locked » (cli/prefect_server.py)."""
     form.get_by_role("button", name="Submit").click()
     form.wait_for(state="detached", timeout=30_000)
 

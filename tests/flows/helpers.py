@@ -10,7 +10,7 @@ from prefect.client.orchestration import get_client
 from prefect.flow_runs import aresume_flow_run
 from sqlmodel import Session, select
 
-from flows.steps import pause_key
+from services.engine.runs import pause_key
 from models.approval import ApprovalAttempt, StepRun, StepRunState
 from models.choices import wording
 
@@ -18,8 +18,9 @@ CODE = re.compile(r"^Code d'approbation : ([A-Z0-9-]+)\r?$", re.MULTILINE)
 
 
 async def waiting_run(platform, step: str, entity_id: int, attempt: int = 1, entity: str = "ctai",
-                      timeout: float = 120) -> str:
-    """The run id of ``step`` once Prefect shows it suspended on ``<step>-<attempt>`` with its form."""
+                      timeout: float = 120, generation: int = 0) -> str:
+    """The run id of ``step`` once Prefect shows it suspended on ``<step>-<attempt>`` (``-r<n>``
+    after ``n`` restarts) with its form."""
     deadline = asyncio.get_running_loop().time() + timeout
     run_id = None
     async with get_client() as client:
@@ -32,7 +33,7 @@ async def waiting_run(platform, step: str, entity_id: int, attempt: int = 1, ent
             if run_id is not None:
                 run = await client.read_flow_run(UUID(run_id))
                 details = run.state.state_details if run.state else None
-                if run.state.is_paused() and details.pause_key == pause_key(step, attempt) and details.run_input_keyset:
+                if run.state.is_paused() and details.pause_key == pause_key(step, attempt, generation) and details.run_input_keyset:
                     try:
                         await client.read_flow_run_input(UUID(run_id), details.run_input_keyset["schema"])
                         return run_id
@@ -80,9 +81,10 @@ async def verdict(platform, run_id: str, attempt: int, timeout: float = 120) -> 
 
 
 async def decide(platform, step: str, entity_id: int, reference: str, email: str, decision: str, *,
-                 attempt: int = 1, code: str | None = None, entity: str = "ctai", **fields) -> ApprovalAttempt:
+                 attempt: int = 1, code: str | None = None, entity: str = "ctai", generation: int = 0,
+                 **fields) -> ApprovalAttempt:
     """Resumes the waiting run through the API the UI uses, then returns the flow's verdict."""
-    run_id = await waiting_run(platform, step, entity_id, attempt, entity)
+    run_id = await waiting_run(platform, step, entity_id, attempt, entity, generation=generation)
     if code is None:  # the agent reads the email sent for this run
         deadline = asyncio.get_running_loop().time() + 60
         while not any(run_id in m.text() for m in mails_to(platform, email, reference)):

@@ -13,7 +13,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION = ("models", "notifications", "services", "tasks", "flows", "deployments", "cli", "migrations", "settings")
+PRODUCTION = ("models", "notifications", "services", "tasks", "flows", "deployments", "cli", "migrations", "settings",
+              "liveness", "faults")
 PACKAGES = (*PRODUCTION, "demo")
 PREFECT_DOOR = "services.engine.prefect_api"
 

@@ -1,0 +1,182 @@
+"""Driving cases through their steps as agents do, and counting what was lost or repeated."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from demo.data import fictitious_siren
+from models.actors import AgentCreate
+from models.approval import ApprovalAttempt, AttemptOutcome, StepRun
+from models.ctai import Action, Ctai, CtaiFunding, CtaiKind, CtaiStatus, Diagnostic
+from models.reference import Domain, P104Action, Public
+from services import registry
+from services.db import unit_of_work
+from tests.cli import run
+from tests.factories import valid_request
+from tests.flows.helpers import decide
+from tests.workflow import PROPOSAL, poitiers
+
+I86, P86, DIAIR, MIN = ("instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example",
+                        "diair@interieur.example", "ministere@interieur.example")
+
+
+async def cli(*args) -> dict | str:
+    result = await asyncio.to_thread(run, *args)
+    assert result.exit_code == 0, result.output
+    out = result.stdout.strip()
+    return json.loads(out) if out.startswith(("{", "[")) else out
+
+
+@dataclass
+class Step:
+    name: str
+    email: str
+    decision: str
+    fields: dict = field(default_factory=dict)
+    before: tuple[tuple[str, ...], ...] = ()  # CLI commands to run before the step can wait (a proposal, a review)
+
+
+@dataclass
+class Chain:
+    """One case and the steps still ahead of it."""
+
+    entity: str
+    entity_id: int
+    reference: str
+    steps: list[Step]
+    done: list[tuple[str, int, str]] = field(default_factory=list)  # (entity, id, step) answered
+
+    async def prepare(self, stack) -> None:
+        step = self.steps[0]
+        for command in step.before:
+            await cli(*(a.format(id=self.entity_id) for a in command))
+        if step.name == "arbitrage":  # the batch exists only once the delegation run selected it
+            self.entity, self.entity_id, self.reference = "lot", *await batch_of(stack, self.entity_id)
+
+    async def answer(self, stack) -> None:
+        step = self.steps.pop(0)
+        verdict = await decide(stack.platform, step.name, self.entity_id, self.reference, step.email, step.decision,
+                               entity=self.entity, **step.fields)
+        assert verdict.outcome == "accepted", (self.reference, step.name, verdict.violations)
+        self.done.append((self.entity, self.entity_id, step.name))
+
+
+async def batch_of(stack, request_id: int, timeout: float = 120) -> tuple[int, str]:
+    from models.delegation import DelegationBatch
+    from models.ptai import PtaiRequest
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        with Session(stack.engine) as s:
+            batch_id = s.get(PtaiRequest, request_id).batch_id
+            if batch_id:
+                return batch_id, s.get(DelegationBatch, batch_id).reference
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"request {request_id} never entered a batch")
+
+
+def agents(stack) -> None:
+    with unit_of_work(stack.engine) as s:
+        known = {a.email for a in registry.list_agents(s)}
+        if MIN not in known:
+            registry.add_agent(s, AgentCreate(email=MIN, name="Ministère", role="ministere", departement_code=None))
+
+
+async def ctai_chain(stack, number: int) -> Chain:
+    ids = poitiers(stack.engine, f"Commune {number}", "commune", number, f"integration@commune-{number}.example")
+    started = await cli("ctai", "start", "--collectivite", str(ids["poitiers"]), "--first-year", "2021")
+    review = ("ctai", "review", "{id}")
+    propose = ("ctai", "propose", "{id}", str(PROPOSAL))
+    return Chain("ctai", started["ctai_id"], started["reference"], [
+        Step("engagement", I86, "received", {"letter_date": "2020-12-15", "signatory": "Maire"}),
+        Step("echange", I86, "held", {"meeting_date": "2021-01-20"}),
+        Step("diagnostic", I86, "approve", {"bpi_count": 229, "needs_summary": "logement, emploi"}),
+        Step("coordinateur", I86, "record", {"coordinator_name": "Coordinatrice CTAI"}),
+        Step("proposition", I86, "approve", before=(propose,)),
+        Step("signature", P86, "sign", {"signature_date": "2021-10-21"}),
+        Step("revue_diair", DIAIR, "approve"),
+        Step("bilan", I86, "amend", {"amount_eur": 250000, "complementary_eur": 60000, "comment": "Avenant n° 1"},
+             before=(review,)),
+    ])
+
+
+async def widening_chain(stack, number: int) -> Chain:
+    """A CTAIR signed in 2020, widened to a CTAI (the proposal funds housing: R5)."""
+    ids = poitiers(stack.engine, f"Communauté {number}", "communaute_urbaine", number, f"ctai@communaute-{number}.example")
+    with Session(stack.engine) as s:
+        ctair = Ctai(collectivite_id=ids["poitiers"], kind=CtaiKind.CTAIR, status=CtaiStatus.ACTIVE, first_year=2020,
+                     last_year=2022, public_scope=Public.BPI, reference=f"CTAIR-86-2020-{number:04d}")
+        s.add(ctair)
+        s.flush()
+        s.add(Diagnostic(ctai_id=ctair.id, reference_year=2019, bpi_count=120, validated=True))
+        for year in (2021, 2022):
+            s.add(CtaiFunding(ctai_id=ctair.id, year=year, socle_cents=15_000_000))
+            s.add(Action(ctai_id=ctair.id, title=f"Emploi des réfugiés {year}", domain=Domain.EMPLOI, public=Public.BPI,
+                         p104_action=P104Action.REFUGIES, amount_cents=10_000_000, year=year))
+        s.commit()
+        ctair_id = ctair.id
+    started = await cli("ctai", "start", "--collectivite", str(ids["poitiers"]), "--from-ctair", str(ctair_id))
+    proposal = json.loads(PROPOSAL.read_text(encoding="utf-8"))
+    proposal["financement"] = [{"annee": 2021, "socle_eur": "150000.00", "complementaire_eur": "50000.00"}]
+    path = stack.workdir / f"proposition-{started['ctai_id']}.json"
+    path.write_text(json.dumps(proposal), encoding="utf-8")
+    await cli("ctai", "propose", str(started["ctai_id"]), str(path))
+    return Chain("ctai", started["ctai_id"], started["reference"], [
+        Step("elargissement", P86, "sign", {"signature_date": "2021-06-01"}),
+        Step("revue_diair", DIAIR, "approve"),
+    ])
+
+
+async def ptai_request(stack, number: int, title: str, year: int = 2026) -> tuple[int, str]:
+    ids = poitiers(stack.engine, f"Ville {number}", "commune", number, f"integration@ville-{number}.example")
+    assert ids["poitiers"]
+    data = valid_request(**{"demandeur.siren": fictitious_siren(number), "campagne": year, "projet.intitule": title,
+                            "projet.domaines": ["logement", "emploi"], "projet.date_debut": f"{year}-09-01",
+                            "projet.date_fin": f"{year + 1}-08-31"})
+    data["porteur"]["email"] = "asso@exemple-accueil.example"
+    path: Path = stack.workdir / f"demande-{number}-{abs(hash(title))}.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    submitted = await cli("ptai", "submit", str(path), "--json")
+    assert submitted["flow_run_id"], submitted
+    return submitted["request_id"], submitted["reference"]
+
+
+async def ptai_chain(stack, number: int) -> Chain:
+    agents(stack)
+    rid, ref = await ptai_request(stack, number, "Ateliers sociolinguistiques pour adultes")
+    return Chain("ptai", rid, ref, [
+        Step("instruction", I86, "favourable", {"amount_eur": 16000}),
+        Step("validation", P86, "validate", {"amount_eur": 15000}),
+        Step("arbitrage", MIN, "approve", before=(("envelope", "set", "--year", "2026", "--amount", "11000000", "--agent", MIN),
+                                                  ("delegation", "run", "--year", "2026"))),
+    ])
+
+
+async def wait_all(chains: list[Chain], stack) -> None:
+    """Until every chain with a step ahead waits on it."""
+    from tests.flows.helpers import waiting_run
+
+    await asyncio.gather(*(waiting_run(stack.platform, c.steps[0].name, c.entity_id, entity=c.entity)
+                           for c in chains if c.steps))
+
+
+def lost_and_duplicated(stack, answered: list[tuple[str, int, str]]) -> tuple[int, int]:
+    """Answers accepted by the test but absent from the database; answers, step runs or emails
+    recorded or sent more than once."""
+    with Session(stack.engine) as s:
+        accepted = Counter((a.entity_type, a.entity_id, a.step) for a in s.exec(
+            select(ApprovalAttempt).where(ApprovalAttempt.outcome == AttemptOutcome.ACCEPTED)))
+        runs = Counter((r.entity_type, r.entity_id, r.step, r.round, r.closing_decision_id)
+                       for r in s.exec(select(StepRun)))
+    lost = sum(1 for key in answered if accepted[key] == 0)
+    repeated = sum(n - 1 for key, n in accepted.items() if key in answered and n > 1)
+    repeated += sum(n - 1 for n in runs.values() if n > 1)
+    repeated += stack.email_duplicates()
+    repeated += sum(n - 1 for n in Counter((m.to, m.subject, m.text()) for m in stack.sink.received).values() if n > 1)
+    return lost, repeated

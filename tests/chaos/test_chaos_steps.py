@@ -1,0 +1,256 @@
+"""Chaos on the steps: the serving process killed while steps wait and while one is judged, the
+SMTP server down, a step failing on a database error, the Prefect server restarted with twenty
+runs suspended. Nothing may be lost, nothing decided, started or mailed twice."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from datetime import date, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+from prefect.flow_runs import aresume_flow_run
+from sqlmodel import Session, select
+
+from models.approval import StepRun, StepRunState
+from models.choices import wording
+from models.ctai import Ctai, CtaiStatus
+from models.outbox import OutboxMessage
+from models.types import utcnow
+from notifications.sender import OutboxSender
+from notifications.smtp import smtp_target
+from tests.chaos.conftest import report
+from tests.chaos.drive import (
+    I86, ctai_chain, cli, lost_and_duplicated, ptai_chain, ptai_request, wait_all, widening_chain,
+)
+from tests.flows.helpers import code_for, decide, wait_for_mail, waiting_run
+
+pytestmark = pytest.mark.chaos
+
+
+async def test_killing_the_serving_process_while_every_step_waits_loses_and_repeats_nothing(stack):
+    chains = [await ctai_chain(stack, 31), await widening_chain(stack, 32), await ptai_chain(stack, 33)]
+    kills = 0
+    while any(c.steps for c in chains):
+        for chain in chains:
+            if chain.steps:
+                await chain.prepare(stack)
+        await wait_all(chains, stack)
+        stack.platform.kill()  # SIGKILL to the serving process and anything it runs
+        kills += 1
+        stack.platform.start()
+        await asyncio.gather(*(c.answer(stack) for c in chains if c.steps))
+    answered = [key for c in chains for key in c.done]
+    assert len(answered) == 13 and kills == 8
+    for chain in chains:
+        await _settled(stack, chain.entity, chain.entity_id)
+    lost, duplicated = lost_and_duplicated(stack, answered)
+    report("kill -9 du service pendant chaque étape en attente", lost, duplicated)
+    assert (lost, duplicated) == (0, 0)
+
+
+async def _settled(stack, entity: str, entity_id: int, timeout: float = 90) -> None:
+    """Until the case's last run is over and its emails are out."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        with Session(stack.engine) as s:
+            pending = s.exec(select(OutboxMessage).where(OutboxMessage.status != "sent")).all()
+        if not pending:
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"emails still waiting for {entity} {entity_id}")
+
+
+async def _runs_of(stack, entity: str, entity_id: int, step: str) -> list:
+    async with get_client() as client:
+        found = await client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            tags=FlowRunFilterTags(all_=[entity, f"step:{step}"])), limit=200)
+    return [r for r in found if r.parameters.get(f"{entity}_id") == entity_id]
+
+
+async def test_killing_the_serving_process_while_a_step_is_judged_starts_the_next_step_exactly_once(stack):
+    chain = await ctai_chain(stack, 34)
+    run_id = await waiting_run(stack.platform, "engagement", chain.entity_id)
+    stack.sink.hold, stack.sink.accept_held = (lambda envelope: True), False
+    stack.sink.holding.clear()
+    stack.sink.release.clear()
+    answer = asyncio.create_task(chain.answer(stack))
+    assert await asyncio.to_thread(stack.sink.holding.wait, 90), "the decision's email never left"
+    # The decision is recorded, its email is being sent, the next step is not started: kill now.
+    stack.platform.kill()
+    stack.sink.release.set()
+    await answer
+    with Session(stack.engine) as s:
+        assert s.get(Ctai, chain.entity_id).status == CtaiStatus.EXCHANGE
+        assert s.exec(select(StepRun).where(StepRun.entity_id == chain.entity_id, StepRun.step == "echange")).all() == []
+
+    stack.platform.start()  # its start-up sweep finds the case at a step with no run
+    await waiting_run(stack.platform, "echange", chain.entity_id)
+    await chain.answer(stack)
+    await _settled(stack, "ctai", chain.entity_id)
+    with Session(stack.engine) as s:
+        rows = s.exec(select(StepRun).where(StepRun.entity_id == chain.entity_id, StepRun.step == "echange")).all()
+    runs = await _runs_of(stack, "ctai", chain.entity_id, "echange")
+    async with get_client() as client:
+        judged = await client.read_flow_run(UUID(run_id))
+    assert judged.state.type.value == "CRASHED"  # shown as what it is, not running forever
+    lost, duplicated = lost_and_duplicated(stack, chain.done)
+    duplicated += (len(rows) - 1) + (len(runs) - 1)
+    report("kill -9 du service pendant le jugement d'une étape", lost, duplicated)
+    assert (len(rows), len(runs), lost, duplicated) == (1, 1, 0, 0)
+
+
+async def test_the_smtp_server_down_for_a_while_delays_the_emails_without_losing_or_repeating_one(stack):
+    chain = await ctai_chain(stack, 35)
+    await waiting_run(stack.platform, "engagement", chain.entity_id)
+    await wait_for_mail(stack.platform, I86, chain.reference, 1)
+    before = set(stack.sink.message_ids())
+    stack.stop_sink()
+    try:
+        await chain.answer(stack)  # judged, mailed in vain, next step started
+        await waiting_run(stack.platform, "echange", chain.entity_id)
+        with Session(stack.engine) as s:
+            waiting = s.exec(select(OutboxMessage).where(OutboxMessage.status == "pending",
+                                                         OutboxMessage.attempts > 0)).all()
+        assert waiting, "the emails should wait while the SMTP server is down"
+    finally:
+        stack.start_sink()
+    # Back: the next sending (the daily run, a step) delivers what waited, once its delay has come.
+    await OutboxSender(stack.engine, smtp_target()).send_pending(now=utcnow() + timedelta(hours=2))
+    await OutboxSender(stack.engine, smtp_target()).send_pending(now=utcnow() + timedelta(hours=3))
+    with Session(stack.engine) as s:
+        rows = s.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key.like(f"ctai:{chain.entity_id}:%"))).all()
+    received = stack.sink.message_ids()
+    ids = {f"<outbox-{r.id}." for r in rows}
+    delivered = {mid for mid in received if mid not in before}
+    lost = sum(1 for r in rows if not any(mid.startswith(f"<outbox-{r.id}.") for mid in received))
+    duplicated = sum(n - 1 for mid, n in received.items() if any(mid.startswith(p) for p in ids) and n > 1)
+    report("serveur SMTP arrêté puis revenu", lost, duplicated)
+    assert delivered and all(r.status == "sent" for r in rows)
+    assert (lost, duplicated) == (0, 0)
+
+
+FAILURE = {
+    "sqlite": ["CREATE TRIGGER chaos_panne BEFORE INSERT ON decision BEGIN SELECT RAISE(ABORT, 'panne simulée'); END"],
+    "postgresql": ["CREATE FUNCTION chaos_panne() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'panne simulée'; END $$ "
+                   "LANGUAGE plpgsql",
+                   "CREATE TRIGGER chaos_panne BEFORE INSERT ON decision FOR EACH ROW EXECUTE FUNCTION chaos_panne()"],
+}
+REPAIRED = {"sqlite": ["DROP TRIGGER chaos_panne"],
+            "postgresql": ["DROP TRIGGER chaos_panne ON decision", "DROP FUNCTION chaos_panne()"]}
+
+
+def _execute(stack, statements: list[str]) -> None:
+    with stack.engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+
+
+async def test_a_step_that_fails_on_a_database_error_is_restarted_by_the_sweep_and_completes(stack):
+    chain = await ctai_chain(stack, 36)
+    run_id = await waiting_run(stack.platform, "engagement", chain.entity_id)
+    dialect = stack.engine.dialect.name
+    _execute(stack, FAILURE[dialect])
+    try:
+        step = chain.steps[0]
+        code = code_for(stack.platform, step.email, chain.reference, run_id)
+        await aresume_flow_run(UUID(run_id), run_input={"agent_email": step.email, "approval_code": code,
+                                                        "decision": wording("ctai", "engagement", "received"),
+                                                        **step.fields})
+        await _until_failed(run_id)
+    finally:
+        _execute(stack, REPAIRED[dialect])
+    with Session(stack.engine) as s:
+        row = s.exec(select(StepRun).where(StepRun.flow_run_id == run_id)).one()
+    assert row.state == StepRunState.LIVE and "en échec" in row.incident and "panne simulée" in row.incident
+    listed = await cli("approvals", "list", "--json")
+    assert any(r["run_id"] == run_id and r["etat"] == "interrompue" for r in listed)
+
+    repaired = await cli("steps", "repair", "--json")
+    assert [(r["reference"], r["action"]) for r in repaired["reprises"]] == [(chain.reference, "relancer")]
+    # The answer was lost with the failure: the awaited agents get a new code, with the reason.
+    renewed = await wait_for_mail(stack.platform, I86, chain.reference, 2)
+    assert "n'a pas pu être enregistrée" in renewed[-1].text()
+    result = await decide(stack.platform, "engagement", chain.entity_id, chain.reference, I86, "received",
+                          generation=1, code=code_for(stack.platform, I86, chain.reference, run_id), **step.fields)
+    assert result.outcome == "accepted", result.violations
+    chain.steps.pop(0)
+    chain.done.append(("ctai", chain.entity_id, "engagement"))
+    await waiting_run(stack.platform, "echange", chain.entity_id)
+    await _settled(stack, "ctai", chain.entity_id)
+    lost, duplicated = lost_and_duplicated(stack, chain.done)
+    report("étape en échec sur une erreur de base, relancée par le contrôle", lost, duplicated)
+    assert (lost, duplicated) == (0, 0)
+
+
+async def _until_failed(run_id: str, timeout: float = 90) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with get_client() as client:
+        while asyncio.get_running_loop().time() < deadline:
+            run = await client.read_flow_run(UUID(run_id))
+            if run.state.is_failed():
+                return
+            await asyncio.sleep(0.3)
+    raise AssertionError(f"run {run_id} did not fail")
+
+
+async def test_twenty_runs_suspended_across_a_prefect_server_restart_all_resume_when_answered(stack):
+    requests = [await ptai_request(stack, 40 + n % 4, f"Projet d'accueil n° {n}") for n in range(20)]
+    runs = await asyncio.gather(*(waiting_run(stack.platform, "instruction", rid, entity="ptai", timeout=240)
+                                  for rid, _ in requests))
+    assert len(set(runs)) == 20
+    stack.stop_prefect()
+    stack.start_prefect()  # the serving process stays up and finds it again
+    deadline = (date.today() + timedelta(days=60)).isoformat()
+    verdicts = await asyncio.gather(*(decide(stack.platform, "instruction", rid, ref, I86, "rework", entity="ptai",
+                                             comment="Budget détaillé manquant", rework_deadline=deadline)
+                                      for rid, ref in requests))
+    answered = [("ptai", rid, "instruction") for rid, _ in requests]
+    accepted = sum(v.outcome == "accepted" for v in verdicts)
+    lost, duplicated = lost_and_duplicated(stack, answered)
+    report("serveur Prefect redémarré avec 20 exécutions suspendues", lost + 20 - accepted, duplicated)
+    assert (accepted, lost, duplicated) == (20, 0, 0)
+
+
+def _postgresql(action: str) -> None:
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
+    command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action]
+    result = subprocess.run(command + (["--", "-m", "fast"] if action == "stop" else []), capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, f"{' '.join(command)}: {result.stdout}{result.stderr}"
+
+
+@pytest.mark.parametrize("stack", ["postgresql"], indirect=True)
+async def test_postgresql_restarted_while_a_decision_is_mailed_the_step_completes_once_it_is_back(stack):
+    chain = await ctai_chain(stack, 37)
+    await waiting_run(stack.platform, "engagement", chain.entity_id)
+    await wait_for_mail(stack.platform, I86, chain.reference, 1)
+    stack.sink.hold, stack.sink.accept_held = (lambda envelope: True), True
+    stack.sink.holding.clear()
+    stack.sink.release.clear()
+    answer = asyncio.create_task(chain.answer(stack))
+    assert await asyncio.to_thread(stack.sink.holding.wait, 90), "the decision's email never left"
+    await answer  # the decision is recorded, its email is on the wire
+    # The database goes away under the flow, which must mark the email sent and start the next
+    # step once it is back.
+    _postgresql("stop")
+    try:
+        stack.sink.release.set()
+        await asyncio.sleep(6)
+    finally:
+        _postgresql("start")
+    await waiting_run(stack.platform, "echange", chain.entity_id, timeout=180)
+    await chain.answer(stack)
+    await waiting_run(stack.platform, "diagnostic", chain.entity_id)
+    await _settled(stack, "ctai", chain.entity_id)
+    with Session(stack.engine) as s:
+        rows = s.exec(select(StepRun).where(StepRun.entity_type == "ctai", StepRun.entity_id == chain.entity_id)
+                      .order_by(StepRun.id)).all()
+    assert [r.step for r in rows] == ["engagement", "echange", "diagnostic"]
+    lost, duplicated = lost_and_duplicated(stack, chain.done)
+    report("PostgreSQL de l'application redémarré pendant l'envoi d'une décision", lost, duplicated)
+    assert (lost, duplicated) == (0, 0)

@@ -1,0 +1,91 @@
+"""Chaos on the supervisor: ``territoires up --demo`` killed with SIGKILL alone (not its
+children), as an operator's terminal or an out-of-memory killer would, then started again.
+Its children must die with it, the new start must not meet them, and the demo's waiting steps
+must still be answerable. On the embedded defaults (SQLite), as ``make run`` starts it; the
+application database plays no part in how processes die."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+from uuid import UUID
+
+import pytest
+from prefect.flow_runs import aresume_flow_run
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from notifications.sink import _free_port
+from tests.chaos.conftest import report
+from tests.up_platform import TERRITOIRES, Up, until
+
+pytestmark = pytest.mark.chaos
+POITIERS_RUN = "CTAI Poitiers (86) — bilan annuel et avenant"
+AGENT = "instructeur.86@prefecture-86.example"
+
+
+@pytest.fixture
+def up(tmp_path):
+    platform = Up(tmp_path, None)
+    try:
+        yield platform
+    finally:
+        if platform.proc is not None and platform.proc.poll() is None:
+            platform.ctrl_c()
+        for pid in platform.processes():
+            os.kill(pid, signal.SIGKILL)
+        platform.engine.dispose()
+
+
+async def test_killing_territoires_up_alone_leaves_no_orphan_and_a_new_start_serves_the_same_steps(up):
+    up.start()
+    waiting = until(lambda: len(r := up.suspended_runs()) == 6 and r, 120, "the demo's six runs suspended")
+    until(lambda: any("Décision attendue" in str(m["Subject"]) and AGENT in str(m["To"]) for m in up.mails()), 60,
+          "the Poitiers approval code mailed")
+    mails, decisions = len(up.mails()), up.sql("select count(*) from decision")[0][0]
+    first = set(up.processes())
+    assert len(first) >= 4  # up, Prefect server, mail sink, serve
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TERRITOIRES_", "PREFECT_"))}
+    beside = subprocess.run([TERRITOIRES, "up", "--port", str(_free_port("127.0.0.1"))], cwd=up.workdir, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert beside.returncode != 0 and "PLATEFORME_DEJA_DEMARREE" in beside.stdout + beside.stderr
+
+    up.proc.send_signal(signal.SIGKILL)  # the supervisor alone
+    up.proc.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while (left := set(up.processes()) & first) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, f"orphans of the killed supervisor: {[_command(pid) for pid in left]}"
+
+    restarted = time.monotonic()
+    banner = up.start()
+    back = until(lambda: (r := up.suspended_runs()) == waiting and r, 60, "the same runs waiting again")
+    within = time.monotonic() - restarted
+    assert "Démonstration reprise telle qu'elle était" in banner and within < 60, f"{within:.0f} s"
+    resent = len(up.mails()) - mails  # the new start must mail nothing again
+
+    with temporary_settings(updates={PREFECT_API_URL: f"{up.ui}/api"}):
+        await aresume_flow_run(UUID(back[POITIERS_RUN]), run_input={
+            "agent_email": AGENT, "approval_code": up.code_for(AGENT), "decision": "prolonger les actions",
+            "comment": "Bilan reçu après la reprise de la plateforme."})
+    until(lambda: up.sql("select status from ctai") == [("active",)], 90, "the Poitiers contract back to active")
+    told = until(lambda: [m for m in up.mails()[mails:] if "integration@collectivite-86.example" in str(m["To"])], 60,
+                 "the collectivité told of the decision")
+
+    lost = len(set(waiting.values()) - set(back.values()))
+    copies = Counter((str(m["To"]), str(m["Subject"]), m.get_body(("plain",)).get_content()) for m in up.mails())
+    duplicated = (resent + (up.sql("select count(*) from decision")[0][0] - decisions - 1)
+                  + sum(n - 1 for n in copies.values()) + len(told) - 1)
+    report(f"kill -9 de territoires up seul, de retour en {within:.0f} s", lost, duplicated)
+    assert (lost, duplicated) == (0, 0)
+    assert up.ctrl_c() == 0 and up.processes() == []
+
+
+def _command(pid: int) -> str:
+    try:
+        return f"{pid}: " + open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return str(pid)

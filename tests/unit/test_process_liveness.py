@@ -1,0 +1,103 @@
+"""Telling a live process from a dead one, and stopping what a killed ``territoires up`` left."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import liveness
+from cli import platform_state
+from cli.platform_state import PlatformRecord, Process
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_this_process_is_alive_and_a_finished_one_is_not():
+    assert liveness.alive(liveness.identity()) is True
+    assert liveness.alive(liveness.identity(_dead_pid())) is False
+
+
+def test_a_killed_process_not_yet_reaped_is_dead():
+    """A run's process killed with its parent stays a zombie until someone reaps it: the sweep
+    must not take it for a live worker."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    recorded = liveness.identity(child.pid)
+    assert liveness.alive(recorded) is True
+    child.kill()
+    deadline = time.monotonic() + 10
+    while open(f"/proc/{child.pid}/stat").read().rpartition(")")[2].split()[0] != "Z":
+        assert time.monotonic() < deadline, "the child never became a zombie"
+        time.sleep(0.05)
+    try:
+        assert liveness.alive(recorded) is False
+    finally:
+        child.wait()
+
+
+def test_a_pid_reused_by_another_process_is_not_taken_for_the_one_recorded():
+    host, pid, start = liveness.identity().split(":")
+    assert liveness.alive(f"{host}:{pid}:{int(start) + 1}") is False
+
+
+def test_a_process_of_another_host_cannot_be_judged():
+    assert liveness.alive(f"autre-machine.example:{os.getpid()}:1") is None
+    assert liveness.alive("") is None and liveness.alive(None) is None
+
+
+def _group_with_grandchild() -> subprocess.Popen:
+    """A group leader that starts a child of its own in the same group (as the serving process starts runs)."""
+    script = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)"
+    return subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def test_a_new_up_stops_the_groups_a_killed_one_left_even_when_their_leader_is_gone(tmp_path):
+    kept, orphaned = _group_with_grandchild(), _group_with_grandchild()
+    time.sleep(1.0)
+    record = PlatformRecord(liveness.identity(_dead_pid()), "http://127.0.0.1:1/api", None,
+                            [Process("serveur", kept.pid, liveness.identity(kept.pid)),
+                             Process("service", orphaned.pid, liveness.identity(orphaned.pid))])
+    platform_state.save(record, tmp_path)
+    os.kill(orphaned.pid, signal.SIGKILL)  # its leader dies, its run lives on in the group
+    orphaned.wait()
+    assert _group_alive(orphaned.pid)
+
+    assert platform_state.running_supervisor(tmp_path) is None
+    stopped = platform_state.stop_leftovers(tmp_path, grace=5)
+
+    assert sorted(stopped) == ["serveur", "service"]
+    kept.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while (_group_alive(kept.pid) or _group_alive(orphaned.pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _group_alive(kept.pid) and not _group_alive(orphaned.pid)
+    assert not platform_state.record_path(tmp_path).exists()
+
+
+def test_a_running_supervisor_is_recognised_and_its_record_is_only_removed_by_itself(tmp_path):
+    mine = PlatformRecord(liveness.identity(), "http://127.0.0.1:4200/api", "http://127.0.0.1:4200")
+    platform_state.save(mine, tmp_path)
+    assert platform_state.running_supervisor(tmp_path) == mine
+    platform_state.remove(PlatformRecord(liveness.identity(_dead_pid())), tmp_path)
+    assert platform_state.load(tmp_path) == mine
+    platform_state.remove(mine, tmp_path)
+    assert platform_state.load(tmp_path) is None
+
+
+def test_an_unreadable_record_is_ignored(tmp_path):
+    platform_state.record_path(tmp_path).write_text("{pas du json", encoding="utf-8")
+    assert platform_state.load(tmp_path) is None and platform_state.stop_leftovers(tmp_path) == []
