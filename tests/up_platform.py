@@ -69,6 +69,14 @@ class Up:
         os.killpg(self.proc.pid, signal.SIGINT)
         return self.proc.wait(timeout=90)
 
+    def shutdown(self) -> None:
+        """Ctrl-C if it still runs, SIGKILL to whatever is left in its directory."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.ctrl_c()
+        for pid in self.processes():
+            os.kill(pid, signal.SIGKILL)
+        self.engine.dispose()
+
     def processes(self) -> list[int]:
         """Every process still running in this platform's directory (its children inherit it)."""
         found = []

@@ -91,3 +91,24 @@ class Driver:
         with unit_of_work(self.engine) as s:
             return ctai_workflow.decide(s, ctai_id=self.ctai_id, step=step, flow_run_id=self.run_id,
                                         attempt=self.attempt, answer=answer, link="http://ui/run")
+
+
+def signed_ctair(engine, collectivite_id: int, reference: str) -> int:
+    """A CTAIR signed in 2020 for 2021-2022 (diagnostic validated, funding, employment actions), to widen."""
+    from sqlmodel import Session
+
+    from models.ctai import Action, Ctai, CtaiFunding, CtaiKind, CtaiStatus, Diagnostic
+    from models.reference import Domain, P104Action, Public
+
+    with Session(engine) as s:
+        ctair = Ctai(collectivite_id=collectivite_id, kind=CtaiKind.CTAIR, status=CtaiStatus.ACTIVE, first_year=2020,
+                     last_year=2022, public_scope=Public.BPI, reference=reference)
+        s.add(ctair)
+        s.flush()
+        s.add(Diagnostic(ctai_id=ctair.id, reference_year=2019, bpi_count=120, validated=True))
+        for year in (2021, 2022):
+            s.add(CtaiFunding(ctai_id=ctair.id, year=year, socle_cents=15_000_000))
+            s.add(Action(ctai_id=ctair.id, title=f"Emploi des réfugiés {year}", domain=Domain.EMPLOI, public=Public.BPI,
+                         p104_action=P104Action.REFUGIES, amount_cents=10_000_000, year=year))
+        s.commit()
+        return ctair.id

@@ -6,7 +6,7 @@ Starting a step is three moves, each safe to repeat after a crash:
 2. the Prefect run is created with the same trigger as its ``idempotency_key``;
 3. ``attach``: the run's id is written on the row.
 
-A step whose run died is started again (``services/engine/recovery.py``): the same run from the
+A step whose run died is started again (``services/followup/recovery.py``): the same run from the
 top (``restart_same``), or, when Prefect no longer knows it, a new run under a new key
 (``restart_new``); either way the row stays the step's one live row.
 """
@@ -111,10 +111,10 @@ def pause_key(step: str, attempt: int, generation: int = 0) -> str:
 
 
 def record_worker(session: Session, row: StepRun, worker: str) -> None:
-    """The process executing the run now (see ``liveness``), written each time the flow opens the step."""
-    if row.worker != worker:
-        row.worker, row.worker_at = worker[:120], utcnow()
-        session.add(row)
+    """The process executing the run now (see ``liveness``), written each time the flow opens the
+    step: its time tells the sweep that this execution of the run has a process."""
+    row.worker, row.worker_at = worker[:120], utcnow()
+    session.add(row)
 
 
 def record_incident(session: Session, row: StepRun, text: str) -> None:

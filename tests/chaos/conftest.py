@@ -118,9 +118,9 @@ class Stack:
 REPORTED: list[str] = []
 
 
-def report(case: str, lost: int, duplicated: int) -> None:
+def report(case: str, lost: int, duplicated: int, database: str | None = None) -> None:
     """The suite's line for a case: in the test's output, and again in pytest's summary."""
-    line = f"chaos: {case} lost={lost} duplicated={duplicated}"
+    line = f"chaos: {case}{f' [{database}]' if database else ''} lost={lost} duplicated={duplicated}"
     print(line)
     REPORTED.append(line)
 

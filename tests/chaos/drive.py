@@ -13,14 +13,12 @@ from sqlmodel import Session, select
 from demo.data import fictitious_siren
 from models.actors import AgentCreate
 from models.approval import ApprovalAttempt, AttemptOutcome, StepRun
-from models.ctai import Action, Ctai, CtaiFunding, CtaiKind, CtaiStatus, Diagnostic
-from models.reference import Domain, P104Action, Public
 from services import registry
 from services.db import unit_of_work
 from tests.cli import run
 from tests.factories import valid_request
 from tests.flows.helpers import decide
-from tests.workflow import PROPOSAL, poitiers
+from tests.workflow import PROPOSAL, poitiers, signed_ctair
 
 I86, P86, DIAIR, MIN = ("instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example",
                         "diair@interieur.example", "ministere@interieur.example")
@@ -109,18 +107,7 @@ async def ctai_chain(stack, number: int) -> Chain:
 async def widening_chain(stack, number: int) -> Chain:
     """A CTAIR signed in 2020, widened to a CTAI (the proposal funds housing: R5)."""
     ids = poitiers(stack.engine, f"Communauté {number}", "communaute_urbaine", number, f"ctai@communaute-{number}.example")
-    with Session(stack.engine) as s:
-        ctair = Ctai(collectivite_id=ids["poitiers"], kind=CtaiKind.CTAIR, status=CtaiStatus.ACTIVE, first_year=2020,
-                     last_year=2022, public_scope=Public.BPI, reference=f"CTAIR-86-2020-{number:04d}")
-        s.add(ctair)
-        s.flush()
-        s.add(Diagnostic(ctai_id=ctair.id, reference_year=2019, bpi_count=120, validated=True))
-        for year in (2021, 2022):
-            s.add(CtaiFunding(ctai_id=ctair.id, year=year, socle_cents=15_000_000))
-            s.add(Action(ctai_id=ctair.id, title=f"Emploi des réfugiés {year}", domain=Domain.EMPLOI, public=Public.BPI,
-                         p104_action=P104Action.REFUGIES, amount_cents=10_000_000, year=year))
-        s.commit()
-        ctair_id = ctair.id
+    ctair_id = signed_ctair(stack.engine, ids["poitiers"], f"CTAIR-86-2020-{number:04d}")
     started = await cli("ctai", "start", "--collectivite", str(ids["poitiers"]), "--from-ctair", str(ctair_id))
     proposal = json.loads(PROPOSAL.read_text(encoding="utf-8"))
     proposal["financement"] = [{"annee": 2021, "socle_eur": "150000.00", "complementaire_eur": "50000.00"}]

@@ -94,7 +94,7 @@ def test_killing_the_sender_three_times_in_500_messages_loses_none_and_repeats_a
     lost = sum(1 for r in rows if by_row.get(r.id, 0) == 0)
     duplicated = sum(n - 1 for n in by_row.values())
     report(f"kill -9 de l'envoi des courriels, {kills} fois en {MESSAGES} messages (au plus {kills} doublons admis)",
-           lost, duplicated)
+           lost, duplicated, database=url.split(":")[0].split("+")[0])
     assert len(rows) == MESSAGES and all(r.status == OutboxStatus.SENT for r in rows)
     assert lost == 0 and duplicated <= kills
     assert max(by_row.values()) <= 2

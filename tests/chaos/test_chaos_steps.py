@@ -14,6 +14,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.flow_runs import aresume_flow_run
+from prefect.states import Cancelled
 from sqlmodel import Session, select
 
 from models.approval import StepRun, StepRunState
@@ -25,7 +26,7 @@ from notifications.sender import OutboxSender
 from notifications.smtp import smtp_target
 from tests.chaos.conftest import report
 from tests.chaos.drive import (
-    I86, ctai_chain, cli, lost_and_duplicated, ptai_chain, ptai_request, wait_all, widening_chain,
+    I86, agents, ctai_chain, cli, lost_and_duplicated, ptai_chain, ptai_request, wait_all, widening_chain,
 )
 from tests.flows.helpers import code_for, decide, wait_for_mail, waiting_run
 
@@ -49,7 +50,7 @@ async def test_killing_the_serving_process_while_every_step_waits_loses_and_repe
     for chain in chains:
         await _settled(stack, chain.entity, chain.entity_id)
     lost, duplicated = lost_and_duplicated(stack, answered)
-    report("kill -9 du service pendant chaque étape en attente", lost, duplicated)
+    report("kill -9 du service pendant chaque étape en attente", lost, duplicated, database=stack.engine.dialect.name)
     assert (lost, duplicated) == (0, 0)
 
 
@@ -100,7 +101,7 @@ async def test_killing_the_serving_process_while_a_step_is_judged_starts_the_nex
     assert judged.state.type.value == "CRASHED"  # shown as what it is, not running forever
     lost, duplicated = lost_and_duplicated(stack, chain.done)
     duplicated += (len(rows) - 1) + (len(runs) - 1)
-    report("kill -9 du service pendant le jugement d'une étape", lost, duplicated)
+    report("kill -9 du service pendant le jugement d'une étape", lost, duplicated, database=stack.engine.dialect.name)
     assert (len(rows), len(runs), lost, duplicated) == (1, 1, 0, 0)
 
 
@@ -129,7 +130,7 @@ async def test_the_smtp_server_down_for_a_while_delays_the_emails_without_losing
     delivered = {mid for mid in received if mid not in before}
     lost = sum(1 for r in rows if not any(mid.startswith(f"<outbox-{r.id}.") for mid in received))
     duplicated = sum(n - 1 for mid, n in received.items() if any(mid.startswith(p) for p in ids) and n > 1)
-    report("serveur SMTP arrêté puis revenu", lost, duplicated)
+    report("serveur SMTP arrêté puis revenu", lost, duplicated, database=stack.engine.dialect.name)
     assert delivered and all(r.status == "sent" for r in rows)
     assert (lost, duplicated) == (0, 0)
 
@@ -183,7 +184,8 @@ async def test_a_step_that_fails_on_a_database_error_is_restarted_by_the_sweep_a
     await waiting_run(stack.platform, "echange", chain.entity_id)
     await _settled(stack, "ctai", chain.entity_id)
     lost, duplicated = lost_and_duplicated(stack, chain.done)
-    report("étape en échec sur une erreur de base, relancée par le contrôle", lost, duplicated)
+    report("étape en échec sur une erreur de base, relancée par le contrôle", lost, duplicated,
+           database=stack.engine.dialect.name)
     assert (lost, duplicated) == (0, 0)
 
 
@@ -212,8 +214,51 @@ async def test_twenty_runs_suspended_across_a_prefect_server_restart_all_resume_
     answered = [("ptai", rid, "instruction") for rid, _ in requests]
     accepted = sum(v.outcome == "accepted" for v in verdicts)
     lost, duplicated = lost_and_duplicated(stack, answered)
-    report("serveur Prefect redémarré avec 20 exécutions suspendues", lost + 20 - accepted, duplicated)
+    report("serveur Prefect redémarré avec 20 exécutions suspendues", lost + 20 - accepted, duplicated,
+           database=stack.engine.dialect.name)
     assert (accepted, lost, duplicated) == (20, 0, 0)
+
+
+async def test_resume_restarts_a_cancelled_run_and_replaces_a_run_prefect_lost(stack):
+    """The other ways a run dies, repaired by ``ptai resume`` / ``ctai resume``: cancelled by
+    mistake (the same run again, same codes), deleted from Prefect (a new run, new codes mailed
+    with the reason, the old ones refused)."""
+    agents(stack)
+    request_id, request_ref = await ptai_request(stack, 45, "Cours de français pour parents d'élèves")
+    chain = await ctai_chain(stack, 38)
+    cancelled = await waiting_run(stack.platform, "instruction", request_id, entity="ptai")
+    lost = await waiting_run(stack.platform, "engagement", chain.entity_id)
+    await wait_for_mail(stack.platform, I86, chain.reference, 1)
+    old_code = code_for(stack.platform, I86, chain.reference, lost)
+    async with get_client() as client:
+        await client.set_flow_run_state(UUID(cancelled), Cancelled(message="annulée par erreur"), force=True)
+        await client.delete_flow_run(UUID(lost))
+
+    again = await cli("ptai", "resume", str(request_id))
+    assert (again["flow_run_id"], again["reprise"]) == (cancelled, "exécution relancée")
+    replaced = await cli("ctai", "resume", str(chain.entity_id))
+    assert replaced["flow_run_id"] != lost and replaced["reprise"] == "nouvelle exécution"
+    await waiting_run(stack.platform, "engagement", chain.entity_id, generation=1)
+    assert (await cli("ctai", "resume", str(chain.entity_id)))["reprise"] is None  # repaired once
+
+    renewed = await wait_for_mail(stack.platform, I86, chain.reference, 2)
+    assert replaced["flow_run_id"] in renewed[-1].text() and "remplacée par celle-ci" in renewed[-1].text()
+    stale = await decide(stack.platform, "engagement", chain.entity_id, chain.reference, I86, "received",
+                         generation=1, code=old_code, **chain.steps[0].fields)
+    assert stale.outcome != "accepted"
+    fresh = await decide(stack.platform, "engagement", chain.entity_id, chain.reference, I86, "received",
+                         attempt=2, generation=1, **chain.steps[0].fields)
+    assert fresh.outcome == "accepted", fresh.violations
+    done = [("ctai", chain.entity_id, "engagement"), ("ptai", request_id, "instruction")]
+    verdict = await decide(stack.platform, "instruction", request_id, request_ref, I86, "favourable", entity="ptai",
+                           generation=1, amount_eur=16000)
+    assert verdict.outcome == "accepted", verdict.violations
+    await waiting_run(stack.platform, "echange", chain.entity_id)
+    await _settled(stack, "ctai", chain.entity_id)
+    lost_answers, duplicated = lost_and_duplicated(stack, done)
+    report("exécutions annulée et supprimée, reprises par resume", lost_answers, duplicated,
+           database=stack.engine.dialect.name)
+    assert (lost_answers, duplicated) == (0, 0)
 
 
 def _postgresql(action: str) -> None:
@@ -252,5 +297,6 @@ async def test_postgresql_restarted_while_a_decision_is_mailed_the_step_complete
                       .order_by(StepRun.id)).all()
     assert [r.step for r in rows] == ["engagement", "echange", "diagnostic"]
     lost, duplicated = lost_and_duplicated(stack, chain.done)
-    report("PostgreSQL de l'application redémarré pendant l'envoi d'une décision", lost, duplicated)
+    report("PostgreSQL de l'application redémarré pendant l'envoi d'une décision", lost, duplicated,
+           database=stack.engine.dialect.name)
     assert (lost, duplicated) == (0, 0)

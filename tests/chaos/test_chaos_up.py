@@ -32,11 +32,7 @@ def up(tmp_path):
     try:
         yield platform
     finally:
-        if platform.proc is not None and platform.proc.poll() is None:
-            platform.ctrl_c()
-        for pid in platform.processes():
-            os.kill(pid, signal.SIGKILL)
-        platform.engine.dispose()
+        platform.shutdown()
 
 
 async def test_killing_territoires_up_alone_leaves_no_orphan_and_a_new_start_serves_the_same_steps(up):
@@ -79,7 +75,7 @@ async def test_killing_territoires_up_alone_leaves_no_orphan_and_a_new_start_ser
     copies = Counter((str(m["To"]), str(m["Subject"]), m.get_body(("plain",)).get_content()) for m in up.mails())
     duplicated = (resent + (up.sql("select count(*) from decision")[0][0] - decisions - 1)
                   + sum(n - 1 for n in copies.values()) + len(told) - 1)
-    report(f"kill -9 de territoires up seul, de retour en {within:.0f} s", lost, duplicated)
+    report(f"kill -9 de territoires up seul, de retour en {within:.0f} s", lost, duplicated, database="sqlite")
     assert (lost, duplicated) == (0, 0)
     assert up.ctrl_c() == 0 and up.processes() == []
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import time
 import uuid
@@ -53,11 +52,7 @@ def platform(request, tmp_path_factory):
         up.start()
         yield up
     finally:
-        if up.proc is not None and up.proc.poll() is None:
-            up.ctrl_c()
-        for pid in up.processes():
-            os.kill(pid, signal.SIGKILL)
-        up.engine.dispose()
+        up.shutdown()
         if database:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))

@@ -13,14 +13,13 @@ from prefect.exceptions import PrefectHTTPStatusError
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlmodel import Session, func, select
 
-from models.ctai import Action, Ctai, CtaiFunding, CtaiKind, CtaiStatus, Diagnostic
+from models.ctai import Ctai, CtaiFunding, CtaiStatus
 from models.decision import Decision
 from models.outbox import OutboxMessage, OutboxStatus
-from models.reference import Domain, P104Action, Public
 from tests.cli import run
 from tests.cli import run as run_cli  # the tests below also name a run "run"
 from tests.flows.helpers import code_for, decide, finished, mails_to, wait_for_mail, waiting_run
-from tests.workflow import PROPOSAL, poitiers
+from tests.workflow import PROPOSAL, poitiers, signed_ctair
 
 I86, P86, I37, P37 = ("instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example",
                       "instructeur.37@prefecture-37.example", "prefet.37@prefecture-37.example")
@@ -144,18 +143,7 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
 
 async def test_widening_a_ctair_without_housing_is_refused_with_r5_then_signed(platform):
     ids = poitiers(platform.engine, "Grand Poitiers Communauté urbaine", "communaute_urbaine", 2, "ctai@grandpoitiers.example")
-    with Session(platform.engine) as s:
-        ctair = Ctai(collectivite_id=ids["poitiers"], kind=CtaiKind.CTAIR, status=CtaiStatus.ACTIVE, first_year=2020,
-                     last_year=2022, public_scope=Public.BPI, reference="CTAIR-86-2020-0099")
-        s.add(ctair)
-        s.flush()
-        s.add(Diagnostic(ctai_id=ctair.id, reference_year=2019, bpi_count=120, validated=True))
-        for year in (2021, 2022):
-            s.add(CtaiFunding(ctai_id=ctair.id, year=year, socle_cents=15_000_000))
-            s.add(Action(ctai_id=ctair.id, title=f"Emploi des réfugiés {year}", domain=Domain.EMPLOI, public=Public.BPI,
-                         p104_action=P104Action.REFUGIES, amount_cents=10_000_000, year=year))
-        s.commit()
-        ctair_id = ctair.id
+    ctair_id = signed_ctair(platform.engine, ids["poitiers"], "CTAIR-86-2020-0099")
     started = await start(platform, ids["poitiers"], "--from-ctair", str(ctair_id))
     cid, ref = started["ctai_id"], started["reference"]
 
