@@ -4,7 +4,8 @@ wait until it answers, stop it (and the runs it executes) with a grace period.
 Each child asks the kernel to be sent SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), so a
 ``territoires up`` killed with SIGKILL does not leave its Prefect server and its serving process
 running as orphans; what might still remain (the runs the serving process had started) is
-stopped by the next ``territoires up`` (``cli/platform_state.py``)."""
+stopped when the serving process ends (``serve_until_stopped``), or else by the next
+``territoires up`` (``cli/platform_state.py``)."""
 
 from __future__ import annotations
 
@@ -105,3 +106,55 @@ def answers(url: str) -> bool:
         return httpx.get(url, timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def serve_until_stopped(serving, name: str) -> int:
+    """For ``territoires serve``: runs ``serving`` in a thread (so Prefect installs no signal
+    handler of its own: its SIGTERM handler exits without waiting for the runs it started, and
+    was seen to leave the process running) while the main thread waits for SIGTERM (sent by the
+    kernel when ``up`` dies, or by ``up`` on Ctrl-C) or SIGINT. Then the runs it executes, which
+    share its process group, are stopped with it, never left as orphans. Returns the exit code:
+    0 when stopped by a signal, 1 when ``serving`` ended by itself."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    thread = threading.Thread(target=serving, name=name, daemon=True)
+    thread.start()
+    while not stop.wait(0.5):
+        if not thread.is_alive():
+            break
+    end_group()
+    return 0 if stop.is_set() else 1
+
+
+def end_group(grace: float = 5.0) -> None:
+    """SIGTERM to the other members of this process's group, SIGKILL to those left after
+    ``grace``; only when it leads a group of its own (as ``up`` starts it), never a shell's job."""
+    group = os.getpid()
+    if os.getpgrp() != group:
+        return
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.killpg(group, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while (members := _members(group)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in members:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _members(group: int) -> list[int]:
+    """The processes of a group but the caller (zombies excluded: they have ended)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if len(fields) > 2 and fields[0] != "Z" and fields[2] == str(group):
+            found.append(int(entry.name))
+    return found

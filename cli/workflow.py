@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -213,11 +215,15 @@ def approvals_unlock(run_id: Annotated[str, typer.Argument(help="L'exécution de
 def serve(limit: Annotated[Optional[int], typer.Option(help="Exécutions simultanées au plus", min=1, max=1000)] = None) -> None:
     """Sert toutes les étapes (déploiements Prefect) depuis ce processus ; au démarrage, reprend
     les étapes qu'un arrêt a interrompues (territoires steps repair)."""
+    from cli.processes import serve_until_stopped
     from cli.steps import repair_in_background
     from deployments import serve_all
 
     with user_errors(False):
         require_prefect()
     repair_in_background()
-    serve_all(limit=limit)
+    code = serve_until_stopped(lambda: serve_all(limit=limit), "service-des-deploiements")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # the serving thread is not waited for: its runs are stopped already
 

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import liveness
 from cli import platform_state
@@ -101,3 +102,38 @@ def test_a_running_supervisor_is_recognised_and_its_record_is_only_removed_by_it
 def test_an_unreadable_record_is_ignored(tmp_path):
     platform_state.record_path(tmp_path).write_text("{pas du json", encoding="utf-8")
     assert platform_state.load(tmp_path) is None and platform_state.stop_leftovers(tmp_path) == []
+
+
+SERVING = """
+import subprocess, sys, time
+from cli.processes import serve_until_stopped
+
+def serving():  # starts a run in the serving process's group, as Prefect's runner does, then serves
+    run = subprocess.Popen([sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                                                  "time.sleep(120)"])
+    print(run.pid, flush=True)
+    time.sleep(120)
+
+sys.exit(serve_until_stopped(serving, "service"))
+"""
+
+
+def test_the_runs_of_a_serving_process_end_with_it_when_it_is_told_to_stop():
+    serving = subprocess.Popen([sys.executable, "-c", SERVING], stdout=subprocess.PIPE, text=True,
+                               start_new_session=True, cwd=Path(__file__).resolve().parents[2])
+    run = int(serving.stdout.readline())
+    recorded = liveness.identity(run)
+    try:
+        assert liveness.alive(recorded) is True
+        serving.send_signal(signal.SIGTERM)  # the serving process only, as PR_SET_PDEATHSIG sends it
+        assert serving.wait(timeout=20) == 0  # even a run that ignores SIGTERM is not waited for long
+        deadline = time.monotonic() + 10
+        while liveness.alive(recorded) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert liveness.alive(recorded) is False
+    finally:
+        for pid in (serving.pid, run):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
