@@ -21,9 +21,6 @@ from tasks.notify import send_outbox
 from tasks.runs import start_next_step
 from tasks.steps import forget_answers, judge, open_step, publish_artifact, read_answer, recover_answer
 
-__all__ = ["pause_key", "run_step"]
-
-
 async def run_step(case: str, step: str, entity_id: int, trigger: str | None) -> dict:
     run_id, link = str(flow_run.get_id()), flow_run.get_flow_run_ui_url()
     ids = {"case": case, "entity_id": entity_id}

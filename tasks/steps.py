@@ -11,12 +11,12 @@ from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
-from prefect.input import keyset_from_base_key
 from prefect.input.actions import adelete_flow_run_input, aread_flow_run_input
 
 from services.cases import kind
 from services.db import unit_of_work
 from services.engine import steps as engine
+from services.engine.prefect_api import answer_key
 from services.engine.runs import pause_key
 from tasks.retry import RETRY_TRANSIENT
 
@@ -42,7 +42,7 @@ def judge(*, case: str, entity_id: int, step: str, flow_run_id: str, attempt: in
 
 
 async def _stored_answer(flow_run_id: str, key: str) -> dict | None:
-    value = await aread_flow_run_input(keyset_from_base_key(f"suspended-{key}")["response"], UUID(flow_run_id))
+    value = await aread_flow_run_input(answer_key(key), UUID(flow_run_id))
     return value if isinstance(value, dict) else None
 
 
@@ -75,10 +75,10 @@ async def forget_answers(*, flow_run_id: str, pause_keys: list[str] | None = Non
         async with get_client() as client:
             while batch := await client.filter_flow_run_input(UUID(flow_run_id), "suspended-", 200, stored):
                 stored |= {item.key for item in batch}
-        kept = keyset_from_base_key(f"suspended-{keep}")["response"] if keep else None
+        kept = answer_key(keep) if keep else None
         keys = sorted(k for k in stored if k.endswith("-response") and k != kept)
     else:
-        keys = [keyset_from_base_key(f"suspended-{k}")["response"] for k in pause_keys]
+        keys = [answer_key(k) for k in pause_keys]
     deleted = 0
     for key in keys:
         try:

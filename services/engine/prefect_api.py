@@ -23,6 +23,7 @@ from prefect.client.schemas.sorting import ArtifactSort
 from prefect.deployments.flow_runs import arun_deployment
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.flow_runs import NotPausedError, aresume_flow_run
+from prefect.input import keyset_from_base_key
 from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 from prefect.states import Crashed, Scheduled
 
@@ -170,11 +171,16 @@ async def reschedule(run_id: str, message: str) -> None:
         await client.set_flow_run_state(UUID(run_id), Scheduled(message=message), force=True)
 
 
+def answer_key(pause_key: str) -> str:
+    """The key under which Prefect stores the answer given to the wait ``pause_key``."""
+    return keyset_from_base_key(f"suspended-{pause_key}")["response"]
+
+
 async def has_answer(run_id: str, pause_key: str) -> bool:
     """Whether an answer to the wait ``pause_key`` is stored on the run (given, not yet erased)."""
     async with get_client() as client:
         try:
-            await client.read_flow_run_input(UUID(run_id), f"suspended-{pause_key}-response")
+            await client.read_flow_run_input(UUID(run_id), answer_key(pause_key))
         except ObjectNotFound:
             return False
         except PrefectHTTPStatusError as exc:

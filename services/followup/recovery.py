@@ -103,10 +103,11 @@ async def sweep(*, policy: RecoveryPolicy = RecoveryPolicy(), dry_run: bool = Fa
         diagnosis = diagnose(facts_of(row, states.get(row.flow_run_id) if row.flow_run_id else None), policy)
         if diagnosis.needs_repair:
             report.repairs.append(await _repair(row, diagnosis, states.get(row.flow_run_id or ""), dry_run))
-    report.repairs += await _close_dead_runs_of_decided_steps(dry_run)
+    active = await prefect_api.active_runs()
+    report.repairs += await _close_dead_runs_of_decided_steps(active, dry_run)
     report.repairs += await _start_missing_steps(dry_run)
     if not dry_run:
-        report.delegations_finished = await _finish_interrupted_delegations()
+        report.delegations_finished = await _finish_interrupted_delegations(active)
         if notify and report.repairs:
             with unit_of_work() as session:
                 notify_operators(session, report)
@@ -181,10 +182,9 @@ async def _rerun(row: StepRun, reason: str, state: prefect_api.RunState | None) 
     await prefect_api.reschedule(row.flow_run_id, f"Reprise : {reason}")
 
 
-async def _close_dead_runs_of_decided_steps(dry_run: bool) -> list[Repair]:
+async def _close_dead_runs_of_decided_steps(active: dict[str, prefect_api.RunState], dry_run: bool) -> list[Repair]:
     """Runs still shown running for a step already decided, whose process is gone (killed
     between the decision and the end of the run): shown as crashed, nothing else to do."""
-    active = await prefect_api.active_runs()
     found = []
     with unit_of_work() as session:
         for row in runs.rows_for_runs(session, list(active)):
@@ -242,9 +242,8 @@ def _cause(session: Session, entity_type: str, entity_id: int, status: str) -> s
     return f"d{moved}" if moved else "reprise"
 
 
-async def _finish_interrupted_delegations() -> list[int]:
+async def _finish_interrupted_delegations(active: dict[str, prefect_api.RunState]) -> list[int]:
     """Approved batches whose delegation stopped half-way, unless their run is delegating now."""
-    active = await prefect_api.active_runs()
     with unit_of_work() as session:
         pending = [b for b in delegation.unfinished_batches(session)
                    if session.get(DelegationBatch, b).flow_run_id not in active]

@@ -22,6 +22,7 @@ from tests.workflow import PROPOSAL, poitiers, signed_ctair
 
 I86, P86, DIAIR, MIN = ("instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example",
                         "diair@interieur.example", "ministere@interieur.example")
+ADMIN = "exploitation@interieur.example"
 
 
 async def cli(*args) -> dict | str:
@@ -84,6 +85,8 @@ def agents(stack) -> None:
         known = {a.email for a in registry.list_agents(s)}
         if MIN not in known:
             registry.add_agent(s, AgentCreate(email=MIN, name="Ministère", role="ministere", departement_code=None))
+        if ADMIN not in known:
+            registry.add_agent(s, AgentCreate(email=ADMIN, name="Exploitation", role="admin", departement_code=None))
 
 
 async def ctai_chain(stack, number: int) -> Chain:

@@ -26,9 +26,9 @@ from notifications.sender import OutboxSender
 from notifications.smtp import smtp_target
 from tests.chaos.conftest import report
 from tests.chaos.drive import (
-    I86, agents, ctai_chain, cli, lost_and_duplicated, ptai_chain, ptai_request, wait_all, widening_chain,
+    ADMIN, I86, agents, ctai_chain, cli, lost_and_duplicated, ptai_chain, ptai_request, wait_all, widening_chain,
 )
-from tests.flows.helpers import code_for, decide, wait_for_mail, waiting_run
+from tests.flows.helpers import code_for, decide, mails_to, wait_for_mail, waiting_run
 
 pytestmark = pytest.mark.chaos
 
@@ -152,6 +152,7 @@ def _execute(stack, statements: list[str]) -> None:
 
 
 async def test_a_step_that_fails_on_a_database_error_is_restarted_by_the_sweep_and_completes(stack):
+    agents(stack)
     chain = await ctai_chain(stack, 36)
     run_id = await waiting_run(stack.platform, "engagement", chain.entity_id)
     dialect = stack.engine.dialect.name
@@ -171,8 +172,16 @@ async def test_a_step_that_fails_on_a_database_error_is_restarted_by_the_sweep_a
     listed = await cli("approvals", "list", "--json")
     assert any(r["run_id"] == run_id and r["etat"] == "interrompue" for r in listed)
 
+    operators = len(mails_to(stack.platform, ADMIN, "REPRISE-"))  # earlier cases' sweeps may have told them
+    simulated = await cli("steps", "repair", "--dry-run", "--json")
+    assert simulated["simulation"] and [r["action"] for r in simulated["reprises"]] == ["relancer"]
+    with Session(stack.engine) as s:
+        assert s.get(StepRun, row.id).restarts == 0  # a simulation changes nothing and tells nobody
+
     repaired = await cli("steps", "repair", "--json")
     assert [(r["reference"], r["action"]) for r in repaired["reprises"]] == [(chain.reference, "relancer")]
+    told = await wait_for_mail(stack.platform, ADMIN, "REPRISE-", operators + 1)
+    assert len(told) == operators + 1 and chain.reference in told[-1].text()
     # The answer was lost with the failure: the awaited agents get a new code, with the reason.
     renewed = await wait_for_mail(stack.platform, I86, chain.reference, 2)
     assert "n'a pas pu être enregistrée" in renewed[-1].text()

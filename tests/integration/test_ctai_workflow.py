@@ -282,15 +282,21 @@ def test_a_rework_keeps_the_step_open_with_a_new_round_of_codes(engine, contract
     assert d.answer("diagnostic", I86, "approve", bpi_count=229).next_step == "coordinateur"
 
 
-def test_the_yearly_review_with_an_avenant_funds_the_next_year(engine, contract):
-    d = to_signature(engine, contract)
+def to_yearly_review(engine, ctai_id) -> Driver:
+    """Signed, reviewed by the Diair, then at its yearly review with the bilan step open."""
+    d = to_signature(engine, ctai_id)
     d.open("signature")
     d.answer("signature", P86, "sign", signature_date="2021-10-21")
     d.open("revue_diair")
     d.answer("revue_diair", DIAIR, "approve")
     with unit_of_work(engine) as s:
-        ctai_workflow.open_yearly_review(s, contract)
+        ctai_workflow.open_yearly_review(s, ctai_id)
     d.open("bilan")
+    return d
+
+
+def test_the_yearly_review_with_an_avenant_funds_the_next_year(engine, contract):
+    d = to_yearly_review(engine, contract)
     out = d.answer("bilan", I86, "amend", amount_eur="250000", complementary_eur="60000")
     assert out.accepted and status(engine, contract) == CtaiStatus.ACTIVE
     from services.ctai.records import show
@@ -337,14 +343,7 @@ def test_a_field_of_the_wrong_type_is_refused_by_name_in_french_and_a_new_code_i
 
 
 def test_an_avenant_above_the_campaign_ceiling_is_refused_and_changes_nothing(engine, contract):
-    d = to_signature(engine, contract)
-    d.open("signature")
-    d.answer("signature", P86, "sign", signature_date="2021-10-21")
-    d.open("revue_diair")
-    d.answer("revue_diair", DIAIR, "approve")
-    with unit_of_work(engine) as s:
-        ctai_workflow.open_yearly_review(s, contract)
-    d.open("bilan")
+    d = to_yearly_review(engine, contract)
     out = d.answer("bilan", I86, "amend", amount_eur=250000, complementary_eur=10_000_000)
     assert not out.accepted and "MONTANT_PLAFOND" in [v["code"] for v in out.violations]
     assert status(engine, contract) == CtaiStatus.YEARLY_REVIEW
