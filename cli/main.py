@@ -43,6 +43,9 @@ register_workflow(ctai_app, ptai_app, app)
 from cli.delegation import register as register_delegation  # noqa: E402
 
 register_delegation(app)
+from cli.pilotage import register as register_pilotage  # noqa: E402
+
+register_pilotage(app)
 from cli.reminders import reminders_app  # noqa: E402
 
 app.add_typer(reminders_app, name="reminders")

@@ -1,10 +1,11 @@
-"""``territoires ctai start|propose|review``, ``approvals list|decide`` and ``serve``."""
+"""``territoires ctai start|propose|rework|register-ctair|review``, ``approvals list|decide`` and ``serve``."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -29,6 +30,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scr
 def register(ctai_app: typer.Typer, ptai_app: typer.Typer, app: typer.Typer) -> None:
     ctai_app.command("start")(ctai_start)
     ctai_app.command("propose")(ctai_propose)
+    ctai_app.command("rework")(ctai_rework)
+    ctai_app.command("register-ctair")(ctai_register_ctair)
     ctai_app.command("review")(ctai_review)
     ctai_app.command("resume")(ctai_resume)
     ptai_app.command("complete")(ptai_complete)
@@ -40,7 +43,7 @@ def register(ctai_app: typer.Typer, ptai_app: typer.Typer, app: typer.Typer) -> 
 def ctai_start(collectivite: Annotated[int, typer.Option(help="N° de la collectivité", **ID)],
                from_ctair: Annotated[Optional[int], typer.Option("--from-ctair", help="N° du CTAIR à élargir", **ID)] = None,
                first_year: Annotated[int, typer.Option("--first-year", help="Première année du contrat", **YEAR)] = paris_today().year + 1,
-               years: Annotated[int, typer.Option(help="Durée en années", min=1, max=6)] = 3) -> None:
+               years: Annotated[Optional[int], typer.Option(help="Durée en années (par défaut : celle de la campagne)", min=1, max=6)] = None) -> None:
     """Crée le contrat et lance sa première étape ; affiche le n° du contrat et de l'exécution (JSON)."""
     with user_errors(True):
         require_prefect()
@@ -77,14 +80,56 @@ def ctai_propose(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", *
         typer.echo(f"  ⚠ {w} (à corriger avant la validation)")
 
 
-def ctai_review(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)]) -> None:
-    """Ouvre le bilan annuel d'un contrat en cours et lance l'étape (JSON)."""
+def ctai_rework(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)],
+                file: Annotated[Path, typer.Argument(help="Les actions retravaillées (JSON) : {\"actions\": [{\"id\": N, …}]}, "
+                                                          "au format des actions de la proposition")]) -> None:
+    """La collectivité transmet les actions que la Diair lui a renvoyées ; la revue Diair reprend (JSON)."""
+    from services.ctai import rework as ctai_rework_service
+
+    text = read_user_file(file, as_json=True)
+    with user_errors(True):
+        with unit_of_work() as session:
+            ctai, decision_id = ctai_rework_service.rework(session, ctai_id, text)
+            reference, status = ctai.reference, ctai.status
+        run_id, warning = start_or_warn("ctai", ctai_id, f"d{decision_id}")
+    print_json({"ctai_id": ctai_id, "reference": reference, "statut": status, "flow_run_id": run_id,
+                **({"avertissement": warning} if warning else {})})
+
+
+def _day(value: str) -> date:
+    try:
+        return datetime.strptime(value.strip()[:10], "%Y-%m-%d").date()
+    except ValueError:
+        raise typer.BadParameter("date attendue au format AAAA-MM-JJ") from None
+
+
+def ctai_register_ctair(collectivite: Annotated[int, typer.Option(help="N° de la collectivité", **ID)],
+                        signature_date: Annotated[str, typer.Option("--signature-date", help="Date de signature par le préfet (AAAA-MM-JJ, en 2019 ou 2020)")],
+                        file: Annotated[Path, typer.Argument(help="Le CTAIR (JSON) : public bpi, financements, actions "
+                                                                  "(format de la proposition) et diagnostic")]) -> None:
+    """Enregistre un CTAIR signé en 2019-2020, en cours, pour pouvoir l'élargir (ctai start --from-ctair) (JSON)."""
+    from services.ctai import rework as ctai_rework_service
+
+    signed = _day(signature_date)
+    text = read_user_file(file, as_json=True)
+    with user_errors(True), unit_of_work() as session:
+        ctair = ctai_rework_service.register_ctair(session, collectivite_id=collectivite, signature_date=signed, text=text)
+        result = {"ctai_id": ctair.id, "reference": ctair.reference, "type": ctair.kind, "statut": ctair.status,
+                  "annees": [ctair.first_year, ctair.last_year]}
+    print_json(result)
+
+
+def ctai_review(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)],
+                annee: Annotated[Optional[int], typer.Option("--annee", help="Année dont le bilan est fait (par défaut : la "
+                                                             "dernière année financée dont le bilan reste à faire)", **YEAR)] = None) -> None:
+    """Ouvre le bilan annuel (année Y) d'un contrat en cours et lance l'étape (JSON)."""
     with user_errors(True):
         require_prefect()
         with unit_of_work() as session:
-            ctai_workflow.open_yearly_review(session, ctai_id)
-        run_id = asyncio.run(start_case_step(kind("ctai"), ctai_id, "review"))
-    print_json({"ctai_id": ctai_id, "flow_run_id": run_id})
+            ctai = ctai_workflow.open_yearly_review(session, ctai_id, annee)
+            year = ctai.review_year
+        run_id = asyncio.run(start_case_step(kind("ctai"), ctai_id, f"review-{year}"))
+    print_json({"ctai_id": ctai_id, "annee": year, "flow_run_id": run_id})
 
 
 def ctai_resume(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)]) -> None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from prefect import flow
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 
 from flows.hooks import HOOKS
 from flows.steps import run_step
+from services.ctai.records import renewal_of
+from services.db import unit_of_work
+from tasks.retry import RETRY_TRANSIENT
+from tasks.runs import start_current_step
 
 FLOW = {"persist_result": True, "log_prints": True, **HOOKS}
 
@@ -54,8 +59,28 @@ async def ctai_revue_diair(ctai_id: int, trigger: str | None = None) -> dict:
 
 @flow(name="ctai-bilan", **FLOW)
 async def ctai_bilan(ctai_id: int, trigger: str | None = None) -> dict:
-    """8. Yearly review: actions prolonged, amended by an avenant, or ended."""
+    """8. Yearly review: the instructeur records the bilan of each action and prolongs the contract,
+    or proposes an avenant, its end or its renewal to the préfet."""
     return await run_step("ctai", "bilan", ctai_id, trigger)
+
+
+@task(name="contrat-renouvele", cache_policy=NO_CACHE, persist_result=False, **RETRY_TRANSIENT)
+def renewed_contract(ctai_id: int) -> int | None:
+    with unit_of_work() as session:
+        renewal = renewal_of(session, ctai_id)
+        return renewal.id if renewal is not None else None
+
+
+@flow(name="ctai-bilan-signature", **FLOW)
+async def ctai_bilan_signature(ctai_id: int, trigger: str | None = None) -> dict:
+    """8 bis. The préfet signs the avenant (the year after the one reviewed is funded), the end of
+    the contract or its renewal (a new contract for the next term, at its lettre d'engagement), or
+    sends the bilan back; never the instructeur who prepared it."""
+    outcome = await run_step("ctai", "bilan_signature", ctai_id, trigger)
+    renewal = renewed_contract(ctai_id)
+    if renewal is not None:  # once: a live run of its first step is returned as it is
+        await start_current_step(case="ctai", entity_id=renewal, cause=f"renouvellement-{ctai_id}")
+    return outcome
 
 
 @flow(name="ctai-elargissement", **FLOW)
@@ -65,4 +90,4 @@ async def ctai_elargissement(ctai_id: int, trigger: str | None = None) -> dict:
 
 
 CTAI_FLOWS = [ctai_engagement, ctai_echange, ctai_diagnostic, ctai_coordinateur, ctai_proposition, ctai_signature,
-              ctai_revue_diair, ctai_bilan, ctai_elargissement]
+              ctai_revue_diair, ctai_bilan, ctai_bilan_signature, ctai_elargissement]

@@ -20,7 +20,8 @@ def run_name() -> str:
 @flow(name="delegation-credits", flow_run_name=run_name, persist_result=True, log_prints=True, **HOOKS)
 async def delegation_credits(year: int | None = None, batch_id: int | None = None) -> dict:
     """Select every transmitted request, publish the batch by département, wait for a ministry
-    officer's decision (approve, approve with exclusions, reject), then delegate AE = CP one
+    officer's decision (approve the batch as a whole, with a decision on each request listed:
+    reduce, postpone once, refuse for good; or reject it), then delegate AE = CP one
     département at a time. Running it again after a crash finishes the interrupted batch first.
     ``batch_id``: take over that batch, whose run was lost (the recovery sweep starts it so)."""
     year = year or paris_today().year

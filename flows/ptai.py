@@ -13,14 +13,17 @@ FLOW = {"persist_result": True, "log_prints": True, **HOOKS}
 
 @flow(name="ptai-instruction", **FLOW)
 async def ptai_instruction(request_id: int, trigger: str | None = None) -> dict:
-    """Local instruction by the State's services: favourable (with an amount), unfavourable, or
-    more information asked of the applicant, with a deadline."""
+    """Local instruction by the State's services gives an opinion: favourable (with a proposed
+    amount) or unfavourable (with its motifs), both then decided by the préfet; or more
+    information asked of the applicant, with a deadline."""
     return await run_step("ptai", "instruction", request_id, trigger)
 
 
 @flow(name="ptai-validation", **FLOW)
 async def ptai_validation(request_id: int, trigger: str | None = None) -> dict:
-    """Validation by the préfet, at the proposed amount or less (never the instructing agent)."""
+    """The préfet decides, whatever the opinion (never the instructing agent): validates at the
+    proposed amount or less (after an unfavourable opinion: an amount at most the one requested,
+    and the motifs of overriding it), or rejects with motifs."""
     return await run_step("ptai", "validation", request_id, trigger)
 
 

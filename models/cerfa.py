@@ -18,7 +18,7 @@ from models.actors import Porteur, is_valid_siret
 from models.errors import RuleViolation, Violation
 from models.money import euros_to_cents
 from models.ptai import (
-    Nature, check_budget, comparable, check_domains, check_engagement, check_period, check_porteur, check_presence,
+    Nature, check_budget, check_campaign_open, comparable, check_domains, check_engagement, check_period, check_porteur, check_presence,
     check_public,
 )
 from models.reference import CampaignRules, Domain, Public
@@ -219,6 +219,8 @@ def check_submission(f: PtaiRequestFile, *, collectivite_found: bool, registered
     if rules is None:
         out.append(Violation("CAMPAGNE_INCONNUE", "campagne", f"la campagne {f.campagne} n'a pas de règles enregistrées"))
         return out
+    if closed := check_campaign_open(rules):
+        return out + closed
     p = f.projet
     out += check_public(p.public.categories, p.public.justification_bpi, p.public.perspective_elargissement, rules)
     out += check_presence(p.public.anciennete_max_annees, rules)

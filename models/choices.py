@@ -17,7 +17,10 @@ CHOICES: dict[str, dict[str, dict[str, str]]] = {
         "proposition": {"approve": "proposition complète", "rework": "faire retravailler la proposition"},
         "signature": {"sign": "signer le contrat", "rework": "renvoyer la proposition", "reject": "refuser la signature"},
         "revue_diair": {"approve": "actions conformes", "rework": "actions à retravailler"},
-        "bilan": {"prolong": "prolonger les actions", "amend": "conclure un avenant", "end": "terminer le contrat"},
+        "bilan": {"prolong": "prolonger les actions", "amend": "proposer un avenant", "end": "proposer la fin du contrat",
+                  "renew": "proposer le renouvellement du contrat"},
+        "bilan_signature": {"sign_amendment": "signer l'avenant", "sign_end": "signer la fin du contrat",
+                            "rework": "renvoyer le bilan à l'instruction"},
         "elargissement": {"sign": "signer le CTAI", "reject": "refuser l'élargissement"},
     },
     "ptai": {
@@ -26,7 +29,12 @@ CHOICES: dict[str, dict[str, dict[str, str]]] = {
         "validation": {"validate": "valider et transmettre", "reject": "rejeter la demande"},
     },
     "lot": {
-        "arbitrage": {"approve": "approuver le lot", "exclude": "approuver avec exclusions", "reject": "rejeter le lot"},
+        "arbitrage": {"approve": "approuver le lot", "reject": "rejeter le lot"},
+    },
+    "comite": {
+        # local (the préfet) and national (the Diair): one step per organiser, the same decisions
+        "compte_rendu": {"record": "enregistrer le compte rendu", "cancel": "annuler le comité"},
+        "compte_rendu_national": {"record": "enregistrer le compte rendu", "cancel": "annuler le comité"},
     },
 }
 

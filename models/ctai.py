@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, String, UniqueConstraint
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from models.actors import CollectiviteType, Role
+from models.actors import CollectiviteType, Role, is_valid_siret
 from models.errors import Violation
 from models.money import format_eur
-from models.reference import CampaignRules, Domain, Public
+from models.reference import CampaignRules, Domain, P104Action, Public, campaign_rules
 from models.rules import non_negative_amount, p104_matches_public
 from models.state_machine import StateMachine, Transition
 from models.types import UtcDateTime, utcnow
@@ -31,8 +33,10 @@ class CtaiStatus(StrEnum):
     PROPOSAL = "proposal"
     SIGNATURE = "signature"
     DIAIR_REVIEW = "diair_review"
+    DIAIR_REWORK = "diair_rework"  # actions flagged by the Diair, back with the collectivité
     ACTIVE = "active"
     YEARLY_REVIEW = "yearly_review"
+    REVIEW_SIGNATURE = "review_signature"  # a bilan's avenant, end or renewal, awaiting the préfet
     ENDED = "ended"
     REFUSED = "refused"
     REPLACED = "replaced"
@@ -47,8 +51,10 @@ CTAI_STATUS_LABELS = {
     CtaiStatus.PROPOSAL: "proposition de contrat et demande de financement",
     CtaiStatus.SIGNATURE: "validation et signature",
     CtaiStatus.DIAIR_REVIEW: "revue des actions par la Diair",
+    CtaiStatus.DIAIR_REWORK: "actions à retravailler par la collectivité",
     CtaiStatus.ACTIVE: "en cours d'exécution",
     CtaiStatus.YEARLY_REVIEW: "bilan annuel",
+    CtaiStatus.REVIEW_SIGNATURE: "bilan annuel, en attente de la signature du préfet",
     CtaiStatus.ENDED: "terminé",
     CtaiStatus.REFUSED: "refusé",
     CtaiStatus.REPLACED: "remplacé par un CTAI",
@@ -71,12 +77,18 @@ CTAI_MACHINE = StateMachine("CTAI", [
     Transition("signature", S.SIGNATURE, "rework", S.PROPOSAL, P, "proposition renvoyée pour reprise"),
     Transition("signature", S.SIGNATURE, "reject", S.REFUSED, P, "signature refusée"),
     Transition("revue_diair", S.DIAIR_REVIEW, "approve", S.ACTIVE, D, "actions conformes", guarded=True),
-    Transition("revue_diair", S.DIAIR_REVIEW, "rework", S.DIAIR_REVIEW, D, "actions à retravailler"),
-    Transition("pilotage", S.ACTIVE, "minutes", S.ACTIVE, D, "comité de pilotage tenu"),
+    Transition("revue_diair", S.DIAIR_REVIEW, "rework", S.DIAIR_REWORK, D, "actions à retravailler"),
+    # The collectivité sends its reworked actions (``territoires ctai rework``): the Diair reviews again.
+    Transition("retravail", S.DIAIR_REWORK, "reworked", S.DIAIR_REVIEW, None, "actions retravaillées transmises",
+               guarded=True),
     Transition("bilan", S.ACTIVE, "open_review", S.YEARLY_REVIEW, None, "bilan annuel ouvert"),
     Transition("bilan", S.YEARLY_REVIEW, "prolong", S.ACTIVE, I, "actions prolongées"),
-    Transition("bilan", S.YEARLY_REVIEW, "amend", S.ACTIVE, I, "avenant conclu"),
-    Transition("bilan", S.YEARLY_REVIEW, "end", S.ENDED, I, "contrat terminé"),
+    Transition("bilan", S.YEARLY_REVIEW, "amend", S.REVIEW_SIGNATURE, I, "avenant proposé au préfet"),
+    Transition("bilan", S.YEARLY_REVIEW, "end", S.REVIEW_SIGNATURE, I, "fin du contrat proposée au préfet"),
+    Transition("bilan", S.YEARLY_REVIEW, "renew", S.REVIEW_SIGNATURE, I, "renouvellement proposé au préfet"),
+    Transition("bilan_signature", S.REVIEW_SIGNATURE, "sign_amendment", S.ACTIVE, P, "avenant signé", guarded=True),
+    Transition("bilan_signature", S.REVIEW_SIGNATURE, "sign_end", S.ENDED, P, "fin du contrat signée"),
+    Transition("bilan_signature", S.REVIEW_SIGNATURE, "rework", S.YEARLY_REVIEW, P, "bilan renvoyé à l'instruction"),
     Transition("elargissement", S.ACTIVE, "replaced", S.REPLACED, P, "CTAIR remplacé par un CTAI"),
     Transition("elargissement", S.WIDENING, "sign", S.DIAIR_REVIEW, P, "CTAI signé en lieu et place du CTAIR",
                guarded=True),
@@ -93,6 +105,7 @@ STEP_OF_STATUS = {
     S.SIGNATURE: "signature",
     S.DIAIR_REVIEW: "revue_diair",
     S.YEARLY_REVIEW: "bilan",
+    S.REVIEW_SIGNATURE: "bilan_signature",
     S.WIDENING: "elargissement",
 }
 STATUS_OF_STEP = {step: status for status, step in STEP_OF_STATUS.items()}
@@ -105,6 +118,8 @@ STEP_LABELS = {
     "signature": "validation et signature",
     "revue_diair": "revue des actions par la Diair",
     "bilan": "bilan annuel et avenant",
+    "bilan_signature": "signature du bilan annuel par le préfet",
+    "retravail": "actions retravaillées par la collectivité",
     "elargissement": "élargissement du CTAIR en CTAI",
 }
 # What the collectivité is asked to do while a step is open.
@@ -117,7 +132,24 @@ STEP_EXPECTATIONS = {
     "signature": None,
     "revue_diair": None,
     "bilan": "Transmettre le bilan de l'année écoulée et, le cas échéant, les actions à prolonger ou à modifier.",
+    "bilan_signature": None,
     "elargissement": None,
+}
+# … when the step comes back to the collectivité's contract after its answer, or sends it back to it.
+STEP_EXPECTATIONS_AGAIN = {
+    "revue_diair": "Vos actions retravaillées ont bien été reçues : la Diair les examine à nouveau ; le reste du "
+                   "contrat est inchangé.",
+}
+STEP_EXPECTATIONS_REWORK = {
+    "revue_diair": "La Diair vous renvoie les actions qu'elle a marquées « à retravailler » (voir son motif "
+                   "ci-dessous et « territoires ctai show » pour leur numéro). Modifiez ces actions, et elles seules, "
+                   "puis transmettez-les à la préfecture : territoires ctai rework <n° du contrat> <fichier JSON> "
+                   "(les actions par leur numéro, au format de la proposition). Le reste du contrat est maintenu : les "
+                   "actions conformes le restent et le financement est inchangé. La Diair examinera ensuite à nouveau "
+                   "les actions retravaillées.",
+    "signature": "Reprendre la proposition de contrat selon les observations du préfet, puis la transmettre à "
+                 "nouveau (territoires ctai propose).",
+    "bilan_signature": None,
 }
 
 
@@ -147,7 +179,12 @@ class Ctai(SQLModel, table=True):
     letter_signatory: str | None = Field(default=None, max_length=200)
     prefet_signed_on: date | None = None
     elu_signed_on: date | None = None
+    # The optional co-signature of the délégué interministériel (Diair): both or neither.
+    diair_cosignatory_name: str | None = Field(default=None, max_length=200)
+    diair_cosigned_on: date | None = None
     replaces_ctair_id: int | None = Field(default=None, foreign_key="ctai.id")
+    renews_ctai_id: int | None = Field(default=None, foreign_key="ctai.id")  # the contract whose term this one follows
+    review_year: int | None = None  # the year whose bilan is under way (yearly review and its signature)
     instructed_by_agent_id: int | None = Field(default=None, foreign_key="agent.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
@@ -188,6 +225,48 @@ class Action(SQLModel, table=True):
     period_end: date | None = None
     diair_review: DiairReview = Field(default=DiairReview.PENDING, sa_type=String(10))
     diair_comment: str | None = None
+    nature: str = Field(default="fonctionnement", sa_type=String(20))  # R16: operating costs only
+    legal_act: str | None = Field(default=None, max_length=20)  # R13, computed by services.finance.acts
+
+
+class BilanProposal(StrEnum):
+    PROLONG = "prolong"
+    AMEND = "amend"
+    END = "end"
+    RENEW = "renew"
+
+
+class CtaiReview(SQLModel, table=True):
+    """The bilan of one year of a contract: the instructeur's proposal, then the préfet's signature
+    (an avenant, an end, a renewal); a prolongation is decided by the instructeur alone."""
+
+    __tablename__ = "ctai_review"
+    __table_args__ = (UniqueConstraint("ctai_id", "year", name="uq_ctai_review_year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ctai_id: int = Field(foreign_key="ctai.id", index=True)
+    year: int  # the year reviewed (bilan of year Y)
+    proposal: BilanProposal | None = Field(default=None, sa_type=String(10))
+    socle_cents: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # avenant: year Y+1
+    complementary_cents: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    prepared_by_agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    signed_by_agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    opened_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+
+
+class CtaiActionBilan(SQLModel, table=True):
+    """What one action of the year reviewed achieved."""
+
+    __tablename__ = "ctai_action_bilan"
+    __table_args__ = (UniqueConstraint("review_id", "action_id", name="uq_ctai_action_bilan"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="ctai_review.id", index=True)
+    action_id: int = Field(foreign_key="action.id")
+    carried_out: bool
+    public_reached: int = Field(ge=0)
+    consumed_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 # --- Rules ------------------------------------------------------------------------------------
@@ -200,42 +279,122 @@ def check_signatory(collectivite_type: CollectiviteType, rules: CampaignRules) -
     return []
 
 
-def check_funding(funding: list[CtaiFunding], scope: Public, rules: CampaignRules) -> list[Violation]:
-    """R4: socle of 150 000 – 300 000 € a year; complementary credits only when widened."""
+RulesOf = Callable[[int], CampaignRules]
+
+
+def _rules_of(rules: CampaignRules | RulesOf) -> RulesOf:
+    """Each funded year is checked against its own campaign's rules; a single ``CampaignRules``
+    (unit tests) stands for every year."""
+    return (lambda year: rules) if isinstance(rules, CampaignRules) else rules
+
+
+def domains_min(rules: CampaignRules) -> int:
+    """The merged instrument's minimum of domains a year (from 2022: 2), for CTAI and PTAI alike."""
+    return rules.domaines_min
+
+
+def housing_required(rules: CampaignRules) -> bool:
+    return rules.logement_obligatoire
+
+
+DEFAULT_DURATION_YEARS = 3  # only if the campaign data gives no ``ctai_duree_annees``
+
+
+def duration_years(rules: CampaignRules) -> int:
+    """A contract's term, in years (campaign data ``ctai_duree_annees``)."""
+    return int(getattr(rules, "ctai_duree_annees", None) or DEFAULT_DURATION_YEARS)
+
+
+def check_funding(funding: list[CtaiFunding], scope: Public, rules: CampaignRules | RulesOf = campaign_rules) -> list[Violation]:
+    """R4: socle of 150 000 – 300 000 € a year (each year's own bounds); complementary credits
+    only when widened (their proportion to the actions is checked with the actions)."""
+    rules_of = _rules_of(rules)
     out: list[Violation] = []
     if not funding:
-        out.append(Violation("R4_FINANCEMENT_ABSENT", "financement", "indiquez le socle annuel du contrat (entre "
-                             f"{format_eur(rules.socle_min_cents)} et {format_eur(rules.socle_max_cents)})"))
+        bounds = (f" (entre {format_eur(rules.socle_min_cents)} et {format_eur(rules.socle_max_cents)})"
+                  if isinstance(rules, CampaignRules) else "")
+        out.append(Violation("R4_FINANCEMENT_ABSENT", "financement", f"indiquez le socle annuel du contrat{bounds}"))
     for f in funding:
+        r = rules_of(f.year)
         field = f"financement[{f.year}]"
         out += non_negative_amount(f"{field}.socle", f.socle_cents)
         out += non_negative_amount(f"{field}.complementaire", f.complementary_cents)
-        if not rules.socle_min_cents <= f.socle_cents <= rules.socle_max_cents:
-            out.append(Violation("R4_SOCLE_HORS_BORNES", f"{field}.socle", f"le socle {f.year} ({format_eur(f.socle_cents)}) doit être compris entre {format_eur(rules.socle_min_cents)} et {format_eur(rules.socle_max_cents)}"))
+        if not r.socle_min_cents <= f.socle_cents <= r.socle_max_cents:
+            out.append(Violation("R4_SOCLE_HORS_BORNES", f"{field}.socle", f"le socle {f.year} ({format_eur(f.socle_cents)}) doit être compris entre {format_eur(r.socle_min_cents)} et {format_eur(r.socle_max_cents)}"))
         if f.complementary_cents > 0 and scope != Public.PRIMO_ARRIVANTS:
             out.append(Violation("R4_COMPLEMENTAIRE_NON_JUSTIFIE", f"{field}.complementaire", f"des crédits complémentaires ({format_eur(f.complementary_cents)}) exigent l'ouverture du contrat aux primo-arrivants : élargissez le public ou retirez-les"))
     return out
 
 
-def check_actions(actions: list[Action], scope: Public, funding: list[CtaiFunding]) -> list[Violation]:
-    """R2, R5, R17 and the yearly envelope: what the contract's actions must respect."""
+def check_actions(actions: list[Action], scope: Public, funding: list[CtaiFunding],
+                  rules: CampaignRules | RulesOf = campaign_rules) -> list[Violation]:
+    """R2, R4 (envelope, socle for the BPI actions, complementary credits in proportion to the
+    primo-arrivants' actions), R5 (housing; from 2022 each year's domains), R16, R17."""
+    rules_of = _rules_of(rules)
     out: list[Violation] = []
     if not any(a.domain == Domain.LOGEMENT for a in actions):
         out.append(Violation("R5_LOGEMENT_OBLIGATOIRE", "actions", "un CTAI doit comporter au moins une action dans le domaine du logement : ajoutez-en une"))
     per_year: dict[int, int] = defaultdict(int)
+    per_year_p104: dict[tuple[int, int], int] = defaultdict(int)
+    domains: dict[int, set[str]] = defaultdict(set)
     for i, a in enumerate(actions):
         field = f"actions[{i}]"
         out += non_negative_amount(f"{field}.montant", a.amount_cents)
         out += p104_matches_public(f"{field}.action_p104", a.p104_action, a.public)
         if a.public == Public.PRIMO_ARRIVANTS and scope == Public.BPI:
             out.append(Violation("R2_PUBLIC_NON_ELARGI", f"{field}.public", f"l'action « {a.title} » vise des primo-arrivants alors que le contrat est limité aux BPI : élargissez le public du contrat"))
+        if (a.nature or "fonctionnement") != "fonctionnement":
+            out.append(Violation("R16_INVESTISSEMENT_EXCLU", f"{field}.nature", f"l'action « {a.title} » finance de l'investissement : seuls les frais de fonctionnement sont finançables"))
         per_year[a.year] += a.amount_cents
-    envelope = {f.year: f.socle_cents + f.complementary_cents for f in funding}
+        per_year_p104[(a.year, a.p104_action)] += a.amount_cents
+        domains[a.year].add(str(a.domain))
+    by_year = {f.year: f for f in funding}
     for year, total in sorted(per_year.items()):
-        if year in envelope and total > envelope[year]:
-            out.append(Violation("R4_ACTIONS_DEPASSENT_ENVELOPPE", f"actions[{year}]", f"les actions {year} totalisent {format_eur(total)}, au-delà des crédits du contrat ({format_eur(envelope[year])})"))
-        elif year not in envelope:
+        f = by_year.get(year)
+        if f is None:
             out.append(Violation("R4_FINANCEMENT_ABSENT", f"financement[{year}]", f"des actions sont prévues en {year} sans financement pour cette année : ajoutez le socle {year}"))
+            continue
+        envelope = f.socle_cents + f.complementary_cents
+        if total > envelope:
+            out.append(Violation("R4_ACTIONS_DEPASSENT_ENVELOPPE", f"actions[{year}]", f"les actions {year} totalisent {format_eur(total)}, au-delà des crédits du contrat ({format_eur(envelope)})"))
+        bpi = per_year_p104[(year, P104Action.REFUGIES)]
+        if bpi > f.socle_cents:
+            out.append(Violation("R4_ACTIONS_BPI_AU_DELA_DU_SOCLE", f"actions[{year}]", f"les actions {year} pour les BPI (P104 action 15) totalisent {format_eur(bpi)}, au-delà du socle ({format_eur(f.socle_cents)}) qui les finance : réduisez-les ou relevez le socle"))
+        r = rules_of(year)
+        wanted = domains_min(r)
+        if wanted > 1 and len(domains[year]) < wanted:
+            out.append(Violation("R5_DOMAINES_MINIMUM", f"actions[{year}]", f"la campagne {year} exige des actions dans au moins {wanted} domaines d'intégration (actions {year} : {len(domains[year])} domaine(s))"))
+        if housing_required(r) and str(Domain.LOGEMENT) not in domains[year]:
+            out.append(Violation("R5_LOGEMENT_OBLIGATOIRE", f"actions[{year}]", f"la campagne {year} exige une action de logement parmi les actions {year} : ajoutez-en une"))
+    for f in funding:
+        if f.complementary_cents <= 0 or scope != Public.PRIMO_ARRIVANTS:
+            continue  # none, or unjustified (check_funding says so)
+        primo = per_year_p104[(f.year, P104Action.PRIMO_ARRIVANTS)]
+        if f.complementary_cents > primo:
+            out.append(Violation("R4_COMPLEMENTAIRE_DISPROPORTIONNE", f"financement[{f.year}].complementaire", f"les crédits complémentaires {f.year} ({format_eur(f.complementary_cents)}) dépassent le total des actions {f.year} pour les primo-arrivants (P104 action 12 : {format_eur(primo)}) : ils doivent rester en proportion de l'ouverture du contrat"))
+    return out
+
+
+@dataclass(frozen=True)
+class PorteurFacts:
+    """What R15 needs to know of an action's porteur."""
+
+    siret: str
+    cultuelle: bool
+
+
+def check_action_porteurs(actions: list[Action], porteurs: Mapping[int, PorteurFacts]) -> list[Violation]:
+    """R15 for a contract's porteurs: a valid SIRET (Luhn key), never an association cultuelle."""
+    out: list[Violation] = []
+    for i, a in enumerate(actions):
+        p = porteurs.get(a.porteur_id) if a.porteur_id is not None else None
+        if p is None:
+            continue  # carried by the collectivité itself
+        field = f"actions[{i}].porteur_siret"
+        if not is_valid_siret(p.siret):
+            out.append(Violation("R15_SIRET_INVALIDE", field, f"le SIRET {p.siret} du porteur de l'action « {a.title} » est invalide (14 chiffres, clé de contrôle) : corrigez-le"))
+        if p.cultuelle:
+            out.append(Violation("R15_ASSOCIATION_CULTUELLE", field, f"le porteur de l'action « {a.title} » est une association cultuelle : il n'est pas éligible à ces crédits"))
     return out
 
 
@@ -253,10 +412,124 @@ def check_diair_review(actions: list[Action]) -> list[Violation]:
 
 
 def check_contract(*, collectivite_type: CollectiviteType, scope: Public, funding: list[CtaiFunding],
-                   actions: list[Action], diagnostic: Diagnostic | None, rules: CampaignRules) -> list[Violation]:
-    """Everything a contract must satisfy before it is declared complete or signed."""
+                   actions: list[Action], diagnostic: Diagnostic | None, rules: CampaignRules,
+                   rules_of: RulesOf | None = None, porteurs: Mapping[int, PorteurFacts] | None = None) -> list[Violation]:
+    """Everything a contract must satisfy before it is declared complete or signed: R1 by the
+    rules of its first year, the funding and actions by the rules of each funded year."""
+    per_year = rules_of or rules
     return (check_signatory(collectivite_type, rules) + check_diagnostic(diagnostic)
-            + check_funding(funding, scope, rules) + check_actions(actions, scope, funding))
+            + check_funding(funding, scope, per_year) + check_actions(actions, scope, funding, per_year)
+            + check_action_porteurs(actions, porteurs or {}))
+
+
+def check_signatures(*, prefet: date | None, elu: date | None, cosignatory: str | None,
+                     cosigned_on: date | None) -> list[Violation]:
+    """Seed 003, step 5: the préfet's and the élu's own dates; the Diair's co-signature is
+    optional, but a name and a date, or neither."""
+    out = []
+    if prefet is None:
+        out.append(Violation("CHAMP_MANQUANT", "signature_date", "Date de signature par le préfet : ce champ est obligatoire pour signer"))
+    if elu is None:
+        out.append(Violation("CHAMP_MANQUANT", "elu_signature_date", "Date de signature par l'élu : ce champ est obligatoire pour signer (la date à laquelle l'exécutif de la collectivité a signé)"))
+    if bool((cosignatory or "").strip()) != (cosigned_on is not None):
+        out.append(Violation("COSIGNATURE_INCOMPLETE", "diair_cosignatory_name", "co-signature du délégué interministériel : indiquez son nom et la date de sa signature, ou ni l'un ni l'autre"))
+    return out
+
+
+# --- Yearly review ---------------------------------------------------------------------------
+
+def check_review_year(*, year: int, first_year: int, last_year: int, reviewed: set[int]) -> list[Violation]:
+    """The bilan of year Y is opened once, for a year the contract covers."""
+    if not first_year <= year <= last_year:
+        return [Violation("BILAN_ANNEE_HORS_CONTRAT", "annee", f"le contrat couvre {first_year}–{last_year} : pas de bilan {year}")]
+    if year in reviewed:
+        return [Violation("BILAN_DEJA_FAIT", "annee", f"le bilan {year} de ce contrat a déjà été conclu")]
+    return []
+
+
+def default_review_year(*, funded: list[int], first_year: int, last_year: int, reviewed: set[int]) -> int | None:
+    """The last funded year, within the term, whose bilan is not done yet."""
+    candidates = [y for y in funded if first_year <= y <= last_year and y not in reviewed]
+    return max(candidates) if candidates else None
+
+
+def check_bilan_proposal(proposal: str, *, year: int, last_year: int) -> list[Violation]:
+    """Prolonging and amending fund the year after the one reviewed, within the term; past it the
+    contract is renewed (a new contract), and renewing is only for the term's last year."""
+    if proposal in (BilanProposal.PROLONG, BilanProposal.AMEND) and year >= last_year:
+        return [Violation("BILAN_TERME_ATTEINT", "decision", f"le contrat prend fin en {last_year} : il ne peut être ni prolongé ni modifié "
+                          f"au-delà ; proposez son renouvellement (un nouveau contrat à partir de {last_year + 1}) ou sa fin")]
+    if proposal == BilanProposal.RENEW and year != last_year:
+        return [Violation("BILAN_RENOUVELLEMENT_PREMATURE", "decision", f"le renouvellement se propose au bilan de la dernière année du contrat ({last_year}), "
+                          f"pas à celui de {year} : prolongez ou modifiez le contrat par avenant")]
+    return []
+
+
+def check_bilan_signature(decision: str, proposal: str | None) -> list[Violation]:
+    """The préfet signs what the instructeur proposed: an avenant, or an end (a renewal ends too)."""
+    expected = {"sign_amendment": {BilanProposal.AMEND}, "sign_end": {BilanProposal.END, BilanProposal.RENEW}}
+    if decision in expected and proposal not in expected[decision]:
+        wanted = "signer l'avenant" if proposal == BilanProposal.AMEND else "signer la fin du contrat"
+        return [Violation("BILAN_DECISION_DISCORDANTE", "decision", f"le bilan propose « {BILAN_PROPOSAL_LABELS.get(proposal, proposal)} » : "
+                          f"choisissez « {wanted} », ou renvoyez le bilan à l'instruction")]
+    return []
+
+
+BILAN_PROPOSAL_LABELS = {BilanProposal.PROLONG: "prolonger les actions", BilanProposal.AMEND: "un avenant",
+                         BilanProposal.END: "la fin du contrat", BilanProposal.RENEW: "le renouvellement du contrat"}
+
+
+def check_action_bilans(lines: list[tuple[int, bool | None, int | None, int | None]],
+                        actions: Mapping[int, Action], year: int) -> list[Violation]:
+    """Every action of the year reviewed has its bilan: carried out or not, public reached,
+    amount consumed (at most the action's amount); no other action."""
+    out = []
+    seen = set()
+    for i, (action_id, carried_out, reached, consumed_cents) in enumerate(lines):
+        field = f"bilan_actions[{i}]"
+        a = actions.get(action_id)
+        if a is None or a.year != year:
+            out.append(Violation("BILAN_ACTION_INCONNUE", field, f"l'action n° {action_id} n'est pas une action {year} de ce contrat"))
+            continue
+        if action_id in seen:
+            out.append(Violation("BILAN_ACTION_EN_DOUBLE", field, f"l'action n° {action_id} figure deux fois dans le bilan"))
+        seen.add(action_id)
+        if carried_out is None or reached is None or consumed_cents is None:
+            out.append(Violation("CHAMP_MANQUANT", field, f"action n° {action_id} : indiquez si elle a été réalisée, le public atteint et le montant consommé"))
+            continue
+        if consumed_cents > a.amount_cents:
+            out.append(Violation("BILAN_CONSOMME_SUPERIEUR", f"{field}.consomme_eur", f"action n° {action_id} « {a.title} » : {format_eur(consumed_cents)} consommés, au-delà de son montant ({format_eur(a.amount_cents)})"))
+    missing = sorted(i for i, a in actions.items() if a.year == year and i not in seen)
+    if missing:
+        out.append(Violation("BILAN_ACTIONS_MANQUANTES", "bilan_actions", f"le bilan {year} doit porter sur chaque action de l'année : manquent les actions n° {', '.join(map(str, missing))}"))
+    return out
+
+
+# --- CTAIR registration ----------------------------------------------------------------------
+
+CTAIR_SIGNATURE_YEARS = (2019, 2020)
+
+
+def check_ctair(*, signature_date: date, scope: Public, funding: list[CtaiFunding], actions: list[Action],
+                first_year: int, last_year: int, already_active: str | None) -> list[Violation]:
+    """A CTAIR (the 2019–2020 predecessor) as it may be registered: signed in 2019 or 2020, for
+    refugees only (R2: public BPI, R17: P104 action 15), funded within its term, one per collectivité."""
+    out = []
+    if signature_date.year not in CTAIR_SIGNATURE_YEARS:
+        out.append(Violation("CTAIR_DATE_SIGNATURE", "signature_date", f"un CTAIR a été signé en 2019 ou en 2020, pas le {signature_date:%d/%m/%Y}"))
+    if scope != Public.BPI:
+        out.append(Violation("R2_CTAIR_REFUGIES", "public", "un CTAIR ne vise que les bénéficiaires de la protection internationale : public « bpi »"))
+    for i, a in enumerate(actions):
+        if a.public != Public.BPI:
+            out.append(Violation("R2_CTAIR_REFUGIES", f"actions[{i}].public", f"l'action « {a.title} » d'un CTAIR ne peut viser que des BPI"))
+        if a.p104_action != P104Action.REFUGIES:
+            out.append(Violation("R17_ACTION_P104", f"actions[{i}].action_p104", f"l'action « {a.title} » d'un CTAIR est financée sur l'action P104 15 (réfugiés), pas {a.p104_action}"))
+    for f in funding:
+        if not first_year <= f.year <= last_year:
+            out.append(Violation("CTAIR_ANNEE_HORS_TERME", f"financement[{f.year}]", f"le CTAIR signé en {signature_date.year} court de {first_year} à {last_year} : pas de financement {f.year}"))
+    if already_active:
+        out.append(Violation("CTAIR_EN_DOUBLE", "collectivite", f"cette collectivité a déjà un CTAIR en cours ({already_active})"))
+    return out
 
 
 def apply_decision(ctai: Ctai, decision: str, *, checks: list[Violation] | None = None) -> Transition:

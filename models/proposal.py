@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,6 +30,8 @@ class ActionLine(_Strict):
     action_p104: int = Field(ge=0, le=999)
     montant_eur: Euros
     annee: int = Field(ge=2019, le=2100)
+    nature: Literal["fonctionnement", "investissement"] = Field(
+        default="fonctionnement", description="R16 : seuls les frais de fonctionnement sont finançables")
 
 
 class ProposalFile(_Strict):
@@ -39,3 +42,32 @@ class ProposalFile(_Strict):
 
 def parse_proposal(text: str) -> ProposalFile:
     return parse_json_file(text, ProposalFile)
+
+
+class ReworkedAction(ActionLine):
+    id: int = Field(ge=1, le=2_147_483_647, description="N° de l'action signalée par la Diair (territoires ctai show)")
+
+
+class ReworkFile(_Strict):
+    """The collectivité's answer to the Diair: the flagged actions, changed, by their number."""
+
+    actions: list[ReworkedAction] = Field(min_length=1, max_length=300)
+
+
+def parse_rework(text: str) -> ReworkFile:
+    return parse_json_file(text, ReworkFile)
+
+
+class CtairDiagnostic(_Strict):
+    annee: int = Field(ge=2015, le=2100)
+    bpi: int = Field(ge=0, le=1_000_000)
+
+
+class CtairFile(ProposalFile):
+    """An existing CTAIR (2019–2020): its public (bpi), funding, actions and diagnostic."""
+
+    diagnostic: CtairDiagnostic = Field(description="Le diagnostic sur lequel le CTAIR a été signé (R6)")
+
+
+def parse_ctair(text: str) -> CtairFile:
+    return parse_json_file(text, CtairFile)

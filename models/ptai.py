@@ -43,18 +43,28 @@ PTAI_STATUS_LABELS = {
 
 S = PtaiStatus
 PTAI_MACHINE = StateMachine("PTAI", [
+    # The instructeur gives an opinion; the préfet decides, whatever the opinion.
     Transition("instruction", S.SUBMITTED, "favourable", S.PREFET_VALIDATION, Role.INSTRUCTEUR, "avis favorable"),
-    Transition("instruction", S.SUBMITTED, "unfavourable", S.REJECTED, Role.INSTRUCTEUR, "avis défavorable"),
+    Transition("instruction", S.SUBMITTED, "unfavourable", S.PREFET_VALIDATION, Role.INSTRUCTEUR, "avis défavorable"),
     Transition("instruction", S.SUBMITTED, "rework", S.AWAITING_APPLICANT, Role.INSTRUCTEUR, "complément demandé"),
     Transition("complement", S.AWAITING_APPLICANT, "completed", S.SUBMITTED, None, "complément reçu"),
     Transition("complement", S.AWAITING_APPLICANT, "deadline_passed", S.CLOSED, None, "classée sans suite"),
     Transition("validation", S.PREFET_VALIDATION, "validate", S.TRANSMITTED, Role.PREFET, "validée et transmise au ministère"),
     Transition("validation", S.PREFET_VALIDATION, "reject", S.REJECTED, Role.PREFET, "rejetée par le préfet"),
     Transition("delegation", S.TRANSMITTED, "batched", S.IN_BATCH, None, "inscrite dans un lot"),
+    # The ministry's decisions on each request of a batch it approves (the others are retained).
+    Transition("delegation", S.IN_BATCH, "reduced", S.IN_BATCH, Role.MINISTERE, "montant réduit par le ministère"),
+    Transition("delegation", S.IN_BATCH, "postponed", S.TRANSMITTED, Role.MINISTERE, "reportée au lot suivant"),
+    Transition("delegation", S.IN_BATCH, "refused", S.REJECTED, Role.MINISTERE, "refusée par le ministère"),
     Transition("delegation", S.IN_BATCH, "delegated", S.DELEGATED, Role.MINISTERE, "crédits délégués"),
-    Transition("delegation", S.IN_BATCH, "excluded", S.TRANSMITTED, Role.MINISTERE, "exclue du lot"),
     Transition("delegation", S.IN_BATCH, "batch_rejected", S.TRANSMITTED, Role.MINISTERE, "lot rejeté"),
+    Transition("delegation", S.IN_BATCH, "delegation_failed", S.TRANSMITTED, None,
+               "délégation en échec : remise au vivier"),
 ])
+
+OPINIONS = ("favourable", "unfavourable")  # the instructeur's opinion, recorded on the request
+OPINION_LABELS = {"favourable": "avis favorable", "unfavourable": "avis défavorable"}
+MAX_POSTPONEMENTS = 1  # the ministry may put a request off to the next batch once
 
 
 class Nature(StrEnum):
@@ -95,6 +105,9 @@ class PtaiRequest(SQLModel, table=True):
     proposed_cents: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     granted_cents: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     legal_act: str = Field(max_length=20)  # "arrete" or "convention" (R13)
+    opinion: str | None = Field(default=None, max_length=20)  # the instructeur's: favourable / unfavourable
+    opinion_reasons: str | None = None  # the motifs of the opinion (required when unfavourable)
+    postponements: int = 0  # times the ministry put it off to the next batch (once at most)
     status: PtaiStatus = Field(default=PtaiStatus.SUBMITTED, sa_type=String(20), index=True)
     rework_deadline: date | None = None
     instructed_by_agent_id: int | None = Field(default=None, foreign_key="agent.id")
@@ -137,9 +150,22 @@ def check_public(categories: list[str], justification: str | None, perspective: 
 
 
 def check_presence(max_years: int | None, rules: CampaignRules) -> list[Violation]:
-    """R8: a primo-arrivant settled in France for less than N years (5 in practice)."""
-    if max_years is not None and max_years > rules.primo_arrivant_max_annees:
-        return [Violation("R8_PRIMO_ARRIVANT", "projet.public.anciennete_max_annees", f"un primo-arrivant réside en France depuis moins de {rules.primo_arrivant_max_annees} ans : ramenez l'ancienneté à {rules.primo_arrivant_max_annees} ans au plus")]
+    """R8: a primo-arrivant has settled in France for N years at most (5 in practice): a project
+    whose public may have lived here longer does not target primo-arrivants."""
+    limit = rules.primo_arrivant_max_annees
+    if max_years is not None and max_years > limit:
+        return [Violation("R8_PRIMO_ARRIVANT", "projet.public.anciennete_max_annees",
+                          f"un primo-arrivant réside en France depuis {limit} ans au plus : l'ancienneté de séjour "
+                          f"maximale indiquée ({max_years} ans) dépasse cette limite ; ramenez-la à {limit} ans au plus")]
+    return []
+
+
+def check_campaign_open(rules: CampaignRules) -> list[Violation]:
+    """No PTAI before the instrument existed (2019-2020 were the CTAIR years): data, per campaign."""
+    if not rules.ptai_ouvert:
+        return [Violation("CAMPAGNE_PTAI_INEXISTANTE", "campagne",
+                          f"le projet territorial d'accueil et d'intégration (PTAI) n'existait pas en {rules.year} "
+                          "(seuls des CTAIR étaient alors signés) : déposez la demande sur une campagne ouverte")]
     return []
 
 
@@ -162,9 +188,9 @@ def check_engagement(engagements: list[dict], rules: CampaignRules) -> list[Viol
 def check_domains(domains: list[Domain], rules: CampaignRules) -> list[Violation]:
     """From 2022 the merged instrument needs two domains, one of them housing (R5 as data)."""
     out = []
-    if len(set(domains)) < rules.ptai_domaines_min:
-        out.append(Violation("R5_DOMAINES_MINIMUM", "projet.domaines", f"la campagne {rules.year} exige au moins {rules.ptai_domaines_min} domaines d'intégration"))
-    if rules.ptai_logement_obligatoire and Domain.LOGEMENT not in domains:
+    if len(set(domains)) < rules.domaines_min:
+        out.append(Violation("R5_DOMAINES_MINIMUM", "projet.domaines", f"la campagne {rules.year} exige au moins {rules.domaines_min} domaines d'intégration"))
+    if rules.logement_obligatoire and Domain.LOGEMENT not in domains:
         out.append(Violation("R5_LOGEMENT_OBLIGATOIRE", "projet.domaines", f"la campagne {rules.year} exige le domaine du logement parmi les domaines du projet"))
     return out
 
@@ -217,12 +243,25 @@ def check_validated_amount(validated_cents: int, requested_cents: int) -> list[V
     return out
 
 
-def check_prefet_amount(validated_cents: int, proposed_cents: int | None) -> list[Violation]:
-    """The préfet validates at the amount the instructeur proposed, or less; never above it."""
-    out = non_negative_amount("amount_eur", validated_cents)
+def check_prefet_amount(validated_cents: int | None, proposed_cents: int | None, requested_cents: int | None = None,
+                        opinion: str | None = None) -> list[Violation]:
+    """The préfet decides after the instructeur's opinion. After a favourable one: at the amount
+    proposed (``None``: that amount), or less. After an unfavourable one, overriding it: an amount
+    is required, at most the amount requested (the préfet's motifs are checked by the caller)."""
+    if opinion == "unfavourable":
+        if validated_cents is None:
+            return [Violation("MONTANT_A_FIXER", "amount_eur", "l'instruction n'a proposé aucun montant (avis défavorable) : "
+                                                               "indiquez le montant que vous validez")]
+        out = non_negative_amount("amount_eur", validated_cents)
+        if requested_cents is not None and validated_cents > requested_cents:
+            out.append(Violation("MONTANT_SUPERIEUR_A_LA_DEMANDE", "amount_eur", f"le montant validé ({format_eur(validated_cents)}) "
+                                 f"ne peut pas dépasser le montant demandé ({format_eur(requested_cents)})"))
+        return out
     if proposed_cents is None:
-        out.append(Violation("MONTANT_NON_PROPOSE", "amount_eur", "aucun montant n'a été proposé par l'instruction : la demande ne peut pas être validée"))
-    elif validated_cents > proposed_cents:
+        return [Violation("MONTANT_NON_PROPOSE", "amount_eur", "aucun montant n'a été proposé par l'instruction : la demande ne peut pas être validée")]
+    validated_cents = proposed_cents if validated_cents is None else validated_cents
+    out = non_negative_amount("amount_eur", validated_cents)
+    if validated_cents > proposed_cents:
         out.append(Violation("MONTANT_SUPERIEUR_A_LA_PROPOSITION", "amount_eur", f"le montant validé ({format_eur(validated_cents)}) ne peut pas dépasser le montant proposé par l'instruction ({format_eur(proposed_cents)})"))
     return out
 

@@ -92,9 +92,12 @@ class CampaignRules:
     categories_non_eligibles: tuple[str, ...]
     primo_arrivant_max_annees: int
     types_engagement: tuple[str, ...]
-    ptai_domaines_min: int
-    ptai_logement_obligatoire: bool
+    # From 2022 the merged instrument: CTAI and PTAI alike need this many domains, housing among them.
+    domaines_min: int
+    logement_obligatoire: bool
     lettre_engagement_mois_limite: int
+    ptai_ouvert: bool  # False in 2019-2020: the PTAI instrument did not exist (CTAIR years)
+    ctai_duree_annees: int  # a contract's term, in years
     # Ceilings: beyond them an amount is an error of input, refused before anything is stored.
     plafond_demande_cents: int  # one PTAI request
     plafond_cout_total_cents: int  # a project's total cost, an engagement, a cofinancement

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from models.errors import Violation
 from models.money import format_eur
@@ -54,3 +56,33 @@ def public_of(categories: Iterable[str], rules: CampaignRules) -> Public:
 def legal_act_for(cents_per_porteur_year: int, rules: CampaignRules) -> str:
     """R13: above the threshold (23 000 €) per porteur per year a convention is required."""
     return "convention" if cents_per_porteur_year > rules.seuil_convention_cents else "arrete"
+
+
+# --- R13: the legal act, per beneficiary and year ---------------------------------------------
+
+Beneficiary = tuple[str, int]  # ("porteur", id), or ("collectivite", id) when no association carries it
+
+
+@dataclass(frozen=True)
+class FundedLine:
+    """One amount funded for a beneficiary in a year: a PTAI request or a CTAI action."""
+
+    key: tuple[str, int]  # ("ptai", request id) or ("action", action id)
+    beneficiary: Beneficiary
+    year: int
+    cents: int
+
+
+def legal_acts(lines: Iterable[FundedLine], threshold_of_year: Callable[[int], int]) -> dict[tuple[str, int], str]:
+    """R13: the act of each line follows the total granted to its beneficiary that year, over
+    PTAI requests and CTAI actions alike: a convention above the year's threshold (23 000 €),
+    an arrêté attributif up to it. Every line of one beneficiary and year gets the same act."""
+    lines = list(lines)
+    totals: dict[tuple[Beneficiary, int], int] = defaultdict(int)
+    for line in lines:
+        totals[(line.beneficiary, line.year)] += max(line.cents, 0)
+    acts: dict[tuple[str, int], str] = {}
+    for line in lines:
+        total = totals[(line.beneficiary, line.year)]
+        acts[line.key] = "convention" if total > threshold_of_year(line.year) else "arrete"
+    return acts

@@ -151,6 +151,36 @@ class RequestClosed(EmailContext):
     echeance_depassee: date
 
 
+class RequestRefusedMinistry(EmailContext):
+    """The ministry's letter refusing a request for good, inside a batch (with the voies de recours)."""
+
+    lot: str
+    projet: str
+    montant_demande_cents: int
+    motif: str
+    date_decision: date
+
+
+class ComiteActionLine(BaseModel):
+    action: str  # « n° 12 — Hébergement des familles (Coallia), CTAI-86-2021-0001 »
+    decision: str | None = None
+    a_revoir: bool = False  # flagged for the contract's yearly review
+    motif: str | None = None
+
+
+class ComiteMinutes(EmailContext):
+    """To the parties of a comité de pilotage: its compte rendu once recorded."""
+
+    niveau: str  # « local » or « national »
+    date_prevue: date
+    date_tenue: date
+    participants: list[str]
+    contrats: list[str]
+    actions: list[ComiteActionLine]
+    compte_rendu: str | None = None
+    lien: str | None = None
+
+
 EVENTS: dict[str, type[EmailContext]] = {
     "step_started": StepStarted,
     "step_decided": StepDecided,
@@ -165,7 +195,9 @@ EVENTS: dict[str, type[EmailContext]] = {
     "credits_delegated_prefecture": CreditsDelegatedPrefecture,
     "credits_delegated_porteur": CreditsDelegatedPorteur,
     "request_closed": RequestClosed,
+    "request_refused_ministry": RequestRefusedMinistry,
     "steps_repaired": StepsRepaired,
+    "comite_minutes": ComiteMinutes,
 }
 
 
@@ -244,7 +276,25 @@ SAMPLES: dict[str, dict] = {
                        "lignes": [{"dossier": "CTAI-86-2021-0001", "etape": "validation et signature",
                                    "constat": "le processus qui exécutait l'étape s'est arrêté",
                                    "action": "exécution relancée", "lien": _RUN}]},
+    "comite_minutes": {**_CTAI, "reference": "COPIL-86-2022-0001",
+                       "objet": "Comité de pilotage local des contrats territoriaux d'accueil et d'intégration — Vienne (86)",
+                       "destinataire": "Ville de Poitiers", "niveau": "local", "date_prevue": date(2022, 3, 15),
+                       "date_tenue": date(2022, 3, 15),
+                       "participants": ["Préfète de la Vienne", "Adjointe au maire de Poitiers, chargée de l'intégration",
+                                        "Coallia, directrice régionale"],
+                       "contrats": ["CTAI-86-2021-0001 — Ville de Poitiers"],
+                       "actions": [{"action": "n° 3 — Hébergement temporaire des réfugiés (Coallia), CTAI-86-2021-0001",
+                                    "decision": "Action poursuivie ; 38 personnes hébergées en 2021.", "a_revoir": True,
+                                    "motif": "Action la plus importante du contrat : évaluation qualitative approfondie."},
+                                   {"action": "n° 5 — Ateliers sociolinguistiques (Audacia), CTAI-86-2021-0001",
+                                    "decision": "Action poursuivie sans changement."}],
+                       "compte_rendu": "Le comité a fait le point sur l'exécution 2021 du contrat.\nProchain comité à l'automne."},
     "request_closed": {**_PTAI, "destinataire": "Grenoble-Alpes Métropole",
                        "motif": "Les compléments demandés n'ont pas été transmis dans le délai imparti.",
                        "echeance_depassee": date(2021, 6, 15)},
+    "request_refused_ministry": {**_PTAI, "destinataire": "Grenoble-Alpes Métropole", "lot": "LOT-2021-003",
+                                 "expediteur": "Le ministère de l'Intérieur (DGEF/DIAN)",
+                                 "projet": "Robes de papier : ateliers de santé mentale", "montant_demande_cents": 2_000_000,
+                                 "motif": "Le projet relève du droit commun de la santé et non des crédits d'intégration.",
+                                 "date_decision": date(2021, 7, 12)},
 }

@@ -6,9 +6,10 @@ from __future__ import annotations
 from services.ctai.workflow import CTAI
 from services.engine.kind import CaseKind
 from services.finance.batches import BATCH
+from services.pilotage.workflow import COMITE
 from services.ptai.workflow import PTAI
 
-KINDS: dict[str, CaseKind] = {kind.entity: kind for kind in (CTAI, PTAI, BATCH)}
+KINDS: dict[str, CaseKind] = {kind.entity: kind for kind in (CTAI, PTAI, BATCH, COMITE)}
 
 
 def kind(name: str) -> CaseKind:

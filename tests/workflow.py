@@ -93,22 +93,38 @@ class Driver:
                                         attempt=self.attempt, answer=answer, link="http://ui/run")
 
 
-def signed_ctair(engine, collectivite_id: int, reference: str) -> int:
-    """A CTAIR signed in 2020 for 2021-2022 (diagnostic validated, funding, employment actions), to widen."""
-    from sqlmodel import Session
+SIGNED = {"signature_date": "2021-10-21", "elu_signature_date": "2021-10-21"}  # Poitiers, seed 004
 
-    from models.ctai import Action, Ctai, CtaiFunding, CtaiKind, CtaiStatus, Diagnostic
-    from models.reference import Domain, P104Action, Public
+
+def bilan_lines(engine, ctai_id: int, year: int) -> list[dict]:
+    """A complete bilan of ``year``: each action carried out, half of its amount consumed."""
+    from sqlmodel import Session, select
+
+    from models.ctai import Action
 
     with Session(engine) as s:
-        ctair = Ctai(collectivite_id=collectivite_id, kind=CtaiKind.CTAIR, status=CtaiStatus.ACTIVE, first_year=2020,
-                     last_year=2022, public_scope=Public.BPI, reference=reference)
-        s.add(ctair)
-        s.flush()
-        s.add(Diagnostic(ctai_id=ctair.id, reference_year=2019, bpi_count=120, validated=True))
-        for year in (2021, 2022):
-            s.add(CtaiFunding(ctai_id=ctair.id, year=year, socle_cents=15_000_000))
-            s.add(Action(ctai_id=ctair.id, title=f"Emploi des réfugiés {year}", domain=Domain.EMPLOI, public=Public.BPI,
-                         p104_action=P104Action.REFUGIES, amount_cents=10_000_000, year=year))
-        s.commit()
-        return ctair.id
+        actions = s.exec(select(Action).where(Action.ctai_id == ctai_id, Action.year == year).order_by(Action.id)).all()
+        return [{"action_id": a.id, "realisee": True, "public_atteint": 20, "consomme_eur": a.amount_cents // 200}
+                for a in actions]
+
+
+CTAIR_FILE = {
+    "public": "bpi",
+    "financement": [{"annee": 2020, "socle_eur": "150000.00"}, {"annee": 2021, "socle_eur": "150000.00"},
+                    {"annee": 2022, "socle_eur": "150000.00"}],
+    "actions": [{"intitule": f"Emploi des réfugiés {year}", "domaine": "emploi", "public": "bpi", "action_p104": 15,
+                 "montant_eur": "100000.00", "annee": year} for year in (2020, 2021, 2022)],
+    "diagnostic": {"annee": 2019, "bpi": 120},
+}
+
+
+def register_ctair(engine, collectivite_id: int, signature_date: str = "2020-02-14", **changes) -> int:
+    """A CTAIR signed in 2020 for 2020-2022 (employment actions, no housing), registered as the
+    command does, to widen."""
+    from datetime import date
+
+    from services.ctai.rework import register_ctair as register
+
+    with unit_of_work(engine) as s:
+        return register(s, collectivite_id=collectivite_id, signature_date=date.fromisoformat(signature_date),
+                        text=json.dumps({**CTAIR_FILE, **changes})).id

@@ -5,7 +5,7 @@
 from datetime import date
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from models.text import Comment, EmailAddress, line
 from services.engine.forms import ApprovalForm, choice
@@ -42,7 +42,9 @@ class PropositionForm(ApprovalForm, case="ctai", step="proposition"):
 class SignatureForm(ApprovalForm, case="ctai", step="signature"):
     decision: choice("ctai", "signature") = Field(title="Décision")
     signature_date: date | None = Field(default=None, title="Date de signature par le préfet")
-    elu_signature_date: date | None = Field(default=None, title="Date de signature par l'élu (si différente)")
+    elu_signature_date: date | None = Field(default=None, title="Date de signature par l'élu (exécutif de la collectivité)")
+    diair_cosignatory_name: line(200) | None = Field(default=None, title="Co-signature du délégué interministériel (facultatif) : nom")
+    diair_cosignature_date: date | None = Field(default=None, title="Co-signature du délégué interministériel : date")
 
 
 class RevueDiairForm(ApprovalForm, case="ctai", step="revue_diair"):
@@ -51,12 +53,33 @@ class RevueDiairForm(ApprovalForm, case="ctai", step="revue_diair"):
         default_factory=list, max_length=300, title="N° des actions à retravailler")
 
 
+class ActionBilan(BaseModel):
+    """The bilan of one action of the year reviewed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action_id: int = Field(ge=1, le=2_147_483_647, title="N° de l'action")
+    realisee: bool = Field(title="Action réalisée")
+    public_atteint: int = Field(ge=0, le=1_000_000, title="Public atteint (nombre de personnes)")
+    consomme_eur: int = Field(ge=0, le=10_000_000, title="Montant consommé (euros)")
+
+
 class BilanForm(ApprovalForm, case="ctai", step="bilan"):
-    decision: choice("ctai", "bilan") = Field(title="Décision")
+    decision: choice("ctai", "bilan") = Field(title="Décision proposée")
+    bilan_actions: list[ActionBilan] = Field(default_factory=list, max_length=300,
+                                             title="Bilan de chaque action de l'année (n°, réalisée, public atteint, montant consommé)")
     amount_eur: int | None = Field(default=None, ge=0, le=10_000_000, title="Avenant : socle de l'année suivante (euros)")
-    complementary_eur: int | None = Field(default=None, ge=0, le=10_000_000, title="Avenant : crédits complémentaires (euros)")
+    complementary_eur: int | None = Field(default=None, ge=0, le=10_000_000, title="Avenant : crédits complémentaires de l'année suivante (euros)")
+
+
+class BilanSignatureForm(ApprovalForm, case="ctai", step="bilan_signature"):
+    decision: choice("ctai", "bilan_signature") = Field(title="Décision")
+    signature_date: date | None = Field(default=None, title="Date de signature par le préfet")
 
 
 class ElargissementForm(ApprovalForm, case="ctai", step="elargissement"):
     decision: choice("ctai", "elargissement") = Field(title="Décision")
     signature_date: date | None = Field(default=None, title="Date de signature par le préfet")
+    elu_signature_date: date | None = Field(default=None, title="Date de signature par l'élu (exécutif de la collectivité)")
+    diair_cosignatory_name: line(200) | None = Field(default=None, title="Co-signature du délégué interministériel (facultatif) : nom")
+    diair_cosignature_date: date | None = Field(default=None, title="Co-signature du délégué interministériel : date")

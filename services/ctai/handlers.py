@@ -8,32 +8,38 @@ handler inside a savepoint, so a refusal leaves everything as it was.
 
 from __future__ import annotations
 
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from models.actors import Collectivite
 from models.ctai import (
-    Action, Ctai, CtaiFunding, CtaiKind, CtaiStatus, DiairReview, Diagnostic, check_contract, check_diair_review,
-    check_funding,
+    Action, BilanProposal, Ctai, CtaiActionBilan, CtaiFunding, CtaiKind, CtaiReview, CtaiStatus, DiairReview,
+    Diagnostic, check_action_bilans, check_actions, check_bilan_proposal, check_bilan_signature, check_contract,
+    check_diair_review, check_funding, check_signatures,
 )
-from models.errors import RuleViolation, Violation
+from models.errors import RuleViolation, Violation, raise_if_any
 from models.money import euros_to_cents
-from models.reference import Public, campaign_rules
+from models.reference import Public
 from models.rules import within_ceiling
+from models.types import paris_today, utcnow
 from services.ctai.forms import (
-    BilanForm, CoordinateurForm, DiagnosticForm, EchangeForm, ElargissementForm, EngagementForm, PropositionForm,
-    RevueDiairForm, SignatureForm,
+    BilanForm, BilanSignatureForm, CoordinateurForm, DiagnosticForm, EchangeForm, ElargissementForm, EngagementForm,
+    PropositionForm, RevueDiairForm, SignatureForm,
 )
-from services.ctai.records import columns_of, contract_records
-from models.types import paris_today
+from services.ctai.records import columns_of, contract_records, porteur_facts, review_of, rules_of
 from services.engine.forms import dated, required
 from services.engine.kind import Applied
+from services.finance.acts import recompute_legal_acts
 
 
 def contract_checks(session: Session, ctai: Ctai) -> list[Violation]:
+    """Every rule of the contract: R1 by its first year's campaign, its funding and actions by
+    each funded year's own campaign, R15 by its porteurs as registered."""
     funding, actions, diagnostic = contract_records(session, ctai)
     collectivite = session.get(Collectivite, ctai.collectivite_id)
     return check_contract(collectivite_type=collectivite.type, scope=Public(ctai.public_scope), funding=funding,
-                          actions=actions, diagnostic=diagnostic, rules=campaign_rules(ctai.first_year))
+                          actions=actions, diagnostic=diagnostic, rules=rules_of(ctai.first_year), rules_of=rules_of,
+                          porteurs=porteur_facts(session, actions))
 
 
 def _total(session: Session, ctai: Ctai) -> int:
@@ -85,65 +91,148 @@ def proposition(session: Session, ctai: Ctai, decision: str, form: PropositionFo
     return Applied()
 
 
+def _signed(ctai: Ctai, form: SignatureForm | ElargissementForm) -> None:
+    """The préfet's and the élu's own dates (both required), the Diair's optional co-signature."""
+    today = paris_today()
+    name = (form.diair_cosignatory_name or "").strip() or None
+    raise_if_any(check_signatures(prefet=form.signature_date, elu=form.elu_signature_date, cosignatory=name,
+                                  cosigned_on=form.diair_cosignature_date))
+    ctai.prefet_signed_on = dated(form.signature_date, "signature_date", "Date de signature par le préfet", latest=today)
+    ctai.elu_signed_on = dated(form.elu_signature_date, "elu_signature_date", "Date de signature par l'élu", latest=today)
+    ctai.diair_cosignatory_name = name
+    ctai.diair_cosigned_on = dated(form.diair_cosignature_date, "diair_cosignature_date",
+                                   "Date de co-signature du délégué interministériel", latest=today)
+
+
 def signature(session: Session, ctai: Ctai, decision: str, form: SignatureForm) -> Applied:
     if decision != "sign":
         return Applied()
-    ctai.prefet_signed_on = dated(required(form.signature_date, "signature_date", "Date de signature"), "signature_date",
-                                  "Date de signature", latest=paris_today())
-    ctai.elu_signed_on = dated(form.elu_signature_date, "elu_signature_date", "Date de signature de l'élu",
-                               latest=paris_today()) or ctai.prefet_signed_on
+    _signed(ctai, form)
     return Applied(checks=contract_checks(session, ctai), amount_cents=_total(session, ctai))
 
 
 def revue_diair(session: Session, ctai: Ctai, decision: str, form: RevueDiairForm) -> Applied:
+    """Approve: every action compliant (R12). Rework: the flagged actions go back to the
+    collectivité (``territoires ctai rework``) with the Diair's comment; the others are compliant."""
     _, actions, _ = contract_records(session, ctai)
     to_rework = set(form.rework_action_ids)
     unknown = to_rework - {a.id for a in actions}
     if unknown:
         raise RuleViolation([Violation("ACTION_INCONNUE", "rework_action_ids", f"action(s) {sorted(unknown)} absente(s) de ce contrat")])
-    if decision == "rework" and not to_rework:
-        raise RuleViolation([Violation("CHAMP_MANQUANT", "rework_action_ids", "indiquez les actions à retravailler")])
+    if decision == "rework":
+        required(form.rework_action_ids, "rework_action_ids", "N° des actions à retravailler")
+        required(form.comment, "comment", "Motif (ce qui est à retravailler)")
+    elif to_rework:
+        raise RuleViolation([Violation("ACTIONS_A_RETRAVAILLER", "rework_action_ids", "des actions sont signalées à "
+                                       "retravailler : choisissez « actions à retravailler », ou videz la liste")])
     for a in actions:
-        a.diair_review = DiairReview.REWORK if a.id in to_rework else (DiairReview.COMPLIANT if decision == "approve" else a.diair_review)
-        a.diair_comment = form.comment if a.id in to_rework else a.diair_comment
+        if a.id in to_rework:
+            a.diair_review, a.diair_comment = DiairReview.REWORK, form.comment
+        else:
+            a.diair_review = DiairReview.COMPLIANT
         session.add(a)
     return Applied(checks=check_diair_review(actions) if decision == "approve" else None)
 
 
-def bilan(session: Session, ctai: Ctai, decision: str, form: BilanForm) -> Applied:
+# --- Yearly review ----------------------------------------------------------------------------
+
+def _year_under_review(ctai: Ctai) -> int:
+    if ctai.review_year is None:
+        raise RuleViolation([Violation("BILAN_NON_OUVERT", "annee", "aucune année n'est en cours de bilan pour ce contrat (territoires ctai review)")])
+    return ctai.review_year
+
+
+def _next_year_plan(session: Session, ctai: Ctai, year: int, socle: int, complementary: int
+                    ) -> tuple[CtaiFunding, list[Action], list[Violation]]:
+    """Year Y+1 as the avenant would make it: its funding, its actions (those already planned, else
+    year Y's, carried on), and the rules of Y+1 they break."""
     funding, actions, _ = contract_records(session, ctai)
-    if decision == "end" or not funding:
-        return Applied()
-    current = funding[-1]
-    year = current.year + 1
-    if decision == "amend":
-        socle = euros_to_cents(required(form.amount_eur, "amount_eur", "Socle de l'année suivante (euros)"))
-        complementary = euros_to_cents(form.complementary_eur or 0)
-    else:  # prolong: same credits and actions next year
-        socle, complementary = current.socle_cents, current.complementary_cents
-    row = CtaiFunding(ctai_id=ctai.id, year=year, socle_cents=socle, complementary_cents=complementary)
-    rules = campaign_rules(ctai.first_year)
-    violations = (check_funding([row], Public(ctai.public_scope), rules)
+    target = year + 1
+    row = CtaiFunding(ctai_id=ctai.id, year=target, socle_cents=socle, complementary_cents=complementary)
+    planned = [a for a in actions if a.year == target]
+    if not planned:
+        planned = [Action(**{**columns_of(a, exclude={"id", "legal_act"}), "year": target}) for a in actions if a.year == year]
+    scope = Public(ctai.public_scope)
+    rules = rules_of(target)
+    violations = (check_funding([row], scope, rules_of) + check_actions(planned, scope, [row], rules_of)
                   + within_ceiling("amount_eur", socle, rules.plafond_action_cents, "le socle")
                   + within_ceiling("complementary_eur", complementary, rules.plafond_action_cents,
                                    "les crédits complémentaires"))
-    if violations:
-        raise RuleViolation(violations)
+    return row, planned, violations
+
+
+def _fund_next_year(session: Session, ctai: Ctai, year: int, socle: int, complementary: int) -> list[Violation]:
+    row, planned, violations = _next_year_plan(session, ctai, year, socle, complementary)
+    existing = session.exec(select(CtaiFunding).where(CtaiFunding.ctai_id == ctai.id, CtaiFunding.year == row.year)).first()
+    if existing is not None:  # an avenant changes the credits of a year already funded
+        existing.socle_cents, existing.complementary_cents = socle, complementary
+        row = existing
     session.add(row)
-    if decision == "prolong":
-        for a in actions:
-            if a.year == current.year:
-                session.add(Action(**{**columns_of(a, exclude={"id"}), "year": year}))
-    ctai.last_year = max(ctai.last_year, year)
-    return Applied(amount_cents=socle + complementary)
+    for a in planned:
+        if a.id is None:
+            session.add(a)
+    session.flush()
+    recompute_legal_acts(session, ctai_ids=[ctai.id])
+    return violations
+
+
+def bilan(session: Session, ctai: Ctai, decision: str, form: BilanForm) -> Applied:
+    """The instructeur records the bilan of year Y, action by action, and proposes: prolong (decided
+    here: year Y+1 funded like Y), an avenant, the end or the renewal (signed by the préfet)."""
+    year = _year_under_review(ctai)
+    funding, actions, _ = contract_records(session, ctai)
+    lines = [(b.action_id, b.realisee, b.public_atteint, euros_to_cents(b.consomme_eur)) for b in form.bilan_actions]
+    violations = check_action_bilans(lines, {a.id: a for a in actions}, year)
+    violations += check_bilan_proposal(decision, year=year, last_year=ctai.last_year)
+    socle = complementary = None
+    if decision == BilanProposal.AMEND and not violations:
+        socle = euros_to_cents(required(form.amount_eur, "amount_eur", "Avenant : socle de l'année suivante (euros)"))
+        complementary = euros_to_cents(form.complementary_eur or 0)
+        violations += _next_year_plan(session, ctai, year, socle, complementary)[2]
+    raise_if_any(violations)
+    review = review_of(session, ctai.id, year) or CtaiReview(ctai_id=ctai.id, year=year)
+    review.proposal, review.socle_cents, review.complementary_cents = decision, socle, complementary
+    session.add(review)
+    session.flush()
+    session.execute(delete(CtaiActionBilan).where(CtaiActionBilan.review_id == review.id))
+    session.add_all([CtaiActionBilan(review_id=review.id, action_id=a, carried_out=done, public_reached=reached,
+                                     consumed_cents=cents) for a, done, reached, cents in lines])
+    amount = None if socle is None else socle + complementary
+    if decision == BilanProposal.PROLONG:
+        current = next((f for f in funding if f.year == year), None)
+        if current is not None and not any(f.year == year + 1 for f in funding):
+            raise_if_any(_fund_next_year(session, ctai, year, current.socle_cents, current.complementary_cents))
+            amount = current.socle_cents + current.complementary_cents
+        review.decided_at = utcnow()
+        ctai.review_year = None
+    return Applied(amount_cents=amount)
+
+
+def bilan_signature(session: Session, ctai: Ctai, decision: str, form: BilanSignatureForm) -> Applied:
+    """The préfet signs what the instructeur proposed (an avenant funds the year after the one
+    reviewed; an end or a renewal ends the contract), or sends the bilan back."""
+    year = _year_under_review(ctai)
+    review = review_of(session, ctai.id, year)
+    if decision == "rework":
+        return Applied()
+    raise_if_any(check_bilan_signature(decision, review.proposal if review else None))
+    dated(required(form.signature_date, "signature_date", "Date de signature par le préfet"), "signature_date",
+          "Date de signature par le préfet", latest=paris_today())
+    checks: list[Violation] | None = None
+    amount = None
+    if decision == "sign_amendment":
+        checks = _fund_next_year(session, ctai, year, review.socle_cents, review.complementary_cents or 0)
+        amount = review.socle_cents + (review.complementary_cents or 0)
+    review.decided_at = utcnow()
+    session.add(review)
+    ctai.review_year = None
+    return Applied(checks=checks, amount_cents=amount)
 
 
 def elargissement(session: Session, ctai: Ctai, decision: str, form: ElargissementForm) -> Applied:
     if decision != "sign":
         return Applied()
-    ctai.prefet_signed_on = dated(required(form.signature_date, "signature_date", "Date de signature"), "signature_date",
-                                  "Date de signature", latest=paris_today())
-    ctai.elu_signed_on = ctai.prefet_signed_on
+    _signed(ctai, form)
     return Applied(checks=contract_checks(session, ctai), amount_cents=_total(session, ctai))
 
 
@@ -155,10 +244,13 @@ def copy_from_ctair(session: Session, ctair: Ctai, ctai: Ctai) -> None:
             session.add(CtaiFunding(ctai_id=ctai.id, year=f.year, socle_cents=f.socle_cents, complementary_cents=f.complementary_cents))
     for a in actions:
         if a.year >= ctai.first_year:
-            session.add(Action(**{**columns_of(a, exclude={"id", "ctai_id", "diair_review", "diair_comment"}), "ctai_id": ctai.id}))
+            session.add(Action(**{**columns_of(a, exclude={"id", "ctai_id", "diair_review", "diair_comment", "legal_act"}),
+                                  "ctai_id": ctai.id}))
     if diagnostic is not None:
         session.add(Diagnostic(**{**columns_of(diagnostic, exclude={"id", "ctai_id"}), "ctai_id": ctai.id}))
     ctai.kind = CtaiKind.CTAI
+    session.flush()
+    recompute_legal_acts(session, ctai_ids=[ctai.id])
 
 
 def ctair_of(session: Session, ctai: Ctai) -> Ctai | None:

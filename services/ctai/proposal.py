@@ -6,17 +6,18 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from models.actors import Porteur
-from models.ctai import Action, CtaiFunding, CtaiStatus, check_actions, check_funding
+from models.ctai import Action, CtaiFunding, CtaiStatus, check_action_porteurs, check_actions, check_funding
 from models.errors import RuleViolation, Violation, raise_if_any
 from models.money import euros_to_cents
 from models.proposal import parse_proposal
-from models.reference import campaign_rules
 from models.rules import within_ceiling
-from services.ctai.records import load
+from services.ctai.records import load, porteur_facts, rules_of
+from services.finance.acts import recompute_legal_acts
 
 EDITABLE = {CtaiStatus.AWAITING_LETTER, CtaiStatus.EXCHANGE, CtaiStatus.DIAGNOSTIC, CtaiStatus.COORDINATOR,
             CtaiStatus.PROPOSAL, CtaiStatus.WIDENING}
-BLOCKING = {"MONTANT_NEGATIF", "MONTANT_PLAFOND", "R17_ACTION_P104"}
+BLOCKING = {"MONTANT_NEGATIF", "MONTANT_PLAFOND", "R17_ACTION_P104", "R15_SIRET_INVALIDE", "R15_ASSOCIATION_CULTUELLE",
+            "R16_INVESTISSEMENT_EXCLU"}
 
 
 def propose(session: Session, ctai_id: int, text: str) -> list[Violation]:
@@ -24,6 +25,10 @@ def propose(session: Session, ctai_id: int, text: str) -> list[Violation]:
     they block the proposal's validation and the signature, not the draft)."""
     proposal = parse_proposal(text)
     ctai = load(session, ctai_id)
+    if ctai.status == CtaiStatus.DIAIR_REWORK:
+        raise RuleViolation([Violation("PROPOSITION_FIGEE", "ctai", f"le contrat {ctai.reference} est signé : seules les "
+                                       "actions signalées par la Diair se modifient, avec : territoires ctai rework "
+                                       f"{ctai.id} FICHIER.json")])
     if ctai.status not in EDITABLE:
         raise RuleViolation([Violation("PROPOSITION_FIGEE", "ctai", f"le contrat {ctai.reference} est au statut « {ctai.status} » : "
                                        "il ne se modifie plus que par avenant, lors du bilan annuel")])
@@ -35,15 +40,17 @@ def propose(session: Session, ctai_id: int, text: str) -> list[Violation]:
                            complementary_cents=euros_to_cents(f.complementaire_eur)) for f in proposal.financement]
     actions = [Action(ctai_id=ctai.id, title=a.intitule, domain=a.domaine, public=a.public, p104_action=a.action_p104,
                       porteur_id=porteurs[a.porteur_siret].id if a.porteur_siret else None,
-                      amount_cents=euros_to_cents(a.montant_eur), year=a.annee) for a in proposal.actions]
-    rules = campaign_rules(ctai.first_year)
-    found = check_funding(funding, proposal.public, rules) + check_actions(actions, proposal.public, funding)
+                      amount_cents=euros_to_cents(a.montant_eur), year=a.annee, nature=a.nature) for a in proposal.actions]
+    found = (check_funding(funding, proposal.public, rules_of) + check_actions(actions, proposal.public, funding, rules_of)
+             + check_action_porteurs(actions, porteur_facts(session, actions)))
     for f in funding:
-        found += within_ceiling(f"financement[{f.year}].socle", f.socle_cents, rules.plafond_action_cents, "le socle")
-        found += within_ceiling(f"financement[{f.year}].complementaire", f.complementary_cents, rules.plafond_action_cents,
+        ceiling = rules_of(f.year).plafond_action_cents
+        found += within_ceiling(f"financement[{f.year}].socle", f.socle_cents, ceiling, "le socle")
+        found += within_ceiling(f"financement[{f.year}].complementaire", f.complementary_cents, ceiling,
                                 "les crédits complémentaires")
     for i, a in enumerate(actions):
-        found += within_ceiling(f"actions[{i}].montant", a.amount_cents, rules.plafond_action_cents, "le montant de l'action")
+        found += within_ceiling(f"actions[{i}].montant", a.amount_cents, rules_of(a.year).plafond_action_cents,
+                                "le montant de l'action")
     raise_if_any([v for v in found if v.code in BLOCKING])
     session.execute(delete(Action).where(Action.ctai_id == ctai.id))
     session.execute(delete(CtaiFunding).where(CtaiFunding.ctai_id == ctai.id))
@@ -53,4 +60,5 @@ def propose(session: Session, ctai_id: int, text: str) -> list[Violation]:
     ctai.last_year = max(ctai.last_year, *(f.annee for f in proposal.financement))
     session.add(ctai)
     session.flush()
+    recompute_legal_acts(session, ctai_ids=[ctai.id])
     return found

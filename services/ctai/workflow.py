@@ -7,15 +7,19 @@ from sqlmodel import Session, select
 
 from models.actors import Agent, Collectivite
 from models.ctai import (
-    CTAI_MACHINE, STATUS_OF_STEP, STEP_EXPECTATIONS, STEP_LABELS, STEP_OF_STATUS, Ctai, CtaiKind, CtaiStatus,
-    apply_decision, check_signatory, ctai_reference,
+    CTAI_MACHINE, STATUS_OF_STEP, STEP_EXPECTATIONS, STEP_EXPECTATIONS_AGAIN, STEP_EXPECTATIONS_REWORK, STEP_LABELS,
+    STEP_OF_STATUS, BilanProposal, Ctai, CtaiFunding, CtaiKind, CtaiReview, CtaiStatus, apply_decision,
+    check_review_year, check_signatory, ctai_reference, default_review_year, duration_years,
 )
 from models.errors import RuleViolation, Violation, raise_if_any
-from models.reference import Public, campaign_rules
+from models.reference import Public
 from models.state_machine import Transition
+from models.types import utcnow
 from services.ctai import forms, handlers, texts
+from services.ctai.records import review_of, reviewed_years, rules_of
 from services.engine import steps as engine
 from services.engine.audit import SYSTEM, Actor, record_decision
+from services.finance.acts import recompute_legal_acts
 from services.engine.forms import ApprovalForm
 from services.engine.kind import CollectiviteCase, NotAtStep, Outcome, Step, StepView
 
@@ -27,7 +31,8 @@ ENTITY = "ctai"
 
 def _step(name: str, form: type[ApprovalForm], handler, *, four_eyes: bool = False) -> Step:
     return Step(name=name, status=STATUS_OF_STEP[name], label=STEP_LABELS[name], form=form, handler=handler,
-                four_eyes=four_eyes, expectation=STEP_EXPECTATIONS.get(name))
+                four_eyes=four_eyes, expectation=STEP_EXPECTATIONS.get(name),
+                expectation_again=STEP_EXPECTATIONS_AGAIN.get(name), expectation_rework=STEP_EXPECTATIONS_REWORK.get(name))
 
 
 class CtaiCase(CollectiviteCase[Ctai]):
@@ -46,6 +51,8 @@ class CtaiCase(CollectiviteCase[Ctai]):
         _step("signature", forms.SignatureForm, handlers.signature, four_eyes=True),  # never the instructing agent
         _step("revue_diair", forms.RevueDiairForm, handlers.revue_diair),
         _step("bilan", forms.BilanForm, handlers.bilan),
+        # The préfet signs an avenant, an end or a renewal: never the instructeur who prepared the bilan.
+        _step("bilan_signature", forms.BilanSignatureForm, handlers.bilan_signature, four_eyes=True),
         _step("elargissement", forms.ElargissementForm, handlers.elargissement, four_eyes=True),
     ]}
 
@@ -57,7 +64,22 @@ class CtaiCase(CollectiviteCase[Ctai]):
 
     def after_decision(self, session: Session, case: Ctai, transition: Transition, agent: Agent,
                        form: ApprovalForm) -> None:
-        """Signing a widening CTAI closes the CTAIR it replaces, in the same transaction."""
+        """Who prepared and who signed a bilan; a renewal's new contract; signing a widening CTAI
+        closes the CTAIR it replaces. In the decision's transaction."""
+        if transition.step == "bilan":
+            review = _latest_review(session, case.id)
+            if review is not None:
+                review.prepared_by_agent_id = agent.id
+                session.add(review)
+            return
+        if transition.step == "bilan_signature":
+            review = _latest_review(session, case.id)
+            if review is not None and transition.decision != "rework":
+                review.signed_by_agent_id = agent.id
+                session.add(review)
+                if transition.decision == "sign_end" and review.proposal == BilanProposal.RENEW:
+                    renew(session, case, agent)
+            return
         if transition.step != "elargissement" or transition.decision != "sign":
             return
         ctair = handlers.ctair_of(session, case)
@@ -69,6 +91,10 @@ class CtaiCase(CollectiviteCase[Ctai]):
         record_decision(session, entity_type=ENTITY, entity_id=ctair.id, step="elargissement", from_status=before,
                         to_status=ctair.status, actor=Actor(agent.email, agent.id), decision="replaced",
                         comment=f"remplacé par {case.reference}")
+
+
+def _latest_review(session: Session, ctai_id: int) -> CtaiReview | None:
+    return session.exec(select(CtaiReview).where(CtaiReview.ctai_id == ctai_id).order_by(CtaiReview.year.desc())).first()
 
 
 CTAI = CtaiCase()
@@ -92,19 +118,22 @@ def decide(session: Session, *, ctai_id: int, step: str, flow_run_id: str, attem
 
 # --- Starting a contract ------------------------------------------------------------------------
 
-def create(session: Session, *, collectivite_id: int, first_year: int, years: int = 3,
-           from_ctair_id: int | None = None) -> tuple[Ctai, bool]:
+def create(session: Session, *, collectivite_id: int, first_year: int, years: int | None = None,
+           from_ctair_id: int | None = None, renews: Ctai | None = None) -> tuple[Ctai, bool]:
     """A new contract at its first step, or the one already under way for this collectivité
-    (so that running ``ctai start`` again after a crash resumes instead of duplicating)."""
+    (so that running ``ctai start`` again after a crash resumes instead of duplicating). Its
+    term is ``years`` long, by default the campaign's ``ctai_duree_annees``."""
     collectivite = session.get(Collectivite, collectivite_id)
     if collectivite is None:
         raise RuleViolation([Violation("COLLECTIVITE_INCONNUE", "collectivite", f"aucune collectivité n° {collectivite_id}")])
     ongoing = session.exec(select(Ctai).where(
         Ctai.collectivite_id == collectivite_id, Ctai.kind == CtaiKind.CTAI,
-        Ctai.status.in_([s for s in STEP_OF_STATUS]))).first()
+        Ctai.status.in_([s for s in STEP_OF_STATUS] + [CtaiStatus.DIAIR_REWORK]))).first()
     if ongoing is not None:
         return ongoing, False
-    violations = check_signatory(collectivite.type, campaign_rules(first_year))
+    rules = rules_of(first_year)
+    years = years or duration_years(rules)
+    violations = check_signatory(collectivite.type, rules)
     ctair = None
     if from_ctair_id is not None:
         ctair = session.get(Ctai, from_ctair_id)
@@ -115,24 +144,53 @@ def create(session: Session, *, collectivite_id: int, first_year: int, years: in
     ctai = Ctai(collectivite_id=collectivite_id, first_year=first_year, last_year=first_year + years - 1,
                 status=CtaiStatus.WIDENING if ctair else CtaiStatus.AWAITING_LETTER,
                 public_scope=Public.PRIMO_ARRIVANTS if ctair else Public.BPI,
-                replaces_ctair_id=ctair.id if ctair else None)
+                replaces_ctair_id=ctair.id if ctair else None, renews_ctai_id=renews.id if renews else None)
     session.add(ctai)
     session.flush()
     ctai.reference = ctai_reference(collectivite.departement_code, first_year, ctai.id)
     if ctair is not None:
         handlers.copy_from_ctair(session, ctair, ctai)
+    comment = (f"élargissement du CTAIR {ctair.reference}" if ctair
+               else f"renouvellement du contrat {renews.reference}" if renews else None)
     record_decision(session, entity_type=ENTITY, entity_id=ctai.id, step="creation", from_status=None,
                     to_status=ctai.status, actor=Actor(f"collectivité : {collectivite.name}"), decision="created",
-                    comment=f"élargissement du CTAIR {ctair.reference}" if ctair else None)
+                    comment=comment)
     return ctai, True
 
 
-def open_yearly_review(session: Session, ctai_id: int, comment: str | None = None) -> Ctai:
-    """ACTIVE → YEARLY_REVIEW, recorded as a system decision; the bilan step then waits."""
+def renew(session: Session, ended: Ctai, agent: Agent) -> Ctai:
+    """The contract that follows ``ended`` for the next term, at its lettre d'engagement; its
+    engagement step is started by the signature's flow (``flows.ctai``)."""
+    ctai, _ = create(session, collectivite_id=ended.collectivite_id, first_year=ended.last_year + 1, renews=ended)
+    return ctai
+
+
+# --- The yearly review --------------------------------------------------------------------------
+
+def review_year_for(session: Session, ctai: Ctai) -> int | None:
+    """The year ``ctai review`` opens by default: the last funded year, within the term, not yet reviewed."""
+    funded = list(session.exec(select(CtaiFunding.year).where(CtaiFunding.ctai_id == ctai.id)))
+    return default_review_year(funded=funded, first_year=ctai.first_year, last_year=ctai.last_year,
+                               reviewed=reviewed_years(session, ctai.id))
+
+
+def open_yearly_review(session: Session, ctai_id: int, year: int | None = None, comment: str | None = None) -> Ctai:
+    """ACTIVE → YEARLY_REVIEW for the bilan of ``year`` (by default ``review_year_for``), recorded as
+    a system decision; the bilan step then waits."""
     ctai = CTAI.lock(session, ctai_id)
+    if year is None:
+        year = review_year_for(session, ctai)
+        if year is None:
+            raise RuleViolation([Violation("BILAN_AUCUNE_ANNEE", "annee", f"le contrat {ctai.reference} n'a aucune année "
+                                           f"financée de {ctai.first_year} à {ctai.last_year} dont le bilan reste à faire")])
+    raise_if_any(check_review_year(year=year, first_year=ctai.first_year, last_year=ctai.last_year,
+                                   reviewed=reviewed_years(session, ctai.id)))
     before = ctai.status
     apply_decision(ctai, "open_review")
+    ctai.review_year = year
     session.add(ctai)
+    if review_of(session, ctai.id, year) is None:
+        session.add(CtaiReview(ctai_id=ctai.id, year=year, opened_at=utcnow()))
     record_decision(session, entity_type=ENTITY, entity_id=ctai.id, step="bilan", from_status=before,
-                    to_status=ctai.status, actor=SYSTEM, decision="open_review", comment=comment)
+                    to_status=ctai.status, actor=SYSTEM, decision="open_review", comment=comment or f"bilan {year}")
     return ctai

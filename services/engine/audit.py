@@ -9,6 +9,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from models.ctai import CTAI_MACHINE
+from models.pilotage import COMITE_MACHINE
 from models.approval import Installation
 from models.decision import (
     AuditHead, ChainBreak, Decision, check_published, decision_hash, decision_hash_of, head_seal, seal_head, verify_chain,
@@ -161,11 +162,18 @@ def decision_view(d: Decision) -> dict:
     }
 
 
+# Decisions recorded outside any state machine's table (creations, audit-only lines).
+AUDIT_ONLY_LABELS = {"submitted": "demande déposée", "envelope_set": "enveloppe fixée", "created": "dossier créé",
+                     "planned": "comité prévu", "minutes": "compte rendu du comité de pilotage",
+                     "action_flagged": "action à revoir au bilan annuel", "action_reviewed": "action examinée en comité",
+                     "refus": "réponse refusée"}
+
+
 def decision_label(entity_type: str, from_status: str | None, decision: str) -> str:
     """French label of a recorded decision, from the state machine's table when it is there."""
-    machine = {"ctai": CTAI_MACHINE, "ptai": PTAI_MACHINE}.get(entity_type)
+    machine = {"ctai": CTAI_MACHINE, "ptai": PTAI_MACHINE, "comite": COMITE_MACHINE}.get(entity_type)
     if machine is not None and from_status is not None:
         for t in machine.allowed(from_status):
             if t.decision == decision:
                 return t.label
-    return {"submitted": "demande déposée", "envelope_set": "enveloppe fixée"}.get(decision, decision)
+    return AUDIT_ONLY_LABELS.get(decision, decision)

@@ -41,11 +41,13 @@ def deployment_for(flow_name: str) -> str:
 
 
 async def start_run(flow_name: str, *, parameters: dict, tags: list[str], idempotency_key: str | None,
-                    run_name: str | None = None) -> str:
+                    run_name: str | None = None, scheduled_time: datetime | None = None) -> str:
     """Creates a run of the flow's deployment (not waiting for it); returns its id. The same
-    idempotency key returns the same run."""
+    idempotency key returns the same run. With ``scheduled_time`` (aware), the run is Scheduled
+    for then (a comité de pilotage planned for a later day)."""
     flow_run = await arun_deployment(deployment_for(flow_name), parameters=parameters, flow_run_name=run_name, tags=tags,
-                                     idempotency_key=idempotency_key, timeout=0, as_subflow=False)
+                                     idempotency_key=idempotency_key, timeout=0, as_subflow=False,
+                                     scheduled_time=scheduled_time)
     return str(flow_run.id)
 
 

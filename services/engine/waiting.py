@@ -56,6 +56,10 @@ def _fields(schema: dict) -> list[dict]:
     return out
 
 
+# The kinds of case whose runs wait for a person, and the flow parameter that carries the case.
+ENTITY_PARAMETERS = {"ctai": "ctai_id", "ptai": "request_id", "lot": "batch_id", "comite": "comite_id"}
+
+
 async def list_waiting(*, departement: str | None = None, role: str | None = None) -> list[WaitingRun]:
     tags: list[str] = []
     if departement:
@@ -64,9 +68,9 @@ async def list_waiting(*, departement: str | None = None, role: str | None = Non
         tags.append(f"awaiting:{role}")
     out = []
     for run in await prefect_api.suspended_runs(tags):
-        entity = "ctai" if "ctai" in run.tags else "ptai" if "ptai" in run.tags else "lot" if "lot" in run.tags else "?"
+        entity = next((e for e in ENTITY_PARAMETERS if e in run.tags), "?")
         params = run.parameters
-        entity_id = params.get("ctai_id") or params.get("request_id") or params.get("batch_id")
+        entity_id = params.get(ENTITY_PARAMETERS.get(entity, ""))
         out.append(WaitingRun(
             run_id=run.run_id, name=run.name, entity=entity, entity_id=entity_id, step=_tag(run.tags, "step"),
             awaited_role=_tag(run.tags, "awaiting"), departement=_tag(run.tags, "dept"), waiting_since=run.since,

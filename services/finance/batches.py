@@ -7,24 +7,33 @@ never be in two batches, even when two batch runs start at the same time on Post
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from models.actors import Collectivite
-from models.delegation import BATCH_MACHINE, BatchItem, BatchStatus, DelegationBatch, batch_reference, check_envelope, group
-from models.errors import RuleViolation, Violation
-from models.money import format_eur
+from models.actors import Agent, Collectivite, Porteur
+from models.delegation import (
+    BATCH_MACHINE, Arbitrage, BatchItem, BatchStatus, DelegationBatch, Reduction, batch_reference, check_arbitrage,
+    check_envelope, group, retained,
+)
+from models.errors import RuleViolation, Violation, raise_if_any
+from models.money import euros_to_cents, format_eur
 from models.ptai import PTAI_MACHINE, PtaiRequest, PtaiStatus
 from models.reference import Departement
-from services.engine.audit import SYSTEM, record_decisions
+from models.types import paris_today
+from notifications.outbox import Email, message_key, queue_many
+from services.engine.audit import SYSTEM, Actor, record_decisions
 from services.engine.kind import Applied, CaseKind, Step
 from services.engine.texts import decision_footer, md, refusal_banner
-from services.finance.envelope import delegated_in, envelope_of
+from services.finance.acts import recompute_legal_acts
+from services.finance.envelope import approved_undelegated, delegated_in, envelope_of, lock_envelope
 from services.finance.forms import ArbitrageForm
 
 R = PtaiRequest
 ENTITY = "lot"
 MINISTRY = "Le ministère de l'Intérieur (DGEF/DIAN)"
+NEXT_BATCH = "examen dans le prochain lot de délégation du ministère"
 
 
 # --- Selecting ----------------------------------------------------------------------------------
@@ -75,6 +84,8 @@ def items(session: Session, batch_id: int) -> list[BatchItem]:
 def table(session: Session, batch: DelegationBatch) -> list[dict]:
     """Per département: requests, amount per P104 action, running national total, envelope left."""
     envelope, delegated = envelope_of(session, batch.year), delegated_in(session, batch.year)
+    if batch.status == BatchStatus.AWAITING:  # what other approved batches commit is not left for this one
+        delegated += approved_undelegated(session, batch.year, but=batch.id)
     names = {d.code: d.nom for d in session.exec(select(Departement))}
     per_dep: dict[str, dict] = {}
     for g in group(items(session, batch.id)):
@@ -95,56 +106,214 @@ def table(session: Session, batch: DelegationBatch) -> list[dict]:
 # --- The ministry's decision (a step of the engine) ----------------------------------------------
 
 def arbitrage(session: Session, batch: DelegationBatch, decision: str, form: ArbitrageForm) -> Applied:
+    """``reject``: every request back to the pool. ``approve``: the ministry's decisions on the
+    requests it lists (reduce, postpone once, refuse for good, each with its reason), then the
+    batch as a whole, its retained total checked against what remains of the envelope, the
+    envelope's row locked, all in the transaction that records the decision."""
     batch_items = items(session, batch.id)
-    comment = (form.comment or "").strip()
-    if decision in {"exclude", "reject"} and not comment:
-        raise RuleViolation([Violation("CHAMP_MANQUANT", "comment", "indiquez le motif (il est transmis aux demandeurs)")])
+    plan = Arbitrage(
+        reductions=tuple(Reduction(r.request_id, euros_to_cents(r.amount_eur), r.reason) for r in form.reductions),
+        postponed=tuple(dict.fromkeys(form.postponed_request_ids)), postpone_reason=form.postpone_reason or None,
+        refused=tuple(dict.fromkeys(form.refused_request_ids)), refusal_reason=form.refusal_reason or None)
     if decision == "reject":
+        if plan.reductions or plan.postponed or plan.refused:
+            raise RuleViolation([Violation("DECISIONS_SANS_OBJET", "decision", "un lot rejeté retourne en entier au vivier : "
+                                           "ne listez ni réduction, ni report, ni refus (ou approuvez le lot)")])
+        if not (form.comment or "").strip():
+            raise RuleViolation([Violation("CHAMP_MANQUANT", "comment", "indiquez le motif (il est transmis aux demandeurs)")])
         back_to_pool(session, batch, [i.request_id for i in batch_items], "batch_rejected", form.comment)
+        tell_applicants(session, batch, [i.request_id for i in batch_items], "batch_rejected", form.comment, NEXT_BATCH)
         return Applied()
-    if decision == "exclude":
-        excluded = set(form.excluded_request_ids)
-        unknown = excluded - {i.request_id for i in batch_items}
-        if not excluded or unknown:
-            raise RuleViolation([Violation("DEMANDE_HORS_LOT", "excluded_request_ids",
-                                           f"demandes absentes du lot : {sorted(unknown)}" if unknown else "indiquez les demandes à exclure")])
-        back_to_pool(session, batch, sorted(excluded), "excluded", form.comment)
-        batch_items = [i for i in batch_items if i.request_id not in excluded]
-    total = sum(i.amount_cents for i in batch_items)
-    batch.total_cents, batch.requests_count = total, len(batch_items)
-    checks = check_envelope(total, envelope_of(session, batch.year), delegated_in(session, batch.year), batch.year)
-    return Applied(checks=checks, amount_cents=total)
+    ids = [i.request_id for i in batch_items]
+    known = {rid: (ref, n) for rid, ref, n in session.execute(
+        select(R.id, R.reference, R.postponements).where(R.id.in_(ids)))} if ids else {}
+    raise_if_any(check_arbitrage(batch_items, plan, {rid: n for rid, (_, n) in known.items()},
+                                 {rid: ref for rid, (ref, _) in known.items()}))
+    kept = retained(batch_items, plan)
+    total = sum(i.amount_cents for i in kept)
+    raise_if_any(envelope_check(session, batch, total))
+    actor = _ministry_actor(session, form.agent_email)
+    _reduce(session, batch, plan.reductions, {i.request_id: i.amount_cents for i in batch_items}, actor)
+    tell_applicants(session, batch, [r.request_id for r in plan.reductions], "reduced",
+                    {r.request_id: r.reason for r in plan.reductions}, "délégation des crédits",
+                    {r.request_id: r.amount_cents for r in plan.reductions})
+    back_to_pool(session, batch, list(plan.postponed), "postponed", plan.postpone_reason, actor=actor)
+    tell_applicants(session, batch, list(plan.postponed), "postponed", plan.postpone_reason, NEXT_BATCH)
+    _refuse(session, batch, list(plan.refused), plan.refusal_reason, actor)
+    batch.total_cents, batch.requests_count = total, len(kept)
+    changed = [r.request_id for r in plan.reductions] + list(plan.refused)
+    if changed:
+        recompute_legal_acts(session, ptai_request_ids=changed)
+    return Applied(checks=[], amount_cents=total)
 
 
-def back_to_pool(session: Session, batch: DelegationBatch, request_ids: list[int], decision: str, reason: str) -> None:
-    """The listed requests of the batch go back to the transmitted pool (the next batch takes them)."""
+def envelope_check(session: Session, batch: DelegationBatch, total_cents: int) -> list:
+    """The year's envelope row locked for the transaction (FOR UPDATE on PostgreSQL; SQLite's
+    writers are serialized by BEGIN IMMEDIATE), then what remains of it once the delegated
+    lines and the other approved batches, not yet delegated, are counted."""
+    envelope = lock_envelope(session, batch.year)
+    return check_envelope(total_cents, envelope, delegated_in(session, batch.year), batch.year,
+                          approved_undelegated(session, batch.year, but=batch.id))
+
+
+def _ministry_actor(session: Session, email: str) -> Actor:
+    agent = session.exec(select(Agent).where(Agent.email == email.strip().lower()[:254])).first()
+    return Actor(agent.email, agent.id) if agent is not None else SYSTEM
+
+
+def _reduce(session: Session, batch: DelegationBatch, reductions, current: dict[int, int], actor: Actor) -> None:
+    if not reductions:
+        return
+    reduced, moved = PTAI_MACHINE.moved(PtaiStatus.IN_BATCH, "reduced")
+    for r in reductions:
+        session.execute(update(R).where(R.id == r.request_id, R.batch_id == batch.id, R.status == reduced.source)
+                        .values(proposed_cents=r.amount_cents, **moved).execution_options(synchronize_session=False))
+    record_decisions(session, [dict(entity_type="ptai", entity_id=r.request_id, step=reduced.step, from_status=reduced.source,
+                                    to_status=reduced.target, actor=actor, decision=reduced.decision, amount_cents=r.amount_cents,
+                                    comment=f"{batch.reference} : {r.reason} (montant précédent : "
+                                            f"{format_eur(current[r.request_id])})") for r in reductions])
+
+
+def _refuse(session: Session, batch: DelegationBatch, request_ids: list[int], reason: str | None, actor: Actor) -> None:
+    """Refused for good by the ministry: the request is rejected, and its applicant and porteur
+    get a letter with the reason and the voies et délais de recours."""
+    if not request_ids:
+        return
+    refused, moved = PTAI_MACHINE.moved(PtaiStatus.IN_BATCH, "refused")
+    rows = session.execute(select(R.id, R.reference, R.title, R.proposed_cents, R.requested_cents, R.collectivite_id,
+                                  R.porteur_id).where(R.id.in_(request_ids), R.batch_id == batch.id,
+                                                      R.status == refused.source)).all()
+    session.execute(update(R).where(R.id.in_(request_ids), R.batch_id == batch.id, R.status == refused.source)
+                    .values(**moved).execution_options(synchronize_session=False))
+    record_decisions(session, [dict(entity_type="ptai", entity_id=r.id, step=refused.step, from_status=refused.source,
+                                    to_status=refused.target, actor=actor, decision=refused.decision,
+                                    comment=f"{batch.reference} : {reason}") for r in rows])
+    queue_many(session, refusal_letters(session, batch, rows, reason, paris_today()))
+
+
+def _parties(session: Session, rows) -> dict[int, tuple[str, list]]:
+    """Per request (rows with id, collectivite_id, porteur_id): its place and the parties told."""
+    collectivites = {c.id: c for c in session.exec(select(Collectivite).where(Collectivite.id.in_({r.collectivite_id for r in rows})))}
+    porteur_ids = {r.porteur_id for r in rows if r.porteur_id}
+    porteurs = {p.id: p for p in session.exec(select(Porteur).where(Porteur.id.in_(porteur_ids)))} if porteur_ids else {}
+    names = {d.code: d.nom for d in session.exec(select(Departement).where(
+        Departement.code.in_({c.departement_code for c in collectivites.values()})))}
+    out = {}
+    for r in rows:
+        collectivite = collectivites[r.collectivite_id]
+        place = f"{names.get(collectivite.departement_code, '')} ({collectivite.departement_code})"
+        out[r.id] = (place, [collectivite] + ([porteurs[r.porteur_id]] if r.porteur_id else []))
+    return out
+
+
+def refusal_letters(session: Session, batch: DelegationBatch, rows, reason: str, on: date) -> list[Email]:
+    emails = []
+    for r in rows:
+        place, parties = _parties(session, [r])[r.id]
+        for party in parties:
+            context = {"reference": r.reference, "objet": f"Projet territorial « {r.title} »", "destinataire": party.name,
+                       "departement": place, "expediteur": MINISTRY, "lot": batch.reference, "projet": r.title,
+                       "montant_demande_cents": r.requested_cents, "motif": reason, "date_decision": on}
+            emails.append(Email("request_refused_ministry", party.email, context,
+                                message_key("ptai", r.id, "refused", party.email, "request_refused_ministry")))
+    return emails
+
+
+def tell_applicants(session: Session, batch: DelegationBatch, request_ids: list[int], decision: str,
+                    reason: str | dict[int, str] | None, next_step: str, amounts: dict[int, int] | None = None) -> None:
+    """The applicants and porteurs of these requests learn the ministry's decision on them, with its reason."""
+    if not request_ids:
+        return
+    label = PTAI_MACHINE.transition(PtaiStatus.IN_BATCH, decision).label
+    rows = session.execute(select(R.id, R.reference, R.title, R.collectivite_id, R.porteur_id)
+                           .where(R.id.in_(request_ids))).all()
+    parties = _parties(session, rows)
+    emails = []
+    for r in rows:
+        place, people = parties[r.id]
+        for party in people:
+            context = {"reference": r.reference, "objet": f"Projet territorial « {r.title} »", "destinataire": party.name,
+                       "departement": place, "expediteur": MINISTRY, "etape": f"arbitrage du ministère ({batch.reference})",
+                       "decision": label, "decideur": MINISTRY,
+                       "commentaire": (reason.get(r.id) if isinstance(reason, dict) else reason) or None,
+                       "montant_cents": (amounts or {}).get(r.id), "prochaine_etape": next_step}
+            emails.append(Email("step_decided", party.email, context,
+                                message_key("ptai", r.id, f"{decision}:{batch.reference}", party.email, "step_decided")))
+    queue_many(session, emails)
+
+
+def back_to_pool(session: Session, batch: DelegationBatch, request_ids: list[int], decision: str, reason: str | None,
+                 *, actor: Actor = SYSTEM) -> None:
+    """The listed requests of the batch go back to the transmitted pool (the next batch takes
+    them); a postponement is counted on the request (once only)."""
     if not request_ids:
         return
     back, moved = PTAI_MACHINE.moved(PtaiStatus.IN_BATCH, decision)
+    values = dict(batch_id=None, **moved)
+    if decision == "postponed":
+        values["postponements"] = R.postponements + 1
     session.execute(update(R).where(R.id.in_(request_ids), R.batch_id == batch.id, R.status == back.source)
-                    .values(batch_id=None, **moved))
+                    .values(**values).execution_options(synchronize_session=False))
     record_decisions(session, [dict(entity_type="ptai", entity_id=rid, step=back.step, from_status=back.source,
-                                    to_status=back.target, actor=SYSTEM, decision=decision,
+                                    to_status=back.target, actor=actor, decision=decision,
                                     comment=f"{batch.reference} : {reason}") for rid in request_ids])
+
+
+LISTED_IN_FORM = 300  # requests listed one by one in the form; beyond, the export lists them all
 
 
 def _description(session: Session, batch: DelegationBatch, step: str, role: str, refusal) -> str:
     lines = [f"## Délégation de crédits {batch.year} — {batch.reference}", "", *refusal_banner(refusal)]
     envelope, delegated = envelope_of(session, batch.year), delegated_in(session, batch.year)
-    total = sum(i.amount_cents for i in items(session, batch.id))
-    lines += [f"**Demandes** : {batch.requests_count} · **Total du lot** : {format_eur(total)}",
+    approved = approved_undelegated(session, batch.year, but=batch.id) if batch.status == BatchStatus.AWAITING else 0
+    batch_items = items(session, batch.id)
+    total = sum(i.amount_cents for i in batch_items)
+    lines += [f"**Demandes** : {len(batch_items)} · **Total du lot** : {format_eur(total)}",
               f"**Enveloppe {batch.year}** : {format_eur(envelope) if envelope is not None else 'non fixée'} · "
-              f"**Déjà délégué** : {format_eur(delegated)}"]
-    over = check_envelope(total, envelope, delegated, batch.year)
+              f"**Déjà délégué** : {format_eur(delegated)}"
+              + (f" · **Lots approuvés en cours de délégation** : {format_eur(approved)}" if approved else "")]
+    over = check_envelope(total, envelope, delegated, batch.year, approved)
     lines += ["", f"**⚠ {over[0].message}**" if over else "✅ Le lot tient dans l'enveloppe.", "",
               "| Département | Demandes | Action 12 | Action 15 | Cumul national | Reste de l'enveloppe |", "|---|---:|---:|---:|---:|---:|"]
     lines += [f"| {r['departement']} | {r['demandes']} | {r['action_12']} | {r['action_15']} | {r['total_national_cumule']} | {r['reste_enveloppe']} |"
               for r in table(session, batch)]
+    lines += ["", *request_lines(session, batch_items)]
     lines += ["", *decision_footer("lot", "arbitrage", [
-        ("approve", "tout le lot est délégué"),
-        ("exclude", "les demandes listées retournent au vivier, avec le motif ; les autres sont déléguées"),
-        ("reject", "toutes les demandes retournent au vivier, avec le motif")])]
+        ("approve", "le lot est approuvé en entier et délégué, selon vos décisions sur les demandes que vous listez "
+                    "ci-dessous ; toutes les autres demandes sont retenues à leur montant"),
+        ("reject", "toutes les demandes retournent au vivier (le lot suivant les reprend), avec le motif ; ne listez "
+                   "aucune demande")])]
+    lines += ["", "**Décisions par demande (si vous approuvez le lot)** — indiquez les demandes par leur n° (colonne « N° ») :",
+              "- **Réductions** : une ligne par demande : son n°, le nouveau montant en euros (entier, inférieur au "
+              "montant actuel et supérieur à zéro) et le motif, transmis au demandeur ; le montant réduit est celui "
+              "qui est délégué.",
+              "- **Reports au lot suivant** : les n° des demandes, séparés par des virgules, et un seul motif pour "
+              "toutes ; une demande ne peut être reportée qu'**une fois** (colonne « Reports »).",
+              "- **Refus définitifs** : les n° des demandes et un seul motif, cité dans la lettre envoyée au demandeur "
+              "et à l'association porteuse, avec les voies et délais de recours.",
+              "- Une demande ne reçoit qu'une décision ; le total retenu, après réductions, doit tenir dans le reste "
+              "de l'enveloppe."]
     return "\n".join(lines)
+
+
+def request_lines(session: Session, batch_items: list[BatchItem]) -> list[str]:
+    """The requests of the batch, one per line, with the number the ministry types."""
+    if not batch_items:
+        return []
+    shown = batch_items[:LISTED_IN_FORM]
+    rows = {r.id: r for r in session.execute(
+        select(R.id, R.reference, R.title, R.postponements, Collectivite.name).join(Collectivite, Collectivite.id == R.collectivite_id)
+        .where(R.id.in_([i.request_id for i in shown])))}
+    lines = ["### Demandes du lot", "", "| N° | Référence | Demandeur | Projet | Action | Montant | Reports |",
+             "|---:|---|---|---|---:|---:|---:|"]
+    for i in shown:
+        r = rows[i.request_id]
+        lines.append(f"| {i.request_id} | {r.reference} | {md(r.name)} | {md(r.title)} | {i.p104_action} | "
+                     f"{format_eur(i.amount_cents)} | {r.postponements} |")
+    if len(batch_items) > len(shown):
+        lines += ["", f"… et {len(batch_items) - len(shown)} autres demandes, retenues à leur montant sauf décision "
+                      "de votre part (indiquez-les par leur n°, comme les autres)."]
+    return lines
 
 
 def batch_markdown(session: Session, batch_id: int) -> str:

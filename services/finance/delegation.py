@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from types import SimpleNamespace
 
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -18,6 +19,7 @@ from models.types import paris_today
 from notifications.outbox import Email, message_key, queue_many
 from services.db import is_postgresql, unit_of_work
 from services.engine.audit import SYSTEM, record_decisions
+from services.finance.acts import recompute_legal_acts
 from services.finance.batches import ENTITY, MINISTRY, back_to_pool, items
 
 R = PtaiRequest
@@ -47,7 +49,7 @@ def delegate(batch_id: int, *, engine=None, on: date | None = None) -> dict:
             with unit_of_work(engine) as session:
                 batch = session.get(DelegationBatch, batch_id)
                 ids = [i.request_id for i in items(session, batch_id) if i.departement_code == dep]
-                back_to_pool(session, batch, ids, "excluded", f"échec de la délégation pour le département {dep}")
+                back_to_pool(session, batch, ids, "delegation_failed", f"échec de la délégation pour le département {dep}")
     with unit_of_work(engine) as session:
         batch = session.get(DelegationBatch, batch_id)
         report = dict(batch.report or {})
@@ -76,6 +78,9 @@ def delegate_departement(session: Session, batch_id: int, dep: str, request_ids:
     session.execute(update(R).where(R.id.in_(ids), R.status == delegated.source)
                     .values(granted_cents=R.proposed_cents, **moved)
                     .execution_options(synchronize_session=False))
+    recompute_legal_acts(session, ptai_request_ids=ids)  # R13 on the amounts granted
+    acts = dict(session.execute(select(R.id, R.legal_act).where(R.id.in_(ids))).all())
+    requests = [SimpleNamespace(**{**r._asdict(), "legal_act": acts[r.id]}) for r in requests]
     record_decisions(session, [dict(entity_type="ptai", entity_id=r.id, step=delegated.step, from_status=delegated.source,
                                     to_status=delegated.target, actor=SYSTEM, decision=delegated.decision,
                                     comment=batch.reference, amount_cents=r.proposed_cents) for r in requests])

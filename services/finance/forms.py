@@ -1,15 +1,39 @@
-"""The ministry's approval form for a batch."""
+"""The ministry's approval form for a batch: the batch is approved or rejected as a whole, and,
+when approved, the ministry's decision on each request it lists (the others are retained)."""
 
 # Annotations are evaluated at class creation here: ``choice`` builds each step's Literal type.
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from models.text import line, paragraph
 from services.engine.forms import ApprovalForm, choice
+
+RequestId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+MAX_LISTED = 5_000  # a batch of a national year is 1 000 - 3 000 requests
+
+
+class ReductionLine(BaseModel):
+    """One request whose amount the ministry lowers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    request_id: RequestId = Field(title="N° de la demande")
+    amount_eur: int = Field(ge=0, le=10_000_000, title="Nouveau montant (euros, inférieur au montant actuel)")
+    reason: line(500) = Field(title="Motif de la réduction (transmis au demandeur)")
 
 
 class ArbitrageForm(ApprovalForm, case="lot", step="arbitrage"):
     decision: choice("lot", "arbitrage") = Field(title="Décision sur le lot")
-    excluded_request_ids: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(
-        default_factory=list, max_length=10_000, title="N° des demandes à exclure (si exclusions)")
+    reductions: list[ReductionLine] = Field(
+        default_factory=list, max_length=MAX_LISTED,
+        title="Réductions (si le lot est approuvé) : n° de la demande, nouveau montant en euros, motif")
+    postponed_request_ids: list[RequestId] = Field(
+        default_factory=list, max_length=MAX_LISTED,
+        title="N° des demandes reportées au lot suivant (une seule fois par demande)")
+    postpone_reason: line(500, min_length=0) | None = Field(default=None, title="Motif du report (si reports)")
+    refused_request_ids: list[RequestId] = Field(
+        default_factory=list, max_length=MAX_LISTED, title="N° des demandes refusées définitivement")
+    refusal_reason: paragraph(2000, min_length=0) | None = Field(
+        default=None, title="Motif du refus (si refus ; cité dans la lettre au demandeur)")

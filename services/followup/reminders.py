@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, func, select
 
 from models.approval import StepRun, StepRunState
-from models.ctai import Ctai, CtaiStatus
+from models.ctai import Ctai, CtaiKind, CtaiStatus
 from models.ptai import PtaiRequest, PtaiStatus, apply_decision
 from models.reminders import (
     ReminderSent, business_days_between, is_business_day, latest_late_opening, letter_action, policy, review_year_due,
@@ -22,6 +22,7 @@ from models.types import PARIS, to_paris
 from notifications.outbox import Email, message_key, queue_many
 from services.cases import kind as case_kind
 from services.ctai import workflow as ctai_workflow
+from services.ctai.records import reviewed_years
 from services.db import unit_of_work
 from services.engine import codes, mail
 from services.engine.audit import SYSTEM, record_decision
@@ -199,12 +200,14 @@ def _yearly_reviews(session: Session, today: date, report: dict) -> None:
     """Opens the bilan of year Y once, from its opening date in Y+1. A review already open (opened
     by hand) counts as this year's; a contract at another step is tried again the next day."""
     p = policy()
-    for contract in session.exec(select(Ctai).where(Ctai.status.in_([CtaiStatus.ACTIVE, CtaiStatus.YEARLY_REVIEW]))).all():
+    # A CTAIR is not reviewed here: it runs to its term, or is widened into a CTAI (which needs it in force).
+    for contract in session.exec(select(Ctai).where(Ctai.kind == CtaiKind.CTAI,
+                                                    Ctai.status.in_([CtaiStatus.ACTIVE, CtaiStatus.YEARLY_REVIEW]))).all():
         year = review_year_due(today=today, first_year=contract.first_year, last_year=contract.last_year,
                                opens=p.review_opens)
         item = f"ctai:{contract.id}:bilan:{year}"
         if year is None or _count(session, item, "review_opened") or not _mark(session, item, "review_opened", today):
             continue
-        if contract.status == CtaiStatus.ACTIVE:
-            ctai_workflow.open_yearly_review(session, contract.id, comment=f"bilan {year}")
+        if contract.status == CtaiStatus.ACTIVE and year not in reviewed_years(session, contract.id):
+            ctai_workflow.open_yearly_review(session, contract.id, year, comment=f"bilan {year}")
             report["bilans_ouverts"].append(contract.id)

@@ -1,4 +1,8 @@
-"""What each PTAI step's decision changes in the request (the handlers the engine calls)."""
+"""What each PTAI step's decision changes in the request (the handlers the engine calls).
+
+The instructeur gives an opinion (favourable with a proposed amount, unfavourable with its
+motifs) or asks for complements; the préfet decides, whatever the opinion. The legal acts (R13)
+are recomputed after each decision, once its status is applied (``PtaiCase.after_decision``)."""
 
 from __future__ import annotations
 
@@ -11,10 +15,10 @@ from models.money import euros_to_cents
 from models.ptai import PtaiRequest, check_prefet_amount, check_validated_amount
 from models.types import paris_today
 from services.engine.forms import dated, required
-
-MAX_REWORK_DAYS = 365  # the applicant answers within the year
 from services.engine.kind import Applied
 from services.ptai.forms import InstructionForm, ValidationForm
+
+MAX_REWORK_DAYS = 365  # the applicant answers within the year
 
 
 def instruction(session: Session, request: PtaiRequest, decision: str, form: InstructionForm) -> Applied:
@@ -22,9 +26,16 @@ def instruction(session: Session, request: PtaiRequest, decision: str, form: Ins
         proposed = euros_to_cents(required(form.amount_eur, "amount_eur", "Montant proposé (euros)"))
         raise_if_any(check_validated_amount(proposed, request.requested_cents))
         request.proposed_cents = proposed
+        request.opinion, request.opinion_reasons = "favourable", (form.comment or None)
         return Applied(amount_cents=proposed)
     if decision == "unfavourable":
-        required(form.comment, "comment", "Motifs de l'avis défavorable")
+        reasons = required(form.comment, "comment", "Motifs de l'avis défavorable")
+        if form.amount_eur is not None:
+            raise RuleViolation([Violation("MONTANT_SANS_OBJET", "amount_eur", "un avis défavorable ne propose pas de "
+                                                                               "montant : laissez ce champ vide")])
+        request.proposed_cents = None
+        request.opinion, request.opinion_reasons = "unfavourable", reasons
+        return Applied()
     if decision == "rework":
         required(form.comment, "comment", "Compléments demandés")
         deadline = required(form.rework_deadline, "rework_deadline", "Date limite de réponse")
@@ -32,6 +43,7 @@ def instruction(session: Session, request: PtaiRequest, decision: str, form: Ins
             raise RuleViolation([Violation("DATE_LIMITE_PASSEE", "rework_deadline", "la date limite de réponse doit être future")])
         dated(deadline, "rework_deadline", "Date limite de réponse", latest=paris_today() + timedelta(days=MAX_REWORK_DAYS))
         request.rework_deadline = deadline
+        request.opinion = request.opinion_reasons = None
         return Applied(deadline=deadline)
     return Applied()
 
@@ -40,7 +52,11 @@ def validation(session: Session, request: PtaiRequest, decision: str, form: Vali
     if decision == "reject":
         required(form.comment, "comment", "Motifs du rejet")
         return Applied()
-    validated = euros_to_cents(form.amount_eur) if form.amount_eur is not None else request.proposed_cents
-    raise_if_any(check_prefet_amount(validated, request.proposed_cents))
-    request.proposed_cents = validated
-    return Applied(amount_cents=validated)
+    validated = euros_to_cents(form.amount_eur) if form.amount_eur is not None else None
+    if request.opinion == "unfavourable":
+        validated = euros_to_cents(required(form.amount_eur, "amount_eur", "Montant validé (euros) : l'avis de "
+                                                                          "l'instruction est défavorable"))
+        required(form.comment, "comment", "Motifs de la validation malgré l'avis défavorable de l'instruction")
+    raise_if_any(check_prefet_amount(validated, request.proposed_cents, request.requested_cents, request.opinion))
+    request.proposed_cents = validated if validated is not None else request.proposed_cents
+    return Applied(amount_cents=request.proposed_cents)

@@ -18,6 +18,7 @@ from models.reference import UnknownCampaign, campaign_rules
 from models.rules import legal_act_for, public_of
 from models.types import paris_today
 from services.engine.audit import Actor, decision_view, decisions_for, record_decision
+from services.finance.acts import recompute_legal_acts
 
 
 def submit(session: Session, text: str) -> PtaiRequest:
@@ -48,6 +49,7 @@ def submit(session: Session, text: str) -> PtaiRequest:
     except IntegrityError:  # filed at the same time by someone else
         raise RuleViolation([_duplicate_of(None)]) from None
     request.reference = ptai_reference(collectivite.departement_code, f.campagne, request.id)
+    recompute_legal_acts(session, ptai_request_ids=[request.id])
     record_decision(session, entity_type="ptai", entity_id=request.id, step="depot", from_status=None,
                     to_status=PtaiStatus.SUBMITTED, actor=Actor(f"demandeur : {collectivite.name}"),
                     decision="submitted", amount_cents=request.requested_cents)
@@ -129,6 +131,9 @@ def show(session: Session, request_id: int) -> dict:
         "montant_demande_cents": request.requested_cents,
         "montant_propose_cents": request.proposed_cents,
         "montant_accorde_cents": request.granted_cents,
+        "avis": request.opinion,
+        "motifs_avis": request.opinion_reasons,
+        "reports": request.postponements,
         "decisions": [decision_view(d) for d in decisions_for(session, "ptai", request.id)],
     }
 
@@ -173,6 +178,7 @@ def complete(session: Session, request: PtaiRequest, text: str, today: date | No
     apply_decision(request, "completed")
     request.rework_deadline = None
     session.add(request)
+    recompute_legal_acts(session, ptai_request_ids=[request.id])
     recorded = record_decision(session, entity_type="ptai", entity_id=request.id, step="complement", from_status=before,
                                to_status=request.status, actor=Actor(f"demandeur : {collectivite.name}"),
                                decision="completed", amount_cents=request.requested_cents)

@@ -28,8 +28,38 @@ def email_base(session: Session, request: PtaiRequest, destinataire: str) -> dic
 
 
 def summary(session: Session, request: PtaiRequest) -> str:
-    return (f"Demande de {format_eur(request.requested_cents)} pour « {request.title} » "
+    line = (f"Demande de {format_eur(request.requested_cents)} pour « {request.title} » "
             f"(coût total {format_eur(request.total_cost_cents)}, action P104 {request.p104_action}).")
+    return line + (f" {opinion_line(request)}." if request.opinion else "")
+
+
+def opinion_line(request: PtaiRequest) -> str:
+    """The instructeur's opinion, as the préfet reads it (plain text: emails and forms)."""
+    if request.opinion == "favourable":
+        text = f"Avis de l'instruction : favorable, pour {format_eur(request.proposed_cents)}"
+    else:
+        text = "Avis de l'instruction : défavorable"
+    return text + (f" (motifs : {request.opinion_reasons})" if request.opinion_reasons else "")
+
+
+# What each decision leads to, as the form tells the awaited agent.
+INSTRUCTION_CHOICES = [
+    ("favourable", "avis favorable, avec le montant proposé (au plus le montant demandé) : le préfet décide ensuite"),
+    ("unfavourable", "avis défavorable, motifs obligatoires (champ « Commentaire ou motif ») : le préfet décide ensuite, "
+                     "il peut rejeter la demande ou la valider malgré l'avis"),
+    ("rework", "compléments demandés au demandeur (commentaire et date limite obligatoires) ; l'instruction reprend à "
+               "leur réception"),
+]
+
+
+def validation_choices(request: PtaiRequest) -> list[tuple[str, str]]:
+    if request.opinion == "unfavourable":
+        validate = ("la demande est validée malgré l'avis défavorable et transmise au ministère : montant validé "
+                    "obligatoire (au plus le montant demandé) et motifs de votre décision obligatoires")
+    else:
+        validate = (f"la demande est transmise au ministère au montant proposé ({format_eur(request.proposed_cents)}) "
+                    "ou au montant inférieur que vous indiquez")
+    return [("validate", validate), ("reject", "la demande est rejetée ; motifs obligatoires, transmis au demandeur")]
 
 
 def description(session: Session, request: PtaiRequest, step: str, role: str, refusal: list[Violation] | None) -> str:
@@ -45,15 +75,23 @@ def description(session: Session, request: PtaiRequest, step: str, role: str, re
         f"**Montant demandé** : {format_eur(request.requested_cents)} sur un coût total de "
         f"{format_eur(request.total_cost_cents)} · **P104** : action {request.p104_action} · **Acte** : {request.legal_act}",
     ]
-    if request.proposed_cents is not None:
+    if step == "validation" and request.opinion:
+        if request.opinion == "favourable":
+            lines.append(f"**Avis de l'instruction** : ✅ favorable · **Montant proposé** : {format_eur(request.proposed_cents)}")
+        else:
+            lines.append("**Avis de l'instruction** : ⚠ défavorable (aucun montant proposé)")
+        if request.opinion_reasons:
+            lines.append(f"**Motifs de l'avis** : {md(request.opinion_reasons)}")
+    elif request.proposed_cents is not None:
         lines.append(f"**Montant proposé par l'instruction** : {format_eur(request.proposed_cents)}")
     lines += ["", f"**Décision attendue de** : {ROLE_LABELS[Role(role)]}", "",
               "### Contrôles passés au dépôt", "",
               "- ✅ R3 public et justification · R7 engagement de la collectivité · R11 complémentarité avec le CIR",
               "- ✅ R14 compte rendu financier · R15 SIRET et association non cultuelle · R16 fonctionnement · R17 action P104", ""]
     lines += history_lines(session, "ptai", request.id, {})
-    lines += decision_footer("ptai", step, [(t.decision, t.label) for t in PTAI_MACHINE.allowed(request.status)
-                                           if t.role is not None])
+    choices = INSTRUCTION_CHOICES if step == "instruction" else validation_choices(request)
+    allowed = {t.decision for t in PTAI_MACHINE.allowed(request.status) if t.role is not None}
+    lines += decision_footer("ptai", step, [(d, label) for d, label in choices if d in allowed])
     return "\n".join(lines)
 
 
@@ -64,6 +102,9 @@ def request_markdown(session: Session, request_id: int) -> str:
              f"({data['collectivite']['departement']})", "",
              "| Montant | |", "|---|---:|",
              f"| demandé | {format_eur(data['montant_demande_cents'])} |"]
+    if data["avis"]:
+        lines.insert(3, f"**Avis de l'instruction** : {'favorable' if data['avis'] == 'favourable' else 'défavorable'}"
+                        + (f" — {md(data['motifs_avis'])}" if data["motifs_avis"] else "") + "\n")
     for key, label in (("montant_propose_cents", "proposé / validé"), ("montant_accorde_cents", "accordé (délégué)")):
         if data[key] is not None:
             lines.append(f"| {label} | {format_eur(data[key])} |")

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from models.actors import Porteur
 from models.ptai import PTAI_MACHINE, PtaiRequest, PtaiStatus
 from services.engine.kind import CollectiviteCase, Step
+from services.finance.acts import recompute_legal_acts
 from services.ptai import forms, handlers, records, texts
 from services.ptai.records import NotAwaitingApplicant
 
@@ -40,6 +41,12 @@ class PtaiCase(CollectiviteCase[PtaiRequest]):
     email_base = staticmethod(texts.email_base)
     summary = staticmethod(texts.summary)
     dashboard = staticmethod(texts.request_markdown)
+
+    def after_decision(self, session: Session, case: PtaiRequest, transition, agent, form) -> None:
+        """An opinion, a validation or a rejection changes the amount that counts (or ends it):
+        R13's acts of the beneficiary's year follow, in the decision's transaction."""
+        session.add(case)
+        recompute_legal_acts(session, ptai_request_ids=[case.id])
 
     def applicants(self, session: Session, case: PtaiRequest) -> list[tuple[str, str]]:
         """The collectivité, and the association that carries the project, if any."""

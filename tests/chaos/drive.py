@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from services.db import unit_of_work
 from tests.cli import run
 from tests.factories import valid_request
 from tests.flows.helpers import decide
-from tests.workflow import PROPOSAL, poitiers, signed_ctair
+from tests.workflow import PROPOSAL, SIGNED, bilan_lines, poitiers, register_ctair
 
 I86, P86, DIAIR, MIN = ("instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example",
                         "diair@interieur.example", "ministere@interieur.example")
@@ -39,6 +40,7 @@ class Step:
     decision: str
     fields: dict = field(default_factory=dict)
     before: tuple[tuple[str, ...], ...] = ()  # CLI commands to run before the step can wait (a proposal, a review)
+    fill: Callable[[object, int], dict] | None = None  # fields known only once the step waits (stack, case id)
 
 
 @dataclass
@@ -60,8 +62,9 @@ class Chain:
 
     async def answer(self, stack) -> None:
         step = self.steps.pop(0)
+        fields = {**step.fields, **(step.fill(stack, self.entity_id) if step.fill else {})}
         verdict = await decide(stack.platform, step.name, self.entity_id, self.reference, step.email, step.decision,
-                               entity=self.entity, **step.fields)
+                               entity=self.entity, **fields)
         assert verdict.outcome == "accepted", (self.reference, step.name, verdict.violations)
         self.done.append((self.entity, self.entity_id, step.name))
 
@@ -100,25 +103,27 @@ async def ctai_chain(stack, number: int) -> Chain:
         Step("diagnostic", I86, "approve", {"bpi_count": 229, "needs_summary": "logement, emploi"}),
         Step("coordinateur", I86, "record", {"coordinator_name": "Coordinatrice CTAI"}),
         Step("proposition", I86, "approve", before=(propose,)),
-        Step("signature", P86, "sign", {"signature_date": "2021-10-21"}),
+        Step("signature", P86, "sign", SIGNED),
         Step("revue_diair", DIAIR, "approve"),
-        Step("bilan", I86, "amend", {"amount_eur": 250000, "complementary_eur": 60000, "comment": "Avenant n° 1"},
-             before=(review,)),
+        Step("bilan", I86, "amend", {"amount_eur": 250000, "complementary_eur": 50000, "comment": "Avenant n° 1"},
+             before=(review,), fill=lambda stack, cid: {"bilan_actions": bilan_lines(stack.engine, cid, 2021)}),
+        Step("bilan_signature", P86, "sign_amendment", {"signature_date": "2022-01-20"}),
     ])
 
 
 async def widening_chain(stack, number: int) -> Chain:
-    """A CTAIR signed in 2020, widened to a CTAI (the proposal funds housing: R5)."""
+    """A CTAIR signed in 2020 and registered, widened to a CTAI (the proposal funds housing: R5)."""
     ids = poitiers(stack.engine, f"Communauté {number}", "communaute_urbaine", number, f"ctai@communaute-{number}.example")
-    ctair_id = signed_ctair(stack.engine, ids["poitiers"], f"CTAIR-86-2020-{number:04d}")
-    started = await cli("ctai", "start", "--collectivite", str(ids["poitiers"]), "--from-ctair", str(ctair_id))
+    ctair_id = register_ctair(stack.engine, ids["poitiers"])
+    started = await cli("ctai", "start", "--collectivite", str(ids["poitiers"]), "--from-ctair", str(ctair_id),
+                        "--first-year", "2021")
     proposal = json.loads(PROPOSAL.read_text(encoding="utf-8"))
     proposal["financement"] = [{"annee": 2021, "socle_eur": "150000.00", "complementaire_eur": "50000.00"}]
     path = stack.workdir / f"proposition-{started['ctai_id']}.json"
     path.write_text(json.dumps(proposal), encoding="utf-8")
     await cli("ctai", "propose", str(started["ctai_id"]), str(path))
     return Chain("ctai", started["ctai_id"], started["reference"], [
-        Step("elargissement", P86, "sign", {"signature_date": "2021-06-01"}),
+        Step("elargissement", P86, "sign", {"signature_date": "2021-06-01", "elu_signature_date": "2021-06-01"}),
         Step("revue_diair", DIAIR, "approve"),
     ])
 

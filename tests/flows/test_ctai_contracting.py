@@ -19,7 +19,7 @@ from models.outbox import OutboxMessage, OutboxStatus
 from tests.cli import run
 from tests.cli import run as run_cli  # the tests below also name a run "run"
 from tests.flows.helpers import code_for, decide, finished, mails_to, wait_for_mail, waiting_run
-from tests.workflow import PROPOSAL, poitiers, signed_ctair
+from tests.workflow import PROPOSAL, bilan_lines, poitiers
 
 I86, P86, I37, P37 = ("instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example",
                       "instructeur.37@prefecture-37.example", "prefet.37@prefecture-37.example")
@@ -80,7 +80,8 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
                 (DIAIR, None, "IDENTIFICATION_REFUSEE"), (P86, "AAAA-BBBB", "IDENTIFICATION_REFUSEE")]
     for attempt, (email, code, expected) in enumerate(refusals, start=1):
         verdict = await decide(platform, "signature", cid, ref, email, "sign", attempt=attempt,
-                               code=code or "ZZZZ-ZZZZ", signature_date="2021-10-21")
+                               code=code or "ZZZZ-ZZZZ", signature_date="2021-10-21",
+                               elu_signature_date="2021-10-21")
         assert verdict.outcome == "refused" and verdict.violations[0]["code"] == expected
     async with get_client() as client:
         run = await client.read_flow_run(UUID(await waiting_run(platform, "signature", cid, attempt=5)))
@@ -88,7 +89,8 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
     assert "IDENTIFICATION_REFUSEE" in description.split("###")[0]  # the form says why, at the top
     assert set(run.tags) >= {"ctai", "dept:86", "step:signature", "awaiting:prefet"}
     assert run.name == "CTAI Poitiers (86) — validation et signature"
-    verdict = await decide(platform, "signature", cid, ref, P86, "sign", attempt=5, signature_date="2021-10-21")
+    verdict = await decide(platform, "signature", cid, ref, P86, "sign", attempt=5, signature_date="2021-10-21",
+                           elu_signature_date="2021-10-21")
     assert verdict.outcome == "accepted", verdict.violations
     await finished(platform, verdict.flow_run_id)
     async with get_client() as client:  # every answer, with the code typed in it, is gone from Prefect
@@ -100,7 +102,8 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
     with Session(platform.engine) as s:
         assert s.get(Ctai, cid).status == CtaiStatus.ACTIVE
     await cli("ctai", "review", str(cid))
-    last = await ok("bilan", I86, "amend", amount_eur=250000, complementary_eur=60000, comment="Avenant n° 1")
+    last = await ok("bilan", I86, "prolong", bilan_actions=bilan_lines(platform.engine, cid, 2021),
+                    comment="Actions reconduites en 2022")  # the instructeur decides alone; an avenant: test_ctai_procedure
     await finished(platform, last.flow_run_id)
 
     trail = decisions(platform, cid)
@@ -117,7 +120,7 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
         funding = {f.year: f for f in s.exec(select(CtaiFunding).where(CtaiFunding.ctai_id == cid))}
         pending = s.exec(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != OutboxStatus.SENT)).one()
     assert ctai.status == CtaiStatus.ACTIVE and ctai.prefet_signed_on == date(2021, 10, 21)
-    assert funding[2022].socle_cents == 25_000_000 and funding[2022].complementary_cents == 6_000_000
+    assert funding[2022].socle_cents == 15_000_000 and funding[2022].complementary_cents == 5_000_000
     assert pending == 0
 
     # Every expected email arrived, exactly once.
@@ -138,32 +141,7 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
     async with get_client() as client:
         arts = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"ctai-{cid}"])))
     latest = max(arts, key=lambda a: a.created)
-    assert "Avenant n° 1" in latest.data and "en cours d'exécution" in latest.data
-
-
-async def test_widening_a_ctair_without_housing_is_refused_with_r5_then_signed(platform):
-    ids = poitiers(platform.engine, "Grand Poitiers Communauté urbaine", "communaute_urbaine", 2, "ctai@grandpoitiers.example")
-    ctair_id = signed_ctair(platform.engine, ids["poitiers"], "CTAIR-86-2020-0099")
-    started = await start(platform, ids["poitiers"], "--from-ctair", str(ctair_id))
-    cid, ref = started["ctai_id"], started["reference"]
-
-    verdict = await decide(platform, "elargissement", cid, ref, P86, "sign", signature_date="2021-06-01")
-    assert verdict.outcome == "refused" and "R5_LOGEMENT_OBLIGATOIRE" in [v["code"] for v in verdict.violations]
-    with Session(platform.engine) as s:
-        assert (s.get(Ctai, cid).status, s.get(Ctai, cid).prefet_signed_on) == (CtaiStatus.WIDENING, None)
-        assert s.get(Ctai, ctair_id).status == CtaiStatus.ACTIVE
-
-    proposal = json.loads(PROPOSAL.read_text(encoding="utf-8"))
-    proposal["financement"] = [{"annee": 2021, "socle_eur": "150000.00", "complementaire_eur": "50000.00"}]
-    path = platform.workdir / f"proposal-{cid}.json"
-    path.write_text(json.dumps(proposal), encoding="utf-8")
-    await cli("ctai", "propose", str(cid), str(path))
-    verdict = await decide(platform, "elargissement", cid, ref, P86, "sign", attempt=2, signature_date="2021-06-01")
-    assert verdict.outcome == "accepted", verdict.violations
-    with Session(platform.engine) as s:
-        assert s.get(Ctai, ctair_id).status == CtaiStatus.REPLACED
-        assert s.get(Ctai, cid).status == CtaiStatus.DIAIR_REVIEW
-    await waiting_run(platform, "revue_diair", cid)
+    assert "Actions reconduites en 2022" in latest.data and "en cours d'exécution" in latest.data
 
 
 async def test_the_daily_reminders_run_opens_the_yearly_review_starts_its_bilan_step_and_publishes_the_audit_head(platform):

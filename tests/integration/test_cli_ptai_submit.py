@@ -51,6 +51,9 @@ BAD_REQUESTS = {
     "missing_compte_rendu": (valid_request(**{"porteur.siret": CRF_MISSING}), "R14_COMPTE_RENDU_MANQUANT"),
     "unknown_collectivite": (valid_request(**{"demandeur.siren": "999000094"}), "COLLECTIVITE_INCONNUE"),
     "malformed_json": ('{"campagne": 2021, "demandeur": {', "JSON_INVALIDE"),
+    "ptai_before_the_instrument": (valid_request(campagne=2020, **{"projet.date_debut": "2020-09-01",
+                                                                   "projet.date_fin": "2021-08-31"}),
+                                   "CAMPAGNE_PTAI_INEXISTANTE"),
 }
 
 

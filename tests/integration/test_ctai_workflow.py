@@ -9,7 +9,7 @@ from models.decision import Decision
 from models.outbox import OutboxMessage
 from services.ctai import workflow as ctai_workflow
 from services.db import unit_of_work
-from tests.workflow import Driver, poitiers, propose, proposal_text
+from tests.workflow import SIGNED, Driver, bilan_lines, poitiers, propose, proposal_text
 
 I86, P86 = "instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example"
 I37, P37, DIAIR = "instructeur.37@prefecture-37.example", "prefet.37@prefecture-37.example", "diair@interieur.example"
@@ -51,7 +51,7 @@ def to_signature(engine, ctai_id) -> Driver:
 def test_poitiers_goes_from_the_letter_to_execution_with_one_decision_row_per_step(engine, contract):
     d = to_signature(engine, contract)
     d.open("signature")
-    out = d.answer("signature", P86, "sign", signature_date="2021-10-21")
+    out = d.answer("signature", P86, "sign", **SIGNED)
     assert out.accepted and out.next_step == "revue_diair"
     d.open("revue_diair")
     assert d.answer("revue_diair", DIAIR, "approve").next_step is None
@@ -229,13 +229,13 @@ def test_signing_without_a_housing_action_is_refused_with_r5_and_changes_nothing
         from models.ctai import Action
         for a in s.exec(select(Action).where(Action.domain == "logement")):
             s.delete(a)
-    out = d.answer("signature", P86, "sign", signature_date="2021-10-21")
+    out = d.answer("signature", P86, "sign", **SIGNED)
     assert not out.accepted and "R5_LOGEMENT_OBLIGATOIRE" in [v["code"] for v in out.violations]
     with Session(engine) as s:
         ctai = s.get(Ctai, contract)
     assert ctai.status == CtaiStatus.SIGNATURE and ctai.prefet_signed_on is None
     assert "R5_LOGEMENT_OBLIGATOIRE" in d.reopen("signature").description.split("###")[0]
-    assert d.answer("signature", P86, "sign", signature_date="2021-10-21").accepted is False  # a new code: the rule still fails
+    assert d.answer("signature", P86, "sign", **SIGNED).accepted is False  # a new code: the rule still fails
 
 
 def test_a_socle_outside_the_bounds_cannot_be_declared_complete(engine, contract):
@@ -286,7 +286,7 @@ def to_yearly_review(engine, ctai_id) -> Driver:
     """Signed, reviewed by the Diair, then at its yearly review with the bilan step open."""
     d = to_signature(engine, ctai_id)
     d.open("signature")
-    d.answer("signature", P86, "sign", signature_date="2021-10-21")
+    d.answer("signature", P86, "sign", **SIGNED)
     d.open("revue_diair")
     d.answer("revue_diair", DIAIR, "approve")
     with unit_of_work(engine) as s:
@@ -297,12 +297,16 @@ def to_yearly_review(engine, ctai_id) -> Driver:
 
 def test_the_yearly_review_with_an_avenant_funds_the_next_year(engine, contract):
     d = to_yearly_review(engine, contract)
-    out = d.answer("bilan", I86, "amend", amount_eur="250000", complementary_eur="60000")
-    assert out.accepted and status(engine, contract) == CtaiStatus.ACTIVE
+    out = d.answer("bilan", I86, "amend", amount_eur="250000", complementary_eur="50000",
+                   bilan_actions=bilan_lines(engine, contract, 2021))
+    assert out.accepted and out.next_step == "bilan_signature" and status(engine, contract) == CtaiStatus.REVIEW_SIGNATURE
+    d.open("bilan_signature")
+    assert d.answer("bilan_signature", P86, "sign_amendment", signature_date="2022-01-20").accepted
+    assert status(engine, contract) == CtaiStatus.ACTIVE
     from services.ctai.records import show
     with Session(engine) as s:
         years = {f["annee"]: f for f in show(s, contract)["financement"]}
-    assert years[2022] == {"annee": 2022, "socle_cents": 25_000_000, "complementaire_cents": 6_000_000}
+    assert years[2022] == {"annee": 2022, "socle_cents": 25_000_000, "complementaire_cents": 5_000_000}
 
 
 def test_starting_a_contract_twice_returns_the_one_under_way(engine, contract):
@@ -344,7 +348,8 @@ def test_a_field_of_the_wrong_type_is_refused_by_name_in_french_and_a_new_code_i
 
 def test_an_avenant_above_the_campaign_ceiling_is_refused_and_changes_nothing(engine, contract):
     d = to_yearly_review(engine, contract)
-    out = d.answer("bilan", I86, "amend", amount_eur=250000, complementary_eur=10_000_000)
+    out = d.answer("bilan", I86, "amend", amount_eur=250000, complementary_eur=10_000_000,
+                   bilan_actions=bilan_lines(engine, contract, 2021))
     assert not out.accepted and "MONTANT_PLAFOND" in [v["code"] for v in out.violations]
     assert status(engine, contract) == CtaiStatus.YEARLY_REVIEW
 

@@ -7,11 +7,12 @@ import uuid
 import pytest
 from sqlmodel import Session, func, select
 
-from models.actors import AgentCreate, CollectiviteCreate
+from models.actors import AgentCreate, CollectiviteCreate, PorteurCreate
 from models.decision import Decision
 from models.errors import RuleViolation
 from models.delegation import BatchStatus, DelegationBatch, DelegationLine
 from models.outbox import OutboxMessage
+from notifications.render import render_parts
 from models.ptai import PtaiRequest, PtaiStatus
 from services import registry
 from services.engine import runs as steps
@@ -55,7 +56,8 @@ def select_new(engine, year=2021) -> DelegationBatch:
         return batches.select_batch(s, year=year, flow_run_id=str(uuid.uuid4()))
 
 
-def decide(engine, batch: DelegationBatch, decision: str, **fields):
+def open_arbitrage(engine, batch: DelegationBatch) -> str:
+    """Opens the batch's arbitrage step as its run does; returns the code mailed to the ministry."""
     run_id = batch.flow_run_id
     with unit_of_work(engine) as s:
         key = steps.trigger_key(s, "lot", batch.id, "arbitrage", run_id)
@@ -63,11 +65,18 @@ def decide(engine, batch: DelegationBatch, decision: str, **fields):
     with unit_of_work(engine) as s:
         step_engine.open_step(s, batches.BATCH, entity_id=batch.id, step="arbitrage", flow_run_id=run_id,
                               trigger=key, link=None)
-    code = mailed_code(engine, MINISTERE)
+    return mailed_code(engine, MINISTERE)
+
+
+def answer(engine, batch: DelegationBatch, code: str, decision: str, attempt: int = 1, **fields):
     with unit_of_work(engine) as s:
-        return step_engine.decide(s, batches.BATCH, entity_id=batch.id, step="arbitrage", flow_run_id=run_id, attempt=1,
-                                  answer={"agent_email": MINISTERE, "approval_code": code, "decision": decision, **fields},
-                                  link=None)
+        return step_engine.decide(s, batches.BATCH, entity_id=batch.id, step="arbitrage", flow_run_id=batch.flow_run_id,
+                                  attempt=attempt, answer={"agent_email": MINISTERE, "approval_code": code,
+                                                           "decision": decision, **fields}, link=None)
+
+
+def decide(engine, batch: DelegationBatch, decision: str, **fields):
+    return answer(engine, batch, open_arbitrage(engine, batch), decision, **fields)
 
 
 def approved_batch(engine) -> DelegationBatch:
@@ -123,24 +132,171 @@ def test_a_batch_over_the_envelope_is_refused_with_the_amount_it_is_over(transmi
     assert statuses(engine) == {PtaiStatus.IN_BATCH: 6}
 
 
-def test_an_excluded_request_goes_back_to_the_pool_and_lands_in_the_next_batch(transmitted):
+def request_ids(engine) -> list[int]:
+    with Session(engine) as s:
+        return list(s.exec(select(PtaiRequest.id).order_by(PtaiRequest.id)))
+
+
+def trail_of(engine, request_id: int) -> list[tuple[str, str, int | None]]:
+    with Session(engine) as s:
+        return [(d.decision, d.actor_label, d.amount_cents) for d in s.exec(
+            select(Decision).where(Decision.entity_type == "ptai", Decision.entity_id == request_id).order_by(Decision.id))]
+
+
+def test_the_ministry_reduces_one_request_postpones_one_and_refuses_one_then_delegates_the_rest(transmitted):
+    engine = transmitted
+    reduced_id, postponed_id, refused_id = request_ids(engine)[:3]
+    with unit_of_work(engine) as s:
+        set_envelope(s, 2021, 900_000_000, MINISTERE)
+        porteur = registry.add_porteur(s, PorteurCreate(name="Association Ufolep", siret=valid_request()["porteur"]["siret"],
+                                                        email="asso@ufolep.example"))
+        s.get(PtaiRequest, refused_id).porteur_id = porteur.id
+    batch = select_new(engine)
+    out = decide(engine, batch, "approve",
+                 reductions=[{"request_id": reduced_id, "amount_eur": 6000, "reason": "Dépenses de personnel surévaluées"}],
+                 postponed_request_ids=[postponed_id], postpone_reason="Budget à confirmer",
+                 refused_request_ids=[refused_id], refusal_reason="Le projet relève du droit commun")
+    assert out.accepted, out.violations
+    with Session(engine) as s:
+        approved = s.get(DelegationBatch, batch.id)
+        assert (approved.status, approved.requests_count, approved.total_cents) == (BatchStatus.APPROVED, 4, 3_600_000)
+        refused, postponed = s.get(PtaiRequest, refused_id), s.get(PtaiRequest, postponed_id)
+        assert refused.status == PtaiStatus.REJECTED and postponed.status == PtaiStatus.TRANSMITTED
+        assert postponed.postponements == 1 and postponed.batch_id is None
+        letters = s.exec(select(OutboxMessage).where(OutboxMessage.event == "request_refused_ministry")).all()
+    assert sorted(m.recipient for m in letters) == sorted([f"ville@{DEPS[1]}.example", "asso@ufolep.example"])
+    _, text, _ = render_parts(letters[0].event, letters[0].context)
+    assert "Le projet relève du droit commun" in text and "deux mois" in text and "tribunal administratif" in text
+    with Session(engine) as s:
+        told = {(m.context["reference"], m.context["decision"], m.context["commentaire"], m.context["montant_cents"])
+                for m in s.exec(select(OutboxMessage).where(OutboxMessage.event == "step_decided",
+                                                            OutboxMessage.recipient == f"ville@{DEPS[0]}.example"))}
+        refs = {r.id: r.reference for r in s.exec(select(PtaiRequest))}
+    assert told == {(refs[reduced_id], "montant réduit par le ministère", "Dépenses de personnel surévaluées", 600_000),
+                    (refs[postponed_id], "reportée au lot suivant", "Budget à confirmer", None)}
+    assert trail_of(engine, reduced_id)[-1] == ("reduced", MINISTERE, 600_000)
+    assert trail_of(engine, postponed_id)[-1][:2] == ("postponed", MINISTERE)
+    assert trail_of(engine, refused_id)[-1][:2] == ("refused", MINISTERE)
+
+    delegation.delegate(batch.id, engine=engine)
+    with Session(engine) as s:
+        reduced = s.get(PtaiRequest, reduced_id)
+        assert (reduced.status, reduced.granted_cents) == (PtaiStatus.DELEGATED, 600_000)
+        assert s.exec(select(func.sum(DelegationLine.ae_cents))).one() == 3_600_000
+    assert statuses(engine) == {PtaiStatus.DELEGATED: 4, PtaiStatus.TRANSMITTED: 1, PtaiStatus.REJECTED: 1}
+
+
+def test_a_postponed_request_lands_in_the_next_batch_and_cannot_be_postponed_a_second_time(transmitted):
     engine = transmitted
     with unit_of_work(engine) as s:
         set_envelope(s, 2021, 900_000_000, MINISTERE)
     first = select_new(engine)
+    postponed = request_ids(engine)[0]
+    assert decide(engine, first, "approve", postponed_request_ids=[postponed], postpone_reason="Pièces budgétaires à vérifier").accepted
     with Session(engine) as s:
-        excluded = s.exec(select(PtaiRequest.id).order_by(PtaiRequest.id)).first()
-    out = decide(engine, first, "exclude", excluded_request_ids=[excluded], comment="Pièces budgétaires à vérifier")
-    assert out.accepted
-    delegation.delegate(first.id, engine=engine)
-    with Session(engine) as s:
-        back = s.get(PtaiRequest, excluded)
-        reason = s.exec(select(Decision.comment).where(Decision.entity_id == excluded, Decision.decision == "excluded")).one()
-    assert back.status == PtaiStatus.TRANSMITTED and back.batch_id is None and "Pièces budgétaires" in reason
+        reason = s.exec(select(Decision.comment).where(Decision.entity_id == postponed, Decision.decision == "postponed")).one()
+    assert "Pièces budgétaires" in reason
     second = select_new(engine)
     assert second.requests_count == 1
+    code = open_arbitrage(engine, second)
+    out = answer(engine, second, code, "approve", postponed_request_ids=[postponed], postpone_reason="Toujours à vérifier")
+    assert not out.accepted and [v["code"] for v in out.violations] == ["DEMANDE_DEJA_REPORTEE"]
     with Session(engine) as s:
-        assert s.get(PtaiRequest, excluded).batch_id == second.id
+        assert (s.get(PtaiRequest, postponed).status, s.get(PtaiRequest, postponed).postponements) == (PtaiStatus.IN_BATCH, 1)
+    out = answer(engine, second, mailed_code(engine, MINISTERE), "approve", attempt=2)  # retained this time
+    assert out.accepted, out.violations
+
+
+def test_a_reduction_not_below_the_amount_or_decisions_on_a_rejected_batch_are_refused_and_change_nothing(transmitted):
+    engine = transmitted
+    with unit_of_work(engine) as s:
+        set_envelope(s, 2021, 900_000_000, MINISTERE)
+    batch = select_new(engine)
+    first = request_ids(engine)[0]
+    code = open_arbitrage(engine, batch)
+    out = answer(engine, batch, code, "approve",
+                 reductions=[{"request_id": first, "amount_eur": 10000, "reason": "Pas de réduction en fait"}])
+    assert not out.accepted and [v["code"] for v in out.violations] == ["REDUCTION_NON_INFERIEURE"]
+    out = answer(engine, batch, mailed_code(engine, MINISTERE), "reject", attempt=2, refused_request_ids=[first],
+                 refusal_reason="Hors champ", comment="Lot incomplet")
+    assert not out.accepted and [v["code"] for v in out.violations] == ["DECISIONS_SANS_OBJET"]
+    assert statuses(engine) == {PtaiStatus.IN_BATCH: 6}
+    out = answer(engine, batch, mailed_code(engine, MINISTERE), "reject", attempt=3, comment="Lot incomplet")
+    assert out.accepted and statuses(engine) == {PtaiStatus.TRANSMITTED: 6}
+
+
+def more_transmitted(engine, count: int, dep: str = "86") -> None:
+    """``count`` more validated requests of 10 000 € from the Ville of ``dep``, transmitted."""
+    with unit_of_work(engine) as s:
+        siren = fictitious_siren(300 + DEPS.index(dep))
+        for k in range(count):
+            data = valid_request(**{"demandeur.siren": siren, "porteur": None, "budget.montant_demande_eur": "10000.00",
+                                    "projet.intitule": f"Projet supplémentaire {dep}-{k}"})
+            request = submit(s, json.dumps(data))
+            request.status, request.proposed_cents = PtaiStatus.TRANSMITTED, 1_000_000
+            s.add(request)
+
+
+def test_an_approved_batch_not_yet_delegated_counts_against_the_envelope_of_the_next(transmitted):
+    engine = transmitted
+    with unit_of_work(engine) as s:
+        set_envelope(s, 2021, 8_000_000, MINISTERE)
+    first = select_new(engine)
+    assert decide(engine, first, "approve").accepted  # 60 000 €, approved, not delegated yet
+    more_transmitted(engine, 3)
+    second = select_new(engine)
+    out = decide(engine, second, "approve")
+    assert not out.accepted and out.violations[0]["code"] == "ENVELOPPE_DEPASSEE"
+    assert "dépasse de 10 000 €" in out.violations[0]["message"]
+    with pytest.raises(RuleViolation) as exc:  # nor can the envelope drop below what approved batches commit
+        with unit_of_work(engine) as s:
+            set_envelope(s, 2021, 5_000_000, MINISTERE)
+    assert exc.value.codes == ["ENVELOPPE_INFERIEURE_AU_DELEGUE"]
+    delegation.delegate(first.id, engine=engine)  # now counted as delegated lines: still over
+    out = answer(engine, second, mailed_code(engine, MINISTERE), "approve", attempt=2)
+    assert not out.accepted and "dépasse de 10 000 €" in out.violations[0]["message"]
+    out = answer(engine, second, mailed_code(engine, MINISTERE), "approve", attempt=3,
+                 reductions=[{"request_id": i, "amount_eur": 6000, "reason": "Enveloppe contrainte"}
+                             for i in request_ids(engine)[-3:-1]])
+    assert not out.accepted  # 10 000 + 6 000 + 6 000 = 22 000 €, still 2 000 € over
+    assert "dépasse de 2 000 €" in out.violations[0]["message"]
+    out = answer(engine, second, mailed_code(engine, MINISTERE), "approve", attempt=4,
+                 postponed_request_ids=[request_ids(engine)[-1]], postpone_reason="Enveloppe épuisée")
+    assert out.accepted, out.violations
+
+
+def test_two_batches_approved_at_the_same_time_cannot_overrun_the_envelope(transmitted):
+    """Each fits alone (60 000 € and 30 000 € in 80 000 €), not both: one is refused with the amount over."""
+    engine = transmitted
+    with unit_of_work(engine) as s:
+        set_envelope(s, 2021, 8_000_000, MINISTERE)
+    first = select_new(engine)
+    more_transmitted(engine, 3)
+    second = select_new(engine)
+    codes = {b.id: open_arbitrage(engine, b) for b in (first, second)}
+    barrier, outcomes, errors = threading.Barrier(2), {}, []
+
+    def approve(batch):
+        try:
+            barrier.wait(timeout=30)
+            outcomes[batch.id] = answer(engine, batch, codes[batch.id], "approve")
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=approve, args=(b,)) for b in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    accepted = [o for o in outcomes.values() if o.accepted]
+    refused = [o for o in outcomes.values() if not o.accepted]
+    assert len(accepted) == 1 and len(refused) == 1
+    assert refused[0].violations[0]["code"] == "ENVELOPPE_DEPASSEE"
+    assert "dépasse de 10 000 €" in refused[0].violations[0]["message"]
+    with Session(engine) as s:
+        approved = s.exec(select(DelegationBatch).where(DelegationBatch.status == BatchStatus.APPROVED)).all()
+    assert len(approved) == 1 and approved[0].total_cents <= 8_000_000
 
 
 def test_a_failing_departement_is_reported_and_its_requests_stay_eligible(transmitted, monkeypatch):

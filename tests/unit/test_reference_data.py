@@ -17,8 +17,8 @@ def test_campaign_rules_are_data_per_year():
     r2021, r2022 = campaign_rules(2021), campaign_rules(2022)
     assert r2021.socle_min_cents == 15_000_000 and r2021.socle_max_cents == 30_000_000
     assert r2021.seuil_convention_cents == 2_300_000
-    assert r2021.ptai_domaines_min == 1 and not r2021.ptai_logement_obligatoire
-    assert r2022.ptai_domaines_min == 2 and r2022.ptai_logement_obligatoire
+    assert r2021.domaines_min == 1 and not r2021.logement_obligatoire
+    assert r2022.domaines_min == 2 and r2022.logement_obligatoire
 
 
 def test_an_unknown_campaign_is_refused_with_its_code():

@@ -77,8 +77,28 @@ def test_a_delegated_request_cannot_be_delegated_again():
         apply_ptai(PtaiRequest(status=PtaiStatus.DELEGATED), "delegated")
 
 
-def test_an_excluded_request_goes_back_to_the_pool():
-    assert PTAI_MACHINE.transition(PtaiStatus.IN_BATCH, "excluded").target == PtaiStatus.TRANSMITTED
+def test_an_unfavourable_opinion_goes_to_the_prefet_who_decides_either_way():
+    for final, decision in ((PtaiStatus.TRANSMITTED, "validate"), (PtaiStatus.REJECTED, "reject")):
+        request = PtaiRequest(status=PtaiStatus.SUBMITTED)
+        apply_ptai(request, "unfavourable")
+        assert request.status == PtaiStatus.PREFET_VALIDATION
+        apply_ptai(request, decision)
+        assert request.status == final
+    assert PTAI_MACHINE.transition(PtaiStatus.SUBMITTED, "unfavourable").role == Role.INSTRUCTEUR
+    assert {t.role for t in PTAI_MACHINE.allowed(PtaiStatus.PREFET_VALIDATION)} == {Role.PREFET}
+
+
+def test_the_ministry_reduces_postpones_or_refuses_a_request_of_a_batch():
+    assert PTAI_MACHINE.transition(PtaiStatus.IN_BATCH, "reduced").target == PtaiStatus.IN_BATCH
+    assert PTAI_MACHINE.transition(PtaiStatus.IN_BATCH, "postponed").target == PtaiStatus.TRANSMITTED
+    assert PTAI_MACHINE.transition(PtaiStatus.IN_BATCH, "refused").target == PtaiStatus.REJECTED
+    for decision in ("reduced", "postponed", "refused"):
+        assert PTAI_MACHINE.transition(PtaiStatus.IN_BATCH, decision).role == Role.MINISTERE
+        with pytest.raises(TransitionNotAllowed):
+            PTAI_MACHINE.transition(PtaiStatus.TRANSMITTED, decision)
+    assert PTAI_MACHINE.transition(PtaiStatus.IN_BATCH, "delegation_failed").target == PtaiStatus.TRANSMITTED
+    with pytest.raises(TransitionNotAllowed):
+        PTAI_MACHINE.transition(PtaiStatus.IN_BATCH, "excluded")
 
 
 def test_a_bulk_move_gives_the_target_status_and_a_fresh_timestamp_for_the_source_it_leaves():
@@ -105,7 +125,9 @@ def test_a_batch_is_approved_only_with_its_envelope_check_and_delegated_only_onc
     with pytest.raises(ValueError, match="requires rule checks"):
         BATCH_MACHINE.apply(batch, "approve")
     with pytest.raises(RuleViolation):
-        BATCH_MACHINE.apply(batch, "exclude", checks=[Violation("ENVELOPPE_DEPASSEE", "decision", "…")])
+        BATCH_MACHINE.apply(batch, "approve", checks=[Violation("ENVELOPPE_DEPASSEE", "decision", "…")])
+    with pytest.raises(TransitionNotAllowed):
+        BATCH_MACHINE.apply(batch, "exclude", checks=[])  # per-request decisions are fields of the approval
     with pytest.raises(TransitionNotAllowed):
         BATCH_MACHINE.apply(batch, "delegated")
     BATCH_MACHINE.apply(batch, "approve", checks=[])

@@ -1,0 +1,27 @@
+"""The comités de pilotage (seed 003, step 7): one Prefect flow (and deployment) per comité.
+
+Started by hand (``territoires comite start``) or scheduled for the comité's day, the run opens
+the compte rendu step (the préfet of the département for a local comité, the Diair for a
+national one), suspends until the organiser answers, then records the compte rendu and emails
+the minutes to the parties."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.hooks import HOOKS
+from flows.steps import run_step
+from models.pilotage import STATUS_OF_STEP
+
+FLOW = {"persist_result": True, "log_prints": True, **HOOKS}
+
+
+@flow(name="comite-pilotage", **FLOW)
+async def comite_pilotage(comite_id: int, step: str = "compte_rendu", trigger: str | None = None) -> dict:
+    """7. Comité de pilotage: its compte rendu (date, participants, actions reviewed, decisions, minutes)."""
+    if step not in STATUS_OF_STEP:
+        raise ValueError(f"étape inconnue pour un comité de pilotage : {step!r}")
+    return await run_step("comite", step, comite_id, trigger)
+
+
+PILOTAGE_FLOWS = [comite_pilotage]

@@ -1,0 +1,48 @@
+"""The compte rendu of a comité, as the organiser fills it in (the Prefect UI's Resume form).
+
+Hard limits are schema terms (the Prefect server refuses a longer list or text); the business
+checks (actions of the contracts covered, dates, reasons) run in the handler."""
+
+# Annotations are evaluated at class creation here: ``choice`` builds each step's Literal type.
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.pilotage import DECISION_LENGTH, MAX_ACTIONS_REVIEWED, MAX_PARTICIPANTS, MINUTES_LENGTH, REASON_LENGTH
+from models.text import Name, line, paragraph
+from services.engine.forms import ApprovalForm, choice
+
+ActionId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+
+
+class Participant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name = Field(title="Nom")
+    function: line(200) | None = Field(default=None, title="Fonction (et organisme)")
+
+
+class ActionDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action_id: ActionId = Field(title="N° de l'action")
+    decision: paragraph(DECISION_LENGTH, min_length=0) | None = Field(default=None, title="Décision du comité sur l'action")
+    flag_for_review: bool = Field(default=False, title="À revoir au bilan annuel (évaluation approfondie)")
+    reason: paragraph(REASON_LENGTH, min_length=0) | None = Field(default=None, title="Motif du signalement")
+
+
+class CompteRenduForm(ApprovalForm, case="comite", step="compte_rendu"):
+    decision: choice("comite", "compte_rendu") = Field(title="Décision")
+    held_on: date | None = Field(default=None, title="Date de tenue du comité")
+    participants: list[Participant] = Field(default_factory=list, max_length=MAX_PARTICIPANTS, title="Participants")
+    reviewed_action_ids: list[ActionId] = Field(default_factory=list, max_length=MAX_ACTIONS_REVIEWED,
+                                                title="N° des actions examinées")
+    decisions: list[ActionDecision] = Field(default_factory=list, max_length=MAX_ACTIONS_REVIEWED,
+                                            title="Décisions par action")
+    minutes: paragraph(MINUTES_LENGTH, min_length=0) | None = Field(default=None, title="Compte rendu (relevé de conclusions)")
+
+
+class CompteRenduNationalForm(CompteRenduForm, case="comite", step="compte_rendu_national"):
+    decision: choice("comite", "compte_rendu_national") = Field(title="Décision")
