@@ -260,16 +260,28 @@ def ctai_show(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID
         return
     typer.echo(f"{data['reference']} — {data['collectivite']['nom']} ({data['collectivite']['departement']})")
     typer.echo(f"  Statut : {data['statut_libelle']} — public : {data['public']}")
+    if data["signature_prefet"]:
+        cosigned = data["cosignature_diair"]
+        typer.echo(f"  Signé : préfet le {_day_fr(data['signature_prefet'])}, élu le {_day_fr(data['signature_elu'])}"
+                   + (f", co-signé par {cosigned['nom']} le {_day_fr(cosigned['date'])}" if cosigned else ""))
+    if data["bilan_en_cours"]:
+        typer.echo(f"  Bilan en cours : année {data['bilan_en_cours']}")
     for f in data["financement"]:
         typer.echo(f"  {f['annee']} : socle {format_eur(f['socle_cents'])}, complémentaire {format_eur(f['complementaire_cents'])}")
     for domain, actions in data["actions_par_domaine"].items():
         typer.echo(f"  [{domain}]")
         for a in actions:
-            typer.echo(f"    - {a['intitule']} : {format_eur(a['montant_cents'])} (P104 action {a['action_p104']})")
+            act = {"arrete": "arrêté attributif", "convention": "convention"}.get(a["acte_juridique"] or "", "acte à déterminer")
+            typer.echo(f"    - n° {a['id']} {a['intitule']} ({a['annee']}) : {format_eur(a['montant_cents'])} "
+                       f"(P104 action {a['action_p104']}, {act})")
     _print_decisions(data["decisions"])
 
 
 # --- helpers --------------------------------------------------------------------------------------
+
+def _day_fr(iso: str | None) -> str:
+    return "?" if not iso else f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]}"
+
 
 def _print_one(row: dict, as_json: bool, message: str) -> None:
     print_json(row) if as_json else typer.echo(message)

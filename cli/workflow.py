@@ -33,6 +33,7 @@ def register(ctai_app: typer.Typer, ptai_app: typer.Typer, app: typer.Typer) -> 
     ctai_app.command("rework")(ctai_rework)
     ctai_app.command("register-ctair")(ctai_register_ctair)
     ctai_app.command("review")(ctai_review)
+    ctai_app.command("bilan")(ctai_bilan)
     ctai_app.command("resume")(ctai_resume)
     ptai_app.command("complete")(ptai_complete)
     ptai_app.command("resume")(ptai_resume)
@@ -94,6 +95,20 @@ def ctai_rework(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **
         run_id, warning = start_or_warn("ctai", ctai_id, f"d{decision_id}")
     print_json({"ctai_id": ctai_id, "reference": reference, "statut": status, "flow_run_id": run_id,
                 **({"avertissement": warning} if warning else {})})
+
+
+def ctai_bilan(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)],
+               file: Annotated[Path, typer.Argument(help="Le bilan (JSON) : {\"actions\": [{\"action_id\": N, \"realisee\": true, "
+                                                         "\"public_atteint\": 40, \"consomme_eur\": \"38000.00\"}]}")]) -> None:
+    """Enregistre le bilan de l'année transmis par la collectivité, action par action ; l'instruction conclut ensuite (JSON)."""
+    from services.ctai import bilan as ctai_bilan_service
+
+    text = read_user_file(file, as_json=True)
+    with user_errors(True), unit_of_work() as session:
+        contract = ctai_workflow.CTAI.lock(session, ctai_id)
+        review, count = ctai_bilan_service.record_bilan(session, contract, text)
+        result = {"ctai_id": ctai_id, "reference": contract.reference, "annee": review.year, "actions": count}
+    print_json(result)
 
 
 def _day(value: str) -> date:

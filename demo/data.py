@@ -22,6 +22,7 @@ from models.money import euros_to_cents
 from models.ptai import PtaiRequest
 from models.reference import Domain, P104Action, Public
 from services.engine.audit import Actor, record_decision
+from services.finance.acts import recompute_legal_acts
 from services.ptai.records import submit
 from services.registry import add_agent, add_collectivite, add_porteur, seed_reference
 
@@ -155,6 +156,8 @@ def _poitiers_ctai(session: Session, poitiers: Collectivite, porteurs: dict[str,
     history = [("engagement", CtaiStatus.AWAITING_LETTER, CtaiStatus.EXCHANGE, "received"),
                ("signature", CtaiStatus.SIGNATURE, CtaiStatus.DIAIR_REVIEW, "sign"),
                ("revue_diair", CtaiStatus.DIAIR_REVIEW, CtaiStatus.ACTIVE, "approve")]
+    session.flush()
+    recompute_legal_acts(session, ctai_ids=[ctai.id])  # R13: Coallia and Toit du Monde get conventions
     for step, before, after, decision in history:
         record_decision(session, entity_type="ctai", entity_id=ctai.id, step=step, from_status=before,
                         to_status=after, actor=Actor("reprise de l'historique (démo)"), decision=decision,

@@ -8,7 +8,9 @@ state the platform could not reach.
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlmodel import Session, select
 
@@ -16,6 +18,8 @@ from models.actors import Agent
 from models.ptai import PtaiRequest, PtaiStatus, apply_decision
 from models.types import paris_today
 from services.ctai import workflow as ctai_workflow
+from services.ctai.bilan import record_bilan
+from services.ctai.records import contract_records
 from services.engine.audit import Actor, record_decision
 
 # Stage of each demo request, by département of its applicant.
@@ -56,6 +60,7 @@ def stage_request(session: Session, request: PtaiRequest, departement: str, toda
             request.proposed_cents = amount = request.requested_cents
         if decision == "favourable":
             request.instructed_by_agent_id = agent.id
+            request.opinion = "favourable"
         if decision == "rework":
             request.instructed_by_agent_id = agent.id
             request.rework_deadline = today + timedelta(days=REWORK_DAYS)
@@ -67,5 +72,10 @@ def stage_request(session: Session, request: PtaiRequest, departement: str, toda
 
 
 def stage_contract(session: Session, ctai_id: int) -> None:
-    """The Poitiers contract is at its yearly review: the instructeurs' bilan awaits them."""
-    ctai_workflow.open_yearly_review(session, ctai_id)
+    """The Poitiers contract is at its yearly review of 2021, the bilan transmitted by the city
+    (FICTITIOUS figures: the sources give none per action): the instructeurs' conclusion awaits."""
+    contract = ctai_workflow.open_yearly_review(session, ctai_id, year=2021)
+    _, actions, _ = contract_records(session, contract)
+    lines = [{"action_id": a.id, "realisee": True, "public_atteint": 12 + (a.id % 5) * 7,
+              "consomme_eur": f"{Decimal(a.amount_cents) * Decimal('0.009'):.2f}"} for a in actions if a.year == 2021]
+    record_bilan(session, contract, json.dumps({"actions": lines}))

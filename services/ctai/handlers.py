@@ -8,12 +8,11 @@ handler inside a savepoint, so a refusal leaves everything as it was.
 
 from __future__ import annotations
 
-from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from models.actors import Collectivite
 from models.ctai import (
-    Action, BilanProposal, Ctai, CtaiActionBilan, CtaiFunding, CtaiKind, CtaiReview, CtaiStatus, DiairReview,
+    Action, BilanProposal, Ctai, CtaiFunding, CtaiKind, CtaiReview, CtaiStatus, DiairReview,
     Diagnostic, check_action_bilans, check_actions, check_bilan_proposal, check_bilan_signature, check_contract,
     check_diair_review, check_funding, check_signatures,
 )
@@ -26,6 +25,7 @@ from services.ctai.forms import (
     BilanForm, BilanSignatureForm, CoordinateurForm, DiagnosticForm, EchangeForm, ElargissementForm, EngagementForm,
     PropositionForm, RevueDiairForm, SignatureForm,
 )
+from services.ctai.bilan import store_lines, transmitted_lines
 from services.ctai.records import columns_of, contract_records, porteur_facts, review_of, rules_of
 from services.engine.forms import dated, required
 from services.engine.kind import Applied
@@ -182,6 +182,7 @@ def bilan(session: Session, ctai: Ctai, decision: str, form: BilanForm) -> Appli
     year = _year_under_review(ctai)
     funding, actions, _ = contract_records(session, ctai)
     lines = [(b.action_id, b.realisee, b.public_atteint, euros_to_cents(b.consomme_eur)) for b in form.bilan_actions]
+    lines = lines or transmitted_lines(session, ctai.id, year)  # the form left empty: the bilan the collectivité sent
     violations = check_action_bilans(lines, {a.id: a for a in actions}, year)
     violations += check_bilan_proposal(decision, year=year, last_year=ctai.last_year)
     socle = complementary = None
@@ -194,9 +195,7 @@ def bilan(session: Session, ctai: Ctai, decision: str, form: BilanForm) -> Appli
     review.proposal, review.socle_cents, review.complementary_cents = decision, socle, complementary
     session.add(review)
     session.flush()
-    session.execute(delete(CtaiActionBilan).where(CtaiActionBilan.review_id == review.id))
-    session.add_all([CtaiActionBilan(review_id=review.id, action_id=a, carried_out=done, public_reached=reached,
-                                     consumed_cents=cents) for a, done, reached, cents in lines])
+    store_lines(session, review, lines)
     amount = None if socle is None else socle + complementary
     if decision == BilanProposal.PROLONG:
         current = next((f for f in funding if f.year == year), None)

@@ -43,14 +43,7 @@ def propose(session: Session, ctai_id: int, text: str) -> list[Violation]:
                       amount_cents=euros_to_cents(a.montant_eur), year=a.annee, nature=a.nature) for a in proposal.actions]
     found = (check_funding(funding, proposal.public, rules_of) + check_actions(actions, proposal.public, funding, rules_of)
              + check_action_porteurs(actions, porteur_facts(session, actions)))
-    for f in funding:
-        ceiling = rules_of(f.year).plafond_action_cents
-        found += within_ceiling(f"financement[{f.year}].socle", f.socle_cents, ceiling, "le socle")
-        found += within_ceiling(f"financement[{f.year}].complementaire", f.complementary_cents, ceiling,
-                                "les crédits complémentaires")
-    for i, a in enumerate(actions):
-        found += within_ceiling(f"actions[{i}].montant", a.amount_cents, rules_of(a.year).plafond_action_cents,
-                                "le montant de l'action")
+    found += ceilings(funding, actions)
     raise_if_any([v for v in found if v.code in BLOCKING])
     session.execute(delete(Action).where(Action.ctai_id == ctai.id))
     session.execute(delete(CtaiFunding).where(CtaiFunding.ctai_id == ctai.id))
@@ -62,3 +55,18 @@ def propose(session: Session, ctai_id: int, text: str) -> list[Violation]:
     session.flush()
     recompute_legal_acts(session, ctai_ids=[ctai.id])
     return found
+
+
+def ceilings(funding: list[CtaiFunding], actions: list[Action]) -> list[Violation]:
+    """Each year's socle and complementary credits and each action within the ceilings of its
+    own campaign (an input error beyond them)."""
+    out = []
+    for f in funding:
+        ceiling = rules_of(f.year).plafond_action_cents
+        out += within_ceiling(f"financement[{f.year}].socle", f.socle_cents, ceiling, "le socle")
+        out += within_ceiling(f"financement[{f.year}].complementaire", f.complementary_cents, ceiling,
+                              "les crédits complémentaires")
+    for i, a in enumerate(actions):
+        out += within_ceiling(f"actions[{i}].montant", a.amount_cents, rules_of(a.year).plafond_action_cents,
+                              "le montant de l'action")
+    return out

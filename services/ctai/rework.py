@@ -16,9 +16,9 @@ from models.errors import RuleViolation, Violation, raise_if_any
 from models.money import euros_to_cents
 from models.proposal import ActionLine, parse_ctair, parse_rework
 from models.reference import Public
-from models.rules import within_ceiling
 from models.types import paris_today
 from services.ctai.handlers import contract_checks
+from services.ctai.proposal import ceilings
 from services.ctai.records import contract_records, porteur_facts, rules_of
 from services.ctai.workflow import CTAI, ENTITY
 from services.engine.audit import Actor, record_decision
@@ -32,19 +32,6 @@ def _porteurs(session: Session, lines: list[ActionLine]) -> dict[str, Porteur]:
                             f"{a.porteur_siret} (territoires porteur add)")
                   for i, a in enumerate(lines) if a.porteur_siret and a.porteur_siret not in found])
     return found
-
-
-def _ceilings(funding: list[CtaiFunding], actions: list[Action]) -> list[Violation]:
-    out = []
-    for f in funding:
-        ceiling = rules_of(f.year).plafond_action_cents
-        out += within_ceiling(f"financement[{f.year}].socle", f.socle_cents, ceiling, "le socle")
-        out += within_ceiling(f"financement[{f.year}].complementaire", f.complementary_cents, ceiling,
-                              "les crédits complémentaires")
-    for i, a in enumerate(actions):
-        out += within_ceiling(f"actions[{i}].montant", a.amount_cents, rules_of(a.year).plafond_action_cents,
-                              "le montant de l'action")
-    return out
 
 
 def rework(session: Session, ctai_id: int, text: str) -> tuple[Ctai, int]:
@@ -80,7 +67,7 @@ def rework(session: Session, ctai_id: int, text: str) -> tuple[Ctai, int]:
         session.add(a)
     session.flush()
     funding, actions, _ = contract_records(session, ctai)
-    checks = contract_checks(session, ctai) + _ceilings(funding, actions)
+    checks = contract_checks(session, ctai) + ceilings(funding, actions)
     before = ctai.status
     apply_decision(ctai, "reworked", checks=checks)
     session.add(ctai)
@@ -122,7 +109,7 @@ def register_ctair(session: Session, *, collectivite_id: int, signature_date: da
     found += check_funding(funding, Public.BPI, rules_of)
     found += [v for v in check_actions(actions, Public.BPI, funding, rules_of)
               if not v.code.startswith("R5_")]  # a CTAIR had no housing requirement: the widening adds it
-    found += check_action_porteurs(actions, porteur_facts(session, actions)) + _ceilings(funding, actions)
+    found += check_action_porteurs(actions, porteur_facts(session, actions)) + ceilings(funding, actions)
     raise_if_any(list(dict.fromkeys(found)))
     ctair = Ctai(collectivite_id=collectivite_id, kind=CtaiKind.CTAIR, status=CtaiStatus.ACTIVE, first_year=first_year,
                  last_year=last_year, public_scope=Public.BPI, prefet_signed_on=signature_date)

@@ -15,6 +15,7 @@ from models.errors import Violation
 from models.money import format_eur
 from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Departement, Domain, Public
 from models.types import to_paris
+from services.ctai.bilan import transmitted_lines
 from services.ctai.records import contract_records, flagged_for_review, review_of, show
 from services.ctai.handlers import contract_checks
 from services.engine.texts import decision_footer, history_lines, md, place, refusal_banner, short_name
@@ -124,6 +125,14 @@ def _step_details(session: Session, ctai: Ctai, step: str, actions: list) -> lis
                     f"un avenant (socle et crédits complémentaires {year + 1}), la fin ou le renouvellement sont signés "
                     "par le préfet." + (f" {year} est la dernière année du contrat : il ne peut être que terminé ou "
                                          "renouvelé." if year >= ctai.last_year else ""), ""]
+            sent = transmitted_lines(session, ctai.id, year)
+            if sent:
+                titles = {a.id: a.title for a in actions}
+                out += ["**Bilan transmis par la collectivité** (laissez le champ du bilan vide pour le retenir tel "
+                        "quel, ou saisissez-le en entier pour le corriger) :", "",
+                        "| n° | Action | Réalisée | Public atteint | Consommé |", "|---|---|---|---:|---:|"]
+                out += [f"| {a} | {md(titles.get(a, '?'))} | {'oui' if done else 'non'} | {reached} | {format_eur(cents)} |"
+                        for a, done, reached, cents in sent] + [""]
             flags = flagged_for_review(session, ctai.id)
             if flags:
                 out += ["**Actions signalées par les comités de pilotage** :", ""]

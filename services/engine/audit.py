@@ -166,7 +166,7 @@ def decision_view(d: Decision) -> dict:
 AUDIT_ONLY_LABELS = {"submitted": "demande déposée", "envelope_set": "enveloppe fixée", "created": "dossier créé",
                      "planned": "comité prévu", "minutes": "compte rendu du comité de pilotage",
                      "action_flagged": "action à revoir au bilan annuel", "action_reviewed": "action examinée en comité",
-                     "refus": "réponse refusée"}
+                     "refus": "réponse refusée", "bilan_transmitted": "bilan transmis par la collectivité"}
 
 
 def decision_label(entity_type: str, from_status: str | None, decision: str) -> str:

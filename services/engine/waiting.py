@@ -7,6 +7,7 @@ form's values as ``run_input``; the server validates them against the stored sch
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 
 from models.choices import CHOICES, decision_code, wording
@@ -104,6 +105,8 @@ def coerce(fields: list[dict], raw: dict[str, str]) -> dict:
         try:
             if field["type"] == "integer":
                 out[name] = int(value)
+            elif field["type"] == "array" and value.lstrip().startswith("["):
+                out[name] = _json_list(value)  # a list of small objects, e.g. reductions or a bilan per action
             elif field["type"] == "array":
                 out[name] = [int(v) for v in value.split(",") if v.strip()]
             elif field["type"] == "boolean":
@@ -115,6 +118,21 @@ def coerce(fields: list[dict], raw: dict[str, str]) -> dict:
     if problems:
         raise RuleViolation(problems)
     return out
+
+
+MAX_JSON_FIELD = 200_000  # characters: well above 300 objects of a few fields
+
+
+def _json_list(value: str) -> list:
+    if len(value) > MAX_JSON_FIELD:
+        raise ValueError("trop long")
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        raise ValueError("JSON invalide") from None
+    if not isinstance(parsed, list):
+        raise ValueError("liste JSON attendue")
+    return parsed
 
 
 async def answer(run_id: str, run_input: dict) -> None:

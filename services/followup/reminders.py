@@ -20,7 +20,7 @@ from models.reminders import (
 )
 from models.types import PARIS, to_paris
 from notifications.outbox import Email, message_key, queue_many
-from services.cases import kind as case_kind
+from services.cases import KINDS, kind as case_kind
 from services.ctai import workflow as ctai_workflow
 from services.ctai.records import reviewed_years
 from services.db import unit_of_work
@@ -88,7 +88,7 @@ def late_step_runs(session: Session, today: date) -> list:
         t.opened_at < bindparam("cutoff", type_=t.opened_at.type))
     connection = session.connection()
     late = []
-    for entity in ("ctai", "ptai", "lot"):
+    for entity in KINDS:  # every kind of case whose steps wait for a person
         for step in case_kind(entity).steps:
             last = latest_late_opening(today, p.sla_for(entity, step))
             cutoff = datetime.combine(last + timedelta(days=1), time(0), tzinfo=PARIS)

@@ -134,7 +134,7 @@ def test_an_instructeur_approves_the_poitiers_review_in_the_prefect_ui(platform)
             field("Votre courriel professionnel").locator("textarea").fill(agent)
             field("Code d'approbation").locator("textarea").fill(code)
             field("Commentaire").locator("button", has_text="str").click()
-            field("Commentaire").locator("textarea").fill("Bilan 2022 reçu : les actions sont reconduites.")
+            field("Commentaire").locator("textarea").fill("Bilan 2021 reçu : les actions sont reconduites en 2022.")
             field("Décision").locator("button.p-select-button__control").click()
             page.keyboard.press("ArrowDown")  # opens the list of choices
             page.locator(".p-select-option", has_text="prolonger les actions").first.click()
@@ -147,11 +147,11 @@ def test_an_instructeur_approves_the_poitiers_review_in_the_prefect_ui(platform)
 
     until(lambda: platform.sql("select status from ctai") == [("active",)], 90, "the contract back to active")
     decisions = platform.sql("select decision, actor_label, comment from decision where step = 'bilan' order by id")
-    assert decisions[-1] == ("prolong", agent, "Bilan 2022 reçu : les actions sont reconduites.")
+    assert decisions[-1] == ("prolong", agent, "Bilan 2021 reçu : les actions sont reconduites en 2022.")
     told = until(lambda: [m for m in platform.mails()[mails_before:]
                           if str(m["To"]) == "integration@collectivite-86.example"], 60, "the decision's email")
     assert "Bilan annuel et avenant : actions prolongées" in str(told[0]["Subject"])
-    assert "Bilan 2022 reçu" in told[0].get_body(("plain",)).get_content()
+    assert "Bilan 2021 reçu" in told[0].get_body(("plain",)).get_content()
     assert POITIERS_RUN not in platform.suspended_runs()
 
 

@@ -1,0 +1,35 @@
+"""The demo, how a newcomer meets the platform, holds only cases that pass every rule (both
+databases): its contract passes the contract's rules and R13 is computed on it; its requests were
+filed through the real submission, which refuses a request breaking a rule."""
+
+from sqlmodel import Session, select
+
+from demo.data import seed_demo
+from models.ctai import Action, Ctai
+from models.ptai import PtaiRequest
+from services.ctai.handlers import contract_checks
+from services.db import unit_of_work
+
+
+def test_the_demo_contract_and_requests_pass_every_rule_and_carry_their_legal_acts(engine):
+    with unit_of_work(engine) as s:
+        created = seed_demo(s)
+    assert created["ctai"] == 1 and created["ptai"] == 7
+    with Session(engine) as s:
+        contract = s.exec(select(Ctai)).one()
+        assert contract_checks(s, contract) == []
+        acts = {a.title: a.legal_act for a in s.exec(select(Action).where(Action.ctai_id == contract.id))}
+        requests = list(s.exec(select(PtaiRequest)))
+    assert acts["Accueil et hébergement des primo-arrivants"] == "convention"  # Toit du Monde, 50 000 €
+    assert acts["Accompagnement vers le logement des BPI"] == "convention"  # Coallia, 40 000 €
+    assert acts["Coordination du contrat territorial"] == "arrete"  # the city itself, 15 000 €
+    assert {r.legal_act for r in requests if r.requested_cents > 2_300_000} == {"convention"}
+    assert {r.legal_act for r in requests if r.requested_cents <= 2_300_000} == {"arrete"}
+
+
+def test_seeding_the_demo_twice_adds_nothing(engine):
+    with unit_of_work(engine) as s:
+        seed_demo(s)
+    with unit_of_work(engine) as s:
+        again = seed_demo(s)
+    assert set(again.values()) == {0}
