@@ -448,9 +448,10 @@ def check_review_year(*, year: int, first_year: int, last_year: int, reviewed: s
 
 
 def default_review_year(*, funded: list[int], first_year: int, last_year: int, reviewed: set[int]) -> int | None:
-    """The last funded year, within the term, whose bilan is not done yet."""
+    """The earliest funded year, within the term, whose bilan is not done yet: bilans are drawn up
+    in order, so a contract funded for its whole term is not reviewed on its last year first."""
     candidates = [y for y in funded if first_year <= y <= last_year and y not in reviewed]
-    return max(candidates) if candidates else None
+    return min(candidates) if candidates else None
 
 
 def check_bilan_proposal(proposal: str, *, year: int, last_year: int) -> list[Violation]:

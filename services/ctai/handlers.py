@@ -14,7 +14,7 @@ from models.actors import Collectivite
 from models.ctai import (
     Action, BilanProposal, Ctai, CtaiFunding, CtaiKind, CtaiReview, CtaiStatus, DiairReview,
     Diagnostic, check_action_bilans, check_actions, check_bilan_proposal, check_bilan_signature, check_contract,
-    check_diair_review, check_funding, check_signatures,
+    check_diair_review, check_funding, check_signatory, check_signatures,
 )
 from models.errors import RuleViolation, Violation, raise_if_any
 from models.money import euros_to_cents
@@ -219,6 +219,11 @@ def bilan_signature(session: Session, ctai: Ctai, decision: str, form: BilanSign
           "Date de signature par le préfet", latest=paris_today())
     checks: list[Violation] | None = None
     amount = None
+    if decision == "sign_end" and review.proposal == BilanProposal.RENEW:
+        # The next contract is created with the decision: its signatory must be eligible for its
+        # first campaign, checked here so that a refusal is an answer, not a failed run.
+        collectivite = session.get(Collectivite, ctai.collectivite_id)
+        raise_if_any(check_signatory(collectivite.type, rules_of(ctai.last_year + 1)))
     if decision == "sign_amendment":
         checks = _fund_next_year(session, ctai, year, review.socle_cents, review.complementary_cents or 0)
         amount = review.socle_cents + (review.complementary_cents or 0)

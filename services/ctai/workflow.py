@@ -91,6 +91,7 @@ class CtaiCase(CollectiviteCase[Ctai]):
         record_decision(session, entity_type=ENTITY, entity_id=ctair.id, step="elargissement", from_status=before,
                         to_status=ctair.status, actor=Actor(agent.email, agent.id), decision="replaced",
                         comment=f"remplacé par {case.reference}")
+        recompute_legal_acts(session, ctai_ids=[case.id, ctair.id])  # R13: the CTAIR's years now belong to the CTAI
 
 
 def _latest_review(session: Session, ctai_id: int) -> CtaiReview | None:
@@ -168,7 +169,7 @@ def renew(session: Session, ended: Ctai, agent: Agent) -> Ctai:
 # --- The yearly review --------------------------------------------------------------------------
 
 def review_year_for(session: Session, ctai: Ctai) -> int | None:
-    """The year ``ctai review`` opens by default: the last funded year, within the term, not yet reviewed."""
+    """The year ``ctai review`` opens by default: the earliest funded year, within the term, not yet reviewed."""
     funded = list(session.exec(select(CtaiFunding.year).where(CtaiFunding.ctai_id == ctai.id)))
     return default_review_year(funded=funded, first_year=ctai.first_year, last_year=ctai.last_year,
                                reviewed=reviewed_years(session, ctai.id))

@@ -103,8 +103,8 @@ def _lines(session: Session, touched: set[tuple[Beneficiary, int]]) -> tuple[lis
                    Ctai.id, Ctai.status).join(Ctai, Ctai.id == Action.ctai_id)
             .where(whose(Action.porteur_id, Ctai.collectivite_id), Action.year.in_(years),
                    Ctai.status.not_in(DEAD_CONTRACTS))):
-        if status == CtaiStatus.REPLACED and year >= replaced_from.get(ctai_id, year + 1):
-            continue  # the CTAI that replaced this CTAIR carries these years (its actions were copied)
+        if year >= replaced_from.get(ctai_id, year + 1):
+            continue  # the CTAI widening this CTAIR (signed or not yet) carries these years: its actions are copies
         beneficiary = _beneficiary(porteur, collectivite)
         if (beneficiary, year) in touched:
             lines.append(FundedLine(("action", aid), beneficiary, year, cents))
@@ -113,7 +113,7 @@ def _lines(session: Session, touched: set[tuple[Beneficiary, int]]) -> tuple[lis
 
 
 def _replacement_years(session: Session) -> dict[int, int]:
-    """For each CTAIR replaced by a CTAI: the first year the CTAI carries."""
+    """For each CTAIR a live CTAI replaces or is widening: the first year the CTAI carries."""
     rows = session.execute(select(Ctai.replaces_ctair_id, func.min(Ctai.first_year))
                            .where(Ctai.replaces_ctair_id.is_not(None), Ctai.status.not_in(DEAD_CONTRACTS))
                            .group_by(Ctai.replaces_ctair_id))

@@ -136,3 +136,16 @@ def test_another_year_of_the_same_porteur_is_not_added(engine):
         b = _request(s, ids, "coallia", 2_000_000, year=2022, n=2)
         recompute_legal_acts(s, ptai_request_ids=[a, b])
     assert set(_acts(engine).values()) == {"arrete"}
+
+
+def test_a_ctai_widening_a_ctair_does_not_count_the_copied_actions_twice(engine):
+    ids = _world(engine)
+    with unit_of_work(engine) as s:
+        ctair_id = _contract(s, ids, [("coallia", 1_500_000)], status=CtaiStatus.ACTIVE)
+        widening = _contract(s, ids, [("coallia", 1_500_000)], status=CtaiStatus.WIDENING)
+        s.get(Ctai, widening).replaces_ctair_id = ctair_id
+        recompute_legal_acts(s, ctai_ids=[widening, ctair_id])
+    with Session(engine) as s:
+        acts = {a.ctai_id: a.legal_act for a in s.exec(select(Action))}
+    assert acts[widening] == "arrete"  # 15 000 € a year, not 30 000 €: the CTAIR's year is the CTAI's
+    assert acts[ctair_id] is None  # the CTAIR's copied year counts for nothing
