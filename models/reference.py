@@ -132,3 +132,17 @@ def campaign_rules(year: int) -> CampaignRules:
         else:
             values[f.name] = raw[f.name]
     return CampaignRules(**values)
+
+
+def rules_or_nearest(year: int) -> CampaignRules:
+    """The campaign rules of ``year``; a year beyond the campaigns known (a contract's last years,
+    a legal act's year) takes the nearest known one's."""
+    try:
+        return campaign_rules(year)
+    except UnknownCampaign:
+        for probe in (*range(year - 1, year - 15, -1), *range(year + 1, year + 15)):
+            try:
+                return campaign_rules(probe)
+            except UnknownCampaign:
+                continue
+        raise

@@ -13,7 +13,7 @@ from models.ctai import (
 )
 from models.errors import NotFound
 from models.pilotage import Comite, ComiteActionReview
-from models.reference import DOMAIN_LABELS, CampaignRules, Domain, UnknownCampaign, campaign_rules
+from models.reference import DOMAIN_LABELS, Domain, rules_or_nearest
 from services.engine.audit import decision_view, decisions_for
 
 
@@ -31,18 +31,7 @@ def contract_records(session: Session, ctai: Ctai) -> tuple[list[CtaiFunding], l
     return funding, actions, diagnostic
 
 
-def rules_of(year: int) -> CampaignRules:
-    """The campaign rules of ``year``; a year beyond the campaigns known (a contract's last
-    years) takes the nearest known one's."""
-    try:
-        return campaign_rules(year)
-    except UnknownCampaign:
-        for probe in (*range(year - 1, year - 15, -1), *range(year + 1, year + 15)):
-            try:
-                return campaign_rules(probe)
-            except UnknownCampaign:
-                continue
-        raise
+rules_of = rules_or_nearest  # each funded year of a contract is checked with its own campaign's rules
 
 
 def porteur_facts(session: Session, actions: list[Action]) -> dict[int, PorteurFacts]:

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from models.ctai import Action, Ctai, CtaiStatus
 from models.ptai import PtaiRequest, PtaiStatus
-from models.reference import UnknownCampaign, campaign_rules
+from models.reference import rules_or_nearest
 from models.rules import Beneficiary, FundedLine, legal_acts
 
 R = PtaiRequest
@@ -27,16 +27,8 @@ DEAD_CONTRACTS = (CtaiStatus.REFUSED.value,)
 
 
 def threshold_of_year(year: int) -> int:
-    """The year's convention threshold; a year beyond the campaigns known takes the nearest one's."""
-    try:
-        return campaign_rules(year).seuil_convention_cents
-    except UnknownCampaign:
-        for probe in (*range(year - 1, year - 10, -1), *range(year + 1, year + 10)):
-            try:
-                return campaign_rules(probe).seuil_convention_cents
-            except UnknownCampaign:
-                continue
-        raise
+    """The year's convention threshold (a year beyond the campaigns known takes the nearest one's)."""
+    return rules_or_nearest(year).seuil_convention_cents
 
 
 def recompute_legal_acts(session: Session, *, ptai_request_ids: Iterable[int] = (), ctai_ids: Iterable[int] = ()) -> None:
