@@ -1,5 +1,7 @@
 # Two entry points: `make run` and `make test`. Both build .venv on first use.
 # The browser test drives Debian's Chromium: `make test` installs it when it is missing.
+# The legal acts (PDF, WeasyPrint) need Pango and fonts (`pdf-deps`) and use the State's Marianne
+# typeface from the DSFR npm package (`dsfr`, into .vendor/): both installed only when missing.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -7,7 +9,7 @@ STAMP  := $(VENV)/.installed
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install chromium clean
+.PHONY: run test install chromium dsfr pdf-deps clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,22 +17,35 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) dsfr
 
-run: $(STAMP)
+run: $(STAMP) dsfr pdf-deps
 	$(BIN)/territoires up --demo
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || $(SUDO) apt-get install -y chromium \
 		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
 
+DSFR_FONTS := .vendor/dsfr/node_modules/@gouvfr/dsfr/dist/fonts
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-liberation2
+
+# Only the fonts are used; --ignore-scripts: the package's preinstall script refuses to run outside
+# a DSFR project (and nothing of a package's own scripts is needed here).
+dsfr:
+	@test -d $(DSFR_FONTS) || npm install --no-save --no-package-lock --no-audit --no-fund --ignore-scripts \
+		--prefix .vendor/dsfr @gouvfr/dsfr@1.15.3
+
+pdf-deps:
+	@ldconfig -p | grep -q libpango-1.0 || $(SUDO) apt-get install -y $(PDF_PACKAGES) \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y $(PDF_PACKAGES))
+
 # Two passes: every test, chaos suite included, on two workers (one test file per worker at a
 # time: a file's module fixtures, such as its served platform, stay in one process), then the
 # tests marked `exclusive` alone, because they stop PostgreSQL under the other tests' feet.
 # Exit status 5 (no test selected, e.g. PYTEST_ARGS="-k ...") is not a failure of a pass.
-test: $(STAMP) chromium
+test: $(STAMP) chromium dsfr pdf-deps
 	$(BIN)/python -m pytest -m "not exclusive" -n 2 --dist loadfile $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(BIN)/python -m pytest -m exclusive $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 clean:
-	rm -rf $(VENV) var test-output
+	rm -rf $(VENV) var test-output .vendor

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     # The secret that keys the audit chain (HMAC-SHA256) and the approval codes.
     audit_key: SecretStr | None = None
 
+    # Legal acts (PDF): a préfecture drops its own arrete.html.j2 / convention.html.j2 / acte.css here to override ours.
+    acts_templates_dir: Path | None = None
+    # The Marianne font files (Marianne-Regular.woff2, …); by default .vendor/dsfr/… of the repository (`make dsfr`).
+    marianne_dir: Path | None = None
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "Settings":
         if self.environment == "production" and self.smtp_password is not None:

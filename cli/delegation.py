@@ -82,20 +82,17 @@ def delegation_export(batch_id: Annotated[int, typer.Argument(help="N° du lot",
     _write(to_csv(LINE_FIELDS, rows), out)
 
 
-SCDL_FIELDS = ["nomAttribuant", "idAttribuant", "dateConvention", "referenceDecision", "nomBeneficiaire",
-               "idBeneficiaire", "objet", "montant", "nature", "conditionsVersement", "datesPeriodeVersement",
-               "idRAE", "notificationUE", "pourcentageSubvention"]
-
-
 @export_app.command("scdl")
-def export_scdl(year: Annotated[int, typer.Option(help="Année de la campagne", **YEAR)],
+def export_scdl(year: Annotated[int, typer.Option(help="Année financée", **YEAR)],
                 out: Annotated[Optional[Path], typer.Option(help="Fichier de sortie (défaut : la sortie standard)")] = None) -> None:
-    """Subventions déléguées de l'année au format SCDL « subventions » (schema.data.gouv.fr)."""
-    from services.finance.exports import scdl_rows, to_csv
+    """Les actes signés de l'année (arrêtés et conventions, CTAI et PTAI), une ligne par acte, au format SCDL
+    « subventions » 2.1.1 (schema.data.gouv.fr), séparateur virgule."""
+    from services.finance.exports import scdl_acts
+    from services.finance.scdl import scdl_csv
 
-    with unit_of_work() as session:
-        rows = scdl_rows(session, year)
-    _write(to_csv(SCDL_FIELDS, rows), out)
+    with user_errors(False), unit_of_work() as session:
+        acts = scdl_acts(session, year)
+    _write(scdl_csv(acts), out)
 
 
 def _write(text: str, out: Path | None) -> None:

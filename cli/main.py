@@ -46,6 +46,9 @@ register_delegation(app)
 from cli.pilotage import register as register_pilotage  # noqa: E402
 
 register_pilotage(app)
+from cli.acts import register as register_acts  # noqa: E402
+
+register_acts(app)
 from cli.reminders import reminders_app  # noqa: E402
 
 app.add_typer(reminders_app, name="reminders")
@@ -145,10 +148,12 @@ def collectivite_add(name: Annotated[str, typer.Option(help="Nom de la collectiv
                      departement: Annotated[str, typer.Option(help="Code du département")],
                      siren: Annotated[str, typer.Option(help="SIREN (9 chiffres)")],
                      email: Annotated[str, typer.Option(help="Courriel de contact")],
+                     siret: Annotated[Optional[str], typer.Option(help="SIRET de son siège (14 chiffres) : il identifie "
+                                                                       "la collectivité bénéficiaire dans les données ouvertes")] = None,
                      as_json: JsonOpt = False) -> None:
     """Enregistre une collectivité."""
     with user_errors(as_json):
-        data = CollectiviteCreate(name=name, type=type, departement_code=departement, siren=siren, email=email)
+        data = CollectiviteCreate(name=name, type=type, departement_code=departement, siren=siren, email=email, siret=siret)
         with unit_of_work() as session:
             row = registry.add_collectivite(session, data)
     _print_one(CollectivitePublic.model_validate(row).model_dump(mode="json"), as_json,

@@ -37,6 +37,12 @@ def fictitious_siret(n: int) -> str:
     return base + luhn.calc_check_digit(base)
 
 
+def fictitious_establishment(siren: str) -> str:
+    """The seat's SIRET of a fictitious SIREN (NIC 00017 style: 0001 and a Luhn key)."""
+    base = siren + "0001"
+    return base + luhn.calc_check_digit(base)
+
+
 # name, type, département, domain of its flagship project (DOMAIN.md "real examples")
 COLLECTIVITES = [
     ("Ville de Poitiers", "commune", "86", None),
@@ -85,7 +91,7 @@ def seed_demo(session: Session) -> dict:
         if row is None:
             slug = dep
             row = add_collectivite(session, CollectiviteCreate(
-                name=name, type=kind, siren=siren, departement_code=dep,
+                name=name, type=kind, siren=siren, siret=fictitious_establishment(siren), departement_code=dep,
                 email=f"integration@collectivite-{slug}.example"))
             created["collectivites"] += 1
         collectivites[dep] = row
@@ -110,6 +116,7 @@ def seed_demo(session: Session) -> dict:
 
     if session.exec(select(Ctai).where(Ctai.collectivite_id == collectivites["86"].id)).first() is None:
         ctai = _poitiers_ctai(session, collectivites["86"], porteurs)
+        stages.stage_acts(session, ctai.id)
         stages.stage_contract(session, ctai.id)
         created["ctai"] += 1
 

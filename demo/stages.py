@@ -15,8 +15,13 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from models.actors import Agent
+from models.acts import ACT_MACHINE, REPORT_MACHINE, LegalAct
 from models.ptai import PtaiRequest, PtaiStatus, apply_decision
 from models.types import paris_today
+from services.acts.records import prepare as prepare_acts
+from services.acts.reports import open_report
+from services.acts.workflow import seal
+from services.crf.records import transmit
 from services.ctai import workflow as ctai_workflow
 from services.ctai.bilan import record_bilan
 from services.ctai.records import contract_records
@@ -79,3 +84,40 @@ def stage_contract(session: Session, ctai_id: int) -> None:
     lines = [{"action_id": a.id, "realisee": True, "public_atteint": 12 + (a.id % 5) * 7,
               "consomme_eur": f"{Decimal(a.amount_cents) * Decimal('0.009'):.2f}"} for a in actions if a.year == 2021]
     record_bilan(session, contract, json.dumps({"actions": lines}))
+
+
+# The history of the Poitiers contract's acts, as a préfecture would have kept it. The signatory's
+# name and the dates of the comptes rendus are FICTITIOUS (the sources give none).
+ACTS_SIGNED_ON = date(2021, 10, 21)  # the contract's signature (seed 004)
+ACTS_SIGNATORY = ("Claire Dumont (nom fictif)", "Pour la préfète et par délégation, le secrétaire général")
+REPORTS_TRANSMITTED_ON = date(2022, 6, 15)
+
+
+def stage_acts(session: Session, ctai_id: int) -> list[int]:
+    """The acts of the contract's 2021 actions, signed on the day the contract was, their PDF
+    sealed, and each association's compte rendu financier 2021 recognised conforme."""
+    history = Actor("reprise de l'historique (démo)")
+    signed = []
+    for act_id in prepare_acts(session, ctai_ids=[ctai_id]):
+        act = session.get(LegalAct, act_id)
+        before = act.status
+        act.signatory_name, act.signatory_title = ACTS_SIGNATORY
+        act.signed_on = ACTS_SIGNED_ON
+        ACT_MACHINE.apply(act, "sign")
+        session.add(act)
+        record_decision(session, entity_type="acte", entity_id=act.id, step="signature", from_status=before,
+                        to_status=act.status, actor=history, decision="sign", amount_cents=act.total_cents)
+        seal(session, act, history)
+        report = open_report(session, act)
+        if report is not None:
+            transmit(session, report.id, transmitted_on=REPORTS_TRANSMITTED_ON,
+                     expenses_eur=Decimal(act.total_cents) / 100 * 2, used_eur=Decimal(act.total_cents) / 100,
+                     summary="Action réalisée (compte rendu fictif de la démonstration).", by=history.label,
+                     today=date(2022, 7, 1))
+            before = report.status
+            REPORT_MACHINE.apply(report, "compliant")
+            session.add(report)
+            record_decision(session, entity_type="crf", entity_id=report.id, step="examen", from_status=before,
+                            to_status=report.status, actor=history, decision="compliant")
+        signed.append(act.id)
+    return signed

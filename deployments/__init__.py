@@ -13,11 +13,12 @@ from services.engine.prefect_api import DEPLOYMENT_NAME
 
 
 def platform_flows() -> list:
+    from flows.acts import ACT_FLOWS
     from flows.ctai import CTAI_FLOWS
     from flows.pilotage import PILOTAGE_FLOWS
     from flows.ptai import PTAI_FLOWS
 
-    return [*CTAI_FLOWS, *PTAI_FLOWS, *PILOTAGE_FLOWS]
+    return [*CTAI_FLOWS, *PTAI_FLOWS, *PILOTAGE_FLOWS, *ACT_FLOWS]
 
 
 # The ministry's batch: monthly, on the 1st at 08:00 Paris time, and on demand.

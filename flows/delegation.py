@@ -10,6 +10,7 @@ from flows.steps import run_step
 from models.types import paris_today
 from tasks.delegation import batch_status, delegate, finish_unfinished, publish_table, select_batch
 from tasks.notify import send_outbox
+from tasks.runs import start_act_signatures
 
 
 def run_name() -> str:
@@ -36,5 +37,6 @@ async def delegation_credits(year: int | None = None, batch_id: int | None = Non
     if batch_status(batch_id=batch["id"]) == "approved":
         batch["rapport"] = delegate(batch_id=batch["id"])
         await send_outbox()
+        await start_act_signatures()  # each beneficiary's act, to be signed by the préfet
         await publish_table(batch_id=batch["id"])
     return batch

@@ -18,7 +18,9 @@ from flows.forms import FORMS
 from services.cases import kind
 from services.engine.runs import pause_key
 from tasks.notify import send_outbox
-from tasks.runs import start_next_step
+from tasks.runs import start_act_signatures, start_next_step
+
+GRANTING_CASES = ("ctai",)  # (PTAI credits are granted by the delegation flow, which starts the acts itself)
 from tasks.steps import forget_answers, judge, open_step, publish_artifact, read_answer, recover_answer
 
 async def run_step(case: str, step: str, entity_id: int, trigger: str | None) -> dict:
@@ -59,6 +61,8 @@ async def run_step(case: str, step: str, entity_id: int, trigger: str | None) ->
         await publish_artifact(**ids)
         if outcome["accepted"] and outcome["leaves_step"]:
             await _start_next(case, outcome["next_step"], outcome["decision_id"], entity_id)
+            if case in GRANTING_CASES:  # a decision that grants money may have drawn up legal acts
+                await start_act_signatures()
             return outcome
         # Refused (the form shows why), or sent back for rework within the step (new round, new codes).
         view = open_step(**ids, step=step, flow_run_id=run_id, trigger=None, link=link)

@@ -86,6 +86,7 @@ class CollectiviteBase(SQLModel):
 class Collectivite(CollectiviteBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     siren: str = Field(max_length=9, unique=True, index=True)
+    siret: str | None = Field(default=None, max_length=14)  # its seat's establishment: open data names it (SCDL)
     email: str = Field(max_length=254)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
@@ -93,6 +94,18 @@ class Collectivite(CollectiviteBase, table=True):
 class CollectiviteCreate(CollectiviteBase):
     name: Name
     email: EmailAddress
+    siret: str | None = Field(default=None, max_length=14)
+
+    @field_validator("siret")
+    @classmethod
+    def _siret(cls, value: str | None) -> str | None:
+        return None if value is None else clean_siret(value)
+
+    @model_validator(mode="after")
+    def _siret_of_siren(self) -> "CollectiviteCreate":
+        if self.siret is not None and not self.siret.startswith(self.siren):
+            raise ValueError(f"le SIRET {self.siret} n'est pas un établissement du SIREN {self.siren}")
+        return self
 
     @field_validator("siren")
     @classmethod

@@ -15,6 +15,7 @@ from typing import Annotated, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.actors import Porteur, is_valid_siret
+from models.acts import Blocking, r14_violations
 from models.errors import RuleViolation, Violation
 from models.money import euros_to_cents
 from models.ptai import (
@@ -211,8 +212,9 @@ def request_json_schema() -> dict:
 # --- Business rules over a parsed file --------------------------------------------------------
 
 def check_submission(f: PtaiRequestFile, *, collectivite_found: bool, registered_porteur: Porteur | None,
-                     rules: CampaignRules | None) -> list[Violation]:
-    """Every rule a PTAI request must pass at submission; returns all violations at once."""
+                     rules: CampaignRules | None, r14_blocking: list[Blocking] = ()) -> list[Violation]:
+    """Every rule a PTAI request must pass at submission; returns all violations at once.
+    ``r14_blocking``: the porteur's comptes rendus financiers that bar a new request (R14)."""
     out: list[Violation] = []
     if not collectivite_found:
         out.append(Violation("COLLECTIVITE_INCONNUE", "demandeur.siren", f"aucune collectivité enregistrée avec le SIREN {f.demandeur.siren} : enregistrez-la (territoires collectivite add) ou corrigez le SIREN"))
@@ -255,8 +257,9 @@ def check_submission(f: PtaiRequestFile, *, collectivite_found: bool, registered
         out += check_porteur(
             siret_valid=is_valid_siret(f.porteur.siret),
             cultuelle=f.porteur.cultuelle or bool(known and known.cultuelle),
-            compte_rendu_manquant=bool(known and known.compte_rendu_manquant),
+            compte_rendu_manquant=False,
         )
+        out += r14_violations(list(r14_blocking), imported_flag=bool(known and known.compte_rendu_manquant))
     return out
 
 

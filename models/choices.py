@@ -31,6 +31,13 @@ CHOICES: dict[str, dict[str, dict[str, str]]] = {
     "lot": {
         "arbitrage": {"approve": "approuver le lot", "reject": "rejeter le lot"},
     },
+    "acte": {
+        "signature": {"sign": "signer l'acte", "reject": "refuser de signer l'acte"},
+    },
+    "crf": {
+        "examen": {"compliant": "compte rendu conforme", "rework": "compte rendu incomplet : demander des compléments",
+                   "non_compliant": "compte rendu non conforme : demander un reversement"},
+    },
     "comite": {
         # local (the préfet) and national (the Diair): one step per organiser, the same decisions
         "compte_rendu": {"record": "enregistrer le compte rendu", "cancel": "annuler le comité"},

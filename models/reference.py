@@ -28,6 +28,48 @@ def load_departements() -> list[Departement]:
     return [Departement(code=r["code"], nom=r["nom"], region=r["region"]) for r in csv.DictReader(text.splitlines())]
 
 
+ARTICLES = ("le", "la", "l'", "les", "")  # "": no article (Paris, Mayotte)
+
+
+@lru_cache
+def _departement_rows() -> dict[str, dict[str, str]]:
+    """Code → its CSV row, with the columns the table does not hold (``article``, ``chef_lieu``)."""
+    text = resources.files("models").joinpath("data/departements.csv").read_text(encoding="utf-8")
+    return {r["code"]: r for r in csv.DictReader(text.splitlines())}
+
+
+def departement_article(code: str) -> str:
+    """« la » for the Vienne, « l' » for the Isère, « » for Paris; KeyError for an unknown code."""
+    return _departement_rows()[code]["article"]
+
+
+def departement_chef_lieu(code: str) -> str:
+    """The town of the préfecture: « Poitiers » for the Vienne; KeyError for an unknown code."""
+    return _departement_rows()[code]["chef_lieu"]
+
+
+def _article_in_name(article: str, nom: str) -> bool:
+    """« La Réunion »: the official name already carries its article."""
+    return bool(article) and nom.lower().startswith(article if article.endswith("'") else f"{article} ")
+
+
+def departement_avec_article(code: str, nom: str) -> str:
+    """« la Vienne », « le Rhône », « l'Isère », « les Bouches-du-Rhône », « Paris », « La Réunion »."""
+    article = departement_article(code)
+    if not article or _article_in_name(article, nom):
+        return nom
+    return f"{article}{nom}" if article.endswith("'") else f"{article} {nom}"
+
+
+def departement_de(code: str, nom: str) -> str:
+    """« de la Vienne », « du Rhône », « de l'Isère », « des Bouches-du-Rhône », « de Paris »,
+    « de La Réunion » (« de » + le → « du », + les → « des »)."""
+    article = departement_article(code)
+    if not article or _article_in_name(article, nom):
+        return f"de {nom}"
+    return {"le": f"du {nom}", "les": f"des {nom}", "la": f"de la {nom}"}.get(article, f"de l'{nom}")
+
+
 class Domain(StrEnum):
     LOGEMENT = "logement"
     EMPLOI = "emploi"

@@ -181,6 +181,21 @@ class ComiteMinutes(EmailContext):
     lien: str | None = None
 
 
+class ActSigned(EmailContext):
+    """To the beneficiary and the collectivité: the signed act, attached as a PDF."""
+
+    type_acte: str  # « arrêté attributif de subvention »
+    beneficiaire: str
+    montant_cents: int
+    annee: int
+    date_signature: date
+    signataire: str  # « Jeanne Martin, Pour le préfet et par délégation, la secrétaire générale »
+    echeance_compte_rendu: date | None = None  # associations only
+    piece_jointe: int  # the stored document's id: the sender attaches it
+    nom_fichier: str
+    empreinte: str  # SHA-256 of the PDF, checked by the sender before it attaches it
+
+
 EVENTS: dict[str, type[EmailContext]] = {
     "step_started": StepStarted,
     "step_decided": StepDecided,
@@ -198,7 +213,9 @@ EVENTS: dict[str, type[EmailContext]] = {
     "request_refused_ministry": RequestRefusedMinistry,
     "steps_repaired": StepsRepaired,
     "comite_minutes": ComiteMinutes,
+    "act_signed": ActSigned,
 }
+ATTACHMENT_FIELD = "piece_jointe"  # a context with this field carries a stored document
 
 
 # Values that must not outlive delivery: once sent (or given up), they are erased from the outbox
@@ -289,6 +306,13 @@ SAMPLES: dict[str, dict] = {
                                    {"action": "n° 5 — Ateliers sociolinguistiques (Audacia), CTAI-86-2021-0001",
                                     "decision": "Action poursuivie sans changement."}],
                        "compte_rendu": "Le comité a fait le point sur l'exécution 2021 du contrat.\nProchain comité à l'automne."},
+    "act_signed": {**_CTAI, "reference": "CV-86-2021-0004", "objet": "Convention attributive de subvention 2021 — Toit du Monde",
+                   "destinataire": "Toit du Monde", "type_acte": "convention attributive de subvention",
+                   "beneficiaire": "Toit du Monde", "montant_cents": 5_000_000, "annee": 2021,
+                   "date_signature": date(2021, 10, 21),
+                   "signataire": "Jeanne Martin, Pour le préfet et par délégation, la secrétaire générale",
+                   "echeance_compte_rendu": date(2022, 6, 30), "piece_jointe": 1, "nom_fichier": "CV-86-2021-0004.pdf",
+                   "empreinte": "0" * 64},
     "request_closed": {**_PTAI, "destinataire": "Grenoble-Alpes Métropole",
                        "motif": "Les compléments demandés n'ont pas été transmis dans le délai imparti.",
                        "echeance_depassee": date(2021, 6, 15)},

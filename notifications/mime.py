@@ -41,8 +41,19 @@ def _part(content_type: str, body: str) -> bytes:
             "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode("ascii") + encoded
 
 
+def _attachment(filename: str, content_type: str, content: bytes) -> bytes:
+    encoded = binascii.b2a_base64(content, newline=False).decode("ascii")
+    lines = "\r\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76))
+    name = filename if filename.isascii() else "piece-jointe" + filename[filename.rfind("."):]
+    return (f'Content-Type: {content_type}; name="{name}"\r\n'
+            "Content-Transfer-Encoding: base64\r\n"
+            f'Content-Disposition: attachment; filename="{name}"\r\n\r\n{lines}').encode("ascii")
+
+
 def build(*, subject: str, text: str, html: str, to: str, sender: str, message_id: str, date: datetime,
-          language: str = "fr") -> bytes:
+          language: str = "fr", attachments: list[tuple[str, str, bytes]] = ()) -> bytes:
+    """``attachments``: (filename, content type, bytes); with any, the text and HTML
+    alternatives are wrapped in a multipart/mixed message that carries them."""
     boundary = f"=_territoires_{secrets.token_hex(12)}"
     headers = [
         f"From: {encode_address(sender)}",
@@ -55,5 +66,13 @@ def build(*, subject: str, text: str, html: str, to: str, sender: str, message_i
         f'Content-Type: multipart/alternative; boundary="{boundary}"',
     ]
     sep = f"\r\n--{boundary}\r\n".encode("ascii")
-    return ("\r\n".join(headers) + "\r\n").encode("ascii") + sep + _part("text/plain", text) + sep \
-        + _part("text/html", html) + f"\r\n--{boundary}--\r\n".encode("ascii")
+    alternative = sep + _part("text/plain", text) + sep + _part("text/html", html) + f"\r\n--{boundary}--\r\n".encode("ascii")
+    if not attachments:
+        return ("\r\n".join(headers) + "\r\n").encode("ascii") + alternative
+    mixed = f"=_territoires_{secrets.token_hex(12)}"
+    headers[-1] = f'Content-Type: multipart/mixed; boundary="{mixed}"'
+    outer = f"\r\n--{mixed}\r\n".encode("ascii")
+    body = outer + f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'.encode("ascii") + alternative
+    for filename, content_type, content in attachments:
+        body += outer + _attachment(filename, content_type, content)
+    return ("\r\n".join(headers) + "\r\n").encode("ascii") + body + f"\r\n--{mixed}--\r\n".encode("ascii")

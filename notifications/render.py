@@ -47,11 +47,13 @@ def render_parts(event: str, context: dict | EmailContext) -> tuple[str, str, st
     return re.sub(r"[ \t\r\n]+", " ", subject), text, html
 
 
-def render_bytes(event: str, context: dict | EmailContext, *, to: str, sender: str, message_id: str | None = None) -> bytes:
+def render_bytes(event: str, context: dict | EmailContext, *, to: str, sender: str, message_id: str | None = None,
+                 attachments: list[tuple[str, str, bytes]] = ()) -> bytes:
     """The wire form of the email (what the sender transmits and the sink stores)."""
     subject, text, html = render_parts(event, context)
     return mime.build(subject=subject, text=text, html=html, to=to, sender=sender,
-                      message_id=message_id or make_msgid(domain="territoires.example"), date=utcnow())
+                      message_id=message_id or make_msgid(domain="territoires.example"), date=utcnow(),
+                      attachments=attachments)
 
 
 def render(event: str, context: dict | EmailContext, *, to: str, sender: str, message_id: str | None = None) -> EmailMessage:

@@ -34,9 +34,10 @@ from sqlalchemy import Engine, select, update
 
 import liveness
 from faults import is_transient
+from models.acts import LegalActDocument as D
 from models.outbox import OutboxMessage, OutboxStatus
 from models.types import utcnow
-from notifications.events import SCRUBBED, SENSITIVE_FIELDS
+from notifications.events import ATTACHMENT_FIELD, SCRUBBED, SENSITIVE_FIELDS
 from notifications.mime import encode_address
 from notifications.render import render_bytes
 from notifications.smtp import SmtpTarget
@@ -192,9 +193,28 @@ class OutboxSender:
         try:
             digest = hashlib.sha256(row.key.encode()).hexdigest()[:16]
             return render_bytes(row.event, row.context, to=row.recipient, sender=self.header_from,
-                                message_id=f"<outbox-{row.id}.{digest}@{self.message_id_domain}>")
+                                message_id=f"<outbox-{row.id}.{digest}@{self.message_id_domain}>",
+                                attachments=self._attachments(row))
+        except _Permanent:
+            raise
         except Exception as exc:  # a template or context bug must not block the queue
+            if is_transient(exc):  # the database, reading an attachment: try again later
+                raise TemporaryFailure(f"pièce jointe illisible pour l'instant ({type(exc).__name__})") from exc
             raise _Permanent(f"rendu impossible : {type(exc).__name__}: {exc}") from None
+
+    def _attachments(self, row: _Claimed) -> list[tuple[str, str, bytes]]:
+        """The stored document a message carries (a signed act), checked against the SHA-256
+        its context names: a document altered since it was sealed is never sent."""
+        document_id = row.context.get(ATTACHMENT_FIELD)
+        if document_id is None:
+            return []
+        with self.engine.connect() as conn:
+            found = conn.execute(select(D.filename, D.sha256, D.content).where(D.id == document_id)).first()
+        if found is None:
+            raise _Permanent(f"pièce jointe n° {document_id} introuvable")
+        if hashlib.sha256(found.content).hexdigest() != found.sha256 or found.sha256 != row.context.get("empreinte"):
+            raise _Permanent(f"pièce jointe n° {document_id} altérée : son empreinte SHA-256 ne correspond plus")
+        return [(found.filename, "application/pdf", bytes(found.content))]
 
     # --- database side (run in a worker thread), one committed transaction per message -----------
 

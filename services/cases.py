@@ -3,13 +3,15 @@ knows all the wings (each wing knows only the engine)."""
 
 from __future__ import annotations
 
+from services.acts.workflow import ACTE
+from services.crf.workflow import CRF
 from services.ctai.workflow import CTAI
 from services.engine.kind import CaseKind
 from services.finance.batches import BATCH
 from services.pilotage.workflow import COMITE
 from services.ptai.workflow import PTAI
 
-KINDS: dict[str, CaseKind] = {kind.entity: kind for kind in (CTAI, PTAI, BATCH, COMITE)}
+KINDS: dict[str, CaseKind] = {kind.entity: kind for kind in (CTAI, PTAI, BATCH, COMITE, ACTE, CRF)}
 
 
 def kind(name: str) -> CaseKind:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from services.acts import workflow as acts_workflow
 from services.cases import kind
 from services.db import unit_of_work
 from services.engine import launch, runs
@@ -22,6 +23,12 @@ async def start_next_step(*, case: str, entity_id: int, step: str, cause: str) -
 @task(name="demarrer-l-etape-en-cours", **TASK)
 async def start_current_step(case: str, entity_id: int, cause: str) -> str | None:
     return await launch.start_case_step(kind(case), entity_id, cause)
+
+
+@task(name="demarrer-les-signatures-d-actes", **TASK)
+async def start_act_signatures() -> list[str]:
+    """The signature run of every legal act drawn up and not yet started."""
+    return await acts_workflow.start_signatures()
 
 
 @task(name="reprendre-les-etapes-interrompues", cache_policy=NO_CACHE, persist_result=False)

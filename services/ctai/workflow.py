@@ -19,6 +19,7 @@ from services.ctai import forms, handlers, texts
 from services.ctai.records import review_of, reviewed_years, rules_of
 from services.engine import steps as engine
 from services.engine.audit import SYSTEM, Actor, record_decision
+from services.acts.records import prepare as prepare_acts
 from services.finance.acts import recompute_legal_acts
 from services.engine.forms import ApprovalForm
 from services.engine.kind import CollectiviteCase, NotAtStep, Outcome, Step, StepView
@@ -33,6 +34,11 @@ def _step(name: str, form: type[ApprovalForm], handler, *, four_eyes: bool = Fal
     return Step(name=name, status=STATUS_OF_STEP[name], label=STEP_LABELS[name], form=form, handler=handler,
                 four_eyes=four_eyes, expectation=STEP_EXPECTATIONS.get(name),
                 expectation_again=STEP_EXPECTATIONS_AGAIN.get(name), expectation_rework=STEP_EXPECTATIONS_REWORK.get(name))
+
+
+# The decisions that grant a contract's actions: each calls for the acts of the years it funds.
+FUNDING_DECISIONS = {("signature", "sign"), ("elargissement", "sign"), ("bilan", "prolong"),
+                     ("bilan_signature", "sign_amendment")}
 
 
 class CtaiCase(CollectiviteCase[Ctai]):
@@ -65,7 +71,10 @@ class CtaiCase(CollectiviteCase[Ctai]):
     def after_decision(self, session: Session, case: Ctai, transition: Transition, agent: Agent,
                        form: ApprovalForm) -> None:
         """Who prepared and who signed a bilan; a renewal's new contract; signing a widening CTAI
-        closes the CTAIR it replaces. In the decision's transaction."""
+        closes the CTAIR it replaces; the legal acts of the years a decision funds. In the
+        decision's transaction."""
+        if (transition.step, transition.decision) in FUNDING_DECISIONS:
+            prepare_acts(session, ctai_ids=[case.id])
         if transition.step == "bilan":
             review = _latest_review(session, case.id)
             if review is not None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from models.acts import ACT_MACHINE, REPORT_MACHINE
 from models.ctai import CTAI_MACHINE
 from models.pilotage import COMITE_MACHINE
 from models.approval import Installation
@@ -166,12 +167,15 @@ def decision_view(d: Decision) -> dict:
 AUDIT_ONLY_LABELS = {"submitted": "demande déposée", "envelope_set": "enveloppe fixée", "created": "dossier créé",
                      "planned": "comité prévu", "minutes": "compte rendu du comité de pilotage",
                      "action_flagged": "action à revoir au bilan annuel", "action_reviewed": "action examinée en comité",
-                     "refus": "réponse refusée", "bilan_transmitted": "bilan transmis par la collectivité"}
+                     "refus": "réponse refusée", "bilan_transmitted": "bilan transmis par la collectivité",
+                     "drafted": "acte rédigé", "document_sealed": "acte signé scellé (empreinte SHA-256)",
+                     "payment_ordered": "paiement ordonné", "report_opened": "compte rendu financier attendu"}
 
 
 def decision_label(entity_type: str, from_status: str | None, decision: str) -> str:
     """French label of a recorded decision, from the state machine's table when it is there."""
-    machine = {"ctai": CTAI_MACHINE, "ptai": PTAI_MACHINE, "comite": COMITE_MACHINE}.get(entity_type)
+    machine = {"ctai": CTAI_MACHINE, "ptai": PTAI_MACHINE, "comite": COMITE_MACHINE, "acte": ACT_MACHINE,
+               "crf": REPORT_MACHINE}.get(entity_type)
     if machine is not None and from_status is not None:
         for t in machine.allowed(from_status):
             if t.decision == decision:

@@ -19,6 +19,7 @@ from models.types import paris_today
 from notifications.outbox import Email, message_key, queue_many
 from services.db import is_postgresql, unit_of_work
 from services.engine.audit import SYSTEM, record_decisions
+from services.acts.records import prepare as prepare_acts
 from services.finance.acts import recompute_legal_acts
 from services.finance.batches import ENTITY, MINISTRY, back_to_pool, items
 
@@ -79,6 +80,7 @@ def delegate_departement(session: Session, batch_id: int, dep: str, request_ids:
                     .values(granted_cents=R.proposed_cents, **moved)
                     .execution_options(synchronize_session=False))
     recompute_legal_acts(session, ptai_request_ids=ids)  # R13 on the amounts granted
+    prepare_acts(session, ptai_request_ids=ids)  # the act of each beneficiary, to be signed by the préfet
     acts = dict(session.execute(select(R.id, R.legal_act).where(R.id.in_(ids))).all())
     requests = [SimpleNamespace(**{**r._asdict(), "legal_act": acts[r.id]}) for r in requests]
     record_decisions(session, [dict(entity_type="ptai", entity_id=r.id, step=delegated.step, from_status=delegated.source,

@@ -1,29 +1,19 @@
-"""Exports: the open-data file of delegated subsidies (SCDL « subventions » schema), and CSV
-writing safe to open in a spreadsheet."""
+"""Exports: the open-data file of the acts signed (SCDL « subventions » schema, version 2.1.1),
+and CSV writing safe to open in a spreadsheet."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 
 from sqlmodel import Session, select
 
-from models.actors import Collectivite, Porteur
-from models.decision import Decision
-from models.money import cents_to_euros
-from models.ptai import PtaiRequest, PtaiStatus
-
-ATTRIBUTOR = "Ministère de l'Intérieur — DGEF/DIAN"
-ATTRIBUTOR_SIRET = "11000101300017"  # the ministry's SIRET, as published in SCDL files
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # and their full-width forms
-
-
-def spreadsheet_safe(value) -> str:
-    """A cell a spreadsheet will not run: text starting like a formula gets a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+from models.acts import ActStatus, LegalAct, Payment, prefecture_siret
+from models.reference import Departement, departement_de
+from services.acts import records as act_records
+from services.finance.cells import FORMULA_STARTS, spreadsheet_safe  # noqa: F401  (importable from here too)
+from services.finance.scdl import ScdlAct
 
 
 def to_csv(fields: list[str], rows: list[dict]) -> str:
@@ -35,25 +25,29 @@ def to_csv(fields: list[str], rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def scdl_rows(session: Session, year: int) -> list[dict]:
-    requests = session.exec(select(PtaiRequest).where(PtaiRequest.campaign_year == year,
-                                                      PtaiRequest.status == PtaiStatus.DELEGATED).order_by(PtaiRequest.id))
-    rows = []
-    for r in requests:
-        beneficiary = session.get(Porteur, r.porteur_id) if r.porteur_id else None
-        collectivite = session.get(Collectivite, r.collectivite_id)
-        delegated = session.exec(select(Decision).where(Decision.entity_type == "ptai", Decision.entity_id == r.id,
-                                                        Decision.decision == "delegated")).first()
-        rows.append({
-            "nomAttribuant": ATTRIBUTOR, "idAttribuant": ATTRIBUTOR_SIRET,
-            "dateConvention": delegated.created_at.date().isoformat() if delegated else "",
-            "referenceDecision": r.reference,
-            "nomBeneficiaire": beneficiary.name if beneficiary else collectivite.name,
-            "idBeneficiaire": beneficiary.siret if beneficiary else collectivite.siren,
-            "objet": r.title, "montant": str(cents_to_euros(r.granted_cents or 0)),
-            "nature": "aide en numéraire", "conditionsVersement": "Echelonné",
-            "datesPeriodeVersement": f"{r.period_start.isoformat()}_{r.period_end.isoformat()}",
-            "idRAE": "", "notificationUE": "Non",
-            "pourcentageSubvention": f"{(r.granted_cents or 0) / r.total_cost_cents:.2f}" if r.total_cost_cents else "",
-        })
-    return rows
+def scdl_acts(session: Session, year: int) -> list[ScdlAct]:
+    """One line per act in force of the year (signed: a replaced version gives way to the one
+    that replaces it), PTAI and CTAI alike, as the SCDL « subventions » schema describes it."""
+    acts = list(session.exec(select(LegalAct).where(LegalAct.year == year, LegalAct.status == ActStatus.SIGNED)
+                             .order_by(LegalAct.departement_code, LegalAct.id)))
+    deps = {d.code: d for d in session.exec(select(Departement))}
+    paid: dict[str, list] = defaultdict(list)
+    for key, day in session.execute(select(Payment.family_key, Payment.ordered_on)
+                                    .where(Payment.family_key.in_([a.family_key for a in acts] or [""]))
+                                    .order_by(Payment.ordered_on)):
+        paid[key].append(day)
+    out = []
+    for act in acts:
+        lines = act_records.lines_of(session, act.id)
+        beneficiary = act_records.beneficiary_of(session, act)
+        dep = deps[act.departement_code]
+        titles = [line.title for line in lines]
+        objet = titles[0] if len(titles) == 1 else f"{len(titles)} actions d'intégration : " + " ; ".join(titles)
+        out.append(ScdlAct(
+            nom_attribuant=f"Préfecture {departement_de(dep.code, dep.nom)}", id_attribuant=prefecture_siret(dep.code),
+            date_convention=act.signed_on, reference_decision=act.reference, nom_beneficiaire=beneficiary.name,
+            id_beneficiaire=getattr(beneficiary, "siret", None), rna_beneficiaire=getattr(beneficiary, "rna", None),
+            objet=objet, montant_cents=act.total_cents, versements=sorted(set(paid[act.family_key])),
+            periode_debut=min(line.period_start for line in lines), periode_fin=max(line.period_end for line in lines),
+            dispositif=""))  # an identifier of the « dispositifs d'aide » schema: none is published for these yet
+    return out

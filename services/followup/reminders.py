@@ -11,6 +11,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, func, select
 
+from models.acts import FinancialReport, ReportStatus, act_policy, report_action, report_deadline
 from models.approval import StepRun, StepRunState
 from models.ctai import Ctai, CtaiKind, CtaiStatus
 from models.ptai import PtaiRequest, PtaiStatus, apply_decision
@@ -52,7 +53,8 @@ def run(today: date, engine=None, *, simulate: bool = False) -> dict:
     nothing is recorded, queued or started."""
     report = {"date": today.isoformat(), "simulation": simulate, "jour_ouvre": is_business_day(today), "relances": 0,
               "escalades": 0, "rappels_demandeurs": 0, "classees_sans_suite": 0, "lettres_rappelees": 0,
-              "lettres_signalees": 0, "bilans_ouverts": [], "codes_reemis": 0}
+              "lettres_signalees": 0, "bilans_ouverts": [], "codes_reemis": 0, "comptes_rendus_rappeles": 0,
+              "comptes_rendus_en_retard": 0, "comptes_rendus_signales": 0}
     if not report["jour_ouvre"]:
         return report  # weekends and French public holidays: nothing is sent
     with unit_of_work(engine) as session:
@@ -60,6 +62,7 @@ def run(today: date, engine=None, *, simulate: bool = False) -> dict:
         _awaiting_applicants(session, today, report)
         _engagement_letters(session, today, report)
         _yearly_reviews(session, today, report)
+        _financial_reports(session, today, report)
         _missing_codes(session, report)
         if simulate:
             session.rollback()
@@ -211,3 +214,48 @@ def _yearly_reviews(session: Session, today: date, report: dict) -> None:
         if contract.status == CtaiStatus.ACTIVE and year not in reviewed_years(session, contract.id):
             ctai_workflow.open_yearly_review(session, contract.id, year, comment=f"bilan {year}")
             report["bilans_ouverts"].append(contract.id)
+
+
+REPORT = "le compte rendu financier (formulaire Cerfa n° 15059)"
+REPORT_COUNTERS = {"report_reminder": "comptes_rendus_rappeles", "report_overdue": "comptes_rendus_en_retard",
+                   "report_alert": "comptes_rendus_signales"}
+
+
+def _financial_reports(session: Session, today: date, report: dict) -> None:
+    """Comptes rendus financiers awaited from the porteur (or their complements): reminded before
+    the deadline, told once it has passed, then signalled to the instructeurs (R14 then applies)."""
+    p, acts = policy(), act_policy()
+    crf = case_kind("crf")
+    awaited = session.exec(select(FinancialReport).where(
+        FinancialReport.status.in_([ReportStatus.EXPECTED, ReportStatus.INCOMPLETE]))).all()
+    for due in awaited:
+        deadline = report_deadline(due.status, due.due_on, due.complement_deadline)
+        item = f"crf:{due.id}:{due.status}:{deadline.isoformat()}"
+        late = business_days_between(deadline, today) if today > deadline else 0
+        action = report_action(today=today, deadline=deadline,
+                               business_days_left=business_days_between(today, deadline) if today <= deadline else 0,
+                               business_days_late=late, reminder_days_before=acts.report_reminder_business_days_before,
+                               alert_days_after=acts.report_alert_business_days_after,
+                               reminded=_count(session, item, "report_reminder") > 0,
+                               overdue_told=_count(session, item, "report_overdue") > 0,
+                               alerted=_count(session, item, "report_alert") > 0)
+        if action is None or not _mark(session, item, action, today):
+            continue
+        overdue = action != "report_reminder"
+        what = ("Transmettre à la préfecture les compléments demandés" if due.status == ReportStatus.INCOMPLETE
+                else "Transmettre à la préfecture le compte rendu financier de la subvention")
+        notice = {"piece": REPORT, "echeance": deadline, "echeance_depassee": overdue,
+                  "consequence": "Tant que ce compte rendu n'est pas reconnu conforme, aucune nouvelle demande de "
+                                 "subvention ne peut être instruite (article 10 de la loi n° 2000-321 du 12 avril 2000)."}
+        if action == "report_alert":
+            recipients = [(a.email, a.name, "Prendre contact avec l'association ; enregistrer le compte rendu dès sa "
+                           "réception. Ses nouvelles demandes sont refusées entre-temps (R14).")
+                          for a in codes.eligible_agents(session, "instructeur", due.departement_code)]
+        else:
+            recipients = [(address, name, f"{what}{', sans attendre.' if overdue else '.'}")
+                          for address, name in crf.applicants(session, due)]
+        queue_many(session, [Email("deadline_notice", address, {**crf.email_base(session, due, name), **notice,
+                                                                  "action_attendue": expected},
+                                   message_key("crf", due.id, f"{action}:{deadline}", address, "deadline_notice"))
+                             for address, name, expected in recipients])
+        report[REPORT_COUNTERS[action]] += 1

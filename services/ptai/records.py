@@ -17,11 +17,12 @@ from models.ptai import PTAI_STATUS_LABELS, PtaiRequest, PtaiStatus, apply_decis
 from models.reference import UnknownCampaign, campaign_rules
 from models.rules import legal_act_for, public_of
 from models.types import paris_today
+from services.crf.records import blocking_reports
 from services.engine.audit import Actor, decision_view, decisions_for, record_decision
 from services.finance.acts import recompute_legal_acts
 
 
-def submit(session: Session, text: str) -> PtaiRequest:
+def submit(session: Session, text: str, today: date | None = None) -> PtaiRequest:
     """Validates the file against every rule, then stores the request and its first Decision.
 
     Raises RuleViolation listing every broken rule; the caller's transaction then stores nothing.
@@ -35,7 +36,9 @@ def submit(session: Session, text: str) -> PtaiRequest:
         rules = campaign_rules(f.campagne)
     except UnknownCampaign:
         rules = None
-    raise_if_any(check_submission(f, collectivite_found=collectivite is not None, registered_porteur=porteur, rules=rules))
+    blocking = blocking_reports(session, porteur.id, today) if porteur is not None else []
+    raise_if_any(check_submission(f, collectivite_found=collectivite is not None, registered_porteur=porteur, rules=rules,
+                                  r14_blocking=blocking))
     assert collectivite is not None and rules is not None
 
     if f.porteur is not None and porteur is None:

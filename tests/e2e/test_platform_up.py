@@ -34,6 +34,7 @@ DEMO_RUNS = {POITIERS_RUN, "Délégation des crédits — campagne 2021",
              "PTAI Tours (37) — instruction locale — PTAI-37-2021-00002",
              "PTAI Dijon Métropole (21) — validation par le préfet — PTAI-21-2021-00004",
              "PTAI Clermont Auvergne Métropole (63) — validation par le préfet — PTAI-63-2021-00005"}
+ACTS_2022 = 8  # Poitiers' six associations, Toit du Monde and the city itself (coordination)
 AWAITED_AGENTS = {"instructeur.86@prefecture-86.example", "instructeur2.86@prefecture-86.example",
                   "instructeur.76@prefecture-76.example", "instructeur.37@prefecture-37.example",
                   "prefet.21@prefecture-21.example", "prefet.63@prefecture-63.example", "ministere@interieur.example"}
@@ -156,8 +157,12 @@ def test_an_instructeur_approves_the_poitiers_review_in_the_prefect_ui(platform)
 
 
 def test_ctrl_c_stops_everything_and_a_second_start_picks_up_the_same_data(platform):
-    waiting = platform.suspended_runs()
-    assert set(waiting) == DEMO_RUNS - {POITIERS_RUN}
+    # The prolongation funds 2022: one act per beneficiary of the contract awaits the préfet.
+    waiting = until(lambda: len(r := platform.suspended_runs()) == len(DEMO_RUNS) - 1 + ACTS_2022 and r, 180,
+                    "the demo's runs and the 2022 acts suspended")
+    assert {name for name in waiting if not name.startswith("Acte ")} == DEMO_RUNS - {POITIERS_RUN}
+    until(lambda: len([m for m in platform.mails() if "prefet.86@" in str(m["To"]) and "-86-2022-" in str(m["Subject"])
+                       and "Décision attendue" in str(m["Subject"])]) >= ACTS_2022, 60, "the acts' codes mailed")
     mails = len(platform.mails())
     decisions = platform.sql("select count(*) from decision")
 

@@ -49,7 +49,7 @@ def test_prefect_deploy_all_creates_every_deployment_on_the_process_work_pool(pr
     prefect(env, "deploy", "--all")
 
     found = httpx.post(f"{env['PREFECT_API_URL']}/deployments/filter", json={}, timeout=10).json()
-    assert len(found) == 15 and {d["name"] for d in found} == {"territoires"}
+    assert len(found) == 17 and {d["name"] for d in found} == {"territoires"}
     assert {d["work_pool_name"] for d in found} == {"territoires"}
     crons = {d["entrypoint"]: [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in d["schedules"]] for d in found}
     assert crons["flows/reminders.py:relances"] == [("0 8 * * *", "Europe/Paris")]

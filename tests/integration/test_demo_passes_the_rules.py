@@ -5,7 +5,9 @@ filed through the real submission, which refuses a request breaking a rule."""
 from sqlmodel import Session, select
 
 from demo.data import seed_demo
+from models.acts import FinancialReport
 from models.ctai import Action, Ctai
+from models.decision import Decision
 from models.ptai import PtaiRequest
 from services.ctai.handlers import contract_checks
 from services.db import unit_of_work
@@ -33,3 +35,23 @@ def test_seeding_the_demo_twice_adds_nothing(engine):
     with unit_of_work(engine) as s:
         again = seed_demo(s)
     assert set(again.values()) == {0}
+
+
+def test_the_demo_acts_are_signed_sealed_and_their_open_data_export_validates_against_scdl_2_1_1(engine):
+    from services.finance.exports import scdl_acts
+    from services.finance.scdl import scdl_csv
+    from services.finance.scdl_validation import validate_scdl
+
+    with unit_of_work(engine) as s:
+        seed_demo(s)
+    with Session(engine) as s:
+        acts = scdl_acts(s, 2021)
+        reports = s.exec(select(FinancialReport)).all()
+        sealed = s.exec(select(Decision).where(Decision.entity_type == "acte", Decision.decision == "document_sealed")).all()
+    text = scdl_csv(acts)
+    assert validate_scdl(text) == []
+    lines = text.splitlines()
+    assert len(lines) == 1 + 8  # six associations, Toit du Monde and the city, one act each
+    assert sum(a.montant_cents for a in acts) == 20_000_000  # Poitiers 2021: 200 000 € (seed 004)
+    assert all(",2021-10-21," in line for line in lines[1:])  # signed on the contract's day
+    assert len(sealed) == 8 and {r.status for r in reports} == {"compliant"} and len(reports) == 7

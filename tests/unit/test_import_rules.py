@@ -1,10 +1,11 @@
 """The layers hold: every module's imports are read with ``ast`` (imports inside functions
 included) and checked against the project's rules.
 
-models ← notifications ← services ← tasks ← flows ← deployments and cli; the demo sits on top
-and nothing of production imports it; only ``services/engine/prefect_api.py`` talks to Prefect
-inside ``services``; the wings of ``services`` form no cycle; and no status is assigned outside
-the state machines of ``models``.
+models ← notifications ← services ← tasks ← flows ← deployments and cli; ``documents`` (the legal
+acts as PDF) sits beside notifications and sees only models and settings, neither Prefect nor a
+database; the demo sits on top and nothing of production imports it; only
+``services/engine/prefect_api.py`` talks to Prefect inside ``services``; the wings of
+``services`` form no cycle; and no status is assigned outside the state machines of ``models``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION = ("models", "notifications", "services", "tasks", "flows", "deployments", "cli", "migrations", "settings",
-              "liveness", "faults")
+PRODUCTION = ("models", "notifications", "documents", "services", "tasks", "flows", "deployments", "cli", "migrations",
+              "settings", "liveness", "faults")
+DOCUMENTS_MAY_IMPORT = {"documents", "models", "settings"}
+NO_IO_FOR_DOCUMENTS = {"prefect", "aiosmtplib", "smtplib", "httpx", "requests", "sqlalchemy", "sqlmodel", "psycopg", "asyncpg"}
 PACKAGES = (*PRODUCTION, "demo")
 PREFECT_DOOR = "services.engine.prefect_api"
 
@@ -110,6 +113,9 @@ def violations(root: Path = ROOT) -> list[str]:
                 and f"services.{n.split('.')[1]}" in found)
         if here == "notifications":
             problems += [f"{module} (notifications) imports {n}" for n in sorted(ours) if top(n) in {"services", "tasks", "flows", "cli"}]
+        if here == "documents":
+            problems += [f"{module} (documents) imports {n}" for n in sorted(names)
+                         if (top(n) in project and top(n) not in DOCUMENTS_MAY_IMPORT) or top(n) in NO_IO_FOR_DOCUMENTS]
         if here == "tasks":
             problems += [f"{module} (tasks) imports {n}" for n in sorted(ours) if top(n) in {"flows", "cli", "deployments"}]
         if here in PRODUCTION:
@@ -171,6 +177,7 @@ def test_the_rules_would_catch_each_kind_of_offence(tmp_path):
         "services/ctai/__init__.py": "", "services/ctai/texts.py": "def f():\n    from services.engine import steps\n",
         "services/ctai/flowy.py": "from prefect import flow\nfrom tasks import notify\nimport demo.data\n",
         "notifications/sender.py": "from services.db import unit_of_work\n",
+        "documents/render.py": "from models.money import format_eur\nfrom notifications import outbox\nimport sqlmodel\n",
         "services/engine/mail.py": "from notifications import outbox\n",
         "tasks/runs.py": "from flows.steps import FLOW_NAMES\n",
         "cli/main.py": "from demo.data import seed_demo\n",
@@ -181,6 +188,7 @@ def test_the_rules_would_catch_each_kind_of_offence(tmp_path):
     for expected in ("services.db", "models) imports prefect", "models) imports sqlmodel.Session",
                      "only services.engine.prefect_api talks to Prefect", "(services) imports tasks",
                      "(notifications) imports services.db", "(tasks) imports flows.steps",
+                     "documents.render (documents) imports notifications.outbox", "documents.render (documents) imports sqlmodel",
                      "cli.main (production code) imports demo.data", "services.ctai.flowy (production code) imports demo",
                      "cycle between the wings of services: ctai ↔ engine", "cycle between packages: notifications ↔ services"):
         assert expected in found, expected

@@ -1,0 +1,19 @@
+"""The préfet's signature of a legal act, as the Prefect UI's Resume form asks it."""
+
+# Annotations are evaluated at class creation here: ``choice`` builds each step's Literal type.
+
+from datetime import date
+
+from pydantic import Field
+
+from models.text import line
+from services.engine.forms import ApprovalForm, choice
+
+
+class SignatureActeForm(ApprovalForm, case="acte", step="signature"):
+    decision: choice("acte", "signature") = Field(title="Décision du signataire")
+    signatory_name: line(200) | None = Field(default=None, title="Nom du signataire (pour signer)")
+    signatory_title: line(200) | None = Field(
+        default=None, title="Qualité du signataire (pour signer ; par exemple « Le préfet » ou « Pour le préfet et par "
+                            "délégation, la secrétaire générale »)")
+    signed_on: date | None = Field(default=None, title="Date de signature (pour signer ; au plus aujourd'hui)")

@@ -1,0 +1,25 @@
+"""What the instructeur's examination changes: conforme; incomplet, back to the porteur with a
+deadline (the engine mails it as a rework); non conforme, with the amount to repay."""
+
+from __future__ import annotations
+
+from models.acts import FinancialReport, check_examination
+from models.errors import raise_if_any
+from models.money import euros_to_cents
+from models.types import paris_today
+from services.crf.forms import ExamenForm
+from services.crf.records import granted_cents
+from services.engine.kind import Applied
+
+
+def examen(session, report: FinancialReport, decision: str, form: ExamenForm) -> Applied:
+    repay = euros_to_cents(form.repay_eur) if form.repay_eur is not None else None
+    raise_if_any(check_examination(decision=decision, complement_deadline=form.complement_deadline, repay_cents=repay,
+                                   reason=form.comment, granted_cents=granted_cents(session, report), today=paris_today()))
+    if decision == "rework":
+        report.complement_deadline = form.complement_deadline
+        return Applied(deadline=form.complement_deadline)
+    if decision == "non_compliant":
+        report.repay_cents = repay
+        return Applied(amount_cents=repay)
+    return Applied(amount_cents=report.used_cents)

@@ -1,0 +1,78 @@
+"""French texts about a compte rendu financier: run name, examination form, emails, dashboard."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from models.actors import Porteur
+from models.acts import REPORT_STATUS_LABELS, REPORT_STEP_LABELS, FinancialReport, LegalAct, ReportStatus
+from models.errors import Violation
+from models.money import format_eur
+from models.reference import Departement, departement_de
+from services.acts.records import family_paid_cents
+from services.crf.records import ENTITY
+from services.engine.texts import decision_footer, history_lines, md, refusal_banner
+
+
+def place(session: Session, report: FinancialReport) -> str:
+    dep = session.get(Departement, report.departement_code)
+    return f"{dep.nom} ({dep.code})" if dep else report.departement_code
+
+
+def run_name(session: Session, report: FinancialReport, step: str | None = None) -> str:
+    porteur = session.get(Porteur, report.porteur_id)
+    return f"Compte rendu financier {report.reference} — {porteur.name} ({report.departement_code}) — examen"
+
+
+def email_base(session: Session, report: FinancialReport, destinataire: str) -> dict:
+    dep = session.get(Departement, report.departement_code)
+    act = session.get(LegalAct, report.act_id)
+    return {"reference": report.reference,
+            "objet": f"Compte rendu financier de la subvention {report.year} ({act.reference})",
+            "destinataire": destinataire, "departement": place(session, report),
+            "expediteur": f"La préfecture {departement_de(dep.code, dep.nom)}" if dep else "La préfecture"}
+
+
+def summary(session: Session, report: FinancialReport) -> str:
+    porteur = session.get(Porteur, report.porteur_id)
+    return (f"Compte rendu financier {report.year} de {porteur.name}, transmis le "
+            f"{report.transmitted_on:%d/%m/%Y} : à examiner." if report.transmitted_on else
+            f"Compte rendu financier {report.year} de {porteur.name}.")
+
+
+def _body(session: Session, report: FinancialReport) -> list[str]:
+    porteur = session.get(Porteur, report.porteur_id)
+    act = session.get(LegalAct, report.act_id)
+    paid = family_paid_cents(session, report.family_key)
+    out = [f"**Porteur** : {md(porteur.name)} (SIRET {porteur.siret}) · **Acte** : {act.reference} · "
+           f"**Subvention {report.year}** : {format_eur(act.total_cents)} · **Déjà payé** : {format_eur(paid)}",
+           f"**Échéance** : {report.due_on:%d/%m/%Y} · **Statut** : {REPORT_STATUS_LABELS[ReportStatus(report.status)]}", ""]
+    if report.transmitted_on:
+        out += [f"**Transmis le** {report.transmitted_on:%d/%m/%Y} (transmission n° {report.rounds}) : dépenses "
+                f"réalisées {format_eur(report.expenses_cents or 0)}, subvention utilisée "
+                f"{format_eur(report.used_cents or 0)}.", ""]
+        if report.summary:
+            out += ["> " + md(report.summary).replace("\n", "\n> "), ""]
+    return out
+
+
+EXAMEN_CHOICES = [
+    ("compliant", "le compte rendu est conforme : la restriction R14 est levée et le solde peut être payé"),
+    ("rework", "le compte rendu est incomplet : motif (ce qui manque) et date limite des compléments obligatoires ; "
+               "il est renvoyé au porteur"),
+    ("non_compliant", "le compte rendu n'est pas conforme : motif et montant à reverser obligatoires ; le porteur reste "
+                      "sans nouvelle subvention (R14)"),
+]
+
+
+def form_description(session: Session, report: FinancialReport, step: str, role: str,
+                     refusal: list[Violation] | None) -> str:
+    lines = [f"## {md(run_name(session, report))}", "", *refusal_banner(refusal), *_body(session, report)]
+    lines += history_lines(session, ENTITY, report.id, REPORT_STEP_LABELS)
+    return "\n".join(lines + decision_footer("crf", "examen", EXAMEN_CHOICES))
+
+
+def report_markdown(session: Session, entity_id: int) -> str:
+    report = session.get(FinancialReport, entity_id)
+    lines = [f"# Compte rendu financier {report.reference}", "", *_body(session, report)]
+    return "\n".join(lines + history_lines(session, ENTITY, report.id, REPORT_STEP_LABELS))
