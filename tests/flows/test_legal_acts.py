@@ -51,7 +51,7 @@ async def test_a_request_goes_from_delegation_to_a_signed_arrete_mailed_as_a_pdf
     pdf = await signed_pdf(platform, ASSOCIATION, act.reference)
     assert await signed_pdf(platform, COLLECTIVITE, act.reference) == pdf
     text = flat(pdf_text(pdf))
-    assert "20 000,00 €" in text and "programme 104" in text and "action 12" in text
+    assert "20 000,00 €" in text and "programme 104" in text and "action 12" in text and "0104-DDETS-86" in text
     assert "deux mois" in text and "tribunal administratif" in text and "Claire Dumont" in text
     assert act.reference in text and "PRÉFET DE LA VIENNE" in text
     png = first_page_png(pdf, OUTPUT / f"arrete-{platform.db_url.split(':')[0]}.png")
