@@ -78,6 +78,10 @@ async def suspended_runs(tags: list[str], limit: int = 200) -> list[SuspendedRun
                     schema = await client.read_flow_run_input(run.id, keyset["schema"])
                 except ObjectNotFound:
                     schema = {}
+                except PrefectHTTPStatusError as exc:  # a run between two waits: its form is not stored yet
+                    if exc.response.status_code != 404:
+                        raise
+                    schema = {}
                 if isinstance(schema, str):
                     schema = json.loads(schema)
             out.append(SuspendedRun(

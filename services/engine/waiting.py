@@ -58,7 +58,8 @@ def _fields(schema: dict) -> list[dict]:
 
 
 # The kinds of case whose runs wait for a person, and the flow parameter that carries the case.
-ENTITY_PARAMETERS = {"ctai": "ctai_id", "ptai": "request_id", "lot": "batch_id", "comite": "comite_id"}
+ENTITY_PARAMETERS = {"ctai": "ctai_id", "ptai": "request_id", "lot": "batch_id", "comite": "comite_id", "acte": "acte_id",
+                     "crf": "crf_id"}
 
 
 async def list_waiting(*, departement: str | None = None, role: str | None = None) -> list[WaitingRun]:

@@ -163,6 +163,8 @@ def test_ctrl_c_stops_everything_and_a_second_start_picks_up_the_same_data(platf
     assert {name for name in waiting if not name.startswith("Acte ")} == DEMO_RUNS - {POITIERS_RUN}
     until(lambda: len([m for m in platform.mails() if "prefet.86@" in str(m["To"]) and "-86-2022-" in str(m["Subject"])
                        and "Décision attendue" in str(m["Subject"])]) >= ACTS_2022, 60, "the acts' codes mailed")
+    until(lambda: platform.sql("select count(*) from outbox_message where status <> 'sent'") == [(0,)], 60,
+          "the outbox emptied")
     mails = len(platform.mails())
     decisions = platform.sql("select count(*) from decision")
 
