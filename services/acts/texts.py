@@ -8,20 +8,10 @@ from sqlmodel import Session
 from models.acts import ACT_KIND_LABELS, ACT_STATUS_LABELS, ACT_STEP_LABELS, ActKind, ActStatus, LegalAct, act_policy, instalment_amounts
 from models.errors import Violation
 from models.money import format_eur
-from models.reference import Departement, departement_de
 from services.acts import records
-from services.engine.texts import decision_footer, history_lines, md, refusal_banner
-
-
-def place(session: Session, act: LegalAct) -> str:
-    dep = session.get(Departement, act.departement_code)
-    return f"{dep.nom} ({dep.code})" if dep else act.departement_code
-
-
-def prefecture(session: Session, act: LegalAct) -> str:
-    """« la préfecture de la Vienne »."""
-    dep = session.get(Departement, act.departement_code)
-    return f"la préfecture {departement_de(dep.code, dep.nom)}" if dep else "la préfecture"
+from services.engine.texts import (
+    decision_footer, departement_place, history_lines, md, prefecture_of, refusal_banner,
+)
 
 
 def kind_label(act: LegalAct) -> str:
@@ -41,7 +31,8 @@ def run_name(session: Session, act: LegalAct, step: str | None = None) -> str:
 
 def email_base(session: Session, act: LegalAct, destinataire: str) -> dict:
     return {"reference": act.reference, "objet": objet(session, act), "destinataire": destinataire,
-            "departement": place(session, act), "expediteur": prefecture(session, act).capitalize()}
+            "departement": departement_place(session, act.departement_code),
+            "expediteur": prefecture_of(session, act.departement_code).capitalize()}
 
 
 def summary(session: Session, act: LegalAct) -> str:

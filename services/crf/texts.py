@@ -8,15 +8,11 @@ from models.actors import Porteur
 from models.acts import REPORT_STATUS_LABELS, REPORT_STEP_LABELS, FinancialReport, LegalAct, ReportStatus
 from models.errors import Violation
 from models.money import format_eur
-from models.reference import Departement, departement_de
 from services.acts.records import family_paid_cents
 from services.crf.records import ENTITY
-from services.engine.texts import decision_footer, history_lines, md, refusal_banner
-
-
-def place(session: Session, report: FinancialReport) -> str:
-    dep = session.get(Departement, report.departement_code)
-    return f"{dep.nom} ({dep.code})" if dep else report.departement_code
+from services.engine.texts import (
+    decision_footer, departement_place, history_lines, md, prefecture_of, refusal_banner,
+)
 
 
 def run_name(session: Session, report: FinancialReport, step: str | None = None) -> str:
@@ -25,12 +21,11 @@ def run_name(session: Session, report: FinancialReport, step: str | None = None)
 
 
 def email_base(session: Session, report: FinancialReport, destinataire: str) -> dict:
-    dep = session.get(Departement, report.departement_code)
     act = session.get(LegalAct, report.act_id)
     return {"reference": report.reference,
             "objet": f"Compte rendu financier de la subvention {report.year} ({act.reference})",
-            "destinataire": destinataire, "departement": place(session, report),
-            "expediteur": f"La préfecture {departement_de(dep.code, dep.nom)}" if dep else "La préfecture"}
+            "destinataire": destinataire, "departement": departement_place(session, report.departement_code),
+            "expediteur": prefecture_of(session, report.departement_code).capitalize()}
 
 
 def summary(session: Session, report: FinancialReport) -> str:

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from models.actors import Collectivite
 from models.choices import wording
 from models.errors import Violation
-from models.reference import Departement
+from models.reference import Departement, departement_de
 from models.types import to_paris
 from services.engine.audit import decision_label, decisions_for
 
@@ -28,8 +28,19 @@ def md(text) -> str:
 
 
 def place(session: Session, collectivite: Collectivite) -> str:
-    dep = session.get(Departement, collectivite.departement_code)
-    return f"{dep.nom} ({dep.code})" if dep else collectivite.departement_code
+    return departement_place(session, collectivite.departement_code)
+
+
+def departement_place(session: Session, code: str) -> str:
+    """« Vienne (86) »."""
+    dep = session.get(Departement, code)
+    return f"{dep.nom} ({dep.code})" if dep else code
+
+
+def prefecture_of(session: Session, code: str) -> str:
+    """« la préfecture de la Vienne », « la préfecture du Rhône »."""
+    dep = session.get(Departement, code)
+    return f"la préfecture {departement_de(dep.code, dep.nom)}" if dep else "la préfecture"
 
 
 def short_name(collectivite: Collectivite) -> str:
