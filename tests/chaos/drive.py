@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from uuid import UUID
 
 from sqlmodel import Session, select
 
@@ -161,6 +162,39 @@ async def wait_all(chains: list[Chain], stack) -> None:
                            for c in chains if c.steps))
 
 
+async def quiescent(stack, timeout: float = 240) -> None:
+    """Until nothing moves: every open step (the acts' signatures included, which a decision
+    starts on its own) waits on its form, no act awaits its run and no email waits to leave.
+    A kill meant to hit waiting steps must not hit a run mid-start or a message on the wire
+    (that one case is the sender's documented at-most-one re-send, tested on its own)."""
+    from prefect.client.orchestration import get_client
+
+    from models.acts import ActStatus, LegalAct
+    from models.approval import StepRunState
+    from models.outbox import OutboxMessage
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with get_client() as client:
+        while asyncio.get_running_loop().time() < deadline:
+            with Session(stack.engine) as s:
+                open_rows = s.exec(select(StepRun).where(StepRun.state != StepRunState.DONE)).all()
+                awaiting = set(s.exec(select(LegalAct.id).where(LegalAct.status == ActStatus.AWAITING_SIGNATURE)).all())
+                unsent = s.exec(select(OutboxMessage.id).where(OutboxMessage.status != "sent",
+                                                               OutboxMessage.status != "failed")).first()
+            acts_started = {r.entity_id for r in open_rows if r.entity_type == "acte" and r.flow_run_id}
+            settled = unsent is None and awaiting <= acts_started and all(r.flow_run_id for r in open_rows)
+            for row in open_rows if settled else ():
+                run = await client.read_flow_run(UUID(row.flow_run_id))
+                details = run.state.state_details if run.state else None
+                if not (run.state and run.state.is_paused() and details.run_input_keyset):
+                    settled = False
+                    break
+            if settled:
+                return
+            await asyncio.sleep(0.5)
+    raise AssertionError(f"the platform never settled\n{stack.platform.logs()}")
+
+
 def lost_and_duplicated(stack, answered: list[tuple[str, int, str]]) -> tuple[int, int]:
     """Answers accepted by the test but absent from the database; answers, step runs or emails
     recorded or sent more than once."""
@@ -172,6 +206,13 @@ def lost_and_duplicated(stack, answered: list[tuple[str, int, str]]) -> tuple[in
     lost = sum(1 for key in answered if accepted[key] == 0)
     repeated = sum(n - 1 for key, n in accepted.items() if key in answered and n > 1)
     repeated += sum(n - 1 for n in runs.values() if n > 1)
+    repeated_mails = [key for key, n in Counter((m.to, m.subject, m.text()) for m in stack.sink.received).items() if n > 1]
+    repeated_ids = [mid for mid, n in stack.sink.message_ids().items() if n > 1]
     repeated += stack.email_duplicates()
     repeated += sum(n - 1 for n in Counter((m.to, m.subject, m.text()) for m in stack.sink.received).values() if n > 1)
+    for what, items in (("answers", [k for k, n in accepted.items() if k in answered and n > 1]),
+                        ("step runs", [k for k, n in runs.items() if n > 1]), ("message ids", repeated_ids),
+                        ("mails", [(to, subject) for to, subject, _ in repeated_mails])):
+        if items:
+            print(f"chaos: repeated {what}: {items}")
     return lost, repeated

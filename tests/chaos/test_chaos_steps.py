@@ -26,7 +26,7 @@ from notifications.sender import OutboxSender
 from notifications.smtp import smtp_target
 from tests.chaos.conftest import report
 from tests.chaos.drive import (
-    ADMIN, I86, agents, ctai_chain, cli, lost_and_duplicated, ptai_chain, ptai_request, wait_all, widening_chain,
+    ADMIN, I86, agents, ctai_chain, cli, lost_and_duplicated, ptai_chain, ptai_request, quiescent, wait_all, widening_chain,
 )
 from tests.flows.helpers import code_for, decide, mails_to, wait_for_mail, waiting_run
 
@@ -41,6 +41,7 @@ async def test_killing_the_serving_process_while_every_step_waits_loses_and_repe
             if chain.steps:
                 await chain.prepare(stack)
         await wait_all(chains, stack)
+        await quiescent(stack)  # the acts a decision started wait too, and no email is on the wire
         stack.platform.kill()  # SIGKILL to the serving process and anything it runs
         kills += 1
         stack.platform.start()
@@ -54,16 +55,9 @@ async def test_killing_the_serving_process_while_every_step_waits_loses_and_repe
     assert (lost, duplicated) == (0, 0)
 
 
-async def _settled(stack, entity: str, entity_id: int, timeout: float = 90) -> None:
-    """Until the case's last run is over and its emails are out."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        with Session(stack.engine) as s:
-            pending = s.exec(select(OutboxMessage).where(OutboxMessage.status != "sent")).all()
-        if not pending:
-            return
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"emails still waiting for {entity} {entity_id}")
+async def _settled(stack, entity: str, entity_id: int) -> None:
+    """Until the case's last run is over, the runs it started (its acts) wait, and the emails are out."""
+    await quiescent(stack)
 
 
 async def _runs_of(stack, entity: str, entity_id: int, step: str) -> list:
