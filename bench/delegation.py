@@ -93,7 +93,7 @@ def floor(url: str, count: int) -> float:
                         "decision, comment, amount_cents, created_at, prev_hash, row_hash) VALUES (:id, 'ptai', :eid, "
                         "'delegation', :f, :t, 'système', :d, 'LOT', :a, :now, :h, :h2)")
     outbox_sql = text("INSERT INTO outbox_message (idempotency_key, event, recipient, context, status, attempts, "
-                      "next_attempt_at, created_at) VALUES (:k, 'credits_delegated_porteur', :r, :c, 'pending', 0, :now, :now)")
+                      "next_attempt_at, created_at) VALUES (:k, 'credits_delegated_prefecture', :r, :c, 'pending', 0, :now, :now)")
     next_id = [10_000_000]
 
     def decisions(conn, items, f, t, d):
@@ -121,9 +121,8 @@ def floor(url: str, count: int) -> float:
             conn.execute(text("INSERT INTO delegation_line (batch_id, year, departement_code, p104_action, requests_count, "
                               "ae_cents, cp_cents, created_at) VALUES (1, 2026, :d, :a, 1, 1, 1, :now)"),
                          [dict(d=dep, a=a, now=now) for a in sorted({r[2] for r in items})])
-            conn.execute(outbox_sql, [dict(k=f"floor:{r[0]}:{who}", r=f"{who}@x.example", c=context, now=now)
-                                      for r in items for who in ("collectivite", "porteur")]
-                         + [dict(k=f"floor:{dep}:prefet", r="prefet@x.example", c=context, now=now)])
+            # The préfecture's notice (the applicants' letters come with their acts, from the préfecture).
+            conn.execute(outbox_sql, [dict(k=f"floor:{dep}:prefet", r="prefet@x.example", c=context, now=now)])
     elapsed = time.perf_counter() - start
     engine.dispose()
     return elapsed

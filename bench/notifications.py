@@ -24,7 +24,7 @@ import cli  # noqa: E402,F401  (turns Prefect's usage analytics off before Prefe
 
 import aiosmtplib  # noqa: E402
 
-from notifications.events import SAMPLES  # noqa: E402
+from tests.email_samples import SAMPLES  # noqa: E402 (sample contexts, outside production code)
 from notifications.outbox import Email, message_key, queue_many  # noqa: E402
 from notifications.render import render  # noqa: E402
 from notifications.sender import OutboxSender  # noqa: E402

@@ -11,6 +11,7 @@ from cli.output import EXIT_FAILED, print_json, user_errors
 from cli.prefect_link import prefect_problem, require_prefect
 from services.db import unit_of_work
 from services.engine import audit
+from models.french import pluriel
 
 audit_app = typer.Typer(help="Piste d'audit des décisions.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
@@ -49,11 +50,11 @@ def audit_verify(publications: Annotated[bool, typer.Option("--publications/--sa
         print_json({"ok": not breaks, "decisions": count, "tetes_publiees_verifiees": checked,
                     "anomalies": [b.as_dict() for b in breaks], **({"avertissement": warning} if warning else {})})
     elif breaks:
-        typer.echo(f"Piste d'audit ALTÉRÉE : {len(breaks)} anomalie(s) sur {count} décisions.", err=True)
+        typer.echo(f"Piste d'audit ALTÉRÉE : {pluriel(len(breaks), 'anomalie')} sur {pluriel(count, 'décision')}.", err=True)
         for b in breaks:
             typer.echo(f"  - décision n° {b.decision_id} : {b.reason}", err=True)
     else:
-        typer.echo(f"Piste d'audit intègre : {count} décisions vérifiées, {checked} tête(s) publiée(s) retrouvée(s).")
+        typer.echo(f"Piste d'audit intègre : {pluriel(count, 'décision vérifiée')}, {pluriel(checked, 'tête publiée retrouvée', 'têtes publiées retrouvées')}.")
     if warning and not as_json:
         typer.echo(f"Attention : {warning}.", err=True)
     if breaks:

@@ -11,11 +11,10 @@ from typing import Annotated, Optional
 import typer
 from sqlalchemy import func, select
 
-from cli.output import PORT, fail, print_json, print_table
+from cli.output import PORT, fail, print_json, print_table, user_errors
 from models.errors import Violation
 from models.outbox import OutboxMessage
-from notifications.events import EVENTS, SAMPLES
-from notifications.render import render
+from notifications.events import EVENTS
 from notifications.sender import OutboxSender
 from notifications.sink import MailSink, SinkServer
 from notifications.smtp import announce, smtp_target
@@ -28,21 +27,28 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scr
 
 @mail_app.command("preview")
 def preview(event: Annotated[str, typer.Argument(help="Événement, ou « all » pour tous")],
-            to_dir: Annotated[Path, typer.Option("--to-dir", help="Dossier où écrire les aperçus")]) -> None:
-    """Rend les modèles avec des données d'exemple : EVENT.eml, EVENT.txt et EVENT.html."""
-    events = list(EVENTS) if event == "all" else [event]
-    unknown = [e for e in events if e not in EVENTS]
-    if unknown:
-        fail([Violation("EVENEMENT_INCONNU", "event", f"événement « {unknown[0]} » inconnu (connus : all, {', '.join(EVENTS)})")],
-             as_json=False)
-    to_dir.mkdir(parents=True, exist_ok=True)
-    for name in events:
-        msg = render(name, SAMPLES[name], to="destinataire@exemple.example", sender=get_settings().smtp_from)
-        (to_dir / f"{name}.eml").write_bytes(bytes(msg))
-        (to_dir / f"{name}.txt").write_text(msg.get_body(("plain",)).get_content(), encoding="utf-8")
-        (to_dir / f"{name}.html").write_text(msg.get_body(("html",)).get_content(), encoding="utf-8")
-        typer.echo(f"{name} : {msg['Subject']}")
-    typer.echo(f"Aperçus écrits dans {to_dir}")
+            to_dir: Annotated[Path, typer.Option("--to-dir", help="Dossier où écrire les aperçus")],
+            as_json: JsonOpt = False) -> None:
+    """Écrit les courriels tels qu'ils partent : les cas de la démonstration, dans une base jetable, passent par
+    chaque étape et la file est envoyée par SMTP à un puits local (fichiers .eml, .txt et .html)."""
+    from cli.demo_program import run_demo
+
+    if event != "all" and event not in EVENTS:
+        fail([Violation("EVENEMENT_INCONNU", "event", f"événement « {event} » inconnu (connus : all, {', '.join(EVENTS)})")],
+             as_json=as_json)
+    with user_errors(as_json):
+        written = run_demo("previews", args=(str(to_dir.resolve()),))
+    kept = [w for w in written if event == "all" or w["evenement"] == event]
+    for w in written:
+        if w not in kept:
+            for suffix in (".eml", ".txt", ".html"):
+                (to_dir / w["fichier"]).with_suffix(suffix).unlink(missing_ok=True)
+    if as_json:
+        print_json(kept)
+        return
+    for w in kept:
+        typer.echo(f"{w['fichier']} : {w['objet']}")
+    typer.echo(f"{len(kept)} aperçus écrits dans {to_dir}")
 
 
 @mail_app.command("send")

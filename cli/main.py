@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from cli import french
 from cli.output import ID, fail, print_json, print_table, read_user_file, redacted_url, user_errors
 from models.actors import (
     AgentCreate, AgentPublic, CollectiviteCreate, CollectivitePublic, CollectiviteType, PorteurCreate,
@@ -24,8 +25,9 @@ from services.db import unit_of_work
 from services.ptai import records as ptai_records
 from settings import get_settings
 
+french.install()
 app = typer.Typer(help="Territoires d'intégration : contrats (CTAI) et projets (PTAI).", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+                  pretty_exceptions_enable=False, add_completion=False)
 db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
 seed_app = typer.Typer(help="Données de référence et de démonstration.", no_args_is_help=True)
 agent_app = typer.Typer(help="Agents de l'État.", no_args_is_help=True)
@@ -125,10 +127,13 @@ def agent_add(email: Annotated[str, typer.Option(help="Courriel de l'agent")],
               name: Annotated[str, typer.Option(help="Nom et prénom")],
               role: Annotated[Role, typer.Option(help="Rôle")],
               departement: Annotated[Optional[str], typer.Option(help="Code du département (sauf rôles nationaux)")] = None,
+              titre: Annotated[Optional[str], typer.Option(
+                  "--titre", help="Titre sous lequel il signe « Pour le préfet et par délégation », "
+                                  "par exemple « la secrétaire générale de la préfecture »")] = None,
               as_json: JsonOpt = False) -> None:
     """Enregistre un agent."""
     with user_errors(as_json):
-        data = AgentCreate(email=email, name=name, role=role, departement_code=departement)
+        data = AgentCreate(email=email, name=name, role=role, departement_code=departement, title=titre)
         with unit_of_work() as session:
             row = registry.add_agent(session, data)
     _print_one(AgentPublic.model_validate(row).model_dump(mode="json"), as_json, f"Agent n° {row.id} enregistré.")
@@ -150,10 +155,14 @@ def collectivite_add(name: Annotated[str, typer.Option(help="Nom de la collectiv
                      email: Annotated[str, typer.Option(help="Courriel de contact")],
                      siret: Annotated[Optional[str], typer.Option(help="SIRET de son siège (14 chiffres) : il identifie "
                                                                        "la collectivité bénéficiaire dans les données ouvertes")] = None,
+                     appellation: Annotated[Optional[str], typer.Option(
+                         help="Comment ses courriers s'adressent à son exécutif, par exemple « Madame la maire » "
+                              "(à défaut : « Madame, Monsieur »)")] = None,
                      as_json: JsonOpt = False) -> None:
     """Enregistre une collectivité."""
     with user_errors(as_json):
-        data = CollectiviteCreate(name=name, type=type, departement_code=departement, siren=siren, email=email, siret=siret)
+        data = CollectiviteCreate(name=name, type=type, departement_code=departement, siren=siren, email=email, siret=siret,
+                                  appellation=appellation)
         with unit_of_work() as session:
             row = registry.add_collectivite(session, data)
     _print_one(CollectivitePublic.model_validate(row).model_dump(mode="json"), as_json,

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from models.cerfa import violations_from
 from models.errors import DomainError, RuleViolation, TransitionNotAllowed, Violation
+from models.french import pluriel
 
 EXIT_INVALID = 2  # bad input: nothing was stored
 EXIT_FAILED = 1
@@ -91,7 +92,7 @@ def report_errors(violations: list[Violation], *, as_json: bool, title: str = "R
     if as_json:
         print_json({"ok": False, "erreurs": [v.as_dict() for v in violations]})
     else:
-        typer.echo(f"{title} : {len(violations)} erreur(s).", err=True)
+        typer.echo(f"{title} : {pluriel(len(violations), 'erreur')}.", err=True)
         for v in violations:
             typer.echo(f"  - {v}", err=True)
 

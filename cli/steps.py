@@ -12,6 +12,7 @@ import typer
 
 from cli.output import EXIT_FAILED, print_json, print_table, user_errors
 from cli.prefect_link import require_prefect
+from models.french import accorde, pluriel
 
 steps_app = typer.Typer(help="Étapes en cours : contrôle et reprise après un incident.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
@@ -47,8 +48,9 @@ def steps_repair(dry_run: Annotated[bool, typer.Option("--dry-run", help="Montre
     if as_json:
         print_json(report)
     else:
-        verb = "seraient reprises" if dry_run else "reprises"
-        typer.echo(f"{report['etapes_controlees']} étape(s) ouverte(s) contrôlée(s) ; {len(report['reprises'])} {verb}.")
+        n = len(report["reprises"])
+        verb = accorde(n, "serait reprise", "seraient reprises") if dry_run else accorde(n, "reprise")
+        typer.echo(f"{pluriel(report['etapes_controlees'], 'étape ouverte contrôlée')} ; {n} {verb}.")
         if report["reprises"]:
             print_table(report["reprises"], [("reference", "dossier"), ("step", "étape"), ("reason", "constat"),
                                              ("libelle", "action"), ("run_id", "exécution")])
@@ -65,8 +67,8 @@ def repair_in_background() -> threading.Thread:
     def run() -> None:
         try:
             report = asyncio.run(_sweep_and_send())
-            log.warning("contrôle des étapes au démarrage : %s contrôlée(s), %s reprise(s)",
-                        report["etapes_controlees"], len(report["reprises"]))
+            log.warning("contrôle des étapes au démarrage : %s, %s", pluriel(report["etapes_controlees"], "étape contrôlée"),
+                        pluriel(len(report["reprises"]), "reprise"))
         except Exception:  # noqa: BLE001 - the platform serves on; the daily run sweeps again
             log.exception("contrôle des étapes au démarrage impossible")
 

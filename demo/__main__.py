@@ -7,17 +7,23 @@ import asyncio
 import json
 import sys
 
-USAGE = "usage : python -m demo seed | runs"
+USAGE = "usage : python -m demo seed | runs | previews DOSSIER"
 
 
 def main(argv: list[str]) -> int:
-    if argv not in (["seed"], ["runs"]):
+    if argv not in (["seed"], ["runs"]) and not (len(argv) == 2 and argv[0] == "previews"):
         print(USAGE, file=sys.stderr)
         return 2
     from models.errors import DomainError
 
     try:
-        if argv == ["seed"]:
+        if argv[0] == "previews":
+            from pathlib import Path
+
+            from demo.previews import previews
+
+            result = previews(Path(argv[1]))
+        elif argv == ["seed"]:
             from demo.data import seed_demo
             from services.db import unit_of_work
 

@@ -55,6 +55,13 @@ COLLECTIVITES = [
     ("Eurométropole de Strasbourg", "metropole", "67", Domain.MOBILITE),
 ]
 
+# How their letters address the executive in office when the sources were written (2021).
+APPELLATIONS = {"86": "Madame la maire", "76": "Monsieur le maire", "37": "Monsieur le maire",
+                "38": "Monsieur le président", "21": "Monsieur le président", "63": "Monsieur le président",
+                "35": "Madame la présidente", "67": "Madame la présidente"}
+# What the préfecture's agents sign under « Pour le préfet et par délégation » (generic offices).
+AGENT_TITLES = {Role.INSTRUCTEUR: "le chef du bureau de l'accueil et de l'intégration des étrangers"}
+
 # Poitiers' CTAI 2021 (seed 004): 150 000 € socle (coordinator and BPI actions)
 # + 50 000 € to Toit du Monde for primo-arrivants. The split of the socle is illustrative.
 POITIERS_ACTIONS = [
@@ -92,7 +99,7 @@ def seed_demo(session: Session) -> dict:
             slug = dep
             row = add_collectivite(session, CollectiviteCreate(
                 name=name, type=kind, siren=siren, siret=fictitious_establishment(siren), departement_code=dep,
-                email=f"integration@collectivite-{slug}.example"))
+                email=f"integration@collectivite-{slug}.example", appellation=APPELLATIONS.get(dep)))
             created["collectivites"] += 1
         collectivites[dep] = row
 
@@ -100,7 +107,7 @@ def seed_demo(session: Session) -> dict:
         for role, label in ((Role.INSTRUCTEUR, "Agent instructeur"), (Role.PREFET, "Préfet")):
             created["agents"] += _agent(session, f"{role}.{dep}@prefecture-{dep}.example", f"{label} ({dep})", role, dep)
     created["agents"] += _agent(session, "instructeur2.86@prefecture-86.example", "Second instructeur (86)", Role.INSTRUCTEUR, "86")
-    for role, name in ((Role.DIAIR, "Officier Diair"), (Role.MINISTERE, "Agent DGEF/DIAN"), (Role.ADMIN, "Administrateur")):
+    for role, name in ((Role.DIAIR, "Chargée de mission de la Diair"), (Role.MINISTERE, "Agent DGEF/DIAN"), (Role.ADMIN, "Administrateur")):
         created["agents"] += _agent(session, f"{role}@interieur.example", name, role, None)
 
     porteurs = {}
@@ -134,7 +141,7 @@ def seed_demo(session: Session) -> dict:
 def _agent(session: Session, email: str, name: str, role: Role, dep: str | None) -> int:
     if session.exec(select(Agent).where(Agent.email == email)).first() is not None:
         return 0
-    add_agent(session, AgentCreate(email=email, name=name, role=role, departement_code=dep))
+    add_agent(session, AgentCreate(email=email, name=name, role=role, departement_code=dep, title=AGENT_TITLES.get(role)))
     return 1
 
 

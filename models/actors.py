@@ -46,7 +46,7 @@ class Role(StrEnum):
 ROLE_LABELS = {
     Role.INSTRUCTEUR: "agent instructeur",
     Role.PREFET: "préfet",
-    Role.DIAIR: "officier de la Diair",
+    Role.DIAIR: "agent de la Diair",
     Role.MINISTERE: "agent du ministère (DGEF/DIAN)",
     Role.ADMIN: "administrateur",
 }
@@ -81,6 +81,9 @@ class CollectiviteBase(SQLModel):
     siren: str = Field(max_length=9)
     departement_code: str = Field(foreign_key="departement.code", max_length=3)
     email: EmailStr = Field(max_length=254)
+    # How its letters address the executive: « Madame la maire », « Monsieur le président »;
+    # None: « Madame, Monsieur ».
+    appellation: str | None = Field(default=None, max_length=60)
 
 
 class Collectivite(CollectiviteBase, table=True):
@@ -95,11 +98,17 @@ class CollectiviteCreate(CollectiviteBase):
     name: Name
     email: EmailAddress
     siret: str | None = Field(default=None, max_length=14)
+    appellation: line(60) | None = None
 
     @field_validator("siret")
     @classmethod
     def _siret(cls, value: str | None) -> str | None:
         return None if value is None else clean_siret(value)
+
+    @field_validator("appellation")
+    @classmethod
+    def _appellation(cls, value: str | None) -> str | None:
+        return None if value is None else check_appellation(value)
 
     @model_validator(mode="after")
     def _siret_of_siren(self) -> "CollectiviteCreate":
@@ -115,6 +124,19 @@ class CollectiviteCreate(CollectiviteBase):
 
 class CollectivitePublic(CollectiviteBase):
     id: int
+
+
+APPELLATION = re.compile(r"^(Madame|Monsieur)( (la|le) [a-zà-ÿ' -]{2,40}| l'[a-zà-ÿ' -]{2,40})?$")
+
+
+def check_appellation(value: str) -> str:
+    """« Madame la maire », « Monsieur le président », « Madame la présidente »: what a letter
+    opens with (and its closing formula repeats)."""
+    value = " ".join(value.split()).rstrip(",")
+    if not APPELLATION.match(value):
+        raise ValueError("appellation attendue sous la forme « Madame la maire » ou « Monsieur le président » "
+                         "(sans nom propre)")
+    return value
 
 
 # --- Porteur ----------------------------------------------------------------------------------
@@ -169,6 +191,9 @@ class AgentBase(SQLModel):
     name: str = Field(min_length=2, max_length=200)
     role: Role = Field(sa_type=String(20))
     departement_code: str | None = Field(default=None, foreign_key="departement.code", max_length=3)
+    # What the agent signs under « Pour le préfet et par délégation, »: « la secrétaire générale
+    # de la préfecture », « le chef du bureau de l'intégration »; None: the role's office.
+    title: str | None = Field(default=None, max_length=120)
 
 
 class Agent(AgentBase, table=True):
@@ -186,6 +211,7 @@ class Agent(AgentBase, table=True):
 class AgentCreate(AgentBase):
     email: EmailAddress
     name: Name
+    title: line(120) | None = None
 
     @field_validator("email")
     @classmethod

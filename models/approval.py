@@ -22,6 +22,7 @@ from sqlalchemy import Index, String, UniqueConstraint, text
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from models.actors import NATIONAL_ROLES, Role
+from models.french import pluriel
 from models.errors import Violation
 from models.keys import mac
 from models.types import UtcDateTime, utcnow
@@ -218,7 +219,7 @@ NOT_AUTHENTICATED = Violation("IDENTIFICATION_REFUSEE", "approval_code",
 def wrong_code(wrong_codes: int) -> Violation:
     """A wrong code, with the tries left before the lock-out."""
     left = max(MAX_WRONG_CODES - wrong_codes, 0)
-    return Violation("CODE_INVALIDE", "approval_code", f"code d'approbation erroné ({left} essai(s) restant(s) avant le "
+    return Violation("CODE_INVALIDE", "approval_code", f"code d'approbation erroné ({pluriel(left, 'essai restant')} avant le "
                                                        "blocage de vos réponses à cette étape)")
 
 

@@ -1,4 +1,4 @@
-"""The PTAI request file, modelled on the key fields of Cerfa n°12156 (demande de subvention).
+"""The PTAI request file, modelled on the key fields of Cerfa n° 12156 (demande de subvention).
 
 The JSON schema shipped in ``examples/ptai-request.schema.json`` is generated from this model
 (``territoires ptai schema``). Sign and SIRET checks are business rules, not schema
@@ -8,6 +8,7 @@ constraints, so that a bad file gets every broken rule with its stable code at o
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, TypeVar
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from models.actors import Porteur, is_valid_siret
 from models.acts import Blocking, r14_violations
 from models.errors import RuleViolation, Violation
+from models.french import accorde, pluriel
 from models.money import euros_to_cents
 from models.ptai import (
     Nature, check_budget, check_campaign_open, comparable, check_domains, check_engagement, check_period, check_porteur, check_presence,
@@ -156,9 +158,10 @@ def french_reason(error: dict) -> str:
     if kind == "enum":
         return f"valeur non admise (valeurs possibles : {ctx.get('expected', '')})"
     if kind == "too_short":
-        return f"au moins {ctx.get('min_length')} élément(s) ou caractère(s) attendu(s)"
+        n = int(ctx.get('min_length') or 0)
+        return f"au moins {pluriel(n, 'élément')} ou {accorde(n, 'caractère', 'caractères')} {accorde(n, 'attendu', 'attendus')}"
     if kind == "too_long":
-        return f"au plus {ctx.get('max_length')} élément(s)"
+        return f"au plus {pluriel(int(ctx.get('max_length') or 0), 'élément')}"
     if kind == "string_too_long":
         return f"texte trop long : {ctx.get('max_length')} caractères au plus"
     if kind in {"greater_than_equal", "less_than_equal"}:
@@ -205,7 +208,7 @@ def parse_request_file(text: str) -> PtaiRequestFile:
 def request_json_schema() -> dict:
     schema = PtaiRequestFile.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "Demande de financement PTAI (champs clés du Cerfa n°12156)"
+    schema["title"] = "Demande de financement PTAI (champs clés du Cerfa n° 12156)"
     return schema
 
 
@@ -270,3 +273,47 @@ def engagement_dict(e: Engagement) -> dict:
         "montant_cents": None if e.montant_eur is None else euros_to_cents(e.montant_eur),
         "valorisation": e.valorisation,
     }
+
+
+# --- What the préfecture's forms show of these rules --------------------------------------------
+
+# (rule, label, the codes of its violations, whether it applies only when an association carries the project)
+SUBMISSION_RULES: tuple[tuple[str, str, tuple[str, ...], bool], ...] = (
+    ("R3", "public éligible et justifié (R3, R8 à R10)", ("R3_", "R8_", "R9_", "R10_"), False),
+    ("R5", "domaines d'intégration", ("R5_",), False),
+    ("R7", "engagement de la collectivité", ("R7_",), False),
+    ("R11", "complémentarité avec le contrat d'intégration républicaine", ("R11_",), False),
+    ("R16", "frais de fonctionnement uniquement", ("R16_",), False),
+    ("R17", "action du programme 104 cohérente avec le public", ("R17_",), False),
+    ("montants", "montants dans les plafonds de la campagne, demande au plus égale au coût", ("MONTANT_",), False),
+    ("période", "période du projet comprise dans la campagne", ("PERIODE_",), False),
+    ("R15", "porteur : SIRET valide, association non cultuelle", ("R15_", "PORTEUR_SIRET"), True),
+    ("R14", "porteur : comptes rendus financiers à jour", ("R14_",), True),
+)
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """One rule as it stands for one request: passed, or the violations found."""
+
+    rule: str
+    label: str
+    violations: tuple[Violation, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+
+def rule_checks(violations: list[Violation], *, has_porteur: bool) -> list[RuleCheck]:
+    """``check_submission``'s violations sorted by rule: each rule that was checked for this request
+    (the porteur's rules only when an association carries it), then whatever no rule claims."""
+    out, claimed = [], set()
+    for rule, label, prefixes, porteur_only in SUBMISSION_RULES:
+        if porteur_only and not has_porteur:
+            continue
+        found = tuple(v for v in violations if v.code.startswith(prefixes))
+        claimed |= {id(v) for v in found}
+        out.append(RuleCheck(rule, label, found))
+    others = tuple(v for v in violations if id(v) not in claimed)
+    return out + ([RuleCheck("autres", "autres contrôles", others)] if others else [])

@@ -46,6 +46,14 @@ CHOICES: dict[str, dict[str, dict[str, str]]] = {
 }
 
 
+# The decisions that go against the collectivité or the association they are sent to: their
+# letter gives the voies et délais de recours.
+UNFAVOURABLE: frozenset[tuple[str, str, str]] = frozenset({
+    ("ctai", "signature", "reject"), ("ctai", "elargissement", "reject"), ("ctai", "bilan_signature", "sign_end"),
+    ("ptai", "validation", "reject"), ("crf", "examen", "non_compliant"), ("acte", "signature", "reject"),
+})
+
+
 def wordings(case: str, step: str) -> tuple[str, ...]:
     return tuple(CHOICES[case][step].values())
 

@@ -13,6 +13,7 @@ from sqlmodel import JSON, Column, Field, SQLModel
 
 from models.actors import CollectiviteType, Role, is_valid_siret
 from models.errors import Violation
+from models.french import pluriel
 from models.money import format_eur
 from models.reference import CampaignRules, Domain, P104Action, Public, campaign_rules
 from models.rules import non_negative_amount, p104_matches_public
@@ -128,7 +129,7 @@ STEP_EXPECTATIONS = {
     "echange": "Participer au temps d'échange avec les services de la préfecture.",
     "diagnostic": "Co-rédiger avec la préfecture le diagnostic territorial partagé : public visé et besoins par domaine.",
     "coordinateur": "Désigner ou recruter, si vous le souhaitez, un coordinateur du contrat.",
-    "proposition": "Transmettre la proposition de contrat : actions, porteurs, montants par année (territoires ctai propose).",
+    "proposition": "Transmettre à la préfecture la proposition de contrat : ses actions, leurs porteurs et les montants demandés pour chaque année.",
     "signature": None,
     "revue_diair": None,
     "bilan": "Transmettre le bilan de l'année écoulée et, le cas échéant, les actions à prolonger ou à modifier.",
@@ -142,13 +143,11 @@ STEP_EXPECTATIONS_AGAIN = {
 }
 STEP_EXPECTATIONS_REWORK = {
     "revue_diair": "La Diair vous renvoie les actions qu'elle a marquées « à retravailler » (voir son motif "
-                   "ci-dessous et « territoires ctai show » pour leur numéro). Modifiez ces actions, et elles seules, "
-                   "puis transmettez-les à la préfecture : territoires ctai rework <n° du contrat> <fichier JSON> "
-                   "(les actions par leur numéro, au format de la proposition). Le reste du contrat est maintenu : les "
-                   "actions conformes le restent et le financement est inchangé. La Diair examinera ensuite à nouveau "
-                   "les actions retravaillées.",
+                   "ci-dessus). Modifiez ces actions, et elles seules, puis transmettez-les à la préfecture en "
+                   "rappelant leur numéro. Le reste du contrat est maintenu : les actions conformes le restent et le "
+                   "financement est inchangé. La Diair examinera ensuite à nouveau les actions retravaillées.",
     "signature": "Reprendre la proposition de contrat selon les observations du préfet, puis la transmettre à "
-                 "nouveau (territoires ctai propose).",
+                 "nouveau à la préfecture.",
     "bilan_signature": None,
 }
 
@@ -363,7 +362,7 @@ def check_actions(actions: list[Action], scope: Public, funding: list[CtaiFundin
         r = rules_of(year)
         wanted = domains_min(r)
         if wanted > 1 and len(domains[year]) < wanted:
-            out.append(Violation("R5_DOMAINES_MINIMUM", f"actions[{year}]", f"la campagne {year} exige des actions dans au moins {wanted} domaines d'intégration (actions {year} : {len(domains[year])} domaine(s))"))
+            out.append(Violation("R5_DOMAINES_MINIMUM", f"actions[{year}]", f"la campagne {year} exige des actions dans au moins {wanted} domaines d'intégration (actions {year} : {pluriel(len(domains[year]), 'domaine')})"))
         if housing_required(r) and str(Domain.LOGEMENT) not in domains[year]:
             out.append(Violation("R5_LOGEMENT_OBLIGATOIRE", f"actions[{year}]", f"la campagne {year} exige une action de logement parmi les actions {year} : ajoutez-en une"))
     for f in funding:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from models.actors import Agent, Collectivite
 from models.outbox import OutboxMessage, OutboxStatus
 from models.types import utcnow
-from notifications.events import EmailContext
+from notifications.events import LETTER, NOTICE, EmailContext
 from notifications.render import validate_context
 
 
@@ -41,19 +43,39 @@ def queue_many(session: Session, emails: list[Email]) -> int:
     if not emails:
         return 0
     now = utcnow()
+    contexts = addressed(session, emails)
     rows = [{
         "idempotency_key": e.key,
         "event": e.event,
         "recipient": e.recipient,
-        "context": validate_context(e.event, e.context).model_dump(mode="json"),
+        "context": validate_context(e.event, context).model_dump(mode="json"),
         "status": OutboxStatus.PENDING.value,
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
-    } for e in emails]
+    } for e, context in zip(emails, contexts)]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = OutboxMessage.__table__
     stmt = (dialect.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
             .returning(table.c.id, sort_by_parameter_order=False))
     # executemany: one compiled statement, sent in batches by SQLAlchemy ("insertmanyvalues").
     return len(session.execute(stmt, rows).all())
+
+
+def addressed(session: Session, emails: list[Email]) -> list[dict]:
+    """Each email's context in the register its recipient reads: a service notice to an agent of
+    the State (never « Madame, Monsieur » from their own préfecture), a letter to anyone else,
+    which opens with the collectivité's appellation when it has one (« Madame la maire »)."""
+    addresses = {e.recipient.lower() for e in emails}
+    agents = set(session.exec(select(func.lower(Agent.email)).where(func.lower(Agent.email).in_(addresses))).all())
+    appellations = dict(session.exec(select(func.lower(Collectivite.email), Collectivite.appellation).where(
+        func.lower(Collectivite.email).in_(addresses), Collectivite.appellation.is_not(None))).all())
+    out = []
+    for e in emails:
+        given = e.context.model_dump(exclude_unset=True) if isinstance(e.context, EmailContext) else dict(e.context)
+        recipient = e.recipient.lower()
+        given.setdefault("registre", NOTICE if recipient in agents else LETTER)
+        if given["registre"] == LETTER and recipient in appellations:
+            given.setdefault("appel", appellations[recipient])
+        out.append(given)
+    return out

@@ -10,6 +10,7 @@ from email.utils import make_msgid
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from models.approval import derive_code
+from models.french import accorde, de, en_cours_de_phrase, initiale, pluriel, typographie
 from models.keys import APPROVAL_CODES, subkey
 from models.types import utcnow
 from notifications import formatting, mime
@@ -26,7 +27,8 @@ _env = Environment(
     keep_trailing_newline=True,
 )
 _env.filters.update(eur=formatting.eur, date_fr=formatting.date_fr, datetime_fr=formatting.datetime_fr,
-                    p104=formatting.p104, acte=formatting.acte)
+                    p104=formatting.p104, pluriel=pluriel, accorde=accorde, de=de,
+                    phrase=en_cours_de_phrase, initiale=initiale)
 
 
 def validate_context(event: str, context: dict | EmailContext) -> EmailContext:
@@ -44,7 +46,17 @@ def render_parts(event: str, context: dict | EmailContext) -> tuple[str, str, st
     text = _env.get_template(f"{event}.txt.j2").render(values)
     html = _env.get_template(f"{event}.html.j2").render(values)
     # Collapse line breaks only: the no-break spaces of "15 000 €" must stay.
-    return re.sub(r"[ \t\r\n]+", " ", subject), text, html
+    text = re.sub(r"\n{3,}", "\n\n", text)  # optional paragraphs leave no hole in the letter
+    return typographie(re.sub(r"[ \t\r\n]+", " ", subject)), typographie(text), _html_typography(html)
+
+
+_MARKUP = re.compile(r"(<[^>]+>|&[#\w]+;)")
+
+
+def _html_typography(html: str) -> str:
+    """French spacing on the words of the HTML part, never inside a tag or an entity."""
+    parts = _MARKUP.split(html.replace("&nbsp;", "\u00a0"))
+    return "".join(part if i % 2 else typographie(part) for i, part in enumerate(parts))
 
 
 def render_bytes(event: str, context: dict | EmailContext, *, to: str, sender: str, message_id: str | None = None,

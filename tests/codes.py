@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from models.outbox import OutboxMessage
 from notifications.render import render_parts
 
-CODE = re.compile(r"(?:Code d'approbation|Code de déblocage) : ([A-Z0-9]{4}-[A-Z0-9]{4})")
+CODE = re.compile(r"(?:Code d'approbation|Code de déblocage)\s:\s([A-Z0-9]{4}-[A-Z0-9]{4})")
 
 
 def mailed_code(engine, email: str, event: str = "approval_requested") -> str:

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from notifications.sink import _free_port
 
 TERRITOIRES = str(Path(sys.executable).with_name("territoires"))
-CODE = re.compile(r"Code d'approbation : (\S+)")
+CODE = re.compile(r"Code d'approbation\s:\s(\S+)")
 
 
 def until(check, timeout: float, what: str, every: float = 0.5):

@@ -26,6 +26,7 @@ from models.acts import (
 )
 from models.ctai import Action, Ctai, CtaiKind, CtaiStatus
 from models.errors import NotFound
+from models.french import pluriel
 from models.money import format_eur
 from models.ptai import PtaiRequest, PtaiStatus
 from models.reference import DOMAIN_LABELS, Departement, rules_or_nearest
@@ -188,7 +189,7 @@ def _prepare_family(session: Session, family: Family) -> int | None:
     record_decision(session, entity_type=ENTITY, entity_id=draft.id, step="redaction", from_status=None,
                     to_status=draft.status, actor=SYSTEM, decision="drafted", amount_cents=total,
                     comment=f"{ACT_KIND_LABELS[kind]} {draft.reference} (version {draft.version}) : "
-                            f"{len(granted)} ligne(s)" + (f", remplace {signed.reference}" if signed else ""))
+                            f"{pluriel(len(granted), 'ligne')}" + (f", remplace {signed.reference}" if signed else ""))
     session.flush()
     return draft.id
 

@@ -7,10 +7,11 @@ from sqlmodel import Session
 
 from models.acts import ACT_KIND_LABELS, ACT_STATUS_LABELS, ACT_STEP_LABELS, ActKind, ActStatus, LegalAct, act_policy, instalment_amounts
 from models.errors import Violation
+from models.french import pluriel
 from models.money import format_eur
 from services.acts import records
 from services.engine.texts import (
-    decision_footer, departement_place, history_lines, md, prefecture_of, refusal_banner,
+    decision_footer, history_lines, letterhead, md, refusal_banner,
 )
 
 
@@ -31,13 +32,12 @@ def run_name(session: Session, act: LegalAct, step: str | None = None) -> str:
 
 def email_base(session: Session, act: LegalAct, destinataire: str) -> dict:
     return {"reference": act.reference, "objet": objet(session, act), "destinataire": destinataire,
-            "departement": departement_place(session, act.departement_code),
-            "expediteur": prefecture_of(session, act.departement_code).capitalize()}
+            **letterhead(session, act.departement_code)}
 
 
 def summary(session: Session, act: LegalAct) -> str:
     return (f"{kind_label(act).capitalize()} de {format_eur(act.total_cents)} pour {records.beneficiary_of(session, act).name} "
-            f"({act.year}, {len(records.lines_of(session, act.id))} ligne(s)) : à signer.")
+            f"({act.year}, {pluriel(len(records.lines_of(session, act.id)), 'ligne')}) : à signer.")
 
 
 def _body(session: Session, act: LegalAct) -> list[str]:

@@ -88,7 +88,8 @@ def queue_signed_act(session: Session, act: LegalAct, stored: LegalActDocument) 
         parties.setdefault(c.email.lower(), (c.email, c.name))
     due = act_policy().report_due_on(act.year) if act.porteur_id else None
     context = {"type_acte": texts.kind_label(act), "montant_cents": act.total_cents, "annee": act.year,
-               "date_signature": act.signed_on, "signataire": f"{act.signatory_name}, {act.signatory_title}",
+               "date_signature": act.signed_on, "signataire": act.signatory_name,
+               "signature": [act.signatory_title.rstrip(",") + ",", act.signatory_name],
                "beneficiaire": beneficiary.name, "echeance_compte_rendu": due, "piece_jointe": stored.id,
                "nom_fichier": stored.filename, "empreinte": stored.sha256}
     return queue_many(session, [Email("act_signed", address, {**texts.email_base(session, act, name), **context},

@@ -11,7 +11,7 @@ from models.money import format_eur
 from services.acts.records import family_paid_cents
 from services.crf.records import ENTITY
 from services.engine.texts import (
-    decision_footer, departement_place, history_lines, md, prefecture_of, refusal_banner,
+    decision_footer, history_lines, letterhead, md, refusal_banner,
 )
 
 
@@ -24,8 +24,7 @@ def email_base(session: Session, report: FinancialReport, destinataire: str) -> 
     act = session.get(LegalAct, report.act_id)
     return {"reference": report.reference,
             "objet": f"Compte rendu financier de la subvention {report.year} ({act.reference})",
-            "destinataire": destinataire, "departement": departement_place(session, report.departement_code),
-            "expediteur": prefecture_of(session, report.departement_code).capitalize()}
+            "destinataire": destinataire, **letterhead(session, report.departement_code)}
 
 
 def summary(session: Session, report: FinancialReport) -> str:

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from models.actors import Collectivite
 from models.ctai import Ctai, CtaiActionBilan, CtaiReview, CtaiStatus, check_action_bilans
 from models.errors import RuleViolation, Violation, raise_if_any
+from models.french import pluriel
 from models.money import euros_to_cents
 from models.proposal import parse_bilan
 from services.ctai.records import contract_records, review_of
@@ -39,7 +40,7 @@ def record_bilan(session: Session, contract: Ctai, text: str) -> tuple[CtaiRevie
     collectivite = session.get(Collectivite, contract.collectivite_id)
     record_decision(session, entity_type="ctai", entity_id=contract.id, step="bilan", from_status=contract.status,
                     to_status=contract.status, actor=Actor(f"collectivité : {collectivite.name}"),
-                    decision="bilan_transmitted", comment=f"bilan {year} : {len(lines)} action(s)",
+                    decision="bilan_transmitted", comment=f"bilan {year} : {pluriel(len(lines), 'action')}",
                     amount_cents=sum(cents for *_, cents in lines))
     return review, len(lines)
 

@@ -17,6 +17,7 @@ from models.ctai import (
     check_diair_review, check_funding, check_signatory, check_signatures,
 )
 from models.errors import RuleViolation, Violation, raise_if_any
+from models.french import accorde
 from models.money import euros_to_cents
 from models.reference import Public
 from models.rules import within_ceiling
@@ -118,7 +119,8 @@ def revue_diair(session: Session, ctai: Ctai, decision: str, form: RevueDiairFor
     to_rework = set(form.rework_action_ids)
     unknown = to_rework - {a.id for a in actions}
     if unknown:
-        raise RuleViolation([Violation("ACTION_INCONNUE", "rework_action_ids", f"action(s) {sorted(unknown)} absente(s) de ce contrat")])
+        raise RuleViolation([Violation("ACTION_INCONNUE", "rework_action_ids", f"{accorde(len(unknown), 'action', 'actions')} n° {', '.join(map(str, sorted(unknown)))} "
+                                        f"{accorde(len(unknown), 'absente', 'absentes')} de ce contrat")])
     if decision == "rework":
         required(form.rework_action_ids, "rework_action_ids", "N° des actions à retravailler")
         required(form.comment, "comment", "Motif (ce qui est à retravailler)")

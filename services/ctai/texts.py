@@ -12,13 +12,14 @@ from models.ctai import (
     DiairReview,
 )
 from models.errors import Violation
+from models.french import pluriel
 from models.money import format_eur
-from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Departement, Domain, Public
+from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Domain, Public
 from models.types import to_paris
 from services.ctai.bilan import transmitted_lines
 from services.ctai.records import contract_records, flagged_for_review, review_of, show
 from services.ctai.handlers import contract_checks
-from services.engine.texts import decision_footer, history_lines, md, place, refusal_banner, short_name
+from services.engine.texts import decision_footer, history_lines, letterhead, md, place, refusal_banner, short_name
 
 RULES_SHOWN = [
     ("R1", "collectivité habilitée à signer"),
@@ -41,14 +42,8 @@ def run_name(session: Session, ctai: Ctai, step: str) -> str:
 
 def email_base(session: Session, ctai: Ctai, destinataire: str) -> dict:
     collectivite = session.get(Collectivite, ctai.collectivite_id)
-    dep = session.get(Departement, collectivite.departement_code)
-    return {
-        "reference": ctai.reference,
-        "objet": f"Contrat territorial d'accueil et d'intégration — {collectivite.name}",
-        "destinataire": destinataire,
-        "departement": place(session, collectivite),
-        "expediteur": f"La préfecture — {dep.nom}" if dep else "La préfecture",
-    }
+    return {"reference": ctai.reference, "objet": f"Contrat territorial d'accueil et d'intégration — {collectivite.name}",
+            "destinataire": destinataire, **letterhead(session, collectivite.departement_code)}
 
 
 def summary(session: Session, ctai: Ctai) -> str:
@@ -57,7 +52,7 @@ def summary(session: Session, ctai: Ctai) -> str:
         return "Contrat en préparation : ni financement ni action encore proposés."
     years = " ; ".join(f"{f.year} : socle {format_eur(f.socle_cents)}, complémentaire {format_eur(f.complementary_cents)}"
                        for f in funding)
-    return f"{len(actions)} action(s). {years}."
+    return f"{pluriel(len(actions), 'action')}. {years}."
 
 
 def form_description(session: Session, ctai: Ctai, step: str, role: str, refusal: list[Violation] | None) -> str:
@@ -66,7 +61,7 @@ def form_description(session: Session, ctai: Ctai, step: str, role: str, refusal
     lines = [f"## {md(run_name(session, ctai, step))}", "", *refusal_banner(refusal)]
     lines += [
         f"**Référence** : {ctai.reference} · **Collectivité** : {md(collectivite.name)} "
-        f"({COLLECTIVITE_TYPE_LABELS.get(collectivite.type, collectivite.type)}, {place(session, collectivite)})",
+        f"— {COLLECTIVITE_TYPE_LABELS.get(collectivite.type, collectivite.type)}, {place(session, collectivite)}",
         f"**Public** : {PUBLIC_LABELS[Public(ctai.public_scope)]} · **Années** : {ctai.first_year}–{ctai.last_year}",
         f"**Décision attendue de** : {ROLE_LABELS[Role(role)]}", "",
     ]

@@ -24,23 +24,53 @@ def choice(case: str, step: str):
     return Literal[wordings(case, step)]
 
 
+def plain_fields(schema: dict, model: type | None = None) -> None:
+    """The form's JSON schema as the Prefect UI should draw it: an optional field is one plain
+    input (its type, no « str | None » switch, no « Property is type "None" » line, no null
+    default); left empty, the UI sends nothing and the field takes its default."""
+    for prop in schema.get("properties", {}).values():
+        branches = prop.get("anyOf")
+        if branches and any(b.get("type") == "null" for b in branches):
+            kept = [b for b in branches if b.get("type") != "null"]
+            if len(kept) > 1:  # an amount (Decimal: number or string): typed as text, exact to the cent
+                kept = [b for b in kept if b.get("type") == "string"][:1] or kept
+            if len(kept) == 1:
+                del prop["anyOf"]
+                prop.update({k: v for k, v in kept[0].items() if k not in prop})
+        if prop.get("default", ...) is None:
+            del prop["default"]
+
+
+FORMS_BY_STEP: dict[tuple[str, str], type["ApprovalForm"]] = {}
+
+
 class ApprovalForm(BaseModel):
     """What every approval form asks; subclasses add ``decision`` and the step's fields."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=plain_fields)
 
     case: ClassVar[str]  # "ctai", "ptai", "lot"
     step: ClassVar[str]  # the step whose decisions the form offers
+    # The fields each decision cannot do without (its handler refuses the answer otherwise): the
+    # form's text lists them under each decision, and their titles say « (si … ) ».
+    needs: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init_subclass__(cls, case: str | None = None, step: str | None = None, **kwargs):
         """``class SignatureForm(ApprovalForm, case="ctai", step="signature")``."""
         super().__init_subclass__(**kwargs)
         if case is not None:
             cls.case, cls.step = case, step
+            FORMS_BY_STEP[(case, step)] = cls
+
+    @classmethod
+    def needed_titles(cls, decision: str) -> list[str]:
+        """The titles of the fields ``decision`` needs, without their « (si …) »."""
+        return [cls.model_fields[name].title.split(" (")[0] for name in cls.needs.get(decision, ())]
 
     agent_email: line(254, min_length=3) = Field(title="Votre courriel professionnel")
     approval_code: line(20, min_length=4) = Field(title="Code d'approbation (reçu par courriel)")
-    comment: Comment | None = Field(default=None, title="Commentaire ou motif")
+    comment: Comment | None = Field(default=None, title="Commentaire ou motif (si la décision l'exige : voir ci-dessus)",
+                                    description="Motif repris dans la lettre qui notifie la décision, quand il y en a une.")
 
     @field_validator("decision", mode="before", check_fields=False)
     @classmethod
@@ -88,8 +118,8 @@ def parse_answer(form: type[ApprovalForm], answer: dict | ApprovalForm) -> tuple
 
 def _title(fields: dict, loc: tuple) -> str:
     name = str(loc[0]) if loc else ""
-    info = fields.get(name)
-    return (info.title if info is not None and info.title else name) or "formulaire"
+    info = fields.get(name)  # the title without its « (si …) »: the message says why on its own
+    return (info.title.split(" (")[0] if info is not None and info.title else name) or "formulaire"
 
 
 def _reason(error: dict) -> str:

@@ -10,11 +10,13 @@ from sqlmodel import Session
 
 from models.actors import ROLE_LABELS, Agent, Role
 from models.approval import ApprovalCode
+from models.choices import UNFAVOURABLE
 from notifications.outbox import Email, message_key, queue_many
 from services.engine import codes
 from services.engine.codes import CaseRef
 from services.engine.forms import ApprovalForm
 from services.engine.kind import Applied, CaseKind
+from services.engine.texts import decider_label, letterhead
 
 
 def open_transition(ref: CaseRef) -> str:
@@ -113,8 +115,11 @@ def decision_taken(session: Session, kind: CaseKind, case, step: str, decision: 
     if Role(agent.role) != Role.INSTRUCTEUR:
         recipients += [(a.email, a.name) for a in codes.eligible_agents(session, "instructeur", kind.departement(session, case))]
     emails = []
+    departement = kind.departement(session, case)
+    code = None if departement == "national" else departement
+    signed = letterhead(session, code, agent) if code else {}
     for address, name in recipients:
-        base = kind.email_base(session, case, name)
+        base = {**kind.email_base(session, case, name), **({"signature": signed["signature"]} if code else {})}
         if decision == "rework":
             context = {**base, "etape": spec.label,
                        "motif": form.comment or "voir les observations de la préfecture",
@@ -123,8 +128,10 @@ def decision_taken(session: Session, kind: CaseKind, case, step: str, decision: 
                        "echeance": applied.deadline}
             emails.append(Email("step_rework", address, context, message_key(kind.entity, case.id, transition, address, "step_rework")))
         else:
-            context = {**base, "etape": spec.label, "decision": label, "decideur": f"{agent.name} ({agent.role})",
+            context = {**base, "etape": spec.label, "decision": label, "decideur": decider_label(session, agent, code),
+                       "agent": f"{agent.name}, {ROLE_LABELS[Role(agent.role)]}",
                        "commentaire": form.comment or None, "montant_cents": applied.amount_cents,
-                       "prochaine_etape": kind.steps[next_step].label if next_step else None}
+                       "prochaine_etape": kind.steps[next_step].label if next_step else None,
+                       "recours": (kind.entity, step, decision) in UNFAVOURABLE}
             emails.append(Email("step_decided", address, context, message_key(kind.entity, case.id, transition, address, "step_decided")))
     queue_many(session, emails)

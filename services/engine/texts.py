@@ -8,12 +8,13 @@ import re
 
 from sqlmodel import Session
 
-from models.actors import Collectivite
+from models.actors import Agent, Collectivite, Role
 from models.choices import wording
 from models.errors import Violation
-from models.reference import Departement, departement_de
+from models.reference import Departement, departement_avec_article, departement_de
 from models.types import to_paris
 from services.engine.audit import decision_label, decisions_for
+from services.engine.forms import FORMS_BY_STEP
 
 
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # ASCII punctuation: each may start Markdown or HTML
@@ -32,15 +33,61 @@ def place(session: Session, collectivite: Collectivite) -> str:
 
 
 def departement_place(session: Session, code: str) -> str:
-    """« Vienne (86) »."""
+    """« la Vienne (86) », « l'Isère (38) »: a département is never named without its article."""
     dep = session.get(Departement, code)
-    return f"{dep.nom} ({dep.code})" if dep else code
+    return f"{departement_avec_article(dep.code, dep.nom)} ({dep.code})" if dep else code
+
+
+def departement_named(session: Session, code: str | None) -> str:
+    """« la Vienne », « le Rhône », « les Bouches-du-Rhône »; « national » for the national level."""
+    dep = session.get(Departement, code) if code else None
+    return departement_avec_article(dep.code, dep.nom) if dep else "national"
 
 
 def prefecture_of(session: Session, code: str) -> str:
     """« la préfecture de la Vienne », « la préfecture du Rhône »."""
     dep = session.get(Departement, code)
     return f"la préfecture {departement_de(dep.code, dep.nom)}" if dep else "la préfecture"
+
+
+def prefet_of(session: Session, code: str) -> str:
+    """« préfet de la Vienne » (without its article: « le », « du », « au » are the sentence's)."""
+    dep = session.get(Departement, code)
+    return f"préfet {departement_de(dep.code, dep.nom)}" if dep else "préfet"
+
+
+DELEGATION = "Pour le préfet et par délégation,"
+# What an agent signs under when no title of their own is recorded.
+OFFICE_TITLES = {Role.INSTRUCTEUR: "Le service instructeur", Role.ADMIN: "Le service instructeur"}
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def letterhead(session: Session, code: str, signer: Agent | None = None) -> dict:
+    """The préfecture's letters: their head, their signature block (the préfet's own when the
+    préfet signs, else « Pour le préfet et par délégation, » and the signatory's title), and
+    the authority a recourse is addressed to."""
+    if signer is not None and signer.role == Role.PREFET:
+        signature = [_capitalized(f"le {prefet_of(session, code)}"), signer.name]
+    elif signer is not None and signer.title:
+        signature = [DELEGATION, _capitalized(signer.title), signer.name]
+    else:
+        signature = [DELEGATION, OFFICE_TITLES.get(signer.role if signer else Role.INSTRUCTEUR, "Le service instructeur")]
+    return {"expediteur": _capitalized(prefecture_of(session, code)), "departement": departement_named(session, code),
+            "signature": signature, "autorite": prefet_of(session, code)}
+
+
+def decider_label(session: Session, agent: Agent, code: str | None) -> str:
+    """Who decided, as a letter names them: an office, never a role's code."""
+    role = Role(agent.role)
+    if role == Role.PREFET:
+        return f"le {prefet_of(session, code)}" if code else "le préfet"
+    return {Role.INSTRUCTEUR: f"le service instructeur de {prefecture_of(session, code)}" if code else "le service instructeur",
+            Role.DIAIR: "la délégation interministérielle à l'accueil et à l'intégration des réfugiés (Diair)",
+            Role.MINISTERE: "le ministère de l'Intérieur (direction générale des étrangers en France)",
+            Role.ADMIN: "l'administration de la plateforme"}[role]
 
 
 def short_name(collectivite: Collectivite) -> str:
@@ -61,8 +108,14 @@ def refusal_banner(refusal: list[Violation] | None) -> list[str]:
 def decision_footer(case: str, step: str, choices: list[tuple[str, str]]) -> list[str]:
     """The end of every approval form: the step's choices (as the form words them, with what each
     leads to) and how to sign the answer."""
-    return (["### Votre décision", ""] + [f"- **{wording(case, step, decision)}** : {label}" for decision, label in choices]
-            + ["", "Renseignez votre courriel professionnel et le **code d'approbation** personnel reçu par courriel."])
+    form = FORMS_BY_STEP.get((case, step))
+    lines = ["### Votre décision", ""]
+    for decision, label in choices:
+        needed = form.needed_titles(decision) if form is not None else []
+        lines.append(f"- **{wording(case, step, decision)}** : {label}"
+                     + (" — à remplir : " + ", ".join(f"« {title} »" for title in needed) if needed else ""))
+    return lines + ["", "Renseignez votre courriel professionnel et le **code d'approbation** personnel reçu par courriel. "
+                        "Les champs qu'une décision ne demande pas peuvent rester vides."]
 
 
 def history_lines(session: Session, entity_type: str, entity_id: int, step_labels: dict[str, str]) -> list[str]:

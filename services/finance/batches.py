@@ -18,6 +18,7 @@ from models.delegation import (
     check_envelope, group, retained,
 )
 from models.errors import RuleViolation, Violation, raise_if_any
+from models.french import pluriel
 from models.money import euros_to_cents, format_eur
 from models.ptai import PTAI_MACHINE, PtaiRequest, PtaiStatus
 from models.reference import Departement
@@ -25,14 +26,18 @@ from models.types import paris_today
 from notifications.outbox import Email, message_key, queue_many
 from services.engine.audit import SYSTEM, Actor, record_decisions
 from services.engine.kind import Applied, CaseKind, Step
-from services.engine.texts import decision_footer, md, refusal_banner
+from services.engine.texts import decision_footer, departement_named, md, refusal_banner
 from services.finance.acts import recompute_legal_acts
 from services.finance.envelope import approved_undelegated, delegated_in, envelope_of, lock_envelope
 from services.finance.forms import ArbitrageForm
 
 R = PtaiRequest
 ENTITY = "lot"
-MINISTRY = "Le ministère de l'Intérieur (DGEF/DIAN)"
+MINISTRY = "Le ministère de l'Intérieur (direction générale des étrangers en France)"
+# The ministry's letters (a refusal, a postponement): signed by delegation, the recourse to the minister.
+MINISTRY_HEAD = {"expediteur": MINISTRY, "autorite": "ministre de l'Intérieur",
+                 "signature": ["Pour le ministre et par délégation,",
+                               "Le directeur de l'intégration et de l'accès à la nationalité"]}
 NEXT_BATCH = "examen dans le prochain lot de délégation du ministère"
 
 
@@ -196,12 +201,10 @@ def _parties(session: Session, rows) -> dict[int, tuple[str, list]]:
     collectivites = {c.id: c for c in session.exec(select(Collectivite).where(Collectivite.id.in_({r.collectivite_id for r in rows})))}
     porteur_ids = {r.porteur_id for r in rows if r.porteur_id}
     porteurs = {p.id: p for p in session.exec(select(Porteur).where(Porteur.id.in_(porteur_ids)))} if porteur_ids else {}
-    names = {d.code: d.nom for d in session.exec(select(Departement).where(
-        Departement.code.in_({c.departement_code for c in collectivites.values()})))}
     out = {}
     for r in rows:
         collectivite = collectivites[r.collectivite_id]
-        place = f"{names.get(collectivite.departement_code, '')} ({collectivite.departement_code})"
+        place = departement_named(session, collectivite.departement_code)
         out[r.id] = (place, [collectivite] + ([porteurs[r.porteur_id]] if r.porteur_id else []))
     return out
 
@@ -212,8 +215,8 @@ def refusal_letters(session: Session, batch: DelegationBatch, rows, reason: str,
         place, parties = _parties(session, [r])[r.id]
         for party in parties:
             context = {"reference": r.reference, "objet": f"Projet territorial « {r.title} »", "destinataire": party.name,
-                       "departement": place, "expediteur": MINISTRY, "lot": batch.reference, "projet": r.title,
-                       "montant_demande_cents": r.requested_cents, "motif": reason, "date_decision": on}
+                       **MINISTRY_HEAD, "departement": place, "lot": batch.reference, "projet": r.title,
+                       "montant_demande_cents": r.requested_cents, "motif": reason, "date_decision": on, "recours": True}
             emails.append(Email("request_refused_ministry", party.email, context,
                                 message_key("ptai", r.id, "refused", party.email, "request_refused_ministry")))
     return emails
@@ -233,8 +236,8 @@ def tell_applicants(session: Session, batch: DelegationBatch, request_ids: list[
         place, people = parties[r.id]
         for party in people:
             context = {"reference": r.reference, "objet": f"Projet territorial « {r.title} »", "destinataire": party.name,
-                       "departement": place, "expediteur": MINISTRY, "etape": f"arbitrage du ministère ({batch.reference})",
-                       "decision": label, "decideur": MINISTRY,
+                       **MINISTRY_HEAD, "departement": place, "etape": f"arbitrage du ministère ({batch.reference})",
+                       "decision": label, "decideur": "le ministère de l'Intérieur",
                        "commentaire": (reason.get(r.id) if isinstance(reason, dict) else reason) or None,
                        "montant_cents": (amounts or {}).get(r.id), "prochaine_etape": next_step}
             emails.append(Email("step_decided", party.email, context,
@@ -349,7 +352,7 @@ class BatchCase(CaseKind[DelegationBatch]):
         return []
 
     def summary(self, session: Session, case: DelegationBatch) -> str:
-        return f"{case.requests_count} demande(s), {format_eur(case.total_cents)}."
+        return f"{pluriel(case.requests_count, 'demande')}, {format_eur(case.total_cents)}."
 
     def run_request(self, session: Session, case: DelegationBatch, step: str, trigger: str) -> tuple[str, dict]:
         """The arbitrage lives in the monthly delegation flow: a run of it resumes this batch."""

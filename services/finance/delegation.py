@@ -11,16 +11,17 @@ from types import SimpleNamespace
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from models.actors import Agent, Collectivite, Porteur, Role
+from models.actors import Agent, Role
 from models.delegation import BATCH_MACHINE, BatchStatus, DelegationBatch, DelegationLine
 from models.ptai import PTAI_MACHINE, PtaiRequest, PtaiStatus
-from models.reference import Departement
+
 from models.types import paris_today
 from notifications.outbox import Email, message_key, queue_many
 from services.db import is_postgresql, unit_of_work
 from services.engine.audit import SYSTEM, record_decisions
 from services.acts.records import prepare as prepare_acts
 from services.finance.acts import recompute_legal_acts
+from services.engine.texts import departement_named, prefecture_of
 from services.finance.batches import ENTITY, MINISTRY, back_to_pool, items
 
 R = PtaiRequest
@@ -97,30 +98,20 @@ def delegate_departement(session: Session, batch_id: int, dep: str, request_ids:
 
 
 def _delegation_emails(session: Session, batch: DelegationBatch, dep: str, requests: list, totals, on: date) -> list[Email]:
-    """To the préfecture (one summary) and to each applicant and porteur (one each)."""
-    dep_row = session.get(Departement, dep)
-    place = f"{dep_row.nom} ({dep})" if dep_row else dep
+    """To the préfecture, one service notice. The applicants and porteurs learn nothing from the
+    ministry: a delegation gives them no right yet; their letter comes from the préfecture, with
+    the signed act (``services.acts``)."""
+    named = departement_named(session, dep)
     prefecture = list(session.exec(select(Agent).where(Agent.departement_code == dep, Agent.role == Role.PREFET, Agent.active == True)))  # noqa: E712
-    collectivites = {c.id: c for c in session.exec(select(Collectivite).where(Collectivite.id.in_({r.collectivite_id for r in requests})))}
-    porteur_ids = {r.porteur_id for r in requests if r.porteur_id}
-    porteurs = {p.id: p for p in session.exec(select(Porteur).where(Porteur.id.in_(porteur_ids)))} if porteur_ids else {}
     lines = [{"action_p104": a, "nombre_demandes": n, "montant_cents": c} for a, (n, c) in sorted(totals.items())]
     emails = []
     for agent in prefecture:
-        context = {"reference": batch.reference, "objet": f"Délégation de crédits P104 — {place}", "destinataire": agent.name,
-                   "departement": place, "expediteur": MINISTRY, "lot": batch.reference, "date_delegation": on,
-                   "lignes": lines, "total_cents": sum(c for _, c in totals.values()), "demandes": [r.reference for r in requests]}
+        context = {"reference": batch.reference, "objet": f"Délégation de crédits P104 — {prefecture_of(session, dep)}",
+                   "destinataire": agent.name, "departement": named, "expediteur": MINISTRY, "lot": batch.reference,
+                   "date_delegation": on, "lignes": lines, "total_cents": sum(c for _, c in totals.values()),
+                   "demandes": [r.reference for r in requests]}
         emails.append(Email("credits_delegated_prefecture", agent.email, context,
                             message_key(ENTITY, batch.id, f"delegated:{dep}", agent.email, "credits_delegated_prefecture")))
-    for r in requests:
-        parties = [collectivites[r.collectivite_id]] + ([porteurs[r.porteur_id]] if r.porteur_id else [])
-        for party in parties:
-            context = {"reference": r.reference, "objet": f"Projet territorial « {r.title} »", "destinataire": party.name,
-                       "departement": place, "expediteur": MINISTRY, "lot": batch.reference, "projet": r.title,
-                       "montant_cents": r.proposed_cents, "action_p104": r.p104_action, "acte_juridique": r.legal_act,
-                       "date_delegation": on}
-            emails.append(Email("credits_delegated_porteur", party.email, context,
-                                message_key("ptai", r.id, "delegated", party.email, "credits_delegated_porteur")))
     return emails
 
 

@@ -154,14 +154,14 @@ def _awaiting_applicants(session: Session, today: date, report: dict) -> None:
             queue_many(session, [Email("request_closed", address, {
                 **ptai.email_base(session, request, name),
                 "motif": "Les compléments demandés n'ont pas été transmis dans le délai imparti.",
-                "echeance_depassee": deadline}, message_key("ptai", request.id, "closed", address, "request_closed"))
+                "echeance_depassee": deadline, "recours": True}, message_key("ptai", request.id, "closed", address, "request_closed"))
                 for address, name in parties])
             report["classees_sans_suite"] += 1
         elif business_days_between(today, deadline) <= p.applicant_days_before and _count(session, item, "applicant_reminder") == 0:
             _mark(session, item, "applicant_reminder", today)
             queue_many(session, [Email("applicant_reminder", address, {
                 **ptai.email_base(session, request, name),
-                "action_attendue": "Transmettre les compléments demandés (territoires ptai complete).",
+                "action_attendue": "Adresser à la préfecture les compléments demandés, en rappelant la référence du dossier.",
                 "echeance": deadline}, message_key("ptai", request.id, f"rework-reminder:{deadline}", address, "applicant_reminder"))
                 for address, name in parties])
             report["rappels_demandeurs"] += 1

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from models.actors import Collectivite, Porteur
 from models.ctai import Action, Ctai, CtaiStatus
 from models.errors import NotFound, raise_if_any
+from models.french import pluriel
 from models.pilotage import (
     COMITE_STATUS_LABELS, LEVEL_LABELS, PLANNED_STATUS, STEP_OF_LEVEL, Comite, ComiteActionReview, ComiteContract,
     ComiteLevel, ComiteParticipant, ComiteStatus, check_plan, comite_reference,
@@ -66,7 +67,7 @@ def plan(session: Session, *, level: ComiteLevel | str, departement_code: str | 
     record_decision(session, entity_type=ENTITY, entity_id=comite.id, step="creation", from_status=None,
                     to_status=comite.status, actor=Actor(by or "système"), decision="planned",
                     comment=f"comité {LEVEL_LABELS[level]} prévu le {planned_on:%d/%m/%Y}, "
-                            f"{len(chosen or in_scope)} contrat(s)")
+                            f"{pluriel(len(chosen or in_scope), 'contrat')}")
     session.flush()
     return comite, True
 

@@ -10,25 +10,35 @@ from sqlmodel import Session, select
 from models.actors import ROLE_LABELS, Agent, Collectivite, Porteur, Role
 from models.ctai import Action, Ctai
 from models.errors import Violation
+from models.french import pluriel
 from models.money import format_eur
 from models.pilotage import (
     COMITE_MACHINE, COMITE_STATUS_LABELS, HELD_EARLIEST_BEFORE_PLANNED, LEVEL_LABELS, STATUS_OF_STEP, STEP_LABELS,
     Comite, ComiteLevel, ComiteStatus,
 )
-from models.reference import Departement
+from models.reference import Departement, departement_de
 from models.types import to_paris
-from services.engine.texts import decision_footer, history_lines, md, refusal_banner
+from services.engine.texts import (
+    decision_footer, departement_place, history_lines, letterhead, md, refusal_banner,
+)
 from services.pilotage import records
 
-DIAIR = "La Diair (délégation interministérielle à l'accueil et à l'intégration des réfugiés)"
+DIAIR = "La délégation interministérielle à l'accueil et à l'intégration des réfugiés (Diair)"
+DIAIR_LETTERHEAD = {"expediteur": DIAIR, "departement": "national", "autorite": "délégué interministériel",
+                    "signature": ["Le délégué interministériel à l'accueil et à l'intégration des réfugiés"]}
 
 
 def place(session: Session, comite: Comite) -> str:
-    """« Vienne (86) », or « national »."""
+    """« la Vienne (86) », or « national »."""
     if comite.level == ComiteLevel.NATIONAL:
         return "national"
-    dep = session.get(Departement, comite.departement_code)
-    return f"{dep.nom} ({dep.code})" if dep else comite.departement_code
+    return departement_place(session, comite.departement_code)
+
+
+def departement_de_of(session: Session, code: str) -> str:
+    """« de la Vienne »."""
+    dep = session.get(Departement, code)
+    return departement_de(dep.code, dep.nom) if dep else code
 
 
 def run_name(session: Session, comite: Comite, step: str | None = None) -> str:
@@ -42,25 +52,26 @@ def run_name(session: Session, comite: Comite, step: str | None = None) -> str:
 def objet(session: Session, comite: Comite) -> str:
     if comite.level == ComiteLevel.NATIONAL:
         return "Comité de pilotage national des contrats territoriaux d'accueil et d'intégration"
-    return f"Comité de pilotage local des contrats territoriaux d'accueil et d'intégration — {place(session, comite)}"
+    return ("Comité de pilotage local des contrats territoriaux d'accueil et d'intégration "
+            f"{departement_de_of(session, comite.departement_code)}")
 
 
-def sender(session: Session, comite: Comite) -> str:
+def organiser(session: Session, comite: Comite) -> str:
+    """Who holds the comité, as a letter names them."""
     if comite.level == ComiteLevel.NATIONAL:
-        return DIAIR
-    dep = session.get(Departement, comite.departement_code)
-    return f"La préfecture — {dep.nom}" if dep else "La préfecture"
+        return "la délégation interministérielle à l'accueil et à l'intégration des réfugiés (Diair)"
+    return f"le {letterhead(session, comite.departement_code)['autorite']}"
 
 
 def email_base(session: Session, comite: Comite, destinataire: str) -> dict:
-    return {"reference": comite.reference, "objet": objet(session, comite), "destinataire": destinataire,
-            "departement": place(session, comite), "expediteur": sender(session, comite)}
+    head = DIAIR_LETTERHEAD if comite.level == ComiteLevel.NATIONAL else letterhead(session, comite.departement_code)
+    return {"reference": comite.reference, "objet": objet(session, comite), "destinataire": destinataire, **head}
 
 
 def summary(session: Session, comite: Comite) -> str:
     return (f"Comité {LEVEL_LABELS[ComiteLevel(comite.level)]} prévu le {comite.planned_on:%d/%m/%Y} : "
-            f"{len(records.contract_ids(session, comite.id))} contrat(s) suivi(s), "
-            f"{len(records.actions(session, comite))} action(s).")
+            f"{pluriel(len(records.contract_ids(session, comite.id)), 'contrat suivi')}, "
+            f"{pluriel(len(records.actions(session, comite)), 'action')}.")
 
 
 def action_label(action: Action, porteur: Porteur | None, ctai: Ctai | None) -> str:

@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from sqlmodel import Session
 
 from models.actors import Agent
+from models.french import pluriel
 from models.pilotage import COMITE_MACHINE, LEVEL_LABELS, STATUS_OF_STEP, STEP_LABELS, Comite, ComiteLevel
 from models.state_machine import Transition
 from models.types import PARIS, paris_today
@@ -85,7 +86,7 @@ class ComiteCase(CaseKind[Comite]):
             rows.append(dict(entity_type="ctai", entity_id=ctai.id, step="pilotage", from_status=ctai.status,
                              to_status=ctai.status, actor=actor, decision="minutes",
                              comment=f"{case.reference} tenu le {case.held_on:%d/%m/%Y} : "
-                                     f"{sum(1 for r in reviews if r.ctai_id == ctai.id)} action(s) examinée(s), "
+                                     f"{pluriel(sum(1 for r in reviews if r.ctai_id == ctai.id), 'action examinée')}, "
                                      f"{flagged.get(ctai.id, 0)} à revoir au bilan annuel"))
         record_decisions(session, rows)
         queue_minutes(session, case)
@@ -108,7 +109,7 @@ def _cancelled_emails(session: Session, comite: Comite) -> None:
     label = STEP_LABELS[records.step_of(comite)]
     queue_many(session, [
         Email("step_decided", address, {**texts.email_base(session, comite, name), "etape": label,
-                                        "decision": "comité annulé", "decideur": texts.sender(session, comite),
+                                        "decision": "comité annulé", "decideur": texts.organiser(session, comite),
                                         "commentaire": comite.cancel_reason},
               message_key(ENTITY, comite.id, "cancelled", address, "step_decided"))
         for address, name in texts.parties(session, comite, [])])

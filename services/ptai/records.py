@@ -3,6 +3,7 @@ and the request's view."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from pydantic import ValidationError
@@ -10,7 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from models.actors import Collectivite, Porteur, PorteurCreate, clean_siret
-from models.cerfa import PtaiRequestFile, check_submission, engagement_dict, parse_request_file, violations_from
+from models.cerfa import (
+    PtaiRequestFile, RuleCheck, check_submission, engagement_dict, parse_request_file, rule_checks, violations_from,
+)
 from models.errors import DomainError, NotFound, RuleViolation, Violation, raise_if_any
 from models.money import euros_to_cents
 from models.ptai import PTAI_STATUS_LABELS, PtaiRequest, PtaiStatus, apply_decision, duplicate_key, ptai_reference
@@ -186,3 +189,19 @@ def complete(session: Session, request: PtaiRequest, text: str, today: date | No
                                to_status=request.status, actor=Actor(f"demandeur : {collectivite.name}"),
                                decision="completed", amount_cents=request.requested_cents)
     return request, recorded.id
+
+
+def checks_now(session: Session, request: PtaiRequest, today: date | None = None) -> list[RuleCheck]:
+    """Every submission rule run again on the request as filed (its stored file), against today's
+    records: a préfecture's form shows what was really checked on this case and how it stands now
+    (a compte rendu may have fallen due since the request was filed, R14)."""
+    porteur = session.get(Porteur, request.porteur_id) if request.porteur_id else None
+    try:
+        f = parse_request_file(json.dumps(request.submitted_payload))
+        rules = campaign_rules(f.campagne)
+    except (RuleViolation, UnknownCampaign) as exc:
+        found = exc.violations if isinstance(exc, RuleViolation) else [Violation("CAMPAGNE_INCONNUE", "campagne", str(exc))]
+        return [RuleCheck("dossier", "dossier déposé lisible", tuple(found))]
+    blocking = blocking_reports(session, porteur.id, today) if porteur is not None else []
+    violations = check_submission(f, collectivite_found=True, registered_porteur=porteur, rules=rules, r14_blocking=blocking)
+    return rule_checks(violations, has_porteur=f.porteur is not None)

@@ -5,14 +5,19 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from models.actors import ROLE_LABELS, Collectivite, Porteur, Role
+from models.acts import ACT_KIND_LABELS, ActKind
 from models.errors import Violation
 from models.money import format_eur
 from models.ptai import PTAI_MACHINE, PtaiRequest
 from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Domain, Public
-from services.engine.texts import decision_footer, history_lines, md, place, refusal_banner, short_name
-from services.ptai.records import show
+from services.engine.texts import decision_footer, history_lines, letterhead, md, place, refusal_banner, short_name
+from models.cerfa import RuleCheck
+from services.ptai.records import checks_now, show
 
 PTAI_STEP_LABELS = {"instruction": "instruction locale", "validation": "validation par le préfet"}
+# Every step a request's history names, approval steps or not.
+HISTORY_LABELS = {**PTAI_STEP_LABELS, "depot": "dépôt", "complement": "compléments du demandeur",
+                  "delegation": "délégation des crédits par le ministère"}
 
 
 def run_name(session: Session, request: PtaiRequest, step: str) -> str:
@@ -23,8 +28,7 @@ def run_name(session: Session, request: PtaiRequest, step: str) -> str:
 def email_base(session: Session, request: PtaiRequest, destinataire: str) -> dict:
     collectivite = session.get(Collectivite, request.collectivite_id)
     return {"reference": request.reference, "objet": f"Projet territorial « {request.title} »",
-            "destinataire": destinataire, "departement": place(session, collectivite),
-            "expediteur": f"La préfecture — {place(session, collectivite)}"}
+            "destinataire": destinataire, **letterhead(session, collectivite.departement_code)}
 
 
 def summary(session: Session, request: PtaiRequest) -> str:
@@ -67,13 +71,14 @@ def description(session: Session, request: PtaiRequest, step: str, role: str, re
     porteur = session.get(Porteur, request.porteur_id) if request.porteur_id else None
     lines = [f"## {md(run_name(session, request, step))}", "", *refusal_banner(refusal)]
     lines += [
-        f"**Demandeur** : {md(collectivite.name)} ({place(session, collectivite)})"
+        f"**Demandeur** : {md(collectivite.name)}, {place(session, collectivite)}"
         + (f" · **Porteur** : {md(porteur.name)} (SIRET {porteur.siret})" if porteur else ""),
         f"**Projet** : {md(request.title)} — {md(request.objectives)}",
         "**Domaines** : " + ", ".join(DOMAIN_LABELS[Domain(d)] for d in request.domains)
         + f" · **Public** : {PUBLIC_LABELS[Public(request.public)]}",
         f"**Montant demandé** : {format_eur(request.requested_cents)} sur un coût total de "
-        f"{format_eur(request.total_cost_cents)} · **P104** : action {request.p104_action} · **Acte** : {request.legal_act}",
+        f"{format_eur(request.total_cost_cents)} · **P104** : action {request.p104_action} · **Acte** : "
+        f"{ACT_KIND_LABELS[ActKind(request.legal_act)]}",
     ]
     if step == "validation" and request.opinion:
         if request.opinion == "favourable":
@@ -84,15 +89,24 @@ def description(session: Session, request: PtaiRequest, step: str, role: str, re
             lines.append(f"**Motifs de l'avis** : {md(request.opinion_reasons)}")
     elif request.proposed_cents is not None:
         lines.append(f"**Montant proposé par l'instruction** : {format_eur(request.proposed_cents)}")
-    lines += ["", f"**Décision attendue de** : {ROLE_LABELS[Role(role)]}", "",
-              "### Contrôles passés au dépôt", "",
-              "- ✅ R3 public et justification · R7 engagement de la collectivité · R11 complémentarité avec le CIR",
-              "- ✅ R14 compte rendu financier · R15 SIRET et association non cultuelle · R16 fonctionnement · R17 action P104", ""]
-    lines += history_lines(session, "ptai", request.id, {})
+    lines += ["", f"**Décision attendue de** : {ROLE_LABELS[Role(role)]}", ""]
+    lines += check_lines(checks_now(session, request))
+    lines += history_lines(session, "ptai", request.id, HISTORY_LABELS)
     choices = INSTRUCTION_CHOICES if step == "instruction" else validation_choices(request)
     allowed = {t.decision for t in PTAI_MACHINE.allowed(request.status) if t.role is not None}
     lines += decision_footer("ptai", step, [(d, label) for d, label in choices if d in allowed])
     return "\n".join(lines)
+
+
+def check_lines(checks: list[RuleCheck]) -> list[str]:
+    """The rules run again on the request as filed, today, each with its result."""
+    lines = ["### Contrôles du dossier (refaits à l'ouverture de ce formulaire)", ""]
+    for c in checks:
+        if c.passed:
+            lines.append(f"- ✅ **{c.rule}** {c.label}")
+        else:
+            lines.append(f"- ❌ **{c.rule}** {c.label} : " + " ; ".join(md(v.message) for v in c.violations))
+    return lines + [""]
 
 
 def request_markdown(session: Session, request_id: int) -> str:

@@ -31,7 +31,8 @@ class PtaiCase(CollectiviteCase[PtaiRequest]):
              handlers.instruction,
              expectation_again="Vos compléments ont bien été reçus : l'instruction de votre demande reprend. "
                                "Aucune action n'est attendue de votre part.",
-             expectation_rework="Transmettre les compléments demandés avant la date limite (territoires ptai complete)."),
+             expectation_rework="Adresser à la préfecture les compléments demandés avant la date limite, en rappelant la "
+                                "référence du dossier."),
         Step("validation", PtaiStatus.PREFET_VALIDATION, texts.PTAI_STEP_LABELS["validation"], forms.ValidationForm,
              handlers.validation, four_eyes=True),  # never the instructing agent
     ]}

@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models.outbox import OutboxMessage, OutboxStatus
-from notifications.events import SAMPLES
+from tests.email_samples import SAMPLES
 from notifications.outbox import Email, message_key, queue_many
 from notifications.sink import SinkServer
 from services.db import get_engine, unit_of_work

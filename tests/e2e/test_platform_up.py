@@ -134,7 +134,11 @@ def test_an_instructeur_approves_the_poitiers_review_in_the_prefect_ui(platform)
 
             field("Votre courriel professionnel").locator("textarea").fill(agent)
             field("Code d'approbation").locator("textarea").fill(code)
-            field("Commentaire").locator("button", has_text="str").click()
+            # Plain fields: no « str | None » switch to open first, no « Property is type "None" » line.
+            shown = form.inner_text()
+            assert "Property is type" not in shown and "| None" not in shown, shown
+            assert form.locator(".schema-form-property button", has_text=re.compile(r"^\s*(str|int|None|date)\s*$")).count() == 0
+            assert "(si avenant)" in shown and "à remplir : « Avenant : socle de l'année suivante »" in shown
             field("Commentaire").locator("textarea").fill("Bilan 2021 reçu : les actions sont reconduites en 2022.")
             field("Décision").locator("button.p-select-button__control").click()
             page.keyboard.press("ArrowDown")  # opens the list of choices
@@ -151,7 +155,7 @@ def test_an_instructeur_approves_the_poitiers_review_in_the_prefect_ui(platform)
     assert decisions[-1] == ("prolong", agent, "Bilan 2021 reçu : les actions sont reconduites en 2022.")
     told = until(lambda: [m for m in platform.mails()[mails_before:]
                           if str(m["To"]) == "integration@collectivite-86.example"], 60, "the decision's email")
-    assert "Bilan annuel et avenant : actions prolongées" in str(told[0]["Subject"])
+    assert "Bilan annuel et avenant\u202f: actions prolongées" in str(told[0]["Subject"])  # French spacing
     assert "Bilan 2021 reçu" in told[0].get_body(("plain",)).get_content()
     assert POITIERS_RUN not in platform.suspended_runs()
 

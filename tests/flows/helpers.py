@@ -14,7 +14,7 @@ from services.engine.runs import pause_key
 from models.approval import ApprovalAttempt, StepRun, StepRunState
 from models.choices import wording
 
-CODE = re.compile(r"^Code d'approbation : ([A-Z0-9-]+)\r?$", re.MULTILINE)
+CODE = re.compile(r"^Code d'approbation\s:\s([A-Z0-9-]+)\r?$", re.MULTILINE)
 
 
 async def waiting_run(platform, step: str, entity_id: int, attempt: int = 1, entity: str = "ctai",

@@ -43,7 +43,7 @@ async def test_a_local_comite_started_by_hand_is_recorded_by_the_prefet_and_its_
         assert [r.action_id for r in records.flagged_for_review(s, ids["ctai86"])] == [ids["actions86"][0]]
     async with get_client() as client:
         run_ = await client.read_flow_run(UUID(started["flow_run_id"]))
-    assert run_.name == f"Comité de pilotage local — Vienne (86) — {paris_today():%d/%m/%Y}"
+    assert run_.name == f"Comité de pilotage local — la Vienne (86) — {paris_today():%d/%m/%Y}"
 
 
 async def test_a_comite_to_come_is_scheduled_for_its_day_and_started_once(platform):

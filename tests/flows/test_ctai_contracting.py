@@ -16,6 +16,7 @@ from sqlmodel import Session, func, select
 from models.ctai import Ctai, CtaiFunding, CtaiStatus
 from models.decision import Decision
 from models.outbox import OutboxMessage, OutboxStatus
+from models.french import typographie
 from tests.cli import run
 from tests.cli import run as run_cli  # the tests below also name a run "run"
 from tests.flows.helpers import code_for, decide, finished, mails_to, wait_for_mail, waiting_run
@@ -131,7 +132,7 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
     for step_label in ("lettre d'engagement", "temps d'échange", "diagnostic partagé", "validation et signature",
                        "revue des actions par la Diair", "bilan annuel et avenant"):
         assert any(step_label in s for s in to_collectivite), step_label
-    assert sum("Validation et signature : contrat signé" in s for s in to_collectivite) == 1
+    assert sum(typographie("Validation et signature : contrat signé") in s for s in to_collectivite) == 1
     approvals_to_prefet = [m for m in mails_to(platform, P86, ref) if "Décision attendue" in m.subject]
     assert len(approvals_to_prefet) == 1
     assert mails_to(platform, P37, ref) == []
@@ -164,7 +165,7 @@ async def test_the_daily_reminders_run_opens_the_yearly_review_starts_its_bilan_
     assert daily.name == "Relances du 15/01/2026"
     await waiting_run(platform, "bilan", cid)
     assert [m.subject for m in await wait_for_mail(platform, I86, ref, 1) if "Décision attendue" in m.subject] == [
-        f"[{ref}] Décision attendue : bilan annuel et avenant"]
+        typographie(f"[{ref}] Décision attendue : bilan annuel et avenant")]
     trail = decisions(platform, cid)
     assert (trail[-1].step, trail[-1].decision, trail[-1].comment) == ("bilan", "open_review", "bilan 2025")
     verified = json.loads((await cli("audit", "verify", "--json")).stdout)  # the head the run published is found

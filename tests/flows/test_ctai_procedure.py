@@ -9,6 +9,7 @@ import json
 from sqlmodel import Session, select
 
 from models.ctai import Action, Ctai, CtaiFunding, CtaiStatus, DiairReview
+from models.french import typographie
 from services.ctai import workflow as ctai_workflow
 from services.db import unit_of_work
 from tests.cli import run
@@ -60,7 +61,8 @@ async def test_a_diair_rework_goes_to_the_collectivite_and_back_to_the_diair(pla
     assert status(platform.engine, cid) == CtaiStatus.DIAIR_REWORK
     told = [m for m in await wait_for_mail(platform, "integration@poitiers-41.example", ref, 1)
             if "À compléter" in m.subject]
-    assert told and "territoires ctai rework" in told[-1].text().replace("\n", " ")
+    # In words, never a command: the collectivité sends its reworked actions to the préfecture.
+    assert told and "territoires" not in told[-1].text() and "Modifiez ces actions, et elles seules" in told[-1].text()
 
     path = platform.workdir / f"retravail-{cid}.json"
     path.write_text(json.dumps({"actions": [{
@@ -135,5 +137,5 @@ async def test_an_avenant_proposed_at_the_2021_bilan_and_signed_by_the_prefet_fu
                    for f in s.exec(select(CtaiFunding).where(CtaiFunding.ctai_id == cid))}
     assert funding == {2021: (15_000_000, 5_000_000), 2022: (25_000_000, 5_000_000)}  # the year after 2021, not 2023
     assert status(platform.engine, cid) == CtaiStatus.ACTIVE
-    assert any("Signature du bilan annuel par le préfet : avenant signé" in m.subject
+    assert any(typographie("Signature du bilan annuel par le préfet : avenant signé") in m.subject
                for m in mails_to(platform, "integration@chatellerault-43.example", ref))

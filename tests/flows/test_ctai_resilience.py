@@ -15,6 +15,7 @@ from prefect.exceptions import PrefectHTTPStatusError
 from sqlmodel import Session, select
 
 from models.decision import Decision
+from models.french import typographie
 from services.cases import kind
 from services.engine.launch import start_step_run
 from services.engine.runs import StepAlreadyLive
@@ -52,7 +53,7 @@ async def test_a_waiting_approval_survives_a_sigkill_of_the_server_without_dupli
     assert [r.step for r in rows] == ["creation", "engagement"]
     about = [(m.to, m.subject) for m in platform.sink.received if ref in m.subject]
     assert [k for k, n in Counter(about).items() if n > 1] == []
-    assert sum("Décision attendue : lettre d'engagement" in s for _, s in about) == 1
+    assert sum(typographie("Décision attendue : lettre d'engagement") in s for _, s in about) == 1
 
 
 async def test_starting_the_same_step_twice_gives_one_run(platform):

@@ -12,6 +12,7 @@ from models.actors import AgentCreate
 from models.decision import Decision
 from models.delegation import DelegationBatch
 from models.ptai import PtaiRequest, PtaiStatus
+from models.french import typographie
 from services import registry
 from services.db import unit_of_work
 from demo.data import fictitious_siren
@@ -88,12 +89,12 @@ async def test_a_request_goes_from_submission_to_delegated_credits(platform, tmp
     assert request.status == PtaiStatus.DELEGATED and request.granted_cents == 1_500_000
     assert [d for d in trail if d != "refus"] == ["submitted", "rework", "completed", "favourable", "validate",
                                                   "batched", "delegated"]
-    expected = Counter({f"[{ref}] Étape ouverte : instruction locale": 2,  # submitted, then completed
-                        f"[{ref}] À compléter : instruction locale": 1,
-                        f"[{ref}] Instruction locale : avis favorable": 1,
-                        f"[{ref}] Étape ouverte : validation par le préfet": 1,
-                        f"[{ref}] Validation par le préfet : validée et transmise au ministère": 1,
-                        f"[{ref}] Crédits délégués : 15\u202f000\u00a0€ pour votre projet": 1})
+    # No letter from the ministry at delegation: the applicants' letter comes with their signed act.
+    expected = Counter({typographie(f"[{ref}] Étape ouverte : instruction locale"): 2,  # submitted, then completed
+                        typographie(f"[{ref}] À compléter : instruction locale"): 1,
+                        typographie(f"[{ref}] Instruction locale : avis favorable"): 1,
+                        typographie(f"[{ref}] Étape ouverte : validation par le préfet"): 1,
+                        typographie(f"[{ref}] Validation par le préfet : validée et transmise au ministère"): 1})
     for address in ("integration@montmorillon.example", "asso@montmorillon.example"):
         assert Counter(m.subject for m in mails_to(platform, address, ref)) == expected
     await wait_for_mail(platform, P86, batch_ref, 1)

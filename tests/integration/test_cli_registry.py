@@ -9,7 +9,7 @@ def test_registered_actors_are_listed_as_json_with_their_ids(app_env):
     r, agent = run_json("agent", "add", "--email", "Instructeur.86@Prefecture-86.example", "--name", "Agent Vienne",
                         "--role", "instructeur", "--departement", "86")
     assert r.exit_code == 0, r.output
-    run("agent", "add", "--email", "diair@interieur.example", "--name", "Officier Diair", "--role", "diair")
+    run("agent", "add", "--email", "diair@interieur.example", "--name", "Chargée de mission Diair", "--role", "diair")
     run("collectivite", "add", "--name", "Ville de Poitiers", "--type", "commune", "--departement", "86",
         "--siren", fictitious_siren(1), "--email", "integration@poitiers.example")
     run("porteur", "add", "--name", "Toit du Monde", "--siret", fictitious_siret(7), "--email", "c@toit.example",

@@ -26,6 +26,7 @@ from services.pilotage import records, workflow as pilotage
 from services.pilotage.texts import comite_markdown
 from tests.codes import mailed_code
 from tests.workflow import poitiers
+from models.french import typographie
 
 P86, I86, P37 = "prefet.86@prefecture-86.example", "instructeur.86@prefecture-86.example", "prefet.37@prefecture-37.example"
 DIAIR, MINISTERE, POITIERS, TOURS = ("diair@interieur.example", "ministere@interieur.example", "integration@poitiers.example",
@@ -173,7 +174,7 @@ def test_a_compte_rendu_that_breaks_the_rules_is_refused_with_each_reason_and_ch
     ids = setting(engine)
     comite = plan(engine)
     d = ComiteDriver(engine, comite.id)
-    assert d.view.awaited_role == "prefet" and d.view.run_name == f"Comité de pilotage local — Vienne (86) — {paris_today():%d/%m/%Y}"
+    assert d.view.awaited_role == "prefet" and d.view.run_name == f"Comité de pilotage local — la Vienne (86) — {paris_today():%d/%m/%Y}"
     out = d.answer(P86, "record", **minutes(ids["actions86"], held_on=(paris_today() + timedelta(days=3)).isoformat(),
                                             participants=[], reviewed_action_ids=[ids["actions37"][0]],
                                             decisions=[{"action_id": ids["actions86"][0], "flag_for_review": True}]))
@@ -208,7 +209,7 @@ def test_the_recorded_compte_rendu_is_mailed_once_to_each_party_and_flags_action
     assert sorted(m.recipient for m in sent) == sorted([POITIERS, "contact1@porteur.example", "contact2@porteur.example", P86])
     subject, text, html = render_parts("comite_minutes", sent[0].context)
     assert subject == f"[{comite.reference}] Compte rendu du comité de pilotage local du {_fr(paris_today())}"
-    assert "À revoir au bilan annuel du contrat : action la plus importante du contrat" in text
+    assert typographie("À revoir au bilan annuel du contrat : action la plus importante du contrat") in text
     assert "Mme Durand, adjointe au maire" in text and "Prochain comité à l'automne." in text
     with Session(engine) as s:
         held = s.get(Comite, comite.id)

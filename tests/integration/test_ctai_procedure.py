@@ -123,7 +123,8 @@ def test_a_diair_rework_sends_only_the_flagged_actions_back_and_the_rest_stands(
         mail = s.exec(select(OutboxMessage).where(OutboxMessage.event == "step_rework",
                                                   OutboxMessage.recipient == POITIERS)).one()
     told = json.dumps(mail.context, ensure_ascii=False)
-    assert "territoires ctai rework" in told and "Objectifs d'emploi à chiffrer" in told and "Le reste du contrat" in told
+    # In words: a collectivité is never told to run a command.
+    assert "territoires" not in told and "Objectifs d'emploi à chiffrer" in told and "Le reste du contrat" in told
     with Session(engine) as s:
         shown = {a["id"]: a for items in show(s, contract)["actions_par_domaine"].values() for a in items}
     assert shown[flagged.id]["observation_diair"] == "Objectifs d'emploi à chiffrer"

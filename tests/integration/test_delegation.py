@@ -116,7 +116,8 @@ def test_an_approved_batch_delegates_each_request_once_with_lines_per_departemen
         assert s.get(DelegationBatch, batch.id).status == BatchStatus.DELEGATED
     assert {(l.departement_code, l.p104_action, l.ae_cents, l.cp_cents, l.requests_count) for l in lines} == \
         {(dep, 12, 2_000_000, 2_000_000, 2) for dep in DEPS}
-    assert dict(emails)["credits_delegated_prefecture"] == 3 and dict(emails)["credits_delegated_porteur"] == 6
+    # The préfectures are told; the applicants are not, by the ministry: their letter comes with their act.
+    assert dict(emails)["credits_delegated_prefecture"] == 3 and "credits_delegated_porteur" not in dict(emails)
 
 
 def test_a_batch_over_the_envelope_is_refused_with_the_amount_it_is_over(transmitted):

@@ -10,7 +10,7 @@ from models.approval import derive_code
 from models.keys import APPROVAL_CODES, subkey
 from models.outbox import OutboxMessage, OutboxStatus
 from models.types import utcnow
-from notifications.events import SAMPLES
+from tests.email_samples import SAMPLES
 from notifications.outbox import Email, message_key, queue, queue_many
 from notifications.sender import OutboxSender
 from notifications.sink import SinkServer
@@ -43,7 +43,7 @@ async def test_a_queued_email_is_delivered_once_and_marked_sent(engine, smtp_sin
     assert (report.sent, again.claimed) == (1, 0)
     [received] = handler.received
     assert received.to == ("agent1@prefecture-86.example",)
-    assert received.subject == "[CTAI-86-2021-0001] Validation et signature : contrat signé"
+    assert received.subject == "[CTAI-86-2021-0001] Validation et signature\u202f: contrat signé"  # French spacing
     assert "200\u202f000\u00a0€" in received.text()
     [row] = rows(engine)
     assert row.status == OutboxStatus.SENT and row.sent_at is not None and row.attempts == 1
@@ -289,7 +289,7 @@ async def test_an_approval_code_exists_only_in_the_delivered_email_and_its_refer
     code = derive_code(subkey(get_settings().audit_key_bytes, APPROVAL_CODES), SAMPLES["approval_requested"]["code_ref"])
     assert _everywhere(engine, code) == []  # queued: the outbox holds a reference, never the code
     await sender(engine, smtp_target_for).send_pending()
-    assert f"Code d'approbation : {code}" in handler.received[0].text()
+    assert f"Code d'approbation\u202f: {code}" in handler.received[0].text()
     [row] = rows(engine)
     assert row.status == OutboxStatus.SENT and row.context["code_ref"] == "(effacé)" and "code" not in row.context
     assert row.context["reference"] == SAMPLES["approval_requested"]["reference"]

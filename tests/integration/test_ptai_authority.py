@@ -20,6 +20,7 @@ from services.ptai.workflow import PTAI
 from tests.codes import mailed_code
 from tests.factories import valid_request
 from tests.workflow import poitiers
+from models.french import typographie
 
 I86, P86 = "instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example"
 
@@ -84,7 +85,7 @@ def test_an_unfavourable_opinion_goes_to_the_prefet_who_validates_it_with_an_amo
         mail = s.exec(select(OutboxMessage).where(OutboxMessage.recipient == P86, OutboxMessage.event == "approval_requested")
                       .order_by(OutboxMessage.id.desc())).first()
     _, text, _ = render_parts(mail.event, mail.context)
-    assert "Avis de l'instruction : défavorable (motifs : Le public visé relève du droit commun)" in text
+    assert typographie("Avis de l'instruction : défavorable (motifs : Le public visé relève du droit commun)") in text
     assert codes_of(drive.answer("validation", P86, "validate", comment="Projet utile")) == ["CHAMP_MANQUANT"]
     assert codes_of(drive.answer("validation", P86, "validate", amount_eur=12000)) == ["CHAMP_MANQUANT"]
     assert codes_of(drive.answer("validation", P86, "validate", amount_eur=30001, comment="Projet utile")) == \

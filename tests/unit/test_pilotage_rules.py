@@ -137,7 +137,7 @@ def test_a_comite_to_come_starts_on_its_day_at_eight_paris_time_otherwise_now():
 
 
 def test_the_minutes_email_escapes_what_people_typed_in_html_and_flags_each_action_for_review():
-    from notifications.events import SAMPLES
+    from tests.email_samples import SAMPLES
     from notifications.render import render_parts
 
     context = {**SAMPLES["comite_minutes"], "compte_rendu": "<script>alert('x')</script>",
