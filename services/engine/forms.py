@@ -33,7 +33,10 @@ def plain_fields(schema: dict, model: type | None = None) -> None:
         if branches and any(b.get("type") == "null" for b in branches):
             kept = [b for b in branches if b.get("type") != "null"]
             if len(kept) > 1:  # an amount (Decimal: number or string): typed as text, exact to the cent
-                kept = [b for b in kept if b.get("type") == "string"][:1] or kept
+                numeric = any(b.get("type") == "number" for b in kept)
+                kept = [dict(b) for b in kept if b.get("type") == "string"][:1] or kept
+                if numeric and kept[0].get("type") == "string":
+                    kept[0].setdefault("pattern", r"^\d{1,10}(\.\d{1,2})?$")
             if len(kept) == 1:
                 del prop["anyOf"]
                 prop.update({k: v for k, v in kept[0].items() if k not in prop})

@@ -33,25 +33,31 @@ from tests.flows.helpers import code_for, decide, mails_to, wait_for_mail, waiti
 pytestmark = pytest.mark.chaos
 
 
-async def test_killing_the_serving_process_while_every_step_waits_loses_and_repeats_nothing(stack):
+async def test_killing_the_serving_process_while_steps_wait_loses_and_repeats_nothing(stack):
+    """Three cases through their 14 steps; at every other round of steps (the first, the third…,
+    the last), once each waits on its form, the serving process is killed with SIGKILL and started
+    again: the steps of every kind (CTAI, widening, PTAI, the ministry's batch) are killed while
+    waiting, in half the platform restarts a kill at each of the 9 rounds would cost."""
     chains = [await ctai_chain(stack, 31), await widening_chain(stack, 32), await ptai_chain(stack, 33)]
-    kills = 0
+    rounds = kills = 0
     while any(c.steps for c in chains):
         for chain in chains:
             if chain.steps:
                 await chain.prepare(stack)
         await wait_all(chains, stack)
-        await quiescent(stack)  # the acts a decision started wait too, and no email is on the wire
-        stack.platform.kill()  # SIGKILL to the serving process and anything it runs
-        kills += 1
-        stack.platform.start()
+        rounds += 1
+        if rounds % 2 == 1:
+            await quiescent(stack)  # the acts a decision started wait too, and no email is on the wire
+            stack.platform.kill()  # SIGKILL to the serving process and anything it runs
+            kills += 1
+            stack.platform.start()
         await asyncio.gather(*(c.answer(stack) for c in chains if c.steps))
     answered = [key for c in chains for key in c.done]
-    assert len(answered) == 14 and kills == 9
+    assert len(answered) == 14 and (rounds, kills) == (9, 5)
     for chain in chains:
         await _settled(stack, chain.entity, chain.entity_id)
     lost, duplicated = lost_and_duplicated(stack, answered)
-    report("kill -9 du service pendant chaque étape en attente", lost, duplicated, database=stack.engine.dialect.name)
+    report("kill -9 du service pendant les étapes en attente (un tour sur deux)", lost, duplicated, database=stack.engine.dialect.name)
     assert (lost, duplicated) == (0, 0)
 
 
@@ -203,7 +209,7 @@ async def _until_failed(run_id: str, timeout: float = 90) -> None:
     raise AssertionError(f"run {run_id} did not fail")
 
 
-SUSPENDED = 12  # runs waiting across the restart: enough to overlap the server's start, within the suite's time
+SUSPENDED = 8  # runs waiting across the restart: enough to overlap the server's start, within the suite's time
 
 
 async def test_a_dozen_runs_suspended_across_a_prefect_server_restart_all_resume_when_answered(stack):

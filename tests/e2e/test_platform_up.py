@@ -129,8 +129,10 @@ def test_an_instructeur_approves_the_poitiers_review_in_the_prefect_ui(platform)
             form.get_by_text("Décision attendue de").wait_for()
 
             def field(label: str):
-                return form.locator(".schema-form-property").filter(
-                    has=page.locator(".schema-form-property__label", has_text=label)).first
+                """The field whose title starts with ``label`` (« Décision » also appears inside the
+                comment's title, « si la décision l'exige »)."""
+                return form.locator(".schema-form-property").filter(has=page.locator(
+                    ".schema-form-property__label", has_text=re.compile(rf"^\s*{re.escape(label)}"))).first
 
             field("Votre courriel professionnel").locator("textarea").fill(agent)
             field("Code d'approbation").locator("textarea").fill(code)

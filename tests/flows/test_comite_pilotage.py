@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from models.pilotage import Comite, ComiteStatus
 from models.types import PARIS, paris_today
+from models.french import typographie
 from services.pilotage import records
 from tests.cli import run
 from tests.flows.helpers import decide, finished, wait_for_mail, waiting_run
@@ -37,7 +38,7 @@ async def test_a_local_comite_started_by_hand_is_recorded_by_the_prefet_and_its_
     received = await wait_for_mail(platform, POITIERS, ref, 2)  # the comité's date, then its minutes
     text = received[-1].text()
     assert "Compte rendu du comité de pilotage local" in received[-1].subject
-    assert "À revoir au bilan annuel du contrat : action la plus importante du contrat" in text
+    assert typographie("À revoir au bilan annuel du contrat : action la plus importante du contrat") in text
     with Session(platform.engine) as s:
         assert s.get(Comite, cid).status == ComiteStatus.HELD
         assert [r.action_id for r in records.flagged_for_review(s, ids["ctai86"])] == [ids["actions86"][0]]

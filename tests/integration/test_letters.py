@@ -135,14 +135,6 @@ def test_the_previews_hold_every_event_the_platform_sends(sent):
     assert {w["evenement"] for w in sent[1]} == set(EVENTS)
 
 
-def test_a_preview_of_one_event_keeps_only_that_event(tmp_path):
-    result = run("mail", "preview", "act_signed", "--to-dir", str(tmp_path), "--json")
-    assert result.exit_code == 0, result.output
-    kept = json.loads(result.stdout)
-    assert kept and {w["evenement"] for w in kept} == {"act_signed"}
-    assert sorted(p.name for p in tmp_path.glob("*.eml")) == sorted(w["fichier"] for w in kept)
-
-
 def test_no_email_shows_a_raw_code_or_an_inclusive_abbreviation(sent):
     codes = raw_codes()
     assert {"primo_arrivants", "revue_diair", "arrete", "prefet"} <= codes  # what the check looks for
