@@ -123,8 +123,11 @@ def test_an_instructeur_approves_the_poitiers_review_in_the_prefect_ui(platform)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(30_000)
             page.goto(f"{platform.ui}/runs")
-            page.get_by_text(POITIERS_RUN).first.click()
-            page.get_by_role("button", name="Resume").click()
+            page.get_by_text(POITIERS_RUN).first.wait_for()  # the agent finds the run by its French name
+            # … and opens it (by its address: under a loaded machine a click in the list once landed
+            # on a page without the run's « Resume »).
+            page.goto(f"{platform.ui}/runs/flow-run/{platform.suspended_runs()[POITIERS_RUN]}")
+            page.get_by_role("button", name="Resume").click(timeout=90_000)
             form = page.locator(".p-modal__card")
             form.get_by_text("Décision attendue de").wait_for()
 
