@@ -6,12 +6,12 @@ from sqlmodel import Session
 
 from models.actors import ROLE_LABELS, Collectivite, Porteur, Role
 from models.acts import ACT_KIND_LABELS, ActKind
+from models.cerfa import RuleCheck
 from models.errors import Violation
 from models.money import format_eur
 from models.ptai import PTAI_MACHINE, PtaiRequest
 from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Domain, Public
 from services.engine.texts import decision_footer, history_lines, letterhead, md, place, refusal_banner, short_name
-from models.cerfa import RuleCheck
 from services.ptai.records import checks_now, show
 
 PTAI_STEP_LABELS = {"instruction": "instruction locale", "validation": "validation par le préfet"}
