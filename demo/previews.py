@@ -24,6 +24,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from models.types import paris_today
+
 ANSWERED_LINK = "http://127.0.0.1:4200/runs/flow-run/{run}"
 CODE = re.compile(r"(?:Code d'approbation|Code de déblocage)\s:\s([A-Z0-9]{4}-[A-Z0-9]{4})")
 
@@ -92,6 +94,7 @@ def _agent(departement: str | None, role: str) -> str:
 
 def drive(engine) -> None:
     """The scenario: each event of ``notifications.events`` queued at least once, for real cases."""
+    from models.actors import Collectivite
     from models.acts import LegalAct
     from models.approval import MAX_WRONG_CODES
     from models.ctai import Ctai
@@ -109,19 +112,18 @@ def drive(engine) -> None:
 
     # A contract opens (step_started, approval_requested) and its first step is decided (step_decided).
     with unit_of_work(engine) as s:
-        from models.actors import Collectivite
         tours = s.exec(select(Collectivite).where(Collectivite.departement_code == "37")).first()
-        contract, _ = ctai_workflow.create(s, collectivite_id=tours.id, first_year=date.today().year + 1)
+        contract, _ = ctai_workflow.create(s, collectivite_id=tours.id, first_year=paris_today().year + 1)
         contract_id = contract.id
     p.open("ctai", contract_id, "engagement")
     p.answer("ctai", contract_id, "engagement", _agent("37", "instructeur"), "received",
-             letter_date=date.today().isoformat(), signatory="Emmanuel Denis, maire")
+             letter_date=paris_today().isoformat(), signatory="Emmanuel Denis, maire")
 
     # A request sent back to its applicant (step_rework), another favourably instructed.
     p.open("ptai", ids["76"], "instruction")
     p.answer("ptai", ids["76"], "instruction", _agent("76", "instructeur"), "rework",
              comment="Merci de préciser le calendrier des ateliers et le nombre de familles accompagnées.",
-             rework_deadline=(date.today() + timedelta(days=30)).isoformat())
+             rework_deadline=(paris_today() + timedelta(days=30)).isoformat())
     p.open("ptai", ids["37"], "instruction")
     p.answer("ptai", ids["37"], "instruction", _agent("37", "instructeur"), "favourable", amount_eur=20000)
     p.open("ptai", ids["37"], "validation")  # left waiting: the daily run reminds, then escalates
@@ -161,28 +163,27 @@ def drive(engine) -> None:
     p.open("acte", act_id, "signature")
     p.answer("acte", act_id, "signature", _agent("35", "prefet"), "sign", signatory_name="Nathalie Martin (nom fictif)",
              signatory_title="Pour le préfet et par délégation, la secrétaire générale",
-             signed_on=date.today().isoformat())
+             signed_on=paris_today().isoformat())
 
     # A local comité de pilotage: its compte rendu to the parties (comite_minutes).
     with unit_of_work(engine) as s:
         poitiers = s.exec(select(Ctai.id).where(Ctai.reference.like("CTAI-86-%"))).first()
-        comite, _ = pilotage.plan(s, level="local", departement_code="86", planned_on=date.today(), ctai_ids=[poitiers])
+        comite, _ = pilotage.plan(s, level="local", departement_code="86", planned_on=paris_today(), ctai_ids=[poitiers])
         comite_id = comite.id
     p.open("comite", comite_id, "compte_rendu")
-    p.answer("comite", comite_id, "compte_rendu", _agent("86", "prefet"), "record", held_on=date.today().isoformat(),
+    p.answer("comite", comite_id, "compte_rendu", _agent("86", "prefet"), "record", held_on=paris_today().isoformat(),
              participants=[{"name": "Adjointe au maire de Poitiers", "function": "chargée de l'intégration"}],
              minutes="Le comité a fait le point sur l'exécution 2021 du contrat.")
 
     # The daily run on the days its messages fall: reminders and escalation of a waiting step, the
     # applicant's reminder and the request closed, the engagement letter and the compte rendu due.
-    policy_days = [date.today() + timedelta(days=n) for n in range(1, 45)]
+    policy_days = [paris_today() + timedelta(days=n) for n in range(1, 45)]
     with Session(engine) as s:
         contract = s.get(Ctai, contract_id)
         letter_year = contract.first_year
-    new_contract = _awaiting_letter(engine, letter_year)
+    _awaiting_letter(engine, letter_year)
     for day in sorted(set(policy_days + _letter_days(letter_year) + _report_days(engine))):
         reminders.run(day, engine)
-    del new_contract
 
     # What the recovery sweep reports to the operators (steps_repaired).
     with unit_of_work(engine) as s:
