@@ -38,13 +38,15 @@ class Previewer:
         self.runs: dict[tuple[str, int, str], str] = {}
         self.attempts: dict[str, int] = {}
 
-    def open(self, entity: str, entity_id: int, step: str) -> str:
+    def open(self, entity: str, entity_id: int, step: str, run_id: str | None = None) -> str:
+        """Opens the step in a run of its own, or in ``run_id`` (a batch's arbitrage lives in the
+        delegation run that selected it)."""
         from services.cases import kind as case_kind
         from services.db import unit_of_work
         from services.engine import runs, steps
 
         kind = case_kind(entity)
-        run_id = str(uuid.uuid4())
+        run_id = run_id or str(uuid.uuid4())
         with unit_of_work(self.engine) as s:
             key = runs.trigger_key(s, kind.entity, entity_id, step, run_id)
             runs.reserve(s, entity_type=kind.entity, entity_id=entity_id, step=step, key=key,
@@ -144,14 +146,7 @@ def drive(engine) -> None:
         set_envelope(s, 2021, 1_100_000_000, _agent(None, "ministere"))
         batch = batches.select_batch(s, year=2021, flow_run_id=str(uuid.uuid4()))
         batch_id, batch_run = batch.id, batch.flow_run_id
-    p.runs[("lot", batch_id, "arbitrage")] = batch_run
-    with unit_of_work(engine) as s:
-        from services.engine import runs, steps
-        key = runs.trigger_key(s, "lot", batch_id, "arbitrage", batch_run)
-        runs.reserve(s, entity_type="lot", entity_id=batch_id, step="arbitrage", key=key, awaited_role="ministere")
-    with unit_of_work(engine) as s:
-        steps.open_step(s, batches.BATCH, entity_id=batch_id, step="arbitrage", flow_run_id=batch_run, trigger=key,
-                        link=None)
+    p.open("lot", batch_id, "arbitrage", run_id=batch_run)
     p.answer("lot", batch_id, "arbitrage", _agent(None, "ministere"), "approve", refused_request_ids=[ids["67"]],
              refusal_reason="Le projet finance un équipement (véhicules) : les crédits d'intégration ne financent "
                             "que des frais de fonctionnement.")

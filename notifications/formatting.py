@@ -35,6 +35,3 @@ def eur(cents: int) -> str:
 def p104(action: int) -> str:
     return {12: "action 12 (primo-arrivants)", 15: "action 15 (réfugiés)"}.get(action, f"action {action}")
 
-
-def acte(kind: str) -> str:
-    return {"arrete": "un arrêté attributif", "convention": "une convention"}.get(kind, kind)

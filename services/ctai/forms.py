@@ -103,13 +103,7 @@ class BilanSignatureForm(ApprovalForm, case="ctai", step="bilan_signature"):
                                         description="Au plus aujourd'hui ; par exemple 2022-01-20.")
 
 
-class ElargissementForm(ApprovalForm, case="ctai", step="elargissement"):
-    needs = {"sign": ("signature_date", "elu_signature_date")}
+class ElargissementForm(SignatureForm, case="ctai", step="elargissement"):
+    """The same dates as a contract's signature (both needed to sign), for the CTAIR widened."""
+
     decision: choice("ctai", "elargissement") = Field(title="Décision")
-    signature_date: date | None = Field(default=None, title="Date de signature par le préfet (si signé)",
-                                        description="Au plus aujourd'hui ; par exemple 2021-06-01.")
-    elu_signature_date: date | None = Field(default=None, title="Date de signature par l'élu (si signé)",
-                                            description="La date à laquelle l'exécutif de la collectivité a signé.")
-    diair_cosignatory_name: line(200) | None = Field(default=None, title="Co-signature du délégué interministériel : nom (facultatif)",
-                                                     description="Avec la date ci-dessous, ou ni l'un ni l'autre.")
-    diair_cosignature_date: date | None = Field(default=None, title="Co-signature du délégué interministériel : date (facultatif)")
