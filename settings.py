@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     mail_sink_port: int = 1025
     mail_dir: Path | None = None
 
+    # The reports (the national dashboard as HTML): where they are written, and the address
+    # ``territoires up`` serves them at on 127.0.0.1 (the Prefect artifacts link there).
+    reports_dir: Path | None = None
+    reports_port: int = 4280
+    reports_url: str | None = None
+
     # One-time approval codes (CTAI/PTAI approvals).
     approval_code_ttl_hours: int = 24 * 14
 
@@ -109,6 +115,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'territoires.db').resolve()}"
+
+    @property
+    def resolved_reports_dir(self) -> Path:
+        return self.reports_dir or self.data_dir / "rapports"
 
     @property
     def resolved_mail_dir(self) -> Path:

@@ -97,18 +97,6 @@ def acte_pdf(acte_id: Annotated[int, typer.Argument(help="N° de l'acte", **ID)]
     sys.stdout.flush()
 
 
-@acte_app.command("list")
-def acte_list(departement: DepOpt = None, annee: YearOpt = None, as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
-    """Les actes, par année et département."""
-    from services.acts import records
-
-    with user_errors(as_json), unit_of_work() as session:
-        rows = records.listing(session, departement=departement, year=annee)
-    _rows_out(rows, [("id", "n°"), ("reference", "numéro"), ("annee", "année"), ("departement", "dépt"),
-                     ("beneficiaire", "bénéficiaire"), ("montant", "montant"),
-                     ("statut_libelle", "statut"), ("signe_le", "signé le")], as_json, as_csv)
-
-
 # --- paiements -----------------------------------------------------------------------------------
 
 @paiements_app.command("add")

@@ -51,6 +51,13 @@ register_pilotage(app)
 from cli.acts import register as register_acts  # noqa: E402
 
 register_acts(app)
+from cli.acts import acte_app  # noqa: E402
+from cli.listings import register as register_listings  # noqa: E402
+
+register_listings(app, ctai_app, ptai_app, acte_app)
+from cli.dashboard import tableau_de_bord  # noqa: E402
+
+app.command("tableau-de-bord")(tableau_de_bord)
 from cli.reminders import reminders_app  # noqa: E402
 
 app.add_typer(reminders_app, name="reminders")
@@ -117,6 +124,23 @@ def seed_demo(as_json: JsonOpt = False) -> None:
         print_json(created)
     else:
         typer.echo("Données de démonstration chargées (SIREN, SIRET et courriels fictifs) : "
+                   + ", ".join(f"{k} +{v}" for k, v in created.items()))
+
+
+@seed_app.command("national")
+def seed_national(year: Annotated[int, typer.Option("--year", "--annee", help="Année des chiffres nationaux (2023)",
+                                                    min=2023, max=2023)] = 2023,
+                  as_json: JsonOpt = False) -> None:
+    """Charge un jeu national FICTIF dont les totaux sont les chiffres publiés pour 2023 : 44 territoires
+    (28 communes, 13 métropoles ou EPCI, 2 départements, 1 région) et 11 000 000 €."""
+    from cli.demo_program import run_demo
+
+    with user_errors(as_json):
+        created = run_demo("national", args=(str(year),))
+    if as_json:
+        print_json(created)
+    else:
+        typer.echo(f"Jeu national {year} chargé (territoires, SIREN, dates et répartitions fictifs) : "
                    + ", ".join(f"{k} +{v}" for k, v in created.items()))
 
 

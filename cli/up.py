@@ -27,6 +27,7 @@ from cli import platform_state
 from cli.demo_program import DemoFailed, run_demo
 from cli.output import EXIT_FAILED, PORT, redacted_url
 from cli.platform_state import PlatformRecord, Process
+from cli.report_server import ReportServer
 from cli.processes import Child, PlatformError, answers, port_is_free, spawn, wait_until
 from settings import get_settings
 
@@ -102,7 +103,7 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list, record: Pl
 
     env = {k: v for k, v in os.environ.items() if k != platform_state.FROM_RECORD}
     api = None if os.environ.get(platform_state.FROM_RECORD) else PREFECT_API_URL.value()  # not a dead platform's
-    _check_ports(None if api else port, settings.mail_sink_port if settings.uses_mail_sink else None)
+    _check_ports(None if api else port, settings.mail_sink_port if settings.uses_mail_sink else None, settings.reports_port)
     if api:
         ui = PREFECT_UI_URL.value() or api.removesuffix("/api")
         typer.echo(f"Serveur Prefect existant : {api} (PREFECT_API_URL)")
@@ -124,6 +125,9 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list, record: Pl
     if settings.uses_mail_sink:
         running.append(SinkServer(MailSink(settings.resolved_mail_dir.resolve()), port=settings.mail_sink_port).start())
     mail_line = f"Courriels : {smtp_target(settings).describe()}"
+    reports = ReportServer(settings.resolved_reports_dir.resolve(), settings.reports_port).start()
+    running.append(reports)
+    env.setdefault("TERRITOIRES_REPORTS_URL", reports.url)
 
     typer.echo("Démarrage des déploiements (toutes les étapes, le lot mensuel et les relances quotidiennes)…")
     served = _started(record, folder, spawn("le service des déploiements", [str(BIN / "territoires"), "serve"], env,
@@ -143,7 +147,7 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list, record: Pl
     _banner(ui, mail_line, settings, logs, seeded, started)
 
 
-def _check_ports(prefect_port: int | None, sink_port: int | None) -> None:
+def _check_ports(prefect_port: int | None, sink_port: int | None, reports_port: int) -> None:
     """Before anything starts: a taken port is refused with what to do about it."""
     if prefect_port is not None and not port_is_free(prefect_port):
         raise PlatformError("PORT_OCCUPE", f"le port {prefect_port} de 127.0.0.1 est déjà pris (un « territoires up » "
@@ -152,6 +156,9 @@ def _check_ports(prefect_port: int | None, sink_port: int | None) -> None:
     if sink_port is not None and not port_is_free(sink_port):
         raise PlatformError("PORT_OCCUPE", f"le port {sink_port} du puits de courriels est déjà pris : "
                                            f"changez TERRITOIRES_MAIL_SINK_PORT ou configurez TERRITOIRES_SMTP_HOST")
+    if not port_is_free(reports_port):
+        raise PlatformError("PORT_OCCUPE", f"le port {reports_port} des rapports (tableau de bord) est déjà pris : "
+                                           f"changez TERRITOIRES_REPORTS_PORT")
 
 
 def _seed(demo: bool) -> dict | None:

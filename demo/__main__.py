@@ -1,5 +1,6 @@
 """``python -m demo seed`` loads the demo; ``python -m demo runs`` starts its runs (Prefect must
-be reachable). Each prints what it did as JSON on its last line."""
+be reachable); ``python -m demo national YEAR`` loads the fictitious national dataset of a year.
+Each prints what it did as JSON on its last line."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import asyncio
 import json
 import sys
 
-USAGE = "usage : python -m demo seed | runs | previews DOSSIER"
+USAGE = "usage : python -m demo seed | runs | previews DOSSIER | national ANNEE"
 
 
 def main(argv: list[str]) -> int:
-    if argv not in (["seed"], ["runs"]) and not (len(argv) == 2 and argv[0] == "previews"):
+    if argv not in (["seed"], ["runs"]) and not (len(argv) == 2 and argv[0] in ("previews", "national")):
         print(USAGE, file=sys.stderr)
         return 2
     from models.errors import DomainError
@@ -23,6 +24,12 @@ def main(argv: list[str]) -> int:
             from demo.previews import previews
 
             result = previews(Path(argv[1]))
+        elif argv[0] == "national":
+            from demo.national import seed_national
+            from services.db import unit_of_work
+
+            with unit_of_work() as session:
+                result = seed_national(session, int(argv[1]))
         elif argv == ["seed"]:
             from demo.data import seed_demo
             from services.db import unit_of_work

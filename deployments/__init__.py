@@ -22,16 +22,18 @@ def platform_flows() -> list:
 
 
 # The ministry's batch: monthly, on the 1st at 08:00 Paris time, and on demand.
-# Reminders every day at 08:00 (they act on business days only).
+# Reminders every day at 08:00 (they act on business days only); the national dashboard at 07:30.
 SCHEDULES = {"delegation-credits": Cron("0 8 1 * *", timezone="Europe/Paris"),
-             "relances": Cron("0 8 * * *", timezone="Europe/Paris")}
+             "relances": Cron("0 8 * * *", timezone="Europe/Paris"),
+             "tableau-de-bord-national": Cron("30 7 * * *", timezone="Europe/Paris")}
 
 
 def scheduled_flows() -> list:
+    from flows.dashboard import tableau_de_bord_national
     from flows.delegation import delegation_credits
     from flows.reminders import relances
 
-    return [delegation_credits, relances]
+    return [delegation_credits, relances, tableau_de_bord_national]
 
 
 def serve_all(limit: int | None = None) -> None:

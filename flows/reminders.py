@@ -12,6 +12,7 @@ from models.types import paris_today
 from services.followup import reminders
 from tasks.audit import publish_audit_head
 from tasks.notify import send_outbox
+from tasks.reporting import publish_followup
 from tasks.runs import repair_steps, start_current_step
 
 
@@ -30,8 +31,10 @@ async def relances(day: date | None = None) -> dict:
     """Reminds and escalates late steps, reminds then closes unanswered requests, reminds of the
     lettre d'engagement deadline, opens the yearly reviews due (and starts their bilan step),
     mails a code to any entitled agent who lacks one, starts again the steps whose run died
-    (the recovery sweep), sends whatever the email outbox still holds, and publishes the audit
-    trail's head outside the database.
+    (the recovery sweep), sends whatever the email outbox still holds, publishes the audit
+    trail's head outside the database, and each département's follow-up table (artifact
+    ``suivi-<département>``: each open case, its step, since when, its service level, its next
+    deadline, who is awaited).
 
     ``day`` runs it as if on that day; a day later than today only shows what would happen."""
     today = day or paris_today()
@@ -45,5 +48,6 @@ async def relances(day: date | None = None) -> dict:
     report["reprise_des_etapes"] = await repair_steps()
     report["courriels"] = await send_outbox()
     report["tete_piste_audit"] = await publish_audit_head()
+    report["tableaux_de_suivi"] = await publish_followup(today=today)
     print(report)
     return report

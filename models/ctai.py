@@ -96,6 +96,9 @@ CTAI_MACHINE = StateMachine("CTAI", [
     Transition("elargissement", S.WIDENING, "reject", S.REFUSED, P, "élargissement refusé"),
 ])
 
+# A contract is signed (its money engaged) from the préfet's signature on, whatever follows.
+SIGNED_STATUSES = (S.DIAIR_REVIEW, S.DIAIR_REWORK, S.ACTIVE, S.YEARLY_REVIEW, S.REVIEW_SIGNATURE, S.ENDED, S.REPLACED)
+
 # The step (and so the Prefect flow) that carries each status, and its French label.
 STEP_OF_STATUS = {
     S.AWAITING_LETTER: "engagement",

@@ -35,6 +35,14 @@ class BatchStatus(StrEnum):
     EMPTY = "empty"
 
 
+BATCH_STATUS_LABELS = {
+    BatchStatus.AWAITING: "en attente de l'arbitrage du ministère",
+    BatchStatus.APPROVED: "approuvé, délégation en cours",
+    BatchStatus.DELEGATED: "crédits délégués",
+    BatchStatus.REJECTED: "rejeté",
+    BatchStatus.EMPTY: "vide (aucune demande)",
+}
+
 B = BatchStatus
 BATCH_MACHINE = StateMachine("lot", [
     Transition("selection", B.AWAITING, "empty", B.EMPTY, None, "aucune demande à déléguer"),

@@ -38,6 +38,12 @@ def _departement_rows() -> dict[str, dict[str, str]]:
     return {r["code"]: r for r in csv.DictReader(text.splitlines())}
 
 
+def departement_nom(code: str) -> str:
+    """« Vienne » for 86; the code itself when unknown."""
+    row = _departement_rows().get(code)
+    return row["nom"] if row else code
+
+
 def departement_article(code: str) -> str:
     """« la » for the Vienne, « l' » for the Isère, « » for Paris; KeyError for an unknown code."""
     return _departement_rows()[code]["article"]

@@ -120,3 +120,33 @@ def review_year_due(*, today: date, first_year: int, last_year: int, opens: tupl
     if not is_business_day(today) or today < date(today.year, *opens) or not first_year <= year <= last_year:
         return None
     return year
+
+
+def step_deadline(opened_on: date, sla: int) -> date:
+    """The last day a step opened on ``opened_on`` is on time: its ``sla``-th business day after."""
+    day, counted = opened_on, 0
+    while counted < sla:
+        day += timedelta(days=1)
+        counted += is_business_day(day)
+    return day
+
+
+@dataclass(frozen=True)
+class Lateness:
+    """Where a waiting step stands today against its service level (French business days)."""
+
+    since: date
+    sla_days: int
+    deadline: date
+    late_days: int  # business days past the deadline; 0 while on time
+
+    @property
+    def late(self) -> bool:
+        return self.late_days > 0
+
+
+def lateness(opened_on: date, today: date, sla: int) -> Lateness:
+    """Late exactly when the reminders call it late (``step_action``): more than ``sla`` business
+    days since it opened."""
+    return Lateness(since=opened_on, sla_days=sla, deadline=step_deadline(opened_on, sla),
+                    late_days=max(business_days_between(opened_on, today) - sla, 0))

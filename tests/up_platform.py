@@ -37,7 +37,7 @@ class Up:
 
     def __init__(self, workdir: Path, database_url: str | None):
         self.workdir, self.database_url = workdir, database_url
-        self.port, self.sink_port = _free_port("127.0.0.1"), _free_port("127.0.0.1")
+        self.port, self.sink_port, self.reports_port = (_free_port("127.0.0.1") for _ in range(3))
         self.ui = f"http://127.0.0.1:{self.port}"
         self.mail_dir = workdir / "var" / "mail"
         self.log = workdir / "up.log"
@@ -48,6 +48,7 @@ class Up:
         """Starts it and returns what it printed once ready."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TERRITOIRES_", "PREFECT_"))}
         env["TERRITOIRES_MAIL_SINK_PORT"] = str(self.sink_port)
+        env["TERRITOIRES_REPORTS_PORT"] = str(self.reports_port)
         if self.database_url:
             env["TERRITOIRES_DATABASE_URL"] = self.database_url
         offset = self.log.stat().st_size if self.log.exists() else 0

@@ -294,23 +294,3 @@ def show(session: Session, act_id: int) -> dict:
         "motif_refus": act.refusal_reason,
         "decisions": [decision_view(d) for d in decisions_for(session, ENTITY, act.id)],
     }
-
-
-def listing(session: Session, *, departement: str | None = None, year: int | None = None) -> list[dict]:
-    stmt = select(LegalAct).order_by(LegalAct.year, LegalAct.departement_code, LegalAct.id)
-    if departement:
-        stmt = stmt.where(LegalAct.departement_code == departement)
-    if year:
-        stmt = stmt.where(LegalAct.year == year)
-    names = defaultdict(str)
-    acts = list(session.exec(stmt))
-    for p in session.exec(select(Porteur).where(Porteur.id.in_({a.porteur_id for a in acts if a.porteur_id} or {-1}))):
-        names[("p", p.id)] = p.name
-    for c in session.exec(select(Collectivite).where(Collectivite.id.in_({a.collectivite_id for a in acts if a.collectivite_id} or {-1}))):
-        names[("c", c.id)] = c.name
-    return [{"id": a.id, "reference": a.reference, "type": a.kind, "version": a.version, "statut": a.status,
-             "statut_libelle": ACT_STATUS_LABELS[ActStatus(a.status)], "departement": a.departement_code, "annee": a.year,
-             "beneficiaire": names[("p", a.porteur_id)] if a.porteur_id else names[("c", a.collectivite_id)],
-             "montant_cents": a.total_cents, "montant": format_eur(a.total_cents),
-             "signe_le": a.signed_on.isoformat() if a.signed_on else None}
-            for a in acts]

@@ -1,5 +1,6 @@
 """The one door to Prefect's API for the services: start a deployment's run, list the runs
-suspended on a form, answer a form, link to a run in the UI, publish and read table artifacts.
+suspended on a form, answer a form, link to a run in the UI, publish artifacts (tables, Markdown,
+links) and read table artifacts.
 
 No other module of ``services`` imports ``prefect`` (a test checks it). What comes back is plain
 data, so the rest of the services neither knows Prefect's client nor its schemas.
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from prefect.artifacts import acreate_table_artifact
+from prefect.artifacts import acreate_link_artifact, acreate_markdown_artifact, acreate_table_artifact
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId, FlowRunFilterState, FlowRunFilterStateType,
@@ -107,6 +108,16 @@ async def resume(run_id: str, run_input: dict) -> None:
 async def publish_table(key: str, rows: list[dict], description: str) -> None:
     """A new version of the table artifact ``key`` (lowercase letters, digits and dashes)."""
     await acreate_table_artifact(key=key, table=rows, description=description)
+
+
+async def publish_markdown(key: str, markdown: str, description: str) -> None:
+    """A new version of the Markdown artifact ``key``."""
+    await acreate_markdown_artifact(key=key, markdown=markdown, description=description)
+
+
+async def publish_link(key: str, link: str, text: str, description: str) -> None:
+    """A new version of the link artifact ``key`` (e.g. to a report the platform serves)."""
+    await acreate_link_artifact(key=key, link=link, link_text=text, description=description)
 
 
 PAGE = 200  # the most the API returns at once

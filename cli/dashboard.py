@@ -1,0 +1,50 @@
+"""``territoires tableau-de-bord``: the national dashboard on demand, without Prefect: its key
+figures on the terminal (or all of them with ``--json``) and its self-contained HTML page.
+The flow ``tableau-de-bord-national`` publishes the same every morning as Prefect artifacts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cli.output import print_json, user_errors
+from models.money import format_eur
+from models.types import paris_today
+from services.db import unit_of_work
+
+
+def tableau_de_bord(html: Annotated[Optional[Path], typer.Option("--html", help="Écrit la page du tableau de bord "
+                                                                "dans ce fichier (par défaut : le dossier des rapports)")] = None,
+                    as_json: Annotated[bool, typer.Option("--json", help="Tous les chiffres, en JSON.")] = False) -> None:
+    """Le tableau de bord national : territoires engagés, montants engagés (par année, domaine, action P104,
+    département), actions financées, délégations au regard de l'enveloppe, étapes en retard."""
+    from documents.dashboard import focus_year, render_html
+    from models.dashboard import territories_text
+    from services.reporting.national import figures
+    from services.reporting.report import write_report
+
+    today = paris_today()
+    with user_errors(as_json), unit_of_work() as session:
+        found = figures(session, today)
+    if html is not None:
+        html.write_text(render_html(found), encoding="utf-8")
+        path = html
+    else:
+        path = write_report(found, today)
+    if as_json:
+        print_json({**found, "rapport": str(path)})
+        return
+    year = focus_year(found)
+    if year is None:
+        typer.echo("Aucun contrat signé ni crédit délégué pour l'instant.")
+    else:
+        amounts = found["montants"]["par_annee"].get(year, {})
+        territories = found["territoires"].get(year, {})
+        typer.echo(f"Tableau de bord national — {year}")
+        typer.echo(f"  Territoires engagés : {territories.get('total', 0)} ({territories_text(territories)})")
+        typer.echo(f"  Montant engagé : {format_eur(amounts.get('total_cents', 0))} "
+                   f"({amounts.get('lignes_financees', 0)} actions et projets financés)")
+        typer.echo(f"  Étapes en retard aujourd'hui : {found['etapes_en_retard']['total']}")
+    typer.echo(f"Page complète (graphiques) : {path}")
