@@ -19,6 +19,27 @@ BIN = Path(sys.executable).parent
 PG_ADMIN = os.environ.get("TERRITOIRES_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+def fresh_database(kind: str, tmp: Path, stem: str = "bench") -> tuple[str, callable]:
+    """An empty database for one measurement: a SQLite file in ``tmp``, or a PostgreSQL database
+    created on the test server; returns its URL and the function that drops it."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / f'{stem}-{uuid.uuid4().hex[:6]}.db'}", lambda: None
+    from services.db import get_engine
+
+    name = f"territoires_bench_{uuid.uuid4().hex[:8]}"
+    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        get_engine(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return url, drop
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -29,6 +29,7 @@ from models.actors import Agent, Collectivite  # noqa: E402
 from models.delegation import BATCH_MACHINE  # noqa: E402
 from models.ptai import PtaiRequest, PtaiStatus  # noqa: E402
 from models.reference import load_departements  # noqa: E402
+from _harness import fresh_database  # noqa: E402
 from demo.data import fictitious_siren  # noqa: E402
 from services.db import get_engine, unit_of_work  # noqa: E402
 from services.finance import batches, delegation  # noqa: E402
@@ -36,7 +37,6 @@ from services.migrate import upgrade  # noqa: E402
 from services.registry import seed_reference  # noqa: E402
 
 TARGET = 3.0
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def seed(url: str, count: int) -> None:
@@ -126,21 +126,6 @@ def floor(url: str, count: int) -> float:
     elapsed = time.perf_counter() - start
     engine.dispose()
     return elapsed
-
-
-def fresh_database(kind: str, tmp: Path) -> tuple[str, callable]:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / f'bench-{uuid.uuid4().hex[:6]}.db'}", lambda: None
-    name = f"territoires_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        get_engine(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}").dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", drop
 
 
 def main() -> None:

@@ -112,15 +112,16 @@ def _table(entity: str, rows: list[dict], today: date) -> None:
     for _, header in COLUMNS[entity] + WAIT_COLUMNS:
         table.add_column(header, overflow="fold")
     for row in rows:
-        cells = [_day(row[key]) if key == "signe_le" else _cell(row.get(key)) for key, _ in COLUMNS[entity]]
-        waiting = [row["attendu_libelle"] or "—", _day(row["depuis"]), _day(row["echeance"]),
+        cells = [_cell(_day(row[key])) if key == "signe_le" else _cell(row.get(key)) for key, _ in COLUMNS[entity]]
+        waiting = [_cell(row["attendu_libelle"]), _cell(_day(row["depuis"])), _cell(_day(row["echeance"])),
                    Text(f"{row['retard_jours_ouvres']} j. ouvrés", style="bold red") if row["en_retard"] else "—"]
         table.add_row(*cells, *waiting)
     console.print(table)
 
 
-def _cell(value) -> str:
-    return "—" if value is None or value == "" else str(value)
+def _cell(value) -> Text:
+    """A cell shown as typed: a title such as « [red]… » is text, not rich's markup."""
+    return Text("—" if value is None or value == "" else str(value))
 
 
 def _day(iso: str | None) -> str:

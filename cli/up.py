@@ -128,6 +128,7 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list, record: Pl
     reports = ReportServer(settings.resolved_reports_dir.resolve(), settings.reports_port).start()
     running.append(reports)
     env.setdefault("TERRITOIRES_REPORTS_URL", reports.url)
+    dashboard = f"{reports.url}/{_first_dashboard(settings)}"
 
     typer.echo("Démarrage des déploiements (toutes les étapes, le lot mensuel et les relances quotidiennes)…")
     served = _started(record, folder, spawn("le service des déploiements", [str(BIN / "territoires"), "serve"], env,
@@ -144,7 +145,7 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list, record: Pl
         except Exception as exc:  # noqa: BLE001 - the platform runs on; the next start tries again
             typer.echo(f"Attention : les exécutions de la démonstration n'ont pas toutes pu être lancées "
                        f"({type(exc).__name__} : {exc}) ; « territoires up --demo » les relancera.", err=True)
-    _banner(ui, mail_line, settings, logs, seeded, started)
+    _banner(ui, mail_line, settings, logs, seeded, started, dashboard)
 
 
 def _check_ports(prefect_port: int | None, sink_port: int | None, reports_port: int) -> None:
@@ -175,10 +176,24 @@ def _seed(demo: bool) -> dict | None:
         raise PlatformError(DemoFailed.code, exc.message) from None
 
 
-def _banner(ui: str, mail_line: str, settings, logs: Path, seeded: dict | None, started: dict) -> None:
+def _first_dashboard(settings) -> str:
+    """The national dashboard's page, written now so that its address answers from the start
+    (the flow ``tableau-de-bord-national`` rewrites it every morning); its file name."""
+    from models.types import paris_today
+    from services.db import unit_of_work
+    from services.reporting.national import figures
+    from services.reporting.report import write_report
+
+    with unit_of_work() as session:
+        found = figures(session, paris_today())
+    return write_report(found, paris_today(), settings.resolved_reports_dir).name
+
+
+def _banner(ui: str, mail_line: str, settings, logs: Path, seeded: dict | None, started: dict, dashboard: str) -> None:
     lines = ["", "Territoires est prêt.",
              f"  Interface Prefect : {ui}",
              f"  Étapes en attente d'une décision : {ui}/runs (état « Suspended »)",
+             f"  Tableau de bord national : {dashboard}",
              f"  {mail_line}"]
     if settings.uses_mail_sink:
         lines.append(f"  Dossier des courriels (un fichier .eml par courriel, codes d'approbation compris) : "

@@ -1,7 +1,9 @@
 """Where the demo's cases stand when a newcomer opens the UI: one case or more at every stage.
 
-The past is written as history decisions, signed "(démo)" and chained in the audit trail like
-any other; what is still to be decided is left to the real flows (``territoires up --demo``
+The past is written as history decisions, signed "(démo)", dated as the sources date them (or
+marked « date fictive ») and chained in the audit trail like any other (``demo.history``); the
+present (the requests' stages, the Poitiers bilan under way) is dated the day of seeding. What is
+still to be decided is left to the real flows (``territoires up --demo``
 starts their runs). Each stage goes through the state machines, so the demo never holds a
 state the platform could not reach.
 """
@@ -14,11 +16,12 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
+from demo import history
 from models.actors import Agent
 from models.acts import ACT_MACHINE, REPORT_MACHINE, LegalAct
 from models.ptai import PtaiRequest, PtaiStatus, apply_decision
 from models.types import paris_today
-from services.acts.records import prepare as prepare_acts
+from services.acts.records import prepare as prepare_acts, report_of
 from services.acts.reports import open_report
 from services.acts.workflow import seal
 from services.crf.records import transmit
@@ -86,38 +89,52 @@ def stage_contract(session: Session, ctai_id: int) -> None:
     record_bilan(session, contract, json.dumps({"actions": lines}))
 
 
-# The history of the Poitiers contract's acts, as a préfecture would have kept it. The signatory's
-# name and the dates of the comptes rendus are FICTITIOUS (the sources give none).
+# The history of the Poitiers contract's acts, as a préfecture would have kept it. The contract's
+# signature is dated by seed 004; that its acts were signed the same day, the signatory's name and
+# the dates of the comptes rendus are FICTITIOUS (the sources give none): their decisions say so.
 ACTS_SIGNED_ON = date(2021, 10, 21)  # the contract's signature (seed 004)
 ACTS_SIGNATORY = ("Claire Dumont (nom fictif)", "Pour la préfète et par délégation, le secrétaire général")
 REPORTS_TRANSMITTED_ON = date(2022, 6, 15)
+REPORTS_EXAMINED_ON = date(2022, 7, 1)
 
 
 def stage_acts(session: Session, ctai_id: int) -> list[int]:
-    """The acts of the contract's 2021 actions, signed on the day the contract was, their PDF
-    sealed, and each association's compte rendu financier 2021 recognised conforme."""
-    history = Actor("reprise de l'historique (démo)")
+    """The acts of the contract's 2021 actions, drawn up at its signature, signed that day and
+    their PDF sealed; each association's compte rendu financier then awaited."""
     signed = []
-    for act_id in prepare_acts(session, ctai_ids=[ctai_id]):
+    with history.on(ACTS_SIGNED_ON):
+        for act_id in prepare_acts(session, ctai_ids=[ctai_id]):
+            act = session.get(LegalAct, act_id)
+            before = act.status
+            act.signatory_name, act.signatory_title = ACTS_SIGNATORY
+            act.signed_on = ACTS_SIGNED_ON
+            ACT_MACHINE.apply(act, "sign")
+            session.add(act)
+            record_decision(session, entity_type="acte", entity_id=act.id, step="signature", from_status=before,
+                            to_status=act.status, actor=history.FICTIVE, decision="sign", amount_cents=act.total_cents,
+                            comment=history.note("acte signé le jour du contrat", False))
+            seal(session, act, history.FICTIVE)
+            open_report(session, act)
+            signed.append(act.id)
+    return signed
+
+
+def stage_reports(session: Session, act_ids: list[int]) -> None:
+    """Each association's compte rendu financier 2021, transmitted and recognised conforme."""
+    for act_id in act_ids:
         act = session.get(LegalAct, act_id)
-        before = act.status
-        act.signatory_name, act.signatory_title = ACTS_SIGNATORY
-        act.signed_on = ACTS_SIGNED_ON
-        ACT_MACHINE.apply(act, "sign")
-        session.add(act)
-        record_decision(session, entity_type="acte", entity_id=act.id, step="signature", from_status=before,
-                        to_status=act.status, actor=history, decision="sign", amount_cents=act.total_cents)
-        seal(session, act, history)
-        report = open_report(session, act)
-        if report is not None:
+        report = report_of(session, act.family_key)
+        if report is None:
+            continue  # the city's own act: no compte rendu of an association
+        with history.on(REPORTS_TRANSMITTED_ON):
             transmit(session, report.id, transmitted_on=REPORTS_TRANSMITTED_ON,
                      expenses_eur=Decimal(act.total_cents) / 100 * 2, used_eur=Decimal(act.total_cents) / 100,
-                     summary="Action réalisée (compte rendu fictif de la démonstration).", by=history.label,
-                     today=date(2022, 7, 1))
-            before = report.status
-            REPORT_MACHINE.apply(report, "compliant")
-            session.add(report)
+                     summary="Action réalisée (compte rendu fictif de la démonstration).", by=history.FICTIVE.label,
+                     today=REPORTS_EXAMINED_ON)
+        before = report.status
+        REPORT_MACHINE.apply(report, "compliant")
+        session.add(report)
+        with history.on(REPORTS_EXAMINED_ON):
             record_decision(session, entity_type="crf", entity_id=report.id, step="examen", from_status=before,
-                            to_status=report.status, actor=history, decision="compliant")
-        signed.append(act.id)
-    return signed
+                            to_status=report.status, actor=history.FICTIVE, decision="compliant",
+                            comment=history.note(None, False))

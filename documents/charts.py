@@ -1,14 +1,22 @@
-"""The dashboard's charts, drawn with matplotlib as SVG to inline in a page (no file, no network).
+"""The dashboard's charts, drawn with matplotlib: as SVG to inline in the HTML page, or as PNG
+``data:`` URLs for the Prefect UI's Markdown artifacts (which show such images). No file is
+published and nothing is fetched.
 
-Colours are the DSFR's (bleu France first, then its illustrative palette); text stays text in
-the SVG, set in Marianne when the page provides it. Amounts are drawn in euros from integer
-cents (the axis only: the tables beside give the exact figures)."""
+Colours are the DSFR's (bleu France first, then its illustrative palette). Text is set in
+Marianne, read from the DSFR package (``make dsfr``) and handed to matplotlib once converted
+from woff2; in the SVG it stays text, drawn by the page's own Marianne. Amounts are drawn in
+euros from integer cents (the axis only: the tables beside give the exact figures)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import logging
+import tempfile
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
 
 import matplotlib
 
@@ -16,6 +24,7 @@ matplotlib.use("Agg")  # no display: charts are only written as SVG
 from matplotlib import pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from documents.fonts import MARIANNE_FACES, marianne_dir  # noqa: E402
 from models.money import format_eur  # noqa: E402
 
 # Bleu France, then the DSFR's illustrative colours (green bourgeon, purple glycine, orange terre
@@ -30,6 +39,32 @@ STYLE = {"svg.fonttype": "none", "font.family": ["Marianne", "DejaVu Sans", "san
          "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "territoires"}
 
 
+@lru_cache(maxsize=1)
+def register_marianne() -> bool:
+    """Gives matplotlib Marianne (regular and bold), converted once from the DSFR's woff2 into a
+    cache folder; False (and DejaVu Sans) when the DSFR is not installed."""
+    from fontTools.ttLib import TTFont
+    from matplotlib import font_manager
+
+    found = False
+    for weight in (400, 700):
+        source = marianne_dir() / f"{MARIANNE_FACES[(weight, 'normal')]}.woff2"
+        if not source.is_file():
+            continue
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+        target = Path(tempfile.gettempdir()) / f"territoires-fonts-{digest}" / f"{source.stem}.otf"
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            font = TTFont(source)
+            font.flavor = None
+            partial = target.with_suffix(".tmp")
+            font.save(partial)
+            partial.replace(target)
+        font_manager.fontManager.addfont(str(target))
+        found = True
+    return found
+
+
 def euros_axis(cents: float, _position=None) -> str:
     """An axis tick in euros: « 1,5 M€ », « 250 k€ », « 900 € »."""
     euros = cents / 100
@@ -40,17 +75,24 @@ def euros_axis(cents: float, _position=None) -> str:
     return f"{euros:.0f} €"
 
 
-def _svg(fig) -> str:
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+def _out(fig, fmt: str) -> str:
+    """``svg``: the ``<svg>`` element to inline in HTML; ``png``: a ``data:`` URL."""
+    if fmt == "png":
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+        plt.close(fig)
+        return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    text = io.StringIO()
+    fig.savefig(text, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
-    text = buffer.getvalue()
-    return text[text.index("<svg"):]  # the XML prologue and DOCTYPE have no place inside HTML
+    svg = text.getvalue()
+    return svg[svg.index("<svg"):]  # the XML prologue and DOCTYPE have no place inside HTML
 
 
 def stacked_bars(title: str, categories: Sequence[str], series: Mapping[str, Sequence[int]], *,
-                 money: bool = False) -> str:
+                 money: bool = False, fmt: str = "svg") -> str:
     """Vertical bars, one per category, stacked by series (e.g. territories by type, per year)."""
+    register_marianne()
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.4, 3.4))
         bottom = [0] * len(categories)
@@ -69,12 +111,13 @@ def stacked_bars(title: str, categories: Sequence[str], series: Mapping[str, Seq
         ax.margins(y=0.12)  # room for the totals above the bars
         if len(series) > 1:
             ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))
-        return _svg(fig)
+        return _out(fig, fmt)
 
 
 def horizontal_bars(title: str, labels: Sequence[str], values: Sequence[int], *, money: bool = True,
-                    reference: Sequence[int] | None = None, reference_label: str | None = None) -> str:
+                    reference: Sequence[int] | None = None, reference_label: str | None = None, fmt: str = "svg") -> str:
     """Horizontal bars, largest first at the top; ``reference`` draws a mark per bar (an envelope)."""
+    register_marianne()
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.4, max(1.6, 0.34 * len(labels) + 0.8)))
         positions = list(range(len(labels)))[::-1]
@@ -92,4 +135,4 @@ def horizontal_bars(title: str, labels: Sequence[str], values: Sequence[int], *,
         ax.grid(axis="x", color=GRID, linewidth=0.6)
         ax.set_axisbelow(True)
         ax.margins(x=0.18)
-        return _svg(fig)
+        return _out(fig, fmt)

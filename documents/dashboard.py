@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from documents import charts, dsfr
-from models.dashboard import TERRITORY_GROUPS, domain_label, p104_label, territories_text, text_bar
+from models.dashboard import TERRITORY_GROUPS, domain_label, p104_label, territories_text
 from models.money import format_eur
 from models.reference import departement_nom
 from models.types import to_paris
@@ -64,7 +64,6 @@ def view(figures: dict, year: int | None = None) -> dict:
         "delegation_of_year": delegation,
         "late": [{"departement": code, "nom": _departement(code), "nombre": n}
                  for code, n in figures["etapes_en_retard"]["par_departement"].items()],
-        "charts": _charts(figures, year, by_domain, by_dep),
     }
 
 
@@ -74,93 +73,100 @@ def _departement(code: str) -> str:
     return f"{departement_nom(code)} ({code})"
 
 
-def _charts(figures: dict, year: int | None, by_domain: list, by_dep: list) -> dict[str, Markup]:
+def charts_of(figures: dict, year: int | None, fmt: str) -> dict[str, str]:
+    """Each chart with its name, as inline SVG or as a PNG ``data:`` URL (``fmt``)."""
     years = figures["annees"]
+    by_domain = sorted(figures["montants"]["par_domaine"].get(year, {}).items(), key=lambda kv: -kv[1])
+    by_dep = sorted(figures["montants"]["par_departement"].get(year, {}).items(), key=lambda kv: -kv[1])
     amounts = figures["montants"]["par_annee"]
     out = {}
     if figures["territoires"]:
         out["territoires"] = charts.stacked_bars(
             "Territoires engagés, par type", [str(y) for y in years],
-            {label: [figures["territoires"].get(y, {}).get(g, 0) for y in years] for g, label in TERRITORY_GROUPS.items()})
+            {label: [figures["territoires"].get(y, {}).get(g, 0) for y in years] for g, label in TERRITORY_GROUPS.items()},
+            fmt=fmt)
     if amounts:
         out["montants"] = charts.stacked_bars(
             "Montants engagés, par année", [str(y) for y in amounts],
             {"contrats (CTAI)": [v["ctai_cents"] for v in amounts.values()],
-             "projets (PTAI)": [v["ptai_cents"] for v in amounts.values()]}, money=True)
+             "projets (PTAI)": [v["ptai_cents"] for v in amounts.values()]}, money=True, fmt=fmt)
     if by_domain:
         out["domaines"] = charts.horizontal_bars(f"Montants engagés en {year}, par domaine",
-                                                 [domain_label(c) for c, _ in by_domain], [v for _, v in by_domain])
+                                                 [domain_label(c) for c, _ in by_domain], [v for _, v in by_domain], fmt=fmt)
     if by_dep:
         top = by_dep[:TOP_DEPARTEMENTS]
         out["departements"] = charts.horizontal_bars(
             f"Montants engagés en {year}, par département" + (f" ({len(top)} premiers)" if len(by_dep) > len(top) else ""),
-            [_departement(c) for c, _ in top], [v for _, v in top])
+            [_departement(c) for c, _ in top], [v for _, v in top], fmt=fmt)
     p104 = figures["montants"]["par_action_p104"]
     if p104:
         codes = sorted({c for v in p104.values() for c in v})
         out["p104"] = charts.stacked_bars("Montants engagés, par action du programme 104", [str(y) for y in p104],
-                                          {p104_label(c): [v.get(c, 0) for v in p104.values()] for c in codes}, money=True)
+                                          {p104_label(c): [v.get(c, 0) for v in p104.values()] for c in codes}, money=True, fmt=fmt)
     delegations = figures["delegations"]
     if delegations:
         out["delegations"] = charts.horizontal_bars(
             "Crédits délégués au regard de l'enveloppe", [str(y) for y in delegations],
             [d["delegue_cents"] for d in delegations.values()],
-            reference=[d["enveloppe_cents"] or 0 for d in delegations.values()], reference_label="enveloppe")
+            reference=[d["enveloppe_cents"] or 0 for d in delegations.values()], reference_label="enveloppe", fmt=fmt)
     late = figures["etapes_en_retard"]["par_departement"]
     if late:
         out["retards"] = charts.horizontal_bars("Étapes en retard, par département", [_departement(c) for c in late],
-                                                list(late.values()), money=False)
-    return {name: Markup(svg) for name, svg in out.items()}  # our own SVG, drawn from escaped labels
+                                                list(late.values()), money=False, fmt=fmt)
+    return out
 
 
 def render_html(figures: dict, year: int | None = None) -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]),
                       undefined=StrictUndefined)
-    return env.get_template("tableau_de_bord.html.j2").render(v=view(figures, year), css=Markup(dsfr.stylesheet()),
+    v = view(figures, year)
+    v["charts"] = {name: Markup(svg) for name, svg in charts_of(figures, v["year"], "svg").items()}  # our own SVG
+    return env.get_template("tableau_de_bord.html.j2").render(v=v, css=Markup(dsfr.stylesheet()),
                                                               dsfr_installed=dsfr.installed())
 
 
 def markdown(figures: dict, report_link: str | None, year: int | None = None) -> str:
-    """The artifact a person reads in the Prefect UI: the key figures, bars drawn with
-    characters (the UI shows no image), and the link to the full page with its charts."""
+    """The artifact a person reads in the Prefect UI: the key figures, each chart (a PNG the UI
+    shows inline) above its exact figures, and the link to the full page."""
     v = view(figures, year)
     if v["year"] is None:
         return "# Tableau de bord national\n\nAucun contrat signé ni crédit délégué pour l'instant."
     lines = [f"# Tableau de bord national — {v['year']}", "",
              f"Données arrêtées le {v['generated']} (heure de Paris).", ""]
     if report_link:
-        lines += [f"**[Ouvrir le rapport complet, avec ses graphiques]({report_link})**", ""]
+        lines += [f"**[Ouvrir le rapport complet (page autonome, hors ligne)]({report_link})**", ""]
+    images = charts_of(figures, v["year"], "png")
     k = v["key"]
     lines += ["| Territoires engagés | Montant engagé | Actions et projets financés | Étapes en retard |", "|---|---|---|---|",
               f"| {k['territoires']} | {k['montant']} | {k['lignes']} ({k['lignes_4_ans']} sur 4 ans) | {k['retards']} |", ""]
-    lines += _bars("Territoires engagés, par type et par année",
+    lines += _bars("Territoires engagés, par type et par année", images.get("territoires"),
                    [(str(r["annee"]), r["total"], territories_text(r)) for r in v["territories"]])
     amounts = figures["montants"]
-    lines += _bars("Montants engagés, par année",
+    lines += _bars("Montants engagés, par année", images.get("montants"),
                    [(str(y), a["total_cents"], format_eur(a["total_cents"])) for y, a in amounts["par_annee"].items()])
-    lines += _bars(f"Montants engagés en {v['year']}, par domaine",
+    lines += _bars(f"Montants engagés en {v['year']}, par domaine", images.get("domaines"),
                    [(domain_label(c), n, format_eur(n)) for c, n in
                     sorted(amounts["par_domaine"].get(v["year"], {}).items(), key=lambda kv: -kv[1])])
-    lines += _bars(f"Montants engagés en {v['year']}, par action du programme 104",
+    lines += _bars(f"Montants engagés en {v['year']}, par action du programme 104", images.get("p104"),
                    [(p104_label(c), n, format_eur(n)) for c, n in amounts["par_action_p104"].get(v["year"], {}).items()])
     lines += _bars(f"Montants engagés en {v['year']}, par département ({TOP_DEPARTEMENTS} premiers)",
-                   [(_departement(c), n, format_eur(n)) for c, n in
+                   images.get("departements"), [(_departement(c), n, format_eur(n)) for c, n in
                     sorted(amounts["par_departement"].get(v["year"], {}).items(), key=lambda kv: -kv[1])[:TOP_DEPARTEMENTS]])
-    lines += _bars("Crédits délégués au regard de l'enveloppe",
+    lines += _bars("Crédits délégués au regard de l'enveloppe", images.get("delegations"),
                    [(str(y), d["delegue_cents"], f"{format_eur(d['delegue_cents'])} sur "
                      + (format_eur(d["enveloppe_cents"]) if d["enveloppe_cents"] is not None else "une enveloppe non fixée"))
                     for y, d in figures["delegations"].items()])
-    lines += _bars("Étapes en retard, par département",
+    lines += _bars("Étapes en retard, par département", images.get("retards"),
                    [(_departement(c), n, str(n)) for c, n in figures["etapes_en_retard"]["par_departement"].items()])
     return "\n".join(lines)
 
 
-def _bars(title: str, rows: list[tuple[str, int, str]]) -> list[str]:
+def _bars(title: str, image: str | None, rows: list[tuple[str, int, str]]) -> list[str]:
+    """A section: its chart (a PNG ``data:`` URL we drew), then the exact figure of each line."""
     if not rows:
         return [f"## {title}", "", "Rien à signaler.", ""]
-    largest = max(value for _, value, _ in rows)
-    return [f"## {title}", "", "| | | |", "|---|---|---|",
-            *(f"| {_cell(label)} | `{text_bar(value, largest) or '·'}` | {_cell(text)} |" for label, value, text in rows), ""]
+    return [f"## {title}", "", *([f"![{title}]({image})", ""] if image else []), "| | |", "|---|---|",
+            *(f"| {_cell(label)} | {_cell(text)} |" for label, _, text in rows), ""]
 
 
 def _cell(text: str) -> str:

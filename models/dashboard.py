@@ -1,6 +1,6 @@
 """The national dashboard's vocabulary, as pure rules: how territories are grouped (as the
 ministry reports them: « 28 communes, 13 métropoles ou EPCI, 2 conseils départementaux,
-1 conseil régional »), the French labels, and a bar drawn with characters for Markdown."""
+1 conseil régional ») and the French labels."""
 
 from __future__ import annotations
 
@@ -37,12 +37,3 @@ def domain_label(code: str) -> str:
 
 def p104_label(code: str) -> str:
     return P104_LABELS.get(code, f"action {code}")
-
-
-def text_bar(value: int, largest: int, width: int = 24) -> str:
-    """« ████████▍ » : ``value`` against ``largest``, in eighths of a character."""
-    if largest <= 0 or value <= 0:
-        return ""
-    eighths = max(1, round(value * width * 8 / largest))
-    full, rest = divmod(eighths, 8)
-    return "█" * full + ("" if rest == 0 else "▏▎▍▌▋▊▉"[rest - 1])

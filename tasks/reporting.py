@@ -25,8 +25,8 @@ def followup_key(departement: str) -> str:
 @task(name="tableaux-de-suivi-par-departement", cache_policy=NO_CACHE, persist_result=False, retries=2,
       retry_delay_seconds=5)
 async def publish_followup(*, today: date) -> dict[str, int]:
-    """One table artifact per département with open cases, and one, emptied, for each that had
-    some at the previous publication (a département whose cases all closed reads « aucun »)."""
+    """One table artifact per département followed (it has collectivités or agents), and one
+    for the cases decided nationally: rewritten every day, empty when nothing is open."""
     with unit_of_work() as session:
         found = followup.tables(session, today)
     published = {}

@@ -9,7 +9,6 @@ called again with nothing new, it changes nothing.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -27,7 +26,6 @@ from models.acts import (
 from models.ctai import Action, Ctai, CtaiKind, CtaiStatus
 from models.errors import NotFound
 from models.french import pluriel
-from models.money import format_eur
 from models.ptai import PtaiRequest, PtaiStatus
 from models.reference import DOMAIN_LABELS, Departement, rules_or_nearest
 from services.engine.audit import SYSTEM, decision_view, decisions_for, record_decision

@@ -20,7 +20,7 @@ from services.db import unit_of_work
 from services.engine import launch, runs
 from services.engine.audit import Actor, record_decision
 from services.engine.forms import ApprovalForm
-from services.engine.kind import CaseKind, Step
+from services.engine.kind import CaseKind, Step, departements_by_column
 
 
 class ActCase(CaseKind[LegalAct]):
@@ -39,6 +39,9 @@ class ActCase(CaseKind[LegalAct]):
 
     def departement(self, session: Session, case: LegalAct) -> str:
         return case.departement_code
+
+    def departements(self, session: Session, ids) -> dict[int, str]:
+        return departements_by_column(session, LegalAct, ids)
 
     def applicants(self, session: Session, case: LegalAct) -> list[tuple[str, str]]:
         """Nobody is told of the signature step as an applicant: the beneficiary and the

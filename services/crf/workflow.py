@@ -9,7 +9,7 @@ from models.actors import Porteur
 from models.acts import REPORT_MACHINE, FinancialReport, ReportStatus
 from services.crf import forms, handlers, texts
 from services.crf.records import ENTITY
-from services.engine.kind import CaseKind, Step
+from services.engine.kind import CaseKind, Step, departements_by_column
 
 TRANSMIT_AGAIN = ("Transmettre à la préfecture, avant la date limite indiquée, les éléments manquants du compte rendu "
                   "financier (formulaire Cerfa n° 15059) : sans compte rendu conforme, aucune nouvelle demande de "
@@ -34,6 +34,9 @@ class ReportCase(CaseKind[FinancialReport]):
 
     def departement(self, session: Session, case: FinancialReport) -> str:
         return case.departement_code
+
+    def departements(self, session: Session, ids) -> dict[int, str]:
+        return departements_by_column(session, FinancialReport, ids)
 
     def applicants(self, session: Session, case: FinancialReport) -> list[tuple[str, str]]:
         porteur = session.get(Porteur, case.porteur_id)

@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import insert
 from sqlmodel import Session, select
@@ -32,6 +36,26 @@ class Actor:
 
 
 SYSTEM = Actor("système")
+
+# Taking over a past history (the demo's): the decisions recorded inside ``recorded_at(when)`` carry
+# that time instead of the clock's. The time is one more hashed field of the row: the chain stays in
+# insertion order and ``verify`` checks it like any other.
+_RECORDED_AT: ContextVar[datetime | None] = ContextVar("territoires_recorded_at", default=None)
+
+
+@contextmanager
+def recorded_at(when: datetime) -> Iterator[None]:
+    if when.tzinfo is None:
+        raise ValueError("naive datetime refused: use timezone-aware UTC datetimes")
+    token = _RECORDED_AT.set(when.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _RECORDED_AT.reset(token)
+
+
+def _now() -> datetime:
+    return _RECORDED_AT.get() or utcnow()
 
 
 class AuditTampered(DomainError):
@@ -70,7 +94,7 @@ def record_decision(session: Session, *, entity_type: str, entity_id: int, step:
         from_status=None if from_status is None else str(from_status),
         to_status=None if to_status is None else str(to_status),
         actor_agent_id=actor.agent_id, actor_label=actor.label, decision=decision,
-        comment=comment, amount_cents=amount_cents, created_at=utcnow(), prev_hash=head.last_hash,
+        comment=comment, amount_cents=amount_cents, created_at=_now(), prev_hash=head.last_hash,
     )
     row.row_hash = decision_hash(row, key)
     session.add(row)
@@ -88,7 +112,7 @@ def record_decisions(session: Session, rows: list[dict]) -> int:
         return 0
     key = chain_key()
     head = _locked_head(session, key)
-    now, previous, next_id = utcnow(), head.last_hash, (head.last_decision_id or 0) + 1
+    now, previous, next_id = _now(), head.last_hash, (head.last_decision_id or 0) + 1
     values = []
     for offset, r in enumerate(rows):
         actor: Actor = r["actor"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import update
+from sqlalchemy import literal, update
 from sqlmodel import Session, select
 
 from models.actors import Agent, Collectivite, Porteur
@@ -25,7 +25,7 @@ from models.reference import Departement
 from models.types import paris_today
 from notifications.outbox import Email, message_key, queue_many
 from services.engine.audit import SYSTEM, Actor, record_decisions
-from services.engine.kind import Applied, CaseKind, Step
+from services.engine.kind import Applied, CaseKind, Step, departements_in_chunks
 from services.engine.texts import decision_footer, departement_named, md, refusal_banner
 from services.finance.acts import recompute_legal_acts
 from services.finance.envelope import approved_undelegated, delegated_in, envelope_of, lock_envelope
@@ -337,6 +337,10 @@ class BatchCase(CaseKind[DelegationBatch]):
 
     def departement(self, session: Session, case: DelegationBatch) -> str:
         return "national"
+
+    def departements(self, session: Session, ids) -> dict[int, str]:
+        return departements_in_chunks(session, ids, lambda chunk: select(DelegationBatch.id, literal("national"))
+                                      .where(DelegationBatch.id.in_(chunk)))
 
     def run_name(self, session: Session, case: DelegationBatch, step: str) -> str:
         return f"Délégation de crédits {case.year} — {case.reference}"

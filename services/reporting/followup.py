@@ -9,7 +9,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from models.actors import Collectivite
+from models.actors import Agent, Collectivite
 from models.ctai import Ctai, CtaiStatus
 from models.listing import AWAITED_LABELS, Wait
 from models.ptai import PtaiRequest, PtaiStatus
@@ -23,8 +23,11 @@ NATURES = {"ctai": "contrat", "ptai": "demande PTAI", "lot": "lot de délégatio
 
 
 def tables(session: Session, today: date) -> dict[str, list[dict]]:
-    """Département code (or « national ») → its rows, most late first, then by deadline."""
-    found: dict[str, list[tuple[Wait, dict]]] = defaultdict(list)
+    """Département code (or « national ») → its rows, most late first, then by deadline. Every
+    département with a collectivité or an agent has its table, empty when nothing is open (so
+    that yesterday's table never stands for today's)."""
+    found: dict[str, list[tuple[Wait, dict]]] = {dep: [] for dep in _followed(session)}
+    found = defaultdict(list, found)
     for entity in KINDS:
         kind = case_kind(entity)
         for case_id, wait in live_waits(session, entity, today).items():
@@ -34,6 +37,12 @@ def tables(session: Session, today: date) -> dict[str, list[dict]]:
     for wait, dep, case in _between_steps(session, today):
         found[dep].append((wait, case))
     return {dep: [_row(wait, case) for wait, case in sorted(rows, key=_urgency)] for dep, rows in sorted(found.items())}
+
+
+def _followed(session: Session) -> set[str]:
+    deps = set(session.exec(select(Collectivite.departement_code).distinct()))
+    deps |= {d for d in session.exec(select(Agent.departement_code).distinct()) if d is not None}
+    return deps | {"national"}
 
 
 def _between_steps(session: Session, today: date):

@@ -114,14 +114,13 @@ def _late_steps(session: Session, today: date) -> dict:
     and by step."""
     by_dep: dict[str, int] = defaultdict(int)
     by_step: dict[str, int] = defaultdict(int)
-    cases: dict[tuple[str, int], str] = {}
-    for row in late_step_runs(session, today):
-        kind = case_kind(row.entity_type)
-        key = (row.entity_type, row.entity_id)
-        if key not in cases:
-            case = session.get(kind.model, row.entity_id)
-            cases[key] = kind.departement(session, case) if case is not None else "?"
-        by_dep[cases[key]] += 1
+    late = late_step_runs(session, today)
+    ids: dict[str, set[int]] = defaultdict(set)
+    for row in late:
+        ids[row.entity_type].add(row.entity_id)
+    where = {entity: case_kind(entity).departements(session, found) for entity, found in ids.items()}
+    for row in late:
+        by_dep[where[row.entity_type].get(row.entity_id, "?")] += 1
         by_step[f"{row.entity_type}:{row.step}"] += 1
     return {"total": sum(by_dep.values()), "par_departement": dict(sorted(by_dep.items())),
             "par_etape": dict(sorted(by_step.items())), "delais": {k: policy().sla_for(*k.split(":")) for k in by_step}}

@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -35,6 +36,7 @@ DEMO_RUNS = {POITIERS_RUN, "Délégation des crédits — campagne 2021",
              "PTAI Dijon Métropole (21) — validation par le préfet — PTAI-21-2021-00004",
              "PTAI Clermont Auvergne Métropole (63) — validation par le préfet — PTAI-63-2021-00005"}
 ACTS_2022 = 8  # Poitiers' six associations, Toit du Monde and the city itself (coordination)
+POITIERS_STATUS = "select status from ctai where kind = 'ctai'"  # the demo's CTAIRs stay in force, unreviewed
 AWAITED_AGENTS = {"instructeur.86@prefecture-86.example", "instructeur2.86@prefecture-86.example",
                   "instructeur.76@prefecture-76.example", "instructeur.37@prefecture-37.example",
                   "prefet.21@prefecture-21.example", "prefet.63@prefecture-63.example", "ministere@interieur.example"}
@@ -65,11 +67,15 @@ def test_up_demo_leaves_a_run_waiting_at_every_stage_and_the_codes_in_the_mail_f
     assert f"Interface Prefect : {platform.ui}" in banner
     assert str(platform.mail_dir) in banner
     assert f"Base de données : {platform.engine.dialect.name}" in banner
+    dashboard = f"http://127.0.0.1:{platform.reports_port}/tableau-de-bord-national.html"
+    assert f"Tableau de bord national : {dashboard}" in banner
+    with urllib.request.urlopen(dashboard, timeout=10) as page:  # served from the start, the demo's figures in it
+        assert page.status == 200 and "Tableau de bord national — 2021" in page.read().decode("utf-8")
 
     runs = until(lambda: (r := platform.suspended_runs()) and set(r) == DEMO_RUNS and r, 120,
                  "the demo's runs suspended on their forms")
     assert set(runs) == DEMO_RUNS
-    assert platform.sql("select status from ctai") == [("yearly_review",)]
+    assert platform.sql(POITIERS_STATUS) == [("yearly_review",)]
     stages = dict(platform.sql("select status, count(*) from ptai_request group by status"))
     assert stages == {"submitted": 2, "awaiting_applicant": 1, "prefet_validation": 2, "in_batch": 2}
     assert platform.sql("select status, requests_count from delegation_batch") == [("awaiting", 2)]
@@ -155,7 +161,7 @@ def test_an_instructeur_approves_the_poitiers_review_in_the_prefect_ui(platform)
             browser.close()
     assert screenshot.stat().st_size > 10_000
 
-    until(lambda: platform.sql("select status from ctai") == [("active",)], 90, "the contract back to active")
+    until(lambda: platform.sql(POITIERS_STATUS) == [("active",)], 90, "the contract back to active")
     decisions = platform.sql("select decision, actor_label, comment from decision where step = 'bilan' order by id")
     assert decisions[-1] == ("prolong", agent, "Bilan 2021 reçu : les actions sont reconduites en 2022.")
     told = until(lambda: [m for m in platform.mails()[mails_before:]
@@ -186,7 +192,7 @@ def test_ctrl_c_stops_everything_and_a_second_start_picks_up_the_same_data(platf
     assert "Démonstration reprise telle qu'elle était" in banner
     time.sleep(5)  # the served runner polls every 2 s: long enough to pick up anything it would start
     assert platform.suspended_runs() == waiting
-    assert platform.sql("select status from ctai") == [("active",)]
+    assert platform.sql(POITIERS_STATUS) == [("active",)]
     assert platform.sql("select count(*) from decision") == decisions
     # Nothing of the demo's cases is mailed again. An act run caught mid-start by Ctrl-C (PostgreSQL, seen once in
     # two runs) is repaired by the start-up sweep: a new code for that act and the operators' report, nothing else.

@@ -49,11 +49,12 @@ def test_prefect_deploy_all_creates_every_deployment_on_the_process_work_pool(pr
     prefect(env, "deploy", "--all")
 
     found = httpx.post(f"{env['PREFECT_API_URL']}/deployments/filter", json={}, timeout=10).json()
-    assert len(found) == 17 and {d["name"] for d in found} == {"territoires"}
+    assert len(found) == 18 and {d["name"] for d in found} == {"territoires"}
     assert {d["work_pool_name"] for d in found} == {"territoires"}
     crons = {d["entrypoint"]: [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in d["schedules"]] for d in found}
     assert crons["flows/reminders.py:relances"] == [("0 8 * * *", "Europe/Paris")]
     assert crons["flows/delegation.py:delegation_credits"] == [("0 8 1 * *", "Europe/Paris")]
-    assert sum(bool(c) for c in crons.values()) == 2
+    assert crons["flows/dashboard.py:tableau_de_bord_national"] == [("30 7 * * *", "Europe/Paris")]
+    assert sum(bool(c) for c in crons.values()) == 3
     assert all(d["pull_steps"][0]["prefect.deployments.steps.set_working_directory"]["directory"] == str(ROOT)
                for d in found)

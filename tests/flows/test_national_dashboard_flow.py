@@ -34,7 +34,8 @@ async def latest(key: str):
     return found[0]
 
 
-async def test_the_dashboard_flow_publishes_its_figures_and_a_report_chromium_shows_with_its_charts(app_env, engine, monkeypatch):
+async def test_the_dashboard_flow_publishes_its_figures_and_a_report_chromium_shows_with_its_charts(
+        app_env, engine, monkeypatch, prefect_server):
     from flows.dashboard import tableau_de_bord_national
 
     with Session(engine) as s:
@@ -49,9 +50,30 @@ async def test_the_dashboard_flow_publishes_its_figures_and_a_report_chromium_sh
         assert "| 44 | 11\u202f000\u202f000\u00a0€ |" in summary.data and server.url in summary.data
         assert link.type == "markdown" and f"({published['lien']})" in link.data and published["lien"].startswith(server.url)
         screenshot = await asyncio.to_thread(_open_in_chromium, published["lien"], engine.dialect.name)
+        in_ui = await asyncio.to_thread(_artifact_in_the_prefect_ui, f"{prefect_server['ui_url']}/artifacts/artifact/{summary.id}",
+                                        engine.dialect.name)
     finally:
         server.stop()
-    assert screenshot.stat().st_size > 20_000
+    assert screenshot.stat().st_size > 20_000 and in_ui.stat().st_size > 20_000
+
+
+def _artifact_in_the_prefect_ui(url: str, dialect: str) -> Path:
+    """The Markdown artifact as an officer sees it in the Prefect UI: its charts shown inline."""
+    from playwright.sync_api import sync_playwright
+
+    screenshot = OUTPUT / f"tableau-de-bord-national-prefect-{dialect}.png"
+    screenshot.unlink(missing_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        page.get_by_role("heading", name="Tableau de bord national — 2023").wait_for()
+        charts = page.locator("img[src^='data:image/png']")
+        page.wait_for_function("Array.from(document.querySelectorAll(\"img[src^='data:image/png']\")).filter(i => i.naturalWidth > 300).length >= 5")
+        assert charts.count() >= 5
+        page.screenshot(path=str(screenshot), full_page=True)
+        browser.close()
+    return screenshot
 
 
 def _open_in_chromium(url: str, dialect: str) -> Path:
@@ -89,7 +111,9 @@ async def test_each_departements_follow_up_table_shows_its_open_cases_since_when
                           flow_run_id=f"00000000-0000-0000-0000-00000000000{n}", state=StepRunState.LIVE,
                           awaited_role="instructeur", opened_at=when))
         s.commit()
-    assert await publish_followup(today=paris_today()) == {"86": 1, "76": 1}
+    published = await publish_followup(today=paris_today())
+    assert published["86"] == published["76"] == 1 and published["national"] == 0
+    assert len(published) == 45 and sum(published.values()) == 2  # every département of the dataset, and national
     for dep, since in (("86", opened["fresh"]), ("76", opened["late"])):
         table = await latest(f"suivi-{dep}")
         rows = json.loads(table.data) if isinstance(table.data, str) else table.data

@@ -45,7 +45,7 @@ def test_upgrade_then_seeds_work_on_an_empty_directory(empty_database, tmp_path)
     assert "101" in _run(env, cwd, "seed", "reference")
     first = json.loads(_run(env, cwd, "seed", "demo", "--json"))
     again = json.loads(_run(env, cwd, "seed", "demo", "--json"))
-    assert first["ctai"] == 1 and first["ptai"] == 7 and first["collectivites"] == 8
+    assert first["ctai"] == 1 and first["ptai"] == 7 and first["collectivites"] == 12 and first["ctair"] == 6
     assert set(again.values()) == {0}
 
     if "TERRITOIRES_DATABASE_URL" not in env:
@@ -57,9 +57,13 @@ def test_upgrade_then_seeds_work_on_an_empty_directory(empty_database, tmp_path)
     assert poitiers["diagnostic"]["bpi"] == 229
     porteurs = {a["porteur_id"] for actions in poitiers["actions_par_domaine"].values() for a in actions} - {None}
     assert len(porteurs) == 7  # the 6 porteurs of the socle, and Toit du Monde
+    dijon = json.loads(_run(env, cwd, "ctai", "show", "2", "--json"))  # seed 003's Côte-d'Or, 2020
+    assert (dijon["type"], dijon["statut"], dijon["annees"]) == ("ctair", "active", [2019, 2020])
+    assert dijon["collectivite"]["nom"] == "Dijon Métropole"
+    assert dijon["financement"] == [{"annee": 2020, "socle_cents": 30_000_000, "complementaire_cents": 0}]
 
     agents = json.loads(_run(env, cwd, "agent", "list", "--json"))
-    for dep in ("86", "76", "37", "38", "21", "63", "35", "67"):
+    for dep in ("86", "76", "37", "38", "21", "63", "35", "67", "44", "31"):
         assert {a["role"] for a in agents if a["departement_code"] == dep} >= {"instructeur", "prefet"}
     assert {a["role"] for a in agents if a["departement_code"] is None} == {"diair", "ministere", "admin"}
     assert "intègre" in _run(env, cwd, "audit", "verify", "--sans-publications")  # no Prefect here

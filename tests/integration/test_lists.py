@@ -15,7 +15,7 @@ from models.actors import Collectivite, Porteur
 from models.acts import ActKind, LegalAct
 from models.approval import StepRun, StepRunState
 from models.ctai import Ctai, CtaiFunding, CtaiKind, CtaiStatus
-from models.delegation import BatchStatus, DelegationBatch, DelegationLine
+from models.delegation import BatchStatus, DelegationBatch
 from models.ptai import PtaiRequest, PtaiStatus
 from models.types import PARIS, paris_today
 from services.registry import seed_reference
@@ -57,7 +57,7 @@ def cases(app_env, engine):
         s.add(funded)
         late_request = _request(poitiers, porteur, 2021, PtaiStatus.SUBMITTED, "Ateliers de français")
         fresh_request = _request(tours, porteur, 2022, PtaiStatus.PREFET_VALIDATION, "Parentalité")
-        asked = _request(poitiers, porteur, 2021, PtaiStatus.AWAITING_APPLICANT, "Robes de papier",
+        asked = _request(poitiers, porteur, 2021, PtaiStatus.AWAITING_APPLICANT, "[bold]Robes de papier",
                          rework_deadline=paris_today() - timedelta(days=10))
         batch = DelegationBatch(reference="LOT-2022-01", year=2022, status=BatchStatus.AWAITING, total_cents=2_000_000,
                                 requests_count=1)
@@ -143,6 +143,7 @@ def test_the_terminal_table_is_french_and_says_how_many_are_late(cases):
     for header in ("référence", "demandeur", "intitulé", "attendu", "depuis le", "échéance", "retard"):
         assert header in out
     assert "j. ouvrés" in out and f"{LONG_AGO:%d/%m/%Y}" in out
+    assert "[bold]Robes" in out  # a title is shown as typed, never read as the table's markup
     assert "Aucun lot ne correspond à ces critères." in run("lots", "list", "--annee", "2030").stdout
 
 

@@ -5,13 +5,22 @@ PostgreSQL."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, func, select
 
 from demo.national import TERRITORIES, seed_national
 from documents.dashboard import markdown, render_html
+from models.actors import Collectivite, Porteur
+from models.acts import ActKind, FinancialReport, LegalAct
+from models.approval import StepRun, StepRunState
 from models.ctai import Action, Ctai
+from models.delegation import DelegationBatch
+from models.pilotage import Comite, ComiteLevel, ComiteStatus
+from models.ptai import PtaiRequest
+from models.types import PARIS, paris_today
+from services.cases import KINDS
+from services.registry import seed_reference
 from services.reporting.national import figures
 from tests.cli import run_main
 
@@ -77,7 +86,8 @@ def test_the_markdown_artifact_has_the_figures_bars_and_the_report_link(engine):
     assert "# Tableau de bord national — 2023" in text
     assert "| 44 | 11\u202f000\u202f000\u00a0€ |" in text
     assert "28 communes, 13 métropoles ou EPCI, 2 conseils départementaux, 1 conseil régional" in text
-    assert "█" in text and "(http://127.0.0.1:4280/tableau-de-bord-national.html)" in text
+    assert "(http://127.0.0.1:4280/tableau-de-bord-national.html)" in text
+    assert text.count("](data:image/png;base64,") >= 5  # the charts, inline in the Prefect UI
 
 
 def test_an_empty_platform_has_a_dashboard_that_says_so(engine):
@@ -86,3 +96,45 @@ def test_an_empty_platform_has_a_dashboard_that_says_so(engine):
     assert f["annees"] == [] and f["etapes_en_retard"]["total"] == 0
     assert "Aucun contrat signé" in markdown(f, None)
     assert "<h1>Tableau de bord national</h1>" in render_html(f)
+
+
+def test_late_steps_are_counted_per_departement_as_the_reminders_see_them(engine):
+    long_ago, just_now = datetime.now(PARIS) - timedelta(days=90), datetime.now(PARIS)
+    with Session(engine) as s:
+        seed_national(s, 2023)
+        for n, (ctai_id, opened) in enumerate([(1, long_ago), (2, long_ago), (3, just_now)]):
+            s.add(StepRun(entity_type="ctai", entity_id=ctai_id, step="bilan", trigger_key=f"t{n}", flow_run_id=f"r{n}",
+                          state=StepRunState.LIVE, awaited_role="instructeur", opened_at=opened))
+        s.commit()
+        late = figures(s, paris_today())["etapes_en_retard"]
+    assert late["total"] == 2 and late["par_departement"] == {"76": 1, "86": 1}  # contracts 1 and 2: Vienne, Seine-Maritime
+    assert late["par_etape"] == {"ctai:bilan": 2} and late["delais"] == {"ctai:bilan": 20}
+
+
+def test_every_kind_of_case_finds_the_departements_of_many_cases_as_it_finds_one(engine):
+    """The dashboard's bulk lookup (one query per chunk) agrees with each case's own answer."""
+    with Session(engine) as s:
+        seed_reference(s)
+        coll = Collectivite(name="Ville de Tours", type="commune", siren="999000025", departement_code="37", email="t@x.example")
+        porteur = Porteur(name="Association", siret="99950001000014", email="a@x.example")
+        s.add_all([coll, porteur])
+        s.flush()
+        act = LegalAct(family_key="porteur:1:44:2021", kind=ActKind.ARRETE, departement_code="44", year=2021,
+                       porteur_id=porteur.id, total_cents=100)
+        cases = [Ctai(collectivite_id=coll.id, first_year=2021, last_year=2023),
+                 PtaiRequest(campaign_year=2021, collectivite_id=coll.id, title="T", objectives="O", domains=["emploi"],
+                             public="bpi", cir_complementarity="C", p104_action=15, period_start=date(2021, 1, 1),
+                             period_end=date(2021, 12, 31), total_cost_cents=200, requested_cents=100, legal_act="arrete"),
+                 DelegationBatch(year=2021), act,
+                 Comite(level=ComiteLevel.LOCAL, departement_code="2A", status=ComiteStatus.PLANNED_LOCAL, planned_on=date(2021, 6, 1)),
+                 Comite(level=ComiteLevel.NATIONAL, status=ComiteStatus.PLANNED_NATIONAL, planned_on=date(2021, 6, 1))]
+        s.add_all(cases)
+        s.flush()
+        s.add(FinancialReport(family_key="f", act_id=act.id, porteur_id=porteur.id, departement_code="44", year=2021,
+                              due_on=date(2022, 6, 30)))
+        s.flush()
+        for entity, kind in KINDS.items():
+            rows = s.exec(select(kind.model)).all()
+            assert rows, entity
+            expected = {row.id: kind.departement(s, row) for row in rows}
+            assert kind.departements(s, [*expected, 999_999]) == expected, entity

@@ -45,3 +45,13 @@ def test_up_on_a_taken_mail_sink_port_says_how_to_change_it_and_starts_nothing(a
         get_settings.cache_clear()
         output = up_refused("--port", str(_free_port("127.0.0.1")))
     assert f"le port {sink} du puits de courriels" in output and "TERRITOIRES_MAIL_SINK_PORT" in output
+
+
+def test_up_on_a_taken_reports_port_says_how_to_change_it_and_starts_nothing(app_env, monkeypatch):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    with taken_port() as reports:
+        monkeypatch.setenv("TERRITOIRES_REPORTS_PORT", str(reports))
+        monkeypatch.setenv("TERRITOIRES_MAIL_SINK_PORT", str(_free_port("127.0.0.1")))
+        get_settings.cache_clear()
+        output = up_refused("--port", str(_free_port("127.0.0.1")))
+    assert f"le port {reports} des rapports" in output and "TERRITOIRES_REPORTS_PORT" in output

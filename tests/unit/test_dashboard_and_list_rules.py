@@ -9,7 +9,7 @@ import pytest
 
 from demo.national import _split
 from documents.charts import euros_axis
-from models.dashboard import group_of, text_bar
+from models.dashboard import group_of, territories_text
 from models.errors import RuleViolation
 from models.listing import APPLICANT, ListFilter, Wait, applicant_lateness, check_filter, keep
 from models.reminders import is_business_day, lateness, step_action, step_deadline
@@ -55,15 +55,11 @@ def test_the_awaited_and_late_filters_keep_only_matching_waits():
     assert keep(fresh, ListFilter(awaited=APPLICANT)) and not keep(late, ListFilter(awaited=APPLICANT))
 
 
-def test_territories_are_grouped_as_the_ministry_counts_them():
+def test_territories_are_grouped_and_counted_as_the_ministry_reports_them():
+    assert territories_text({"communes": 28, "metropoles_epci": 13, "departements": 2, "regions": 1}) == (
+        "28 communes, 13 métropoles ou EPCI, 2 conseils départementaux, 1 conseil régional")
     assert [group_of(t) for t in ("commune", "metropole", "epci", "communaute_urbaine", "departement", "region")] == [
         "communes", "metropoles_epci", "metropoles_epci", "metropoles_epci", "departements", "regions"]
-
-
-def test_a_text_bar_is_proportional_in_eighths_and_empty_for_nothing():
-    assert text_bar(100, 100, width=10) == "█" * 10
-    assert text_bar(50, 100, width=10) == "█" * 5
-    assert text_bar(1, 1000, width=10) == "▏" and text_bar(0, 100) == "" and text_bar(5, 0) == ""
 
 
 def test_the_euros_axis_reads_in_millions_thousands_and_euros():
