@@ -27,8 +27,8 @@ from cli import platform_state
 from cli.demo_program import DemoFailed, run_demo
 from cli.output import EXIT_FAILED, PORT, redacted_url
 from cli.platform_state import PlatformRecord, Process
-from cli.report_server import ReportServer
 from cli.processes import Child, PlatformError, answers, port_is_free, spawn, wait_until
+from cli.report_server import ReportServer
 from settings import get_settings
 
 BIN = Path(sys.executable).parent
