@@ -23,16 +23,17 @@ def tableau_de_bord(html: Annotated[Optional[Path], typer.Option("--html", help=
     from documents.dashboard import focus_year, render_html
     from models.dashboard import territories_text
     from services.reporting.national import figures
-    from services.reporting.report import write_report
+    from services.reporting.report import refresh
 
     today = paris_today()
-    with user_errors(as_json), unit_of_work() as session:
-        found = figures(session, today)
-    if html is not None:
-        html.write_text(render_html(found), encoding="utf-8")
-        path = html
-    else:
-        path = write_report(found, today)
+    with user_errors(as_json):
+        if html is None:
+            found, path = refresh(today)
+        else:
+            with unit_of_work() as session:
+                found = figures(session, today)
+            html.write_text(render_html(found), encoding="utf-8")
+            path = html
     if as_json:
         print_json({**found, "rapport": str(path)})
         return

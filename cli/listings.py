@@ -49,37 +49,25 @@ FEMININE = {"ptai"}
 
 
 def register(app: typer.Typer, ctai_app: typer.Typer, ptai_app: typer.Typer, acte_app: typer.Typer) -> None:
-    ctai_app.command("list")(ctai_list)
-    ptai_app.command("list")(ptai_list)
-    acte_app.command("list")(actes_list)
-    lots_app.command("list")(lots_list)
-    actes_app.command("list")(actes_list)
+    ctai_app.command("list")(_command("ctai", "Les contrats (CTAI et CTAIR), leur étape en cours, qui est attendu et depuis quand."))
+    ptai_app.command("list")(_command("ptai", "Les demandes de financement (PTAI), leur étape en cours, qui est attendu et depuis quand."))
+    acts = _command("acte", "Les actes attributifs (arrêtés et conventions), leur signature attendue et depuis quand.")
+    acte_app.command("list")(acts)
+    actes_app.command("list")(acts)
+    lots_app.command("list")(_command("lot", "Les lots de délégation de crédits, leur arbitrage attendu et depuis quand."))
     app.add_typer(lots_app, name="lots")
     app.add_typer(actes_app, name="actes")
 
 
-def ctai_list(departement: DepOpt = None, statut: StatusOpt = None, annee: YearOpt = None, attendu: AwaitedOpt = None,
-              en_retard: LateOpt = False, as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
-    """Les contrats (CTAI et CTAIR), leur étape en cours, qui est attendu et depuis quand."""
-    _list("ctai", locals())
+def _command(entity: str, help_text: str):
+    """One list command: the same options for every kind of case (Typer reads the signature)."""
+    def command(departement: DepOpt = None, statut: StatusOpt = None, annee: YearOpt = None, attendu: AwaitedOpt = None,
+                en_retard: LateOpt = False, as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
+        _list(entity, locals())
 
-
-def ptai_list(departement: DepOpt = None, statut: StatusOpt = None, annee: YearOpt = None, attendu: AwaitedOpt = None,
-              en_retard: LateOpt = False, as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
-    """Les demandes de financement (PTAI), leur étape en cours, qui est attendu et depuis quand."""
-    _list("ptai", locals())
-
-
-def lots_list(departement: DepOpt = None, statut: StatusOpt = None, annee: YearOpt = None, attendu: AwaitedOpt = None,
-              en_retard: LateOpt = False, as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
-    """Les lots de délégation de crédits, leur arbitrage attendu et depuis quand."""
-    _list("lot", locals())
-
-
-def actes_list(departement: DepOpt = None, statut: StatusOpt = None, annee: YearOpt = None, attendu: AwaitedOpt = None,
-               en_retard: LateOpt = False, as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
-    """Les actes attributifs (arrêtés et conventions), leur signature attendue et depuis quand."""
-    _list("acte", locals())
+    command.__doc__ = help_text
+    command.__name__ = f"{entity}_list"
+    return command
 
 
 def _list(entity: str, given: dict) -> None:

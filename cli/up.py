@@ -180,13 +180,9 @@ def _first_dashboard(settings) -> str:
     """The national dashboard's page, written now so that its address answers from the start
     (the flow ``tableau-de-bord-national`` rewrites it every morning); its file name."""
     from models.types import paris_today
-    from services.db import unit_of_work
-    from services.reporting.national import figures
-    from services.reporting.report import write_report
+    from services.reporting.report import refresh
 
-    with unit_of_work() as session:
-        found = figures(session, paris_today())
-    return write_report(found, paris_today(), settings.resolved_reports_dir).name
+    return refresh(paris_today(), settings.resolved_reports_dir)[1].name
 
 
 def _banner(ui: str, mail_line: str, settings, logs: Path, seeded: dict | None, started: dict, dashboard: str) -> None:

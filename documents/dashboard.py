@@ -34,9 +34,7 @@ def view(figures: dict, year: int | None = None) -> dict:
     years = figures["annees"]
     amounts, territories, delegations = figures["montants"], figures["territoires"], figures["delegations"]
     of_year = amounts["par_annee"].get(year, {})
-    by_domain = sorted(amounts["par_domaine"].get(year, {}).items(), key=lambda kv: -kv[1])
-    by_dep = sorted(amounts["par_departement"].get(year, {}).items(), key=lambda kv: -kv[1])
-    delegation = delegations.get(year)
+    by_domain, by_dep = ranked(figures, "par_domaine", year), ranked(figures, "par_departement", year)
     return {
         "year": year, "years": years,
         "generated": to_paris(datetime.fromisoformat(figures["genere_le"])).strftime("%d/%m/%Y à %H:%M"),
@@ -61,10 +59,14 @@ def view(figures: dict, year: int | None = None) -> dict:
                          "delegue": format_eur(d["delegue_cents"]),
                          "reste": None if d["reste_cents"] is None else format_eur(d["reste_cents"])}
                         for y, d in delegations.items()],
-        "delegation_of_year": delegation,
         "late": [{"departement": code, "nom": _departement(code), "nombre": n}
                  for code, n in figures["etapes_en_retard"]["par_departement"].items()],
     }
+
+
+def ranked(figures: dict, breakdown: str, year: int | None) -> list[tuple[str, int]]:
+    """One year's amounts of a breakdown (``par_domaine``, ``par_departement``), largest first."""
+    return sorted(figures["montants"][breakdown].get(year, {}).items(), key=lambda kv: -kv[1])
 
 
 def _departement(code: str) -> str:
@@ -76,8 +78,7 @@ def _departement(code: str) -> str:
 def charts_of(figures: dict, year: int | None, fmt: str) -> dict[str, str]:
     """Each chart with its name, as inline SVG or as a PNG ``data:`` URL (``fmt``)."""
     years = figures["annees"]
-    by_domain = sorted(figures["montants"]["par_domaine"].get(year, {}).items(), key=lambda kv: -kv[1])
-    by_dep = sorted(figures["montants"]["par_departement"].get(year, {}).items(), key=lambda kv: -kv[1])
+    by_domain, by_dep = ranked(figures, "par_domaine", year), ranked(figures, "par_departement", year)
     amounts = figures["montants"]["par_annee"]
     out = {}
     if figures["territoires"]:
@@ -145,13 +146,12 @@ def markdown(figures: dict, report_link: str | None, year: int | None = None) ->
     lines += _bars("Montants engagés, par année", images.get("montants"),
                    [(str(y), a["total_cents"], format_eur(a["total_cents"])) for y, a in amounts["par_annee"].items()])
     lines += _bars(f"Montants engagés en {v['year']}, par domaine", images.get("domaines"),
-                   [(domain_label(c), n, format_eur(n)) for c, n in
-                    sorted(amounts["par_domaine"].get(v["year"], {}).items(), key=lambda kv: -kv[1])])
+                   [(domain_label(c), n, format_eur(n)) for c, n in ranked(figures, "par_domaine", v["year"])])
     lines += _bars(f"Montants engagés en {v['year']}, par action du programme 104", images.get("p104"),
                    [(p104_label(c), n, format_eur(n)) for c, n in amounts["par_action_p104"].get(v["year"], {}).items()])
     lines += _bars(f"Montants engagés en {v['year']}, par département ({TOP_DEPARTEMENTS} premiers)",
                    images.get("departements"), [(_departement(c), n, format_eur(n)) for c, n in
-                    sorted(amounts["par_departement"].get(v["year"], {}).items(), key=lambda kv: -kv[1])[:TOP_DEPARTEMENTS]])
+                    ranked(figures, "par_departement", v["year"])[:TOP_DEPARTEMENTS]])
     lines += _bars("Crédits délégués au regard de l'enveloppe", images.get("delegations"),
                    [(str(y), d["delegue_cents"], f"{format_eur(d['delegue_cents'])} sur "
                      + (format_eur(d["enveloppe_cents"]) if d["enveloppe_cents"] is not None else "une enveloppe non fixée"))

@@ -11,8 +11,8 @@ from prefect.cache_policies import NO_CACHE
 from documents.dashboard import markdown
 from services.db import unit_of_work
 from services.engine import prefect_api
-from services.reporting import followup, national
-from services.reporting.report import report_link, write_report
+from services.reporting import followup
+from services.reporting.report import refresh, report_link
 
 FOLLOWUP_KEY = "suivi-{}"  # suivi-86, suivi-2a, suivi-national
 DASHBOARD_KEY = "tableau-de-bord-national"
@@ -41,9 +41,7 @@ async def publish_followup(*, today: date) -> dict[str, int]:
 
 @task(name="tableau-de-bord-national", cache_policy=NO_CACHE, persist_result=False, retries=2, retry_delay_seconds=5)
 async def publish_dashboard(*, today: date) -> dict:
-    with unit_of_work() as session:
-        figures = national.figures(session, today)
-    path = write_report(figures, today)
+    figures, path = refresh(today)
     link = report_link(path)
     await prefect_api.publish_markdown(DASHBOARD_KEY, markdown(figures, link),
                                        f"Tableau de bord national au {today:%d/%m/%Y}")

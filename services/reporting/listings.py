@@ -49,10 +49,7 @@ def _finish(rows: list[tuple[dict, Wait | None]], flt: ListFilter) -> list[dict]
 def contracts(session: Session, flt: ListFilter, today: date) -> list[dict]:
     """CTAI and CTAIR; a year keeps the contracts that cover it."""
     stmt = select(Ctai, Collectivite).join(Collectivite, Collectivite.id == Ctai.collectivite_id)
-    if flt.departement:
-        stmt = stmt.where(Collectivite.departement_code == flt.departement)
-    if flt.status:
-        stmt = stmt.where(Ctai.status == flt.status)
+    stmt = _narrowed(stmt, flt, departement=Collectivite.departement_code, status=Ctai.status)
     if flt.year:
         stmt = stmt.where(Ctai.first_year <= flt.year, Ctai.last_year >= flt.year)
     found = list(session.exec(stmt.order_by(Collectivite.departement_code, Ctai.id).limit(MAX_ROWS)))
@@ -80,12 +77,8 @@ def requests(session: Session, flt: ListFilter, today: date) -> list[dict]:
     stmt = (select(PtaiRequest, Collectivite, Porteur.name)
             .join(Collectivite, Collectivite.id == PtaiRequest.collectivite_id)
             .join(Porteur, Porteur.id == PtaiRequest.porteur_id, isouter=True))
-    if flt.departement:
-        stmt = stmt.where(Collectivite.departement_code == flt.departement)
-    if flt.status:
-        stmt = stmt.where(PtaiRequest.status == flt.status)
-    if flt.year:
-        stmt = stmt.where(PtaiRequest.campaign_year == flt.year)
+    stmt = _narrowed(stmt, flt, departement=Collectivite.departement_code, status=PtaiRequest.status,
+                     year=PtaiRequest.campaign_year)
     found = list(session.exec(stmt.order_by(Collectivite.departement_code, PtaiRequest.id).limit(MAX_ROWS)))
     waits = live_waits(session, "ptai", today, [r.id for r, _, _ in found])
     rows = []
@@ -108,10 +101,7 @@ def batches(session: Session, flt: ListFilter, today: date) -> list[dict]:
     deps = _batch_departements(session)
     if flt.departement:
         stmt = stmt.where(DelegationBatch.id.in_([b for b, d in deps.items() if flt.departement in d] or [-1]))
-    if flt.status:
-        stmt = stmt.where(DelegationBatch.status == flt.status)
-    if flt.year:
-        stmt = stmt.where(DelegationBatch.year == flt.year)
+    stmt = _narrowed(stmt, flt, status=DelegationBatch.status, year=DelegationBatch.year)
     found = list(session.exec(stmt.order_by(DelegationBatch.year, DelegationBatch.id).limit(MAX_ROWS)))
     waits = live_waits(session, "lot", today, [b.id for b in found])
     rows = [({"id": b.id, "reference": b.reference, "annee": b.year, "statut": b.status,
@@ -124,12 +114,7 @@ def batches(session: Session, flt: ListFilter, today: date) -> list[dict]:
 def acts(session: Session, flt: ListFilter, today: date) -> list[dict]:
     """Arrêtés and conventions; a year is the year funded."""
     stmt = select(LegalAct)
-    if flt.departement:
-        stmt = stmt.where(LegalAct.departement_code == flt.departement)
-    if flt.status:
-        stmt = stmt.where(LegalAct.status == flt.status)
-    if flt.year:
-        stmt = stmt.where(LegalAct.year == flt.year)
+    stmt = _narrowed(stmt, flt, departement=LegalAct.departement_code, status=LegalAct.status, year=LegalAct.year)
     found = list(session.exec(stmt.order_by(LegalAct.year, LegalAct.departement_code, LegalAct.id).limit(MAX_ROWS)))
     names = _beneficiaries(session, found)
     waits = live_waits(session, "acte", today, [a.id for a in found])
@@ -144,6 +129,15 @@ def acts(session: Session, flt: ListFilter, today: date) -> list[dict]:
 
 LISTS: dict[str, Callable[[Session, ListFilter, date], list[dict]]] = {
     "ctai": contracts, "ptai": requests, "lot": batches, "acte": acts}
+
+
+def _narrowed(stmt, flt: ListFilter, *, status, departement=None, year=None):
+    """The filters that are an equality on a column; a list whose kind reads the département or
+    the year its own way leaves that column out and narrows it itself."""
+    for column, wanted in ((departement, flt.departement), (status, flt.status), (year, flt.year)):
+        if column is not None and wanted:
+            stmt = stmt.where(column == wanted)
+    return stmt
 
 
 def _sums(session: Session, stmt, column, ids: list[int]) -> dict[int, int]:

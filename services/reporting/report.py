@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 
 from documents.dashboard import render_html
+from services.db import unit_of_work
+from services.reporting.national import figures
 from settings import get_settings
 
 LATEST = "tableau-de-bord-national.html"
@@ -23,6 +25,14 @@ def write_report(figures: dict, today: date, folder: Path | None = None) -> Path
         temporary.write_bytes(html)
         os.replace(temporary, folder / name)
     return folder / LATEST
+
+
+def refresh(today: date, folder: Path | None = None) -> tuple[dict, Path]:
+    """The figures as of now, and the page written from them: the daily flow, ``territoires up``
+    and ``territoires tableau-de-bord`` all publish through here."""
+    with unit_of_work() as session:
+        found = figures(session, today)
+    return found, write_report(found, today, folder)
 
 
 def report_link(path: Path) -> str:
