@@ -54,6 +54,29 @@ class Child:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+        _until_group_gone(self.process.pid, STOP_GRACE_SECONDS)
+
+
+def _until_group_gone(group: int, grace: float) -> None:
+    """The leader's exit is not the group's: the runs it executed got the same SIGTERM and may
+    still be ending. Waits for them (SIGKILL after ``grace``), so that once the platform says it
+    stopped, nothing of it runs."""
+    if _ended(group, grace):
+        return
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    _ended(group, 10)
+
+
+def _ended(group: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while _members(group):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 PR_SET_PDEATHSIG = 1

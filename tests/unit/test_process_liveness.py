@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 import liveness
 from cli import platform_state
 from cli.platform_state import PlatformRecord, Process
@@ -137,3 +139,22 @@ def test_the_runs_of_a_serving_process_end_with_it_when_it_is_told_to_stop():
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+SLOW_TO_END = "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *_: (time.sleep(1), sys.exit(0))); time.sleep(60)"
+DEAF = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+
+
+@pytest.mark.parametrize("member, grace", [(SLOW_TO_END, 20), (DEAF, 1)])
+def test_stopping_a_group_waits_for_its_runs_not_only_its_leader(member, grace):
+    """A served run that takes a second to end, or ignores SIGTERM, is still running when its
+    leader has exited: the stop returns only once none of the group runs (SIGKILL after the grace)."""
+    from cli.processes import _members, _until_group_gone
+
+    leader = subprocess.Popen(["bash", "-c", f'"{sys.executable}" -c "{member}" & wait'], start_new_session=True)
+    time.sleep(0.5)
+    os.killpg(leader.pid, signal.SIGTERM)
+    leader.wait(timeout=10)
+    assert _members(leader.pid)  # the leader is gone, its run is not
+    _until_group_gone(leader.pid, grace)
+    assert not _members(leader.pid)
