@@ -166,8 +166,7 @@ async def test_a_step_that_fails_on_a_database_error_is_restarted_by_the_sweep_a
         await _until_failed(run_id)
     finally:
         _execute(stack, REPAIRED[dialect])
-    with Session(stack.engine) as s:
-        row = s.exec(select(StepRun).where(StepRun.flow_run_id == run_id)).one()
+    row = await _incident_written(stack, run_id)  # the failure hook writes it once the run is FAILED
     assert row.state == StepRunState.LIVE and "en échec" in row.incident and "panne simulée" in row.incident
     listed = await cli("approvals", "list", "--json")
     assert any(r["run_id"] == run_id and r["etat"] == "interrompue" for r in listed)
@@ -207,6 +206,17 @@ async def _until_failed(run_id: str, timeout: float = 90) -> None:
                 return
             await asyncio.sleep(0.3)
     raise AssertionError(f"run {run_id} did not fail")
+
+
+async def _incident_written(stack, run_id: str, timeout: float = 30) -> StepRun:
+    """The step's row once its run's failure hook has run (it runs after the FAILED state is set)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        with Session(stack.engine) as s:
+            row = s.exec(select(StepRun).where(StepRun.flow_run_id == run_id)).one()
+        if row.incident is not None or asyncio.get_running_loop().time() > deadline:
+            return row
+        await asyncio.sleep(0.3)
 
 
 SUSPENDED = 8  # runs waiting across the restart: enough to overlap the server's start, within the suite's time
