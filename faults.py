@@ -10,7 +10,19 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 # PostgreSQL states worth a new try: serialization failure, deadlock, lock not available,
 # server shutting down or restarting, connection lost.
-_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "08000", "08001", "08003", "08004", "08006"}
+_TRANSIENT_SQLSTATES = {
+    "40001",
+    "40P01",
+    "55P03",
+    "57P01",
+    "57P02",
+    "57P03",
+    "08000",
+    "08001",
+    "08003",
+    "08004",
+    "08006",
+}
 _TRANSIENT_SQLITE = ("database is locked", "database table is locked", "disk i/o error", "unable to open database")
 
 

@@ -20,7 +20,6 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 MIN_KEY_LENGTH = 32
 DEFAULT_DATA_DIR = Path("./var")
 DEVELOPMENT_KEY_FILE = "cle-audit"
@@ -80,14 +79,16 @@ class Settings(BaseSettings):
     marianne_dir: Path | None = None
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secrets(self) -> "Settings":
+    def _refuse_placeholder_secrets(self) -> Settings:
         if self.environment == "production" and self.smtp_password is not None:
             if self.smtp_password.get_secret_value() in {"", "changeme", "changethis"}:
                 raise ValueError("TERRITOIRES_SMTP_PASSWORD : mot de passe d'exemple refusé en production")
         key = self.audit_key.get_secret_value() if self.audit_key is not None else ""
         if self.environment != "development" and not key:
-            raise ValueError("TERRITOIRES_AUDIT_KEY : clé secrète obligatoire hors développement "
-                             "(au moins 32 caractères, par exemple : python -c \"import secrets; print(secrets.token_urlsafe(48))\")")
+            raise ValueError(
+                "TERRITOIRES_AUDIT_KEY : clé secrète obligatoire hors développement "
+                '(au moins 32 caractères, par exemple : python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
         if key and len(key) < MIN_KEY_LENGTH:
             raise ValueError(f"TERRITOIRES_AUDIT_KEY : clé refusée, moins de {MIN_KEY_LENGTH} caractères")
         return self

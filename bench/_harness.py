@@ -37,6 +37,7 @@ def fresh_database(kind: str, tmp: Path, stem: str = "bench") -> tuple[str, call
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
     return url, drop
 
 
@@ -60,18 +61,29 @@ class Harness:
         return create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
 
     def start_prefect(self) -> None:
-        env = {**os.environ, "PREFECT_HOME": str(self.tmp / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-               "PREFECT_API_URL": self.api_url}
+        env = {
+            **os.environ,
+            "PREFECT_HOME": str(self.tmp / "prefect"),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_API_URL": self.api_url,
+        }
         if self.prefect_db == "postgresql":
             self.pg_name = f"prefect_bench_{uuid.uuid4().hex[:8]}"
             with self._admin().connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{self.pg_name}"'))
-            env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = \
+            env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = (
                 PG_ADMIN.rsplit("/", 1)[0].replace("postgresql+psycopg", "postgresql+asyncpg") + f"/{self.pg_name}"
+            )
         log = (self.tmp / "server.log").open("w")
-        self.procs.append(subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port",
-                                            str(self.port)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                           start_new_session=True))
+        self.procs.append(
+            subprocess.Popen(
+                [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -83,16 +95,31 @@ class Harness:
         raise SystemExit("the Prefect server did not start: see " + str(self.tmp / "server.log"))
 
     def env(self, sink_port: int) -> dict:
-        return {**os.environ, "PREFECT_API_URL": self.api_url, "PREFECT_HOME": str(self.tmp / "prefect"),
-                "PREFECT_RUNNER_POLL_FREQUENCY": "1", "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
-                "TERRITOIRES_DATABASE_URL": self.db_url, "TERRITOIRES_SMTP_HOST": "127.0.0.1",
-                "TERRITOIRES_SMTP_PORT": str(sink_port), "TERRITOIRES_DATA_DIR": str(self.tmp)}
+        return {
+            **os.environ,
+            "PREFECT_API_URL": self.api_url,
+            "PREFECT_HOME": str(self.tmp / "prefect"),
+            "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+            "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
+            "TERRITOIRES_DATABASE_URL": self.db_url,
+            "TERRITOIRES_SMTP_HOST": "127.0.0.1",
+            "TERRITOIRES_SMTP_PORT": str(sink_port),
+            "TERRITOIRES_DATA_DIR": str(self.tmp),
+        }
 
     def serve(self, sink_port: int) -> None:
         log_path = self.tmp / "serve.log"
         log = log_path.open("w")
-        self.procs.append(subprocess.Popen([str(BIN / "territoires"), "serve"], env=self.env(sink_port), cwd=self.tmp,
-                                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        self.procs.append(
+            subprocess.Popen(
+                [str(BIN / "territoires"), "serve"],
+                env=self.env(sink_port),
+                cwd=self.tmp,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if "deployments are being served" in log_path.read_text():

@@ -25,18 +25,20 @@ from pathlib import Path
 from uuid import UUID
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import cli  # noqa: E402,F401  (turns Prefect's usage analytics off before Prefect is imported)
-
 from _harness import Harness  # noqa: E402
+
+import cli  # noqa: E402,F401  (turns Prefect's usage analytics off before Prefect is imported)
 
 TARGET = 1.5
 CODE = re.compile(r"^Code d'approbation : ([A-Z0-9-]+)\r?$", re.MULTILINE)
-FLOOR = ("import asyncio, flows.ctai\n"
-         "from prefect.client.orchestration import get_client\n"
-         "async def main():\n"
-         "    async with get_client() as c:\n"
-         "        await c.read_flow_runs(limit=1)\n"
-         "asyncio.run(main())\n")
+FLOOR = (
+    "import asyncio, flows.ctai\n"
+    "from prefect.client.orchestration import get_client\n"
+    "async def main():\n"
+    "    async with get_client() as c:\n"
+    "        await c.read_flow_runs(limit=1)\n"
+    "asyncio.run(main())\n"
+)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -48,7 +50,9 @@ def floor_seconds(harness: Harness, sink_port: int, runs: int = 5) -> float:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", FLOOR], env=harness.env(sink_port), check=True, cwd=Path(__file__).parents[1])
+        subprocess.run(
+            [sys.executable, "-c", FLOOR], env=harness.env(sink_port), check=True, cwd=Path(__file__).parents[1]
+        )
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -68,6 +72,7 @@ async def main() -> None:
     from prefect.flow_runs import aresume_flow_run
     from sqlmodel import Session, select
 
+    from demo.data import fictitious_siren
     from models.actors import AgentCreate, CollectiviteCreate
     from models.approval import ApprovalAttempt, StepRun
     from notifications.sink import MailSink, SinkServer
@@ -75,9 +80,8 @@ async def main() -> None:
     from services.cases import kind
     from services.ctai import workflow as ctai_workflow
     from services.db import get_engine, unit_of_work
-    from demo.data import fictitious_siren
-    from services.migrate import upgrade
     from services.engine.launch import start_case_step
+    from services.migrate import upgrade
 
     sink = MailSink()
     sink_server = SinkServer(sink).start()
@@ -88,10 +92,22 @@ async def main() -> None:
         agent = "instructeur.86@prefecture-86.example"
         with unit_of_work(engine) as s:
             registry.seed_reference(s)
-            registry.add_agent(s, AgentCreate(email=agent, name="Instructeur", role="instructeur", departement_code="86"))
-            ids = [registry.add_collectivite(s, CollectiviteCreate(
-                name=f"Commune n° {n}", type="commune", siren=fictitious_siren(200 + n), departement_code="86",
-                email=f"commune{n}@collectivite.example")).id for n in range(args.approvals)]
+            registry.add_agent(
+                s, AgentCreate(email=agent, name="Instructeur", role="instructeur", departement_code="86")
+            )
+            ids = [
+                registry.add_collectivite(
+                    s,
+                    CollectiviteCreate(
+                        name=f"Commune n° {n}",
+                        type="commune",
+                        siren=fictitious_siren(200 + n),
+                        departement_code="86",
+                        email=f"commune{n}@collectivite.example",
+                    ),
+                ).id
+                for n in range(args.approvals)
+            ]
         contracts = []
         for collectivite_id in ids:
             with unit_of_work(engine) as s:
@@ -99,6 +115,7 @@ async def main() -> None:
             contracts.append((ctai.id, ctai.reference, await start_case_step(kind("ctai"), ctai.id, "bench")))
 
         async with get_client() as client:
+
             async def paused(run_id: str, key: str) -> bool:
                 run = await client.read_flow_run(UUID(run_id))
                 return run.state.is_paused() and run.state.state_details.pause_key == key
@@ -119,14 +136,23 @@ async def main() -> None:
                 mails = [m for m in sink.received if reference in m.subject and "Décision attendue" in m.subject]
                 code = CODE.search(mails[-1].text()).group(1)
                 start = time.perf_counter()
-                await aresume_flow_run(UUID(run_id), run_input={"agent_email": agent, "approval_code": code,
-                                                                 "decision": "lettre reçue", "letter_date": "2026-12-01",
-                                                                 "signatory": "Maire"})
+                await aresume_flow_run(
+                    UUID(run_id),
+                    run_input={
+                        "agent_email": agent,
+                        "approval_code": code,
+                        "decision": "lettre reçue",
+                        "letter_date": "2026-12-01",
+                        "signatory": "Maire",
+                    },
+                )
 
                 async def next_run(ctai_id=ctai_id, run_id=run_id):
                     with Session(engine) as s:
                         judged = s.exec(select(ApprovalAttempt).where(ApprovalAttempt.flow_run_id == run_id)).first()
-                        row = s.exec(select(StepRun).where(StepRun.entity_id == ctai_id, StepRun.step == "echange")).first()
+                        row = s.exec(
+                            select(StepRun).where(StepRun.entity_id == ctai_id, StepRun.step == "echange")
+                        ).first()
                     return row.flow_run_id if judged and row and row.flow_run_id else None
 
                 next_id = await wait(next_run)
@@ -139,8 +165,12 @@ async def main() -> None:
         harness.stop()
 
     print(f"approvals: {len(committed)}, Prefect server on {args.prefect_db}, runner poll 1 s")
-    print(f"committed (decision stored, next run created): p50 {statistics.median(committed):.2f} s, p95 {percentile(committed, 0.95):.2f} s")
-    print(f"waiting (next run suspended on its form):      p50 {statistics.median(waiting):.2f} s, p95 {percentile(waiting, 0.95):.2f} s")
+    print(
+        f"committed (decision stored, next run created): p50 {statistics.median(committed):.2f} s, p95 {percentile(committed, 0.95):.2f} s"
+    )
+    print(
+        f"waiting (next run suspended on its form):      p50 {statistics.median(waiting):.2f} s, p95 {percentile(waiting, 0.95):.2f} s"
+    )
     print(f"floor (new process, import flows, one API call): {floor:.2f} s")
     print(f"approval_latency: ratio {percentile(committed, 0.95) / floor:.2f} (target {TARGET})")
 

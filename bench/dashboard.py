@@ -43,16 +43,16 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
-from datetime import UTC, date, datetime, time as dtime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import cli  # noqa: E402,F401  (turns Prefect's usage analytics off before Prefect is imported)
-
+from _harness import fresh_database  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from _harness import fresh_database  # noqa: E402
+import cli  # noqa: E402,F401  (turns Prefect's usage analytics off before Prefect is imported)
 from models.actors import Collectivite  # noqa: E402
 from models.approval import StepRun  # noqa: E402
 from models.ctai import SIGNED_STATUSES, Action, Ctai  # noqa: E402
@@ -79,14 +79,31 @@ DOMAINS = [d.value for d in Domain]
 TYPE_SHARES = [("commune", 0.70), ("epci", 0.16), ("metropole", 0.07), ("communaute_urbaine", 0.03)]
 # PTAI statuses: a closed campaign, and the current one (2026).
 PAST_MIX = [("delegated", 60), ("rejected", 22), ("closed", 15), ("transmitted", 3)]
-CURRENT_MIX = [("submitted", 3), ("awaiting_applicant", 3), ("prefet_validation", 2), ("transmitted", 22),
-               ("in_batch", 8), ("delegated", 45), ("rejected", 12), ("closed", 5)]
-UNSIGNED_STATUSES = [("awaiting_letter", 20), ("exchange", 10), ("diagnostic", 15), ("coordinator", 8), ("proposal", 20),
-                     ("signature", 12), ("refused", 10), ("widening", 5)]
+CURRENT_MIX = [
+    ("submitted", 3),
+    ("awaiting_applicant", 3),
+    ("prefet_validation", 2),
+    ("transmitted", 22),
+    ("in_batch", 8),
+    ("delegated", 45),
+    ("rejected", 12),
+    ("closed", 5),
+]
+UNSIGNED_STATUSES = [
+    ("awaiting_letter", 20),
+    ("exchange", 10),
+    ("diagnostic", 15),
+    ("coordinator", 8),
+    ("proposal", 20),
+    ("signature", 12),
+    ("refused", 10),
+    ("widening", 5),
+]
 WITH_ACTIONS = {"proposal", "signature", "refused", "widening"}  # unsigned contracts whose actions exist already
 
 
 # --- The data ---------------------------------------------------------------------------------
+
 
 def _pick(rng: random.Random, mix: list[tuple[str, int]]) -> str:
     return rng.choices([k for k, _ in mix], weights=[w for _, w in mix])[0]
@@ -111,9 +128,17 @@ def build(contracts: int, requests: int) -> dict[str, list[dict]]:
     colls = []
     for cid, (kind, dep) in enumerate(types, start=1):
         colls.append((cid, dep))
-        rows["collectivite"].append(dict(id=cid, name=f"Collectivité fictive n° {cid}", type=kind, siren=f"9{cid:08d}",
-                                         departement_code=dep, email=f"integration@c{cid}.example",
-                                         created_at=_at(date(2019, 1, 2), rng)))
+        rows["collectivite"].append(
+            dict(
+                id=cid,
+                name=f"Collectivité fictive n° {cid}",
+                type=kind,
+                siren=f"9{cid:08d}",
+                departement_code=dep,
+                email=f"integration@c{cid}.example",
+                created_at=_at(date(2019, 1, 2), rng),
+            )
+        )
 
     # Contracts: per collectivité, a chain (a CTAIR replaced by a CTAI, renewals), until the signed count.
     ctai_id = action_id = 0
@@ -123,20 +148,39 @@ def build(contracts: int, requests: int) -> dict[str, list[dict]]:
         nonlocal ctai_id, action_id
         ctai_id += 1
         signed = status in SIGNED_STATUSES
-        rows["ctai"].append(dict(
-            id=ctai_id, reference=f"CTAI-{dep}-{first}-{ctai_id:05d}", kind=kind, collectivite_id=cid, status=status,
-            first_year=first, last_year=last, public_scope="bpi" if kind == "ctair" else "primo_arrivants",
-            prefet_signed_on=date(first, 3, 15) if signed else None, created_at=_at(date(first - 1, 9, 1), rng),
-            updated_at=_at(date(first, 3, 15), rng)))
+        rows["ctai"].append(
+            dict(
+                id=ctai_id,
+                reference=f"CTAI-{dep}-{first}-{ctai_id:05d}",
+                kind=kind,
+                collectivite_id=cid,
+                status=status,
+                first_year=first,
+                last_year=last,
+                public_scope="bpi" if kind == "ctair" else "primo_arrivants",
+                prefet_signed_on=date(first, 3, 15) if signed else None,
+                created_at=_at(date(first - 1, 9, 1), rng),
+                updated_at=_at(date(first, 3, 15), rng),
+            )
+        )
         if signed or status in WITH_ACTIONS:
             for n in range(rng.randint(5, 20)):
                 refugees = kind == "ctair" or rng.random() < 0.35
                 action_id += 1
-                rows["action"].append(dict(
-                    id=action_id, ctai_id=ctai_id, title=f"Action n° {n + 1}", domain=rng.choice(DOMAINS),
-                    public="bpi" if refugees else "primo_arrivants", p104_action=15 if refugees else 12,
-                    amount_cents=rng.randint(20, 600) * 100_00, year=rng.randint(first, last),
-                    diair_review="compliant" if signed else "pending", nature="fonctionnement"))
+                rows["action"].append(
+                    dict(
+                        id=action_id,
+                        ctai_id=ctai_id,
+                        title=f"Action n° {n + 1}",
+                        domain=rng.choice(DOMAINS),
+                        public="bpi" if refugees else "primo_arrivants",
+                        p104_action=15 if refugees else 12,
+                        amount_cents=rng.randint(20, 600) * 100_00,
+                        year=rng.randint(first, last),
+                        diair_review="compliant" if signed else "pending",
+                        nature="fonctionnement",
+                    )
+                )
 
     for cid, dep in colls:
         if signed_count >= contracts:
@@ -202,59 +246,121 @@ def build(contracts: int, requests: int) -> dict[str, list[dict]]:
                 batch_totals[batch][0] += 1
                 batch_totals[batch][1] += granted or proposed
             created = _at(date(year, 1, 15) + timedelta(days=rng.randrange(150)), rng)
-            rows["ptai_request"].append(dict(
-                id=rid, reference=f"PTAI-{dep}-{year}-{rid:06d}", campaign_year=year, collectivite_id=cid,
-                title=f"Projet d'intégration n° {rid}", objectives="Favoriser l'autonomie des personnes accueillies",
-                domains=domains, public_categories=["refugie"] if refugees else ["primo_arrivant"],
-                public="bpi" if refugees else "primo_arrivants",
-                bpi_justification="Public réfugié du territoire" if refugees else None,
-                widening_perspective="Ouverture aux primo-arrivants" if refugees else None,
-                cir_complementarity="Complète le contrat d'intégration républicaine", engagement=[
-                    {"type": "cofinancement", "montant_cents": requested // 4}], nature="fonctionnement",
-                p104_action=15 if refugees else 12, period_start=date(year, 1, 1), period_end=date(year, 12, 31),
-                total_cost_cents=requested * 2, requested_cents=requested, proposed_cents=proposed,
-                granted_cents=granted, legal_act="arrete" if requested <= 23_000_00 else "convention",
-                postponements=0, status=status, batch_id=batch, submitted_payload={}, created_at=created,
-                updated_at=created + timedelta(days=30)))
+            rows["ptai_request"].append(
+                dict(
+                    id=rid,
+                    reference=f"PTAI-{dep}-{year}-{rid:06d}",
+                    campaign_year=year,
+                    collectivite_id=cid,
+                    title=f"Projet d'intégration n° {rid}",
+                    objectives="Favoriser l'autonomie des personnes accueillies",
+                    domains=domains,
+                    public_categories=["refugie"] if refugees else ["primo_arrivant"],
+                    public="bpi" if refugees else "primo_arrivants",
+                    bpi_justification="Public réfugié du territoire" if refugees else None,
+                    widening_perspective="Ouverture aux primo-arrivants" if refugees else None,
+                    cir_complementarity="Complète le contrat d'intégration républicaine",
+                    engagement=[{"type": "cofinancement", "montant_cents": requested // 4}],
+                    nature="fonctionnement",
+                    p104_action=15 if refugees else 12,
+                    period_start=date(year, 1, 1),
+                    period_end=date(year, 12, 31),
+                    total_cost_cents=requested * 2,
+                    requested_cents=requested,
+                    proposed_cents=proposed,
+                    granted_cents=granted,
+                    legal_act="arrete" if requested <= 23_000_00 else "convention",
+                    postponements=0,
+                    status=status,
+                    batch_id=batch,
+                    submitted_payload={},
+                    created_at=created,
+                    updated_at=created + timedelta(days=30),
+                )
+            )
     awaiting = {batch_ids[(CAMPAIGNS[-1], 3)]}
     for (year, k), bid in batch_ids.items():
         count, cents = batch_totals[bid]
-        rows["delegation_batch"].append(dict(
-            id=bid, reference=f"LOT-{year}-{k}", year=year, status="awaiting" if bid in awaiting else "delegated",
-            total_cents=cents, requests_count=count, report={}, created_at=_at(date(year, 3 + 3 * k, 1), rng),
-            updated_at=_at(date(year, 3 + 3 * k, 10), rng)))
+        rows["delegation_batch"].append(
+            dict(
+                id=bid,
+                reference=f"LOT-{year}-{k}",
+                year=year,
+                status="awaiting" if bid in awaiting else "delegated",
+                total_cents=cents,
+                requests_count=count,
+                report={},
+                created_at=_at(date(year, 3 + 3 * k, 1), rng),
+                updated_at=_at(date(year, 3 + 3 * k, 10), rng),
+            )
+        )
     batch_year = {bid: year for (year, _), bid in batch_ids.items()}
     delegated_by_year: dict[int, int] = defaultdict(int)
     for (bid, dep, action), (count, cents) in sorted(lines.items()):
-        rows["delegation_line"].append(dict(batch_id=bid, year=batch_year[bid], departement_code=dep, p104_action=action,
-                                            requests_count=count, ae_cents=cents, cp_cents=cents,
-                                            created_at=_at(date(batch_year[bid], 10, 1), rng)))
+        rows["delegation_line"].append(
+            dict(
+                batch_id=bid,
+                year=batch_year[bid],
+                departement_code=dep,
+                p104_action=action,
+                requests_count=count,
+                ae_cents=cents,
+                cp_cents=cents,
+                created_at=_at(date(batch_year[bid], 10, 1), rng),
+            )
+        )
         delegated_by_year[batch_year[bid]] += cents
     for year in range(CAMPAIGNS[0], CAMPAIGNS[-1] + 2):  # 2027: an envelope, nothing delegated yet
         spent = delegated_by_year.get(year, 0)
         envelope = (spent * 3 // 2 if year == CAMPAIGNS[-1] else spent * 108 // 100) or 1_000_000_000_00
-        rows["envelope"].append(dict(year=year, amount_cents=envelope // 100_000_000 * 100_000_000 + 100_000_000,
-                                     updated_at=_at(date(year, 1, 5), rng)))
+        rows["envelope"].append(
+            dict(
+                year=year,
+                amount_cents=envelope // 100_000_000 * 100_000_000 + 100_000_000,
+                updated_at=_at(date(year, 1, 5), rng),
+            )
+        )
 
     # One live step run per case waiting at a step.
-    waiting = [("ctai", r["id"], r["status"]) for r in rows["ctai"]] + \
-              [("ptai", r["id"], r["status"]) for r in rows["ptai_request"]] + \
-              [("lot", r["id"], r["status"]) for r in rows["delegation_batch"]]
+    waiting = (
+        [("ctai", r["id"], r["status"]) for r in rows["ctai"]]
+        + [("ptai", r["id"], r["status"]) for r in rows["ptai_request"]]
+        + [("lot", r["id"], r["status"]) for r in rows["delegation_batch"]]
+    )
     for entity, case_id, status in waiting:
         kind = KINDS[entity]
         step = kind.step_of(status)
         if step is None:
             continue
         opened = NOW - timedelta(minutes=rng.randrange(150 * 24 * 60))
-        rows["step_run"].append(dict(
-            entity_type=entity, entity_id=case_id, step=step, trigger_key=f"{entity}:{case_id}:{step}:1",
-            flow_run_id=str(uuid.UUID(int=rng.getrandbits(128))), state="live", round=1,
-            awaited_role=kind.awaited_role(step), opened_at=opened, created_at=opened, restarts=0))
+        rows["step_run"].append(
+            dict(
+                entity_type=entity,
+                entity_id=case_id,
+                step=step,
+                trigger_key=f"{entity}:{case_id}:{step}:1",
+                flow_run_id=str(uuid.UUID(int=rng.getrandbits(128))),
+                state="live",
+                round=1,
+                awaited_role=kind.awaited_role(step),
+                opened_at=opened,
+                created_at=opened,
+                restarts=0,
+            )
+        )
     return rows
 
 
-TABLES = {"collectivite": Collectivite, "ctai": Ctai, "action": Action, "delegation_batch": DelegationBatch,
-          "ptai_request": PtaiRequest, "delegation_line": DelegationLine, "envelope": Envelope, "step_run": StepRun}
+TABLES = {
+    "collectivite": Collectivite,
+    "ctai": Ctai,
+    "action": Action,
+    "delegation_batch": DelegationBatch,
+    "ptai_request": PtaiRequest,
+    "delegation_line": DelegationLine,
+    "envelope": Envelope,
+    "step_run": StepRun,
+}
 
 
 def load(url: str, rows: dict[str, list[dict]]) -> float:
@@ -272,12 +378,16 @@ def load(url: str, rows: dict[str, list[dict]]) -> float:
                 continue
             columns = list(table_rows[0])
             names = ", ".join(f'"{c}"' for c in columns)
-            with conn.connection.driver_connection.cursor() as cursor, \
-                    cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
+            with (
+                conn.connection.driver_connection.cursor() as cursor,
+                cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy,
+            ):
                 for row in table_rows:
                     copy.write_row([json.dumps(v) if isinstance(v, (list, dict)) else v for v in row.values()])
             if "id" in columns:
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"))
+                conn.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
+                )
     if postgresql:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
@@ -285,6 +395,7 @@ def load(url: str, rows: dict[str, list[dict]]) -> float:
 
 
 # --- The two sides ----------------------------------------------------------------------------
+
 
 def measured(url: str) -> tuple[float, dict]:
     engine = get_engine(url)
@@ -306,7 +417,8 @@ TERRITORIES_SQL = (
     "JOIN (WITH RECURSIVE years(year) AS (SELECT min(first_year) FROM ctai UNION ALL "
     "      SELECT year + 1 FROM years WHERE year < (SELECT max(last_year) FROM ctai)) SELECT year FROM years) y "
     "  ON y.year BETWEEN x.first_year AND x.last_year "
-    "GROUP BY y.year, x.type")
+    "GROUP BY y.year, x.type"
+)
 MAIN_DOMAIN = {"postgresql": "r.domains ->> 0", "sqlite": "json_extract(r.domains, '$[0]')"}
 AMOUNTS_SQL = (
     "SELECT 'ctai', a.year, a.domain, a.p104_action, c.departement_code, sum(a.amount_cents), count(*) "
@@ -315,7 +427,8 @@ AMOUNTS_SQL = (
     "UNION ALL "
     "SELECT 'ptai', r.campaign_year, {domain}, r.p104_action, c.departement_code, sum(r.granted_cents), count(*) "
     "FROM ptai_request r JOIN collectivite c ON c.id = r.collectivite_id "
-    "WHERE r.status = 'delegated' GROUP BY r.campaign_year, {domain}, r.p104_action, c.departement_code")
+    "WHERE r.status = 'delegated' GROUP BY r.campaign_year, {domain}, r.p104_action, c.departement_code"
+)
 # Every kind of case and how its département is found (as each CaseKind.departement does).
 LATE_SQL = (
     "WITH cut(entity_type, step, cutoff) AS (VALUES {values}) "
@@ -333,7 +446,8 @@ LATE_SQL = (
     "LEFT JOIN comite m ON s.entity_type = 'comite' AND m.id = s.entity_id "
     "LEFT JOIN legal_act la ON s.entity_type = 'acte' AND la.id = s.entity_id "
     "LEFT JOIN compte_rendu_financier f ON s.entity_type = 'crf' AND f.id = s.entity_id "
-    "WHERE s.state = 'live' GROUP BY 1, 2, 3")
+    "WHERE s.state = 'live' GROUP BY 1, 2, 3"
+)
 
 
 def _late_query(dialect: str) -> tuple[str, dict]:
@@ -347,8 +461,13 @@ def _late_query(dialect: str) -> tuple[str, dict]:
             cutoff = datetime.combine(last + timedelta(days=1), dtime(0), tzinfo=PARIS).astimezone(UTC)
             key = f"{n}_{m}"
             values.append(f"(:e{key}, :s{key}, :c{key})")
-            params.update({f"e{key}": entity, f"s{key}": step,
-                           f"c{key}": cutoff if dialect == "postgresql" else cutoff.strftime("%Y-%m-%d %H:%M:%S.%f")})
+            params.update(
+                {
+                    f"e{key}": entity,
+                    f"s{key}": step,
+                    f"c{key}": cutoff if dialect == "postgresql" else cutoff.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                }
+            )
     return LATE_SQL.format(values=", ".join(values)), params
 
 
@@ -373,39 +492,58 @@ def floor(url: str) -> tuple[float, dict]:
         by = {"par_domaine": {}, "par_action_p104": {}, "par_departement": {}}
         for source, year, domain, p104, dep, cents, count in conn.execute(amounts_sql):
             cents = int(cents or 0)
-            totals = by_year.setdefault(year, dict.fromkeys(("ctai_cents", "ptai_cents", "total_cents", "actions_ctai",
-                                                             "demandes_ptai", "lignes_financees"), 0))
+            totals = by_year.setdefault(
+                year,
+                dict.fromkeys(
+                    ("ctai_cents", "ptai_cents", "total_cents", "actions_ctai", "demandes_ptai", "lignes_financees"), 0
+                ),
+            )
             totals[f"{source}_cents"] += cents
             totals["total_cents"] += cents
             totals["actions_ctai" if source == "ctai" else "demandes_ptai"] += count
             totals["lignes_financees"] += count
-            for name, key in (("par_domaine", domain or "non_renseigne"), ("par_action_p104", str(p104)),
-                              ("par_departement", dep)):
+            for name, key in (
+                ("par_domaine", domain or "non_renseigne"),
+                ("par_action_p104", str(p104)),
+                ("par_departement", dep),
+            ):
                 table = by[name].setdefault(year, {})
                 table[key] = table.get(key, 0) + cents
 
         envelopes = dict(conn.execute(text("SELECT year, amount_cents FROM envelope")).all())
         delegated: dict[int, dict[str, int]] = defaultdict(dict)
-        for year, dep, cents in conn.execute(text("SELECT year, departement_code, sum(ae_cents) FROM delegation_line "
-                                                  "GROUP BY year, departement_code")):
+        for year, dep, cents in conn.execute(
+            text("SELECT year, departement_code, sum(ae_cents) FROM delegation_line GROUP BY year, departement_code")
+        ):
             delegated[year][dep] = int(cents)
         delegations = {}
         for year in set(envelopes) | set(delegated):
             total = sum(delegated[year].values())
             envelope = envelopes.get(year)
-            delegations[year] = {"enveloppe_cents": envelope, "delegue_cents": total,
-                                 "reste_cents": None if envelope is None else envelope - total,
-                                 "par_departement": delegated[year]}
+            delegations[year] = {
+                "enveloppe_cents": envelope,
+                "delegue_cents": total,
+                "reste_cents": None if envelope is None else envelope - total,
+                "par_departement": delegated[year],
+            }
 
         by_dep: dict[str, int] = defaultdict(int)
         by_step: dict[str, int] = defaultdict(int)
         for entity, step, dep, count in conn.execute(late_sql, late_params):
             by_dep[dep] += count
             by_step[f"{entity}:{step}"] += count
-        late = {"total": sum(by_dep.values()), "par_departement": dict(by_dep), "par_etape": dict(by_step),
-                "delais": {k: slas.sla_for(*k.split(":")) for k in by_step}}
-    out = {"territoires": territories, "montants": {"par_annee": by_year, **by}, "delegations": delegations,
-           "etapes_en_retard": late}
+        late = {
+            "total": sum(by_dep.values()),
+            "par_departement": dict(by_dep),
+            "par_etape": dict(by_step),
+            "delais": {k: slas.sla_for(*k.split(":")) for k in by_step},
+        }
+    out = {
+        "territoires": territories,
+        "montants": {"par_annee": by_year, **by},
+        "delegations": delegations,
+        "etapes_en_retard": late,
+    }
     out["annees"] = sorted(set(territories) | set(by_year) | set(delegations))
     return time.perf_counter() - start, out
 
@@ -414,8 +552,10 @@ def same_figures(ours: dict, base: dict) -> None:
     """Every figure equal (genere_le aside), part by part, so a failure says where."""
     for part in ("territoires", "montants", "delegations", "etapes_en_retard", "annees"):
         if ours[part] != base[part]:
-            raise SystemExit(f"figures() and the floor disagree on « {part} »:\n  figures: {_short(ours[part])}\n"
-                             f"  floor:   {_short(base[part])}")
+            raise SystemExit(
+                f"figures() and the floor disagree on « {part} »:\n  figures: {_short(ours[part])}\n"
+                f"  floor:   {_short(base[part])}"
+            )
 
 
 def _short(value) -> str:
@@ -434,6 +574,7 @@ def profile(url: str) -> None:
 
 # --- The run ----------------------------------------------------------------------------------
 
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--contracts", type=int, default=10_000, help="signed contracts")
@@ -450,8 +591,10 @@ def main() -> None:
     counts = {name: len(rows[name]) for name in TABLES}
     signed = sum(1 for r in rows["ctai"] if r["status"] in SIGNED_STATUSES)
     delegated = sum(1 for r in rows["ptai_request"] if r["status"] == "delegated")
-    print(f"data generated in {built:.1f} s: {signed} signed contracts of {counts['ctai']}, "
-          f"{delegated} delegated requests of {counts['ptai_request']}")
+    print(
+        f"data generated in {built:.1f} s: {signed} signed contracts of {counts['ctai']}, "
+        f"{delegated} delegated requests of {counts['ptai_request']}"
+    )
 
     ratios = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -478,10 +621,14 @@ def main() -> None:
             ratios.append(o / b)
             late = ours["etapes_en_retard"]["total"]
             print(f"{kind}: loaded in {loaded:.1f} s: " + ", ".join(f"{n} {name}" for name, n in in_db.items()))
-            print(f"{kind}: {len(ours['annees'])} years, {late} late steps of {counts['step_run']} live; "
-                  "figures() equal to the floor's")
-            print(f"{kind}: dashboard figures() {o * 1000:.0f} ms, plain SQL floor {b * 1000:.0f} ms "
-                  f"(best of {args.rounds}); ratio {o / b:.2f}")
+            print(
+                f"{kind}: {len(ours['annees'])} years, {late} late steps of {counts['step_run']} live; "
+                "figures() equal to the floor's"
+            )
+            print(
+                f"{kind}: dashboard figures() {o * 1000:.0f} ms, plain SQL floor {b * 1000:.0f} ms "
+                f"(best of {args.rounds}); ratio {o / b:.2f}"
+            )
     print(f"dashboard: ratio {max(ratios):.2f} (target {TARGET:g})")
 
 

@@ -20,17 +20,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import cli  # noqa: E402,F401  (turns Prefect's usage analytics off before Prefect is imported)
-
 import aiosmtplib  # noqa: E402
 
-from tests.email_samples import SAMPLES  # noqa: E402 (sample contexts, outside production code)
+import cli  # noqa: E402,F401  (turns Prefect's usage analytics off before Prefect is imported)
 from notifications.outbox import Email, message_key, queue_many  # noqa: E402
 from notifications.render import render  # noqa: E402
 from notifications.sender import OutboxSender  # noqa: E402
 from notifications.smtp import SmtpTarget  # noqa: E402
 from services.db import get_engine, unit_of_work  # noqa: E402
 from services.migrate import upgrade  # noqa: E402
+from tests.email_samples import SAMPLES  # noqa: E402 (sample contexts, outside production code)
 
 TARGET = 1.5
 SINK = """
@@ -57,9 +56,13 @@ def free_port() -> int:
 
 async def floor(port: int, count: int) -> float:
     """A bare aiosmtplib loop: one connection, pre-rendered bytes, no database."""
-    payloads = [(f"agent{n}@prefecture-86.example",
-                 bytes(render(EVENT, SAMPLES[EVENT], to=f"agent{n}@prefecture-86.example", sender=SENDER)))
-                for n in range(count)]
+    payloads = [
+        (
+            f"agent{n}@prefecture-86.example",
+            bytes(render(EVENT, SAMPLES[EVENT], to=f"agent{n}@prefecture-86.example", sender=SENDER)),
+        )
+        for n in range(count)
+    ]
     smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False)
     start = time.perf_counter()
     await smtp.connect()
@@ -72,9 +75,18 @@ async def floor(port: int, count: int) -> float:
 async def outbox(port: int, count: int, url: str) -> float:
     engine = get_engine(url)
     with unit_of_work(engine) as session:
-        queue_many(session, [Email(EVENT, f"agent{n}@prefecture-86.example", SAMPLES[EVENT],
-                                   message_key("ctai", n, "bench", f"agent{n}@prefecture-86.example", EVENT))
-                             for n in range(count)])
+        queue_many(
+            session,
+            [
+                Email(
+                    EVENT,
+                    f"agent{n}@prefecture-86.example",
+                    SAMPLES[EVENT],
+                    message_key("ctai", n, "bench", f"agent{n}@prefecture-86.example", EVENT),
+                )
+                for n in range(count)
+            ],
+        )
     sender = OutboxSender(engine, SmtpTarget(host="127.0.0.1", port=port, sender=SENDER))
     start = time.perf_counter()
     report = await sender.send_pending()
@@ -101,8 +113,9 @@ def main() -> None:
     args = parser.parse_args()
 
     port = free_port()
-    sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
+    sink = subprocess.Popen(
+        [sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert sink.stdout.readline().strip() == "ready"
         with tempfile.TemporaryDirectory() as tmp:

@@ -19,10 +19,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import cli  # noqa: E402,F401  (turns Prefect's usage analytics off before Prefect is imported)
-
 from sqlalchemy import insert, text  # noqa: E402
 
+import cli  # noqa: E402,F401  (turns Prefect's usage analytics off before Prefect is imported)
 from models.approval import StepRun  # noqa: E402
 from models.reminders import latest_late_opening, policy  # noqa: E402
 from services.db import get_engine, unit_of_work  # noqa: E402
@@ -30,16 +29,34 @@ from services.migrate import upgrade  # noqa: E402
 
 TARGET = 2.0
 TODAY = date(2026, 7, 13)
-STEPS = [("ctai", "engagement"), ("ctai", "signature"), ("ptai", "instruction"), ("ptai", "validation"), ("lot", "arbitrage")]
+STEPS = [
+    ("ctai", "engagement"),
+    ("ctai", "signature"),
+    ("ptai", "instruction"),
+    ("ptai", "validation"),
+    ("lot", "arbitrage"),
+]
 ALL_STEPS = None  # filled in main(): every step the floor must query, as the run does
 
 
 def seed(url: str, count: int) -> int:
     recent = datetime(2026, 7, 10, 9, tzinfo=UTC)
     old = datetime(2026, 5, 4, 9, tzinfo=UTC)
-    rows = [dict(entity_type=STEPS[n % 5][0], entity_id=n, step=STEPS[n % 5][1], trigger_key=f"bench:{n}",
-                 flow_run_id=str(uuid.UUID(int=n)), state="live", round=1, awaited_role="instructeur",
-                 opened_at=old if n % 100 == 0 else recent, created_at=recent) for n in range(count)]
+    rows = [
+        dict(
+            entity_type=STEPS[n % 5][0],
+            entity_id=n,
+            step=STEPS[n % 5][1],
+            trigger_key=f"bench:{n}",
+            flow_run_id=str(uuid.UUID(int=n)),
+            state="live",
+            round=1,
+            awaited_role="instructeur",
+            opened_at=old if n % 100 == 0 else recent,
+            created_at=recent,
+        )
+        for n in range(count)
+    ]
     with unit_of_work(get_engine(url)) as s:
         s.execute(insert(StepRun.__table__), rows)
     return sum(1 for r in rows if r["opened_at"] == old)
@@ -48,14 +65,23 @@ def seed(url: str, count: int) -> int:
 def floor(url: str) -> tuple[float, int]:
     engine = get_engine(url)
     p = policy()
-    cutoffs = {(e, s): datetime.combine(latest_late_opening(TODAY, p.sla_for(e, s)) + timedelta(days=1), datetime.min.time())
-               for e, s in ALL_STEPS}
+    cutoffs = {
+        (e, s): datetime.combine(latest_late_opening(TODAY, p.sla_for(e, s)) + timedelta(days=1), datetime.min.time())
+        for e, s in ALL_STEPS
+    }
     start = time.perf_counter()
     found = 0
     with engine.connect() as conn:
         for (entity, step), cutoff in cutoffs.items():
-            found += len(conn.execute(text("SELECT * FROM step_run WHERE state = 'live' AND entity_type = :e "
-                                           "AND step = :s AND opened_at < :c"), {"e": entity, "s": step, "c": cutoff}).all())
+            found += len(
+                conn.execute(
+                    text(
+                        "SELECT * FROM step_run WHERE state = 'live' AND entity_type = :e "
+                        "AND step = :s AND opened_at < :c"
+                    ),
+                    {"e": entity, "s": step, "c": cutoff},
+                ).all()
+            )
     return time.perf_counter() - start, found
 
 
@@ -75,6 +101,7 @@ def main() -> None:
     args = parser.parse_args()
     global ALL_STEPS
     from services.cases import kind
+
     ALL_STEPS = [(e, s) for e in ("ctai", "ptai", "lot") for s in kind(e).steps]
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
@@ -88,7 +115,9 @@ def main() -> None:
             ours.append(t)
             base.append(f)
     o, b = statistics.median(ours), statistics.median(base)
-    print(f"sqlite: {args.items} waiting steps, {expected} late; selection {o * 1000:.1f} ms, plain SQL floor {b * 1000:.1f} ms")
+    print(
+        f"sqlite: {args.items} waiting steps, {expected} late; selection {o * 1000:.1f} ms, plain SQL floor {b * 1000:.1f} ms"
+    )
     print(f"reminders: ratio {o / b:.2f} (target {TARGET})")
 
 

@@ -14,8 +14,11 @@ knows none of the platform's runs): with no reachable Prefect, a command stops w
 
 import os
 
-OFFLINE = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
-           "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false"}
+OFFLINE = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+}
 for _name, _value in OFFLINE.items():
     os.environ.setdefault(_name, _value)
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_ENABLED", "false")

@@ -9,9 +9,9 @@ import typer
 
 from cli.output import EXIT_FAILED, print_json, user_errors
 from cli.prefect_link import prefect_problem, require_prefect
+from models.french import pluriel
 from services.db import unit_of_work
 from services.engine import audit
-from models.french import pluriel
 
 audit_app = typer.Typer(help="Piste d'audit des décisions.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
@@ -34,9 +34,12 @@ EXIT_UNCHECKED = 3  # the chain is intact as far as it was checked, but the publ
 
 
 @audit_app.command("verify")
-def audit_verify(publications: Annotated[bool, typer.Option("--publications/--sans-publications",
-                                                             help="Comparer aussi aux têtes publiées dans Prefect")] = True,
-                 as_json: JsonOpt = False) -> None:
+def audit_verify(
+    publications: Annotated[
+        bool, typer.Option("--publications/--sans-publications", help="Comparer aussi aux têtes publiées dans Prefect")
+    ] = True,
+    as_json: JsonOpt = False,
+) -> None:
     """Vérifie chaque maillon (HMAC-SHA256), le sceau de la tête et les têtes publiées hors de la base.
 
     Sortie 0 : intègre ; 1 : altérée ; 3 : chaîne intègre mais têtes publiées non lues ou absentes."""
@@ -45,16 +48,29 @@ def audit_verify(publications: Annotated[bool, typer.Option("--publications/--sa
         count, breaks = audit.verify(session, published)
     checked = len(published) if published is not None else 0
     if publications and published is not None and not published and count:
-        warning = "aucune tête publiée n'a été trouvée : la fin de la chaîne n'a pas pu être comparée (tournée quotidienne ?)"
+        warning = (
+            "aucune tête publiée n'a été trouvée : la fin de la chaîne n'a pas pu être comparée (tournée quotidienne ?)"
+        )
     if as_json:
-        print_json({"ok": not breaks, "decisions": count, "tetes_publiees_verifiees": checked,
-                    "anomalies": [b.as_dict() for b in breaks], **({"avertissement": warning} if warning else {})})
+        print_json(
+            {
+                "ok": not breaks,
+                "decisions": count,
+                "tetes_publiees_verifiees": checked,
+                "anomalies": [b.as_dict() for b in breaks],
+                **({"avertissement": warning} if warning else {}),
+            }
+        )
     elif breaks:
-        typer.echo(f"Piste d'audit ALTÉRÉE : {pluriel(len(breaks), 'anomalie')} sur {pluriel(count, 'décision')}.", err=True)
+        typer.echo(
+            f"Piste d'audit ALTÉRÉE : {pluriel(len(breaks), 'anomalie')} sur {pluriel(count, 'décision')}.", err=True
+        )
         for b in breaks:
             typer.echo(f"  - décision n° {b.decision_id} : {b.reason}", err=True)
     else:
-        typer.echo(f"Piste d'audit intègre : {pluriel(count, 'décision vérifiée')}, {pluriel(checked, 'tête publiée retrouvée', 'têtes publiées retrouvées')}.")
+        typer.echo(
+            f"Piste d'audit intègre : {pluriel(count, 'décision vérifiée')}, {pluriel(checked, 'tête publiée retrouvée', 'têtes publiées retrouvées')}."
+        )
     if warning and not as_json:
         typer.echo(f"Attention : {warning}.", err=True)
     if breaks:

@@ -5,7 +5,7 @@ The flow ``tableau-de-bord-national`` publishes the same every morning as Prefec
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,9 +15,15 @@ from models.types import paris_today
 from services.db import unit_of_work
 
 
-def tableau_de_bord(html: Annotated[Optional[Path], typer.Option("--html", help="Écrit la page du tableau de bord "
-                                                                "dans ce fichier (par défaut : le dossier des rapports)")] = None,
-                    as_json: Annotated[bool, typer.Option("--json", help="Tous les chiffres, en JSON.")] = False) -> None:
+def tableau_de_bord(
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html", help="Écrit la page du tableau de bord dans ce fichier (par défaut : le dossier des rapports)"
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Tous les chiffres, en JSON.")] = False,
+) -> None:
     """Le tableau de bord national : territoires engagés, montants engagés (par année, domaine, action P104,
     département), actions financées, délégations au regard de l'enveloppe, étapes en retard."""
     from documents.dashboard import focus_year, render_html
@@ -45,7 +51,9 @@ def tableau_de_bord(html: Annotated[Optional[Path], typer.Option("--html", help=
         territories = found["territoires"].get(year, {})
         typer.echo(f"Tableau de bord national — {year}")
         typer.echo(f"  Territoires engagés : {territories.get('total', 0)} ({territories_text(territories)})")
-        typer.echo(f"  Montant engagé : {format_eur(amounts.get('total_cents', 0))} "
-                   f"({amounts.get('lignes_financees', 0)} actions et projets financés)")
+        typer.echo(
+            f"  Montant engagé : {format_eur(amounts.get('total_cents', 0))} "
+            f"({amounts.get('lignes_financees', 0)} actions et projets financés)"
+        )
         typer.echo(f"  Étapes en retard aujourd'hui : {found['etapes_en_retard']['total']}")
     typer.echo(f"Page complète (graphiques) : {path}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from sqlmodel import select
@@ -28,10 +28,12 @@ def register(app: typer.Typer) -> None:
 
 
 @envelope_app.command("set")
-def envelope_set(year: Annotated[int, typer.Option(help="Année de la campagne", **YEAR)],
-                 amount: Annotated[str, typer.Option(help="Montant en euros, par exemple 9000000")],
-                 agent: Annotated[str, typer.Option(help="Votre courriel (agent du ministère ou administrateur)")],
-                 as_json: JsonOpt = False) -> None:
+def envelope_set(
+    year: Annotated[int, typer.Option(help="Année de la campagne", **YEAR)],
+    amount: Annotated[str, typer.Option(help="Montant en euros, par exemple 9000000")],
+    agent: Annotated[str, typer.Option(help="Votre courriel (agent du ministère ou administrateur)")],
+    as_json: JsonOpt = False,
+) -> None:
     """Fixe l'enveloppe nationale d'une année ; la décision est inscrite dans la piste d'audit."""
     from services.finance.envelope import set_envelope
 
@@ -46,11 +48,14 @@ def envelope_set(year: Annotated[int, typer.Option(help="Année de la campagne",
 
 
 @delegation_app.command("run")
-def delegation_run(year: Annotated[Optional[int], typer.Option(help="Année de la campagne (défaut : l'année en cours)", **YEAR)] = None) -> None:
+def delegation_run(
+    year: Annotated[
+        int | None, typer.Option(help="Année de la campagne (défaut : l'année en cours)", **YEAR)
+    ] = None,
+) -> None:
     """Lance maintenant un lot de délégation (le même flux que l'exécution mensuelle) ; JSON."""
-    from services.engine.launch import start_batch_run
-
     from cli.prefect_link import require_prefect
+    from services.engine.launch import start_batch_run
 
     with user_errors(True):
         require_prefect()
@@ -62,8 +67,11 @@ LINE_FIELDS = ["lot", "annee", "departement", "programme", "action", "ae_euros",
 
 
 @delegation_app.command("export")
-def delegation_export(batch_id: Annotated[int, typer.Argument(help="N° du lot", **ID)], format: Annotated[str, typer.Option("--format", help="csv")] = "csv",
-                      out: Annotated[Optional[Path], typer.Option(help="Fichier de sortie (défaut : la sortie standard)")] = None) -> None:
+def delegation_export(
+    batch_id: Annotated[int, typer.Argument(help="N° du lot", **ID)],
+    format: Annotated[str, typer.Option("--format", help="csv")] = "csv",
+    out: Annotated[Path | None, typer.Option(help="Fichier de sortie (défaut : la sortie standard)")] = None,
+) -> None:
     """Une ligne par département et action P104, prête à saisir dans le système financier de l'État."""
     from models.delegation import DelegationBatch, DelegationLine
     from services.finance.exports import to_csv
@@ -74,17 +82,34 @@ def delegation_export(batch_id: Annotated[int, typer.Argument(help="N° du lot",
         batch = session.get(DelegationBatch, batch_id)
         if batch is None:
             fail([Violation("INTROUVABLE", "batch_id", f"aucun lot n° {batch_id}")], as_json=False)
-        lines = list(session.exec(select(DelegationLine).where(DelegationLine.batch_id == batch_id)
-                                  .order_by(DelegationLine.departement_code, DelegationLine.p104_action)))
-    rows = [{"lot": batch.reference, "annee": line.year, "departement": line.departement_code, "programme": "104",
-             "action": line.p104_action, "ae_euros": cents_to_euros(line.ae_cents),
-             "cp_euros": cents_to_euros(line.cp_cents), "nombre_demandes": line.requests_count} for line in lines]
+        lines = list(
+            session.exec(
+                select(DelegationLine)
+                .where(DelegationLine.batch_id == batch_id)
+                .order_by(DelegationLine.departement_code, DelegationLine.p104_action)
+            )
+        )
+    rows = [
+        {
+            "lot": batch.reference,
+            "annee": line.year,
+            "departement": line.departement_code,
+            "programme": "104",
+            "action": line.p104_action,
+            "ae_euros": cents_to_euros(line.ae_cents),
+            "cp_euros": cents_to_euros(line.cp_cents),
+            "nombre_demandes": line.requests_count,
+        }
+        for line in lines
+    ]
     _write(to_csv(LINE_FIELDS, rows), out)
 
 
 @export_app.command("scdl")
-def export_scdl(year: Annotated[int, typer.Option(help="Année financée", **YEAR)],
-                out: Annotated[Optional[Path], typer.Option(help="Fichier de sortie (défaut : la sortie standard)")] = None) -> None:
+def export_scdl(
+    year: Annotated[int, typer.Option(help="Année financée", **YEAR)],
+    out: Annotated[Path | None, typer.Option(help="Fichier de sortie (défaut : la sortie standard)")] = None,
+) -> None:
     """Les actes signés de l'année (arrêtés et conventions, CTAI et PTAI), une ligne par acte, au format SCDL
     « subventions » 2.1.1 (schema.data.gouv.fr), séparateur virgule."""
     from services.finance.exports import scdl_acts
@@ -101,4 +126,3 @@ def _write(text: str, out: Path | None) -> None:
     else:
         out.write_text(text, encoding="utf-8")
         typer.echo(f"Écrit : {out}", err=True)
-

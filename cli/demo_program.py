@@ -18,8 +18,13 @@ class DemoFailed(DomainError):
 def run_demo(command: str, env: dict | None = None, timeout: float = 600, args: tuple[str, ...] = ()) -> dict | list:
     """Runs ``python -m demo COMMAND [ARGS]`` with this interpreter; returns the JSON it prints last."""
     try:
-        done = subprocess.run([sys.executable, "-m", "demo", command, *args], env=env or dict(os.environ),
-                              capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "-m", "demo", command, *args],
+            env=env or dict(os.environ),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         raise DemoFailed(f"[{DemoFailed.code}] « python -m demo {command} » n'a pas fini en {timeout:.0f} s") from None
     lines = done.stdout.strip().splitlines()

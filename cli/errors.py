@@ -20,8 +20,11 @@ from models.types import utcnow
 def usage_violation(exc: click_errors.UsageError) -> Violation:
     """Click's usage errors, in French."""
     param = getattr(exc, "param", None)
-    name = (getattr(exc, "param_hint", None) or (param.opts[0] if param is not None and param.opts else None)
-            or (param.name if param is not None else "")) or ""
+    name = (
+        getattr(exc, "param_hint", None)
+        or (param.opts[0] if param is not None and param.opts else None)
+        or (param.name if param is not None else "")
+    ) or ""
     if isinstance(name, (list, tuple)):
         name = " / ".join(name)
     name = str(name).strip("'\"")
@@ -59,32 +62,71 @@ def violations_of(exc: BaseException, logs: Path | None = None) -> list[Violatio
     if isinstance(exc, DomainError):
         return [Violation(exc.code, "", exc.message)]
     if isinstance(exc, DataError):
-        return [Violation("VALEUR_HORS_BORNES", "", "une valeur dépasse ce que la base de données peut enregistrer : "
-                                                    "rien n'a été enregistré")]
+        return [
+            Violation(
+                "VALEUR_HORS_BORNES",
+                "",
+                "une valeur dépasse ce que la base de données peut enregistrer : rien n'a été enregistré",
+            )
+        ]
     if isinstance(exc, IntegrityError):
-        return [Violation("ENREGISTREMENT_EN_CONFLIT", "", "cet enregistrement entre en conflit avec un autre (doublon, "
-                                                           "référence inconnue) : rien n'a été enregistré")]
+        return [
+            Violation(
+                "ENREGISTREMENT_EN_CONFLIT",
+                "",
+                "cet enregistrement entre en conflit avec un autre (doublon, "
+                "référence inconnue) : rien n'a été enregistré",
+            )
+        ]
     if isinstance(exc, OperationalError) and any(m in str(exc.orig) for m in ("no such table", "does not exist")):
-        return [Violation("BASE_NON_INITIALISEE", "", "la base de données n'est pas initialisée ou pas à jour : "
-                                                      "lancez « territoires db upgrade »")]
+        return [
+            Violation(
+                "BASE_NON_INITIALISEE",
+                "",
+                "la base de données n'est pas initialisée ou pas à jour : lancez « territoires db upgrade »",
+            )
+        ]
     if isinstance(exc, OperationalError):
-        return [Violation("BASE_INDISPONIBLE", "", "la base de données est injoignable ou occupée : réessayez ; "
-                                                   "rien n'a été enregistré")]
+        return [
+            Violation(
+                "BASE_INDISPONIBLE",
+                "",
+                "la base de données est injoignable ou occupée : réessayez ; rien n'a été enregistré",
+            )
+        ]
     if isinstance(exc, SQLAlchemyError):
-        return [Violation("ERREUR_BASE_DE_DONNEES", "", f"la base de données a refusé l'opération "
-                                                        f"({type(exc).__name__}) : rien n'a été enregistré")]
+        return [
+            Violation(
+                "ERREUR_BASE_DE_DONNEES",
+                "",
+                f"la base de données a refusé l'opération ({type(exc).__name__}) : rien n'a été enregistré",
+            )
+        ]
     if isinstance(exc, RecursionError):
-        return [Violation("DONNEES_TROP_IMBRIQUEES", "", "données trop profondément imbriquées : rien n'a été enregistré")]
+        return [
+            Violation("DONNEES_TROP_IMBRIQUEES", "", "données trop profondément imbriquées : rien n'a été enregistré")
+        ]
     if isinstance(exc, (decimal.InvalidOperation, ArithmeticError)):
-        return [Violation("CALCUL_IMPOSSIBLE", "", "un montant ou un nombre est hors des bornes permises : "
-                                                   "rien n'a été enregistré")]
+        return [
+            Violation(
+                "CALCUL_IMPOSSIBLE",
+                "",
+                "un montant ou un nombre est hors des bornes permises : rien n'a été enregistré",
+            )
+        ]
     if isinstance(exc, UnicodeError):
         return [Violation("ENCODAGE_INVALIDE", "", "texte illisible : un fichier en UTF-8 est attendu")]
     if isinstance(exc, OSError):
         return [Violation("ERREUR_SYSTEME", "", f"erreur du système ({exc.strerror or type(exc).__name__})")]
     where = _log(exc, logs)
-    return [Violation("ERREUR_INATTENDUE", "", f"erreur inattendue ({type(exc).__name__}) : rien n'a été enregistré"
-                                               + (f" ; détail pour l'exploitant dans {where}" if where else ""))]
+    return [
+        Violation(
+            "ERREUR_INATTENDUE",
+            "",
+            f"erreur inattendue ({type(exc).__name__}) : rien n'a été enregistré"
+            + (f" ; détail pour l'exploitant dans {where}" if where else ""),
+        )
+    ]
 
 
 def _log(exc: BaseException, logs: Path | None) -> Path | None:

@@ -14,11 +14,29 @@ from typer._click import core as click_core
 
 HELP = "Affiche cette aide et quitte."
 USAGE = "Utilisation : "
-TYPES = {"bool": None, "boolean": None, "text": "texte", "str": "texte", "integer": "entier", "int": "entier",
-         "float": "nombre", "path": "chemin", "file": "fichier", "datetime": "date", "date": "date",
-         "decimal": "montant", "uuid": "identifiant", "choice": "choix", "int range": "entier",
-         "float range": "nombre"}
-METAVARS = (("[OPTIONS]", "[OPTIONS]"), ("COMMAND [ARGS]...", "COMMANDE [ARGUMENTS]..."), ("[ARGS]...", "[ARGUMENTS]..."))
+TYPES = {
+    "bool": None,
+    "boolean": None,
+    "text": "texte",
+    "str": "texte",
+    "integer": "entier",
+    "int": "entier",
+    "float": "nombre",
+    "path": "chemin",
+    "file": "fichier",
+    "datetime": "date",
+    "date": "date",
+    "decimal": "montant",
+    "uuid": "identifiant",
+    "choice": "choix",
+    "int range": "entier",
+    "float range": "nombre",
+}
+METAVARS = (
+    ("[OPTIONS]", "[OPTIONS]"),
+    ("COMMAND [ARGS]...", "COMMANDE [ARGUMENTS]..."),
+    ("[ARGS]...", "[ARGUMENTS]..."),
+)
 
 _installed = False
 
@@ -74,8 +92,9 @@ def install() -> None:
 
     click_core.Command.get_usage = get_usage
     # The rich help highlights the usage line by its prefix.
-    rich_utils.highlighter.highlights = [h.replace("(?P<usage>Usage: )", f"(?P<usage>{USAGE})")
-                                         for h in rich_utils.highlighter.highlights]
+    rich_utils.highlighter.highlights = [
+        h.replace("(?P<usage>Usage: )", f"(?P<usage>{USAGE})") for h in rich_utils.highlighter.highlights
+    ]
 
     def number_range(self) -> str | None:
         low, high = getattr(self, "min", None), getattr(self, "max", None)

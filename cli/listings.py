@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -23,46 +23,100 @@ from services.reporting.listings import LISTS, list_filter
 lots_app = typer.Typer(help="Lots de délégation de crédits du ministère.", no_args_is_help=True)
 actes_app = typer.Typer(help="Actes attributifs : arrêtés et conventions (R13).", no_args_is_help=True)
 
-DepOpt = Annotated[Optional[str], typer.Option("--departement", help="Code du département (86, 2A, 974…)")]
-StatusOpt = Annotated[Optional[str], typer.Option("--statut", help="Code du statut (la liste est donnée en cas d'erreur)")]
-YearOpt = Annotated[Optional[int], typer.Option("--annee", help="Année (couverte par le contrat, campagne, année financée)", **YEAR)]
-AwaitedOpt = Annotated[Optional[str], typer.Option("--attendu", help="Qui est attendu : " + ", ".join(AWAITED_LABELS))]
+DepOpt = Annotated[str | None, typer.Option("--departement", help="Code du département (86, 2A, 974…)")]
+StatusOpt = Annotated[
+    str | None, typer.Option("--statut", help="Code du statut (la liste est donnée en cas d'erreur)")
+]
+YearOpt = Annotated[
+    int | None, typer.Option("--annee", help="Année (couverte par le contrat, campagne, année financée)", **YEAR)
+]
+AwaitedOpt = Annotated[str | None, typer.Option("--attendu", help="Qui est attendu : " + ", ".join(AWAITED_LABELS))]
 LateOpt = Annotated[bool, typer.Option("--en-retard", help="Seulement les dossiers dont l'étape a dépassé son délai")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Sortie CSV (séparateur point-virgule), pour un tableur.")]
 
 # (key, French header) of each list on a terminal; --json and --csv give every field.
 COLUMNS = {
-    "ctai": [("id", "n°"), ("reference", "référence"), ("type", "type"), ("collectivite", "collectivité"),
-             ("departement", "dépt"), ("annees", "années"), ("finance", "financement"), ("statut_libelle", "statut")],
-    "ptai": [("id", "n°"), ("reference", "référence"), ("campagne", "campagne"), ("demandeur", "demandeur"),
-             ("departement", "dépt"), ("intitule", "intitulé"), ("demande", "demandé"), ("accorde", "accordé"),
-             ("statut_libelle", "statut")],
-    "lot": [("id", "n°"), ("reference", "référence"), ("annee", "année"), ("demandes", "demandes"),
-            ("montant", "montant"), ("departements", "départements"), ("statut_libelle", "statut")],
-    "acte": [("id", "n°"), ("reference", "numéro"), ("annee", "année"), ("departement", "dépt"),
-             ("beneficiaire", "bénéficiaire"), ("montant", "montant"), ("statut_libelle", "statut"), ("signe_le", "signé le")],
+    "ctai": [
+        ("id", "n°"),
+        ("reference", "référence"),
+        ("type", "type"),
+        ("collectivite", "collectivité"),
+        ("departement", "dépt"),
+        ("annees", "années"),
+        ("finance", "financement"),
+        ("statut_libelle", "statut"),
+    ],
+    "ptai": [
+        ("id", "n°"),
+        ("reference", "référence"),
+        ("campagne", "campagne"),
+        ("demandeur", "demandeur"),
+        ("departement", "dépt"),
+        ("intitule", "intitulé"),
+        ("demande", "demandé"),
+        ("accorde", "accordé"),
+        ("statut_libelle", "statut"),
+    ],
+    "lot": [
+        ("id", "n°"),
+        ("reference", "référence"),
+        ("annee", "année"),
+        ("demandes", "demandes"),
+        ("montant", "montant"),
+        ("departements", "départements"),
+        ("statut_libelle", "statut"),
+    ],
+    "acte": [
+        ("id", "n°"),
+        ("reference", "numéro"),
+        ("annee", "année"),
+        ("departement", "dépt"),
+        ("beneficiaire", "bénéficiaire"),
+        ("montant", "montant"),
+        ("statut_libelle", "statut"),
+        ("signe_le", "signé le"),
+    ],
 }
-WAIT_COLUMNS = [("attendu_libelle", "attendu"), ("depuis", "depuis le"), ("echeance", "échéance"), ("retard_jours_ouvres", "retard")]
+WAIT_COLUMNS = [
+    ("attendu_libelle", "attendu"),
+    ("depuis", "depuis le"),
+    ("echeance", "échéance"),
+    ("retard_jours_ouvres", "retard"),
+]
 NOUNS = {"ctai": "contrat", "ptai": "demande", "lot": "lot", "acte": "acte"}
 FEMININE = {"ptai"}
 
 
 def register(app: typer.Typer, ctai_app: typer.Typer, ptai_app: typer.Typer, acte_app: typer.Typer) -> None:
-    ctai_app.command("list")(_command("ctai", "Les contrats (CTAI et CTAIR), leur étape en cours, qui est attendu et depuis quand."))
-    ptai_app.command("list")(_command("ptai", "Les demandes de financement (PTAI), leur étape en cours, qui est attendu et depuis quand."))
+    ctai_app.command("list")(
+        _command("ctai", "Les contrats (CTAI et CTAIR), leur étape en cours, qui est attendu et depuis quand.")
+    )
+    ptai_app.command("list")(
+        _command("ptai", "Les demandes de financement (PTAI), leur étape en cours, qui est attendu et depuis quand.")
+    )
     acts = _command("acte", "Les actes attributifs (arrêtés et conventions), leur signature attendue et depuis quand.")
     acte_app.command("list")(acts)
     actes_app.command("list")(acts)
-    lots_app.command("list")(_command("lot", "Les lots de délégation de crédits, leur arbitrage attendu et depuis quand."))
+    lots_app.command("list")(
+        _command("lot", "Les lots de délégation de crédits, leur arbitrage attendu et depuis quand.")
+    )
     app.add_typer(lots_app, name="lots")
     app.add_typer(actes_app, name="actes")
 
 
 def _command(entity: str, help_text: str):
     """One list command: the same options for every kind of case (Typer reads the signature)."""
-    def command(departement: DepOpt = None, statut: StatusOpt = None, annee: YearOpt = None, attendu: AwaitedOpt = None,
-                en_retard: LateOpt = False, as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
+
+    def command(
+        departement: DepOpt = None,
+        statut: StatusOpt = None,
+        annee: YearOpt = None,
+        attendu: AwaitedOpt = None,
+        en_retard: LateOpt = False,
+        as_json: JsonOpt = False,
+        as_csv: CsvOpt = False,
+    ) -> None:
         _list(entity, locals())
 
     command.__doc__ = help_text
@@ -74,8 +128,15 @@ def _list(entity: str, given: dict) -> None:
     as_json, as_csv = given["as_json"], given["as_csv"]
     today = paris_today()
     with user_errors(as_json), unit_of_work() as session:
-        flt = list_filter(session, entity, departement=given["departement"], status=given["statut"],
-                          year=given["annee"], awaited=given["attendu"], late=given["en_retard"])
+        flt = list_filter(
+            session,
+            entity,
+            departement=given["departement"],
+            status=given["statut"],
+            year=given["annee"],
+            awaited=given["attendu"],
+            late=given["en_retard"],
+        )
         rows = LISTS[entity](session, flt, today)
     if as_json:
         print_json(rows)
@@ -91,8 +152,7 @@ def _table(entity: str, rows: list[dict], today: date) -> None:
     console = Console(soft_wrap=False, width=max(Console().width, 160) if not sys.stdout.isatty() else None)
     late = sum(row["en_retard"] for row in rows)
     noun = NOUNS[entity]
-    title = f"{pluriel(len(rows), noun)} au {today:%d/%m/%Y}" + (
-        f", dont {late} en retard" if late else "")
+    title = f"{pluriel(len(rows), noun)} au {today:%d/%m/%Y}" + (f", dont {late} en retard" if late else "")
     if not rows:
         console.print(f"Aucun{'e' if entity in FEMININE else ''} {noun} ne correspond à ces critères.")
         return
@@ -101,8 +161,12 @@ def _table(entity: str, rows: list[dict], today: date) -> None:
         table.add_column(header, overflow="fold")
     for row in rows:
         cells = [_cell(_day(row[key])) if key == "signe_le" else _cell(row.get(key)) for key, _ in COLUMNS[entity]]
-        waiting = [_cell(row["attendu_libelle"]), _cell(_day(row["depuis"])), _cell(_day(row["echeance"])),
-                   Text(f"{row['retard_jours_ouvres']} j. ouvrés", style="bold red") if row["en_retard"] else "—"]
+        waiting = [
+            _cell(row["attendu_libelle"]),
+            _cell(_day(row["depuis"])),
+            _cell(_day(row["echeance"])),
+            Text(f"{row['retard_jours_ouvres']} j. ouvrés", style="bold red") if row["en_retard"] else "—",
+        ]
         table.add_row(*cells, *waiting)
     console.print(table)
 

@@ -6,7 +6,7 @@ import asyncio
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from sqlalchemy import func, select
@@ -26,16 +26,24 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scr
 
 
 @mail_app.command("preview")
-def preview(event: Annotated[str, typer.Argument(help="Événement, ou « all » pour tous")],
-            to_dir: Annotated[Path, typer.Option("--to-dir", help="Dossier où écrire les aperçus")],
-            as_json: JsonOpt = False) -> None:
+def preview(
+    event: Annotated[str, typer.Argument(help="Événement, ou « all » pour tous")],
+    to_dir: Annotated[Path, typer.Option("--to-dir", help="Dossier où écrire les aperçus")],
+    as_json: JsonOpt = False,
+) -> None:
     """Écrit les courriels tels qu'ils partent : les cas de la démonstration, dans une base jetable, passent par
     chaque étape et la file est envoyée par SMTP à un puits local (fichiers .eml, .txt et .html)."""
     from cli.demo_program import run_demo
 
     if event != "all" and event not in EVENTS:
-        fail([Violation("EVENEMENT_INCONNU", "event", f"événement « {event} » inconnu (connus : all, {', '.join(EVENTS)})")],
-             as_json=as_json)
+        fail(
+            [
+                Violation(
+                    "EVENEMENT_INCONNU", "event", f"événement « {event} » inconnu (connus : all, {', '.join(EVENTS)})"
+                )
+            ],
+            as_json=as_json,
+        )
     with user_errors(as_json):
         written = run_demo("previews", args=(str(to_dir.resolve()),))
     kept = [w for w in written if event == "all" or w["evenement"] == event]
@@ -75,11 +83,15 @@ def status(as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(counts)
     else:
-        print_table([{"statut": k, "nombre": v} for k, v in sorted(counts.items())], [("statut", "état"), ("nombre", "nombre")])
+        print_table(
+            [{"statut": k, "nombre": v} for k, v in sorted(counts.items())], [("statut", "état"), ("nombre", "nombre")]
+        )
 
 
-def mail_sink(port: Annotated[int, typer.Option(help="Port d'écoute sur 127.0.0.1", **PORT)] = 1025,
-              dir: Annotated[Optional[Path], typer.Option("--dir", help="Dossier des fichiers .eml")] = None) -> None:
+def mail_sink(
+    port: Annotated[int, typer.Option(help="Port d'écoute sur 127.0.0.1", **PORT)] = 1025,
+    dir: Annotated[Path | None, typer.Option("--dir", help="Dossier des fichiers .eml")] = None,
+) -> None:
     """Puits SMTP local : chaque courriel reçu est enregistré en .eml et affiché (destinataire, objet)."""
     directory = dir or get_settings().resolved_mail_dir
     server = SinkServer(MailSink(directory, echo=True), port=port).start()

@@ -48,22 +48,30 @@ def read_user_file(path: Path, *, as_json: bool) -> str:
     label = str(path)[:300]
     try:
         if path.is_dir():
-            fail([Violation("FICHIER_ILLISIBLE", label, "c'est un dossier : indiquez un fichier JSON")], as_json=as_json)
+            fail(
+                [Violation("FICHIER_ILLISIBLE", label, "c'est un dossier : indiquez un fichier JSON")], as_json=as_json
+            )
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         fail([Violation("FICHIER_INTROUVABLE", label, "fichier introuvable : vérifiez le chemin")], as_json=as_json)
     except OSError as exc:
-        fail([Violation("FICHIER_ILLISIBLE", label, f"fichier illisible ({exc.strerror or type(exc).__name__})")],
-             as_json=as_json)
+        fail(
+            [Violation("FICHIER_ILLISIBLE", label, f"fichier illisible ({exc.strerror or type(exc).__name__})")],
+            as_json=as_json,
+        )
     if len(data) > MAX_FILE_BYTES:
-        fail([Violation("FICHIER_TROP_GROS", label, f"fichier trop volumineux : {MAX_FILE_BYTES // 1024} Kio au plus")],
-             as_json=as_json)
+        fail(
+            [Violation("FICHIER_TROP_GROS", label, f"fichier trop volumineux : {MAX_FILE_BYTES // 1024} Kio au plus")],
+            as_json=as_json,
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        fail([Violation("FICHIER_ILLISIBLE", label, "fichier illisible : un texte JSON encodé en UTF-8 est attendu")],
-             as_json=as_json)
+        fail(
+            [Violation("FICHIER_ILLISIBLE", label, "fichier illisible : un texte JSON encodé en UTF-8 est attendu")],
+            as_json=as_json,
+        )
 
 
 def print_json(data: Any) -> None:
@@ -85,7 +93,9 @@ def print_table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
     widths = [max(len(h), *(len(str(r.get(k) if r.get(k) is not None else "")) for r in rows)) for k, h in columns]
     typer.echo("  ".join(h.ljust(w) for (_, h), w in zip(columns, widths)))
     for r in rows:
-        typer.echo("  ".join(str(r.get(k) if r.get(k) is not None else "").ljust(w) for (k, _), w in zip(columns, widths)))
+        typer.echo(
+            "  ".join(str(r.get(k) if r.get(k) is not None else "").ljust(w) for (k, _), w in zip(columns, widths))
+        )
 
 
 def report_errors(violations: list[Violation], *, as_json: bool, title: str = "Refusé") -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,8 +16,9 @@ from services.db import unit_of_work
 from services.pilotage import records
 from services.pilotage import workflow as pilotage
 
-comite_app = typer.Typer(help="Comités de pilotage des contrats (national : Diair et ministère ; local : préfecture).",
-                         no_args_is_help=True)
+comite_app = typer.Typer(
+    help="Comités de pilotage des contrats (national : Diair et ministère ; local : préfecture).", no_args_is_help=True
+)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
 
 
@@ -34,25 +35,43 @@ def _day(value: str) -> date:
     try:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
-        fail([Violation("DATE_INVALIDE", "date", f"« {value[:40]} » : date attendue au format AAAA-MM-JJ")], as_json=True)
+        fail(
+            [Violation("DATE_INVALIDE", "date", f"« {value[:40]} » : date attendue au format AAAA-MM-JJ")], as_json=True
+        )
 
 
 @comite_app.command("start")
-def comite_start(niveau: Annotated[Niveau, typer.Option(help="national (Diair et ministère) ou local (préfecture)")],
-                 date_: Annotated[str, typer.Option("--date", help="Date prévue du comité (AAAA-MM-JJ)")],
-                 departement: Annotated[Optional[str], typer.Option(help="Code du département (comité local)")] = None,
-                 ctai: Annotated[Optional[list[int]], typer.Option("--ctai", help="N° d'un contrat suivi (répétable ; "
-                                                                                   "par défaut : tous ceux du périmètre)", **ID)] = None) -> None:
+def comite_start(
+    niveau: Annotated[Niveau, typer.Option(help="national (Diair et ministère) ou local (préfecture)")],
+    date_: Annotated[str, typer.Option("--date", help="Date prévue du comité (AAAA-MM-JJ)")],
+    departement: Annotated[str | None, typer.Option(help="Code du département (comité local)")] = None,
+    ctai: Annotated[
+        list[int] | None,
+        typer.Option("--ctai", help="N° d'un contrat suivi (répétable ; par défaut : tous ceux du périmètre)", **ID),
+    ] = None,
+) -> None:
     """Prévoit un comité et lance son exécution (planifiée pour son jour s'il est à venir) ; affiche son n° et celui de l'exécution (JSON)."""
     planned_on = _day(date_)
     with user_errors(True):
         require_prefect()
         with unit_of_work() as session:
-            comite, created = pilotage.plan(session, level=niveau.value, departement_code=departement,
-                                            planned_on=planned_on, ctai_ids=list(ctai or []))
+            comite, created = pilotage.plan(
+                session,
+                level=niveau.value,
+                departement_code=departement,
+                planned_on=planned_on,
+                ctai_ids=list(ctai or []),
+            )
         started = asyncio.run(pilotage.start_run(comite.id, "start"))
-    print_json({"comite_id": comite.id, "reference": comite.reference, "flow_run_id": started["flow_run_id"],
-                "planifie_pour": started["planifie_pour"], "nouveau": created})
+    print_json(
+        {
+            "comite_id": comite.id,
+            "reference": comite.reference,
+            "flow_run_id": started["flow_run_id"],
+            "planifie_pour": started["planifie_pour"],
+            "nouveau": created,
+        }
+    )
 
 
 @comite_app.command("list")
@@ -63,13 +82,26 @@ def comite_list(as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(rows)
         return
-    print_table(rows, [("id", "n°"), ("reference", "référence"), ("niveau", "niveau"), ("departement", "dépt"),
-                       ("date_prevue", "prévu le"), ("date_tenue", "tenu le"), ("statut_libelle", "statut"),
-                       ("contrats", "contrats")])
+    print_table(
+        rows,
+        [
+            ("id", "n°"),
+            ("reference", "référence"),
+            ("niveau", "niveau"),
+            ("departement", "dépt"),
+            ("date_prevue", "prévu le"),
+            ("date_tenue", "tenu le"),
+            ("statut_libelle", "statut"),
+            ("contrats", "contrats"),
+        ],
+    )
 
 
 @comite_app.command("show")
-def comite_show(comite_id: Annotated[int, typer.Argument(help="N° du comité", **ID)], as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (toujours).")] = True) -> None:
+def comite_show(
+    comite_id: Annotated[int, typer.Argument(help="N° du comité", **ID)],
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (toujours).")] = True,
+) -> None:
     """Un comité : contrats suivis, participants, actions examinées et décisions, compte rendu (JSON)."""
     with user_errors(True), unit_of_work() as session:
         data = records.show(session, comite_id)

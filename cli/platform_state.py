@@ -52,8 +52,9 @@ def record_path(folder: Path | None = None) -> Path:
 def load(folder: Path | None = None) -> PlatformRecord | None:
     try:
         raw = json.loads(record_path(folder).read_text(encoding="utf-8"))
-        return PlatformRecord(raw["supervisor"], raw.get("api_url"), raw.get("ui_url"),
-                              [Process(**p) for p in raw.get("processes", [])])
+        return PlatformRecord(
+            raw["supervisor"], raw.get("api_url"), raw.get("ui_url"), [Process(**p) for p in raw.get("processes", [])]
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -38,6 +38,7 @@ def immediate_sqlite_writes() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     import cli  # noqa: F401 - no telemetry, before Prefect is imported
+
     immediate_sqlite_writes()
     from prefect.cli import app
 

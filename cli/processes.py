@@ -97,8 +97,14 @@ def _die_with_parent(parent: int):
 
 def spawn(name: str, args: list[str], env: dict, log: Path) -> Child:
     with log.open("a") as out:
-        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                   preexec_fn=_die_with_parent(os.getpid()))
+        process = subprocess.Popen(
+            args,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent(os.getpid()),
+        )
     return Child(name, process, log)
 
 
@@ -118,9 +124,13 @@ def wait_until(ready, child: Child, stop: threading.Event, timeout: float, what:
         if stop.is_set():
             raise KeyboardInterrupt
         if not child.alive():
-            raise PlatformError("DEMARRAGE_ECHOUE", f"{what} s'est arrêté au démarrage ; fin du journal {child.log} :\n{child.tail()}")
+            raise PlatformError(
+                "DEMARRAGE_ECHOUE", f"{what} s'est arrêté au démarrage ; fin du journal {child.log} :\n{child.tail()}"
+            )
         if time.monotonic() > deadline:
-            raise PlatformError("DEMARRAGE_TROP_LONG", f"{what} n'est pas prêt après {timeout:.0f} s ; journal : {child.log}")
+            raise PlatformError(
+                "DEMARRAGE_TROP_LONG", f"{what} n'est pas prêt après {timeout:.0f} s ; journal : {child.log}"
+            )
         time.sleep(0.5)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -20,17 +20,22 @@ SIMULATION_DAYS = 366
 
 
 @reminders_app.command("run")
-def reminders_run(day: Annotated[Optional[str], typer.Option("--date", help="Jour AAAA-MM-JJ (défaut : aujourd'hui) ; "
-                                                                              "un jour à venir ne fait qu'une simulation")] = None) -> None:
+def reminders_run(
+    day: Annotated[
+        str | None,
+        typer.Option(
+            "--date", help="Jour AAAA-MM-JJ (défaut : aujourd'hui) ; un jour à venir ne fait qu'une simulation"
+        ),
+    ] = None,
+) -> None:
     """Lance maintenant la tournée de relances, puis envoie la file de courriels ; JSON. Pour un jour
     à venir, montre seulement ce qui se passerait : rien n'est enregistré, envoyé ni lancé."""
     from cli.prefect_link import prefect_problem
     from cli.workflow import start_or_warn
-    from services.followup import recovery
     from notifications.sender import OutboxSender
     from notifications.smtp import smtp_target
     from services.db import get_engine
-    from services.followup import reminders
+    from services.followup import recovery, reminders
 
     now = paris_today()
     try:
@@ -38,8 +43,17 @@ def reminders_run(day: Annotated[Optional[str], typer.Option("--date", help="Jou
     except ValueError:
         fail([Violation("DATE_INVALIDE", "date", f"date attendue au format AAAA-MM-JJ : {day[:40]}")], as_json=True)
     if not FIRST_DAY <= today <= now + timedelta(days=SIMULATION_DAYS):
-        fail([Violation("DATE_HORS_BORNES", "date", f"jour attendu entre le {FIRST_DAY:%d/%m/%Y} et le "
-                                                    f"{now + timedelta(days=SIMULATION_DAYS):%d/%m/%Y}")], as_json=True)
+        fail(
+            [
+                Violation(
+                    "DATE_HORS_BORNES",
+                    "date",
+                    f"jour attendu entre le {FIRST_DAY:%d/%m/%Y} et le "
+                    f"{now + timedelta(days=SIMULATION_DAYS):%d/%m/%Y}",
+                )
+            ],
+            as_json=True,
+        )
     if today > now:
         print_json(reminders.run(today, simulate=True))
         return

@@ -33,7 +33,7 @@ class ReportServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> "ReportServer":
+    def start(self) -> ReportServer:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._server = ThreadingHTTPServer((self.host, self.port), partial(_ReportHandler, directory=str(self.folder)))
         self.port = self._server.server_address[1]

@@ -32,10 +32,16 @@ async def _sweep_and_send(**options) -> dict:
 
 
 @steps_app.command("repair")
-def steps_repair(dry_run: Annotated[bool, typer.Option("--dry-run", help="Montrer seulement ce qui serait repris")] = False,
-                 force: Annotated[bool, typer.Option("--force", help="Relancer aussi les étapes déjà relancées trop "
-                                                                     "souvent (après correction de la cause)")] = False,
-                 as_json: JsonOpt = False) -> None:
+def steps_repair(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Montrer seulement ce qui serait repris")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Relancer aussi les étapes déjà relancées trop souvent (après correction de la cause)"
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Compare chaque étape ouverte avec son exécution Prefect et reprend celles qu'un incident a
     interrompues ; les administrateurs en sont informés par courriel."""
     from models.recovery import RecoveryPolicy
@@ -52,8 +58,16 @@ def steps_repair(dry_run: Annotated[bool, typer.Option("--dry-run", help="Montre
         verb = accorde(n, "serait reprise", "seraient reprises") if dry_run else accorde(n, "reprise")
         typer.echo(f"{pluriel(report['etapes_controlees'], 'étape ouverte contrôlée')} ; {n} {verb}.")
         if report["reprises"]:
-            print_table(report["reprises"], [("reference", "dossier"), ("step", "étape"), ("reason", "constat"),
-                                             ("libelle", "action"), ("run_id", "exécution")])
+            print_table(
+                report["reprises"],
+                [
+                    ("reference", "dossier"),
+                    ("step", "étape"),
+                    ("reason", "constat"),
+                    ("libelle", "action"),
+                    ("run_id", "exécution"),
+                ],
+            )
         if report["lots_termines"]:
             typer.echo(f"Délégations interrompues terminées : lots n° {', '.join(map(str, report['lots_termines']))}.")
     if failed:
@@ -67,8 +81,11 @@ def repair_in_background() -> threading.Thread:
     def run() -> None:
         try:
             report = asyncio.run(_sweep_and_send())
-            log.warning("contrôle des étapes au démarrage : %s, %s", pluriel(report["etapes_controlees"], "étape contrôlée"),
-                        pluriel(len(report["reprises"]), "reprise"))
+            log.warning(
+                "contrôle des étapes au démarrage : %s, %s",
+                pluriel(report["etapes_controlees"], "étape contrôlée"),
+                pluriel(len(report["reprises"]), "reprise"),
+            )
         except Exception:  # noqa: BLE001 - the platform serves on; the daily run sweeps again
             log.exception("contrôle des étapes au démarrage impossible")
 

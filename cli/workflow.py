@@ -7,13 +7,12 @@ import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from cli.output import ID, YEAR, fail, print_json, print_table, read_user_file, user_errors
 from cli.prefect_link import prefect_problem, require_prefect
-from models.errors import Violation
 from models.types import paris_today
 from services.cases import kind
 from services.ctai import proposal as ctai_proposal
@@ -23,7 +22,9 @@ from services.engine import waiting as waiting_runs
 from services.engine.launch import start_case_step
 from services.followup.recovery import interrupted_steps
 
-approvals_app = typer.Typer(help="Décisions en attente (le pendant scriptable de l'interface Prefect).", no_args_is_help=True)
+approvals_app = typer.Typer(
+    help="Décisions en attente (le pendant scriptable de l'interface Prefect).", no_args_is_help=True
+)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
 
 
@@ -41,16 +42,23 @@ def register(ctai_app: typer.Typer, ptai_app: typer.Typer, app: typer.Typer) -> 
     app.command("serve")(serve)
 
 
-def ctai_start(collectivite: Annotated[int, typer.Option(help="N° de la collectivité", **ID)],
-               from_ctair: Annotated[Optional[int], typer.Option("--from-ctair", help="N° du CTAIR à élargir", **ID)] = None,
-               first_year: Annotated[int, typer.Option("--first-year", help="Première année du contrat", **YEAR)] = paris_today().year + 1,
-               years: Annotated[Optional[int], typer.Option(help="Durée en années (par défaut : celle de la campagne)", min=1, max=6)] = None) -> None:
+def ctai_start(
+    collectivite: Annotated[int, typer.Option(help="N° de la collectivité", **ID)],
+    from_ctair: Annotated[int | None, typer.Option("--from-ctair", help="N° du CTAIR à élargir", **ID)] = None,
+    first_year: Annotated[
+        int, typer.Option("--first-year", help="Première année du contrat", **YEAR)
+    ] = paris_today().year + 1,
+    years: Annotated[
+        int | None, typer.Option(help="Durée en années (par défaut : celle de la campagne)", min=1, max=6)
+    ] = None,
+) -> None:
     """Crée le contrat et lance sa première étape ; affiche le n° du contrat et de l'exécution (JSON)."""
     with user_errors(True):
         require_prefect()
         with unit_of_work() as session:
-            ctai, created = ctai_workflow.create(session, collectivite_id=collectivite, first_year=first_year,
-                                                 years=years, from_ctair_id=from_ctair)
+            ctai, created = ctai_workflow.create(
+                session, collectivite_id=collectivite, first_year=first_year, years=years, from_ctair_id=from_ctair
+            )
         run_id = asyncio.run(start_case_step(kind("ctai"), ctai.id, "start"))
     print_json({"ctai_id": ctai.id, "reference": ctai.reference, "flow_run_id": run_id, "nouveau": created})
 
@@ -59,16 +67,24 @@ def start_or_warn(case: str, entity_id: int, cause: str) -> tuple[str | None, st
     """For commands that store first: the record stays even when Prefect cannot be reached."""
     problem = prefect_problem()
     if problem:
-        return None, f"{problem} ; l'étape n'est pas lancée ; lancez-la ensuite avec : territoires {case} resume {entity_id}"
+        return (
+            None,
+            f"{problem} ; l'étape n'est pas lancée ; lancez-la ensuite avec : territoires {case} resume {entity_id}",
+        )
     try:
         return asyncio.run(start_case_step(kind(case), entity_id, cause)), None
     except Exception as exc:  # noqa: BLE001 - any Prefect/network failure is reported, not raised
-        return None, (f"l'étape n'a pas pu être lancée dans Prefect ({type(exc).__name__}: {exc}) ; "
-                      f"relancez-la avec : territoires {case} resume {entity_id}")
+        return None, (
+            f"l'étape n'a pas pu être lancée dans Prefect ({type(exc).__name__}: {exc}) ; "
+            f"relancez-la avec : territoires {case} resume {entity_id}"
+        )
 
 
-def ctai_propose(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)], file: Annotated[Path, typer.Argument(help="Proposition JSON : public, financements, actions")],
-                 as_json: JsonOpt = False) -> None:
+def ctai_propose(
+    ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)],
+    file: Annotated[Path, typer.Argument(help="Proposition JSON : public, financements, actions")],
+    as_json: JsonOpt = False,
+) -> None:
     """Enregistre la proposition de contrat (actions, porteurs, montants) et montre les règles à respecter."""
     text = read_user_file(file, as_json=as_json)
     with user_errors(as_json), unit_of_work() as session:
@@ -81,9 +97,16 @@ def ctai_propose(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", *
         typer.echo(f"  ⚠ {w} (à corriger avant la validation)")
 
 
-def ctai_rework(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)],
-                file: Annotated[Path, typer.Argument(help="Les actions retravaillées (JSON) : {\"actions\": [{\"id\": N, …}]}, "
-                                                          "au format des actions de la proposition")]) -> None:
+def ctai_rework(
+    ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help='Les actions retravaillées (JSON) : {"actions": [{"id": N, …}]}, '
+            "au format des actions de la proposition"
+        ),
+    ],
+) -> None:
     """La collectivité transmet les actions que la Diair lui a renvoyées ; la revue Diair reprend (JSON)."""
     from services.ctai import rework as ctai_rework_service
 
@@ -93,13 +116,27 @@ def ctai_rework(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **
             ctai, decision_id = ctai_rework_service.rework(session, ctai_id, text)
             reference, status = ctai.reference, ctai.status
         run_id, warning = start_or_warn("ctai", ctai_id, f"d{decision_id}")
-    print_json({"ctai_id": ctai_id, "reference": reference, "statut": status, "flow_run_id": run_id,
-                **({"avertissement": warning} if warning else {})})
+    print_json(
+        {
+            "ctai_id": ctai_id,
+            "reference": reference,
+            "statut": status,
+            "flow_run_id": run_id,
+            **({"avertissement": warning} if warning else {}),
+        }
+    )
 
 
-def ctai_bilan(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)],
-               file: Annotated[Path, typer.Argument(help="Le bilan (JSON) : {\"actions\": [{\"action_id\": N, \"realisee\": true, "
-                                                         "\"public_atteint\": 40, \"consomme_eur\": \"38000.00\"}]}")]) -> None:
+def ctai_bilan(
+    ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help='Le bilan (JSON) : {"actions": [{"action_id": N, "realisee": true, '
+            '"public_atteint": 40, "consomme_eur": "38000.00"}]}'
+        ),
+    ],
+) -> None:
     """Enregistre le bilan de l'année transmis par la collectivité, action par action ; l'instruction conclut ensuite (JSON)."""
     from services.ctai import bilan as ctai_bilan_service
 
@@ -118,25 +155,48 @@ def _day(value: str) -> date:
         raise typer.BadParameter("date attendue au format AAAA-MM-JJ") from None
 
 
-def ctai_register_ctair(collectivite: Annotated[int, typer.Option(help="N° de la collectivité", **ID)],
-                        signature_date: Annotated[str, typer.Option("--signature-date", help="Date de signature par le préfet (AAAA-MM-JJ, en 2019 ou 2020)")],
-                        file: Annotated[Path, typer.Argument(help="Le CTAIR (JSON) : public bpi, financements, actions "
-                                                                  "(format de la proposition) et diagnostic")]) -> None:
+def ctai_register_ctair(
+    collectivite: Annotated[int, typer.Option(help="N° de la collectivité", **ID)],
+    signature_date: Annotated[
+        str, typer.Option("--signature-date", help="Date de signature par le préfet (AAAA-MM-JJ, en 2019 ou 2020)")
+    ],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Le CTAIR (JSON) : public bpi, financements, actions (format de la proposition) et diagnostic"
+        ),
+    ],
+) -> None:
     """Enregistre un CTAIR signé en 2019-2020, en cours, pour pouvoir l'élargir (ctai start --from-ctair) (JSON)."""
     from services.ctai import rework as ctai_rework_service
 
     signed = _day(signature_date)
     text = read_user_file(file, as_json=True)
     with user_errors(True), unit_of_work() as session:
-        ctair = ctai_rework_service.register_ctair(session, collectivite_id=collectivite, signature_date=signed, text=text)
-        result = {"ctai_id": ctair.id, "reference": ctair.reference, "type": ctair.kind, "statut": ctair.status,
-                  "annees": [ctair.first_year, ctair.last_year]}
+        ctair = ctai_rework_service.register_ctair(
+            session, collectivite_id=collectivite, signature_date=signed, text=text
+        )
+        result = {
+            "ctai_id": ctair.id,
+            "reference": ctair.reference,
+            "type": ctair.kind,
+            "statut": ctair.status,
+            "annees": [ctair.first_year, ctair.last_year],
+        }
     print_json(result)
 
 
-def ctai_review(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)],
-                annee: Annotated[Optional[int], typer.Option("--annee", help="Année dont le bilan est fait (par défaut : la "
-                                                             "dernière année financée dont le bilan reste à faire)", **YEAR)] = None) -> None:
+def ctai_review(
+    ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)],
+    annee: Annotated[
+        int | None,
+        typer.Option(
+            "--annee",
+            help="Année dont le bilan est fait (par défaut : la dernière année financée dont le bilan reste à faire)",
+            **YEAR,
+        ),
+    ] = None,
+) -> None:
     """Ouvre le bilan annuel (année Y) d'un contrat en cours et lance l'étape (JSON)."""
     with user_errors(True):
         require_prefect()
@@ -167,7 +227,10 @@ def _resume(case: str, entity_id: int) -> dict:
         return asyncio.run(resume_case(case, entity_id))
 
 
-def ptai_complete(request_id: Annotated[int, typer.Argument(help="N° de la demande", **ID)], file: Annotated[Path, typer.Argument(help="La demande complétée (JSON)")]) -> None:
+def ptai_complete(
+    request_id: Annotated[int, typer.Argument(help="N° de la demande", **ID)],
+    file: Annotated[Path, typer.Argument(help="La demande complétée (JSON)")],
+) -> None:
     """Le demandeur répond à une demande de compléments ; l'instruction reprend (JSON)."""
     from services.ptai import workflow as ptai_workflow
 
@@ -176,52 +239,96 @@ def ptai_complete(request_id: Annotated[int, typer.Argument(help="N° de la dema
         with unit_of_work() as session:
             request, decision_id = ptai_workflow.complete(session, request_id, text)
         run_id, warning = start_or_warn("ptai", request_id, f"d{decision_id}")
-    print_json({"request_id": request_id, "reference": request.reference, "statut": request.status,
-                "flow_run_id": run_id, **({"avertissement": warning} if warning else {})})
+    print_json(
+        {
+            "request_id": request_id,
+            "reference": request.reference,
+            "statut": request.status,
+            "flow_run_id": run_id,
+            **({"avertissement": warning} if warning else {}),
+        }
+    )
 
 
 @approvals_app.command("list")
-def approvals_list(departement: Annotated[Optional[str], typer.Option(help="Code du département")] = None,
-                   role: Annotated[Optional[str], typer.Option(help="Rôle attendu")] = None,
-                   as_json: JsonOpt = False) -> None:
+def approvals_list(
+    departement: Annotated[str | None, typer.Option(help="Code du département")] = None,
+    role: Annotated[str | None, typer.Option(help="Rôle attendu")] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Les exécutions qui attendent une décision, avec les champs de leur formulaire ; puis les
     étapes interrompues par un incident (exécution en échec, plantée, annulée), à reprendre."""
     with user_errors(as_json):
         require_prefect()
-        runs = [{"etat": "en attente", **r.as_dict()}
-                for r in asyncio.run(waiting_runs.list_waiting(departement=departement, role=role))]
+        runs = [
+            {"etat": "en attente", **r.as_dict()}
+            for r in asyncio.run(waiting_runs.list_waiting(departement=departement, role=role))
+        ]
         interrupted = asyncio.run(interrupted_steps(departement=departement, role=role))
     if as_json:
         print_json(runs + interrupted)
         return
-    print_table(runs, [("run_id", "exécution"), ("name", "nom"), ("awaited_role", "rôle attendu"),
-                       ("departement", "dépt"), ("waiting_since", "en attente depuis")])
+    print_table(
+        runs,
+        [
+            ("run_id", "exécution"),
+            ("name", "nom"),
+            ("awaited_role", "rôle attendu"),
+            ("departement", "dépt"),
+            ("waiting_since", "en attente depuis"),
+        ],
+    )
     if interrupted:
         typer.echo("\nÉtapes interrompues (elles seront reprises par « territoires steps repair », ou chaque jour) :")
-        print_table(interrupted, [("run_id", "exécution"), ("name", "nom"), ("awaited_role", "rôle attendu"),
-                                  ("departement", "dépt"), ("incident", "incident"), ("incident_le", "depuis")])
+        print_table(
+            interrupted,
+            [
+                ("run_id", "exécution"),
+                ("name", "nom"),
+                ("awaited_role", "rôle attendu"),
+                ("departement", "dépt"),
+                ("incident", "incident"),
+                ("incident_le", "depuis"),
+            ],
+        )
 
 
 @approvals_app.command("decide")
-def approvals_decide(run_id: str,
-                     agent: Annotated[str, typer.Option(help="Votre courriel professionnel")],
-                     code: Annotated[str, typer.Option(help="Code d'approbation reçu par courriel (demandé sans "
-                                                            "affichage s'il est omis)", prompt="Code d'approbation",
-                                                       hide_input=True)],
-                     decision: Annotated[str, typer.Option(help="Décision, telle que le formulaire la libelle ou par son code (voir approvals list)")],
-                     comment: Annotated[Optional[str], typer.Option(help="Commentaire ou motif")] = None,
-                     field: Annotated[list[str], typer.Option("--field", help="Champ du formulaire : nom=valeur")] = [],
-                     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Attendre le verdict du flux")] = True,
-                     as_json: JsonOpt = False) -> None:
+def approvals_decide(
+    run_id: str,
+    agent: Annotated[str, typer.Option(help="Votre courriel professionnel")],
+    code: Annotated[
+        str,
+        typer.Option(
+            help="Code d'approbation reçu par courriel (demandé sans affichage s'il est omis)",
+            prompt="Code d'approbation",
+            hide_input=True,
+        ),
+    ],
+    decision: Annotated[
+        str, typer.Option(help="Décision, telle que le formulaire la libelle ou par son code (voir approvals list)")
+    ],
+    comment: Annotated[str | None, typer.Option(help="Commentaire ou motif")] = None,
+    field: Annotated[list[str], typer.Option("--field", help="Champ du formulaire : nom=valeur")] = [],
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Attendre le verdict du flux")] = True,
+    as_json: JsonOpt = False,
+) -> None:
     """Envoie exactement ce qu'enverrait le formulaire de l'interface Prefect."""
     with user_errors(as_json):
         require_prefect()
         waiting = {r.run_id: r for r in asyncio.run(waiting_runs.list_waiting())}.get(run_id)
         if waiting is None:
-            raise waiting_runs.RunNotWaiting(f"[{waiting_runs.RunNotWaiting.code}] l'exécution {run_id} n'attend aucune décision")
+            raise waiting_runs.RunNotWaiting(
+                f"[{waiting_runs.RunNotWaiting.code}] l'exécution {run_id} n'attend aucune décision"
+            )
         raw = dict(item.split("=", 1) for item in field if "=" in item)
-        run_input = {"agent_email": agent, "approval_code": code, "decision": waiting_runs.decision_for(waiting, decision),
-                     **({"comment": comment} if comment else {}), **waiting_runs.coerce(waiting.fields, raw)}
+        run_input = {
+            "agent_email": agent,
+            "approval_code": code,
+            "decision": waiting_runs.decision_for(waiting, decision),
+            **({"comment": comment} if comment else {}),
+            **waiting_runs.coerce(waiting.fields, raw),
+        }
         asyncio.run(waiting_runs.answer(run_id, run_input))
         verdict = None
         attempt = waiting_runs.attempt_of(waiting.pause_key)
@@ -243,14 +350,21 @@ def approvals_decide(run_id: str,
 
 
 @approvals_app.command("unlock")
-def approvals_unlock(run_id: Annotated[str, typer.Argument(help="L'exécution de l'étape (voir le courriel d'alerte)")],
-                     agent: Annotated[str, typer.Option(help="Courriel de l'agent dont les réponses sont bloquées")],
-                     by: Annotated[str, typer.Option("--by", help="Votre courriel (préfet du département ou administrateur)")],
-                     code: Annotated[str, typer.Option(help="Votre code de déblocage, reçu dans le courriel d'alerte "
-                                                            "(demandé sans affichage s'il est omis)",
-                                                       prompt="Code de déblocage", hide_input=True)],
-                     comment: Annotated[Optional[str], typer.Option(help="Motif du déblocage")] = None,
-                     as_json: JsonOpt = False) -> None:
+def approvals_unlock(
+    run_id: Annotated[str, typer.Argument(help="L'exécution de l'étape (voir le courriel d'alerte)")],
+    agent: Annotated[str, typer.Option(help="Courriel de l'agent dont les réponses sont bloquées")],
+    by: Annotated[str, typer.Option("--by", help="Votre courriel (préfet du département ou administrateur)")],
+    code: Annotated[
+        str,
+        typer.Option(
+            help="Votre code de déblocage, reçu dans le courriel d'alerte (demandé sans affichage s'il est omis)",
+            prompt="Code de déblocage",
+            hide_input=True,
+        ),
+    ],
+    comment: Annotated[str | None, typer.Option(help="Motif du déblocage")] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Débloque les réponses d'un agent après des codes erronés ; il reçoit un nouveau code."""
     from notifications.sender import OutboxSender
     from notifications.smtp import smtp_target
@@ -261,18 +375,31 @@ def approvals_unlock(run_id: Annotated[str, typer.Argument(help="L'exécution de
         with unit_of_work() as session:  # a refusal is committed too: a wrong code counts against the unlocker
             run = runs.for_run(session, run_id.strip()[:36])
             if run is None:
-                raise waiting_runs.RunNotWaiting(f"[{waiting_runs.RunNotWaiting.code}] aucune étape n'est inscrite pour "
-                                                 f"l'exécution {run_id[:36]}")
-            problems = lockout.unlock(session, kind(run.entity_type), run, locked_email=agent, by_email=by, code=code,
-                                      comment=comment, link=prefect_api.run_link(run.flow_run_id))
+                raise waiting_runs.RunNotWaiting(
+                    f"[{waiting_runs.RunNotWaiting.code}] aucune étape n'est inscrite pour l'exécution {run_id[:36]}"
+                )
+            problems = lockout.unlock(
+                session,
+                kind(run.entity_type),
+                run,
+                locked_email=agent,
+                by_email=by,
+                code=code,
+                comment=comment,
+                link=prefect_api.run_link(run.flow_run_id),
+            )
         if problems:
             fail(problems, as_json=as_json)
         asyncio.run(OutboxSender(get_engine(), smtp_target()).send_pending())
     result = {"ok": True, "execution": run_id, "agent": agent.strip().lower()}
-    print_json(result) if as_json else typer.echo(f"Réponses de {result['agent']} débloquées ; un nouveau code lui est envoyé.")
+    print_json(result) if as_json else typer.echo(
+        f"Réponses de {result['agent']} débloquées ; un nouveau code lui est envoyé."
+    )
 
 
-def serve(limit: Annotated[Optional[int], typer.Option(help="Exécutions simultanées au plus", min=1, max=1000)] = None) -> None:
+def serve(
+    limit: Annotated[int | None, typer.Option(help="Exécutions simultanées au plus", min=1, max=1000)] = None,
+) -> None:
     """Sert toutes les étapes (déploiements Prefect) depuis ce processus ; au démarrage, reprend
     les étapes qu'un arrêt a interrompues (territoires steps repair)."""
     from cli.processes import serve_until_stopped
@@ -286,4 +413,3 @@ def serve(limit: Annotated[Optional[int], typer.Option(help="Exécutions simulta
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)  # the serving thread is not waited for: its runs are stopped already
-

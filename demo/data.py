@@ -58,9 +58,16 @@ CITIES = [
 COLLECTIVITES = [*CITIES, *examples_2020.UNNAMED]
 
 # How their letters address the executive in office when the sources were written (2021).
-APPELLATIONS = {"86": "Madame la maire", "76": "Monsieur le maire", "37": "Monsieur le maire",
-                "38": "Monsieur le président", "21": "Monsieur le président", "63": "Monsieur le président",
-                "35": "Madame la présidente", "67": "Madame la présidente"}
+APPELLATIONS = {
+    "86": "Madame la maire",
+    "76": "Monsieur le maire",
+    "37": "Monsieur le maire",
+    "38": "Monsieur le président",
+    "21": "Monsieur le président",
+    "63": "Monsieur le président",
+    "35": "Madame la présidente",
+    "67": "Madame la présidente",
+}
 # What the préfecture's agents sign under « Pour le préfet et par délégation » (generic offices).
 AGENT_TITLES = {Role.INSTRUCTEUR: "le chef du bureau de l'accueil et de l'intégration des étrangers"}
 
@@ -76,17 +83,31 @@ def seed_demo(session: Session) -> dict:
         row = session.exec(select(Collectivite).where(Collectivite.siren == siren)).first()
         if row is None:
             city = i <= len(CITIES)
-            row = add_collectivite(session, CollectiviteCreate(
-                name=name, type=kind, siren=siren, siret=fictitious_establishment(siren), departement_code=dep,
-                email=f"integration@collectivite-{dep if city else f'{dep}-{i}'}.example",
-                appellation=APPELLATIONS.get(dep) if city else None))
+            row = add_collectivite(
+                session,
+                CollectiviteCreate(
+                    name=name,
+                    type=kind,
+                    siren=siren,
+                    siret=fictitious_establishment(siren),
+                    departement_code=dep,
+                    email=f"integration@collectivite-{dep if city else f'{dep}-{i}'}.example",
+                    appellation=APPELLATIONS.get(dep) if city else None,
+                ),
+            )
             created["collectivites"] += 1
         by_name[name] = row
     cities = {dep: by_name[name] for name, _, dep in CITIES}
 
     created["agents"] += _prefecture_agents(session, list(cities))
-    created["agents"] += _agent(session, "instructeur2.86@prefecture-86.example", "Second instructeur (86)", Role.INSTRUCTEUR, "86")
-    for role, name in ((Role.DIAIR, "Chargée de mission de la Diair"), (Role.MINISTERE, "Agent DGEF/DIAN"), (Role.ADMIN, "Administrateur")):
+    created["agents"] += _agent(
+        session, "instructeur2.86@prefecture-86.example", "Second instructeur (86)", Role.INSTRUCTEUR, "86"
+    )
+    for role, name in (
+        (Role.DIAIR, "Chargée de mission de la Diair"),
+        (Role.MINISTERE, "Agent DGEF/DIAN"),
+        (Role.ADMIN, "Administrateur"),
+    ):
         created["agents"] += _agent(session, f"{role}@interieur.example", name, role, None)
     created["agents"] += _prefecture_agents(session, sorted({dep for _, _, dep in examples_2020.UNNAMED} - set(cities)))
 
@@ -96,12 +117,19 @@ def seed_demo(session: Session) -> dict:
         siret = fictitious_siret(i)
         row = session.exec(select(Porteur).where(Porteur.siret == siret)).first()
         if row is None:
-            row = add_porteur(session, PorteurCreate(name=name, siret=siret, email=f"contact@porteur-{i:02d}.example",
-                                                     rna=f"W{860000000 + i:09d}"))
+            row = add_porteur(
+                session,
+                PorteurCreate(
+                    name=name, siret=siret, email=f"contact@porteur-{i:02d}.example", rna=f"W{860000000 + i:09d}"
+                ),
+            )
             created["porteurs"] += 1
         porteurs[name] = row
 
-    if session.exec(select(Ctai).where(Ctai.collectivite_id == cities["86"].id, Ctai.kind == CtaiKind.CTAI)).first() is None:
+    if (
+        session.exec(select(Ctai).where(Ctai.collectivite_id == cities["86"].id, Ctai.kind == CtaiKind.CTAI)).first()
+        is None
+    ):
         ctai = poitiers.create(session, cities["86"], porteurs)
         acts = stages.stage_acts(session, ctai.id)
         poitiers.diair_review(session, ctai)
@@ -132,5 +160,7 @@ def _prefecture_agents(session: Session, departements: list[str]) -> int:
 def _agent(session: Session, email: str, name: str, role: Role, dep: str | None) -> int:
     if session.exec(select(Agent).where(Agent.email == email)).first() is not None:
         return 0
-    add_agent(session, AgentCreate(email=email, name=name, role=role, departement_code=dep, title=AGENT_TITLES.get(role)))
+    add_agent(
+        session, AgentCreate(email=email, name=name, role=role, departement_code=dep, title=AGENT_TITLES.get(role))
+    )
     return 1

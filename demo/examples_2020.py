@@ -41,8 +41,18 @@ from sqlmodel import Session, select
 from demo.history import FICTIVE_NOTE, on
 from models.actors import Collectivite
 from models.ctai import (
-    Action, Ctai, CtaiFunding, CtaiKind, CtaiStatus, DiairReview, Diagnostic, check_action_porteurs, check_actions,
-    check_ctair, check_funding, check_signatory,
+    Action,
+    Ctai,
+    CtaiFunding,
+    CtaiKind,
+    CtaiStatus,
+    Diagnostic,
+    DiairReview,
+    check_action_porteurs,
+    check_actions,
+    check_ctair,
+    check_funding,
+    check_signatory,
 )
 from models.errors import raise_if_any
 from models.money import euros_to_cents, format_eur
@@ -77,26 +87,74 @@ class Ctair:
     bpi_count: int  # FICTITIOUS
 
 
-OCCITANIE = ("Réseau de plateformes d'accueil, d'évaluation et d'orientation linguistique pour favoriser des "
-             "parcours cohérents d'apprentissage, développé par le conseil régional, deux départements et trois "
-             "métropoles")
+OCCITANIE = (
+    "Réseau de plateformes d'accueil, d'évaluation et d'orientation linguistique pour favoriser des "
+    "parcours cohérents d'apprentissage, développé par le conseil régional, deux départements et trois "
+    "métropoles"
+)
 CTAIRS = [
-    Ctair("Dijon Métropole", "21", date(2019, 10, 15),
-          "Accompagnement personnalisé des BPI dans l'appropriation de leur nouvel environnement ; rencontre et "
-          "coopération des partenaires", Domain.ACCES_DROITS, "300000", "300000", 350),
-    Ctair("Commune du Puy-de-Dôme (non nommée par la source)", "63", date(2020, 3, 10),
-          "Développement d'une structure de soins spécialisée en santé mentale à destination des BPI en souffrance "
-          "psychique du fait de parcours d'exil traumatiques", Domain.SANTE, "100000", R4_FLOOR_EUR, 180),
-    Ctair("Grenoble-Alpes Métropole", "38", date(2020, 2, 4),
-          "Formation pré-qualifiante alternant formation linguistique et immersion autour du métier d'auxiliaire de "
-          "vie", Domain.FORMATION, "20000", R4_FLOOR_EUR, 400),
-    Ctair("Commune de la Loire-Atlantique (non nommée par la source)", "44", date(2020, 5, 12),
-          "Installation de populations nouvelles dans un territoire semi-rural, au milieu d'un important bassin "
-          "d'emploi", Domain.LOGEMENT, "50000", R4_FLOOR_EUR, 40),
-    Ctair("Région Occitanie", "31", date(2020, 6, 23), f"{OCCITANIE} (part de la Région)",
-          Domain.FRANCAIS, "270000", "270000", 1200),
-    Ctair("Métropole partenaire du réseau d'Occitanie (non nommée par la source)", "31", date(2020, 6, 23),
-          f"{OCCITANIE} (part d'une métropole partenaire)", Domain.FRANCAIS, "150000", "150000", 500),
+    Ctair(
+        "Dijon Métropole",
+        "21",
+        date(2019, 10, 15),
+        "Accompagnement personnalisé des BPI dans l'appropriation de leur nouvel environnement ; rencontre et "
+        "coopération des partenaires",
+        Domain.ACCES_DROITS,
+        "300000",
+        "300000",
+        350,
+    ),
+    Ctair(
+        "Commune du Puy-de-Dôme (non nommée par la source)",
+        "63",
+        date(2020, 3, 10),
+        "Développement d'une structure de soins spécialisée en santé mentale à destination des BPI en souffrance "
+        "psychique du fait de parcours d'exil traumatiques",
+        Domain.SANTE,
+        "100000",
+        R4_FLOOR_EUR,
+        180,
+    ),
+    Ctair(
+        "Grenoble-Alpes Métropole",
+        "38",
+        date(2020, 2, 4),
+        "Formation pré-qualifiante alternant formation linguistique et immersion autour du métier d'auxiliaire de vie",
+        Domain.FORMATION,
+        "20000",
+        R4_FLOOR_EUR,
+        400,
+    ),
+    Ctair(
+        "Commune de la Loire-Atlantique (non nommée par la source)",
+        "44",
+        date(2020, 5, 12),
+        "Installation de populations nouvelles dans un territoire semi-rural, au milieu d'un important bassin d'emploi",
+        Domain.LOGEMENT,
+        "50000",
+        R4_FLOOR_EUR,
+        40,
+    ),
+    Ctair(
+        "Région Occitanie",
+        "31",
+        date(2020, 6, 23),
+        f"{OCCITANIE} (part de la Région)",
+        Domain.FRANCAIS,
+        "270000",
+        "270000",
+        1200,
+    ),
+    Ctair(
+        "Métropole partenaire du réseau d'Occitanie (non nommée par la source)",
+        "31",
+        date(2020, 6, 23),
+        f"{OCCITANIE} (part d'une métropole partenaire)",
+        Domain.FRANCAIS,
+        "150000",
+        "150000",
+        500,
+    ),
 ]
 
 
@@ -105,8 +163,9 @@ def seed_ctairs(session: Session, collectivites: dict[str, Collectivite]) -> int
     added = 0
     for spec in CTAIRS:
         collectivite = collectivites[spec.collectivite]
-        exists = session.exec(select(Ctai.id).where(Ctai.collectivite_id == collectivite.id,
-                                                    Ctai.kind == CtaiKind.CTAIR)).first()
+        exists = session.exec(
+            select(Ctai.id).where(Ctai.collectivite_id == collectivite.id, Ctai.kind == CtaiKind.CTAIR)
+        ).first()
         if exists is None:
             _register(session, collectivite, spec)
             added += 1
@@ -118,31 +177,74 @@ def _register(session: Session, collectivite: Collectivite, spec: Ctair) -> Ctai
     CTAIR generation and the registration dated on the signature."""
     first_year = spec.signed_on.year
     funding = [CtaiFunding(year=YEAR, socle_cents=euros_to_cents(spec.socle_eur))]
-    actions = [Action(title=spec.title, domain=spec.domain, public=Public.BPI, p104_action=P104Action.REFUGIES,
-                      amount_cents=euros_to_cents(spec.amount_eur), year=YEAR, diair_review=DiairReview.COMPLIANT)]
-    raise_if_any(check_signatory(collectivite.type, rules_of(first_year))
-                 + check_ctair(signature_date=spec.signed_on, scope=Public.BPI, funding=funding, actions=actions,
-                               first_year=first_year, last_year=LAST_YEAR, already_active=None)
-                 + check_funding(funding, Public.BPI, rules_of)
-                 + [v for v in check_actions(actions, Public.BPI, funding, rules_of) if not v.code.startswith("R5_")]
-                 + check_action_porteurs(actions, {}) + ceilings(funding, actions))
-    ctair = Ctai(collectivite_id=collectivite.id, kind=CtaiKind.CTAIR, status=CtaiStatus.ACTIVE, first_year=first_year,
-                 last_year=LAST_YEAR, public_scope=Public.BPI, prefet_signed_on=spec.signed_on)
+    actions = [
+        Action(
+            title=spec.title,
+            domain=spec.domain,
+            public=Public.BPI,
+            p104_action=P104Action.REFUGIES,
+            amount_cents=euros_to_cents(spec.amount_eur),
+            year=YEAR,
+            diair_review=DiairReview.COMPLIANT,
+        )
+    ]
+    raise_if_any(
+        check_signatory(collectivite.type, rules_of(first_year))
+        + check_ctair(
+            signature_date=spec.signed_on,
+            scope=Public.BPI,
+            funding=funding,
+            actions=actions,
+            first_year=first_year,
+            last_year=LAST_YEAR,
+            already_active=None,
+        )
+        + check_funding(funding, Public.BPI, rules_of)
+        + [v for v in check_actions(actions, Public.BPI, funding, rules_of) if not v.code.startswith("R5_")]
+        + check_action_porteurs(actions, {})
+        + ceilings(funding, actions)
+    )
+    ctair = Ctai(
+        collectivite_id=collectivite.id,
+        kind=CtaiKind.CTAIR,
+        status=CtaiStatus.ACTIVE,
+        first_year=first_year,
+        last_year=LAST_YEAR,
+        public_scope=Public.BPI,
+        prefet_signed_on=spec.signed_on,
+    )
     session.add(ctair)
     session.flush()
     ctair.reference = f"CTAIR-{collectivite.departement_code}-{first_year}-{ctair.id:04d}"
     for row in [*funding, *actions]:
         row.ctai_id = ctair.id
-    session.add_all([*funding, *actions, Diagnostic(
-        ctai_id=ctair.id, reference_year=first_year - 1, bpi_count=spec.bpi_count, validated=True,
-        needs_by_domain={str(spec.domain): spec.title, "synthese": "Nombre de BPI fictif (démonstration)."})])
+    session.add_all(
+        [
+            *funding,
+            *actions,
+            Diagnostic(
+                ctai_id=ctair.id,
+                reference_year=first_year - 1,
+                bpi_count=spec.bpi_count,
+                validated=True,
+                needs_by_domain={str(spec.domain): spec.title, "synthese": "Nombre de BPI fictif (démonstration)."},
+            ),
+        ]
+    )
     with on(spec.signed_on):
-        record_decision(session, entity_type="ctai", entity_id=ctair.id, step="creation", from_status=None,
-                        to_status=ctair.status, actor=Actor(f"reprise d'un CTAIR existant : {collectivite.name} "
-                                                            "(démo, date fictive)"),
-                        decision="registered", amount_cents=euros_to_cents(spec.socle_eur),
-                        comment=f"CTAIR signé par le préfet le {spec.signed_on:%d/%m/%Y} ({FICTIVE_NOTE}) ; en {YEAR}, "
-                                f"l'État s'engage à hauteur de {format_eur(euros_to_cents(spec.amount_eur))} pour son "
-                                "action (source : exemples d'actions financées en 2020)")
+        record_decision(
+            session,
+            entity_type="ctai",
+            entity_id=ctair.id,
+            step="creation",
+            from_status=None,
+            to_status=ctair.status,
+            actor=Actor(f"reprise d'un CTAIR existant : {collectivite.name} (démo, date fictive)"),
+            decision="registered",
+            amount_cents=euros_to_cents(spec.socle_eur),
+            comment=f"CTAIR signé par le préfet le {spec.signed_on:%d/%m/%Y} ({FICTIVE_NOTE}) ; en {YEAR}, "
+            f"l'État s'engage à hauteur de {format_eur(euros_to_cents(spec.amount_eur))} pour son "
+            "action (source : exemples d'actions financées en 2020)",
+        )
     recompute_legal_acts(session, ctai_ids=[ctair.id])
     return ctair

@@ -24,13 +24,61 @@ from services.registry import add_collectivite, seed_reference
 
 TOTAL_CENTS_2023 = 11_000_000_00
 # (type, how many, name) as the ministry counts its 44 territories of 2023.
-TERRITORIES = [("commune", 28, "Commune fictive"), ("metropole", 9, "Métropole fictive"),
-               ("epci", 3, "Communauté d'agglomération fictive"), ("communaute_urbaine", 1, "Communauté urbaine fictive"),
-               ("departement", 2, "Conseil départemental fictif"), ("region", 1, "Conseil régional fictif")]
+TERRITORIES = [
+    ("commune", 28, "Commune fictive"),
+    ("metropole", 9, "Métropole fictive"),
+    ("epci", 3, "Communauté d'agglomération fictive"),
+    ("communaute_urbaine", 1, "Communauté urbaine fictive"),
+    ("departement", 2, "Conseil départemental fictif"),
+    ("region", 1, "Conseil régional fictif"),
+]
 # Départements the fictitious territories sit in (one each, in this order, round the list).
-DEPARTEMENTS = ["86", "76", "37", "38", "21", "63", "35", "67", "44", "31", "34", "33", "69", "13", "59", "06", "75",
-                "93", "54", "57", "29", "49", "87", "25", "51", "14", "45", "64", "66", "30", "42", "68", "62", "80",
-                "72", "18", "03", "11", "81", "24", "2A", "974", "971", "84"]
+DEPARTEMENTS = [
+    "86",
+    "76",
+    "37",
+    "38",
+    "21",
+    "63",
+    "35",
+    "67",
+    "44",
+    "31",
+    "34",
+    "33",
+    "69",
+    "13",
+    "59",
+    "06",
+    "75",
+    "93",
+    "54",
+    "57",
+    "29",
+    "49",
+    "87",
+    "25",
+    "51",
+    "14",
+    "45",
+    "64",
+    "66",
+    "30",
+    "42",
+    "68",
+    "62",
+    "80",
+    "72",
+    "18",
+    "03",
+    "11",
+    "81",
+    "24",
+    "2A",
+    "974",
+    "971",
+    "84",
+]
 DOMAINS = list(Domain)
 
 
@@ -51,9 +99,16 @@ def seed_national(session: Session, year: int) -> dict:
         if session.exec(select(Collectivite).where(Collectivite.siren == siren)).first() is not None:
             continue
         dep = DEPARTEMENTS[(n - 1) % len(DEPARTEMENTS)]
-        coll = add_collectivite(session, CollectiviteCreate(
-            name=f"{name} ({dep})", type=kind, siren=siren, departement_code=dep,
-            email=f"integration@territoire-{year}-{n:02d}.example"))
+        coll = add_collectivite(
+            session,
+            CollectiviteCreate(
+                name=f"{name} ({dep})",
+                type=kind,
+                siren=siren,
+                departement_code=dep,
+                email=f"integration@territoire-{year}-{n:02d}.example",
+            ),
+        )
         created["collectivites"] += 1
         created["actions"] += _contract(session, coll, year, cents, rng)
         created["ctai"] += 1
@@ -63,9 +118,17 @@ def seed_national(session: Session, year: int) -> dict:
 def _contract(session: Session, coll: Collectivite, year: int, cents: int, rng: random.Random) -> int:
     """A contract signed for ``year`` to ``year + 2`` (fictitious date), funded ``cents`` in
     ``year`` and split into 5 to 20 actions."""
-    ctai = Ctai(collectivite_id=coll.id, first_year=year, last_year=year + 2, public_scope=Public.PRIMO_ARRIVANTS,
-                status=CtaiStatus.ACTIVE, letter_received_on=date(year - 1, 11, 30), letter_signatory="Exécutif (fictif)",
-                prefet_signed_on=date(year, 3, 15), elu_signed_on=date(year, 3, 15))
+    ctai = Ctai(
+        collectivite_id=coll.id,
+        first_year=year,
+        last_year=year + 2,
+        public_scope=Public.PRIMO_ARRIVANTS,
+        status=CtaiStatus.ACTIVE,
+        letter_received_on=date(year - 1, 11, 30),
+        letter_signatory="Exécutif (fictif)",
+        prefet_signed_on=date(year, 3, 15),
+        elu_signed_on=date(year, 3, 15),
+    )
     session.add(ctai)
     session.flush()
     ctai.reference = ctai_reference(coll.departement_code, year, ctai.id)
@@ -74,10 +137,18 @@ def _contract(session: Session, coll: Collectivite, year: int, cents: int, rng: 
     amounts = _split(cents, [rng.randint(1, 4) for _ in range(rng.randint(5, 20))])
     for i, amount in enumerate(amounts):
         refugees = i % 3 == 0
-        session.add(Action(ctai_id=ctai.id, title=f"Action fictive n° {i + 1:02d}", domain=DOMAINS[(ctai.id + i) % len(DOMAINS)],
-                           public=Public.BPI if refugees else Public.PRIMO_ARRIVANTS,
-                           p104_action=P104Action.REFUGIES if refugees else P104Action.PRIMO_ARRIVANTS,
-                           amount_cents=amount, year=year, diair_review=DiairReview.COMPLIANT))
+        session.add(
+            Action(
+                ctai_id=ctai.id,
+                title=f"Action fictive n° {i + 1:02d}",
+                domain=DOMAINS[(ctai.id + i) % len(DOMAINS)],
+                public=Public.BPI if refugees else Public.PRIMO_ARRIVANTS,
+                p104_action=P104Action.REFUGIES if refugees else P104Action.PRIMO_ARRIVANTS,
+                amount_cents=amount,
+                year=year,
+                diair_review=DiairReview.COMPLIANT,
+            )
+        )
     session.flush()
     return len(amounts)
 

@@ -49,11 +49,24 @@ class Previewer:
         run_id = run_id or str(uuid.uuid4())
         with unit_of_work(self.engine) as s:
             key = runs.trigger_key(s, kind.entity, entity_id, step, run_id)
-            runs.reserve(s, entity_type=kind.entity, entity_id=entity_id, step=step, key=key,
-                         awaited_role=kind.awaited_role(step))
+            runs.reserve(
+                s,
+                entity_type=kind.entity,
+                entity_id=entity_id,
+                step=step,
+                key=key,
+                awaited_role=kind.awaited_role(step),
+            )
         with unit_of_work(self.engine) as s:
-            steps.open_step(s, kind, entity_id=entity_id, step=step, flow_run_id=run_id, trigger=key,
-                            link=ANSWERED_LINK.format(run=run_id))
+            steps.open_step(
+                s,
+                kind,
+                entity_id=entity_id,
+                step=step,
+                flow_run_id=run_id,
+                trigger=key,
+                link=ANSWERED_LINK.format(run=run_id),
+            )
         self.runs[(entity, entity_id, step)] = run_id
         return run_id
 
@@ -63,13 +76,16 @@ class Previewer:
         from notifications.render import render_parts
 
         with Session(self.engine) as s:
-            row = s.exec(select(OutboxMessage).where(OutboxMessage.recipient == email,
-                                                     OutboxMessage.event == "approval_requested")
-                         .order_by(OutboxMessage.id.desc())).first()
+            row = s.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.recipient == email, OutboxMessage.event == "approval_requested")
+                .order_by(OutboxMessage.id.desc())
+            ).first()
         return CODE.search(render_parts(row.event, row.context)[1]).group(1)
 
-    def answer(self, entity: str, entity_id: int, step: str, email: str, decision: str, *, code: str | None = None,
-               **fields):
+    def answer(
+        self, entity: str, entity_id: int, step: str, email: str, decision: str, *, code: str | None = None, **fields
+    ):
         from services.cases import kind as case_kind
         from services.db import unit_of_work
         from services.engine import steps
@@ -78,16 +94,27 @@ class Previewer:
         self.attempts[run_id] = self.attempts.get(run_id, 0) + 1
         answer = {"agent_email": email, "approval_code": code or self.code(email), "decision": decision, **fields}
         with unit_of_work(self.engine) as s:
-            return steps.decide(s, case_kind(entity), entity_id=entity_id, step=step, flow_run_id=run_id,
-                                attempt=self.attempts[run_id], answer=answer, link=ANSWERED_LINK.format(run=run_id))
+            return steps.decide(
+                s,
+                case_kind(entity),
+                entity_id=entity_id,
+                step=step,
+                flow_run_id=run_id,
+                attempt=self.attempts[run_id],
+                answer=answer,
+                link=ANSWERED_LINK.format(run=run_id),
+            )
 
 
 def _request(session: Session, departement: str):
     from models.actors import Collectivite
     from models.ptai import PtaiRequest
 
-    return session.exec(select(PtaiRequest).join(Collectivite, Collectivite.id == PtaiRequest.collectivite_id)
-                        .where(Collectivite.departement_code == departement)).first()
+    return session.exec(
+        select(PtaiRequest)
+        .join(Collectivite, Collectivite.id == PtaiRequest.collectivite_id)
+        .where(Collectivite.departement_code == departement)
+    ).first()
 
 
 def _agent(departement: str | None, role: str) -> str:
@@ -118,14 +145,27 @@ def drive(engine) -> None:
         contract, _ = ctai_workflow.create(s, collectivite_id=tours.id, first_year=paris_today().year + 1)
         contract_id = contract.id
     p.open("ctai", contract_id, "engagement")
-    p.answer("ctai", contract_id, "engagement", _agent("37", "instructeur"), "received",
-             letter_date=paris_today().isoformat(), signatory="Emmanuel Denis, maire")
+    p.answer(
+        "ctai",
+        contract_id,
+        "engagement",
+        _agent("37", "instructeur"),
+        "received",
+        letter_date=paris_today().isoformat(),
+        signatory="Emmanuel Denis, maire",
+    )
 
     # A request sent back to its applicant (step_rework), another favourably instructed.
     p.open("ptai", ids["76"], "instruction")
-    p.answer("ptai", ids["76"], "instruction", _agent("76", "instructeur"), "rework",
-             comment="Merci de préciser le calendrier des ateliers et le nombre de familles accompagnées.",
-             rework_deadline=(paris_today() + timedelta(days=30)).isoformat())
+    p.answer(
+        "ptai",
+        ids["76"],
+        "instruction",
+        _agent("76", "instructeur"),
+        "rework",
+        comment="Merci de préciser le calendrier des ateliers et le nombre de familles accompagnées.",
+        rework_deadline=(paris_today() + timedelta(days=30)).isoformat(),
+    )
     p.open("ptai", ids["37"], "instruction")
     p.answer("ptai", ids["37"], "instruction", _agent("37", "instructeur"), "favourable", amount_eur=20000)
     p.open("ptai", ids["37"], "validation")  # left waiting: the daily run reminds, then escalates
@@ -137,8 +177,14 @@ def drive(engine) -> None:
 
     # A préfet's refusal: the applicant's letter carries the voies et délais de recours.
     p.open("ptai", ids["63"], "validation")
-    p.answer("ptai", ids["63"], "validation", _agent("63", "prefet"), "reject",
-             comment="Le projet relève des crédits de droit commun de la politique de la ville.")
+    p.answer(
+        "ptai",
+        ids["63"],
+        "validation",
+        _agent("63", "prefet"),
+        "reject",
+        comment="Le projet relève des crédits de droit commun de la politique de la ville.",
+    )
 
     # The ministry's batch: one request refused for good (request_refused_ministry), the rest delegated
     # (credits_delegated_prefecture), and their acts prepared.
@@ -147,28 +193,51 @@ def drive(engine) -> None:
         batch = batches.select_batch(s, year=2021, flow_run_id=str(uuid.uuid4()))
         batch_id, batch_run = batch.id, batch.flow_run_id
     p.open("lot", batch_id, "arbitrage", run_id=batch_run)
-    p.answer("lot", batch_id, "arbitrage", _agent(None, "ministere"), "approve", refused_request_ids=[ids["67"]],
-             refusal_reason="Le projet finance un équipement (véhicules) : les crédits d'intégration ne financent "
-                            "que des frais de fonctionnement.")
+    p.answer(
+        "lot",
+        batch_id,
+        "arbitrage",
+        _agent(None, "ministere"),
+        "approve",
+        refused_request_ids=[ids["67"]],
+        refusal_reason="Le projet finance un équipement (véhicules) : les crédits d'intégration ne financent "
+        "que des frais de fonctionnement.",
+    )
     delegation.delegate(batch_id, engine=engine)
 
     # The préfet signs the act of Rennes' association (act_signed, with its PDF).
     with Session(engine) as s:
         act_id = s.exec(select(LegalAct.id).where(LegalAct.departement_code == "35")).first()
     p.open("acte", act_id, "signature")
-    p.answer("acte", act_id, "signature", _agent("35", "prefet"), "sign", signatory_name="Nathalie Martin (nom fictif)",
-             signatory_title="Pour le préfet et par délégation, la secrétaire générale",
-             signed_on=paris_today().isoformat())
+    p.answer(
+        "acte",
+        act_id,
+        "signature",
+        _agent("35", "prefet"),
+        "sign",
+        signatory_name="Nathalie Martin (nom fictif)",
+        signatory_title="Pour le préfet et par délégation, la secrétaire générale",
+        signed_on=paris_today().isoformat(),
+    )
 
     # A local comité de pilotage: its compte rendu to the parties (comite_minutes).
     with unit_of_work(engine) as s:
         poitiers = s.exec(select(Ctai.id).where(Ctai.reference.like("CTAI-86-%"))).first()
-        comite, _ = pilotage.plan(s, level="local", departement_code="86", planned_on=paris_today(), ctai_ids=[poitiers])
+        comite, _ = pilotage.plan(
+            s, level="local", departement_code="86", planned_on=paris_today(), ctai_ids=[poitiers]
+        )
         comite_id = comite.id
     p.open("comite", comite_id, "compte_rendu")
-    p.answer("comite", comite_id, "compte_rendu", _agent("86", "prefet"), "record", held_on=paris_today().isoformat(),
-             participants=[{"name": "Adjointe au maire de Poitiers", "function": "chargée de l'intégration"}],
-             minutes="Le comité a fait le point sur l'exécution 2021 du contrat.")
+    p.answer(
+        "comite",
+        comite_id,
+        "compte_rendu",
+        _agent("86", "prefet"),
+        "record",
+        held_on=paris_today().isoformat(),
+        participants=[{"name": "Adjointe au maire de Poitiers", "function": "chargée de l'intégration"}],
+        minutes="Le comité a fait le point sur l'exécution 2021 du contrat.",
+    )
 
     # The daily run on the days its messages fall: reminders and escalation of a waiting step, the
     # applicant's reminder and the request closed, the engagement letter and the compte rendu due.
@@ -182,9 +251,23 @@ def drive(engine) -> None:
 
     # What the recovery sweep reports to the operators (steps_repaired).
     with unit_of_work(engine) as s:
-        notify_operators(s, SweepReport(checked=3, repairs=[Repair(
-            "ptai", ids["37"], "PTAI-37-2021-00002", "validation par le préfet", "relancer",
-            "le processus qui exécutait l'étape s'est arrêté", p.runs[("ptai", ids["37"], "validation")])]))
+        notify_operators(
+            s,
+            SweepReport(
+                checked=3,
+                repairs=[
+                    Repair(
+                        "ptai",
+                        ids["37"],
+                        "PTAI-37-2021-00002",
+                        "validation par le préfet",
+                        "relancer",
+                        "le processus qui exécutait l'étape s'est arrêté",
+                        p.runs[("ptai", ids["37"], "validation")],
+                    )
+                ],
+            ),
+        )
 
 
 def _awaiting_letter(engine, year: int) -> int:
@@ -218,10 +301,10 @@ def deliver(engine, to_dir: Path) -> list[dict]:
     """The platform's sender, through SMTP, to a local sink; each message saved as
     ``<n>-<event>-<lettre|avis>.eml`` (with its text and HTML beside it)."""
     from models.outbox import OutboxMessage
+    from models.types import utcnow
     from notifications.sender import OutboxSender
     from notifications.sink import MailSink, SinkServer
     from notifications.smtp import SmtpTarget
-    from models.types import utcnow
 
     raw_dir = to_dir / ".reçus"
     sink = SinkServer(MailSink(raw_dir)).start()
@@ -242,8 +325,15 @@ def deliver(engine, to_dir: Path) -> list[dict]:
         (to_dir / f"{name}.eml").write_bytes(path.read_bytes())
         (to_dir / f"{name}.txt").write_text(message.get_body(("plain",)).get_content(), encoding="utf-8")
         (to_dir / f"{name}.html").write_text(message.get_body(("html",)).get_content(), encoding="utf-8")
-        written.append({"fichier": f"{name}.eml", "evenement": row.event, "registre": row.context.get("registre"),
-                        "destinataire": row.recipient, "objet": str(message["Subject"])})
+        written.append(
+            {
+                "fichier": f"{name}.eml",
+                "evenement": row.event,
+                "registre": row.context.get("registre"),
+                "destinataire": row.recipient,
+                "objet": str(message["Subject"]),
+            }
+        )
     shutil.rmtree(raw_dir)
     return written
 
@@ -261,11 +351,14 @@ def form_descriptions(engine, to_dir: Path) -> list[str]:
     out_dir.mkdir(exist_ok=True)
     written = []
     with Session(engine) as s:
-        cases = {"ctai": s.exec(select(Ctai).where(Ctai.reference.like("CTAI-86-%"))).first(),
-                 "ptai": _request(s, "37"), "lot": s.exec(select(DelegationBatch)).first(),
-                 "acte": s.exec(select(LegalAct).where(LegalAct.departement_code == "35")).first(),
-                 "crf": s.exec(select(FinancialReport).where(FinancialReport.departement_code == "35")).first(),
-                 "comite": s.exec(select(Comite)).first()}
+        cases = {
+            "ctai": s.exec(select(Ctai).where(Ctai.reference.like("CTAI-86-%"))).first(),
+            "ptai": _request(s, "37"),
+            "lot": s.exec(select(DelegationBatch)).first(),
+            "acte": s.exec(select(LegalAct).where(LegalAct.departement_code == "35")).first(),
+            "crf": s.exec(select(FinancialReport).where(FinancialReport.departement_code == "35")).first(),
+            "comite": s.exec(select(Comite)).first(),
+        }
         for entity, kind in KINDS.items():
             case = cases.get(entity)
             for step in kind.steps if case is not None else ():

@@ -16,20 +16,27 @@ from services.engine.launch import start_batch_run, start_case_step
 
 DEMO_CAMPAIGN = 2021  # the year of the real examples the demo is made of
 P = PtaiStatus
-STAGES = [("contrat en bilan annuel", "ctai", CtaiStatus.YEARLY_REVIEW),
-          ("demandes en instruction", "ptai", P.SUBMITTED),
-          ("complément demandé au demandeur", "ptai", P.AWAITING_APPLICANT),
-          ("demandes en attente du préfet", "ptai", P.PREFET_VALIDATION),
-          ("demandes dans le lot du ministère", "ptai", P.IN_BATCH),
-          ("demandes aux crédits délégués", "ptai", P.DELEGATED)]
+STAGES = [
+    ("contrat en bilan annuel", "ctai", CtaiStatus.YEARLY_REVIEW),
+    ("demandes en instruction", "ptai", P.SUBMITTED),
+    ("complément demandé au demandeur", "ptai", P.AWAITING_APPLICANT),
+    ("demandes en attente du préfet", "ptai", P.PREFET_VALIDATION),
+    ("demandes dans le lot du ministère", "ptai", P.IN_BATCH),
+    ("demandes aux crédits délégués", "ptai", P.DELEGATED),
+]
 
 
 async def start_demo_runs() -> dict[str, int]:
     with unit_of_work() as session:
         contracts = session.exec(select(Ctai.id).where(Ctai.status == CtaiStatus.YEARLY_REVIEW)).all()
-        requests = session.exec(select(PtaiRequest.id).where(PtaiRequest.status.in_([P.SUBMITTED, P.PREFET_VALIDATION]))).all()
-        transmitted = session.exec(select(func.count()).select_from(PtaiRequest).where(
-            PtaiRequest.status == P.TRANSMITTED, PtaiRequest.campaign_year == DEMO_CAMPAIGN)).one()
+        requests = session.exec(
+            select(PtaiRequest.id).where(PtaiRequest.status.in_([P.SUBMITTED, P.PREFET_VALIDATION]))
+        ).all()
+        transmitted = session.exec(
+            select(func.count())
+            .select_from(PtaiRequest)
+            .where(PtaiRequest.status == P.TRANSMITTED, PtaiRequest.campaign_year == DEMO_CAMPAIGN)
+        ).one()
         instance = runs.instance_id(session)
     for ctai_id in contracts:
         await start_case_step(kind("ctai"), ctai_id, "demo")

@@ -21,7 +21,8 @@ from models.actors import Agent
 from models.acts import ACT_MACHINE, REPORT_MACHINE, LegalAct
 from models.ptai import PtaiRequest, PtaiStatus, apply_decision
 from models.types import paris_today
-from services.acts.records import prepare as prepare_acts, report_of
+from services.acts.records import prepare as prepare_acts
+from services.acts.records import report_of
 from services.acts.reports import open_report
 from services.acts.workflow import seal
 from services.crf.records import transmit
@@ -32,12 +33,12 @@ from services.engine.audit import Actor, record_decision
 
 # Stage of each demo request, by département of its applicant.
 PTAI_STAGES = {
-    "76": PtaiStatus.SUBMITTED,          # awaits the local instruction
+    "76": PtaiStatus.SUBMITTED,  # awaits the local instruction
     "37": PtaiStatus.SUBMITTED,
     "38": PtaiStatus.AWAITING_APPLICANT,  # more information asked of the applicant
-    "21": PtaiStatus.PREFET_VALIDATION,   # awaits the préfet
+    "21": PtaiStatus.PREFET_VALIDATION,  # awaits the préfet
     "63": PtaiStatus.PREFET_VALIDATION,
-    "35": PtaiStatus.TRANSMITTED,         # validated: goes into the ministry's next batch
+    "35": PtaiStatus.TRANSMITTED,  # validated: goes into the ministry's next batch
     "67": PtaiStatus.TRANSMITTED,
 }
 # The decisions that lead from "submitted" to each stage.
@@ -52,8 +53,9 @@ REWORK_DAYS = 30
 
 
 def _agent(session: Session, role: str, departement: str) -> Agent:
-    return session.exec(select(Agent).where(Agent.role == role, Agent.departement_code == departement)
-                        .order_by(Agent.id)).first()
+    return session.exec(
+        select(Agent).where(Agent.role == role, Agent.departement_code == departement).order_by(Agent.id)
+    ).first()
 
 
 def stage_request(session: Session, request: PtaiRequest, departement: str, today: date | None = None) -> None:
@@ -74,9 +76,18 @@ def stage_request(session: Session, request: PtaiRequest, departement: str, toda
             request.rework_deadline = today + timedelta(days=REWORK_DAYS)
             comment = REWORK_COMMENT
         session.add(request)
-        record_decision(session, entity_type="ptai", entity_id=request.id, step=step, from_status=before,
-                        to_status=request.status, actor=Actor(f"{agent.email} (démo)", agent.id), decision=decision,
-                        comment=comment, amount_cents=amount)
+        record_decision(
+            session,
+            entity_type="ptai",
+            entity_id=request.id,
+            step=step,
+            from_status=before,
+            to_status=request.status,
+            actor=Actor(f"{agent.email} (démo)", agent.id),
+            decision=decision,
+            comment=comment,
+            amount_cents=amount,
+        )
 
 
 def stage_contract(session: Session, ctai_id: int) -> None:
@@ -84,8 +95,16 @@ def stage_contract(session: Session, ctai_id: int) -> None:
     (FICTITIOUS figures: the sources give none per action): the instructeurs' conclusion awaits."""
     contract = ctai_workflow.open_yearly_review(session, ctai_id, year=2021)
     _, actions, _ = contract_records(session, contract)
-    lines = [{"action_id": a.id, "realisee": True, "public_atteint": 12 + (a.id % 5) * 7,
-              "consomme_eur": f"{Decimal(a.amount_cents) * Decimal('0.009'):.2f}"} for a in actions if a.year == 2021]
+    lines = [
+        {
+            "action_id": a.id,
+            "realisee": True,
+            "public_atteint": 12 + (a.id % 5) * 7,
+            "consomme_eur": f"{Decimal(a.amount_cents) * Decimal('0.009'):.2f}",
+        }
+        for a in actions
+        if a.year == 2021
+    ]
     record_bilan(session, contract, json.dumps({"actions": lines}))
 
 
@@ -110,9 +129,18 @@ def stage_acts(session: Session, ctai_id: int) -> list[int]:
             act.signed_on = ACTS_SIGNED_ON
             ACT_MACHINE.apply(act, "sign")
             session.add(act)
-            record_decision(session, entity_type="acte", entity_id=act.id, step="signature", from_status=before,
-                            to_status=act.status, actor=history.FICTIVE, decision="sign", amount_cents=act.total_cents,
-                            comment=history.note("acte signé le jour du contrat", False))
+            record_decision(
+                session,
+                entity_type="acte",
+                entity_id=act.id,
+                step="signature",
+                from_status=before,
+                to_status=act.status,
+                actor=history.FICTIVE,
+                decision="sign",
+                amount_cents=act.total_cents,
+                comment=history.note("acte signé le jour du contrat", False),
+            )
             seal(session, act, history.FICTIVE)
             open_report(session, act)
             signed.append(act.id)
@@ -127,14 +155,28 @@ def stage_reports(session: Session, act_ids: list[int]) -> None:
         if report is None:
             continue  # the city's own act: no compte rendu of an association
         with history.on(REPORTS_TRANSMITTED_ON):
-            transmit(session, report.id, transmitted_on=REPORTS_TRANSMITTED_ON,
-                     expenses_eur=Decimal(act.total_cents) / 100 * 2, used_eur=Decimal(act.total_cents) / 100,
-                     summary="Action réalisée (compte rendu fictif de la démonstration).", by=history.FICTIVE.label,
-                     today=REPORTS_EXAMINED_ON)
+            transmit(
+                session,
+                report.id,
+                transmitted_on=REPORTS_TRANSMITTED_ON,
+                expenses_eur=Decimal(act.total_cents) / 100 * 2,
+                used_eur=Decimal(act.total_cents) / 100,
+                summary="Action réalisée (compte rendu fictif de la démonstration).",
+                by=history.FICTIVE.label,
+                today=REPORTS_EXAMINED_ON,
+            )
         before = report.status
         REPORT_MACHINE.apply(report, "compliant")
         session.add(report)
         with history.on(REPORTS_EXAMINED_ON):
-            record_decision(session, entity_type="crf", entity_id=report.id, step="examen", from_status=before,
-                            to_status=report.status, actor=history.FICTIVE, decision="compliant",
-                            comment=history.note(None, False))
+            record_decision(
+                session,
+                entity_type="crf",
+                entity_id=report.id,
+                step="examen",
+                from_status=before,
+                to_status=report.status,
+                actor=history.FICTIVE,
+                decision="compliant",
+                comment=history.note(None, False),
+            )

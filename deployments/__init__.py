@@ -23,9 +23,11 @@ def platform_flows() -> list:
 
 # The ministry's batch: monthly, on the 1st at 08:00 Paris time, and on demand.
 # Reminders every day at 08:00 (they act on business days only); the national dashboard at 07:30.
-SCHEDULES = {"delegation-credits": Cron("0 8 1 * *", timezone="Europe/Paris"),
-             "relances": Cron("0 8 * * *", timezone="Europe/Paris"),
-             "tableau-de-bord-national": Cron("30 7 * * *", timezone="Europe/Paris")}
+SCHEDULES = {
+    "delegation-credits": Cron("0 8 1 * *", timezone="Europe/Paris"),
+    "relances": Cron("0 8 * * *", timezone="Europe/Paris"),
+    "tableau-de-bord-national": Cron("30 7 * * *", timezone="Europe/Paris"),
+}
 
 
 def scheduled_flows() -> list:
@@ -40,6 +42,8 @@ def serve_all(limit: int | None = None) -> None:
     """Blocks, running each deployment's runs in a subprocess. Not pausing the deployments on
     shutdown lets a restarted server pick up where it stopped (runs resumed meanwhile wait)."""
     deployments = [f.to_deployment(name=DEPLOYMENT_NAME, tags=["territoires"]) for f in platform_flows()]
-    deployments += [f.to_deployment(name=DEPLOYMENT_NAME, tags=["territoires"], schedule=SCHEDULES.get(f.name))
-                    for f in scheduled_flows()]
+    deployments += [
+        f.to_deployment(name=DEPLOYMENT_NAME, tags=["territoires"], schedule=SCHEDULES.get(f.name))
+        for f in scheduled_flows()
+    ]
     serve(*deployments, pause_on_shutdown=False, limit=limit)

@@ -29,14 +29,34 @@ from models.money import format_eur  # noqa: E402
 
 # Bleu France, then the DSFR's illustrative colours (green bourgeon, purple glycine, orange terre
 # battue, yellow tournesol, blue écume, pink macaron, green émeraude, brown café crème, blue cumulus).
-DSFR_COLOURS = ["#000091", "#68A532", "#A558A0", "#E4794A", "#C8AA39", "#465F9D", "#E18B76", "#00A95F",
-                "#D1B781", "#417DC4", "#AEA397"]
+DSFR_COLOURS = [
+    "#000091",
+    "#68A532",
+    "#A558A0",
+    "#E4794A",
+    "#C8AA39",
+    "#465F9D",
+    "#E18B76",
+    "#00A95F",
+    "#D1B781",
+    "#417DC4",
+    "#AEA397",
+]
 TEXT = "#161616"
 GRID = "#DDDDDD"
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # Marianne is the page's, not matplotlib's
-STYLE = {"svg.fonttype": "none", "font.family": ["Marianne", "DejaVu Sans", "sans-serif"], "font.size": 10,
-         "axes.edgecolor": GRID, "axes.labelcolor": TEXT, "xtick.color": TEXT, "ytick.color": TEXT,
-         "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "territoires"}
+STYLE = {
+    "svg.fonttype": "none",
+    "font.family": ["Marianne", "DejaVu Sans", "sans-serif"],
+    "font.size": 10,
+    "axes.edgecolor": GRID,
+    "axes.labelcolor": TEXT,
+    "xtick.color": TEXT,
+    "ytick.color": TEXT,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.hashsalt": "territoires",
+}
 
 
 @lru_cache(maxsize=1)
@@ -86,11 +106,12 @@ def _out(fig, fmt: str) -> str:
     fig.savefig(text, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     svg = text.getvalue()
-    return svg[svg.index("<svg"):]  # the XML prologue and DOCTYPE have no place inside HTML
+    return svg[svg.index("<svg") :]  # the XML prologue and DOCTYPE have no place inside HTML
 
 
-def stacked_bars(title: str, categories: Sequence[str], series: Mapping[str, Sequence[int]], *,
-                 money: bool = False, fmt: str = "svg") -> str:
+def stacked_bars(
+    title: str, categories: Sequence[str], series: Mapping[str, Sequence[int]], *, money: bool = False, fmt: str = "svg"
+) -> str:
     """Vertical bars, one per category, stacked by series (e.g. territories by type, per year)."""
     register_marianne()
     with plt.rc_context(STYLE):
@@ -101,8 +122,15 @@ def stacked_bars(title: str, categories: Sequence[str], series: Mapping[str, Seq
             bottom = [b + v for b, v in zip(bottom, values)]
         for x, total in enumerate(bottom):
             if total:
-                ax.annotate(format_eur(total) if money else f"{total}", (x, total), ha="center", va="bottom",
-                            fontsize=9, xytext=(0, 2), textcoords="offset points")
+                ax.annotate(
+                    format_eur(total) if money else f"{total}",
+                    (x, total),
+                    ha="center",
+                    va="bottom",
+                    fontsize=9,
+                    xytext=(0, 2),
+                    textcoords="offset points",
+                )
         if money:
             ax.yaxis.set_major_formatter(FuncFormatter(euros_axis))
         ax.set_title(title, loc="left", fontsize=11, fontweight="bold", color=TEXT)
@@ -114,8 +142,16 @@ def stacked_bars(title: str, categories: Sequence[str], series: Mapping[str, Seq
         return _out(fig, fmt)
 
 
-def horizontal_bars(title: str, labels: Sequence[str], values: Sequence[int], *, money: bool = True,
-                    reference: Sequence[int] | None = None, reference_label: str | None = None, fmt: str = "svg") -> str:
+def horizontal_bars(
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[int],
+    *,
+    money: bool = True,
+    reference: Sequence[int] | None = None,
+    reference_label: str | None = None,
+    fmt: str = "svg",
+) -> str:
     """Horizontal bars, largest first at the top; ``reference`` draws a mark per bar (an envelope)."""
     register_marianne()
     with plt.rc_context(STYLE):
@@ -126,8 +162,14 @@ def horizontal_bars(title: str, labels: Sequence[str], values: Sequence[int], *,
             ax.scatter(reference, positions, marker="|", s=400, color=DSFR_COLOURS[3], label=reference_label, zorder=3)
             ax.legend(frameon=False, fontsize=8, loc="lower right")
         for y, value in zip(positions, values):
-            ax.annotate(format_eur(value) if money else f"{value}", (value, y), va="center", fontsize=8,
-                        xytext=(3, 0), textcoords="offset points")
+            ax.annotate(
+                format_eur(value) if money else f"{value}",
+                (value, y),
+                va="center",
+                fontsize=8,
+                xytext=(3, 0),
+                textcoords="offset points",
+            )
         ax.set_yticks(positions, labels)
         if money:
             ax.xaxis.set_major_formatter(FuncFormatter(euros_axis))

@@ -15,8 +15,10 @@ from pathlib import Path
 from documents.fonts import DEFAULT_MARIANNE_DIR
 
 DIST = DEFAULT_MARIANNE_DIR.parent
-PARTS = ["core/core.min.css"] + [f"component/{name}/{name}.min.css" for name in
-                                 ("logo", "header", "footer", "table", "tile", "card", "badge", "callout", "notice")]
+PARTS = ["core/core.min.css"] + [
+    f"component/{name}/{name}.min.css"
+    for name in ("logo", "header", "footer", "table", "tile", "card", "badge", "callout", "notice")
+]
 KEPT_FONTS = {"Marianne-Regular", "Marianne-Medium", "Marianne-Bold"}
 FONT_FACE = re.compile(r"@font-face\{[^}]*\}")
 URL = re.compile(r"url\((?![\"']?data:)([\"']?)([^)\"']+)\1\)")

@@ -49,8 +49,10 @@ def font_face_css(folder: Path | None = None) -> str:
         if found is None:
             continue
         path, css_format = found
-        rules.append(f'@font-face {{ font-family: "Marianne"; font-weight: {weight}; font-style: {style}; '
-                     f'src: url("{path.resolve().as_uri()}") format("{css_format}"); }}')
+        rules.append(
+            f'@font-face {{ font-family: "Marianne"; font-weight: {weight}; font-style: {style}; '
+            f'src: url("{path.resolve().as_uri()}") format("{css_format}"); }}'
+        )
     return "\n".join(rules)
 
 

@@ -12,8 +12,20 @@ from decimal import Decimal
 NNBSP = "\u202f"  # narrow no-break space: thousands, before « % »
 NBSP = "\u00a0"  # no-break space: before « € »
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 
 def date_fr(day: date) -> str:

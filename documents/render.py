@@ -40,10 +40,20 @@ P104_ACTIONS = {
 
 # How the act names itself, per kind: what the templates say of « this act ».
 KIND_WORDS = {
-    "arrete": {"titre": "Arrêté attributif de subvention", "court": "Arrêté attributif", "nom": "arrêté",
-               "le_present": "le présent arrêté", "du_present": "du présent arrêté"},
-    "convention": {"titre": "Convention attributive de subvention", "court": "Convention attributive",
-                   "nom": "convention", "le_present": "la présente convention", "du_present": "de la présente convention"},
+    "arrete": {
+        "titre": "Arrêté attributif de subvention",
+        "court": "Arrêté attributif",
+        "nom": "arrêté",
+        "le_present": "le présent arrêté",
+        "du_present": "du présent arrêté",
+    },
+    "convention": {
+        "titre": "Convention attributive de subvention",
+        "court": "Convention attributive",
+        "nom": "convention",
+        "le_present": "la présente convention",
+        "du_present": "de la présente convention",
+    },
 }
 
 
@@ -62,9 +72,20 @@ def environment(override: str | None = None) -> Environment:
     loaders = [FileSystemLoader(override)] if override else []
     env = Environment(
         loader=ChoiceLoader([*loaders, ours, PrefixLoader({"territoires": ours})]),
-        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(date_fr=french.date_fr, eur=french.format_eur_full, percent=french.percent,
-                       lcfirst=french.lcfirst, ucfirst=french.ucfirst, siret=french.siret)
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        date_fr=french.date_fr,
+        eur=french.format_eur_full,
+        percent=french.percent,
+        lcfirst=french.lcfirst,
+        ucfirst=french.ucfirst,
+        siret=french.siret,
+    )
     return env
 
 
@@ -104,7 +125,7 @@ def _cadre_forms(cadre: str) -> tuple[str, str]:
     text = cadre.strip()
     for de, le in (("du ", "le "), ("de la ", "la "), ("de l'", "l'"), ("des ", "les ")):
         if text.startswith(de):
-            return le + text[len(de):], text
+            return le + text[len(de) :], text
     if text[:1].lower() in "aeéèêiouyh":
         return f"l'{text}", f"de l'{text}"
     if text.split(" ", 1)[0].lower() in {"demande", "convention", "candidature"}:
@@ -136,8 +157,10 @@ def _by_action(doc: ActDocument) -> list[dict]:
     totals: dict[int, int] = {}
     for line in doc.lignes:
         totals[line.p104_action] = totals.get(line.p104_action, 0) + line.montant_cents
-    return [{"numero": number, "libelle": P104_ACTIONS.get(number, ""), "montant_cents": cents}
-            for number, cents in sorted(totals.items())]
+    return [
+        {"numero": number, "libelle": P104_ACTIONS.get(number, ""), "montant_cents": cents}
+        for number, cents in sorted(totals.items())
+    ]
 
 
 def context(doc: ActDocument) -> dict:
@@ -164,11 +187,16 @@ def context(doc: ActDocument) -> dict:
         "beneficiaire": _beneficiaire(doc),
         "vu_cadre": vu_cadre,
         "de_cadre": de_cadre,
-        "vu_loi_de_finances": f"la {doc.loi_de_finances}" if doc.loi_de_finances.startswith("loi") else doc.loi_de_finances,
+        "vu_loi_de_finances": f"la {doc.loi_de_finances}"
+        if doc.loi_de_finances.startswith("loi")
+        else doc.loi_de_finances,
         "ancien_acte": _ancien_acte(doc.remplace) if doc.remplace else None,
         "par_action": _by_action(doc),
-        "directeur_departemental": ("directeur départemental de l'emploi, du travail et des solidarités" if doc.annee >= 2021
-                                    else "directeur départemental de la cohésion sociale"),
+        "directeur_departemental": (
+            "directeur départemental de l'emploi, du travail et des solidarités"
+            if doc.annee >= 2021
+            else "directeur départemental de la cohésion sociale"
+        ),
         "article": ArticleNumbers(),
         "font_faces": Markup(font_face_css()),
     }
@@ -197,7 +225,9 @@ def render_pdf(doc: ActDocument) -> bytes:
     document = HTML(string=html, base_url=base.as_uri() + "/", url_fetcher=local_fetcher()).render()
     meta = document.metadata
     meta.title = pdf_title(doc)
-    meta.authors = [f"Préfecture {departement_de(doc.departement_code, doc.departement_nom)}"]  # « Préfecture de la Vienne »
+    meta.authors = [
+        f"Préfecture {departement_de(doc.departement_code, doc.departement_nom)}"
+    ]  # « Préfecture de la Vienne »
     meta.description = f"Subvention {doc.annee} au titre du programme 104 — {doc.beneficiaire_nom}"
     meta.keywords = ["programme 104", "subvention", doc.numero]
     meta.lang = "fr"

@@ -89,5 +89,15 @@ async def ctai_elargissement(ctai_id: int, trigger: str | None = None) -> dict:
     return await run_step("ctai", "elargissement", ctai_id, trigger)
 
 
-CTAI_FLOWS = [ctai_engagement, ctai_echange, ctai_diagnostic, ctai_coordinateur, ctai_proposition, ctai_signature,
-              ctai_revue_diair, ctai_bilan, ctai_bilan_signature, ctai_elargissement]
+CTAI_FLOWS = [
+    ctai_engagement,
+    ctai_echange,
+    ctai_diagnostic,
+    ctai_coordinateur,
+    ctai_proposition,
+    ctai_signature,
+    ctai_revue_diair,
+    ctai_bilan,
+    ctai_bilan_signature,
+    ctai_elargissement,
+]

@@ -19,4 +19,5 @@ def run_input(form: type[ApprovalForm]) -> type[RunInput]:
 
 
 FORMS: dict[str, dict[str, type[RunInput]]] = {
-    case: {name: run_input(step.form) for name, step in kind.steps.items()} for case, kind in KINDS.items()}
+    case: {name: run_input(step.form) for name, step in kind.steps.items()} for case, kind in KINDS.items()
+}

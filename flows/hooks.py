@@ -20,8 +20,11 @@ def record_incident(flow, flow_run, state) -> None:
         log.exception("incident non enregistré pour l'exécution %s", flow_run.id)
         return
     if inscribed:
-        log.error("Étape interrompue (%s). Elle sera reprise par le contrôle des étapes, chaque jour, au démarrage "
-                  "de la plateforme ou par « territoires steps repair ».", text)
+        log.error(
+            "Étape interrompue (%s). Elle sera reprise par le contrôle des étapes, chaque jour, au démarrage "
+            "de la plateforme ou par « territoires steps repair ».",
+            text,
+        )
 
 
 HOOKS = {"on_failure": [record_incident], "on_crashed": [record_incident]}

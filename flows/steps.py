@@ -23,6 +23,7 @@ from tasks.runs import start_act_signatures, start_next_step
 GRANTING_CASES = ("ctai",)  # (PTAI credits are granted by the delegation flow, which starts the acts itself)
 from tasks.steps import forget_answers, judge, open_step, publish_artifact, read_answer, recover_answer
 
+
 async def run_step(case: str, step: str, entity_id: int, trigger: str | None) -> dict:
     run_id, link = str(flow_run.get_id()), flow_run.get_flow_run_ui_url()
     ids = {"case": case, "entity_id": entity_id}
@@ -30,12 +31,15 @@ async def run_step(case: str, step: str, entity_id: int, trigger: str | None) ->
     await send_outbox()
     pending = None
     if view["generation"] and view["state"] == "open":
-        pending = await recover_answer(flow_run_id=run_id, step=step, attempt=view["next_attempt"],
-                                       generation=view["generation"])
+        pending = await recover_answer(
+            flow_run_id=run_id, step=step, attempt=view["next_attempt"], generation=view["generation"]
+        )
     # Every answer stored on the run has been read by now (judged, or just recovered), but the one
     # this run was resumed with, if any, that the wait below reads back: erased.
-    await forget_answers(flow_run_id=run_id, keep=pause_key(step, view["next_attempt"], view["generation"])
-                         if view["state"] == "open" else None)
+    await forget_answers(
+        flow_run_id=run_id,
+        keep=pause_key(step, view["next_attempt"], view["generation"]) if view["state"] == "open" else None,
+    )
     if view["state"] == "done":  # decided before a crash or a restart: just make sure the next step runs
         await _start_next(case, view["next_step"], view["closing_decision_id"], entity_id)
         return view
@@ -48,8 +52,9 @@ async def run_step(case: str, step: str, entity_id: int, trigger: str | None) ->
             given, pending = pending, None
         else:
             try:
-                answer = await asuspend_flow_run(wait_for_input=form.with_initial_data(description=view["description"]),
-                                                 key=key, timeout=None)
+                answer = await asuspend_flow_run(
+                    wait_for_input=form.with_initial_data(description=view["description"]), key=key, timeout=None
+                )
                 given = answer.model_dump(mode="json")
             except ValidationError:  # accepted by the server's schema, not by the form's own checks
                 given = await read_answer(flow_run_id=run_id, pause_key=key)

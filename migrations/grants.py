@@ -19,11 +19,13 @@ def application_grants(role: str, database: str, tables: list[str]) -> list[str]
     """The statements an administrator runs once after the migrations (and after each new table)."""
     if not ROLE_NAME.match(role) or not ROLE_NAME.match(database.lower()):
         raise ValueError("nom de rôle ou de base invalide : lettres minuscules, chiffres et soulignés")
-    statements = [f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"',
-                  f'REVOKE CREATE ON SCHEMA public FROM "{role}"',
-                  f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"',
-                  f'GRANT USAGE ON SCHEMA public TO "{role}"',
-                  f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"']
+    statements = [
+        f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"',
+        f'REVOKE CREATE ON SCHEMA public FROM "{role}"',
+        f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"',
+        f'GRANT USAGE ON SCHEMA public TO "{role}"',
+        f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
+    ]
     for table in sorted(tables):
         rights = APPEND_ONLY.get(table) or ("SELECT" if table in READ_ONLY else "SELECT, INSERT, UPDATE, DELETE")
         statements.append(f'GRANT {rights} ON "{table}" TO "{role}"')

@@ -8,9 +8,9 @@ from enum import StrEnum
 
 from pydantic import EmailStr, field_validator, model_validator
 from sqlalchemy import String, UniqueConstraint
+from sqlmodel import Column, Field, SQLModel
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
-from sqlmodel import Column, Field, SQLModel
 
 from models.text import EmailAddress, Name, line
 from models.types import UtcDateTime, utcnow
@@ -75,6 +75,7 @@ def is_valid_siret(value: str) -> bool:
 
 # --- Collectivité ---------------------------------------------------------------------------
 
+
 class CollectiviteBase(SQLModel):
     name: str = Field(min_length=2, max_length=200)
     type: CollectiviteType = Field(sa_type=String(20))
@@ -111,7 +112,7 @@ class CollectiviteCreate(CollectiviteBase):
         return None if value is None else check_appellation(value)
 
     @model_validator(mode="after")
-    def _siret_of_siren(self) -> "CollectiviteCreate":
+    def _siret_of_siren(self) -> CollectiviteCreate:
         if self.siret is not None and not self.siret.startswith(self.siren):
             raise ValueError(f"le SIRET {self.siret} n'est pas un établissement du SIREN {self.siren}")
         return self
@@ -134,12 +135,14 @@ def check_appellation(value: str) -> str:
     opens with (and its closing formula repeats)."""
     value = " ".join(value.split()).rstrip(",")
     if not APPELLATION.match(value):
-        raise ValueError("appellation attendue sous la forme « Madame la maire » ou « Monsieur le président » "
-                         "(sans nom propre)")
+        raise ValueError(
+            "appellation attendue sous la forme « Madame la maire » ou « Monsieur le président » (sans nom propre)"
+        )
     return value
 
 
 # --- Porteur ----------------------------------------------------------------------------------
+
 
 class PorteurBase(SQLModel):
     name: str = Field(min_length=2, max_length=200)
@@ -186,6 +189,7 @@ class PorteurPublic(PorteurBase):
 
 # --- Agent ------------------------------------------------------------------------------------
 
+
 class AgentBase(SQLModel):
     email: EmailStr = Field(max_length=254)
     name: str = Field(min_length=2, max_length=200)
@@ -219,7 +223,7 @@ class AgentCreate(AgentBase):
         return value.lower()
 
     @model_validator(mode="after")
-    def _scope_matches_role(self) -> "AgentCreate":
+    def _scope_matches_role(self) -> AgentCreate:
         if self.role in NATIONAL_ROLES and self.departement_code is not None:
             raise ValueError(f"le rôle « {self.role} » est national : ne pas indiquer de département")
         if self.role not in NATIONAL_ROLES and self.departement_code is None:

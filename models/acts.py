@@ -27,7 +27,7 @@ from functools import lru_cache
 from importlib import resources
 
 from sqlalchemy import BigInteger, Index, LargeBinary, String, UniqueConstraint, text
-from sqlmodel import JSON, Column, Field, SQLModel
+from sqlmodel import Column, Field, SQLModel
 
 from models.actors import Role
 from models.errors import Violation
@@ -43,7 +43,10 @@ class ActKind(StrEnum):
     CONVENTION = "convention"
 
 
-ACT_KIND_LABELS = {ActKind.ARRETE: "arrêté attributif de subvention", ActKind.CONVENTION: "convention attributive de subvention"}
+ACT_KIND_LABELS = {
+    ActKind.ARRETE: "arrêté attributif de subvention",
+    ActKind.CONVENTION: "convention attributive de subvention",
+}
 ACT_PREFIX = {ActKind.ARRETE: "AP", ActKind.CONVENTION: "CV"}
 
 
@@ -63,14 +66,21 @@ ACT_STATUS_LABELS = {
 LIVE_ACT_STATUSES = (ActStatus.AWAITING_SIGNATURE, ActStatus.SIGNED)
 
 A = ActStatus
-ACT_MACHINE = StateMachine("acte", [
-    Transition("signature", A.AWAITING_SIGNATURE, "sign", A.SIGNED, Role.PREFET, "acte signé"),
-    Transition("signature", A.AWAITING_SIGNATURE, "reject", A.CANCELLED, Role.PREFET, "signature refusée"),
-    Transition("redaction", A.AWAITING_SIGNATURE, "withdrawn", A.CANCELLED, None, "projet retiré"),
-    Transition("remplacement", A.SIGNED, "replaced", A.REPLACED, None, "remplacé par la version suivante"),
-])
-ACT_STEP_LABELS = {"redaction": "rédaction de l'acte", "signature": "signature de l'acte attributif", "paiement": "paiement",
-                   "remplacement": "remplacement par une nouvelle version"}
+ACT_MACHINE = StateMachine(
+    "acte",
+    [
+        Transition("signature", A.AWAITING_SIGNATURE, "sign", A.SIGNED, Role.PREFET, "acte signé"),
+        Transition("signature", A.AWAITING_SIGNATURE, "reject", A.CANCELLED, Role.PREFET, "signature refusée"),
+        Transition("redaction", A.AWAITING_SIGNATURE, "withdrawn", A.CANCELLED, None, "projet retiré"),
+        Transition("remplacement", A.SIGNED, "replaced", A.REPLACED, None, "remplacé par la version suivante"),
+    ],
+)
+ACT_STEP_LABELS = {
+    "redaction": "rédaction de l'acte",
+    "signature": "signature de l'acte attributif",
+    "paiement": "paiement",
+    "remplacement": "remplacement par une nouvelle version",
+}
 
 # One live draft per family: a second draft of the same family would be signed twice.
 AWAITING = "status = 'awaiting_signature'"
@@ -79,8 +89,13 @@ AWAITING = "status = 'awaiting_signature'"
 class LegalAct(SQLModel, table=True):
     __tablename__ = "legal_act"
     __table_args__ = (
-        Index("uq_legal_act_family_draft", "family_key", unique=True,
-              sqlite_where=text(AWAITING), postgresql_where=text(AWAITING)),
+        Index(
+            "uq_legal_act_family_draft",
+            "family_key",
+            unique=True,
+            sqlite_where=text(AWAITING),
+            postgresql_where=text(AWAITING),
+        ),
         UniqueConstraint("family_key", "version", name="uq_legal_act_version"),
     )
 
@@ -162,27 +177,39 @@ def needs_new_version(signed_lines: set[LineKey], current_lines: set[LineKey]) -
     return signed_lines != current_lines
 
 
-def check_signature(*, signatory: str | None, title: str | None, signed_on: date | None, year: int,
-                    today: date) -> list[Violation]:
+def check_signature(
+    *, signatory: str | None, title: str | None, signed_on: date | None, year: int, today: date
+) -> list[Violation]:
     """The préfet (or a delegate) signs under a name and a title, on a day that has come, not
     before the year preceding the funded one."""
     out = []
     if not (signatory or "").strip():
         out.append(Violation("SIGNATAIRE_MANQUANT", "signatory_name", "indiquez le nom du signataire de l'acte"))
     if not (title or "").strip():
-        out.append(Violation("QUALITE_SIGNATAIRE_MANQUANTE", "signatory_title",
-                             "indiquez la qualité du signataire (« Le préfet », « Pour le préfet et par délégation, "
-                             "la secrétaire générale »…)"))
+        out.append(
+            Violation(
+                "QUALITE_SIGNATAIRE_MANQUANTE",
+                "signatory_title",
+                "indiquez la qualité du signataire (« Le préfet », « Pour le préfet et par délégation, "
+                "la secrétaire générale »…)",
+            )
+        )
     earliest = date(year - 1, 1, 1)
     if signed_on is None:
         out.append(Violation("DATE_SIGNATURE_MANQUANTE", "signed_on", "indiquez la date de signature de l'acte"))
     elif not earliest <= signed_on <= today:
-        out.append(Violation("DATE_HORS_BORNES", "signed_on", f"date de signature attendue entre le {earliest:%d/%m/%Y} "
-                                                              f"et aujourd'hui ({today:%d/%m/%Y})"))
+        out.append(
+            Violation(
+                "DATE_HORS_BORNES",
+                "signed_on",
+                f"date de signature attendue entre le {earliest:%d/%m/%Y} et aujourd'hui ({today:%d/%m/%Y})",
+            )
+        )
     return out
 
 
 # --- The schedule and the payments -------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Instalment:
@@ -220,16 +247,27 @@ class ActPolicy:
 def act_policy() -> ActPolicy:
     data = _policy_data()
     conditions = data["conditions"]
-    schedules = {kind: [Instalment(i["tranche"], i["libelle"], Decimal(i["part"]), i["condition"], conditions[i["condition"]])
-                        for i in items] for kind, items in data["echeancier"].items()}
+    schedules = {
+        kind: [
+            Instalment(i["tranche"], i["libelle"], Decimal(i["part"]), i["condition"], conditions[i["condition"]])
+            for i in items
+        ]
+        for kind, items in data["echeancier"].items()
+    }
     for kind, items in schedules.items():
         if sum(i.share for i in items) != 1:
             raise ValueError(f"actes.json : les parts de l'échéancier « {kind} » ne font pas 100 %")
     month, day = (int(x) for x in data["compte_rendu"]["echeance_annee_suivante"].split("-"))
     report = data["compte_rendu"]
-    return ActPolicy(schedules, (month, day), report["rappel_jours_ouvres_avant"], report["alerte_jours_ouvres_apres"],
-                     report["delai_complement_jours"], {int(y): t for y, t in data["lois_de_finances"].items()},
-                     data["unite_budgetaire"])
+    return ActPolicy(
+        schedules,
+        (month, day),
+        report["rappel_jours_ouvres_avant"],
+        report["alerte_jours_ouvres_apres"],
+        report["delai_complement_jours"],
+        {int(y): t for y, t in data["lois_de_finances"].items()},
+        data["unite_budgetaire"],
+    )
 
 
 def instalment_amounts(total_cents: int, schedule: list[Instalment]) -> dict[str, int]:
@@ -260,49 +298,99 @@ class Payment(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 
-def check_payment(*, act_status: str, tranche: str, schedule: list[Instalment], amount_cents: int, ej_number: str,
-                  known_ej: str | None, ordered_on: date, signed_on: date | None, today: date, granted_cents: int,
-                  paid_cents: int, paid_in_tranche_cents: int, condition_met: dict[str, bool]) -> list[Violation]:
+def check_payment(
+    *,
+    act_status: str,
+    tranche: str,
+    schedule: list[Instalment],
+    amount_cents: int,
+    ej_number: str,
+    known_ej: str | None,
+    ordered_on: date,
+    signed_on: date | None,
+    today: date,
+    granted_cents: int,
+    paid_cents: int,
+    paid_in_tranche_cents: int,
+    condition_met: dict[str, bool],
+) -> list[Violation]:
     """What a payment order must respect: a signed act, an instalment of its schedule whose
     condition is met, the act's one EJ, a date between the signature and today, and never more
     than the grant in all (nor than the instalment's share)."""
     out = []
     if act_status != ActStatus.SIGNED:
-        out.append(Violation("ACTE_NON_SIGNE", "acte", "un paiement ne peut être ordonné que sur un acte signé (et en "
-                                                       "vigueur : pas sur une version remplacée)"))
+        out.append(
+            Violation(
+                "ACTE_NON_SIGNE",
+                "acte",
+                "un paiement ne peut être ordonné que sur un acte signé (et en "
+                "vigueur : pas sur une version remplacée)",
+            )
+        )
     by_tranche = {i.tranche: i for i in schedule}
     instalment = by_tranche.get(tranche)
     if instalment is None:
-        out.append(Violation("TRANCHE_INCONNUE", "tranche", f"tranche « {tranche} » inconnue ; l'échéancier de l'acte "
-                                                            f"prévoit : {', '.join(by_tranche)}"))
+        out.append(
+            Violation(
+                "TRANCHE_INCONNUE",
+                "tranche",
+                f"tranche « {tranche} » inconnue ; l'échéancier de l'acte prévoit : {', '.join(by_tranche)}",
+            )
+        )
     else:
         if not condition_met.get(instalment.condition, False):
-            out.append(Violation("CONDITION_DE_VERSEMENT", "tranche",
-                                 f"la tranche « {instalment.label} » est versée {instalment.condition_label} : "
-                                 "cette condition n'est pas remplie"))
+            out.append(
+                Violation(
+                    "CONDITION_DE_VERSEMENT",
+                    "tranche",
+                    f"la tranche « {instalment.label} » est versée {instalment.condition_label} : "
+                    "cette condition n'est pas remplie",
+                )
+            )
         due = instalment_amounts(granted_cents, schedule)[tranche]
         if amount_cents > 0 and paid_in_tranche_cents + amount_cents > due:
-            out.append(Violation("TRANCHE_DEPASSEE", "montant",
-                                 f"la tranche « {instalment.label} » est de {format_eur(due)} : "
-                                 f"{format_eur(paid_in_tranche_cents)} déjà payés sur cette tranche"))
+            out.append(
+                Violation(
+                    "TRANCHE_DEPASSEE",
+                    "montant",
+                    f"la tranche « {instalment.label} » est de {format_eur(due)} : "
+                    f"{format_eur(paid_in_tranche_cents)} déjà payés sur cette tranche",
+                )
+            )
     if amount_cents <= 0:
         out.append(Violation("MONTANT_NEGATIF", "montant", "le montant d'un paiement est positif"))
     if not EJ_PATTERN.match(ej_number or ""):
         out.append(Violation("EJ_INVALIDE", "ej", "numéro d'engagement juridique Chorus attendu : 10 chiffres"))
     elif known_ej and known_ej != ej_number:
-        out.append(Violation("EJ_DISCORDANT", "ej", f"l'acte est engagé sous l'EJ {known_ej} : ses paiements portent ce numéro"))
+        out.append(
+            Violation(
+                "EJ_DISCORDANT", "ej", f"l'acte est engagé sous l'EJ {known_ej} : ses paiements portent ce numéro"
+            )
+        )
     if signed_on is not None and not signed_on <= ordered_on <= today:
-        out.append(Violation("DATE_HORS_BORNES", "date", f"date du paiement attendue entre la signature de l'acte "
-                                                         f"({signed_on:%d/%m/%Y}) et aujourd'hui ({today:%d/%m/%Y})"))
+        out.append(
+            Violation(
+                "DATE_HORS_BORNES",
+                "date",
+                f"date du paiement attendue entre la signature de l'acte "
+                f"({signed_on:%d/%m/%Y}) et aujourd'hui ({today:%d/%m/%Y})",
+            )
+        )
     if amount_cents > 0 and paid_cents + amount_cents > granted_cents:
-        out.append(Violation("PAIEMENT_AU_DELA_DE_LA_SUBVENTION", "montant",
-                             f"{format_eur(paid_cents)} déjà payés sur {format_eur(granted_cents)} accordés : ce paiement "
-                             f"de {format_eur(amount_cents)} dépasserait la subvention de "
-                             f"{format_eur(paid_cents + amount_cents - granted_cents)}"))
+        out.append(
+            Violation(
+                "PAIEMENT_AU_DELA_DE_LA_SUBVENTION",
+                "montant",
+                f"{format_eur(paid_cents)} déjà payés sur {format_eur(granted_cents)} accordés : ce paiement "
+                f"de {format_eur(amount_cents)} dépasserait la subvention de "
+                f"{format_eur(paid_cents + amount_cents - granted_cents)}",
+            )
+        )
     return out
 
 
 # --- The compte rendu financier ----------------------------------------------------------------
+
 
 class ReportStatus(StrEnum):
     EXPECTED = "expected"
@@ -321,15 +409,19 @@ REPORT_STATUS_LABELS = {
 }
 
 C = ReportStatus
-REPORT_MACHINE = StateMachine("compte rendu financier", [
-    Transition("depot", C.EXPECTED, "transmitted", C.RECEIVED, None, "compte rendu transmis"),
-    Transition("depot", C.INCOMPLETE, "transmitted", C.RECEIVED, None, "compléments transmis"),
-    Transition("examen", C.RECEIVED, "compliant", C.COMPLIANT, Role.INSTRUCTEUR, "compte rendu conforme"),
-    Transition("examen", C.RECEIVED, "rework", C.INCOMPLETE, Role.INSTRUCTEUR, "compte rendu incomplet"),
-    Transition("examen", C.RECEIVED, "non_compliant", C.NON_COMPLIANT, Role.INSTRUCTEUR, "compte rendu non conforme"),
-])
-REPORT_STEP_LABELS = {"depot": "transmission du compte rendu financier",
-                      "examen": "examen du compte rendu financier"}
+REPORT_MACHINE = StateMachine(
+    "compte rendu financier",
+    [
+        Transition("depot", C.EXPECTED, "transmitted", C.RECEIVED, None, "compte rendu transmis"),
+        Transition("depot", C.INCOMPLETE, "transmitted", C.RECEIVED, None, "compléments transmis"),
+        Transition("examen", C.RECEIVED, "compliant", C.COMPLIANT, Role.INSTRUCTEUR, "compte rendu conforme"),
+        Transition("examen", C.RECEIVED, "rework", C.INCOMPLETE, Role.INSTRUCTEUR, "compte rendu incomplet"),
+        Transition(
+            "examen", C.RECEIVED, "non_compliant", C.NON_COMPLIANT, Role.INSTRUCTEUR, "compte rendu non conforme"
+        ),
+    ],
+)
+REPORT_STEP_LABELS = {"depot": "transmission du compte rendu financier", "examen": "examen du compte rendu financier"}
 
 
 class FinancialReport(SQLModel, table=True):
@@ -390,20 +482,39 @@ def r14_violations(blocking: list[Blocking], imported_flag: bool) -> list[Violat
     out = []
     for b in blocking:
         state = REPORT_STATUS_LABELS[ReportStatus(b.status)]
-        out.append(Violation("R14_COMPTE_RENDU_MANQUANT", "porteur.siret",
-                             f"le compte rendu financier (Cerfa n° 15059) {b.reference} de la subvention {b.year}, dû le "
-                             f"{b.due_on:%d/%m/%Y}, est {state} : aucune nouvelle demande n'est recevable avant qu'il "
-                             "soit reconnu conforme"))
+        out.append(
+            Violation(
+                "R14_COMPTE_RENDU_MANQUANT",
+                "porteur.siret",
+                f"le compte rendu financier (Cerfa n° 15059) {b.reference} de la subvention {b.year}, dû le "
+                f"{b.due_on:%d/%m/%Y}, est {state} : aucune nouvelle demande n'est recevable avant qu'il "
+                "soit reconnu conforme",
+            )
+        )
     if imported_flag and not out:
-        out.append(Violation("R14_COMPTE_RENDU_MANQUANT", "porteur.siret",
-                             "le compte rendu financier (Cerfa n° 15059) de la subvention précédente manque (historique "
-                             "importé) : il doit être transmis avant toute nouvelle demande"))
+        out.append(
+            Violation(
+                "R14_COMPTE_RENDU_MANQUANT",
+                "porteur.siret",
+                "le compte rendu financier (Cerfa n° 15059) de la subvention précédente manque (historique "
+                "importé) : il doit être transmis avant toute nouvelle demande",
+            )
+        )
     return out
 
 
-def report_action(*, today: date, deadline: date, business_days_left: int, business_days_late: int,
-                  reminder_days_before: int, alert_days_after: int, reminded: bool, overdue_told: bool,
-                  alerted: bool) -> str | None:
+def report_action(
+    *,
+    today: date,
+    deadline: date,
+    business_days_left: int,
+    business_days_late: int,
+    reminder_days_before: int,
+    alert_days_after: int,
+    reminded: bool,
+    overdue_told: bool,
+    alerted: bool,
+) -> str | None:
     """What the daily run does about a compte rendu awaited from the porteur: remind the porteur
     before the deadline, tell him once it has passed, then alert the instructeurs."""
     if today <= deadline:
@@ -415,54 +526,104 @@ def report_action(*, today: date, deadline: date, business_days_left: int, busin
     return None
 
 
-def check_examination(*, decision: str, complement_deadline: date | None, repay_cents: int | None,
-                      reason: str | None, granted_cents: int, today: date) -> list[Violation]:
+def check_examination(
+    *,
+    decision: str,
+    complement_deadline: date | None,
+    repay_cents: int | None,
+    reason: str | None,
+    granted_cents: int,
+    today: date,
+) -> list[Violation]:
     """The instructeur's examination: for « incomplet », what is missing and a deadline to come;
     for « non conforme », the reason and an amount to repay, at most the grant."""
     out = []
     if decision in ("rework", "non_compliant") and not (reason or "").strip():
-        out.append(Violation("MOTIF_MANQUANT", "comment", "indiquez ce qui manque ou n'est pas conforme (le motif est "
-                                                          "transmis au porteur)"))
+        out.append(
+            Violation(
+                "MOTIF_MANQUANT",
+                "comment",
+                "indiquez ce qui manque ou n'est pas conforme (le motif est transmis au porteur)",
+            )
+        )
     if decision == "rework":
         if complement_deadline is None:
             out.append(Violation("CHAMP_MANQUANT", "complement_deadline", "indiquez la date limite des compléments"))
         elif complement_deadline <= today:
-            out.append(Violation("DATE_HORS_BORNES", "complement_deadline", "la date limite des compléments est à venir"))
+            out.append(
+                Violation("DATE_HORS_BORNES", "complement_deadline", "la date limite des compléments est à venir")
+            )
     if decision == "non_compliant":
         if repay_cents is None or repay_cents <= 0:
-            out.append(Violation("MONTANT_A_REVERSER_MANQUANT", "repay_eur", "indiquez le montant à reverser (en euros)"))
+            out.append(
+                Violation("MONTANT_A_REVERSER_MANQUANT", "repay_eur", "indiquez le montant à reverser (en euros)")
+            )
         elif repay_cents > granted_cents:
-            out.append(Violation("MONTANT_A_REVERSER_EXCESSIF", "repay_eur",
-                                 f"le reversement ({format_eur(repay_cents)}) dépasse la subvention accordée "
-                                 f"({format_eur(granted_cents)})"))
+            out.append(
+                Violation(
+                    "MONTANT_A_REVERSER_EXCESSIF",
+                    "repay_eur",
+                    f"le reversement ({format_eur(repay_cents)}) dépasse la subvention accordée "
+                    f"({format_eur(granted_cents)})",
+                )
+            )
     return out
 
 
-def check_transmission(*, status: str, transmitted_on: date, year: int, today: date, expenses_cents: int,
-                       used_cents: int, granted_cents: int) -> list[Violation]:
+def check_transmission(
+    *,
+    status: str,
+    transmitted_on: date,
+    year: int,
+    today: date,
+    expenses_cents: int,
+    used_cents: int,
+    granted_cents: int,
+) -> list[Violation]:
     """A compte rendu transmitted: awaited (or its complements), dated after the funded year
     began and not in the future, with the expenses carried out and the share of the grant used
     (at most the grant, at most the expenses)."""
     out = []
     if status not in (ReportStatus.EXPECTED, ReportStatus.INCOMPLETE):
-        out.append(Violation("COMPTE_RENDU_NON_ATTENDU", "compte_rendu",
-                             f"le compte rendu est {REPORT_STATUS_LABELS[ReportStatus(status)]} : rien n'est attendu du porteur"))
+        out.append(
+            Violation(
+                "COMPTE_RENDU_NON_ATTENDU",
+                "compte_rendu",
+                f"le compte rendu est {REPORT_STATUS_LABELS[ReportStatus(status)]} : rien n'est attendu du porteur",
+            )
+        )
     if not date(year, 1, 1) <= transmitted_on <= today:
-        out.append(Violation("DATE_HORS_BORNES", "date_transmission",
-                             f"date de transmission attendue entre le 01/01/{year} et aujourd'hui ({today:%d/%m/%Y})"))
+        out.append(
+            Violation(
+                "DATE_HORS_BORNES",
+                "date_transmission",
+                f"date de transmission attendue entre le 01/01/{year} et aujourd'hui ({today:%d/%m/%Y})",
+            )
+        )
     if expenses_cents < 0 or used_cents < 0:
         out.append(Violation("MONTANT_NEGATIF", "montants", "les montants du compte rendu sont positifs"))
     if used_cents > granted_cents:
-        out.append(Violation("SUBVENTION_UTILISEE_EXCESSIVE", "subvention_utilisee_eur",
-                             f"la part de subvention utilisée ({format_eur(used_cents)}) dépasse la subvention accordée "
-                             f"({format_eur(granted_cents)})"))
+        out.append(
+            Violation(
+                "SUBVENTION_UTILISEE_EXCESSIVE",
+                "subvention_utilisee_eur",
+                f"la part de subvention utilisée ({format_eur(used_cents)}) dépasse la subvention accordée "
+                f"({format_eur(granted_cents)})",
+            )
+        )
     if used_cents > expenses_cents >= 0:
-        out.append(Violation("SUBVENTION_UTILISEE_EXCESSIVE", "subvention_utilisee_eur",
-                             "la subvention utilisée ne peut dépasser les dépenses réalisées"))
+        out.append(
+            Violation(
+                "SUBVENTION_UTILISEE_EXCESSIVE",
+                "subvention_utilisee_eur",
+                "la subvention utilisée ne peut dépasser les dépenses réalisées",
+            )
+        )
     return out
 
 
 # --- Open data ---------------------------------------------------------------------------------
+
 
 def _luhn_digit(digits: str) -> str:
     """The digit that, appended, makes ``digits`` pass the Luhn check."""

@@ -22,8 +22,8 @@ from sqlalchemy import Index, String, UniqueConstraint, text
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from models.actors import NATIONAL_ROLES, Role
-from models.french import pluriel
 from models.errors import Violation
+from models.french import pluriel
 from models.keys import mac
 from models.types import UtcDateTime, utcnow
 
@@ -36,8 +36,16 @@ class ApprovalCode(SQLModel, table=True):
     __table_args__ = (
         Index("ix_approval_code_run_agent", "flow_run_id", "agent_id"),
         # One usable code per agent, run, step and round.
-        Index("uq_approval_code_active", "flow_run_id", "step", "round", "agent_id", unique=True,
-              sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL")),
+        Index(
+            "uq_approval_code_active",
+            "flow_run_id",
+            "step",
+            "round",
+            "agent_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -114,8 +122,15 @@ class StepRun(SQLModel, table=True):
     __tablename__ = "step_run"
     __table_args__ = (
         UniqueConstraint("trigger_key", name="uq_step_run_trigger"),
-        Index("uq_step_run_live", "entity_type", "entity_id", "step", unique=True,
-              sqlite_where=text("state <> 'done'"), postgresql_where=text("state <> 'done'")),
+        Index(
+            "uq_step_run_live",
+            "entity_type",
+            "entity_id",
+            "step",
+            unique=True,
+            sqlite_where=text("state <> 'done'"),
+            postgresql_where=text("state <> 'done'"),
+        ),
         Index("ix_step_run_waiting", "state", "entity_type", "step", "opened_at"),  # the reminders' selection
     )
 
@@ -156,6 +171,7 @@ class Installation(SQLModel, table=True):
 
 # --- Pure functions -----------------------------------------------------------------------------
 
+
 def new_reference() -> str:
     """The random reference an approval code is derived from (kept in the outbox until sent)."""
     return secrets.token_hex(16)
@@ -181,27 +197,53 @@ def code_matches(code: str, salt: str, code_hash: str, key: bytes) -> bool:
     return hmac.compare_digest(hash_code(code, salt, key), code_hash)
 
 
-NOT_ENTITLED = Violation("AGENT_NON_HABILITE", "agent_email", "ce courriel ne correspond à aucun agent habilité à décider "
-                         "cette étape (rôle, département, ou agent ayant instruit le dossier : principe des quatre yeux) : "
-                         "vérifiez l'adresse saisie")
+NOT_ENTITLED = Violation(
+    "AGENT_NON_HABILITE",
+    "agent_email",
+    "ce courriel ne correspond à aucun agent habilité à décider "
+    "cette étape (rôle, département, ou agent ayant instruit le dossier : principe des quatre yeux) : "
+    "vérifiez l'adresse saisie",
+)
 
 
-def check_decider(*, agent_found: bool, agent_role: str | None, agent_departement: str | None, agent_active: bool,
-                  awaited_role: str, departement: str, email: str) -> list[Violation]:
+def check_decider(
+    *,
+    agent_found: bool,
+    agent_role: str | None,
+    agent_departement: str | None,
+    agent_active: bool,
+    awaited_role: str,
+    departement: str,
+    email: str,
+) -> list[Violation]:
     """The agent exists, is active, has the awaited role, in the case's département (or nationally).
 
     One answer for every failure: the form must not tell whoever types an address whether it is
     an agent's, nor that agent's role or département."""
-    entitled = (agent_found and agent_active and agent_role == awaited_role
-                and (Role(awaited_role) in NATIONAL_ROLES or agent_departement == departement))
+    entitled = (
+        agent_found
+        and agent_active
+        and agent_role == awaited_role
+        and (Role(awaited_role) in NATIONAL_ROLES or agent_departement == departement)
+    )
     return [] if entitled else [NOT_ENTITLED]
 
 
 def check_code(code_row: ApprovalCode | None, code: str, now: datetime, key: bytes) -> list[Violation]:
     if code_row is None:
-        return [Violation("CODE_INVALIDE", "approval_code", "aucun code d'approbation valide ne vous a été adressé pour cette étape")]
+        return [
+            Violation(
+                "CODE_INVALIDE",
+                "approval_code",
+                "aucun code d'approbation valide ne vous a été adressé pour cette étape",
+            )
+        ]
     if code_row.expires_at <= now:
-        return [Violation("CODE_EXPIRE", "approval_code", "ce code d'approbation a expiré : un nouveau code vous est envoyé")]
+        return [
+            Violation(
+                "CODE_EXPIRE", "approval_code", "ce code d'approbation a expiré : un nouveau code vous est envoyé"
+            )
+        ]
     if not code_matches(code, code_row.salt, code_row.code_hash, key):
         return [Violation("CODE_INVALIDE", "approval_code", "code d'approbation erroné")]
     return []
@@ -210,21 +252,31 @@ def check_code(code_row: ApprovalCode | None, code: str, now: datetime, key: byt
 # The one public answer to an answer whose author is not authenticated (address, role,
 # département, four eyes, code, expiry, lock-out alike): the details go to the awaited agent by
 # email and to the operators' log, never to whoever typed the answer.
-NOT_AUTHENTICATED = Violation("IDENTIFICATION_REFUSEE", "approval_code",
-                              "courriel ou code d'approbation non reconnu : vérifiez l'un et l'autre. Si vous êtes "
-                              "attendu à cette étape et que votre code a expiré ou que vos réponses sont bloquées, "
-                              "vous en êtes informé par courriel.")
+NOT_AUTHENTICATED = Violation(
+    "IDENTIFICATION_REFUSEE",
+    "approval_code",
+    "courriel ou code d'approbation non reconnu : vérifiez l'un et l'autre. Si vous êtes "
+    "attendu à cette étape et que votre code a expiré ou que vos réponses sont bloquées, "
+    "vous en êtes informé par courriel.",
+)
 
 
 def wrong_code(wrong_codes: int) -> Violation:
     """A wrong code, with the tries left before the lock-out."""
     left = max(MAX_WRONG_CODES - wrong_codes, 0)
-    return Violation("CODE_INVALIDE", "approval_code", f"code d'approbation erroné ({pluriel(left, 'essai restant')} avant le "
-                                                       "blocage de vos réponses à cette étape)")
+    return Violation(
+        "CODE_INVALIDE",
+        "approval_code",
+        f"code d'approbation erroné ({pluriel(left, 'essai restant')} avant le blocage de vos réponses à cette étape)",
+    )
 
 
-LOCKED_OUT = Violation("AGENT_BLOQUE", "agent_email", f"{MAX_WRONG_CODES} codes erronés : vos réponses à cette étape sont "
-                                                      "bloquées ; un préfet ou un administrateur, prévenu, peut les débloquer")
+LOCKED_OUT = Violation(
+    "AGENT_BLOQUE",
+    "agent_email",
+    f"{MAX_WRONG_CODES} codes erronés : vos réponses à cette étape sont "
+    "bloquées ; un préfet ou un administrateur, prévenu, peut les débloquer",
+)
 
 
 def check_four_eyes(decider_agent_id: int, instructor_agent_id: int | None) -> list[Violation]:

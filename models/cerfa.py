@@ -21,17 +21,25 @@ from models.errors import RuleViolation, Violation
 from models.french import accorde, pluriel
 from models.money import euros_to_cents
 from models.ptai import (
-    Nature, check_budget, check_campaign_open, comparable, check_domains, check_engagement, check_period, check_porteur, check_presence,
+    Nature,
+    check_budget,
+    check_campaign_open,
+    check_domains,
+    check_engagement,
+    check_period,
+    check_porteur,
+    check_presence,
     check_public,
+    comparable,
 )
 from models.reference import CampaignRules, Domain, Public
 from models.rules import non_negative_amount, public_of, within_ceiling
-from models.text import Code, Comment, EmailAddress, LongText, Name, Title, line, paragraph
+from models.text import Code, EmailAddress, LongText, Name, Title, line, paragraph
+
 
 def _document_non_negative(schema: dict) -> None:
     """The sign is checked as a business rule (MONTANT_NEGATIF); the schema documents it."""
-    schema["anyOf"] = [{"type": "number", "minimum": 0},
-                       {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}]
+    schema["anyOf"] = [{"type": "number", "minimum": 0}, {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}]
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -40,8 +48,13 @@ M = TypeVar("M", bound=BaseModel)
 # ceilings of each campaign (data) are checked as rules.
 Euros = Annotated[
     Decimal,
-    Field(decimal_places=2, max_digits=12, allow_inf_nan=False, json_schema_extra=_document_non_negative,
-          description="Montant en euros, au centime près"),
+    Field(
+        decimal_places=2,
+        max_digits=12,
+        allow_inf_nan=False,
+        json_schema_extra=_document_non_negative,
+        description="Montant en euros, au centime près",
+    ),
 ]
 Justification = paragraph(2000, min_length=0)
 
@@ -71,9 +84,15 @@ class PorteurFichier(_Strict):
 class PublicVise(_Strict):
     categories: list[line(40)] = Field(max_length=10, description="refugie, protection_subsidiaire, primo_arrivant")
     nombre_beneficiaires: int | None = Field(default=None, ge=0, le=1_000_000)
-    anciennete_max_annees: int | None = Field(default=None, ge=0, le=100, description="Ancienneté de séjour maximale (R8)")
-    justification_bpi: Justification | None = Field(default=None, description="Obligatoire si le projet est réservé aux BPI (R3)")
-    perspective_elargissement: Justification | None = Field(default=None, description="Obligatoire si le projet est réservé aux BPI (R3)")
+    anciennete_max_annees: int | None = Field(
+        default=None, ge=0, le=100, description="Ancienneté de séjour maximale (R8)"
+    )
+    justification_bpi: Justification | None = Field(
+        default=None, description="Obligatoire si le projet est réservé aux BPI (R3)"
+    )
+    perspective_elargissement: Justification | None = Field(
+        default=None, description="Obligatoire si le projet est réservé aux BPI (R3)"
+    )
 
 
 class Projet(_Strict):
@@ -85,7 +104,9 @@ class Projet(_Strict):
     public: PublicVise
     date_debut: date
     date_fin: date
-    complementarite_cir: Justification | None = Field(default=None, description="Complémentarité avec le CIR et le droit commun (R11)")
+    complementarite_cir: Justification | None = Field(
+        default=None, description="Complémentarité avec le CIR et le droit commun (R11)"
+    )
 
 
 class Engagement(_Strict):
@@ -113,7 +134,9 @@ class Budget(_Strict):
 class PtaiRequestFile(_Strict):
     campagne: int = Field(ge=2019, le=2100)
     demandeur: Demandeur
-    porteur: PorteurFichier | None = Field(default=None, description="L'association porteuse, si ce n'est pas la collectivité")
+    porteur: PorteurFichier | None = Field(
+        default=None, description="L'association porteuse, si ce n'est pas la collectivité"
+    )
     projet: Projet
     engagement_collectivite: list[Engagement] = Field(default_factory=list, max_length=20)
     budget: Budget
@@ -126,8 +149,8 @@ _MESSAGES = {
     "extra_forbidden": "champ inconnu : retirez-le",
     "int_parsing": "nombre entier attendu",
     "int_type": "nombre entier attendu",
-    "decimal_parsing": "montant attendu (par exemple \"1500.00\")",
-    "decimal_type": "montant attendu (par exemple \"1500.00\")",
+    "decimal_parsing": 'montant attendu (par exemple "1500.00")',
+    "decimal_type": 'montant attendu (par exemple "1500.00")',
     "decimal_max_places": "au plus deux décimales (centimes)",
     "string_type": "texte attendu",
     "bool_type": "vrai ou faux attendu",
@@ -158,7 +181,7 @@ def french_reason(error: dict) -> str:
     if kind == "enum":
         return f"valeur non admise (valeurs possibles : {ctx.get('expected', '')})"
     if kind == "too_short":
-        n = int(ctx.get('min_length') or 0)
+        n = int(ctx.get("min_length") or 0)
         return f"au moins {pluriel(n, 'élément')} ou {accorde(n, 'caractère', 'caractères')} {accorde(n, 'attendu', 'attendus')}"
     if kind == "too_long":
         return f"au plus {pluriel(int(ctx.get('max_length') or 0), 'élément')}"
@@ -178,8 +201,9 @@ def violations_from(error: ValidationError) -> list[Violation]:
             out.append(Violation(e["type"], field, e["msg"]))
             continue
         kind = "string_too_long" if e["type"] == "too_long" and isinstance(e.get("input"), str) else e["type"]
-        code = {"missing": "CHAMP_MANQUANT", "string_too_long": "TEXTE_TROP_LONG",
-                "too_long": "TROP_D_ELEMENTS"}.get(kind, "CHAMP_INVALIDE")
+        code = {"missing": "CHAMP_MANQUANT", "string_too_long": "TEXTE_TROP_LONG", "too_long": "TROP_D_ELEMENTS"}.get(
+            kind, "CHAMP_INVALIDE"
+        )
         out.append(Violation(code, field, french_reason({**e, "type": kind})))
     return out
 
@@ -190,7 +214,15 @@ def parse_json_file(text: str, model: type[M]) -> M:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RuleViolation([Violation("JSON_INVALIDE", "(fichier)", f"JSON mal formé, ligne {exc.lineno}, colonne {exc.colno} : corrigez la syntaxe")]) from None
+        raise RuleViolation(
+            [
+                Violation(
+                    "JSON_INVALIDE",
+                    "(fichier)",
+                    f"JSON mal formé, ligne {exc.lineno}, colonne {exc.colno} : corrigez la syntaxe",
+                )
+            ]
+        ) from None
     except RecursionError:
         raise RuleViolation([Violation("JSON_INVALIDE", "(fichier)", "JSON trop profondément imbriqué")]) from None
     except ValueError:  # e.g. an integer of thousands of digits
@@ -214,15 +246,30 @@ def request_json_schema() -> dict:
 
 # --- Business rules over a parsed file --------------------------------------------------------
 
-def check_submission(f: PtaiRequestFile, *, collectivite_found: bool, registered_porteur: Porteur | None,
-                     rules: CampaignRules | None, r14_blocking: list[Blocking] = ()) -> list[Violation]:
+
+def check_submission(
+    f: PtaiRequestFile,
+    *,
+    collectivite_found: bool,
+    registered_porteur: Porteur | None,
+    rules: CampaignRules | None,
+    r14_blocking: list[Blocking] = (),
+) -> list[Violation]:
     """Every rule a PTAI request must pass at submission; returns all violations at once.
     ``r14_blocking``: the porteur's comptes rendus financiers that bar a new request (R14)."""
     out: list[Violation] = []
     if not collectivite_found:
-        out.append(Violation("COLLECTIVITE_INCONNUE", "demandeur.siren", f"aucune collectivité enregistrée avec le SIREN {f.demandeur.siren} : enregistrez-la (territoires collectivite add) ou corrigez le SIREN"))
+        out.append(
+            Violation(
+                "COLLECTIVITE_INCONNUE",
+                "demandeur.siren",
+                f"aucune collectivité enregistrée avec le SIREN {f.demandeur.siren} : enregistrez-la (territoires collectivite add) ou corrigez le SIREN",
+            )
+        )
     if rules is None:
-        out.append(Violation("CAMPAGNE_INCONNUE", "campagne", f"la campagne {f.campagne} n'a pas de règles enregistrées"))
+        out.append(
+            Violation("CAMPAGNE_INCONNUE", "campagne", f"la campagne {f.campagne} n'a pas de règles enregistrées")
+        )
         return out
     if closed := check_campaign_open(rules):
         return out + closed
@@ -232,31 +279,64 @@ def check_submission(f: PtaiRequestFile, *, collectivite_found: bool, registered
     out += check_domains(list(p.domaines), rules)
     out += check_period(p.date_debut, p.date_fin, f.campagne)
     if not (p.complementarite_cir or "").strip():
-        out.append(Violation("R11_COMPLEMENTARITE_CIR", "projet.complementarite_cir", "expliquez en quoi le projet complète le contrat d'intégration républicaine et le droit commun, sans s'y substituer"))
+        out.append(
+            Violation(
+                "R11_COMPLEMENTARITE_CIR",
+                "projet.complementarite_cir",
+                "expliquez en quoi le projet complète le contrat d'intégration républicaine et le droit commun, sans s'y substituer",
+            )
+        )
     out += check_engagement([engagement_dict(e) for e in f.engagement_collectivite], rules)
     public = public_of(p.public.categories, rules) if p.public.categories else Public.PRIMO_ARRIVANTS
-    out += check_budget(nature=f.budget.nature, total_cents=euros_to_cents(f.budget.cout_total_eur),
-                        requested_cents=euros_to_cents(f.budget.montant_demande_eur),
-                        p104_action=f.budget.action_p104, public=public)
-    out += within_ceiling("budget.montant_demande_eur", euros_to_cents(f.budget.montant_demande_eur),
-                          rules.plafond_demande_cents, "le montant demandé")
-    out += within_ceiling("budget.cout_total_eur", euros_to_cents(f.budget.cout_total_eur),
-                          rules.plafond_cout_total_cents, "le coût total")
+    out += check_budget(
+        nature=f.budget.nature,
+        total_cents=euros_to_cents(f.budget.cout_total_eur),
+        requested_cents=euros_to_cents(f.budget.montant_demande_eur),
+        p104_action=f.budget.action_p104,
+        public=public,
+    )
+    out += within_ceiling(
+        "budget.montant_demande_eur",
+        euros_to_cents(f.budget.montant_demande_eur),
+        rules.plafond_demande_cents,
+        "le montant demandé",
+    )
+    out += within_ceiling(
+        "budget.cout_total_eur",
+        euros_to_cents(f.budget.cout_total_eur),
+        rules.plafond_cout_total_cents,
+        "le coût total",
+    )
     for i, c in enumerate(f.budget.cofinancements):
         out += non_negative_amount(f"budget.cofinancements[{i}].montant_eur", euros_to_cents(c.montant_eur))
-        out += within_ceiling(f"budget.cofinancements[{i}].montant_eur", euros_to_cents(c.montant_eur),
-                              rules.plafond_cout_total_cents, "le cofinancement")
+        out += within_ceiling(
+            f"budget.cofinancements[{i}].montant_eur",
+            euros_to_cents(c.montant_eur),
+            rules.plafond_cout_total_cents,
+            "le cofinancement",
+        )
     for i, e in enumerate(f.engagement_collectivite):
         if e.montant_eur is not None:
-            out += within_ceiling(f"engagement_collectivite[{i}].montant_eur", euros_to_cents(e.montant_eur),
-                                  rules.plafond_cout_total_cents, "l'engagement")
+            out += within_ceiling(
+                f"engagement_collectivite[{i}].montant_eur",
+                euros_to_cents(e.montant_eur),
+                rules.plafond_cout_total_cents,
+                "l'engagement",
+            )
     if f.porteur is not None:
         known = registered_porteur
-        if known is not None and (comparable(known.name) != comparable(f.porteur.nom)
-                                  or known.email.lower() != f.porteur.email.lower()):
-            out.append(Violation("PORTEUR_SIRET_DISCORDANT", "porteur.siret", f"le SIRET {f.porteur.siret} est enregistré "
-                                 "pour une association dont le nom ou le courriel diffère de ceux du fichier : corrigez "
-                                 "le fichier, ou demandez à la préfecture de mettre à jour l'association"))
+        if known is not None and (
+            comparable(known.name) != comparable(f.porteur.nom) or known.email.lower() != f.porteur.email.lower()
+        ):
+            out.append(
+                Violation(
+                    "PORTEUR_SIRET_DISCORDANT",
+                    "porteur.siret",
+                    f"le SIRET {f.porteur.siret} est enregistré "
+                    "pour une association dont le nom ou le courriel diffère de ceux du fichier : corrigez "
+                    "le fichier, ou demandez à la préfecture de mettre à jour l'association",
+                )
+            )
         out += check_porteur(
             siret_valid=is_valid_siret(f.porteur.siret),
             cultuelle=f.porteur.cultuelle or bool(known and known.cultuelle),

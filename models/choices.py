@@ -15,17 +15,31 @@ CHOICES: dict[str, dict[str, dict[str, str]]] = {
         "diagnostic": {"approve": "valider le diagnostic", "rework": "faire retravailler le diagnostic"},
         "coordinateur": {"record": "enregistrer le coordinateur", "skip": "pas de coordinateur"},
         "proposition": {"approve": "proposition complète", "rework": "faire retravailler la proposition"},
-        "signature": {"sign": "signer le contrat", "rework": "renvoyer la proposition", "reject": "refuser la signature"},
+        "signature": {
+            "sign": "signer le contrat",
+            "rework": "renvoyer la proposition",
+            "reject": "refuser la signature",
+        },
         "revue_diair": {"approve": "actions conformes", "rework": "actions à retravailler"},
-        "bilan": {"prolong": "prolonger les actions", "amend": "proposer un avenant", "end": "proposer la fin du contrat",
-                  "renew": "proposer le renouvellement du contrat"},
-        "bilan_signature": {"sign_amendment": "signer l'avenant", "sign_end": "signer la fin du contrat",
-                            "rework": "renvoyer le bilan à l'instruction"},
+        "bilan": {
+            "prolong": "prolonger les actions",
+            "amend": "proposer un avenant",
+            "end": "proposer la fin du contrat",
+            "renew": "proposer le renouvellement du contrat",
+        },
+        "bilan_signature": {
+            "sign_amendment": "signer l'avenant",
+            "sign_end": "signer la fin du contrat",
+            "rework": "renvoyer le bilan à l'instruction",
+        },
         "elargissement": {"sign": "signer le CTAI", "reject": "refuser l'élargissement"},
     },
     "ptai": {
-        "instruction": {"favourable": "avis favorable", "unfavourable": "avis défavorable",
-                        "rework": "demander des compléments"},
+        "instruction": {
+            "favourable": "avis favorable",
+            "unfavourable": "avis défavorable",
+            "rework": "demander des compléments",
+        },
         "validation": {"validate": "valider et transmettre", "reject": "rejeter la demande"},
     },
     "lot": {
@@ -35,8 +49,11 @@ CHOICES: dict[str, dict[str, dict[str, str]]] = {
         "signature": {"sign": "signer l'acte", "reject": "refuser de signer l'acte"},
     },
     "crf": {
-        "examen": {"compliant": "compte rendu conforme", "rework": "compte rendu incomplet : demander des compléments",
-                   "non_compliant": "compte rendu non conforme : demander un reversement"},
+        "examen": {
+            "compliant": "compte rendu conforme",
+            "rework": "compte rendu incomplet : demander des compléments",
+            "non_compliant": "compte rendu non conforme : demander un reversement",
+        },
     },
     "comite": {
         # local (the préfet) and national (the Diair): one step per organiser, the same decisions
@@ -48,10 +65,16 @@ CHOICES: dict[str, dict[str, dict[str, str]]] = {
 
 # The decisions that go against the collectivité or the association they are sent to: their
 # letter gives the voies et délais de recours.
-UNFAVOURABLE: frozenset[tuple[str, str, str]] = frozenset({
-    ("ctai", "signature", "reject"), ("ctai", "elargissement", "reject"), ("ctai", "bilan_signature", "sign_end"),
-    ("ptai", "validation", "reject"), ("crf", "examen", "non_compliant"), ("acte", "signature", "reject"),
-})
+UNFAVOURABLE: frozenset[tuple[str, str, str]] = frozenset(
+    {
+        ("ctai", "signature", "reject"),
+        ("ctai", "elargissement", "reject"),
+        ("ctai", "bilan_signature", "sign_end"),
+        ("ptai", "validation", "reject"),
+        ("crf", "examen", "non_compliant"),
+        ("acte", "signature", "reject"),
+    }
+)
 
 
 def wordings(case: str, step: str) -> tuple[str, ...]:

@@ -65,36 +65,49 @@ CTAI_STATUS_LABELS = {
 S = CtaiStatus
 I, P, D = Role.INSTRUCTEUR, Role.PREFET, Role.DIAIR
 
-CTAI_MACHINE = StateMachine("CTAI", [
-    Transition("engagement", S.AWAITING_LETTER, "received", S.EXCHANGE, I, "lettre d'engagement reçue"),
-    Transition("echange", S.EXCHANGE, "held", S.DIAGNOSTIC, I, "temps d'échange tenu"),
-    Transition("diagnostic", S.DIAGNOSTIC, "approve", S.COORDINATOR, I, "diagnostic validé"),
-    Transition("diagnostic", S.DIAGNOSTIC, "rework", S.DIAGNOSTIC, I, "diagnostic à retravailler"),
-    Transition("coordinateur", S.COORDINATOR, "record", S.PROPOSAL, I, "coordinateur enregistré"),
-    Transition("coordinateur", S.COORDINATOR, "skip", S.PROPOSAL, I, "pas de coordinateur"),
-    Transition("proposition", S.PROPOSAL, "approve", S.SIGNATURE, I, "proposition complète", guarded=True),
-    Transition("proposition", S.PROPOSAL, "rework", S.PROPOSAL, I, "proposition à retravailler"),
-    Transition("signature", S.SIGNATURE, "sign", S.DIAIR_REVIEW, P, "contrat signé", guarded=True),
-    Transition("signature", S.SIGNATURE, "rework", S.PROPOSAL, P, "proposition renvoyée pour reprise"),
-    Transition("signature", S.SIGNATURE, "reject", S.REFUSED, P, "signature refusée"),
-    Transition("revue_diair", S.DIAIR_REVIEW, "approve", S.ACTIVE, D, "actions conformes", guarded=True),
-    Transition("revue_diair", S.DIAIR_REVIEW, "rework", S.DIAIR_REWORK, D, "actions à retravailler"),
-    # The collectivité sends its reworked actions (``territoires ctai rework``): the Diair reviews again.
-    Transition("retravail", S.DIAIR_REWORK, "reworked", S.DIAIR_REVIEW, None, "actions retravaillées transmises",
-               guarded=True),
-    Transition("bilan", S.ACTIVE, "open_review", S.YEARLY_REVIEW, None, "bilan annuel ouvert"),
-    Transition("bilan", S.YEARLY_REVIEW, "prolong", S.ACTIVE, I, "actions prolongées"),
-    Transition("bilan", S.YEARLY_REVIEW, "amend", S.REVIEW_SIGNATURE, I, "avenant proposé au préfet"),
-    Transition("bilan", S.YEARLY_REVIEW, "end", S.REVIEW_SIGNATURE, I, "fin du contrat proposée au préfet"),
-    Transition("bilan", S.YEARLY_REVIEW, "renew", S.REVIEW_SIGNATURE, I, "renouvellement proposé au préfet"),
-    Transition("bilan_signature", S.REVIEW_SIGNATURE, "sign_amendment", S.ACTIVE, P, "avenant signé", guarded=True),
-    Transition("bilan_signature", S.REVIEW_SIGNATURE, "sign_end", S.ENDED, P, "fin du contrat signée"),
-    Transition("bilan_signature", S.REVIEW_SIGNATURE, "rework", S.YEARLY_REVIEW, P, "bilan renvoyé à l'instruction"),
-    Transition("elargissement", S.ACTIVE, "replaced", S.REPLACED, P, "CTAIR remplacé par un CTAI"),
-    Transition("elargissement", S.WIDENING, "sign", S.DIAIR_REVIEW, P, "CTAI signé en lieu et place du CTAIR",
-               guarded=True),
-    Transition("elargissement", S.WIDENING, "reject", S.REFUSED, P, "élargissement refusé"),
-])
+CTAI_MACHINE = StateMachine(
+    "CTAI",
+    [
+        Transition("engagement", S.AWAITING_LETTER, "received", S.EXCHANGE, I, "lettre d'engagement reçue"),
+        Transition("echange", S.EXCHANGE, "held", S.DIAGNOSTIC, I, "temps d'échange tenu"),
+        Transition("diagnostic", S.DIAGNOSTIC, "approve", S.COORDINATOR, I, "diagnostic validé"),
+        Transition("diagnostic", S.DIAGNOSTIC, "rework", S.DIAGNOSTIC, I, "diagnostic à retravailler"),
+        Transition("coordinateur", S.COORDINATOR, "record", S.PROPOSAL, I, "coordinateur enregistré"),
+        Transition("coordinateur", S.COORDINATOR, "skip", S.PROPOSAL, I, "pas de coordinateur"),
+        Transition("proposition", S.PROPOSAL, "approve", S.SIGNATURE, I, "proposition complète", guarded=True),
+        Transition("proposition", S.PROPOSAL, "rework", S.PROPOSAL, I, "proposition à retravailler"),
+        Transition("signature", S.SIGNATURE, "sign", S.DIAIR_REVIEW, P, "contrat signé", guarded=True),
+        Transition("signature", S.SIGNATURE, "rework", S.PROPOSAL, P, "proposition renvoyée pour reprise"),
+        Transition("signature", S.SIGNATURE, "reject", S.REFUSED, P, "signature refusée"),
+        Transition("revue_diair", S.DIAIR_REVIEW, "approve", S.ACTIVE, D, "actions conformes", guarded=True),
+        Transition("revue_diair", S.DIAIR_REVIEW, "rework", S.DIAIR_REWORK, D, "actions à retravailler"),
+        # The collectivité sends its reworked actions (``territoires ctai rework``): the Diair reviews again.
+        Transition(
+            "retravail",
+            S.DIAIR_REWORK,
+            "reworked",
+            S.DIAIR_REVIEW,
+            None,
+            "actions retravaillées transmises",
+            guarded=True,
+        ),
+        Transition("bilan", S.ACTIVE, "open_review", S.YEARLY_REVIEW, None, "bilan annuel ouvert"),
+        Transition("bilan", S.YEARLY_REVIEW, "prolong", S.ACTIVE, I, "actions prolongées"),
+        Transition("bilan", S.YEARLY_REVIEW, "amend", S.REVIEW_SIGNATURE, I, "avenant proposé au préfet"),
+        Transition("bilan", S.YEARLY_REVIEW, "end", S.REVIEW_SIGNATURE, I, "fin du contrat proposée au préfet"),
+        Transition("bilan", S.YEARLY_REVIEW, "renew", S.REVIEW_SIGNATURE, I, "renouvellement proposé au préfet"),
+        Transition("bilan_signature", S.REVIEW_SIGNATURE, "sign_amendment", S.ACTIVE, P, "avenant signé", guarded=True),
+        Transition("bilan_signature", S.REVIEW_SIGNATURE, "sign_end", S.ENDED, P, "fin du contrat signée"),
+        Transition(
+            "bilan_signature", S.REVIEW_SIGNATURE, "rework", S.YEARLY_REVIEW, P, "bilan renvoyé à l'instruction"
+        ),
+        Transition("elargissement", S.ACTIVE, "replaced", S.REPLACED, P, "CTAIR remplacé par un CTAI"),
+        Transition(
+            "elargissement", S.WIDENING, "sign", S.DIAIR_REVIEW, P, "CTAI signé en lieu et place du CTAIR", guarded=True
+        ),
+        Transition("elargissement", S.WIDENING, "reject", S.REFUSED, P, "élargissement refusé"),
+    ],
+)
 
 # A contract is signed (its money engaged) from the préfet's signature on, whatever follows.
 SIGNED_STATUSES = (S.DIAIR_REVIEW, S.DIAIR_REWORK, S.ACTIVE, S.YEARLY_REVIEW, S.REVIEW_SIGNATURE, S.ENDED, S.REPLACED)
@@ -142,15 +155,15 @@ STEP_EXPECTATIONS = {
 # … when the step comes back to the collectivité's contract after its answer, or sends it back to it.
 STEP_EXPECTATIONS_AGAIN = {
     "revue_diair": "Vos actions retravaillées ont bien été reçues : la Diair les examine à nouveau ; le reste du "
-                   "contrat est inchangé.",
+    "contrat est inchangé.",
 }
 STEP_EXPECTATIONS_REWORK = {
     "revue_diair": "La Diair vous renvoie les actions qu'elle a marquées « à retravailler » (voir son motif "
-                   "ci-dessus). Modifiez ces actions, et elles seules, puis transmettez-les à la préfecture en "
-                   "rappelant leur numéro. Le reste du contrat est maintenu : les actions conformes le restent et le "
-                   "financement est inchangé. La Diair examinera ensuite à nouveau les actions retravaillées.",
+    "ci-dessus). Modifiez ces actions, et elles seules, puis transmettez-les à la préfecture en "
+    "rappelant leur numéro. Le reste du contrat est maintenu : les actions conformes le restent et le "
+    "financement est inchangé. La Diair examinera ensuite à nouveau les actions retravaillées.",
     "signature": "Reprendre la proposition de contrat selon les observations du préfet, puis la transmettre à "
-                 "nouveau à la préfecture.",
+    "nouveau à la préfecture.",
     "bilan_signature": None,
 }
 
@@ -161,10 +174,15 @@ class DiairReview(StrEnum):
     REWORK = "rework"
 
 
-DIAIR_REVIEW_LABELS = {DiairReview.PENDING: "à examiner", DiairReview.COMPLIANT: "conforme", DiairReview.REWORK: "à retravailler"}
+DIAIR_REVIEW_LABELS = {
+    DiairReview.PENDING: "à examiner",
+    DiairReview.COMPLIANT: "conforme",
+    DiairReview.REWORK: "à retravailler",
+}
 
 
 # --- Tables -----------------------------------------------------------------------------------
+
 
 class Ctai(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
@@ -273,11 +291,18 @@ class CtaiActionBilan(SQLModel, table=True):
 
 # --- Rules ------------------------------------------------------------------------------------
 
+
 def check_signatory(collectivite_type: CollectiviteType, rules: CampaignRules) -> list[Violation]:
     """R1: who may sign a CTAI (métropoles, CU, départements, régions; communes in practice)."""
     if str(collectivite_type) not in rules.ctai_signataires:
         allowed = ", ".join(rules.ctai_signataires)
-        return [Violation("R1_SIGNATAIRE_NON_ELIGIBLE", "collectivite.type", f"une collectivité de type « {collectivite_type} » ne peut pas signer de CTAI (types admis : {allowed})")]
+        return [
+            Violation(
+                "R1_SIGNATAIRE_NON_ELIGIBLE",
+                "collectivite.type",
+                f"une collectivité de type « {collectivite_type} » ne peut pas signer de CTAI (types admis : {allowed})",
+            )
+        ]
     return []
 
 
@@ -307,14 +332,19 @@ def duration_years(rules: CampaignRules) -> int:
     return int(getattr(rules, "ctai_duree_annees", None) or DEFAULT_DURATION_YEARS)
 
 
-def check_funding(funding: list[CtaiFunding], scope: Public, rules: CampaignRules | RulesOf = campaign_rules) -> list[Violation]:
+def check_funding(
+    funding: list[CtaiFunding], scope: Public, rules: CampaignRules | RulesOf = campaign_rules
+) -> list[Violation]:
     """R4: socle of 150 000 – 300 000 € a year (each year's own bounds); complementary credits
     only when widened (their proportion to the actions is checked with the actions)."""
     rules_of = _rules_of(rules)
     out: list[Violation] = []
     if not funding:
-        bounds = (f" (entre {format_eur(rules.socle_min_cents)} et {format_eur(rules.socle_max_cents)})"
-                  if isinstance(rules, CampaignRules) else "")
+        bounds = (
+            f" (entre {format_eur(rules.socle_min_cents)} et {format_eur(rules.socle_max_cents)})"
+            if isinstance(rules, CampaignRules)
+            else ""
+        )
         out.append(Violation("R4_FINANCEMENT_ABSENT", "financement", f"indiquez le socle annuel du contrat{bounds}"))
     for f in funding:
         r = rules_of(f.year)
@@ -322,20 +352,39 @@ def check_funding(funding: list[CtaiFunding], scope: Public, rules: CampaignRule
         out += non_negative_amount(f"{field}.socle", f.socle_cents)
         out += non_negative_amount(f"{field}.complementaire", f.complementary_cents)
         if not r.socle_min_cents <= f.socle_cents <= r.socle_max_cents:
-            out.append(Violation("R4_SOCLE_HORS_BORNES", f"{field}.socle", f"le socle {f.year} ({format_eur(f.socle_cents)}) doit être compris entre {format_eur(r.socle_min_cents)} et {format_eur(r.socle_max_cents)}"))
+            out.append(
+                Violation(
+                    "R4_SOCLE_HORS_BORNES",
+                    f"{field}.socle",
+                    f"le socle {f.year} ({format_eur(f.socle_cents)}) doit être compris entre {format_eur(r.socle_min_cents)} et {format_eur(r.socle_max_cents)}",
+                )
+            )
         if f.complementary_cents > 0 and scope != Public.PRIMO_ARRIVANTS:
-            out.append(Violation("R4_COMPLEMENTAIRE_NON_JUSTIFIE", f"{field}.complementaire", f"des crédits complémentaires ({format_eur(f.complementary_cents)}) exigent l'ouverture du contrat aux primo-arrivants : élargissez le public ou retirez-les"))
+            out.append(
+                Violation(
+                    "R4_COMPLEMENTAIRE_NON_JUSTIFIE",
+                    f"{field}.complementaire",
+                    f"des crédits complémentaires ({format_eur(f.complementary_cents)}) exigent l'ouverture du contrat aux primo-arrivants : élargissez le public ou retirez-les",
+                )
+            )
     return out
 
 
-def check_actions(actions: list[Action], scope: Public, funding: list[CtaiFunding],
-                  rules: CampaignRules | RulesOf = campaign_rules) -> list[Violation]:
+def check_actions(
+    actions: list[Action], scope: Public, funding: list[CtaiFunding], rules: CampaignRules | RulesOf = campaign_rules
+) -> list[Violation]:
     """R2, R4 (envelope, socle for the BPI actions, complementary credits in proportion to the
     primo-arrivants' actions), R5 (housing; from 2022 each year's domains), R16, R17."""
     rules_of = _rules_of(rules)
     out: list[Violation] = []
     if not any(a.domain == Domain.LOGEMENT for a in actions):
-        out.append(Violation("R5_LOGEMENT_OBLIGATOIRE", "actions", "un CTAI doit comporter au moins une action dans le domaine du logement : ajoutez-en une"))
+        out.append(
+            Violation(
+                "R5_LOGEMENT_OBLIGATOIRE",
+                "actions",
+                "un CTAI doit comporter au moins une action dans le domaine du logement : ajoutez-en une",
+            )
+        )
     per_year: dict[int, int] = defaultdict(int)
     per_year_p104: dict[tuple[int, int], int] = defaultdict(int)
     domains: dict[int, set[str]] = defaultdict(set)
@@ -344,9 +393,21 @@ def check_actions(actions: list[Action], scope: Public, funding: list[CtaiFundin
         out += non_negative_amount(f"{field}.montant", a.amount_cents)
         out += p104_matches_public(f"{field}.action_p104", a.p104_action, a.public)
         if a.public == Public.PRIMO_ARRIVANTS and scope == Public.BPI:
-            out.append(Violation("R2_PUBLIC_NON_ELARGI", f"{field}.public", f"l'action « {a.title} » vise des primo-arrivants alors que le contrat est limité aux BPI : élargissez le public du contrat"))
+            out.append(
+                Violation(
+                    "R2_PUBLIC_NON_ELARGI",
+                    f"{field}.public",
+                    f"l'action « {a.title} » vise des primo-arrivants alors que le contrat est limité aux BPI : élargissez le public du contrat",
+                )
+            )
         if (a.nature or "fonctionnement") != "fonctionnement":
-            out.append(Violation("R16_INVESTISSEMENT_EXCLU", f"{field}.nature", f"l'action « {a.title} » finance de l'investissement : seuls les frais de fonctionnement sont finançables"))
+            out.append(
+                Violation(
+                    "R16_INVESTISSEMENT_EXCLU",
+                    f"{field}.nature",
+                    f"l'action « {a.title} » finance de l'investissement : seuls les frais de fonctionnement sont finançables",
+                )
+            )
         per_year[a.year] += a.amount_cents
         per_year_p104[(a.year, a.p104_action)] += a.amount_cents
         domains[a.year].add(str(a.domain))
@@ -354,26 +415,62 @@ def check_actions(actions: list[Action], scope: Public, funding: list[CtaiFundin
     for year, total in sorted(per_year.items()):
         f = by_year.get(year)
         if f is None:
-            out.append(Violation("R4_FINANCEMENT_ABSENT", f"financement[{year}]", f"des actions sont prévues en {year} sans financement pour cette année : ajoutez le socle {year}"))
+            out.append(
+                Violation(
+                    "R4_FINANCEMENT_ABSENT",
+                    f"financement[{year}]",
+                    f"des actions sont prévues en {year} sans financement pour cette année : ajoutez le socle {year}",
+                )
+            )
             continue
         envelope = f.socle_cents + f.complementary_cents
         if total > envelope:
-            out.append(Violation("R4_ACTIONS_DEPASSENT_ENVELOPPE", f"actions[{year}]", f"les actions {year} totalisent {format_eur(total)}, au-delà des crédits du contrat ({format_eur(envelope)})"))
+            out.append(
+                Violation(
+                    "R4_ACTIONS_DEPASSENT_ENVELOPPE",
+                    f"actions[{year}]",
+                    f"les actions {year} totalisent {format_eur(total)}, au-delà des crédits du contrat ({format_eur(envelope)})",
+                )
+            )
         bpi = per_year_p104[(year, P104Action.REFUGIES)]
         if bpi > f.socle_cents:
-            out.append(Violation("R4_ACTIONS_BPI_AU_DELA_DU_SOCLE", f"actions[{year}]", f"les actions {year} pour les BPI (P104 action 15) totalisent {format_eur(bpi)}, au-delà du socle ({format_eur(f.socle_cents)}) qui les finance : réduisez-les ou relevez le socle"))
+            out.append(
+                Violation(
+                    "R4_ACTIONS_BPI_AU_DELA_DU_SOCLE",
+                    f"actions[{year}]",
+                    f"les actions {year} pour les BPI (P104 action 15) totalisent {format_eur(bpi)}, au-delà du socle ({format_eur(f.socle_cents)}) qui les finance : réduisez-les ou relevez le socle",
+                )
+            )
         r = rules_of(year)
         wanted = domains_min(r)
         if wanted > 1 and len(domains[year]) < wanted:
-            out.append(Violation("R5_DOMAINES_MINIMUM", f"actions[{year}]", f"la campagne {year} exige des actions dans au moins {wanted} domaines d'intégration (actions {year} : {pluriel(len(domains[year]), 'domaine')})"))
+            out.append(
+                Violation(
+                    "R5_DOMAINES_MINIMUM",
+                    f"actions[{year}]",
+                    f"la campagne {year} exige des actions dans au moins {wanted} domaines d'intégration (actions {year} : {pluriel(len(domains[year]), 'domaine')})",
+                )
+            )
         if housing_required(r) and str(Domain.LOGEMENT) not in domains[year]:
-            out.append(Violation("R5_LOGEMENT_OBLIGATOIRE", f"actions[{year}]", f"la campagne {year} exige une action de logement parmi les actions {year} : ajoutez-en une"))
+            out.append(
+                Violation(
+                    "R5_LOGEMENT_OBLIGATOIRE",
+                    f"actions[{year}]",
+                    f"la campagne {year} exige une action de logement parmi les actions {year} : ajoutez-en une",
+                )
+            )
     for f in funding:
         if f.complementary_cents <= 0 or scope != Public.PRIMO_ARRIVANTS:
             continue  # none, or unjustified (check_funding says so)
         primo = per_year_p104[(f.year, P104Action.PRIMO_ARRIVANTS)]
         if f.complementary_cents > primo:
-            out.append(Violation("R4_COMPLEMENTAIRE_DISPROPORTIONNE", f"financement[{f.year}].complementaire", f"les crédits complémentaires {f.year} ({format_eur(f.complementary_cents)}) dépassent le total des actions {f.year} pour les primo-arrivants (P104 action 12 : {format_eur(primo)}) : ils doivent rester en proportion de l'ouverture du contrat"))
+            out.append(
+                Violation(
+                    "R4_COMPLEMENTAIRE_DISPROPORTIONNE",
+                    f"financement[{f.year}].complementaire",
+                    f"les crédits complémentaires {f.year} ({format_eur(f.complementary_cents)}) dépassent le total des actions {f.year} pour les primo-arrivants (P104 action 12 : {format_eur(primo)}) : ils doivent rester en proportion de l'ouverture du contrat",
+                )
+            )
     return out
 
 
@@ -394,56 +491,115 @@ def check_action_porteurs(actions: list[Action], porteurs: Mapping[int, PorteurF
             continue  # carried by the collectivité itself
         field = f"actions[{i}].porteur_siret"
         if not is_valid_siret(p.siret):
-            out.append(Violation("R15_SIRET_INVALIDE", field, f"le SIRET {p.siret} du porteur de l'action « {a.title} » est invalide (14 chiffres, clé de contrôle) : corrigez-le"))
+            out.append(
+                Violation(
+                    "R15_SIRET_INVALIDE",
+                    field,
+                    f"le SIRET {p.siret} du porteur de l'action « {a.title} » est invalide (14 chiffres, clé de contrôle) : corrigez-le",
+                )
+            )
         if p.cultuelle:
-            out.append(Violation("R15_ASSOCIATION_CULTUELLE", field, f"le porteur de l'action « {a.title} » est une association cultuelle : il n'est pas éligible à ces crédits"))
+            out.append(
+                Violation(
+                    "R15_ASSOCIATION_CULTUELLE",
+                    field,
+                    f"le porteur de l'action « {a.title} » est une association cultuelle : il n'est pas éligible à ces crédits",
+                )
+            )
     return out
 
 
 def check_diagnostic(diagnostic: Diagnostic | None) -> list[Violation]:
     """R6: a validated diagnostic is mandatory for a CTAI."""
     if diagnostic is None or not diagnostic.validated:
-        return [Violation("R6_DIAGNOSTIC_OBLIGATOIRE", "diagnostic", "le diagnostic territorial partagé doit être validé avant la proposition de contrat")]
+        return [
+            Violation(
+                "R6_DIAGNOSTIC_OBLIGATOIRE",
+                "diagnostic",
+                "le diagnostic territorial partagé doit être validé avant la proposition de contrat",
+            )
+        ]
     return []
 
 
 def check_diair_review(actions: list[Action]) -> list[Violation]:
     """R12: every retained action has been found compliant by the Diair."""
     pending = [a for a in actions if a.diair_review != DiairReview.COMPLIANT]
-    return [Violation("R12_REVUE_DIAIR", f"actions[{a.id}]", f"l'action « {a.title} » n'a pas été jugée conforme par la Diair") for a in pending]
+    return [
+        Violation(
+            "R12_REVUE_DIAIR", f"actions[{a.id}]", f"l'action « {a.title} » n'a pas été jugée conforme par la Diair"
+        )
+        for a in pending
+    ]
 
 
-def check_contract(*, collectivite_type: CollectiviteType, scope: Public, funding: list[CtaiFunding],
-                   actions: list[Action], diagnostic: Diagnostic | None, rules: CampaignRules,
-                   rules_of: RulesOf | None = None, porteurs: Mapping[int, PorteurFacts] | None = None) -> list[Violation]:
+def check_contract(
+    *,
+    collectivite_type: CollectiviteType,
+    scope: Public,
+    funding: list[CtaiFunding],
+    actions: list[Action],
+    diagnostic: Diagnostic | None,
+    rules: CampaignRules,
+    rules_of: RulesOf | None = None,
+    porteurs: Mapping[int, PorteurFacts] | None = None,
+) -> list[Violation]:
     """Everything a contract must satisfy before it is declared complete or signed: R1 by the
     rules of its first year, the funding and actions by the rules of each funded year."""
     per_year = rules_of or rules
-    return (check_signatory(collectivite_type, rules) + check_diagnostic(diagnostic)
-            + check_funding(funding, scope, per_year) + check_actions(actions, scope, funding, per_year)
-            + check_action_porteurs(actions, porteurs or {}))
+    return (
+        check_signatory(collectivite_type, rules)
+        + check_diagnostic(diagnostic)
+        + check_funding(funding, scope, per_year)
+        + check_actions(actions, scope, funding, per_year)
+        + check_action_porteurs(actions, porteurs or {})
+    )
 
 
-def check_signatures(*, prefet: date | None, elu: date | None, cosignatory: str | None,
-                     cosigned_on: date | None) -> list[Violation]:
+def check_signatures(
+    *, prefet: date | None, elu: date | None, cosignatory: str | None, cosigned_on: date | None
+) -> list[Violation]:
     """Seed 003, step 5: the préfet's and the élu's own dates; the Diair's co-signature is
     optional, but a name and a date, or neither."""
     out = []
     if prefet is None:
-        out.append(Violation("CHAMP_MANQUANT", "signature_date", "Date de signature par le préfet : ce champ est obligatoire pour signer"))
+        out.append(
+            Violation(
+                "CHAMP_MANQUANT",
+                "signature_date",
+                "Date de signature par le préfet : ce champ est obligatoire pour signer",
+            )
+        )
     if elu is None:
-        out.append(Violation("CHAMP_MANQUANT", "elu_signature_date", "Date de signature par l'élu : ce champ est obligatoire pour signer (la date à laquelle l'exécutif de la collectivité a signé)"))
+        out.append(
+            Violation(
+                "CHAMP_MANQUANT",
+                "elu_signature_date",
+                "Date de signature par l'élu : ce champ est obligatoire pour signer (la date à laquelle l'exécutif de la collectivité a signé)",
+            )
+        )
     if bool((cosignatory or "").strip()) != (cosigned_on is not None):
-        out.append(Violation("COSIGNATURE_INCOMPLETE", "diair_cosignatory_name", "co-signature du délégué interministériel : indiquez son nom et la date de sa signature, ou ni l'un ni l'autre"))
+        out.append(
+            Violation(
+                "COSIGNATURE_INCOMPLETE",
+                "diair_cosignatory_name",
+                "co-signature du délégué interministériel : indiquez son nom et la date de sa signature, ou ni l'un ni l'autre",
+            )
+        )
     return out
 
 
 # --- Yearly review ---------------------------------------------------------------------------
 
+
 def check_review_year(*, year: int, first_year: int, last_year: int, reviewed: set[int]) -> list[Violation]:
     """The bilan of year Y is opened once, for a year the contract covers."""
     if not first_year <= year <= last_year:
-        return [Violation("BILAN_ANNEE_HORS_CONTRAT", "annee", f"le contrat couvre {first_year}–{last_year} : pas de bilan {year}")]
+        return [
+            Violation(
+                "BILAN_ANNEE_HORS_CONTRAT", "annee", f"le contrat couvre {first_year}–{last_year} : pas de bilan {year}"
+            )
+        ]
     if year in reviewed:
         return [Violation("BILAN_DEJA_FAIT", "annee", f"le bilan {year} de ce contrat a déjà été conclu")]
     return []
@@ -460,11 +616,23 @@ def check_bilan_proposal(proposal: str, *, year: int, last_year: int) -> list[Vi
     """Prolonging and amending fund the year after the one reviewed, within the term; past it the
     contract is renewed (a new contract), and renewing is only for the term's last year."""
     if proposal in (BilanProposal.PROLONG, BilanProposal.AMEND) and year >= last_year:
-        return [Violation("BILAN_TERME_ATTEINT", "decision", f"le contrat prend fin en {last_year} : il ne peut être ni prolongé ni modifié "
-                          f"au-delà ; proposez son renouvellement (un nouveau contrat à partir de {last_year + 1}) ou sa fin")]
+        return [
+            Violation(
+                "BILAN_TERME_ATTEINT",
+                "decision",
+                f"le contrat prend fin en {last_year} : il ne peut être ni prolongé ni modifié "
+                f"au-delà ; proposez son renouvellement (un nouveau contrat à partir de {last_year + 1}) ou sa fin",
+            )
+        ]
     if proposal == BilanProposal.RENEW and year != last_year:
-        return [Violation("BILAN_RENOUVELLEMENT_PREMATURE", "decision", f"le renouvellement se propose au bilan de la dernière année du contrat ({last_year}), "
-                          f"pas à celui de {year} : prolongez ou modifiez le contrat par avenant")]
+        return [
+            Violation(
+                "BILAN_RENOUVELLEMENT_PREMATURE",
+                "decision",
+                f"le renouvellement se propose au bilan de la dernière année du contrat ({last_year}), "
+                f"pas à celui de {year} : prolongez ou modifiez le contrat par avenant",
+            )
+        ]
     return []
 
 
@@ -473,17 +641,28 @@ def check_bilan_signature(decision: str, proposal: str | None) -> list[Violation
     expected = {"sign_amendment": {BilanProposal.AMEND}, "sign_end": {BilanProposal.END, BilanProposal.RENEW}}
     if decision in expected and proposal not in expected[decision]:
         wanted = "signer l'avenant" if proposal == BilanProposal.AMEND else "signer la fin du contrat"
-        return [Violation("BILAN_DECISION_DISCORDANTE", "decision", f"le bilan propose « {BILAN_PROPOSAL_LABELS.get(proposal, proposal)} » : "
-                          f"choisissez « {wanted} », ou renvoyez le bilan à l'instruction")]
+        return [
+            Violation(
+                "BILAN_DECISION_DISCORDANTE",
+                "decision",
+                f"le bilan propose « {BILAN_PROPOSAL_LABELS.get(proposal, proposal)} » : "
+                f"choisissez « {wanted} », ou renvoyez le bilan à l'instruction",
+            )
+        ]
     return []
 
 
-BILAN_PROPOSAL_LABELS = {BilanProposal.PROLONG: "prolonger les actions", BilanProposal.AMEND: "un avenant",
-                         BilanProposal.END: "la fin du contrat", BilanProposal.RENEW: "le renouvellement du contrat"}
+BILAN_PROPOSAL_LABELS = {
+    BilanProposal.PROLONG: "prolonger les actions",
+    BilanProposal.AMEND: "un avenant",
+    BilanProposal.END: "la fin du contrat",
+    BilanProposal.RENEW: "le renouvellement du contrat",
+}
 
 
-def check_action_bilans(lines: list[tuple[int, bool | None, int | None, int | None]],
-                        actions: Mapping[int, Action], year: int) -> list[Violation]:
+def check_action_bilans(
+    lines: list[tuple[int, bool | None, int | None, int | None]], actions: Mapping[int, Action], year: int
+) -> list[Violation]:
     """Every action of the year reviewed has its bilan: carried out or not, public reached,
     amount consumed (at most the action's amount); no other action."""
     out = []
@@ -492,19 +671,43 @@ def check_action_bilans(lines: list[tuple[int, bool | None, int | None, int | No
         field = f"bilan_actions[{i}]"
         a = actions.get(action_id)
         if a is None or a.year != year:
-            out.append(Violation("BILAN_ACTION_INCONNUE", field, f"l'action n° {action_id} n'est pas une action {year} de ce contrat"))
+            out.append(
+                Violation(
+                    "BILAN_ACTION_INCONNUE", field, f"l'action n° {action_id} n'est pas une action {year} de ce contrat"
+                )
+            )
             continue
         if action_id in seen:
-            out.append(Violation("BILAN_ACTION_EN_DOUBLE", field, f"l'action n° {action_id} figure deux fois dans le bilan"))
+            out.append(
+                Violation("BILAN_ACTION_EN_DOUBLE", field, f"l'action n° {action_id} figure deux fois dans le bilan")
+            )
         seen.add(action_id)
         if carried_out is None or reached is None or consumed_cents is None:
-            out.append(Violation("CHAMP_MANQUANT", field, f"action n° {action_id} : indiquez si elle a été réalisée, le public atteint et le montant consommé"))
+            out.append(
+                Violation(
+                    "CHAMP_MANQUANT",
+                    field,
+                    f"action n° {action_id} : indiquez si elle a été réalisée, le public atteint et le montant consommé",
+                )
+            )
             continue
         if consumed_cents > a.amount_cents:
-            out.append(Violation("BILAN_CONSOMME_SUPERIEUR", f"{field}.consomme_eur", f"action n° {action_id} « {a.title} » : {format_eur(consumed_cents)} consommés, au-delà de son montant ({format_eur(a.amount_cents)})"))
+            out.append(
+                Violation(
+                    "BILAN_CONSOMME_SUPERIEUR",
+                    f"{field}.consomme_eur",
+                    f"action n° {action_id} « {a.title} » : {format_eur(consumed_cents)} consommés, au-delà de son montant ({format_eur(a.amount_cents)})",
+                )
+            )
     missing = sorted(i for i, a in actions.items() if a.year == year and i not in seen)
     if missing:
-        out.append(Violation("BILAN_ACTIONS_MANQUANTES", "bilan_actions", f"le bilan {year} doit porter sur chaque action de l'année : manquent les actions n° {', '.join(map(str, missing))}"))
+        out.append(
+            Violation(
+                "BILAN_ACTIONS_MANQUANTES",
+                "bilan_actions",
+                f"le bilan {year} doit porter sur chaque action de l'année : manquent les actions n° {', '.join(map(str, missing))}",
+            )
+        )
     return out
 
 
@@ -513,25 +716,67 @@ def check_action_bilans(lines: list[tuple[int, bool | None, int | None, int | No
 CTAIR_SIGNATURE_YEARS = (2019, 2020)
 
 
-def check_ctair(*, signature_date: date, scope: Public, funding: list[CtaiFunding], actions: list[Action],
-                first_year: int, last_year: int, already_active: str | None) -> list[Violation]:
+def check_ctair(
+    *,
+    signature_date: date,
+    scope: Public,
+    funding: list[CtaiFunding],
+    actions: list[Action],
+    first_year: int,
+    last_year: int,
+    already_active: str | None,
+) -> list[Violation]:
     """A CTAIR (the 2019–2020 predecessor) as it may be registered: signed in 2019 or 2020, for
     refugees only (R2: public BPI, R17: P104 action 15), funded within its term, one per collectivité."""
     out = []
     if signature_date.year not in CTAIR_SIGNATURE_YEARS:
-        out.append(Violation("CTAIR_DATE_SIGNATURE", "signature_date", f"un CTAIR a été signé en 2019 ou en 2020, pas le {signature_date:%d/%m/%Y}"))
+        out.append(
+            Violation(
+                "CTAIR_DATE_SIGNATURE",
+                "signature_date",
+                f"un CTAIR a été signé en 2019 ou en 2020, pas le {signature_date:%d/%m/%Y}",
+            )
+        )
     if scope != Public.BPI:
-        out.append(Violation("R2_CTAIR_REFUGIES", "public", "un CTAIR ne vise que les bénéficiaires de la protection internationale : public « bpi »"))
+        out.append(
+            Violation(
+                "R2_CTAIR_REFUGIES",
+                "public",
+                "un CTAIR ne vise que les bénéficiaires de la protection internationale : public « bpi »",
+            )
+        )
     for i, a in enumerate(actions):
         if a.public != Public.BPI:
-            out.append(Violation("R2_CTAIR_REFUGIES", f"actions[{i}].public", f"l'action « {a.title} » d'un CTAIR ne peut viser que des BPI"))
+            out.append(
+                Violation(
+                    "R2_CTAIR_REFUGIES",
+                    f"actions[{i}].public",
+                    f"l'action « {a.title} » d'un CTAIR ne peut viser que des BPI",
+                )
+            )
         if a.p104_action != P104Action.REFUGIES:
-            out.append(Violation("R17_ACTION_P104", f"actions[{i}].action_p104", f"l'action « {a.title} » d'un CTAIR est financée sur l'action P104 15 (réfugiés), pas {a.p104_action}"))
+            out.append(
+                Violation(
+                    "R17_ACTION_P104",
+                    f"actions[{i}].action_p104",
+                    f"l'action « {a.title} » d'un CTAIR est financée sur l'action P104 15 (réfugiés), pas {a.p104_action}",
+                )
+            )
     for f in funding:
         if not first_year <= f.year <= last_year:
-            out.append(Violation("CTAIR_ANNEE_HORS_TERME", f"financement[{f.year}]", f"le CTAIR signé en {signature_date.year} court de {first_year} à {last_year} : pas de financement {f.year}"))
+            out.append(
+                Violation(
+                    "CTAIR_ANNEE_HORS_TERME",
+                    f"financement[{f.year}]",
+                    f"le CTAIR signé en {signature_date.year} court de {first_year} à {last_year} : pas de financement {f.year}",
+                )
+            )
     if already_active:
-        out.append(Violation("CTAIR_EN_DOUBLE", "collectivite", f"cette collectivité a déjà un CTAIR en cours ({already_active})"))
+        out.append(
+            Violation(
+                "CTAIR_EN_DOUBLE", "collectivite", f"cette collectivité a déjà un CTAIR en cours ({already_active})"
+            )
+        )
     return out
 
 

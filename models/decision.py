@@ -52,8 +52,19 @@ class AuditHead(SQLModel, table=True):
 
 
 HASHED_FIELDS = (
-    "id", "entity_type", "entity_id", "step", "from_status", "to_status", "actor_agent_id",
-    "actor_label", "decision", "comment", "amount_cents", "created_at", "prev_hash",
+    "id",
+    "entity_type",
+    "entity_id",
+    "step",
+    "from_status",
+    "to_status",
+    "actor_agent_id",
+    "actor_label",
+    "decision",
+    "comment",
+    "amount_cents",
+    "created_at",
+    "prev_hash",
 )
 
 
@@ -97,16 +108,28 @@ def verify_chain(rows: list[Decision], head: AuditHead | None, key: bytes) -> li
         if row.prev_hash != previous:
             breaks.append(ChainBreak(row.id, "le maillon précédent ne correspond pas (ligne supprimée ou insérée)"))
         if decision_hash(row, key) != row.row_hash:
-            breaks.append(ChainBreak(row.id, "le contenu de la ligne a été modifié après son enregistrement "
-                                             "(ou la chaîne a été recalculée sans la clé)"))
+            breaks.append(
+                ChainBreak(
+                    row.id,
+                    "le contenu de la ligne a été modifié après son enregistrement "
+                    "(ou la chaîne a été recalculée sans la clé)",
+                )
+            )
         previous = row.row_hash
     last_id = rows[-1].id if rows else None
     if head is None:
-        breaks.append(ChainBreak(last_id, "la tête de chaîne a disparu : la fin de la chaîne ne peut plus être vérifiée"))
+        breaks.append(
+            ChainBreak(last_id, "la tête de chaîne a disparu : la fin de la chaîne ne peut plus être vérifiée")
+        )
     elif head.seal != head_seal(head.last_decision_id, head.last_hash, key):
         breaks.append(ChainBreak(head.last_decision_id, "le sceau de la tête de chaîne est faux (tête réécrite)"))
     elif head.last_decision_id != last_id or head.last_hash != previous:
-        breaks.append(ChainBreak(head.last_decision_id, "la tête de chaîne ne correspond pas à la dernière ligne (ligne finale supprimée ?)"))
+        breaks.append(
+            ChainBreak(
+                head.last_decision_id,
+                "la tête de chaîne ne correspond pas à la dernière ligne (ligne finale supprimée ?)",
+            )
+        )
     return breaks
 
 
@@ -122,5 +145,7 @@ def check_published(rows: list[Decision], published: list[tuple[int, str, str]])
         if found is None:
             breaks.append(ChainBreak(decision_id, f"la décision publiée le {when} a disparu de la chaîne"))
         elif found != link:
-            breaks.append(ChainBreak(decision_id, f"la décision publiée le {when} a été réécrite depuis sa publication"))
+            breaks.append(
+                ChainBreak(decision_id, f"la décision publiée le {when} a été réécrite depuis sa publication")
+            )
     return breaks

@@ -44,14 +44,19 @@ BATCH_STATUS_LABELS = {
 }
 
 B = BatchStatus
-BATCH_MACHINE = StateMachine("lot", [
-    Transition("selection", B.AWAITING, "empty", B.EMPTY, None, "aucune demande à déléguer"),
-    # Approved as a whole once the ministry has decided on each request it lists (reduce, postpone,
-    # refuse; the others retained), within the envelope.
-    Transition("arbitrage", B.AWAITING, "approve", B.APPROVED, Role.MINISTERE, "lot approuvé", guarded=True),
-    Transition("arbitrage", B.AWAITING, "reject", B.REJECTED, Role.MINISTERE, "lot rejeté"),
-    Transition("delegation", B.APPROVED, "delegated", B.DELEGATED, None, "crédits délégués dans chaque département"),
-])
+BATCH_MACHINE = StateMachine(
+    "lot",
+    [
+        Transition("selection", B.AWAITING, "empty", B.EMPTY, None, "aucune demande à déléguer"),
+        # Approved as a whole once the ministry has decided on each request it lists (reduce, postpone,
+        # refuse; the others retained), within the envelope.
+        Transition("arbitrage", B.AWAITING, "approve", B.APPROVED, Role.MINISTERE, "lot approuvé", guarded=True),
+        Transition("arbitrage", B.AWAITING, "reject", B.REJECTED, Role.MINISTERE, "lot rejeté"),
+        Transition(
+            "delegation", B.APPROVED, "delegated", B.DELEGATED, None, "crédits délégués dans chaque département"
+        ),
+    ],
+)
 
 
 class DelegationBatch(SQLModel, table=True):
@@ -113,24 +118,39 @@ def group(items: list[BatchItem]) -> list[GroupTotal]:
     return [GroupTotal(dep, action, n, cents) for (dep, action), (n, cents) in sorted(counts.items())]
 
 
-def check_envelope(total_cents: int, envelope_cents: int | None, delegated_cents: int, year: int,
-                   approved_cents: int = 0) -> list[Violation]:
+def check_envelope(
+    total_cents: int, envelope_cents: int | None, delegated_cents: int, year: int, approved_cents: int = 0
+) -> list[Violation]:
     """A batch over what remains of the year's envelope cannot be approved; says by how much.
     What remains is the envelope less what is delegated and what other approved batches, not
     yet delegated, have committed."""
     if envelope_cents is None:
-        return [Violation("ENVELOPPE_ABSENTE", "annee", f"aucune enveloppe nationale n'est fixée pour {year} (territoires envelope set)")]
+        return [
+            Violation(
+                "ENVELOPPE_ABSENTE",
+                "annee",
+                f"aucune enveloppe nationale n'est fixée pour {year} (territoires envelope set)",
+            )
+        ]
     remaining = envelope_cents - delegated_cents - approved_cents
     if total_cents > remaining:
         committed = f"délégué {format_eur(delegated_cents)}" + (
-            f", lots approuvés en cours de délégation {format_eur(approved_cents)}" if approved_cents else "")
-        return [Violation("ENVELOPPE_DEPASSEE", "decision", f"le lot ({format_eur(total_cents)}) dépasse de {format_eur(total_cents - remaining)} "
-                          f"le reste de l'enveloppe {year} ({format_eur(remaining)} sur {format_eur(envelope_cents)} ; {committed}) : "
-                          "réduisez, reportez ou refusez des demandes, ou rejetez le lot")]
+            f", lots approuvés en cours de délégation {format_eur(approved_cents)}" if approved_cents else ""
+        )
+        return [
+            Violation(
+                "ENVELOPPE_DEPASSEE",
+                "decision",
+                f"le lot ({format_eur(total_cents)}) dépasse de {format_eur(total_cents - remaining)} "
+                f"le reste de l'enveloppe {year} ({format_eur(remaining)} sur {format_eur(envelope_cents)} ; {committed}) : "
+                "réduisez, reportez ou refusez des demandes, ou rejetez le lot",
+            )
+        ]
     return []
 
 
 # --- The ministry's decisions on each request of a batch ---------------------------------------
+
 
 @dataclass(frozen=True)
 class Reduction:
@@ -150,20 +170,28 @@ class Arbitrage:
     refusal_reason: str | None = None
 
 
-def check_arbitrage(batch_items: list[BatchItem], arbitrage: Arbitrage, postponements: dict[int, int],
-                    references: dict[int, str]) -> list[Violation]:
+def check_arbitrage(
+    batch_items: list[BatchItem], arbitrage: Arbitrage, postponements: dict[int, int], references: dict[int, str]
+) -> list[Violation]:
     """Each listed request is in the batch and listed once; a reduction lowers the amount (above
     zero: a refusal is a refusal) with its reason; postponing (once per request) and refusing
     carry their reason."""
     in_batch = {i.request_id: i for i in batch_items}
     out: list[Violation] = []
-    listed = [("reductions", r.request_id) for r in arbitrage.reductions] + \
-             [("postponed_request_ids", rid) for rid in arbitrage.postponed] + \
-             [("refused_request_ids", rid) for rid in arbitrage.refused]
+    listed = (
+        [("reductions", r.request_id) for r in arbitrage.reductions]
+        + [("postponed_request_ids", rid) for rid in arbitrage.postponed]
+        + [("refused_request_ids", rid) for rid in arbitrage.refused]
+    )
     unknown = sorted({rid for _, rid in listed if rid not in in_batch})
     if unknown:
-        out.append(Violation("DEMANDE_HORS_LOT", "decision", "demandes absentes du lot (ou qui n'y sont plus) : "
-                             + ", ".join(f"n° {rid}" for rid in unknown)))
+        out.append(
+            Violation(
+                "DEMANDE_HORS_LOT",
+                "decision",
+                "demandes absentes du lot (ou qui n'y sont plus) : " + ", ".join(f"n° {rid}" for rid in unknown),
+            )
+        )
     seen: dict[int, str] = {}
     twice = []
     for field, rid in listed:
@@ -171,30 +199,68 @@ def check_arbitrage(batch_items: list[BatchItem], arbitrage: Arbitrage, postpone
             twice.append(rid)
         seen.setdefault(rid, field)
     if twice:
-        out.append(Violation("DECISIONS_CONTRADICTOIRES", "decision", "une demande ne reçoit qu'une décision (réduction, "
-                             "report ou refus) : " + ", ".join(f"{references.get(r, f'n° {r}')}" for r in sorted(set(twice)))))
+        out.append(
+            Violation(
+                "DECISIONS_CONTRADICTOIRES",
+                "decision",
+                "une demande ne reçoit qu'une décision (réduction, "
+                "report ou refus) : " + ", ".join(f"{references.get(r, f'n° {r}')}" for r in sorted(set(twice))),
+            )
+        )
     for n, r in enumerate(arbitrage.reductions):
         item = in_batch.get(r.request_id)
         field = f"reductions[{n}]"
         if not r.reason.strip():
-            out.append(Violation("CHAMP_MANQUANT", f"{field}.reason", "indiquez le motif de chaque réduction (il est transmis au demandeur)"))
+            out.append(
+                Violation(
+                    "CHAMP_MANQUANT",
+                    f"{field}.reason",
+                    "indiquez le motif de chaque réduction (il est transmis au demandeur)",
+                )
+            )
         if r.amount_cents <= 0:
-            out.append(Violation("REDUCTION_INVALIDE", f"{field}.amount_eur", "un montant réduit est supérieur à zéro : "
-                                 "pour ne rien accorder, refusez la demande"))
+            out.append(
+                Violation(
+                    "REDUCTION_INVALIDE",
+                    f"{field}.amount_eur",
+                    "un montant réduit est supérieur à zéro : pour ne rien accorder, refusez la demande",
+                )
+            )
         elif item is not None and r.amount_cents >= item.amount_cents:
-            out.append(Violation("REDUCTION_NON_INFERIEURE", f"{field}.amount_eur", f"le montant réduit de la demande "
-                                 f"{references.get(r.request_id, r.request_id)} ({format_eur(r.amount_cents)}) doit être inférieur "
-                                 f"à son montant actuel ({format_eur(item.amount_cents)})"))
+            out.append(
+                Violation(
+                    "REDUCTION_NON_INFERIEURE",
+                    f"{field}.amount_eur",
+                    f"le montant réduit de la demande "
+                    f"{references.get(r.request_id, r.request_id)} ({format_eur(r.amount_cents)}) doit être inférieur "
+                    f"à son montant actuel ({format_eur(item.amount_cents)})",
+                )
+            )
     if arbitrage.postponed and not (arbitrage.postpone_reason or "").strip():
-        out.append(Violation("CHAMP_MANQUANT", "postpone_reason", "indiquez le motif du report (il est transmis aux demandeurs)"))
+        out.append(
+            Violation(
+                "CHAMP_MANQUANT", "postpone_reason", "indiquez le motif du report (il est transmis aux demandeurs)"
+            )
+        )
     for rid in arbitrage.postponed:
         if rid in in_batch and postponements.get(rid, 0) >= MAX_POSTPONEMENTS:
-            out.append(Violation("DEMANDE_DEJA_REPORTEE", "postponed_request_ids", f"la demande {references.get(rid, rid)} "
-                                 "a déjà été reportée une fois : elle ne peut plus l'être ; retenez-la, réduisez son "
-                                 "montant ou refusez-la"))
+            out.append(
+                Violation(
+                    "DEMANDE_DEJA_REPORTEE",
+                    "postponed_request_ids",
+                    f"la demande {references.get(rid, rid)} "
+                    "a déjà été reportée une fois : elle ne peut plus l'être ; retenez-la, réduisez son "
+                    "montant ou refusez-la",
+                )
+            )
     if arbitrage.refused and not (arbitrage.refusal_reason or "").strip():
-        out.append(Violation("CHAMP_MANQUANT", "refusal_reason", "indiquez le motif du refus (il figure dans la lettre "
-                             "adressée au demandeur)"))
+        out.append(
+            Violation(
+                "CHAMP_MANQUANT",
+                "refusal_reason",
+                "indiquez le motif du refus (il figure dans la lettre adressée au demandeur)",
+            )
+        )
     return out
 
 
@@ -202,8 +268,11 @@ def retained(batch_items: list[BatchItem], arbitrage: Arbitrage) -> list[BatchIt
     """The requests delegated once the ministry's decisions apply, at their (reduced) amounts."""
     gone = set(arbitrage.postponed) | set(arbitrage.refused)
     reduced = {r.request_id: r.amount_cents for r in arbitrage.reductions}
-    return [BatchItem(i.request_id, i.departement_code, i.p104_action, reduced.get(i.request_id, i.amount_cents))
-            for i in batch_items if i.request_id not in gone]
+    return [
+        BatchItem(i.request_id, i.departement_code, i.p104_action, reduced.get(i.request_id, i.amount_cents))
+        for i in batch_items
+        if i.request_id not in gone
+    ]
 
 
 def batch_reference(year: int, batch_id: int) -> str:

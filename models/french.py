@@ -53,8 +53,14 @@ def typographie(text: str) -> str:
     « n°\u00a012156 ». A colon glued to what follows (an address « http://… », a time « 18:00 »)
     is left alone, as is a space before a colon that ends nothing (« : » at the start of a line
     keeps its place)."""
-    text = _BEFORE.sub(lambda m: m.group(0) if m.start() == 0 or text[m.start() - 1] == "\n" and m.group(0)[0] == m.group(1)
-                       else NNBSP + m.group(1), text)
+    text = _BEFORE.sub(
+        lambda m: (
+            m.group(0)
+            if m.start() == 0 or text[m.start() - 1] == "\n" and m.group(0)[0] == m.group(1)
+            else NNBSP + m.group(1)
+        ),
+        text,
+    )
     text = _OPEN_QUOTE.sub("«" + NNBSP, text)
     text = _CLOSE_QUOTE.sub(NNBSP + "»", text)
     return _NUMERO.sub(lambda m: f"{m.group(1)}°{NBSP}", text)
@@ -65,7 +71,7 @@ def de(nom: str) -> str:
     Landes », « la Vienne » → « de la Vienne », « l'Isère » → « de l'Isère », « Paris » → « de Paris »."""
     for article, contracted in (("le ", "du "), ("les ", "des ")):
         if nom.startswith(article):
-            return contracted + nom[len(article):]
+            return contracted + nom[len(article) :]
     return ("d'" if nom[:1].lower() in "aeiouyéèêàâîïôh" and not nom.startswith(("la ", "l'")) else "de ") + nom
 
 

@@ -33,19 +33,33 @@ class ListFilter:
     late: bool = False
 
 
-def check_filter(*, statuses: Mapping[str, str], known_departements: set[str], departement: str | None = None,
-                 status: str | None = None, year: int | None = None, awaited: str | None = None,
-                 late: bool = False) -> ListFilter:
+def check_filter(
+    *,
+    statuses: Mapping[str, str],
+    known_departements: set[str],
+    departement: str | None = None,
+    status: str | None = None,
+    year: int | None = None,
+    awaited: str | None = None,
+    late: bool = False,
+) -> ListFilter:
     """The filter, or RuleViolation naming every bad field: an unknown département, a status the
     kind of case does not have (``statuses``: code → French label), an unknown awaited party."""
     problems = []
     dep = None if departement is None else departement.strip().upper()
     if dep is not None and (not DEPARTEMENT_CODE.match(dep) or dep not in known_departements):
-        problems.append(Violation("DEPARTEMENT_INCONNU", "departement",
-                                  f"« {departement[:10]} » n'est pas un département connu (ex. : 86, 2A, 974)"))
+        problems.append(
+            Violation(
+                "DEPARTEMENT_INCONNU",
+                "departement",
+                f"« {departement[:10]} » n'est pas un département connu (ex. : 86, 2A, 974)",
+            )
+        )
     if status is not None and status not in statuses:
         choices = ", ".join(f"{code} ({label})" for code, label in statuses.items())
-        problems.append(Violation("STATUT_INCONNU", "statut", f"« {status[:40]} » : statut inconnu ; valeurs possibles : {choices}"))
+        problems.append(
+            Violation("STATUT_INCONNU", "statut", f"« {status[:40]} » : statut inconnu ; valeurs possibles : {choices}")
+        )
     if awaited is not None and awaited not in AWAITED_LABELS:
         choices = ", ".join(f"{code} ({label})" for code, label in AWAITED_LABELS.items())
         problems.append(Violation("ATTENDU_INCONNU", "attendu", f"« {awaited[:40]} » : valeurs possibles : {choices}"))
@@ -71,21 +85,38 @@ class Wait:
     def columns(self) -> dict:
         """The list columns every kind of case shares (French keys, ISO dates)."""
         lateness = self.lateness
-        return {"etape_en_cours": self.step_label, "attendu": self.awaited, "attendu_libelle": AWAITED_LABELS[self.awaited],
-                "depuis": lateness.since.isoformat() if lateness else None,
-                "delai_jours_ouvres": lateness.sla_days if lateness else None,
-                "echeance": lateness.deadline.isoformat() if lateness else None,
-                "retard_jours_ouvres": lateness.late_days if lateness else 0, "en_retard": self.late}
+        return {
+            "etape_en_cours": self.step_label,
+            "attendu": self.awaited,
+            "attendu_libelle": AWAITED_LABELS[self.awaited],
+            "depuis": lateness.since.isoformat() if lateness else None,
+            "delai_jours_ouvres": lateness.sla_days if lateness else None,
+            "echeance": lateness.deadline.isoformat() if lateness else None,
+            "retard_jours_ouvres": lateness.late_days if lateness else 0,
+            "en_retard": self.late,
+        }
 
 
-NO_WAIT = {"etape_en_cours": None, "attendu": None, "attendu_libelle": None, "depuis": None, "delai_jours_ouvres": None,
-           "echeance": None, "retard_jours_ouvres": 0, "en_retard": False}
+NO_WAIT = {
+    "etape_en_cours": None,
+    "attendu": None,
+    "attendu_libelle": None,
+    "depuis": None,
+    "delai_jours_ouvres": None,
+    "echeance": None,
+    "retard_jours_ouvres": 0,
+    "en_retard": False,
+}
 
 
 def applicant_lateness(asked_on: date, deadline: date, today: date) -> Lateness:
     """An applicant asked for a complement by a given date: late once that date has passed."""
-    return Lateness(since=asked_on, sla_days=business_days_between(asked_on, deadline), deadline=deadline,
-                    late_days=business_days_between(deadline, today))
+    return Lateness(
+        since=asked_on,
+        sla_days=business_days_between(asked_on, deadline),
+        deadline=deadline,
+        late_days=business_days_between(deadline, today),
+    )
 
 
 def keep(wait: Wait | None, flt: ListFilter) -> bool:

@@ -56,15 +56,22 @@ S = ComiteStatus
 STEP_OF_LEVEL = {ComiteLevel.LOCAL: "compte_rendu", ComiteLevel.NATIONAL: "compte_rendu_national"}
 STATUS_OF_STEP = {"compte_rendu": S.PLANNED_LOCAL, "compte_rendu_national": S.PLANNED_NATIONAL}
 PLANNED_STATUS = {ComiteLevel.LOCAL: S.PLANNED_LOCAL, ComiteLevel.NATIONAL: S.PLANNED_NATIONAL}
-STEP_LABELS = {"compte_rendu": "compte rendu du comité de pilotage local",
-               "compte_rendu_national": "compte rendu du comité de pilotage national"}
+STEP_LABELS = {
+    "compte_rendu": "compte rendu du comité de pilotage local",
+    "compte_rendu_national": "compte rendu du comité de pilotage national",
+}
 
-COMITE_MACHINE = StateMachine("comité de pilotage", [
-    Transition("compte_rendu", S.PLANNED_LOCAL, "record", S.HELD, Role.PREFET, "compte rendu enregistré"),
-    Transition("compte_rendu", S.PLANNED_LOCAL, "cancel", S.CANCELLED, Role.PREFET, "comité annulé"),
-    Transition("compte_rendu_national", S.PLANNED_NATIONAL, "record", S.HELD, Role.DIAIR, "compte rendu enregistré"),
-    Transition("compte_rendu_national", S.PLANNED_NATIONAL, "cancel", S.CANCELLED, Role.DIAIR, "comité annulé"),
-])
+COMITE_MACHINE = StateMachine(
+    "comité de pilotage",
+    [
+        Transition("compte_rendu", S.PLANNED_LOCAL, "record", S.HELD, Role.PREFET, "compte rendu enregistré"),
+        Transition("compte_rendu", S.PLANNED_LOCAL, "cancel", S.CANCELLED, Role.PREFET, "comité annulé"),
+        Transition(
+            "compte_rendu_national", S.PLANNED_NATIONAL, "record", S.HELD, Role.DIAIR, "compte rendu enregistré"
+        ),
+        Transition("compte_rendu_national", S.PLANNED_NATIONAL, "cancel", S.CANCELLED, Role.DIAIR, "comité annulé"),
+    ],
+)
 
 # Bounds of a compte rendu (the form's schema repeats them, so the Prefect server enforces them).
 MAX_PARTICIPANTS = 60
@@ -81,6 +88,7 @@ PLANNED_AT_MOST_AHEAD = timedelta(days=2 * 366)
 
 
 # --- Tables -----------------------------------------------------------------------------------
+
 
 class Comite(SQLModel, table=True):
     __table_args__ = (Index("ix_comite_scope", "level", "departement_code", "planned_on"),)
@@ -127,8 +135,10 @@ class ComiteActionReview(SQLModel, table=True):
     approfondie » of its most important actions)."""
 
     __tablename__ = "comite_action_review"
-    __table_args__ = (UniqueConstraint("comite_id", "action_id", name="uq_comite_action_review"),
-                      Index("ix_comite_action_review_flagged", "ctai_id", "flag_for_review"))
+    __table_args__ = (
+        UniqueConstraint("comite_id", "action_id", name="uq_comite_action_review"),
+        Index("ix_comite_action_review_flagged", "ctai_id", "flag_for_review"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     comite_id: int = Field(foreign_key="comite.id", index=True)
@@ -142,38 +152,72 @@ class ComiteActionReview(SQLModel, table=True):
 
 # --- Rules ------------------------------------------------------------------------------------
 
+
 def comite_reference(level: ComiteLevel, departement_code: str | None, year: int, comite_id: int) -> str:
     """``COPIL-86-2022-0003`` (local), ``COPIL-NAT-2022-0004`` (national)."""
     scope = departement_code if level == ComiteLevel.LOCAL else "NAT"
     return f"COPIL-{scope}-{year}-{comite_id:04d}"
 
 
-def check_plan(*, level: ComiteLevel, departement_code: str | None, departement_known: bool, planned_on: date,
-               today: date, chosen: list[int], in_scope: set[int]) -> list[Violation]:
+def check_plan(
+    *,
+    level: ComiteLevel,
+    departement_code: str | None,
+    departement_known: bool,
+    planned_on: date,
+    today: date,
+    chosen: list[int],
+    in_scope: set[int],
+) -> list[Violation]:
     """What a comité needs to be planned: a département for a local comité (none for a national
     one), a plausible date, and contracts in execution within its scope (``in_scope``), of which
     the ``chosen`` ones (none: all of them)."""
     out = []
     if level == ComiteLevel.LOCAL and not departement_code:
-        out.append(Violation("COMITE_DEPARTEMENT_MANQUANT", "departement",
-                             "un comité local est organisé par la préfecture d'un département : indiquez --departement"))
+        out.append(
+            Violation(
+                "COMITE_DEPARTEMENT_MANQUANT",
+                "departement",
+                "un comité local est organisé par la préfecture d'un département : indiquez --departement",
+            )
+        )
     elif level == ComiteLevel.LOCAL and not departement_known:
-        out.append(Violation("COMITE_DEPARTEMENT_INCONNU", "departement", f"département « {departement_code} » inconnu"))
+        out.append(
+            Violation("COMITE_DEPARTEMENT_INCONNU", "departement", f"département « {departement_code} » inconnu")
+        )
     if level == ComiteLevel.NATIONAL and departement_code:
-        out.append(Violation("COMITE_NATIONAL_SANS_DEPARTEMENT", "departement",
-                             "un comité national couvre tous les départements : choisissez ses contrats avec --ctai, "
-                             "sans --departement"))
+        out.append(
+            Violation(
+                "COMITE_NATIONAL_SANS_DEPARTEMENT",
+                "departement",
+                "un comité national couvre tous les départements : choisissez ses contrats avec --ctai, "
+                "sans --departement",
+            )
+        )
     if not PLANNED_EARLIEST <= planned_on <= today + PLANNED_AT_MOST_AHEAD:
-        out.append(Violation("DATE_HORS_BORNES", "date", f"date du comité attendue entre le {PLANNED_EARLIEST:%d/%m/%Y} "
-                                                         f"et le {today + PLANNED_AT_MOST_AHEAD:%d/%m/%Y}"))
+        out.append(
+            Violation(
+                "DATE_HORS_BORNES",
+                "date",
+                f"date du comité attendue entre le {PLANNED_EARLIEST:%d/%m/%Y} "
+                f"et le {today + PLANNED_AT_MOST_AHEAD:%d/%m/%Y}",
+            )
+        )
     outside = sorted(set(chosen) - in_scope)
     if outside:
-        out.append(Violation("COMITE_CONTRAT_HORS_PERIMETRE", "ctai",
-                             f"contrats absents du périmètre du comité (en cours d'exécution"
-                             f"{' dans le département' if level == ComiteLevel.LOCAL else ''}) : "
-                             + ", ".join(f"n° {i}" for i in outside)))
+        out.append(
+            Violation(
+                "COMITE_CONTRAT_HORS_PERIMETRE",
+                "ctai",
+                f"contrats absents du périmètre du comité (en cours d'exécution"
+                f"{' dans le département' if level == ComiteLevel.LOCAL else ''}) : "
+                + ", ".join(f"n° {i}" for i in outside),
+            )
+        )
     elif not in_scope:
-        out.append(Violation("COMITE_SANS_CONTRAT", "ctai", "aucun contrat en cours d'exécution dans le périmètre du comité"))
+        out.append(
+            Violation("COMITE_SANS_CONTRAT", "ctai", "aucun contrat en cours d'exécution dans le périmètre du comité")
+        )
     return out
 
 
@@ -194,8 +238,16 @@ def reviewed_actions(reviewed_ids: list[int], decisions: list[ActionDecisionInpu
     return out
 
 
-def check_minutes(*, held_on: date, planned_on: date, today: date, participants: int, reviewed_ids: list[int],
-                  decisions: list[ActionDecisionInput], allowed_action_ids: set[int]) -> list[Violation]:
+def check_minutes(
+    *,
+    held_on: date,
+    planned_on: date,
+    today: date,
+    participants: int,
+    reviewed_ids: list[int],
+    decisions: list[ActionDecisionInput],
+    allowed_action_ids: set[int],
+) -> list[Violation]:
     """A compte rendu: held on a date that has come (at most ``HELD_EARLIEST_BEFORE_PLANNED``
     before the planned date), with at least one participant, on actions of the contracts the
     comité covers, one decision per action at most, a reason for each action flagged for the
@@ -203,38 +255,74 @@ def check_minutes(*, held_on: date, planned_on: date, today: date, participants:
     out = []
     earliest = planned_on - HELD_EARLIEST_BEFORE_PLANNED
     if held_on > today:
-        out.append(Violation("COMITE_DATE_FUTURE", "held_on", f"le comité ne peut être dit tenu le {held_on:%d/%m/%Y}, "
-                                                              "date à venir : enregistrez le compte rendu une fois le comité tenu"))
+        out.append(
+            Violation(
+                "COMITE_DATE_FUTURE",
+                "held_on",
+                f"le comité ne peut être dit tenu le {held_on:%d/%m/%Y}, "
+                "date à venir : enregistrez le compte rendu une fois le comité tenu",
+            )
+        )
     elif held_on < earliest:
-        out.append(Violation("COMITE_DATE_TROP_TOT", "held_on",
-                             f"date de tenue le {held_on:%d/%m/%Y} : le comité était prévu le {planned_on:%d/%m/%Y} ; "
-                             f"une date antérieure au {earliest:%d/%m/%Y} n'est pas plausible"))
+        out.append(
+            Violation(
+                "COMITE_DATE_TROP_TOT",
+                "held_on",
+                f"date de tenue le {held_on:%d/%m/%Y} : le comité était prévu le {planned_on:%d/%m/%Y} ; "
+                f"une date antérieure au {earliest:%d/%m/%Y} n'est pas plausible",
+            )
+        )
     if participants < 1:
         out.append(Violation("COMITE_PARTICIPANT_MANQUANT", "participants", "indiquez au moins un participant"))
     reviewed = reviewed_actions(reviewed_ids, decisions)
     outside = [a for a in reviewed if a not in allowed_action_ids]
     if outside:
-        out.append(Violation("COMITE_ACTION_HORS_CONTRATS", "reviewed_action_ids",
-                             "actions qui n'appartiennent à aucun contrat couvert par le comité : "
-                             + ", ".join(f"n° {a}" for a in outside)))
+        out.append(
+            Violation(
+                "COMITE_ACTION_HORS_CONTRATS",
+                "reviewed_action_ids",
+                "actions qui n'appartiennent à aucun contrat couvert par le comité : "
+                + ", ".join(f"n° {a}" for a in outside),
+            )
+        )
     twice = sorted(a for a, n in Counter(d.action_id for d in decisions).items() if n > 1)
     if twice:
-        out.append(Violation("COMITE_DECISION_EN_DOUBLE", "decisions",
-                             "une seule décision par action : " + ", ".join(f"n° {a}" for a in twice)))
+        out.append(
+            Violation(
+                "COMITE_DECISION_EN_DOUBLE",
+                "decisions",
+                "une seule décision par action : " + ", ".join(f"n° {a}" for a in twice),
+            )
+        )
     unexplained = [d.action_id for d in decisions if d.flag_for_review and not (d.reason or "").strip()]
     if unexplained:
-        out.append(Violation("COMITE_MOTIF_REVUE_MANQUANT", "decisions",
-                             "indiquez pourquoi l'action est à revoir au bilan annuel : "
-                             + ", ".join(f"n° {a}" for a in unexplained)))
+        out.append(
+            Violation(
+                "COMITE_MOTIF_REVUE_MANQUANT",
+                "decisions",
+                "indiquez pourquoi l'action est à revoir au bilan annuel : "
+                + ", ".join(f"n° {a}" for a in unexplained),
+            )
+        )
     empty = [d.action_id for d in decisions if not d.flag_for_review and not (d.decision or "").strip()]
     if empty:
-        out.append(Violation("COMITE_DECISION_VIDE", "decisions",
-                             "une décision sans texte ni signalement ne dit rien : " + ", ".join(f"n° {a}" for a in empty)))
+        out.append(
+            Violation(
+                "COMITE_DECISION_VIDE",
+                "decisions",
+                "une décision sans texte ni signalement ne dit rien : " + ", ".join(f"n° {a}" for a in empty),
+            )
+        )
     return out
 
 
 def check_cancel(reason: str | None) -> list[Violation]:
     if not (reason or "").strip():
-        return [Violation("COMITE_MOTIF_ANNULATION_MANQUANT", "comment",
-                          "indiquez le motif de l'annulation (il est transmis aux parties)")]
+        return [
+            Violation(
+                "COMITE_MOTIF_ANNULATION_MANQUANT",
+                "comment",
+                "indiquez le motif de l'annulation (il est transmis aux parties)",
+            )
+        ]
     return []

@@ -31,7 +31,8 @@ class ActionLine(_Strict):
     montant_eur: Euros
     annee: int = Field(ge=2019, le=2100)
     nature: Literal["fonctionnement", "investissement"] = Field(
-        default="fonctionnement", description="R16 : seuls les frais de fonctionnement sont finançables")
+        default="fonctionnement", description="R16 : seuls les frais de fonctionnement sont finançables"
+    )
 
 
 class ProposalFile(_Strict):

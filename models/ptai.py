@@ -42,25 +42,38 @@ PTAI_STATUS_LABELS = {
 }
 
 S = PtaiStatus
-PTAI_MACHINE = StateMachine("PTAI", [
-    # The instructeur gives an opinion; the préfet decides, whatever the opinion.
-    Transition("instruction", S.SUBMITTED, "favourable", S.PREFET_VALIDATION, Role.INSTRUCTEUR, "avis favorable"),
-    Transition("instruction", S.SUBMITTED, "unfavourable", S.PREFET_VALIDATION, Role.INSTRUCTEUR, "avis défavorable"),
-    Transition("instruction", S.SUBMITTED, "rework", S.AWAITING_APPLICANT, Role.INSTRUCTEUR, "complément demandé"),
-    Transition("complement", S.AWAITING_APPLICANT, "completed", S.SUBMITTED, None, "complément reçu"),
-    Transition("complement", S.AWAITING_APPLICANT, "deadline_passed", S.CLOSED, None, "classée sans suite"),
-    Transition("validation", S.PREFET_VALIDATION, "validate", S.TRANSMITTED, Role.PREFET, "validée et transmise au ministère"),
-    Transition("validation", S.PREFET_VALIDATION, "reject", S.REJECTED, Role.PREFET, "rejetée par le préfet"),
-    Transition("delegation", S.TRANSMITTED, "batched", S.IN_BATCH, None, "inscrite dans un lot"),
-    # The ministry's decisions on each request of a batch it approves (the others are retained).
-    Transition("delegation", S.IN_BATCH, "reduced", S.IN_BATCH, Role.MINISTERE, "montant réduit par le ministère"),
-    Transition("delegation", S.IN_BATCH, "postponed", S.TRANSMITTED, Role.MINISTERE, "reportée au lot suivant"),
-    Transition("delegation", S.IN_BATCH, "refused", S.REJECTED, Role.MINISTERE, "refusée par le ministère"),
-    Transition("delegation", S.IN_BATCH, "delegated", S.DELEGATED, Role.MINISTERE, "crédits délégués"),
-    Transition("delegation", S.IN_BATCH, "batch_rejected", S.TRANSMITTED, Role.MINISTERE, "lot rejeté"),
-    Transition("delegation", S.IN_BATCH, "delegation_failed", S.TRANSMITTED, None,
-               "délégation en échec : remise au vivier"),
-])
+PTAI_MACHINE = StateMachine(
+    "PTAI",
+    [
+        # The instructeur gives an opinion; the préfet decides, whatever the opinion.
+        Transition("instruction", S.SUBMITTED, "favourable", S.PREFET_VALIDATION, Role.INSTRUCTEUR, "avis favorable"),
+        Transition(
+            "instruction", S.SUBMITTED, "unfavourable", S.PREFET_VALIDATION, Role.INSTRUCTEUR, "avis défavorable"
+        ),
+        Transition("instruction", S.SUBMITTED, "rework", S.AWAITING_APPLICANT, Role.INSTRUCTEUR, "complément demandé"),
+        Transition("complement", S.AWAITING_APPLICANT, "completed", S.SUBMITTED, None, "complément reçu"),
+        Transition("complement", S.AWAITING_APPLICANT, "deadline_passed", S.CLOSED, None, "classée sans suite"),
+        Transition(
+            "validation",
+            S.PREFET_VALIDATION,
+            "validate",
+            S.TRANSMITTED,
+            Role.PREFET,
+            "validée et transmise au ministère",
+        ),
+        Transition("validation", S.PREFET_VALIDATION, "reject", S.REJECTED, Role.PREFET, "rejetée par le préfet"),
+        Transition("delegation", S.TRANSMITTED, "batched", S.IN_BATCH, None, "inscrite dans un lot"),
+        # The ministry's decisions on each request of a batch it approves (the others are retained).
+        Transition("delegation", S.IN_BATCH, "reduced", S.IN_BATCH, Role.MINISTERE, "montant réduit par le ministère"),
+        Transition("delegation", S.IN_BATCH, "postponed", S.TRANSMITTED, Role.MINISTERE, "reportée au lot suivant"),
+        Transition("delegation", S.IN_BATCH, "refused", S.REJECTED, Role.MINISTERE, "refusée par le ministère"),
+        Transition("delegation", S.IN_BATCH, "delegated", S.DELEGATED, Role.MINISTERE, "crédits délégués"),
+        Transition("delegation", S.IN_BATCH, "batch_rejected", S.TRANSMITTED, Role.MINISTERE, "lot rejeté"),
+        Transition(
+            "delegation", S.IN_BATCH, "delegation_failed", S.TRANSMITTED, None, "délégation en échec : remise au vivier"
+        ),
+    ],
+)
 
 OPINIONS = ("favourable", "unfavourable")  # the instructeur's opinion, recorded on the request
 OPINION_LABELS = {"favourable": "avis favorable", "unfavourable": "avis défavorable"}
@@ -78,8 +91,15 @@ OPEN_REQUEST = "status NOT IN ('rejected', 'closed')"
 
 class PtaiRequest(SQLModel, table=True):
     __tablename__ = "ptai_request"
-    __table_args__ = (Index("uq_ptai_request_open_duplicate", "duplicate_key", unique=True,
-                            sqlite_where=text(OPEN_REQUEST), postgresql_where=text(OPEN_REQUEST)),)
+    __table_args__ = (
+        Index(
+            "uq_ptai_request_open_duplicate",
+            "duplicate_key",
+            unique=True,
+            sqlite_where=text(OPEN_REQUEST),
+            postgresql_where=text(OPEN_REQUEST),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str | None = Field(default=None, max_length=40, unique=True)
@@ -137,15 +157,29 @@ def ptai_reference(departement_code: str, year: int, request_id: int) -> str:
 
 # --- Submission rules -------------------------------------------------------------------------
 
-def check_public(categories: list[str], justification: str | None, perspective: str | None,
-                 rules: CampaignRules) -> list[Violation]:
+
+def check_public(
+    categories: list[str], justification: str | None, perspective: str | None, rules: CampaignRules
+) -> list[Violation]:
     """R3 (with R8–R10): a BPI-only PTAI needs a justification and a widening perspective."""
     out = eligible_categories("projet.public.categories", categories, rules)
     if categories and not out and public_of(categories, rules) == Public.BPI:
         if not (justification or "").strip():
-            out.append(Violation("R3_JUSTIFICATION_BPI", "projet.public.justification_bpi", "un projet réservé aux BPI doit justifier ce choix : renseignez la justification"))
+            out.append(
+                Violation(
+                    "R3_JUSTIFICATION_BPI",
+                    "projet.public.justification_bpi",
+                    "un projet réservé aux BPI doit justifier ce choix : renseignez la justification",
+                )
+            )
         if not (perspective or "").strip():
-            out.append(Violation("R3_PERSPECTIVE_ELARGISSEMENT", "projet.public.perspective_elargissement", "un projet réservé aux BPI doit indiquer sa perspective d'élargissement aux autres primo-arrivants"))
+            out.append(
+                Violation(
+                    "R3_PERSPECTIVE_ELARGISSEMENT",
+                    "projet.public.perspective_elargissement",
+                    "un projet réservé aux BPI doit indiquer sa perspective d'élargissement aux autres primo-arrivants",
+                )
+            )
     return out
 
 
@@ -154,18 +188,28 @@ def check_presence(max_years: int | None, rules: CampaignRules) -> list[Violatio
     whose public may have lived here longer does not target primo-arrivants."""
     limit = rules.primo_arrivant_max_annees
     if max_years is not None and max_years > limit:
-        return [Violation("R8_PRIMO_ARRIVANT", "projet.public.anciennete_max_annees",
-                          f"un primo-arrivant réside en France depuis {limit} ans au plus : l'ancienneté de séjour "
-                          f"maximale indiquée ({max_years} ans) dépasse cette limite ; ramenez-la à {limit} ans au plus")]
+        return [
+            Violation(
+                "R8_PRIMO_ARRIVANT",
+                "projet.public.anciennete_max_annees",
+                f"un primo-arrivant réside en France depuis {limit} ans au plus : l'ancienneté de séjour "
+                f"maximale indiquée ({max_years} ans) dépasse cette limite ; ramenez-la à {limit} ans au plus",
+            )
+        ]
     return []
 
 
 def check_campaign_open(rules: CampaignRules) -> list[Violation]:
     """No PTAI before the instrument existed (2019-2020 were the CTAIR years): data, per campaign."""
     if not rules.ptai_ouvert:
-        return [Violation("CAMPAGNE_PTAI_INEXISTANTE", "campagne",
-                          f"le projet territorial d'accueil et d'intégration (PTAI) n'existait pas en {rules.year} "
-                          "(seuls des CTAIR étaient alors signés) : déposez la demande sur une campagne ouverte")]
+        return [
+            Violation(
+                "CAMPAGNE_PTAI_INEXISTANTE",
+                "campagne",
+                f"le projet territorial d'accueil et d'intégration (PTAI) n'existait pas en {rules.year} "
+                "(seuls des CTAIR étaient alors signés) : déposez la demande sur une campagne ouverte",
+            )
+        ]
     return []
 
 
@@ -173,14 +217,30 @@ def check_engagement(engagements: list[dict], rules: CampaignRules) -> list[Viol
     """R7: the collectivité states its engagement, each with an amount or a valued description."""
     if not engagements:
         kinds = ", ".join(rules.types_engagement)
-        return [Violation("R7_ENGAGEMENT_COLLECTIVITE", "engagement_collectivite", f"indiquez l'engagement de la collectivité ({kinds}), avec un montant ou une valorisation")]
+        return [
+            Violation(
+                "R7_ENGAGEMENT_COLLECTIVITE",
+                "engagement_collectivite",
+                f"indiquez l'engagement de la collectivité ({kinds}), avec un montant ou une valorisation",
+            )
+        ]
     out = []
     for i, e in enumerate(engagements):
         field = f"engagement_collectivite[{i}]"
         if e.get("type") not in rules.types_engagement:
-            out.append(Violation("R7_ENGAGEMENT_COLLECTIVITE", f"{field}.type", f"type d'engagement « {e.get('type')} » inconnu (types admis : {', '.join(rules.types_engagement)})"))
+            out.append(
+                Violation(
+                    "R7_ENGAGEMENT_COLLECTIVITE",
+                    f"{field}.type",
+                    f"type d'engagement « {e.get('type')} » inconnu (types admis : {', '.join(rules.types_engagement)})",
+                )
+            )
         if e.get("montant_cents") is None and not (e.get("valorisation") or "").strip():
-            out.append(Violation("R7_ENGAGEMENT_COLLECTIVITE", field, "chaque engagement indique un montant ou une valorisation"))
+            out.append(
+                Violation(
+                    "R7_ENGAGEMENT_COLLECTIVITE", field, "chaque engagement indique un montant ou une valorisation"
+                )
+            )
         out += non_negative_amount(f"{field}.montant_eur", e.get("montant_cents"))
     return out
 
@@ -189,9 +249,21 @@ def check_domains(domains: list[Domain], rules: CampaignRules) -> list[Violation
     """From 2022 the merged instrument needs two domains, one of them housing (R5 as data)."""
     out = []
     if len(set(domains)) < rules.domaines_min:
-        out.append(Violation("R5_DOMAINES_MINIMUM", "projet.domaines", f"la campagne {rules.year} exige au moins {rules.domaines_min} domaines d'intégration"))
+        out.append(
+            Violation(
+                "R5_DOMAINES_MINIMUM",
+                "projet.domaines",
+                f"la campagne {rules.year} exige au moins {rules.domaines_min} domaines d'intégration",
+            )
+        )
     if rules.logement_obligatoire and Domain.LOGEMENT not in domains:
-        out.append(Violation("R5_LOGEMENT_OBLIGATOIRE", "projet.domaines", f"la campagne {rules.year} exige le domaine du logement parmi les domaines du projet"))
+        out.append(
+            Violation(
+                "R5_LOGEMENT_OBLIGATOIRE",
+                "projet.domaines",
+                f"la campagne {rules.year} exige le domaine du logement parmi les domaines du projet",
+            )
+        )
     return out
 
 
@@ -199,23 +271,54 @@ def check_porteur(*, siret_valid: bool, cultuelle: bool, compte_rendu_manquant: 
     """R14, R15: a valid SIRET, not cultuelle, and no missing compte rendu financier."""
     out = []
     if not siret_valid:
-        out.append(Violation("R15_SIRET_INVALIDE", "porteur.siret", "le SIRET de l'association est invalide (14 chiffres, clé de contrôle) : corrigez-le"))
+        out.append(
+            Violation(
+                "R15_SIRET_INVALIDE",
+                "porteur.siret",
+                "le SIRET de l'association est invalide (14 chiffres, clé de contrôle) : corrigez-le",
+            )
+        )
     if cultuelle:
-        out.append(Violation("R15_ASSOCIATION_CULTUELLE", "porteur.cultuelle", "une association cultuelle n'est pas éligible à ces crédits"))
+        out.append(
+            Violation(
+                "R15_ASSOCIATION_CULTUELLE",
+                "porteur.cultuelle",
+                "une association cultuelle n'est pas éligible à ces crédits",
+            )
+        )
     if compte_rendu_manquant:
-        out.append(Violation("R14_COMPTE_RENDU_MANQUANT", "porteur.siret", "le compte rendu financier (Cerfa 15059) de la subvention précédente manque : il doit être transmis avant toute nouvelle demande"))
+        out.append(
+            Violation(
+                "R14_COMPTE_RENDU_MANQUANT",
+                "porteur.siret",
+                "le compte rendu financier (Cerfa 15059) de la subvention précédente manque : il doit être transmis avant toute nouvelle demande",
+            )
+        )
     return out
 
 
-def check_budget(*, nature: str, total_cents: int, requested_cents: int, p104_action: int,
-                 public: Public) -> list[Violation]:
+def check_budget(
+    *, nature: str, total_cents: int, requested_cents: int, p104_action: int, public: Public
+) -> list[Violation]:
     """R16, R17 and amounts: operating subsidies only, never negative, never above the cost."""
     out = non_negative_amount("budget.montant_demande_eur", requested_cents)
     out += non_negative_amount("budget.cout_total_eur", total_cents)
     if nature != Nature.FONCTIONNEMENT:
-        out.append(Violation("R16_INVESTISSEMENT_EXCLU", "budget.nature", "seules les subventions de fonctionnement sont possibles : une dépense d'investissement n'est pas finançable"))
+        out.append(
+            Violation(
+                "R16_INVESTISSEMENT_EXCLU",
+                "budget.nature",
+                "seules les subventions de fonctionnement sont possibles : une dépense d'investissement n'est pas finançable",
+            )
+        )
     if requested_cents > total_cents >= 0:
-        out.append(Violation("MONTANT_SUPERIEUR_AU_COUT", "budget.montant_demande_eur", f"le montant demandé ({format_eur(requested_cents)}) dépasse le coût total du projet ({format_eur(total_cents)})"))
+        out.append(
+            Violation(
+                "MONTANT_SUPERIEUR_AU_COUT",
+                "budget.montant_demande_eur",
+                f"le montant demandé ({format_eur(requested_cents)}) dépasse le coût total du projet ({format_eur(total_cents)})",
+            )
+        )
     out += p104_matches_public("budget.action_p104", p104_action, public)
     return out
 
@@ -228,8 +331,13 @@ def check_period(start: date, end: date, campaign: int) -> list[Violation]:
     first, last = date(campaign - PERIOD_YEARS_BEFORE, 1, 1), date(campaign + PERIOD_YEARS_AFTER, 12, 31)
     for field, value in (("projet.date_debut", start), ("projet.date_fin", end)):
         if not first <= value <= last:
-            out.append(Violation("PERIODE_HORS_CAMPAGNE", field, f"le projet de la campagne {campaign} se déroule entre le "
-                                                                 f"{first:%d/%m/%Y} et le {last:%d/%m/%Y}"))
+            out.append(
+                Violation(
+                    "PERIODE_HORS_CAMPAGNE",
+                    field,
+                    f"le projet de la campagne {campaign} se déroule entre le {first:%d/%m/%Y} et le {last:%d/%m/%Y}",
+                )
+            )
     if end < start:
         out.append(Violation("PERIODE_INVALIDE", "projet.date_fin", "la date de fin précède la date de début"))
     return out
@@ -239,30 +347,63 @@ def check_validated_amount(validated_cents: int, requested_cents: int) -> list[V
     """The instructeur proposes at most the amount requested."""
     out = non_negative_amount("amount_eur", validated_cents)
     if validated_cents > requested_cents:
-        out.append(Violation("MONTANT_SUPERIEUR_A_LA_DEMANDE", "amount_eur", f"le montant proposé ({format_eur(validated_cents)}) ne peut pas dépasser le montant demandé ({format_eur(requested_cents)})"))
+        out.append(
+            Violation(
+                "MONTANT_SUPERIEUR_A_LA_DEMANDE",
+                "amount_eur",
+                f"le montant proposé ({format_eur(validated_cents)}) ne peut pas dépasser le montant demandé ({format_eur(requested_cents)})",
+            )
+        )
     return out
 
 
-def check_prefet_amount(validated_cents: int | None, proposed_cents: int | None, requested_cents: int | None = None,
-                        opinion: str | None = None) -> list[Violation]:
+def check_prefet_amount(
+    validated_cents: int | None,
+    proposed_cents: int | None,
+    requested_cents: int | None = None,
+    opinion: str | None = None,
+) -> list[Violation]:
     """The préfet decides after the instructeur's opinion. After a favourable one: at the amount
     proposed (``None``: that amount), or less. After an unfavourable one, overriding it: an amount
     is required, at most the amount requested (the préfet's motifs are checked by the caller)."""
     if opinion == "unfavourable":
         if validated_cents is None:
-            return [Violation("MONTANT_A_FIXER", "amount_eur", "l'instruction n'a proposé aucun montant (avis défavorable) : "
-                                                               "indiquez le montant que vous validez")]
+            return [
+                Violation(
+                    "MONTANT_A_FIXER",
+                    "amount_eur",
+                    "l'instruction n'a proposé aucun montant (avis défavorable) : indiquez le montant que vous validez",
+                )
+            ]
         out = non_negative_amount("amount_eur", validated_cents)
         if requested_cents is not None and validated_cents > requested_cents:
-            out.append(Violation("MONTANT_SUPERIEUR_A_LA_DEMANDE", "amount_eur", f"le montant validé ({format_eur(validated_cents)}) "
-                                 f"ne peut pas dépasser le montant demandé ({format_eur(requested_cents)})"))
+            out.append(
+                Violation(
+                    "MONTANT_SUPERIEUR_A_LA_DEMANDE",
+                    "amount_eur",
+                    f"le montant validé ({format_eur(validated_cents)}) "
+                    f"ne peut pas dépasser le montant demandé ({format_eur(requested_cents)})",
+                )
+            )
         return out
     if proposed_cents is None:
-        return [Violation("MONTANT_NON_PROPOSE", "amount_eur", "aucun montant n'a été proposé par l'instruction : la demande ne peut pas être validée")]
+        return [
+            Violation(
+                "MONTANT_NON_PROPOSE",
+                "amount_eur",
+                "aucun montant n'a été proposé par l'instruction : la demande ne peut pas être validée",
+            )
+        ]
     validated_cents = proposed_cents if validated_cents is None else validated_cents
     out = non_negative_amount("amount_eur", validated_cents)
     if validated_cents > proposed_cents:
-        out.append(Violation("MONTANT_SUPERIEUR_A_LA_PROPOSITION", "amount_eur", f"le montant validé ({format_eur(validated_cents)}) ne peut pas dépasser le montant proposé par l'instruction ({format_eur(proposed_cents)})"))
+        out.append(
+            Violation(
+                "MONTANT_SUPERIEUR_A_LA_PROPOSITION",
+                "amount_eur",
+                f"le montant validé ({format_eur(validated_cents)}) ne peut pas dépasser le montant proposé par l'instruction ({format_eur(proposed_cents)})",
+            )
+        )
     return out
 
 

@@ -75,8 +75,9 @@ def diagnose(facts: StepFacts, policy: RecoveryPolicy = RecoveryPolicy()) -> Dia
         return Diagnosis(Action.NONE, "")
     action, reason = found
     if action in (Action.RESCHEDULE, Action.RECREATE) and facts.restarts >= policy.max_restarts:
-        return Diagnosis(Action.ESCALATE, f"{reason} ; déjà relancée {facts.restarts} fois, elle n'est plus relancée "
-                                          "automatiquement")
+        return Diagnosis(
+            Action.ESCALATE, f"{reason} ; déjà relancée {facts.restarts} fois, elle n'est plus relancée automatiquement"
+        )
     return Diagnosis(action, reason)
 
 
@@ -106,4 +107,3 @@ def _finding(f: StepFacts, policy: RecoveryPolicy) -> tuple[Action, str] | None:
     if state == "COMPLETED":
         return Action.RESCHEDULE, "l'exécution s'est terminée sans clore l'étape"
     return None
-

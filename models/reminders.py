@@ -48,11 +48,15 @@ class Policy:
 @lru_cache
 def policy() -> Policy:
     data = json.loads(resources.files("models").joinpath("data/reminders.json").read_text(encoding="utf-8"))
-    return Policy(sla=data["sla_business_days"], reminders_before_escalation=data["reminders_before_escalation"],
-                  escalate_to=data["escalate_to"], applicant_days_before=data["applicant_reminder_business_days_before_deadline"],
-                  letter_due=_month_day(data["engagement_letter_due_in_year_before"]),
-                  letter_days_before=data["engagement_letter_reminder_business_days_before"],
-                  review_opens=_month_day(data["yearly_review_opens_in_following_year"]))
+    return Policy(
+        sla=data["sla_business_days"],
+        reminders_before_escalation=data["reminders_before_escalation"],
+        escalate_to=data["escalate_to"],
+        applicant_days_before=data["applicant_reminder_business_days_before_deadline"],
+        letter_due=_month_day(data["engagement_letter_due_in_year_before"]),
+        letter_days_before=data["engagement_letter_reminder_business_days_before"],
+        review_opens=_month_day(data["yearly_review_opens_in_following_year"]),
+    )
 
 
 def _month_day(text: str) -> tuple[int, int]:
@@ -89,8 +93,9 @@ def latest_late_opening(today: date, sla: int) -> date:
     return day
 
 
-def step_action(*, opened_on: date, today: date, sla: int, reminders_sent: int, escalated: bool,
-                before_escalation: int) -> tuple[str | None, int]:
+def step_action(
+    *, opened_on: date, today: date, sla: int, reminders_sent: int, escalated: bool, before_escalation: int
+) -> tuple[str | None, int]:
     """What a waiting step calls for today: None, "reminder" or "escalation"; and the number of
     business days past its service level."""
     late = business_days_between(opened_on, today) - sla
@@ -148,5 +153,9 @@ class Lateness:
 def lateness(opened_on: date, today: date, sla: int) -> Lateness:
     """Late exactly when the reminders call it late (``step_action``): more than ``sla`` business
     days since it opened."""
-    return Lateness(since=opened_on, sla_days=sla, deadline=step_deadline(opened_on, sla),
-                    late_days=max(business_days_between(opened_on, today) - sla, 0))
+    return Lateness(
+        since=opened_on,
+        sla_days=sla,
+        deadline=step_deadline(opened_on, sla),
+        late_days=max(business_days_between(opened_on, today) - sla, 0),
+    )

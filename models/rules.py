@@ -13,24 +13,45 @@ from models.reference import CampaignRules, P104Action, Public
 
 def non_negative_amount(field: str, cents: int | None) -> list[Violation]:
     if cents is not None and cents < 0:
-        return [Violation("MONTANT_NEGATIF", field, f"le montant ne peut pas être négatif ({format_eur(cents)}) : indiquez un montant positif ou nul")]
+        return [
+            Violation(
+                "MONTANT_NEGATIF",
+                field,
+                f"le montant ne peut pas être négatif ({format_eur(cents)}) : indiquez un montant positif ou nul",
+            )
+        ]
     return []
 
 
 def within_ceiling(field: str, cents: int | None, ceiling_cents: int, what: str) -> list[Violation]:
     """Amounts have a ceiling per campaign (data): beyond it, an input error, not a request."""
     if cents is not None and cents > ceiling_cents:
-        return [Violation("MONTANT_PLAFOND", field, f"{what} ({format_eur(cents)}) dépasse le plafond de "
-                                                    f"{format_eur(ceiling_cents)} : vérifiez la saisie")]
+        return [
+            Violation(
+                "MONTANT_PLAFOND",
+                field,
+                f"{what} ({format_eur(cents)}) dépasse le plafond de {format_eur(ceiling_cents)} : vérifiez la saisie",
+            )
+        ]
     return []
 
 
 def p104_matches_public(field: str, action: int, public: Public) -> list[Violation]:
     """R17: each funded line is coded 12 (primo-arrivants) or 15 (réfugiés, BPI only)."""
     if action not in {a.value for a in P104Action}:
-        return [Violation("R17_ACTION_P104", field, f"l'action P104 doit être 12 (primo-arrivants) ou 15 (réfugiés), pas {action}")]
+        return [
+            Violation(
+                "R17_ACTION_P104", field, f"l'action P104 doit être 12 (primo-arrivants) ou 15 (réfugiés), pas {action}"
+            )
+        ]
     if action == P104Action.REFUGIES and public != Public.BPI:
-        return [Violation("R17_ACTION_P104", field, "l'action P104 15 (réfugiés) est réservée aux actions destinées aux seuls BPI : codez la ligne en action 12")]
+        return [
+            Violation(
+                "R17_ACTION_P104",
+                field,
+                "l'action P104 15 (réfugiés) est réservée aux actions destinées aux seuls BPI : codez la ligne en action 12",
+            )
+        ]
     return []
 
 
@@ -39,13 +60,29 @@ def eligible_categories(field: str, categories: Iterable[str], rules: CampaignRu
     out: list[Violation] = []
     categories = list(categories)
     if not categories:
-        out.append(Violation("R8_PUBLIC_NON_PRECISE", field, "indiquez au moins une catégorie de public (BPI ou primo-arrivants)"))
+        out.append(
+            Violation(
+                "R8_PUBLIC_NON_PRECISE", field, "indiquez au moins une catégorie de public (BPI ou primo-arrivants)"
+            )
+        )
     for cat in categories:
         if cat in rules.categories_non_eligibles:
-            out.append(Violation("R9_PUBLIC_NON_ELIGIBLE", field, f"le public « {cat} » n'est pas éligible (étudiants internationaux, demandeurs d'asile, mineurs non accompagnés, personnes en situation irrégulière) : retirez-le"))
+            out.append(
+                Violation(
+                    "R9_PUBLIC_NON_ELIGIBLE",
+                    field,
+                    f"le public « {cat} » n'est pas éligible (étudiants internationaux, demandeurs d'asile, mineurs non accompagnés, personnes en situation irrégulière) : retirez-le",
+                )
+            )
         elif cat not in rules.eligible_categories:
             allowed = ", ".join(rules.eligible_categories)
-            out.append(Violation("R10_CATEGORIE_BPI", field, f"catégorie « {cat} » inconnue pour la campagne {rules.year} (catégories admises : {allowed})"))
+            out.append(
+                Violation(
+                    "R10_CATEGORIE_BPI",
+                    field,
+                    f"catégorie « {cat} » inconnue pour la campagne {rules.year} (catégories admises : {allowed})",
+                )
+            )
     return out
 
 

@@ -26,8 +26,9 @@ _FILLERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800", "\u180e"}
 
 def forbidden_characters(value: str, *, multiline: bool) -> list[str]:
     allowed = {"\n"} if multiline else set()
-    return sorted({c for c in value if c not in allowed
-                   and (unicodedata.category(c) in _REFUSED_CATEGORIES or c in _FILLERS)})
+    return sorted(
+        {c for c in value if c not in allowed and (unicodedata.category(c) in _REFUSED_CATEGORIES or c in _FILLERS)}
+    )
 
 
 def _says_something(value: str) -> bool:
@@ -42,11 +43,16 @@ def clean_text(value, *, multiline: bool, required: bool):
     value = unicodedata.normalize("NFC", value.replace("\r\n", "\n"))
     bad = forbidden_characters(value, multiline=multiline)
     if bad:
-        names = ", ".join("retour à la ligne" if c == "\n" else "tabulation" if c == "\t" else f"U+{ord(c):04X}"
-                          for c in bad)
-        raise PydanticCustomError("TEXTE_CARACTERES_INTERDITS", "caractères interdits ({names}) : les caractères de "
-                                  "contrôle, invisibles ou d'inversion du sens d'écriture sont refusés"
-                                  + ("" if multiline else " ; ce champ tient sur une ligne"), {"names": names})
+        names = ", ".join(
+            "retour à la ligne" if c == "\n" else "tabulation" if c == "\t" else f"U+{ord(c):04X}" for c in bad
+        )
+        raise PydanticCustomError(
+            "TEXTE_CARACTERES_INTERDITS",
+            "caractères interdits ({names}) : les caractères de "
+            "contrôle, invisibles ou d'inversion du sens d'écriture sont refusés"
+            + ("" if multiline else " ; ce champ tient sur une ligne"),
+            {"names": names},
+        )
     value = value.strip()
     if required and not _says_something(value):
         raise PydanticCustomError("TEXTE_VIDE", "texte vide : renseignez ce champ (au moins une lettre ou un chiffre)")
@@ -55,14 +61,20 @@ def clean_text(value, *, multiline: bool, required: bool):
 
 def line(max_length: int, *, min_length: int = 1):
     """One line of at most ``max_length`` characters (``min_length`` 0: may be empty)."""
-    return Annotated[str, BeforeValidator(partial(clean_text, multiline=False, required=min_length > 0)),
-                     Field(min_length=min_length, max_length=max_length)]
+    return Annotated[
+        str,
+        BeforeValidator(partial(clean_text, multiline=False, required=min_length > 0)),
+        Field(min_length=min_length, max_length=max_length),
+    ]
 
 
 def paragraph(max_length: int, *, min_length: int = 1):
     """Free text of at most ``max_length`` characters, line breaks allowed."""
-    return Annotated[str, BeforeValidator(partial(clean_text, multiline=True, required=min_length > 0)),
-                     Field(min_length=min_length, max_length=max_length)]
+    return Annotated[
+        str,
+        BeforeValidator(partial(clean_text, multiline=True, required=min_length > 0)),
+        Field(min_length=min_length, max_length=max_length),
+    ]
 
 
 # The bounds used across the platform.
@@ -71,5 +83,6 @@ Title = line(300, min_length=3)
 Code = line(20, min_length=1)  # SIREN, SIRET, RNA, category and type codes
 LongText = paragraph(5000)
 Comment = paragraph(4000, min_length=0)
-EmailAddress = Annotated[EmailStr, BeforeValidator(partial(clean_text, multiline=False, required=True)),
-                         Field(max_length=254)]
+EmailAddress = Annotated[
+    EmailStr, BeforeValidator(partial(clean_text, multiline=False, required=True)), Field(max_length=254)
+]

@@ -7,7 +7,7 @@ that records the decision, not days later in the sender) and stored as JSON in t
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,7 +32,9 @@ class EmailContext(BaseModel):
     expediteur: str = "La préfecture"  # the letterhead: « La préfecture de la Vienne »
     registre: Literal["lettre", "avis"] = LETTER
     appel: str = "Madame, Monsieur"  # « Madame la maire »: the letter opens and closes with it
-    signature: list[str] = Field(default_factory=lambda: ["Pour le préfet et par délégation,", "Le service instructeur"])
+    signature: list[str] = Field(
+        default_factory=lambda: ["Pour le préfet et par délégation,", "Le service instructeur"]
+    )
     autorite: str = "préfet"  # who decided, for the recourse: « préfet de la Vienne », « ministre de l'Intérieur »
     recours: bool = False  # the decision goes against the recipient: the letter gives the voies et délais de recours
 
@@ -237,4 +239,6 @@ def context_model(event: str) -> type[EmailContext]:
     try:
         return EVENTS[event]
     except KeyError:
-        raise UnknownEvent(f"[{UnknownEvent.code}] événement « {event} » inconnu (connus : {', '.join(EVENTS)})") from None
+        raise UnknownEvent(
+            f"[{UnknownEvent.code}] événement « {event} » inconnu (connus : {', '.join(EVENTS)})"
+        ) from None

@@ -7,8 +7,20 @@ from datetime import date, datetime
 from models.money import format_eur
 from models.types import to_paris
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 
 def date_fr(value: date | str) -> str:
@@ -34,4 +46,3 @@ def eur(cents: int) -> str:
 
 def p104(action: int) -> str:
     return {12: "action 12 (primo-arrivants)", 15: "action 15 (réfugiés)"}.get(action, f"action {action}")
-

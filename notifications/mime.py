@@ -31,27 +31,42 @@ def encode_header(value: str) -> str:
             chunk = ""
         chunk += char
     words.append(chunk)
-    return "\r\n ".join(f"=?utf-8?b?{binascii.b2a_base64(w.encode('utf-8'), newline=False).decode('ascii')}?=" for w in words)
+    return "\r\n ".join(
+        f"=?utf-8?b?{binascii.b2a_base64(w.encode('utf-8'), newline=False).decode('ascii')}?=" for w in words
+    )
 
 
 def _part(content_type: str, body: str) -> bytes:
     encoded = binascii.b2a_qp(body.replace("\r\n", "\n").encode("utf-8"), istext=True)
     encoded = encoded.replace(b"\n", b"\r\n")
-    return (f'Content-Type: {content_type}; charset="utf-8"\r\n'
-            "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode("ascii") + encoded
+    return (
+        f'Content-Type: {content_type}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+    ).encode("ascii") + encoded
 
 
 def _attachment(filename: str, content_type: str, content: bytes) -> bytes:
     encoded = binascii.b2a_base64(content, newline=False).decode("ascii")
-    lines = "\r\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76))
-    name = filename if filename.isascii() else "piece-jointe" + filename[filename.rfind("."):]
-    return (f'Content-Type: {content_type}; name="{name}"\r\n'
-            "Content-Transfer-Encoding: base64\r\n"
-            f'Content-Disposition: attachment; filename="{name}"\r\n\r\n{lines}').encode("ascii")
+    lines = "\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
+    name = filename if filename.isascii() else "piece-jointe" + filename[filename.rfind(".") :]
+    return (
+        f'Content-Type: {content_type}; name="{name}"\r\n'
+        "Content-Transfer-Encoding: base64\r\n"
+        f'Content-Disposition: attachment; filename="{name}"\r\n\r\n{lines}'
+    ).encode("ascii")
 
 
-def build(*, subject: str, text: str, html: str, to: str, sender: str, message_id: str, date: datetime,
-          language: str = "fr", attachments: list[tuple[str, str, bytes]] = ()) -> bytes:
+def build(
+    *,
+    subject: str,
+    text: str,
+    html: str,
+    to: str,
+    sender: str,
+    message_id: str,
+    date: datetime,
+    language: str = "fr",
+    attachments: list[tuple[str, str, bytes]] = (),
+) -> bytes:
     """``attachments``: (filename, content type, bytes); with any, the text and HTML
     alternatives are wrapped in a multipart/mixed message that carries them."""
     boundary = f"=_territoires_{secrets.token_hex(12)}"
@@ -66,7 +81,9 @@ def build(*, subject: str, text: str, html: str, to: str, sender: str, message_i
         f'Content-Type: multipart/alternative; boundary="{boundary}"',
     ]
     sep = f"\r\n--{boundary}\r\n".encode("ascii")
-    alternative = sep + _part("text/plain", text) + sep + _part("text/html", html) + f"\r\n--{boundary}--\r\n".encode("ascii")
+    alternative = (
+        sep + _part("text/plain", text) + sep + _part("text/html", html) + f"\r\n--{boundary}--\r\n".encode("ascii")
+    )
     if not attachments:
         return ("\r\n".join(headers) + "\r\n").encode("ascii") + alternative
     mixed = f"=_territoires_{secrets.token_hex(12)}"

@@ -44,20 +44,26 @@ def queue_many(session: Session, emails: list[Email]) -> int:
         return 0
     now = utcnow()
     contexts = addressed(session, emails)
-    rows = [{
-        "idempotency_key": e.key,
-        "event": e.event,
-        "recipient": e.recipient,
-        "context": validate_context(e.event, context).model_dump(mode="json"),
-        "status": OutboxStatus.PENDING.value,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    } for e, context in zip(emails, contexts)]
+    rows = [
+        {
+            "idempotency_key": e.key,
+            "event": e.event,
+            "recipient": e.recipient,
+            "context": validate_context(e.event, context).model_dump(mode="json"),
+            "status": OutboxStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for e, context in zip(emails, contexts)
+    ]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = OutboxMessage.__table__
-    stmt = (dialect.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(table.c.id, sort_by_parameter_order=False))
+    stmt = (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table.c.id, sort_by_parameter_order=False)
+    )
     # executemany: one compiled statement, sent in batches by SQLAlchemy ("insertmanyvalues").
     return len(session.execute(stmt, rows).all())
 
@@ -68,8 +74,13 @@ def addressed(session: Session, emails: list[Email]) -> list[dict]:
     which opens with the collectivité's appellation when it has one (« Madame la maire »)."""
     addresses = {e.recipient.lower() for e in emails}
     agents = set(session.exec(select(func.lower(Agent.email)).where(func.lower(Agent.email).in_(addresses))).all())
-    appellations = dict(session.exec(select(func.lower(Collectivite.email), Collectivite.appellation).where(
-        func.lower(Collectivite.email).in_(addresses), Collectivite.appellation.is_not(None))).all())
+    appellations = dict(
+        session.exec(
+            select(func.lower(Collectivite.email), Collectivite.appellation).where(
+                func.lower(Collectivite.email).in_(addresses), Collectivite.appellation.is_not(None)
+            )
+        ).all()
+    )
     out = []
     for e in emails:
         given = e.context.model_dump(exclude_unset=True) if isinstance(e.context, EmailContext) else dict(e.context)

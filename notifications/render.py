@@ -26,9 +26,17 @@ _env = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
-_env.filters.update(eur=formatting.eur, date_fr=formatting.date_fr, datetime_fr=formatting.datetime_fr,
-                    p104=formatting.p104, pluriel=pluriel, accorde=accorde, de=de,
-                    phrase=en_cours_de_phrase, initiale=initiale)
+_env.filters.update(
+    eur=formatting.eur,
+    date_fr=formatting.date_fr,
+    datetime_fr=formatting.datetime_fr,
+    p104=formatting.p104,
+    pluriel=pluriel,
+    accorde=accorde,
+    de=de,
+    phrase=en_cours_de_phrase,
+    initiale=initiale,
+)
 
 
 def validate_context(event: str, context: dict | EmailContext) -> EmailContext:
@@ -59,17 +67,32 @@ def _html_typography(html: str) -> str:
     return "".join(part if i % 2 else typographie(part) for i, part in enumerate(parts))
 
 
-def render_bytes(event: str, context: dict | EmailContext, *, to: str, sender: str, message_id: str | None = None,
-                 attachments: list[tuple[str, str, bytes]] = ()) -> bytes:
+def render_bytes(
+    event: str,
+    context: dict | EmailContext,
+    *,
+    to: str,
+    sender: str,
+    message_id: str | None = None,
+    attachments: list[tuple[str, str, bytes]] = (),
+) -> bytes:
     """The wire form of the email (what the sender transmits and the sink stores)."""
     subject, text, html = render_parts(event, context)
-    return mime.build(subject=subject, text=text, html=html, to=to, sender=sender,
-                      message_id=message_id or make_msgid(domain="territoires.example"), date=utcnow(),
-                      attachments=attachments)
+    return mime.build(
+        subject=subject,
+        text=text,
+        html=html,
+        to=to,
+        sender=sender,
+        message_id=message_id or make_msgid(domain="territoires.example"),
+        date=utcnow(),
+        attachments=attachments,
+    )
 
 
-def render(event: str, context: dict | EmailContext, *, to: str, sender: str, message_id: str | None = None) -> EmailMessage:
+def render(
+    event: str, context: dict | EmailContext, *, to: str, sender: str, message_id: str | None = None
+) -> EmailMessage:
     """The same email as a parsed EmailMessage, for previews and tests."""
     raw = render_bytes(event, context, to=to, sender=sender, message_id=message_id)
     return message_from_bytes(raw, policy=policy.default)
-

@@ -60,8 +60,13 @@ class SendReport:
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"claimed": self.claimed, "sent": self.sent, "failed": self.failed, "deferred": self.deferred,
-                "errors": self.errors[:20]}
+        return {
+            "claimed": self.claimed,
+            "sent": self.sent,
+            "failed": self.failed,
+            "deferred": self.deferred,
+            "errors": self.errors[:20],
+        }
 
 
 @dataclass(frozen=True)
@@ -75,10 +80,20 @@ class _Claimed:
 
 
 class OutboxSender:
-    def __init__(self, engine: Engine, target: SmtpTarget, *, worker_id: str | None = None, batch_size: int = 50,
-                 lease: timedelta = timedelta(minutes=10), connect_attempts: int = 3,
-                 connect_backoff_seconds: float = 0.2, retry_base: timedelta = timedelta(seconds=30),
-                 retry_max: timedelta = timedelta(hours=1), mark_patience_seconds: float = 120):
+    def __init__(
+        self,
+        engine: Engine,
+        target: SmtpTarget,
+        *,
+        worker_id: str | None = None,
+        batch_size: int = 50,
+        lease: timedelta = timedelta(minutes=10),
+        connect_attempts: int = 3,
+        connect_backoff_seconds: float = 0.2,
+        retry_base: timedelta = timedelta(seconds=30),
+        retry_max: timedelta = timedelta(hours=1),
+        mark_patience_seconds: float = 120,
+    ):
         self.engine, self.target = engine, target
         # host:pid:start:object — a sender on this host can tell that the process of a claim is gone
         self.process = liveness.identity()
@@ -158,8 +173,12 @@ class OutboxSender:
             except Exception as exc:
                 if not is_transient(exc) or time.monotonic() + delay > deadline:
                     raise
-                log.warning("base de données indisponible, l'envoi du message %s sera noté dans %.1f s : %s",
-                            args[0].id, delay, type(exc).__name__)
+                log.warning(
+                    "base de données indisponible, l'envoi du message %s sera noté dans %.1f s : %s",
+                    args[0].id,
+                    delay,
+                    type(exc).__name__,
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
 
@@ -192,9 +211,14 @@ class OutboxSender:
             raise _Permanent(f"adresse invalide « {row.recipient} » : {problem}")
         try:
             digest = hashlib.sha256(row.key.encode()).hexdigest()[:16]
-            return render_bytes(row.event, row.context, to=row.recipient, sender=self.header_from,
-                                message_id=f"<outbox-{row.id}.{digest}@{self.message_id_domain}>",
-                                attachments=self._attachments(row))
+            return render_bytes(
+                row.event,
+                row.context,
+                to=row.recipient,
+                sender=self.header_from,
+                message_id=f"<outbox-{row.id}.{digest}@{self.message_id_domain}>",
+                attachments=self._attachments(row),
+            )
         except _Permanent:
             raise
         except Exception as exc:  # a template or context bug must not block the queue
@@ -223,18 +247,28 @@ class OutboxSender:
             stale = conn.execute(select(T.id, T.claimed_by, T.claimed_at).where(T.status == OutboxStatus.SENDING)).all()
             released = [r.id for r in stale if self._abandoned(r.claimed_by, r.claimed_at, now)]
             if released:
-                conn.execute(update(T).where(T.id.in_(released), T.status == OutboxStatus.SENDING)
-                             .values(status=OutboxStatus.PENDING, claimed_by=None))
-            due = (select(T.id).where(T.status == OutboxStatus.PENDING, T.next_attempt_at <= now)
-                   .order_by(T.id).limit(size))
+                conn.execute(
+                    update(T)
+                    .where(T.id.in_(released), T.status == OutboxStatus.SENDING)
+                    .values(status=OutboxStatus.PENDING, claimed_by=None)
+                )
+            due = (
+                select(T.id)
+                .where(T.status == OutboxStatus.PENDING, T.next_attempt_at <= now)
+                .order_by(T.id)
+                .limit(size)
+            )
             if self.engine.dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)  # rows another sender is claiming are skipped
             ids = conn.execute(due).scalars().all()
             if not ids:
                 return []
-            stmt = (update(T).where(T.id.in_(ids), T.status == OutboxStatus.PENDING)
-                    .values(status=OutboxStatus.SENDING, claimed_by=self.worker_id, claimed_at=now)
-                    .returning(T.id, T.event, T.recipient, T.context, T.attempts, T.idempotency_key))
+            stmt = (
+                update(T)
+                .where(T.id.in_(ids), T.status == OutboxStatus.PENDING)
+                .values(status=OutboxStatus.SENDING, claimed_by=self.worker_id, claimed_at=now)
+                .returning(T.id, T.event, T.recipient, T.context, T.attempts, T.idempotency_key)
+            )
             rows = conn.execute(stmt).all()
         return sorted((_Claimed(*r) for r in rows), key=lambda c: c.id)
 
@@ -253,25 +287,44 @@ class OutboxSender:
 
     def _mark_sent(self, row: _Claimed, report: SendReport) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(T).where(T.id == row.id, *self._mine()).values(
-                status=OutboxStatus.SENT, sent_at=utcnow(), attempts=T.attempts + 1, last_error=None,
-                **_scrubbed(row)))
+            conn.execute(
+                update(T)
+                .where(T.id == row.id, *self._mine())
+                .values(
+                    status=OutboxStatus.SENT,
+                    sent_at=utcnow(),
+                    attempts=T.attempts + 1,
+                    last_error=None,
+                    **_scrubbed(row),
+                )
+            )
         report.sent += 1
 
     def _mark_failed(self, row: _Claimed, error: str, report: SendReport) -> None:
         """Given up for good: what derives an approval code goes too, no email will carry it."""
         with self.engine.begin() as conn:
-            conn.execute(update(T).where(T.id == row.id, *self._mine()).values(
-                status=OutboxStatus.FAILED, attempts=T.attempts + 1, last_error=error[:2000], **_scrubbed(row)))
+            conn.execute(
+                update(T)
+                .where(T.id == row.id, *self._mine())
+                .values(status=OutboxStatus.FAILED, attempts=T.attempts + 1, last_error=error[:2000], **_scrubbed(row))
+            )
         report.failed += 1
         report.errors.append(f"message {row.id} ({row.recipient}) : {error}")
         log.error("message %s définitivement refusé : %s", row.id, error)
 
     def _mark_deferred(self, row: _Claimed, error: str, report: SendReport) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(T).where(T.id == row.id, *self._mine()).values(
-                status=OutboxStatus.PENDING, claimed_by=None, attempts=row.attempts + 1,
-                next_attempt_at=utcnow() + self.backoff(row.attempts + 1), last_error=error[:2000]))
+            conn.execute(
+                update(T)
+                .where(T.id == row.id, *self._mine())
+                .values(
+                    status=OutboxStatus.PENDING,
+                    claimed_by=None,
+                    attempts=row.attempts + 1,
+                    next_attempt_at=utcnow() + self.backoff(row.attempts + 1),
+                    last_error=error[:2000],
+                )
+            )
         report.deferred += 1
 
     def _defer_unsent(self, batch: list[_Claimed], error: str) -> int:
@@ -279,9 +332,17 @@ class OutboxSender:
         deferred = 0
         with self.engine.begin() as conn:
             for row in batch:
-                deferred += conn.execute(update(T).where(T.id == row.id, *self._mine()).values(
-                    status=OutboxStatus.PENDING, claimed_by=None, attempts=row.attempts + 1,
-                    next_attempt_at=utcnow() + self.backoff(row.attempts + 1), last_error=error[:2000])).rowcount
+                deferred += conn.execute(
+                    update(T)
+                    .where(T.id == row.id, *self._mine())
+                    .values(
+                        status=OutboxStatus.PENDING,
+                        claimed_by=None,
+                        attempts=row.attempts + 1,
+                        next_attempt_at=utcnow() + self.backoff(row.attempts + 1),
+                        last_error=error[:2000],
+                    )
+                ).rowcount
         return deferred
 
     def backoff(self, attempts: int) -> timedelta:

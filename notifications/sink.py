@@ -70,9 +70,10 @@ class SinkServer:
         self.handler, self.host, self.port = handler, host, port
         self._controller: Controller | None = None
 
-    def start(self) -> "SinkServer":
-        self._controller = Controller(self.handler, hostname=self.host, port=self.port or _free_port(self.host),
-                                      ready_timeout=10)
+    def start(self) -> SinkServer:
+        self._controller = Controller(
+            self.handler, hostname=self.host, port=self.port or _free_port(self.host), ready_timeout=10
+        )
         self._controller.start()
         self.port = self._controller.port
         return self

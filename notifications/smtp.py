@@ -29,9 +29,15 @@ class SmtpTarget:
         return parseaddr(self.sender)[1].rpartition("@")[2] or "territoires.example"
 
     def client(self) -> aiosmtplib.SMTP:
-        return aiosmtplib.SMTP(hostname=self.host, port=self.port, username=self.username, password=self.password,
-                               use_tls=self.security == "tls", start_tls=self.security == "starttls",
-                               timeout=self.timeout)
+        return aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            username=self.username,
+            password=self.password,
+            use_tls=self.security == "tls",
+            start_tls=self.security == "starttls",
+            timeout=self.timeout,
+        )
 
     def describe(self) -> str:
         if self.is_local_sink:
@@ -42,11 +48,22 @@ class SmtpTarget:
 def smtp_target(settings: Settings | None = None) -> SmtpTarget:
     s = settings or get_settings()
     if s.uses_mail_sink:
-        return SmtpTarget(host="127.0.0.1", port=s.mail_sink_port, sender=s.smtp_from, timeout=s.smtp_timeout_seconds,
-                          is_local_sink=True)
-    return SmtpTarget(host=s.smtp_host, port=s.smtp_port, security=s.smtp_security, username=s.smtp_username,
-                      password=s.smtp_password.get_secret_value() if s.smtp_password else None, sender=s.smtp_from,
-                      timeout=s.smtp_timeout_seconds)
+        return SmtpTarget(
+            host="127.0.0.1",
+            port=s.mail_sink_port,
+            sender=s.smtp_from,
+            timeout=s.smtp_timeout_seconds,
+            is_local_sink=True,
+        )
+    return SmtpTarget(
+        host=s.smtp_host,
+        port=s.smtp_port,
+        security=s.smtp_security,
+        username=s.smtp_username,
+        password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+        sender=s.smtp_from,
+        timeout=s.smtp_timeout_seconds,
+    )
 
 
 def announce(target: SmtpTarget) -> str:

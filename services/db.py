@@ -65,5 +65,3 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
 def is_postgresql(session_or_engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "postgresql"
-
-

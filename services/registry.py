@@ -24,13 +24,23 @@ def seed_reference(session: Session) -> int:
 
 def _require_departement(session: Session, code: str | None, field: str = "departement") -> None:
     if code is not None and session.get(Departement, code) is None:
-        raise RuleViolation([Violation("DEPARTEMENT_INCONNU", field, f"département « {code} » inconnu : chargez le référentiel (territoires seed reference) ou corrigez le code")])
+        raise RuleViolation(
+            [
+                Violation(
+                    "DEPARTEMENT_INCONNU",
+                    field,
+                    f"département « {code} » inconnu : chargez le référentiel (territoires seed reference) ou corrigez le code",
+                )
+            ]
+        )
 
 
 def add_collectivite(session: Session, data: CollectiviteCreate) -> Collectivite:
     _require_departement(session, data.departement_code)
     if session.exec(select(Collectivite).where(Collectivite.siren == data.siren)).first():
-        raise RuleViolation([Violation("SIREN_DEJA_ENREGISTRE", "siren", f"une collectivité porte déjà le SIREN {data.siren}")])
+        raise RuleViolation(
+            [Violation("SIREN_DEJA_ENREGISTRE", "siren", f"une collectivité porte déjà le SIREN {data.siren}")]
+        )
     row = Collectivite.model_validate(data)
     session.add(row)
     session.flush()
@@ -39,7 +49,9 @@ def add_collectivite(session: Session, data: CollectiviteCreate) -> Collectivite
 
 def add_porteur(session: Session, data: PorteurCreate) -> Porteur:
     if session.exec(select(Porteur).where(Porteur.siret == data.siret)).first():
-        raise RuleViolation([Violation("SIRET_DEJA_ENREGISTRE", "siret", f"un porteur porte déjà le SIRET {data.siret}")])
+        raise RuleViolation(
+            [Violation("SIRET_DEJA_ENREGISTRE", "siret", f"un porteur porte déjà le SIRET {data.siret}")]
+        )
     row = Porteur.model_validate(data)
     session.add(row)
     session.flush()
@@ -49,7 +61,9 @@ def add_porteur(session: Session, data: PorteurCreate) -> Porteur:
 def add_agent(session: Session, data: AgentCreate) -> Agent:
     _require_departement(session, data.departement_code)
     if session.exec(select(Agent).where(Agent.email == data.email)).first():
-        raise RuleViolation([Violation("AGENT_DEJA_ENREGISTRE", "email", f"un agent est déjà enregistré avec le courriel {data.email}")])
+        raise RuleViolation(
+            [Violation("AGENT_DEJA_ENREGISTRE", "email", f"un agent est déjà enregistré avec le courriel {data.email}")]
+        )
     row = Agent.model_validate(data)
     session.add(row)
     session.flush()

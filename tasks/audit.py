@@ -9,8 +9,13 @@ from services.db import unit_of_work
 from services.engine import audit
 
 
-@task(name="publier-la-tete-de-la-piste-d-audit", cache_policy=NO_CACHE, persist_result=False, retries=2,
-      retry_delay_seconds=5)
+@task(
+    name="publier-la-tete-de-la-piste-d-audit",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    retries=2,
+    retry_delay_seconds=5,
+)
 async def publish_audit_head() -> dict:
     with unit_of_work() as session:
         head = audit.head_for_publication(session)

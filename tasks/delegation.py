@@ -30,14 +30,29 @@ def select_batch(*, year: int, flow_run_id: str, batch_id: int | None = None) ->
             batch = batches.resume_batch(session, batch_id=batch_id, flow_run_id=flow_run_id)
         else:
             batch = batches.select_batch(session, year=year, flow_run_id=flow_run_id)
-        result = {"id": batch.id, "reference": batch.reference, "status": batch.status,
-                  "requests": batch.requests_count, "total_cents": batch.total_cents}
+        result = {
+            "id": batch.id,
+            "reference": batch.reference,
+            "status": batch.status,
+            "requests": batch.requests_count,
+            "total_cents": batch.total_cents,
+        }
         if batch.requests_count:
             live = runs.live_step(session, "lot", batch.id, "arbitrage")
-            key = live.trigger_key if live is not None else runs.trigger_key(session, "lot", batch.id, "arbitrage", flow_run_id)
+            key = (
+                live.trigger_key
+                if live is not None
+                else runs.trigger_key(session, "lot", batch.id, "arbitrage", flow_run_id)
+            )
             if live is None:
-                runs.reserve(session, entity_type="lot", entity_id=batch.id, step="arbitrage", key=key,
-                             awaited_role=batches.BATCH.awaited_role("arbitrage"))
+                runs.reserve(
+                    session,
+                    entity_type="lot",
+                    entity_id=batch.id,
+                    step="arbitrage",
+                    key=key,
+                    awaited_role=batches.BATCH.awaited_role("arbitrage"),
+                )
             result["trigger"] = key
     return result
 
@@ -47,8 +62,9 @@ async def publish_table(*, batch_id: int) -> None:
     with unit_of_work() as session:
         batch = session.get(DelegationBatch, batch_id)
         rows = batches.table(session, batch)
-    await acreate_table_artifact(key=f"lot-{batch_id}", table=rows,
-                                 description=f"Lot {batch.reference} : demandes et montants par département")
+    await acreate_table_artifact(
+        key=f"lot-{batch_id}", table=rows, description=f"Lot {batch.reference} : demandes et montants par département"
+    )
 
 
 @task(name="etat-du-lot", **TASK)

@@ -22,8 +22,13 @@ def followup_key(departement: str) -> str:
     return FOLLOWUP_KEY.format(departement.lower())
 
 
-@task(name="tableaux-de-suivi-par-departement", cache_policy=NO_CACHE, persist_result=False, retries=2,
-      retry_delay_seconds=5)
+@task(
+    name="tableaux-de-suivi-par-departement",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    retries=2,
+    retry_delay_seconds=5,
+)
 async def publish_followup(*, today: date) -> dict[str, int]:
     """One table artifact per département followed (it has collectivités or agents), and one
     for the cases decided nationally: rewritten every day, empty when nothing is open."""
@@ -33,8 +38,11 @@ async def publish_followup(*, today: date) -> dict[str, int]:
     for dep, rows in found.items():
         late = sum(row["Retard (jours ouvrés)"] != "—" for row in rows)
         where = "au niveau national" if dep == "national" else f"du département {dep}"
-        await prefect_api.publish_table(followup_key(dep), rows,
-                                        f"Dossiers ouverts {where} au {today:%d/%m/%Y} : {len(rows)}, dont {late} en retard.")
+        await prefect_api.publish_table(
+            followup_key(dep),
+            rows,
+            f"Dossiers ouverts {where} au {today:%d/%m/%Y} : {len(rows)}, dont {late} en retard.",
+        )
         published[dep] = len(rows)
     return published
 
@@ -43,9 +51,18 @@ async def publish_followup(*, today: date) -> dict[str, int]:
 async def publish_dashboard(*, today: date) -> dict:
     figures, path = refresh(today)
     link = report_link(path)
-    await prefect_api.publish_markdown(DASHBOARD_KEY, markdown(figures, link),
-                                       f"Tableau de bord national au {today:%d/%m/%Y}")
-    await prefect_api.publish_link(f"{DASHBOARD_KEY}-rapport", link, "Rapport complet (graphiques, DSFR)",
-                                   f"Tableau de bord national au {today:%d/%m/%Y}, page autonome")
-    return {"rapport": str(path), "lien": link, "annees": figures["annees"],
-            "etapes_en_retard": figures["etapes_en_retard"]["total"]}
+    await prefect_api.publish_markdown(
+        DASHBOARD_KEY, markdown(figures, link), f"Tableau de bord national au {today:%d/%m/%Y}"
+    )
+    await prefect_api.publish_link(
+        f"{DASHBOARD_KEY}-rapport",
+        link,
+        "Rapport complet (graphiques, DSFR)",
+        f"Tableau de bord national au {today:%d/%m/%Y}, page autonome",
+    )
+    return {
+        "rapport": str(path),
+        "lien": link,
+        "annees": figures["annees"],
+        "etapes_en_retard": figures["etapes_en_retard"]["total"],
+    }

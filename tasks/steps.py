@@ -24,21 +24,51 @@ TASK = {"cache_policy": NO_CACHE, "persist_result": False, **RETRY_TRANSIENT}
 
 
 @task(name="ouvrir-l-etape", **TASK)
-def open_step(*, case: str, entity_id: int, step: str, flow_run_id: str, trigger: str | None, link: str | None,
-              worker: str | None = None) -> dict:
+def open_step(
+    *,
+    case: str,
+    entity_id: int,
+    step: str,
+    flow_run_id: str,
+    trigger: str | None,
+    link: str | None,
+    worker: str | None = None,
+) -> dict:
     """Issues the approval codes and queues the emails, once; returns what the form shows."""
     with unit_of_work() as session:
-        return asdict(engine.open_step(session, kind(case), entity_id=entity_id, step=step, flow_run_id=flow_run_id,
-                                       trigger=trigger, link=link, worker=worker))
+        return asdict(
+            engine.open_step(
+                session,
+                kind(case),
+                entity_id=entity_id,
+                step=step,
+                flow_run_id=flow_run_id,
+                trigger=trigger,
+                link=link,
+                worker=worker,
+            )
+        )
 
 
 @task(name="juger-la-reponse", **TASK)
-def judge(*, case: str, entity_id: int, step: str, flow_run_id: str, attempt: int, answer: dict, link: str | None) -> dict:
+def judge(
+    *, case: str, entity_id: int, step: str, flow_run_id: str, attempt: int, answer: dict, link: str | None
+) -> dict:
     """Checks the decider, the form and the rules, then records the decision and queues its
     emails, in one transaction; an answer already judged returns its stored outcome."""
     with unit_of_work() as session:
-        return asdict(engine.decide(session, kind(case), entity_id=entity_id, step=step, flow_run_id=flow_run_id,
-                                    attempt=attempt, answer=answer, link=link))
+        return asdict(
+            engine.decide(
+                session,
+                kind(case),
+                entity_id=entity_id,
+                step=step,
+                flow_run_id=flow_run_id,
+                attempt=attempt,
+                answer=answer,
+                link=link,
+            )
+        )
 
 
 async def _stored_answer(flow_run_id: str, key: str) -> dict | None:
@@ -97,5 +127,8 @@ async def publish_artifact(*, case: str, entity_id: int) -> None:
     """The case's Markdown artifact, kept current (a new version at each change)."""
     with unit_of_work() as session:
         markdown = kind(case).dashboard(session, entity_id)
-    await acreate_markdown_artifact(key=f"{case}-{entity_id}", markdown=markdown,
-                                    description=f"Tableau de bord du dossier {case.upper()} n° {entity_id}")
+    await acreate_markdown_artifact(
+        key=f"{case}-{entity_id}",
+        markdown=markdown,
+        description=f"Tableau de bord du dossier {case.upper()} n° {entity_id}",
+    )

@@ -23,12 +23,18 @@ from services.ptai.records import submit
 from tests.codes import mailed_code
 from tests.factories import valid_request
 
-INSTRUCTEUR, PREFET, MINISTERE = ("instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example",
-                                  "ministere@interieur.example")
+INSTRUCTEUR, PREFET, MINISTERE = (
+    "instructeur.86@prefecture-86.example",
+    "prefet.86@prefecture-86.example",
+    "ministere@interieur.example",
+)
 ASSOCIATION = "contact@accueil-vienne.example"
 COLLECTIVITE = "integration@chatellerault.example"
-SIGNED = {"signatory_name": "Claire Dumont", "signatory_title": "Pour la préfète et par délégation, le secrétaire général",
-          "signed_on": "2021-10-21"}
+SIGNED = {
+    "signatory_name": "Claire Dumont",
+    "signatory_title": "Pour la préfète et par délégation, le secrétaire général",
+    "signed_on": "2021-10-21",
+}
 
 
 def vienne(engine) -> None:
@@ -36,21 +42,42 @@ def vienne(engine) -> None:
     with unit_of_work(engine) as s:
         registry.seed_reference(s)
         known = {a.email for a in registry.list_agents(s)}
-        for email, role, dep in ((INSTRUCTEUR, "instructeur", "86"), (PREFET, "prefet", "86"), (MINISTERE, "ministere", None)):
+        for email, role, dep in (
+            (INSTRUCTEUR, "instructeur", "86"),
+            (PREFET, "prefet", "86"),
+            (MINISTERE, "ministere", None),
+        ):
             if email not in known:
-                registry.add_agent(s, AgentCreate(email=email, name=email.split("@")[0], role=role, departement_code=dep))
+                registry.add_agent(
+                    s, AgentCreate(email=email, name=email.split("@")[0], role=role, departement_code=dep)
+                )
         if not any(c.siren == fictitious_siren(86) for c in registry.list_collectivites(s)):
-            registry.add_collectivite(s, CollectiviteCreate(name="Ville de Châtellerault", type="commune",
-                                                            siren=fictitious_siren(86), departement_code="86",
-                                                            email=COLLECTIVITE))
+            registry.add_collectivite(
+                s,
+                CollectiviteCreate(
+                    name="Ville de Châtellerault",
+                    type="commune",
+                    siren=fictitious_siren(86),
+                    departement_code="86",
+                    email=COLLECTIVITE,
+                ),
+            )
 
 
 def request_file(title: str, amount_eur: str, year: int = 2021, porteur: bool = True) -> dict:
-    data = valid_request(**{"demandeur.siren": fictitious_siren(86), "demandeur.nom": "Ville de Châtellerault",
-                            "campagne": year, "budget.montant_demande_eur": amount_eur,
-                            "budget.cout_total_eur": f"{float(amount_eur) * 2:.2f}", "projet.intitule": title,
-                            "projet.date_debut": f"{year}-09-01", "projet.date_fin": f"{year + 1}-08-31",
-                            "projet.domaines": ["parentalite", "logement"]})
+    data = valid_request(
+        **{
+            "demandeur.siren": fictitious_siren(86),
+            "demandeur.nom": "Ville de Châtellerault",
+            "campagne": year,
+            "budget.montant_demande_eur": amount_eur,
+            "budget.cout_total_eur": f"{float(amount_eur) * 2:.2f}",
+            "projet.intitule": title,
+            "projet.date_debut": f"{year}-09-01",
+            "projet.date_fin": f"{year + 1}-08-31",
+            "projet.domaines": ["parentalite", "logement"],
+        }
+    )
     data["budget"]["cofinancements"] = [{"financeur": "Ville de Châtellerault", "montant_eur": amount_eur}]
     if porteur:
         data["porteur"].update({"siret": fictitious_siret(860), "nom": "Accueil Vienne", "email": ASSOCIATION})
@@ -77,10 +104,16 @@ def act_of(engine, request_id: int) -> LegalAct:
     """The live act (draft or signed, the latest version) whose lines carry the request."""
     with Session(engine) as s:
         request = s.get(PtaiRequest, request_id)
-        acts = s.exec(select(LegalAct).where(LegalAct.year == request.campaign_year,
-                                             LegalAct.porteur_id == request.porteur_id if request.porteur_id
-                                             else LegalAct.collectivite_id == request.collectivite_id)
-                      .order_by(LegalAct.version.desc())).all()
+        acts = s.exec(
+            select(LegalAct)
+            .where(
+                LegalAct.year == request.campaign_year,
+                LegalAct.porteur_id == request.porteur_id
+                if request.porteur_id
+                else LegalAct.collectivite_id == request.collectivite_id,
+            )
+            .order_by(LegalAct.version.desc())
+        ).all()
         return acts[0]
 
 
@@ -97,17 +130,33 @@ class StepDriver:
         self.run_id, self.attempt = str(uuid.uuid4()), 0
         with unit_of_work(engine) as s:
             key = runs.trigger_key(s, case, entity_id, step, self.run_id)
-            runs.reserve(s, entity_type=case, entity_id=entity_id, step=step, key=key,
-                         awaited_role=self.kind.awaited_role(step))
+            runs.reserve(
+                s, entity_type=case, entity_id=entity_id, step=step, key=key, awaited_role=self.kind.awaited_role(step)
+            )
         with unit_of_work(engine) as s:
-            steps.open_step(s, self.kind, entity_id=entity_id, step=step, flow_run_id=self.run_id, trigger=key, link=None)
+            steps.open_step(
+                s, self.kind, entity_id=entity_id, step=step, flow_run_id=self.run_id, trigger=key, link=None
+            )
 
     def answer(self, email: str, decision: str, **fields) -> steps.Outcome:
         self.attempt += 1
-        answer = {"agent_email": email, "approval_code": mailed_code(self.engine, email), "decision": decision, **fields}
+        answer = {
+            "agent_email": email,
+            "approval_code": mailed_code(self.engine, email),
+            "decision": decision,
+            **fields,
+        }
         with unit_of_work(self.engine) as s:
-            return steps.decide(s, self.kind, entity_id=self.entity_id, step=self.step, flow_run_id=self.run_id,
-                                attempt=self.attempt, answer=answer, link=None)
+            return steps.decide(
+                s,
+                self.kind,
+                entity_id=self.entity_id,
+                step=self.step,
+                flow_run_id=self.run_id,
+                attempt=self.attempt,
+                answer=answer,
+                link=None,
+            )
 
 
 def sign(engine, act_id: int, **fields) -> steps.Outcome:
@@ -122,8 +171,15 @@ def transmit(engine, report_id: int, on: str = "2022-06-15", used: str | None = 
     with unit_of_work(engine) as s:
         report = s.get(FinancialReport, report_id)
         granted = s.get(LegalAct, report.act_id).total_cents / 100
-        record(s, report_id, transmitted_on=date.fromisoformat(on), expenses_eur=expenses,
-               used_eur=used or f"{granted:.2f}", summary="Ateliers tenus comme prévu.", by=ASSOCIATION)
+        record(
+            s,
+            report_id,
+            transmitted_on=date.fromisoformat(on),
+            expenses_eur=expenses,
+            used_eur=used or f"{granted:.2f}",
+            summary="Ateliers tenus comme prévu.",
+            by=ASSOCIATION,
+        )
 
 
 def examine(engine, report_id: int, decision: str, **fields) -> steps.Outcome:

@@ -42,7 +42,6 @@ from services.engine.audit import chain_key
 from services.migrate import upgrade
 from settings import get_settings
 
-
 PG_ADMIN_URL = os.environ.get("TERRITOIRES_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -82,11 +81,19 @@ def _truncate_pg(engine: Engine) -> None:
     superuser sets the session in replica mode, where ordinary triggers do not fire."""
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL session_replication_role = replica"))
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('alembic_version', 'installation')"))]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('alembic_version', 'installation')"
+                )
+            )
+        ]
         conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        conn.execute(text("INSERT INTO audithead (id, last_decision_id, last_hash, seal) VALUES (1, NULL, :h, :s)"),
-                     {"h": GENESIS_HASH, "s": head_seal(None, GENESIS_HASH, chain_key())})
+        conn.execute(
+            text("INSERT INTO audithead (id, last_decision_id, last_hash, seal) VALUES (1, NULL, :h, :s)"),
+            {"h": GENESIS_HASH, "s": head_seal(None, GENESIS_HASH, chain_key())},
+        )
 
 
 @pytest.fixture(params=BACKENDS)
@@ -126,6 +133,7 @@ def app_env(db_url, tmp_path, monkeypatch) -> str:
 
 
 # --- SMTP -----------------------------------------------------------------------------------------
+
 
 class ScriptedSink(MailSink):
     """The real sink, plus scripted replies for chosen recipients (``{"x@y": "550 …"}``) and a

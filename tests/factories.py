@@ -6,7 +6,7 @@ import copy
 import json
 from pathlib import Path
 
-from models.ctai import Action, CtaiFunding, DiairReview, Diagnostic
+from models.ctai import Action, CtaiFunding, Diagnostic, DiairReview
 from models.money import euros_to_cents
 from models.reference import Domain, P104Action, Public
 
@@ -26,14 +26,30 @@ def valid_request(**changes) -> dict:
 
 
 def funding(year=2021, socle="150000", complementary="0") -> CtaiFunding:
-    return CtaiFunding(ctai_id=1, year=year, socle_cents=euros_to_cents(socle),
-                       complementary_cents=euros_to_cents(complementary))
+    return CtaiFunding(
+        ctai_id=1, year=year, socle_cents=euros_to_cents(socle), complementary_cents=euros_to_cents(complementary)
+    )
 
 
-def action(domain=Domain.LOGEMENT, public=Public.BPI, p104=P104Action.REFUGIES, amount="50000", year=2021,
-           review=DiairReview.PENDING, title=None) -> Action:
-    return Action(ctai_id=1, title=title or f"Action {domain}", domain=domain, public=public, p104_action=p104,
-                  amount_cents=euros_to_cents(amount), year=year, diair_review=review)
+def action(
+    domain=Domain.LOGEMENT,
+    public=Public.BPI,
+    p104=P104Action.REFUGIES,
+    amount="50000",
+    year=2021,
+    review=DiairReview.PENDING,
+    title=None,
+) -> Action:
+    return Action(
+        ctai_id=1,
+        title=title or f"Action {domain}",
+        domain=domain,
+        public=public,
+        p104_action=p104,
+        amount_cents=euros_to_cents(amount),
+        year=year,
+        diair_review=review,
+    )
 
 
 def diagnostic(validated=True) -> Diagnostic:

@@ -54,12 +54,19 @@ class Up:
         offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             # Its own process group, so that Ctrl-C can be sent as a terminal sends it.
-            self.proc = subprocess.Popen([TERRITOIRES, "up", "--demo", "--port", str(self.port)], cwd=self.workdir,
-                                         env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                [TERRITOIRES, "up", "--demo", "--port", str(self.port)],
+                cwd=self.workdir,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
         def ready():
             assert self.proc.poll() is None, f"territoires up exited:\n{self.output(offset)}"
             return "Ctrl-C pour tout arrêter" in self.output(offset)
+
         until(ready, 240, "territoires up ready")
         return self.output(offset)
 
@@ -95,11 +102,16 @@ class Up:
         return {r["name"]: r["id"] for r in runs if r["state"]["name"] == "Suspended"}
 
     def mails(self) -> list[email.message.EmailMessage]:
-        return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(self.mail_dir.glob("*.eml"))]
+        return [
+            email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(self.mail_dir.glob("*.eml"))
+        ]
 
     def code_for(self, agent: str) -> str:
-        codes = [CODE.search(m.get_body(("plain",)).get_content()).group(1) for m in self.mails()
-                 if agent in str(m["To"]) and "Décision attendue" in str(m["Subject"])]
+        codes = [
+            CODE.search(m.get_body(("plain",)).get_content()).group(1)
+            for m in self.mails()
+            if agent in str(m["To"]) and "Décision attendue" in str(m["Subject"])
+        ]
         assert codes, f"no approval code for {agent}"
         return codes[-1]
 

@@ -6,28 +6,34 @@ import json
 import uuid
 from pathlib import Path
 
-
+from demo.data import fictitious_siren, fictitious_siret
 from models.actors import AgentCreate, CollectiviteCreate, PorteurCreate
 from services import registry
 from services.ctai import proposal as ctai_proposal
 from services.ctai import workflow as ctai_workflow
-from services.engine import runs as steps
 from services.db import unit_of_work
-from demo.data import fictitious_siren, fictitious_siret
+from services.engine import runs as steps
 from tests.codes import mailed_code
 
 PROPOSAL = Path(__file__).resolve().parents[1] / "examples" / "ctai-proposal.json"
 
 
-AGENTS = [("instructeur.86@prefecture-86.example", "instructeur", "86"),
-          ("prefet.86@prefecture-86.example", "prefet", "86"),
-          ("instructeur.37@prefecture-37.example", "instructeur", "37"),
-          ("prefet.37@prefecture-37.example", "prefet", "37"),
-          ("diair@interieur.example", "diair", None)]
+AGENTS = [
+    ("instructeur.86@prefecture-86.example", "instructeur", "86"),
+    ("prefet.86@prefecture-86.example", "prefet", "86"),
+    ("instructeur.37@prefecture-37.example", "instructeur", "37"),
+    ("prefet.37@prefecture-37.example", "prefet", "37"),
+    ("diair@interieur.example", "diair", None),
+]
 
 
-def poitiers(engine, name: str = "Ville de Poitiers", kind: str = "commune", number: int = 1,
-             email: str = "integration@poitiers.example") -> dict:
+def poitiers(
+    engine,
+    name: str = "Ville de Poitiers",
+    kind: str = "commune",
+    number: int = 1,
+    email: str = "integration@poitiers.example",
+) -> dict:
     """Vienne's agents, a collectivité (the Ville de Poitiers by default) and three porteurs;
     idempotent; returns their ids by name."""
     with unit_of_work(engine) as s:
@@ -35,16 +41,23 @@ def poitiers(engine, name: str = "Ville de Poitiers", kind: str = "commune", num
         ids = {a.email: a.id for a in registry.list_agents(s)}
         for address, role, dep in AGENTS:
             if address not in ids:
-                ids[address] = registry.add_agent(s, AgentCreate(email=address, name=address.split("@")[0], role=role,
-                                                                 departement_code=dep)).id
+                ids[address] = registry.add_agent(
+                    s, AgentCreate(email=address, name=address.split("@")[0], role=role, departement_code=dep)
+                ).id
         known = {c.siren: c.id for c in registry.list_collectivites(s)}
         siren = fictitious_siren(number)
-        ids["poitiers"] = known.get(siren) or registry.add_collectivite(s, CollectiviteCreate(
-            name=name, type=kind, siren=siren, departement_code="86", email=email)).id
+        ids["poitiers"] = (
+            known.get(siren)
+            or registry.add_collectivite(
+                s, CollectiviteCreate(name=name, type=kind, siren=siren, departement_code="86", email=email)
+            ).id
+        )
         sirets = {p.siret for p in registry.list_porteurs(s)}
         for n, porteur in enumerate(["Coallia", "Audacia", "Toit du Monde"], start=1):
             if fictitious_siret(n) not in sirets:
-                registry.add_porteur(s, PorteurCreate(name=porteur, siret=fictitious_siret(n), email=f"contact{n}@porteur.example"))
+                registry.add_porteur(
+                    s, PorteurCreate(name=porteur, siret=fictitious_siret(n), email=f"contact{n}@porteur.example")
+                )
     return ids
 
 
@@ -71,16 +84,24 @@ class Driver:
         self.run_id, self.attempt = str(uuid.uuid4()), 0
         with unit_of_work(self.engine) as s:
             key = steps.trigger_key(s, "ctai", self.ctai_id, step, self.run_id)
-            steps.reserve(s, entity_type="ctai", entity_id=self.ctai_id, step=step, key=key,
-                          awaited_role=ctai_workflow.awaited_role(step))
+            steps.reserve(
+                s,
+                entity_type="ctai",
+                entity_id=self.ctai_id,
+                step=step,
+                key=key,
+                awaited_role=ctai_workflow.awaited_role(step),
+            )
         with unit_of_work(self.engine) as s:
-            return ctai_workflow.open_step(s, ctai_id=self.ctai_id, step=step, flow_run_id=self.run_id, trigger=key,
-                                           link="http://ui/run")
+            return ctai_workflow.open_step(
+                s, ctai_id=self.ctai_id, step=step, flow_run_id=self.run_id, trigger=key, link="http://ui/run"
+            )
 
     def reopen(self, step: str) -> ctai_workflow.StepView:
         with unit_of_work(self.engine) as s:
-            return ctai_workflow.open_step(s, ctai_id=self.ctai_id, step=step, flow_run_id=self.run_id, trigger=None,
-                                           link="http://ui/run")
+            return ctai_workflow.open_step(
+                s, ctai_id=self.ctai_id, step=step, flow_run_id=self.run_id, trigger=None, link="http://ui/run"
+            )
 
     def code(self, email: str) -> str:
         return mailed_code(self.engine, email)
@@ -89,8 +110,15 @@ class Driver:
         self.attempt += 1
         answer = {"agent_email": email, "approval_code": code or self.code(email), "decision": decision, **fields}
         with unit_of_work(self.engine) as s:
-            return ctai_workflow.decide(s, ctai_id=self.ctai_id, step=step, flow_run_id=self.run_id,
-                                        attempt=self.attempt, answer=answer, link="http://ui/run")
+            return ctai_workflow.decide(
+                s,
+                ctai_id=self.ctai_id,
+                step=step,
+                flow_run_id=self.run_id,
+                attempt=self.attempt,
+                answer=answer,
+                link="http://ui/run",
+            )
 
 
 SIGNED = {"signature_date": "2021-10-21", "elu_signature_date": "2021-10-21"}  # Poitiers, seed 004
@@ -104,16 +132,30 @@ def bilan_lines(engine, ctai_id: int, year: int) -> list[dict]:
 
     with Session(engine) as s:
         actions = s.exec(select(Action).where(Action.ctai_id == ctai_id, Action.year == year).order_by(Action.id)).all()
-        return [{"action_id": a.id, "realisee": True, "public_atteint": 20, "consomme_eur": a.amount_cents // 200}
-                for a in actions]
+        return [
+            {"action_id": a.id, "realisee": True, "public_atteint": 20, "consomme_eur": a.amount_cents // 200}
+            for a in actions
+        ]
 
 
 CTAIR_FILE = {
     "public": "bpi",
-    "financement": [{"annee": 2020, "socle_eur": "150000.00"}, {"annee": 2021, "socle_eur": "150000.00"},
-                    {"annee": 2022, "socle_eur": "150000.00"}],
-    "actions": [{"intitule": f"Emploi des réfugiés {year}", "domaine": "emploi", "public": "bpi", "action_p104": 15,
-                 "montant_eur": "100000.00", "annee": year} for year in (2020, 2021, 2022)],
+    "financement": [
+        {"annee": 2020, "socle_eur": "150000.00"},
+        {"annee": 2021, "socle_eur": "150000.00"},
+        {"annee": 2022, "socle_eur": "150000.00"},
+    ],
+    "actions": [
+        {
+            "intitule": f"Emploi des réfugiés {year}",
+            "domaine": "emploi",
+            "public": "bpi",
+            "action_p104": 15,
+            "montant_eur": "100000.00",
+            "annee": year,
+        }
+        for year in (2020, 2021, 2022)
+    ],
     "diagnostic": {"annee": 2019, "bpi": 120},
 }
 
@@ -126,5 +168,9 @@ def register_ctair(engine, collectivite_id: int, signature_date: str = "2020-02-
     from services.ctai.rework import register_ctair as register
 
     with unit_of_work(engine) as s:
-        return register(s, collectivite_id=collectivite_id, signature_date=date.fromisoformat(signature_date),
-                        text=json.dumps({**CTAIR_FILE, **changes})).id
+        return register(
+            s,
+            collectivite_id=collectivite_id,
+            signature_date=date.fromisoformat(signature_date),
+            text=json.dumps({**CTAIR_FILE, **changes}),
+        ).id

@@ -13,10 +13,14 @@ from services.engine.forms import ApprovalForm, choice
 class SignatureActeForm(ApprovalForm, case="acte", step="signature"):
     needs = {"sign": ("signatory_name", "signatory_title", "signed_on"), "reject": ("comment",)}
     decision: choice("acte", "signature") = Field(title="Décision du signataire")
-    signatory_name: line(200) | None = Field(default=None, title="Nom du signataire (si signé)",
-                                             description="Prénom et nom, par exemple « Jeanne Martin ».")
+    signatory_name: line(200) | None = Field(
+        default=None, title="Nom du signataire (si signé)", description="Prénom et nom, par exemple « Jeanne Martin »."
+    )
     signatory_title: line(200) | None = Field(
-        default=None, title="Qualité du signataire (si signé)",
-        description="Par exemple « Le préfet » ou « Pour le préfet et par délégation, la secrétaire générale ».")
-    signed_on: date | None = Field(default=None, title="Date de signature (si signé)",
-                                   description="Au plus aujourd'hui ; par exemple 2026-12-04.")
+        default=None,
+        title="Qualité du signataire (si signé)",
+        description="Par exemple « Le préfet » ou « Pour le préfet et par délégation, la secrétaire générale ».",
+    )
+    signed_on: date | None = Field(
+        default=None, title="Date de signature (si signé)", description="Au plus aujourd'hui ; par exemple 2026-12-04."
+    )

@@ -13,11 +13,29 @@ from services.engine.kind import Applied
 def signature(session, act: LegalAct, decision: str, form: SignatureActeForm) -> Applied:
     if decision == "reject":
         if not (form.comment or "").strip():
-            raise RuleViolation([Violation("MOTIF_MANQUANT", "comment", "indiquez le motif du refus de signature "
-                                                                        "(il est transmis à l'instruction)")])
+            raise RuleViolation(
+                [
+                    Violation(
+                        "MOTIF_MANQUANT",
+                        "comment",
+                        "indiquez le motif du refus de signature (il est transmis à l'instruction)",
+                    )
+                ]
+            )
         act.refusal_reason = form.comment.strip()
         return Applied()
-    raise_if_any(check_signature(signatory=form.signatory_name, title=form.signatory_title, signed_on=form.signed_on,
-                                 year=act.year, today=paris_today()))
-    act.signatory_name, act.signatory_title, act.signed_on = form.signatory_name.strip(), form.signatory_title.strip(), form.signed_on
+    raise_if_any(
+        check_signature(
+            signatory=form.signatory_name,
+            title=form.signatory_title,
+            signed_on=form.signed_on,
+            year=act.year,
+            today=paris_today(),
+        )
+    )
+    act.signatory_name, act.signatory_title, act.signed_on = (
+        form.signatory_name.strip(),
+        form.signatory_title.strip(),
+        form.signed_on,
+    )
     return Applied(amount_cents=act.total_cents)

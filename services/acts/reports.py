@@ -21,14 +21,27 @@ def open_report(session: Session, act: LegalAct) -> FinancialReport | None:
         report.act_id = act.id
         session.add(report)
         return report
-    report = FinancialReport(family_key=act.family_key, act_id=act.id, porteur_id=act.porteur_id,
-                             departement_code=act.departement_code, year=act.year,
-                             due_on=act_policy().report_due_on(act.year))
+    report = FinancialReport(
+        family_key=act.family_key,
+        act_id=act.id,
+        porteur_id=act.porteur_id,
+        departement_code=act.departement_code,
+        year=act.year,
+        due_on=act_policy().report_due_on(act.year),
+    )
     session.add(report)
     session.flush()
     report.reference = report_reference(act.departement_code, act.year, report.id)
     session.add(report)
-    record_decision(session, entity_type=ENTITY, entity_id=report.id, step="depot", from_status=None,
-                    to_status=report.status, actor=SYSTEM, decision="report_opened",
-                    comment=f"compte rendu de l'acte {act.reference}, dû le {report.due_on:%d/%m/%Y}")
+    record_decision(
+        session,
+        entity_type=ENTITY,
+        entity_id=report.id,
+        step="depot",
+        from_status=None,
+        to_status=report.status,
+        actor=SYSTEM,
+        decision="report_opened",
+        comment=f"compte rendu de l'acte {act.reference}, dû le {report.due_on:%d/%m/%Y}",
+    )
     return report

@@ -5,13 +5,26 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from models.acts import ACT_KIND_LABELS, ACT_STATUS_LABELS, ACT_STEP_LABELS, ActKind, ActStatus, LegalAct, act_policy, instalment_amounts
+from models.acts import (
+    ACT_KIND_LABELS,
+    ACT_STATUS_LABELS,
+    ACT_STEP_LABELS,
+    ActKind,
+    ActStatus,
+    LegalAct,
+    act_policy,
+    instalment_amounts,
+)
 from models.errors import Violation
 from models.french import pluriel
 from models.money import format_eur
 from services.acts import records
 from services.engine.texts import (
-    decision_footer, history_lines, letterhead, md, refusal_banner,
+    decision_footer,
+    history_lines,
+    letterhead,
+    md,
+    refusal_banner,
 )
 
 
@@ -31,47 +44,77 @@ def run_name(session: Session, act: LegalAct, step: str | None = None) -> str:
 
 
 def email_base(session: Session, act: LegalAct, destinataire: str) -> dict:
-    return {"reference": act.reference, "objet": objet(session, act), "destinataire": destinataire,
-            **letterhead(session, act.departement_code)}
+    return {
+        "reference": act.reference,
+        "objet": objet(session, act),
+        "destinataire": destinataire,
+        **letterhead(session, act.departement_code),
+    }
 
 
 def summary(session: Session, act: LegalAct) -> str:
-    return (f"{kind_label(act).capitalize()} de {format_eur(act.total_cents)} pour {records.beneficiary_of(session, act).name} "
-            f"({act.year}, {pluriel(len(records.lines_of(session, act.id)), 'ligne')}) : à signer.")
+    return (
+        f"{kind_label(act).capitalize()} de {format_eur(act.total_cents)} pour {records.beneficiary_of(session, act).name} "
+        f"({act.year}, {pluriel(len(records.lines_of(session, act.id)), 'ligne')}) : à signer."
+    )
 
 
 def _body(session: Session, act: LegalAct) -> list[str]:
     beneficiary = records.beneficiary_of(session, act)
     policy = act_policy()
     lines = records.lines_of(session, act.id)
-    out = [f"**Acte** : {md(kind_label(act))} n° {act.reference} (version {act.version})"
-           + (f", remplace l'acte {session.get(LegalAct, act.replaces_act_id).reference}" if act.replaces_act_id else ""),
-           f"**Bénéficiaire** : {md(beneficiary.name)}"
-           + (f" — SIRET {beneficiary.siret}" if getattr(beneficiary, "siret", None) else "")
-           + f" · **Année** : {act.year} · **Statut** : {ACT_STATUS_LABELS[ActStatus(act.status)]}", "",
-           "| Référence | Objet | Programme 104 | Montant |", "|---|---|---|---:|"]
-    out += [f"| {md(l.reference)} | {md(l.title)} | action {l.p104_action} | {format_eur(l.amount_cents)} |" for l in lines]
-    out += [f"| | **Total** | | **{format_eur(act.total_cents)}** |", "",
-            f"**Imputation** : programme 104 « Intégration et accès à la nationalité française », unité budgétaire "
-            f"{policy.budget_unit_of(act.departement_code)} (AE = CP).", ""]
+    out = [
+        f"**Acte** : {md(kind_label(act))} n° {act.reference} (version {act.version})"
+        + (f", remplace l'acte {session.get(LegalAct, act.replaces_act_id).reference}" if act.replaces_act_id else ""),
+        f"**Bénéficiaire** : {md(beneficiary.name)}"
+        + (f" — SIRET {beneficiary.siret}" if getattr(beneficiary, "siret", None) else "")
+        + f" · **Année** : {act.year} · **Statut** : {ACT_STATUS_LABELS[ActStatus(act.status)]}",
+        "",
+        "| Référence | Objet | Programme 104 | Montant |",
+        "|---|---|---|---:|",
+    ]
+    out += [
+        f"| {md(l.reference)} | {md(l.title)} | action {l.p104_action} | {format_eur(l.amount_cents)} |" for l in lines
+    ]
+    out += [
+        f"| | **Total** | | **{format_eur(act.total_cents)}** |",
+        "",
+        f"**Imputation** : programme 104 « Intégration et accès à la nationalité française », unité budgétaire "
+        f"{policy.budget_unit_of(act.departement_code)} (AE = CP).",
+        "",
+    ]
     amounts = instalment_amounts(act.total_cents, policy.schedule(act.kind))
-    out += ["**Échéancier** : " + " ; ".join(f"{i.label} de {format_eur(amounts[i.tranche])} ({i.share * 100:.0f} %) "
-                                              f"{i.condition_label}" for i in policy.schedule(act.kind))]
+    out += [
+        "**Échéancier** : "
+        + " ; ".join(
+            f"{i.label} de {format_eur(amounts[i.tranche])} ({i.share * 100:.0f} %) {i.condition_label}"
+            for i in policy.schedule(act.kind)
+        )
+    ]
     if act.porteur_id:
         out += [f"**Compte rendu financier** (Cerfa n° 15059) dû le {policy.report_due_on(act.year):%d/%m/%Y}."]
     return out + [""]
 
 
 SIGNATURE_CHOICES = [
-    ("sign", "l'acte est signé : nom, qualité et date de signature obligatoires ; le PDF est alors établi à votre nom, "
-             "scellé (empreinte SHA-256 dans la piste d'audit) et adressé au bénéficiaire et à la collectivité"),
+    (
+        "sign",
+        "l'acte est signé : nom, qualité et date de signature obligatoires ; le PDF est alors établi à votre nom, "
+        "scellé (empreinte SHA-256 dans la piste d'audit) et adressé au bénéficiaire et à la collectivité",
+    ),
     ("reject", "l'acte n'est pas signé : motif obligatoire (champ « Commentaire ou motif »), transmis à l'instruction"),
 ]
 
 
 def form_description(session: Session, act: LegalAct, step: str, role: str, refusal: list[Violation] | None) -> str:
-    lines = [f"## {md(run_name(session, act))}", "", *refusal_banner(refusal), *_body(session, act),
-             "Le projet d'acte est consultable avec `territoires acte pdf " + str(act.id) + " > projet.pdf`.", ""]
+    lines = [
+        f"## {md(run_name(session, act))}",
+        "",
+        *refusal_banner(refusal),
+        *_body(session, act),
+        "Le projet d'acte est consultable avec `territoires acte pdf " + str(act.id) + " > projet.pdf`.",
+        "",
+    ]
     lines += history_lines(session, records.ENTITY, act.id, ACT_STEP_LABELS)
     return "\n".join(lines + decision_footer("acte", "signature", SIGNATURE_CHOICES))
 

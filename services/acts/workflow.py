@@ -28,8 +28,15 @@ class ActCase(CaseKind[LegalAct]):
     model = LegalAct
     machine = ACT_MACHINE
     parameter = "acte_id"
-    steps = {"signature": Step("signature", ActStatus.AWAITING_SIGNATURE, "signature de l'acte attributif",
-                               forms.SignatureActeForm, handlers.signature)}
+    steps = {
+        "signature": Step(
+            "signature",
+            ActStatus.AWAITING_SIGNATURE,
+            "signature de l'acte attributif",
+            forms.SignatureActeForm,
+            handlers.signature,
+        )
+    }
 
     run_name = staticmethod(texts.run_name)
     description = staticmethod(texts.form_description)
@@ -48,8 +55,9 @@ class ActCase(CaseKind[LegalAct]):
         collectivité receive the signed act itself."""
         return []
 
-    def after_decision(self, session: Session, case: LegalAct, transition: Transition, agent: Agent,
-                       form: ApprovalForm) -> None:
+    def after_decision(
+        self, session: Session, case: LegalAct, transition: Transition, agent: Agent, form: ApprovalForm
+    ) -> None:
         if transition.decision != "sign":
             return
         case.signed_by_agent_id = agent.id
@@ -60,9 +68,17 @@ class ActCase(CaseKind[LegalAct]):
             before = replaced.status
             ACT_MACHINE.apply(replaced, "replaced")
             session.add(replaced)
-            record_decision(session, entity_type=ENTITY, entity_id=replaced.id, step="remplacement", from_status=before,
-                            to_status=replaced.status, actor=Actor(agent.email, agent.id), decision="replaced",
-                            comment=f"remplacé par {case.reference}")
+            record_decision(
+                session,
+                entity_type=ENTITY,
+                entity_id=replaced.id,
+                step="remplacement",
+                from_status=before,
+                to_status=replaced.status,
+                actor=Actor(agent.email, agent.id),
+                decision="replaced",
+                comment=f"remplacé par {case.reference}",
+            )
         reports.open_report(session, case)
         queue_signed_act(session, case, stored)
 
@@ -77,9 +93,18 @@ def seal(session: Session, act: LegalAct, actor: Actor) -> LegalActDocument:
     stored = LegalActDocument(act_id=act.id, filename=f"{act.reference}.pdf", sha256=digest, content=pdf)
     session.add(stored)
     session.flush()
-    record_decision(session, entity_type=ENTITY, entity_id=act.id, step="signature", from_status=act.status,
-                    to_status=act.status, actor=actor, decision="document_sealed", amount_cents=act.total_cents,
-                    comment=f"{stored.filename} — SHA-256 {digest}")
+    record_decision(
+        session,
+        entity_type=ENTITY,
+        entity_id=act.id,
+        step="signature",
+        from_status=act.status,
+        to_status=act.status,
+        actor=actor,
+        decision="document_sealed",
+        amount_cents=act.total_cents,
+        comment=f"{stored.filename} — SHA-256 {digest}",
+    )
     return stored
 
 
@@ -90,21 +115,42 @@ def queue_signed_act(session: Session, act: LegalAct, stored: LegalActDocument) 
     for c in records.collectivites_of(session, act):
         parties.setdefault(c.email.lower(), (c.email, c.name))
     due = act_policy().report_due_on(act.year) if act.porteur_id else None
-    context = {"type_acte": texts.kind_label(act), "montant_cents": act.total_cents, "annee": act.year,
-               "date_signature": act.signed_on, "signataire": act.signatory_name,
-               "signature": [act.signatory_title.rstrip(",") + ",", act.signatory_name],
-               "beneficiaire": beneficiary.name, "echeance_compte_rendu": due, "piece_jointe": stored.id,
-               "nom_fichier": stored.filename, "empreinte": stored.sha256}
-    return queue_many(session, [Email("act_signed", address, {**texts.email_base(session, act, name), **context},
-                                      message_key(ENTITY, act.id, "signed", address, "act_signed"))
-                                for address, name in parties.values()])
+    context = {
+        "type_acte": texts.kind_label(act),
+        "montant_cents": act.total_cents,
+        "annee": act.year,
+        "date_signature": act.signed_on,
+        "signataire": act.signatory_name,
+        "signature": [act.signatory_title.rstrip(",") + ",", act.signatory_name],
+        "beneficiaire": beneficiary.name,
+        "echeance_compte_rendu": due,
+        "piece_jointe": stored.id,
+        "nom_fichier": stored.filename,
+        "empreinte": stored.sha256,
+    }
+    return queue_many(
+        session,
+        [
+            Email(
+                "act_signed",
+                address,
+                {**texts.email_base(session, act, name), **context},
+                message_key(ENTITY, act.id, "signed", address, "act_signed"),
+            )
+            for address, name in parties.values()
+        ],
+    )
 
 
 async def start_signatures(limit: int = 500) -> list[str]:
     """Starts the signature run of every act awaiting the préfet that has none (once per act:
     the engine's key makes a second call return the same run)."""
     with unit_of_work() as session:
-        drafts = session.exec(select(LegalAct.id).where(LegalAct.status == ActStatus.AWAITING_SIGNATURE)
-                              .order_by(LegalAct.id).limit(limit)).all()
+        drafts = session.exec(
+            select(LegalAct.id)
+            .where(LegalAct.status == ActStatus.AWAITING_SIGNATURE)
+            .order_by(LegalAct.id)
+            .limit(limit)
+        ).all()
         started = {row.entity_id for row in runs.open_rows(session) if row.entity_type == ENTITY and row.flow_run_id}
     return [await launch.start_case_step(ACTE, act_id, f"acte{act_id}") for act_id in drafts if act_id not in started]

@@ -14,8 +14,16 @@ from services.engine.kind import Applied
 
 def examen(session, report: FinancialReport, decision: str, form: ExamenForm) -> Applied:
     repay = euros_to_cents(form.repay_eur) if form.repay_eur is not None else None
-    raise_if_any(check_examination(decision=decision, complement_deadline=form.complement_deadline, repay_cents=repay,
-                                   reason=form.comment, granted_cents=granted_cents(session, report), today=paris_today()))
+    raise_if_any(
+        check_examination(
+            decision=decision,
+            complement_deadline=form.complement_deadline,
+            repay_cents=repay,
+            reason=form.comment,
+            granted_cents=granted_cents(session, report),
+            today=paris_today(),
+        )
+    )
     if decision == "rework":
         report.complement_deadline = form.complement_deadline
         return Applied(deadline=form.complement_deadline)

@@ -11,7 +11,11 @@ from models.money import format_eur
 from services.acts.records import family_paid_cents
 from services.crf.records import ENTITY
 from services.engine.texts import (
-    decision_footer, history_lines, letterhead, md, refusal_banner,
+    decision_footer,
+    history_lines,
+    letterhead,
+    md,
+    refusal_banner,
 )
 
 
@@ -22,29 +26,41 @@ def run_name(session: Session, report: FinancialReport, step: str | None = None)
 
 def email_base(session: Session, report: FinancialReport, destinataire: str) -> dict:
     act = session.get(LegalAct, report.act_id)
-    return {"reference": report.reference,
-            "objet": f"Compte rendu financier de la subvention {report.year} ({act.reference})",
-            "destinataire": destinataire, **letterhead(session, report.departement_code)}
+    return {
+        "reference": report.reference,
+        "objet": f"Compte rendu financier de la subvention {report.year} ({act.reference})",
+        "destinataire": destinataire,
+        **letterhead(session, report.departement_code),
+    }
 
 
 def summary(session: Session, report: FinancialReport) -> str:
     porteur = session.get(Porteur, report.porteur_id)
-    return (f"Compte rendu financier {report.year} de {porteur.name}, transmis le "
-            f"{report.transmitted_on:%d/%m/%Y} : à examiner." if report.transmitted_on else
-            f"Compte rendu financier {report.year} de {porteur.name}.")
+    return (
+        f"Compte rendu financier {report.year} de {porteur.name}, transmis le "
+        f"{report.transmitted_on:%d/%m/%Y} : à examiner."
+        if report.transmitted_on
+        else f"Compte rendu financier {report.year} de {porteur.name}."
+    )
 
 
 def _body(session: Session, report: FinancialReport) -> list[str]:
     porteur = session.get(Porteur, report.porteur_id)
     act = session.get(LegalAct, report.act_id)
     paid = family_paid_cents(session, report.family_key)
-    out = [f"**Porteur** : {md(porteur.name)} (SIRET {porteur.siret}) · **Acte** : {act.reference} · "
-           f"**Subvention {report.year}** : {format_eur(act.total_cents)} · **Déjà payé** : {format_eur(paid)}",
-           f"**Échéance** : {report.due_on:%d/%m/%Y} · **Statut** : {REPORT_STATUS_LABELS[ReportStatus(report.status)]}", ""]
+    out = [
+        f"**Porteur** : {md(porteur.name)} (SIRET {porteur.siret}) · **Acte** : {act.reference} · "
+        f"**Subvention {report.year}** : {format_eur(act.total_cents)} · **Déjà payé** : {format_eur(paid)}",
+        f"**Échéance** : {report.due_on:%d/%m/%Y} · **Statut** : {REPORT_STATUS_LABELS[ReportStatus(report.status)]}",
+        "",
+    ]
     if report.transmitted_on:
-        out += [f"**Transmis le** {report.transmitted_on:%d/%m/%Y} (transmission n° {report.rounds}) : dépenses "
-                f"réalisées {format_eur(report.expenses_cents or 0)}, subvention utilisée "
-                f"{format_eur(report.used_cents or 0)}.", ""]
+        out += [
+            f"**Transmis le** {report.transmitted_on:%d/%m/%Y} (transmission n° {report.rounds}) : dépenses "
+            f"réalisées {format_eur(report.expenses_cents or 0)}, subvention utilisée "
+            f"{format_eur(report.used_cents or 0)}.",
+            "",
+        ]
         if report.summary:
             out += ["> " + md(report.summary).replace("\n", "\n> "), ""]
     return out
@@ -52,15 +68,22 @@ def _body(session: Session, report: FinancialReport) -> list[str]:
 
 EXAMEN_CHOICES = [
     ("compliant", "le compte rendu est conforme : la restriction R14 est levée et le solde peut être payé"),
-    ("rework", "le compte rendu est incomplet : motif (ce qui manque) et date limite des compléments obligatoires ; "
-               "il est renvoyé au porteur"),
-    ("non_compliant", "le compte rendu n'est pas conforme : motif et montant à reverser obligatoires ; le porteur reste "
-                      "sans nouvelle subvention (R14)"),
+    (
+        "rework",
+        "le compte rendu est incomplet : motif (ce qui manque) et date limite des compléments obligatoires ; "
+        "il est renvoyé au porteur",
+    ),
+    (
+        "non_compliant",
+        "le compte rendu n'est pas conforme : motif et montant à reverser obligatoires ; le porteur reste "
+        "sans nouvelle subvention (R14)",
+    ),
 ]
 
 
-def form_description(session: Session, report: FinancialReport, step: str, role: str,
-                     refusal: list[Violation] | None) -> str:
+def form_description(
+    session: Session, report: FinancialReport, step: str, role: str, refusal: list[Violation] | None
+) -> str:
     lines = [f"## {md(run_name(session, report))}", "", *refusal_banner(refusal), *_body(session, report)]
     lines += history_lines(session, ENTITY, report.id, REPORT_STEP_LABELS)
     return "\n".join(lines + decision_footer("crf", "examen", EXAMEN_CHOICES))

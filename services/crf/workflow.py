@@ -11,9 +11,11 @@ from services.crf import forms, handlers, texts
 from services.crf.records import ENTITY
 from services.engine.kind import CaseKind, Step, departements_by_column
 
-TRANSMIT_AGAIN = ("Transmettre à la préfecture, avant la date limite indiquée, les éléments manquants du compte rendu "
-                  "financier (formulaire Cerfa n° 15059) : sans compte rendu conforme, aucune nouvelle demande de "
-                  "subvention ne peut être instruite.")
+TRANSMIT_AGAIN = (
+    "Transmettre à la préfecture, avant la date limite indiquée, les éléments manquants du compte rendu "
+    "financier (formulaire Cerfa n° 15059) : sans compte rendu conforme, aucune nouvelle demande de "
+    "subvention ne peut être instruite."
+)
 
 
 class ReportCase(CaseKind[FinancialReport]):
@@ -21,10 +23,17 @@ class ReportCase(CaseKind[FinancialReport]):
     model = FinancialReport
     machine = REPORT_MACHINE
     parameter = "crf_id"
-    steps = {"examen": Step("examen", ReportStatus.RECEIVED, "examen du compte rendu financier", forms.ExamenForm,
-                            handlers.examen, expectation="Aucune démarche de votre part : la préfecture examine votre "
-                                                         "compte rendu financier.",
-                            expectation_rework=TRANSMIT_AGAIN)}
+    steps = {
+        "examen": Step(
+            "examen",
+            ReportStatus.RECEIVED,
+            "examen du compte rendu financier",
+            forms.ExamenForm,
+            handlers.examen,
+            expectation="Aucune démarche de votre part : la préfecture examine votre compte rendu financier.",
+            expectation_rework=TRANSMIT_AGAIN,
+        )
+    }
 
     run_name = staticmethod(texts.run_name)
     description = staticmethod(texts.form_description)

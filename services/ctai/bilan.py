@@ -26,8 +26,16 @@ def record_bilan(session: Session, contract: Ctai, text: str) -> tuple[CtaiRevie
     """Stores the transmitted bilan of the year under review (replacing an earlier one); returns
     the review and the number of actions."""
     if contract.status != CtaiStatus.YEARLY_REVIEW or contract.review_year is None:
-        raise RuleViolation([Violation("BILAN_NON_OUVERT", "ctai", f"le contrat {contract.reference} n'est pas en bilan "
-                                       "annuel : le bilan se transmet une fois le bilan de l'année ouvert")])
+        raise RuleViolation(
+            [
+                Violation(
+                    "BILAN_NON_OUVERT",
+                    "ctai",
+                    f"le contrat {contract.reference} n'est pas en bilan "
+                    "annuel : le bilan se transmet une fois le bilan de l'année ouvert",
+                )
+            ]
+        )
     year = contract.review_year
     bilan = parse_bilan(text)
     lines = [(b.action_id, b.realisee, b.public_atteint, euros_to_cents(b.consomme_eur)) for b in bilan.actions]
@@ -38,23 +46,38 @@ def record_bilan(session: Session, contract: Ctai, text: str) -> tuple[CtaiRevie
     session.flush()
     store_lines(session, review, lines)
     collectivite = session.get(Collectivite, contract.collectivite_id)
-    record_decision(session, entity_type="ctai", entity_id=contract.id, step="bilan", from_status=contract.status,
-                    to_status=contract.status, actor=Actor(f"collectivité : {collectivite.name}"),
-                    decision="bilan_transmitted", comment=f"bilan {year} : {pluriel(len(lines), 'action')}",
-                    amount_cents=sum(cents for *_, cents in lines))
+    record_decision(
+        session,
+        entity_type="ctai",
+        entity_id=contract.id,
+        step="bilan",
+        from_status=contract.status,
+        to_status=contract.status,
+        actor=Actor(f"collectivité : {collectivite.name}"),
+        decision="bilan_transmitted",
+        comment=f"bilan {year} : {pluriel(len(lines), 'action')}",
+        amount_cents=sum(cents for *_, cents in lines),
+    )
     return review, len(lines)
 
 
 def store_lines(session: Session, review: CtaiReview, lines: BilanLines) -> None:
     session.execute(delete(CtaiActionBilan).where(CtaiActionBilan.review_id == review.id))
-    session.add_all([CtaiActionBilan(review_id=review.id, action_id=a, carried_out=done, public_reached=reached,
-                                     consumed_cents=cents) for a, done, reached, cents in lines])
+    session.add_all(
+        [
+            CtaiActionBilan(
+                review_id=review.id, action_id=a, carried_out=done, public_reached=reached, consumed_cents=cents
+            )
+            for a, done, reached, cents in lines
+        ]
+    )
 
 
 def transmitted_lines(session: Session, ctai_id: int, year: int) -> BilanLines:
     review = review_of(session, ctai_id, year)
     if review is None:
         return []
-    rows = session.exec(select(CtaiActionBilan).where(CtaiActionBilan.review_id == review.id)
-                        .order_by(CtaiActionBilan.action_id))
+    rows = session.exec(
+        select(CtaiActionBilan).where(CtaiActionBilan.review_id == review.id).order_by(CtaiActionBilan.action_id)
+    )
     return [(r.action_id, r.carried_out, r.public_reached, r.consumed_cents) for r in rows]

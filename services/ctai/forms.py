@@ -14,38 +14,63 @@ from services.engine.forms import ApprovalForm, choice, plain_fields
 class EngagementForm(ApprovalForm, case="ctai", step="engagement"):
     needs = {"received": ("letter_date", "signatory")}
     decision: choice("ctai", "engagement") = Field(title="Décision")
-    letter_date: date | None = Field(default=None, title="Date de la lettre d'engagement (si lettre reçue)",
-                                     description="La date portée sur la lettre, par exemple 2020-12-15.")
-    signatory: line(200) | None = Field(default=None, title="Signataire de la lettre (si lettre reçue)",
-                                        description="Nom et qualité, par exemple « Léonore Moncond'huy, maire ».")
+    letter_date: date | None = Field(
+        default=None,
+        title="Date de la lettre d'engagement (si lettre reçue)",
+        description="La date portée sur la lettre, par exemple 2020-12-15.",
+    )
+    signatory: line(200) | None = Field(
+        default=None,
+        title="Signataire de la lettre (si lettre reçue)",
+        description="Nom et qualité, par exemple « Léonore Moncond'huy, maire ».",
+    )
 
 
 class EchangeForm(ApprovalForm, case="ctai", step="echange"):
     needs = {"held": ("meeting_date",)}
     decision: choice("ctai", "echange") = Field(title="Décision")
-    meeting_date: date | None = Field(default=None, title="Date du temps d'échange (si tenu)",
-                                      description="Par exemple 2021-01-20.")
+    meeting_date: date | None = Field(
+        default=None, title="Date du temps d'échange (si tenu)", description="Par exemple 2021-01-20."
+    )
 
 
 class DiagnosticForm(ApprovalForm, case="ctai", step="diagnostic"):
     needs = {"approve": ("bpi_count",)}
     decision: choice("ctai", "diagnostic") = Field(title="Décision")
-    bpi_count: int | None = Field(default=None, ge=0, le=1_000_000,
-                                  title="Nombre de BPI visés (si le diagnostic est validé, à défaut d'un nombre déjà saisi)",
-                                  description="Bénéficiaires de la protection internationale, en personnes ; par exemple 229.")
-    primo_arrivants_count: int | None = Field(default=None, ge=0, le=1_000_000, title="Nombre de primo-arrivants visés (facultatif)",
-                                              description="En personnes ; par exemple 120.")
-    needs_summary: Comment | None = Field(default=None, title="Synthèse des besoins par domaine (facultatif)",
-                                          description="Par exemple « logement : 40 ménages ; emploi : 60 personnes ».")
+    bpi_count: int | None = Field(
+        default=None,
+        ge=0,
+        le=1_000_000,
+        title="Nombre de BPI visés (si le diagnostic est validé, à défaut d'un nombre déjà saisi)",
+        description="Bénéficiaires de la protection internationale, en personnes ; par exemple 229.",
+    )
+    primo_arrivants_count: int | None = Field(
+        default=None,
+        ge=0,
+        le=1_000_000,
+        title="Nombre de primo-arrivants visés (facultatif)",
+        description="En personnes ; par exemple 120.",
+    )
+    needs_summary: Comment | None = Field(
+        default=None,
+        title="Synthèse des besoins par domaine (facultatif)",
+        description="Par exemple « logement : 40 ménages ; emploi : 60 personnes ».",
+    )
 
 
 class CoordinateurForm(ApprovalForm, case="ctai", step="coordinateur"):
     needs = {"record": ("coordinator_name",)}
     decision: choice("ctai", "coordinateur") = Field(title="Décision")
-    coordinator_name: line(200) | None = Field(default=None, title="Nom du coordinateur (si enregistré)",
-                                               description="Prénom et nom, par exemple « Camille Martin ».")
-    coordinator_email: EmailAddress | None = Field(default=None, title="Courriel du coordinateur (facultatif)",
-                                                   description="Par exemple coordination@ville.example.")
+    coordinator_name: line(200) | None = Field(
+        default=None,
+        title="Nom du coordinateur (si enregistré)",
+        description="Prénom et nom, par exemple « Camille Martin ».",
+    )
+    coordinator_email: EmailAddress | None = Field(
+        default=None,
+        title="Courriel du coordinateur (facultatif)",
+        description="Par exemple coordination@ville.example.",
+    )
 
 
 class PropositionForm(ApprovalForm, case="ctai", step="proposition"):
@@ -55,21 +80,35 @@ class PropositionForm(ApprovalForm, case="ctai", step="proposition"):
 class SignatureForm(ApprovalForm, case="ctai", step="signature"):
     needs = {"sign": ("signature_date", "elu_signature_date")}
     decision: choice("ctai", "signature") = Field(title="Décision")
-    signature_date: date | None = Field(default=None, title="Date de signature par le préfet (si signé)",
-                                        description="Au plus aujourd'hui ; par exemple 2021-10-21.")
-    elu_signature_date: date | None = Field(default=None, title="Date de signature par l'élu (si signé)",
-                                            description="La date à laquelle l'exécutif de la collectivité a signé.")
-    diair_cosignatory_name: line(200) | None = Field(default=None, title="Co-signature du délégué interministériel : nom (facultatif)",
-                                                     description="Avec la date ci-dessous, ou ni l'un ni l'autre.")
-    diair_cosignature_date: date | None = Field(default=None, title="Co-signature du délégué interministériel : date (facultatif)")
+    signature_date: date | None = Field(
+        default=None,
+        title="Date de signature par le préfet (si signé)",
+        description="Au plus aujourd'hui ; par exemple 2021-10-21.",
+    )
+    elu_signature_date: date | None = Field(
+        default=None,
+        title="Date de signature par l'élu (si signé)",
+        description="La date à laquelle l'exécutif de la collectivité a signé.",
+    )
+    diair_cosignatory_name: line(200) | None = Field(
+        default=None,
+        title="Co-signature du délégué interministériel : nom (facultatif)",
+        description="Avec la date ci-dessous, ou ni l'un ni l'autre.",
+    )
+    diair_cosignature_date: date | None = Field(
+        default=None, title="Co-signature du délégué interministériel : date (facultatif)"
+    )
 
 
 class RevueDiairForm(ApprovalForm, case="ctai", step="revue_diair"):
     needs = {"rework": ("rework_action_ids", "comment")}
     decision: choice("ctai", "revue_diair") = Field(title="Décision")
     rework_action_ids: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(
-        default_factory=list, max_length=300, title="N° des actions à retravailler (si actions à retravailler)",
-        description="Les n° du tableau des actions ci-dessus, par exemple 12 et 14.")
+        default_factory=list,
+        max_length=300,
+        title="N° des actions à retravailler (si actions à retravailler)",
+        description="Les n° du tableau des actions ci-dessus, par exemple 12 et 14.",
+    )
 
 
 class ActionBilan(BaseModel):
@@ -86,21 +125,36 @@ class ActionBilan(BaseModel):
 class BilanForm(ApprovalForm, case="ctai", step="bilan"):
     needs = {"amend": ("amount_eur",)}
     decision: choice("ctai", "bilan") = Field(title="Décision proposée")
-    bilan_actions: list[ActionBilan] = Field(default_factory=list, max_length=300,
-                                             title="Bilan de chaque action de l'année (facultatif si la collectivité l'a transmis)",
-                                             description="Pour chaque action : n°, réalisée, public atteint, montant consommé.")
-    amount_eur: int | None = Field(default=None, ge=0, le=10_000_000, title="Avenant : socle de l'année suivante (si avenant)",
-                                   description="En euros, entre 150 000 et 300 000 ; par exemple 250000.")
-    complementary_eur: int | None = Field(default=None, ge=0, le=10_000_000,
-                                          title="Avenant : crédits complémentaires de l'année suivante (facultatif)",
-                                          description="En euros ; par exemple 50000.")
+    bilan_actions: list[ActionBilan] = Field(
+        default_factory=list,
+        max_length=300,
+        title="Bilan de chaque action de l'année (facultatif si la collectivité l'a transmis)",
+        description="Pour chaque action : n°, réalisée, public atteint, montant consommé.",
+    )
+    amount_eur: int | None = Field(
+        default=None,
+        ge=0,
+        le=10_000_000,
+        title="Avenant : socle de l'année suivante (si avenant)",
+        description="En euros, entre 150 000 et 300 000 ; par exemple 250000.",
+    )
+    complementary_eur: int | None = Field(
+        default=None,
+        ge=0,
+        le=10_000_000,
+        title="Avenant : crédits complémentaires de l'année suivante (facultatif)",
+        description="En euros ; par exemple 50000.",
+    )
 
 
 class BilanSignatureForm(ApprovalForm, case="ctai", step="bilan_signature"):
     needs = {"sign_amendment": ("signature_date",), "sign_end": ("signature_date",)}
     decision: choice("ctai", "bilan_signature") = Field(title="Décision")
-    signature_date: date | None = Field(default=None, title="Date de signature par le préfet (si signé)",
-                                        description="Au plus aujourd'hui ; par exemple 2022-01-20.")
+    signature_date: date | None = Field(
+        default=None,
+        title="Date de signature par le préfet (si signé)",
+        description="Au plus aujourd'hui ; par exemple 2022-01-20.",
+    )
 
 
 class ElargissementForm(SignatureForm, case="ctai", step="elargissement"):

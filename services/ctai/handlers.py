@@ -12,9 +12,24 @@ from sqlmodel import Session, select
 
 from models.actors import Collectivite
 from models.ctai import (
-    Action, BilanProposal, Ctai, CtaiFunding, CtaiKind, CtaiReview, CtaiStatus, DiairReview,
-    Diagnostic, check_action_bilans, check_actions, check_bilan_proposal, check_bilan_signature, check_contract,
-    check_diair_review, check_funding, check_signatory, check_signatures,
+    Action,
+    BilanProposal,
+    Ctai,
+    CtaiFunding,
+    CtaiKind,
+    CtaiReview,
+    CtaiStatus,
+    Diagnostic,
+    DiairReview,
+    check_action_bilans,
+    check_actions,
+    check_bilan_proposal,
+    check_bilan_signature,
+    check_contract,
+    check_diair_review,
+    check_funding,
+    check_signatory,
+    check_signatures,
 )
 from models.errors import RuleViolation, Violation, raise_if_any
 from models.french import accorde
@@ -22,11 +37,19 @@ from models.money import euros_to_cents
 from models.reference import Public
 from models.rules import within_ceiling
 from models.types import paris_today, utcnow
-from services.ctai.forms import (
-    BilanForm, BilanSignatureForm, CoordinateurForm, DiagnosticForm, EchangeForm, ElargissementForm, EngagementForm,
-    PropositionForm, RevueDiairForm, SignatureForm,
-)
 from services.ctai.bilan import store_lines, transmitted_lines
+from services.ctai.forms import (
+    BilanForm,
+    BilanSignatureForm,
+    CoordinateurForm,
+    DiagnosticForm,
+    EchangeForm,
+    ElargissementForm,
+    EngagementForm,
+    PropositionForm,
+    RevueDiairForm,
+    SignatureForm,
+)
 from services.ctai.records import columns_of, contract_records, porteur_facts, review_of, rules_of
 from services.engine.forms import dated, required
 from services.engine.kind import Applied
@@ -38,9 +61,16 @@ def contract_checks(session: Session, ctai: Ctai) -> list[Violation]:
     each funded year's own campaign, R15 by its porteurs as registered."""
     funding, actions, diagnostic = contract_records(session, ctai)
     collectivite = session.get(Collectivite, ctai.collectivite_id)
-    return check_contract(collectivite_type=collectivite.type, scope=Public(ctai.public_scope), funding=funding,
-                          actions=actions, diagnostic=diagnostic, rules=rules_of(ctai.first_year), rules_of=rules_of,
-                          porteurs=porteur_facts(session, actions))
+    return check_contract(
+        collectivite_type=collectivite.type,
+        scope=Public(ctai.public_scope),
+        funding=funding,
+        actions=actions,
+        diagnostic=diagnostic,
+        rules=rules_of(ctai.first_year),
+        rules_of=rules_of,
+        porteurs=porteur_facts(session, actions),
+    )
 
 
 def _total(session: Session, ctai: Ctai) -> int:
@@ -49,15 +79,23 @@ def _total(session: Session, ctai: Ctai) -> int:
 
 
 def engagement(session: Session, ctai: Ctai, decision: str, form: EngagementForm) -> Applied:
-    ctai.letter_received_on = dated(required(form.letter_date, "letter_date", "Date de la lettre"), "letter_date",
-                                    "Date de la lettre", latest=paris_today())
+    ctai.letter_received_on = dated(
+        required(form.letter_date, "letter_date", "Date de la lettre"),
+        "letter_date",
+        "Date de la lettre",
+        latest=paris_today(),
+    )
     ctai.letter_signatory = required(form.signatory, "signatory", "Signataire de la lettre")
     return Applied()
 
 
 def echange(session: Session, ctai: Ctai, decision: str, form: EchangeForm) -> Applied:
-    dated(required(form.meeting_date, "meeting_date", "Date du temps d'échange"), "meeting_date",
-          "Date du temps d'échange", latest=paris_today())
+    dated(
+        required(form.meeting_date, "meeting_date", "Date du temps d'échange"),
+        "meeting_date",
+        "Date du temps d'échange",
+        latest=paris_today(),
+    )
     return Applied()
 
 
@@ -72,7 +110,15 @@ def diagnostic(session: Session, ctai: Ctai, decision: str, form: DiagnosticForm
             row.needs_by_domain = {**row.needs_by_domain, "synthese": form.needs_summary}
     if decision == "approve":
         if row is None:
-            raise RuleViolation([Violation("R6_DIAGNOSTIC_OBLIGATOIRE", "bpi_count", "indiquez au moins le nombre de BPI visés pour valider le diagnostic")])
+            raise RuleViolation(
+                [
+                    Violation(
+                        "R6_DIAGNOSTIC_OBLIGATOIRE",
+                        "bpi_count",
+                        "indiquez au moins le nombre de BPI visés pour valider le diagnostic",
+                    )
+                ]
+            )
         row.validated = True
     if row is not None:
         session.add(row)
@@ -96,13 +142,27 @@ def _signed(ctai: Ctai, form: SignatureForm | ElargissementForm) -> None:
     """The préfet's and the élu's own dates (both required), the Diair's optional co-signature."""
     today = paris_today()
     name = (form.diair_cosignatory_name or "").strip() or None
-    raise_if_any(check_signatures(prefet=form.signature_date, elu=form.elu_signature_date, cosignatory=name,
-                                  cosigned_on=form.diair_cosignature_date))
-    ctai.prefet_signed_on = dated(form.signature_date, "signature_date", "Date de signature par le préfet", latest=today)
-    ctai.elu_signed_on = dated(form.elu_signature_date, "elu_signature_date", "Date de signature par l'élu", latest=today)
+    raise_if_any(
+        check_signatures(
+            prefet=form.signature_date,
+            elu=form.elu_signature_date,
+            cosignatory=name,
+            cosigned_on=form.diair_cosignature_date,
+        )
+    )
+    ctai.prefet_signed_on = dated(
+        form.signature_date, "signature_date", "Date de signature par le préfet", latest=today
+    )
+    ctai.elu_signed_on = dated(
+        form.elu_signature_date, "elu_signature_date", "Date de signature par l'élu", latest=today
+    )
     ctai.diair_cosignatory_name = name
-    ctai.diair_cosigned_on = dated(form.diair_cosignature_date, "diair_cosignature_date",
-                                   "Date de co-signature du délégué interministériel", latest=today)
+    ctai.diair_cosigned_on = dated(
+        form.diair_cosignature_date,
+        "diair_cosignature_date",
+        "Date de co-signature du délégué interministériel",
+        latest=today,
+    )
 
 
 def signature(session: Session, ctai: Ctai, decision: str, form: SignatureForm) -> Applied:
@@ -119,14 +179,30 @@ def revue_diair(session: Session, ctai: Ctai, decision: str, form: RevueDiairFor
     to_rework = set(form.rework_action_ids)
     unknown = to_rework - {a.id for a in actions}
     if unknown:
-        raise RuleViolation([Violation("ACTION_INCONNUE", "rework_action_ids", f"{accorde(len(unknown), 'action', 'actions')} n° {', '.join(map(str, sorted(unknown)))} "
-                                        f"{accorde(len(unknown), 'absente', 'absentes')} de ce contrat")])
+        raise RuleViolation(
+            [
+                Violation(
+                    "ACTION_INCONNUE",
+                    "rework_action_ids",
+                    f"{accorde(len(unknown), 'action', 'actions')} n° {', '.join(map(str, sorted(unknown)))} "
+                    f"{accorde(len(unknown), 'absente', 'absentes')} de ce contrat",
+                )
+            ]
+        )
     if decision == "rework":
         required(form.rework_action_ids, "rework_action_ids", "N° des actions à retravailler")
         required(form.comment, "comment", "Motif (ce qui est à retravailler)")
     elif to_rework:
-        raise RuleViolation([Violation("ACTIONS_A_RETRAVAILLER", "rework_action_ids", "des actions sont signalées à "
-                                       "retravailler : choisissez « actions à retravailler », ou videz la liste")])
+        raise RuleViolation(
+            [
+                Violation(
+                    "ACTIONS_A_RETRAVAILLER",
+                    "rework_action_ids",
+                    "des actions sont signalées à "
+                    "retravailler : choisissez « actions à retravailler », ou videz la liste",
+                )
+            ]
+        )
     for a in actions:
         if a.id in to_rework:
             a.diair_review, a.diair_comment = DiairReview.REWORK, form.comment
@@ -138,14 +214,24 @@ def revue_diair(session: Session, ctai: Ctai, decision: str, form: RevueDiairFor
 
 # --- Yearly review ----------------------------------------------------------------------------
 
+
 def _year_under_review(ctai: Ctai) -> int:
     if ctai.review_year is None:
-        raise RuleViolation([Violation("BILAN_NON_OUVERT", "annee", "aucune année n'est en cours de bilan pour ce contrat (territoires ctai review)")])
+        raise RuleViolation(
+            [
+                Violation(
+                    "BILAN_NON_OUVERT",
+                    "annee",
+                    "aucune année n'est en cours de bilan pour ce contrat (territoires ctai review)",
+                )
+            ]
+        )
     return ctai.review_year
 
 
-def _next_year_plan(session: Session, ctai: Ctai, year: int, socle: int, complementary: int
-                    ) -> tuple[CtaiFunding, list[Action], list[Violation]]:
+def _next_year_plan(
+    session: Session, ctai: Ctai, year: int, socle: int, complementary: int
+) -> tuple[CtaiFunding, list[Action], list[Violation]]:
     """Year Y+1 as the avenant would make it: its funding, its actions (those already planned, else
     year Y's, carried on), and the rules of Y+1 they break."""
     funding, actions, _ = contract_records(session, ctai)
@@ -153,19 +239,25 @@ def _next_year_plan(session: Session, ctai: Ctai, year: int, socle: int, complem
     row = CtaiFunding(ctai_id=ctai.id, year=target, socle_cents=socle, complementary_cents=complementary)
     planned = [a for a in actions if a.year == target]
     if not planned:
-        planned = [Action(**{**columns_of(a, exclude={"id", "legal_act"}), "year": target}) for a in actions if a.year == year]
+        planned = [
+            Action(**{**columns_of(a, exclude={"id", "legal_act"}), "year": target}) for a in actions if a.year == year
+        ]
     scope = Public(ctai.public_scope)
     rules = rules_of(target)
-    violations = (check_funding([row], scope, rules_of) + check_actions(planned, scope, [row], rules_of)
-                  + within_ceiling("amount_eur", socle, rules.plafond_action_cents, "le socle")
-                  + within_ceiling("complementary_eur", complementary, rules.plafond_action_cents,
-                                   "les crédits complémentaires"))
+    violations = (
+        check_funding([row], scope, rules_of)
+        + check_actions(planned, scope, [row], rules_of)
+        + within_ceiling("amount_eur", socle, rules.plafond_action_cents, "le socle")
+        + within_ceiling("complementary_eur", complementary, rules.plafond_action_cents, "les crédits complémentaires")
+    )
     return row, planned, violations
 
 
 def _fund_next_year(session: Session, ctai: Ctai, year: int, socle: int, complementary: int) -> list[Violation]:
     row, planned, violations = _next_year_plan(session, ctai, year, socle, complementary)
-    existing = session.exec(select(CtaiFunding).where(CtaiFunding.ctai_id == ctai.id, CtaiFunding.year == row.year)).first()
+    existing = session.exec(
+        select(CtaiFunding).where(CtaiFunding.ctai_id == ctai.id, CtaiFunding.year == row.year)
+    ).first()
     if existing is not None:  # an avenant changes the credits of a year already funded
         existing.socle_cents, existing.complementary_cents = socle, complementary
         row = existing
@@ -217,8 +309,12 @@ def bilan_signature(session: Session, ctai: Ctai, decision: str, form: BilanSign
     if decision == "rework":
         return Applied()
     raise_if_any(check_bilan_signature(decision, review.proposal if review else None))
-    dated(required(form.signature_date, "signature_date", "Date de signature par le préfet"), "signature_date",
-          "Date de signature par le préfet", latest=paris_today())
+    dated(
+        required(form.signature_date, "signature_date", "Date de signature par le préfet"),
+        "signature_date",
+        "Date de signature par le préfet",
+        latest=paris_today(),
+    )
     checks: list[Violation] | None = None
     amount = None
     if decision == "sign_end" and review.proposal == BilanProposal.RENEW:
@@ -247,11 +343,21 @@ def copy_from_ctair(session: Session, ctair: Ctai, ctai: Ctai) -> None:
     funding, actions, diagnostic = contract_records(session, ctair)
     for f in funding:
         if f.year >= ctai.first_year:
-            session.add(CtaiFunding(ctai_id=ctai.id, year=f.year, socle_cents=f.socle_cents, complementary_cents=f.complementary_cents))
+            session.add(
+                CtaiFunding(
+                    ctai_id=ctai.id, year=f.year, socle_cents=f.socle_cents, complementary_cents=f.complementary_cents
+                )
+            )
     for a in actions:
         if a.year >= ctai.first_year:
-            session.add(Action(**{**columns_of(a, exclude={"id", "ctai_id", "diair_review", "diair_comment", "legal_act"}),
-                                  "ctai_id": ctai.id}))
+            session.add(
+                Action(
+                    **{
+                        **columns_of(a, exclude={"id", "ctai_id", "diair_review", "diair_comment", "legal_act"}),
+                        "ctai_id": ctai.id,
+                    }
+                )
+            )
     if diagnostic is not None:
         session.add(Diagnostic(**{**columns_of(diagnostic, exclude={"id", "ctai_id"}), "ctai_id": ctai.id}))
     ctai.kind = CtaiKind.CTAI

@@ -8,8 +8,17 @@ from sqlmodel import Session, select
 
 from models.actors import Collectivite, Porteur
 from models.ctai import (
-    CTAI_STATUS_LABELS, DIAIR_REVIEW_LABELS, Action, Ctai, CtaiActionBilan, CtaiFunding, CtaiReview, CtaiStatus,
-    DiairReview, Diagnostic, PorteurFacts,
+    CTAI_STATUS_LABELS,
+    DIAIR_REVIEW_LABELS,
+    Action,
+    Ctai,
+    CtaiActionBilan,
+    CtaiFunding,
+    CtaiReview,
+    CtaiStatus,
+    Diagnostic,
+    DiairReview,
+    PorteurFacts,
 )
 from models.errors import NotFound
 from models.pilotage import Comite, ComiteActionReview
@@ -50,8 +59,9 @@ def review_of(session: Session, ctai_id: int, year: int | None) -> CtaiReview | 
 
 def reviewed_years(session: Session, ctai_id: int) -> set[int]:
     """The years whose bilan is concluded (prolonged, or signed by the préfet)."""
-    return set(session.exec(select(CtaiReview.year).where(CtaiReview.ctai_id == ctai_id,
-                                                          CtaiReview.decided_at.is_not(None))))
+    return set(
+        session.exec(select(CtaiReview.year).where(CtaiReview.ctai_id == ctai_id, CtaiReview.decided_at.is_not(None)))
+    )
 
 
 def renewal_of(session: Session, ctai_id: int) -> Ctai | None:
@@ -62,11 +72,21 @@ def renewal_of(session: Session, ctai_id: int) -> Ctai | None:
 def flagged_for_review(session: Session, ctai_id: int) -> list[dict]:
     """The actions of this contract that a comité de pilotage flagged for the yearly review, with
     the comité and its reason: [{"action_id", "comite", "date", "observation"}]."""
-    rows = session.exec(select(ComiteActionReview, Comite).join(Comite, Comite.id == ComiteActionReview.comite_id)
-                        .where(ComiteActionReview.ctai_id == ctai_id, ComiteActionReview.flag_for_review.is_(True))
-                        .order_by(Comite.held_on, ComiteActionReview.action_id)).all()
-    return [{"action_id": r.action_id, "comite": c.reference or f"n° {c.id}", "date": c.held_on or c.planned_on,
-             "observation": r.reason} for r, c in rows]
+    rows = session.exec(
+        select(ComiteActionReview, Comite)
+        .join(Comite, Comite.id == ComiteActionReview.comite_id)
+        .where(ComiteActionReview.ctai_id == ctai_id, ComiteActionReview.flag_for_review.is_(True))
+        .order_by(Comite.held_on, ComiteActionReview.action_id)
+    ).all()
+    return [
+        {
+            "action_id": r.action_id,
+            "comite": c.reference or f"n° {c.id}",
+            "date": c.held_on or c.planned_on,
+            "observation": r.reason,
+        }
+        for r, c in rows
+    ]
 
 
 def columns_of(row, exclude: set[str]) -> dict:
@@ -80,21 +100,38 @@ def show(session: Session, ctai_id: int) -> dict:
     funding, actions, diagnostic = contract_records(session, ctai)
     by_domain: dict[str, list[dict]] = defaultdict(list)
     for a in actions:
-        by_domain[a.domain].append({
-            "id": a.id, "intitule": a.title, "porteur_id": a.porteur_id, "public": a.public,
-            "action_p104": a.p104_action, "montant_cents": a.amount_cents, "annee": a.year,
-            "revue_diair": a.diair_review, "revue_diair_libelle": DIAIR_REVIEW_LABELS[DiairReview(a.diair_review)],
-            "observation_diair": a.diair_comment if a.diair_review == DiairReview.REWORK else None,
-            "nature": a.nature, "acte_juridique": a.legal_act,
-        })
+        by_domain[a.domain].append(
+            {
+                "id": a.id,
+                "intitule": a.title,
+                "porteur_id": a.porteur_id,
+                "public": a.public,
+                "action_p104": a.p104_action,
+                "montant_cents": a.amount_cents,
+                "annee": a.year,
+                "revue_diair": a.diair_review,
+                "revue_diair_libelle": DIAIR_REVIEW_LABELS[DiairReview(a.diair_review)],
+                "observation_diair": a.diair_comment if a.diair_review == DiairReview.REWORK else None,
+                "nature": a.nature,
+                "acte_juridique": a.legal_act,
+            }
+        )
     reviews = list(session.exec(select(CtaiReview).where(CtaiReview.ctai_id == ctai.id).order_by(CtaiReview.year)))
     bilans = {}
     if reviews:
-        for b in session.exec(select(CtaiActionBilan).where(CtaiActionBilan.review_id.in_([r.id for r in reviews]))
-                              .order_by(CtaiActionBilan.action_id)):
+        for b in session.exec(
+            select(CtaiActionBilan)
+            .where(CtaiActionBilan.review_id.in_([r.id for r in reviews]))
+            .order_by(CtaiActionBilan.action_id)
+        ):
             bilans.setdefault(b.review_id, []).append(
-                {"action_id": b.action_id, "realisee": b.carried_out, "public_atteint": b.public_reached,
-                 "consomme_cents": b.consumed_cents})
+                {
+                    "action_id": b.action_id,
+                    "realisee": b.carried_out,
+                    "public_atteint": b.public_reached,
+                    "consomme_cents": b.consumed_cents,
+                }
+            )
     return {
         "id": ctai.id,
         "reference": ctai.reference,
@@ -107,23 +144,39 @@ def show(session: Session, ctai_id: int) -> dict:
         "coordinateur": ctai.coordinator_name,
         "signature_prefet": ctai.prefet_signed_on.isoformat() if ctai.prefet_signed_on else None,
         "signature_elu": ctai.elu_signed_on.isoformat() if ctai.elu_signed_on else None,
-        "cosignature_diair": None if not ctai.diair_cosignatory_name else {
+        "cosignature_diair": None
+        if not ctai.diair_cosignatory_name
+        else {
             "nom": ctai.diair_cosignatory_name,
-            "date": ctai.diair_cosigned_on.isoformat() if ctai.diair_cosigned_on else None},
+            "date": ctai.diair_cosigned_on.isoformat() if ctai.diair_cosigned_on else None,
+        },
         "remplace_ctair": ctai.replaces_ctair_id,
         "renouvelle": ctai.renews_ctai_id,
         "bilan_en_cours": ctai.review_year,
-        "bilans": [{"annee": r.year, "proposition": r.proposal, "socle_cents": r.socle_cents,
-                    "complementaire_cents": r.complementary_cents, "conclu": r.decided_at is not None,
-                    "actions": bilans.get(r.id, [])} for r in reviews],
-        "financement": [{"annee": f.year, "socle_cents": f.socle_cents, "complementaire_cents": f.complementary_cents} for f in funding],
-        "diagnostic": None if diagnostic is None else {
-            "annee": diagnostic.reference_year, "bpi": diagnostic.bpi_count,
-            "primo_arrivants": diagnostic.primo_arrivants_count, "besoins": diagnostic.needs_by_domain,
+        "bilans": [
+            {
+                "annee": r.year,
+                "proposition": r.proposal,
+                "socle_cents": r.socle_cents,
+                "complementaire_cents": r.complementary_cents,
+                "conclu": r.decided_at is not None,
+                "actions": bilans.get(r.id, []),
+            }
+            for r in reviews
+        ],
+        "financement": [
+            {"annee": f.year, "socle_cents": f.socle_cents, "complementaire_cents": f.complementary_cents}
+            for f in funding
+        ],
+        "diagnostic": None
+        if diagnostic is None
+        else {
+            "annee": diagnostic.reference_year,
+            "bpi": diagnostic.bpi_count,
+            "primo_arrivants": diagnostic.primo_arrivants_count,
+            "besoins": diagnostic.needs_by_domain,
             "valide": diagnostic.validated,
         },
-        "actions_par_domaine": {
-            DOMAIN_LABELS[Domain(domain)]: items for domain, items in sorted(by_domain.items())
-        },
+        "actions_par_domaine": {DOMAIN_LABELS[Domain(domain)]: items for domain, items in sorted(by_domain.items())},
         "decisions": [decision_view(d) for d in decisions_for(session, "ctai", ctai.id)],
     }

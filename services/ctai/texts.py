@@ -8,7 +8,13 @@ from sqlmodel import Session, select
 
 from models.actors import COLLECTIVITE_TYPE_LABELS, ROLE_LABELS, Collectivite, Porteur, Role
 from models.ctai import (
-    BILAN_PROPOSAL_LABELS, CTAI_MACHINE, DIAIR_REVIEW_LABELS, STATUS_OF_STEP, STEP_LABELS, Ctai, CtaiActionBilan,
+    BILAN_PROPOSAL_LABELS,
+    CTAI_MACHINE,
+    DIAIR_REVIEW_LABELS,
+    STATUS_OF_STEP,
+    STEP_LABELS,
+    Ctai,
+    CtaiActionBilan,
     DiairReview,
 )
 from models.errors import Violation
@@ -17,15 +23,18 @@ from models.money import format_eur
 from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Domain, Public
 from models.types import to_paris
 from services.ctai.bilan import transmitted_lines
-from services.ctai.records import contract_records, flagged_for_review, review_of, show
 from services.ctai.handlers import contract_checks
+from services.ctai.records import contract_records, flagged_for_review, review_of, show
 from services.engine.texts import decision_footer, history_lines, letterhead, md, place, refusal_banner, short_name
 
 RULES_SHOWN = [
     ("R1", "collectivité habilitée à signer"),
     ("R2", "public du contrat cohérent avec ses actions"),
-    ("R4", "socle entre 150 000 € et 300 000 € par an, qui finance les actions BPI ; crédits complémentaires "
-           "justifiés et au plus égaux aux actions pour les primo-arrivants"),
+    (
+        "R4",
+        "socle entre 150 000 € et 300 000 € par an, qui finance les actions BPI ; crédits complémentaires "
+        "justifiés et au plus égaux aux actions pour les primo-arrivants",
+    ),
     ("R5", "au moins une action de logement (et, dès 2022, les domaines exigés chaque année)"),
     ("R6", "diagnostic partagé validé"),
     ("R15", "porteurs au SIRET valide, aucune association cultuelle"),
@@ -42,16 +51,22 @@ def run_name(session: Session, ctai: Ctai, step: str) -> str:
 
 def email_base(session: Session, ctai: Ctai, destinataire: str) -> dict:
     collectivite = session.get(Collectivite, ctai.collectivite_id)
-    return {"reference": ctai.reference, "objet": f"Contrat territorial d'accueil et d'intégration — {collectivite.name}",
-            "destinataire": destinataire, **letterhead(session, collectivite.departement_code)}
+    return {
+        "reference": ctai.reference,
+        "objet": f"Contrat territorial d'accueil et d'intégration — {collectivite.name}",
+        "destinataire": destinataire,
+        **letterhead(session, collectivite.departement_code),
+    }
 
 
 def summary(session: Session, ctai: Ctai) -> str:
     funding, actions, _ = contract_records(session, ctai)
     if not funding and not actions:
         return "Contrat en préparation : ni financement ni action encore proposés."
-    years = " ; ".join(f"{f.year} : socle {format_eur(f.socle_cents)}, complémentaire {format_eur(f.complementary_cents)}"
-                       for f in funding)
+    years = " ; ".join(
+        f"{f.year} : socle {format_eur(f.socle_cents)}, complémentaire {format_eur(f.complementary_cents)}"
+        for f in funding
+    )
     return f"{pluriel(len(actions), 'action')}. {years}."
 
 
@@ -63,26 +78,39 @@ def form_description(session: Session, ctai: Ctai, step: str, role: str, refusal
         f"**Référence** : {ctai.reference} · **Collectivité** : {md(collectivite.name)} "
         f"— {COLLECTIVITE_TYPE_LABELS.get(collectivite.type, collectivite.type)}, {place(session, collectivite)}",
         f"**Public** : {PUBLIC_LABELS[Public(ctai.public_scope)]} · **Années** : {ctai.first_year}–{ctai.last_year}",
-        f"**Décision attendue de** : {ROLE_LABELS[Role(role)]}", "",
+        f"**Décision attendue de** : {ROLE_LABELS[Role(role)]}",
+        "",
     ]
     if funding:
         lines += ["### Financement", "", "| Année | Socle | Complémentaire | Total |", "|---|---:|---:|---:|"]
-        lines += [f"| {f.year} | {format_eur(f.socle_cents)} | {format_eur(f.complementary_cents)} | "
-                  f"{format_eur(f.socle_cents + f.complementary_cents)} |" for f in funding]
+        lines += [
+            f"| {f.year} | {format_eur(f.socle_cents)} | {format_eur(f.complementary_cents)} | "
+            f"{format_eur(f.socle_cents + f.complementary_cents)} |"
+            for f in funding
+        ]
         lines += [""]
     if actions:
         porteurs = {a.porteur_id: session.get(Porteur, a.porteur_id) for a in actions if a.porteur_id}
-        lines += ["### Actions", "", "| n° | Domaine | Action | Porteur | Public | P104 | Année | Montant | Diair |",
-                  "|---|---|---|---|---|---|---|---:|---|"]
+        lines += [
+            "### Actions",
+            "",
+            "| n° | Domaine | Action | Porteur | Public | P104 | Année | Montant | Diair |",
+            "|---|---|---|---|---|---|---|---:|---|",
+        ]
         for a in actions:
             porteur = porteurs.get(a.porteur_id)
-            lines.append(f"| {a.id} | {DOMAIN_LABELS[Domain(a.domain)]} | {md(a.title)} | {md(porteur.name) if porteur else 'collectivité'} "
-                         f"| {PUBLIC_LABELS[Public(a.public)]} | {a.p104_action} | {a.year} | {format_eur(a.amount_cents)} | {DIAIR_REVIEW_LABELS[DiairReview(a.diair_review)]} |")
+            lines.append(
+                f"| {a.id} | {DOMAIN_LABELS[Domain(a.domain)]} | {md(a.title)} | {md(porteur.name) if porteur else 'collectivité'} "
+                f"| {PUBLIC_LABELS[Public(a.public)]} | {a.p104_action} | {a.year} | {format_eur(a.amount_cents)} | {DIAIR_REVIEW_LABELS[DiairReview(a.diair_review)]} |"
+            )
         lines += [""]
     if diagnostic:
-        lines += [f"**Diagnostic** ({diagnostic.reference_year}) : {diagnostic.bpi_count} BPI visés"
-                  + (f", {diagnostic.primo_arrivants_count} primo-arrivants" if diagnostic.primo_arrivants_count else "")
-                  + (" — validé" if diagnostic.validated else " — à valider"), ""]
+        lines += [
+            f"**Diagnostic** ({diagnostic.reference_year}) : {diagnostic.bpi_count} BPI visés"
+            + (f", {diagnostic.primo_arrivants_count} primo-arrivants" if diagnostic.primo_arrivants_count else "")
+            + (" — validé" if diagnostic.validated else " — à valider"),
+            "",
+        ]
     lines += _step_details(session, ctai, step, actions)
     if step in {"proposition", "signature", "elargissement"}:
         failed = {v.code.split("_")[0]: v for v in contract_checks(session, ctai)}
@@ -105,57 +133,99 @@ def _step_details(session: Session, ctai: Ctai, step: str, actions: list) -> lis
         out += ["### Actions signalées précédemment", ""]
         out += [f"- n° {a.id} « {md(a.title)} » : {md(a.diair_comment or '')}" for a in flagged] + [""]
     if step == "revue_diair":
-        out += ["Pour « actions à retravailler », indiquez les n° des actions concernées et le motif (commentaire) : "
-                "elles seules retournent à la collectivité, le reste du contrat est maintenu.", ""]
+        out += [
+            "Pour « actions à retravailler », indiquez les n° des actions concernées et le motif (commentaire) : "
+            "elles seules retournent à la collectivité, le reste du contrat est maintenu.",
+            "",
+        ]
     if step in {"bilan", "bilan_signature"} and ctai.review_year is not None:
         year = ctai.review_year
         of_year = [a for a in actions if a.year == year]
         out += [f"### Bilan {year} (contrat {ctai.first_year}–{ctai.last_year})", ""]
         if step == "bilan":
-            out += [f"Renseignez le bilan de chaque action {year} : n° de l'action, réalisée (oui/non), public atteint, "
-                    f"montant consommé (au plus le montant de l'action). Actions {year} : "
-                    + (", ".join(f"n° {a.id} « {md(a.title)} » ({format_eur(a.amount_cents)})" for a in of_year) or "aucune")
-                    + ".", "",
-                    f"« prolonger » reconduit les crédits et les actions en {year + 1} (décidé par l'instruction) ; "
-                    f"un avenant (socle et crédits complémentaires {year + 1}), la fin ou le renouvellement sont signés "
-                    "par le préfet." + (f" {year} est la dernière année du contrat : il ne peut être que terminé ou "
-                                         "renouvelé." if year >= ctai.last_year else ""), ""]
+            out += [
+                f"Renseignez le bilan de chaque action {year} : n° de l'action, réalisée (oui/non), public atteint, "
+                f"montant consommé (au plus le montant de l'action). Actions {year} : "
+                + (
+                    ", ".join(f"n° {a.id} « {md(a.title)} » ({format_eur(a.amount_cents)})" for a in of_year)
+                    or "aucune"
+                )
+                + ".",
+                "",
+                f"« prolonger » reconduit les crédits et les actions en {year + 1} (décidé par l'instruction) ; "
+                f"un avenant (socle et crédits complémentaires {year + 1}), la fin ou le renouvellement sont signés "
+                "par le préfet."
+                + (
+                    f" {year} est la dernière année du contrat : il ne peut être que terminé ou renouvelé."
+                    if year >= ctai.last_year
+                    else ""
+                ),
+                "",
+            ]
             sent = transmitted_lines(session, ctai.id, year)
             if sent:
                 titles = {a.id: a.title for a in actions}
-                out += ["**Bilan transmis par la collectivité** (laissez le champ du bilan vide pour le retenir tel "
-                        "quel, ou saisissez-le en entier pour le corriger) :", "",
-                        "| n° | Action | Réalisée | Public atteint | Consommé |", "|---|---|---|---:|---:|"]
-                out += [f"| {a} | {md(titles.get(a, '?'))} | {'oui' if done else 'non'} | {reached} | {format_eur(cents)} |"
-                        for a, done, reached, cents in sent] + [""]
+                out += [
+                    "**Bilan transmis par la collectivité** (laissez le champ du bilan vide pour le retenir tel "
+                    "quel, ou saisissez-le en entier pour le corriger) :",
+                    "",
+                    "| n° | Action | Réalisée | Public atteint | Consommé |",
+                    "|---|---|---|---:|---:|",
+                ]
+                out += [
+                    f"| {a} | {md(titles.get(a, '?'))} | {'oui' if done else 'non'} | {reached} | {format_eur(cents)} |"
+                    for a, done, reached, cents in sent
+                ] + [""]
             flags = flagged_for_review(session, ctai.id)
             if flags:
                 out += ["**Actions signalées par les comités de pilotage** :", ""]
-                out += [f"- action n° {f['action_id']} (comité {md(str(f['comite']))}"
-                        + (f", {f['date']:%d/%m/%Y}" if hasattr(f.get('date'), 'strftime') else "") + ")"
-                        + (f" : {md(f['observation'])}" if f.get("observation") else "") for f in flags] + [""]
+                out += [
+                    f"- action n° {f['action_id']} (comité {md(str(f['comite']))}"
+                    + (f", {f['date']:%d/%m/%Y}" if hasattr(f.get("date"), "strftime") else "")
+                    + ")"
+                    + (f" : {md(f['observation'])}" if f.get("observation") else "")
+                    for f in flags
+                ] + [""]
         review = review_of(session, ctai.id, year)
         if step == "bilan_signature" and review is not None:
-            out.append(f"**Proposition de l'instruction** : {BILAN_PROPOSAL_LABELS.get(review.proposal, review.proposal)}"
-                       + (f" — avenant {year + 1} : socle {format_eur(review.socle_cents)}, complémentaire "
-                          f"{format_eur(review.complementary_cents or 0)}" if review.socle_cents is not None else ""))
+            out.append(
+                f"**Proposition de l'instruction** : {BILAN_PROPOSAL_LABELS.get(review.proposal, review.proposal)}"
+                + (
+                    f" — avenant {year + 1} : socle {format_eur(review.socle_cents)}, complémentaire "
+                    f"{format_eur(review.complementary_cents or 0)}"
+                    if review.socle_cents is not None
+                    else ""
+                )
+            )
             out += [""]
-            rows = list(session.exec(select(CtaiActionBilan).where(CtaiActionBilan.review_id == review.id)
-                                     .order_by(CtaiActionBilan.action_id)))
+            rows = list(
+                session.exec(
+                    select(CtaiActionBilan)
+                    .where(CtaiActionBilan.review_id == review.id)
+                    .order_by(CtaiActionBilan.action_id)
+                )
+            )
             titles = {a.id: a.title for a in actions}
             if rows:
                 out += ["| n° | Action | Réalisée | Public atteint | Consommé |", "|---|---|---|---:|---:|"]
-                out += [f"| {r.action_id} | {md(titles.get(r.action_id, '?'))} | {'oui' if r.carried_out else 'non'} | "
-                        f"{r.public_reached} | {format_eur(r.consumed_cents)} |" for r in rows] + [""]
+                out += [
+                    f"| {r.action_id} | {md(titles.get(r.action_id, '?'))} | {'oui' if r.carried_out else 'non'} | "
+                    f"{r.public_reached} | {format_eur(r.consumed_cents)} |"
+                    for r in rows
+                ] + [""]
     return out
 
 
 def contract_markdown(session: Session, ctai_id: int) -> str:
     """The contract's dashboard (Prefect artifact): the same facts as ``ctai show --json``."""
     data = show(session, ctai_id)
-    lines = [f"# {data['reference']} — {md(data['collectivite']['nom'])} ({data['collectivite']['departement']})", "",
-             f"**Statut** : {data['statut_libelle']} · **Public** : {PUBLIC_LABELS[Public(data['public'])]} · "
-             f"**Années** : {data['annees'][0]}–{data['annees'][1]}", ""]
+    lines = [
+        f"# {data['reference']} — {md(data['collectivite']['nom'])} ({data['collectivite']['departement']})",
+        "",
+        f"**Statut** : {data['statut_libelle']} · **Public** : {PUBLIC_LABELS[Public(data['public'])]} · "
+        f"**Années** : {data['annees'][0]}–{data['annees'][1]}",
+        "",
+    ]
     signatures = []
     if data["signature_prefet"]:
         signatures.append(f"préfet le {date.fromisoformat(data['signature_prefet']):%d/%m/%Y}")
@@ -163,23 +233,40 @@ def contract_markdown(session: Session, ctai_id: int) -> str:
         signatures.append(f"élu le {date.fromisoformat(data['signature_elu']):%d/%m/%Y}")
     if data["cosignature_diair"]:
         co = data["cosignature_diair"]
-        signatures.append(f"co-signé par le délégué interministériel {md(co['nom'])} le {date.fromisoformat(co['date']):%d/%m/%Y}")
+        signatures.append(
+            f"co-signé par le délégué interministériel {md(co['nom'])} le {date.fromisoformat(co['date']):%d/%m/%Y}"
+        )
     if signatures:
         lines += ["**Signatures** : " + " ; ".join(signatures), ""]
     if data["financement"]:
         lines += ["## Financement", "", "| Année | Socle | Complémentaire |", "|---|---:|---:|"]
-        lines += [f"| {f['annee']} | {format_eur(f['socle_cents'])} | {format_eur(f['complementaire_cents'])} |"
-                  for f in data["financement"]]
+        lines += [
+            f"| {f['annee']} | {format_eur(f['socle_cents'])} | {format_eur(f['complementaire_cents'])} |"
+            for f in data["financement"]
+        ]
         lines += [""]
     if data["actions_par_domaine"]:
         lines += ["## Actions par domaine", ""]
         for domain, actions in data["actions_par_domaine"].items():
-            lines.append(f"- **{domain}** : " + " ; ".join(
-                f"{md(a['intitule'])} ({format_eur(a['montant_cents'])}, {a['annee']}"
-                + (", à retravailler" if a["revue_diair"] == DiairReview.REWORK else "") + ")" for a in actions))
+            lines.append(
+                f"- **{domain}** : "
+                + " ; ".join(
+                    f"{md(a['intitule'])} ({format_eur(a['montant_cents'])}, {a['annee']}"
+                    + (", à retravailler" if a["revue_diair"] == DiairReview.REWORK else "")
+                    + ")"
+                    for a in actions
+                )
+            )
         lines += [""]
-    lines += ["## Chronologie des décisions", "", "| Date (Paris) | Étape | Décision | Par | Commentaire |", "|---|---|---|---|---|"]
+    lines += [
+        "## Chronologie des décisions",
+        "",
+        "| Date (Paris) | Étape | Décision | Par | Commentaire |",
+        "|---|---|---|---|---|",
+    ]
     for d in data["decisions"]:
         when = to_paris(datetime.fromisoformat(d["horodatage"])).strftime("%d/%m/%Y %H:%M")
-        lines.append(f"| {when} | {STEP_LABELS.get(d['etape'], d['etape'])} | {md(d['libelle'])} | {md(d['acteur'])} | {md(d['commentaire'])} |")
+        lines.append(
+            f"| {when} | {STEP_LABELS.get(d['etape'], d['etape'])} | {md(d['libelle'])} | {md(d['acteur'])} | {md(d['commentaire'])} |"
+        )
     return "\n".join(lines)

@@ -7,38 +7,75 @@ from sqlmodel import Session, select
 
 from models.actors import Agent, Collectivite
 from models.ctai import (
-    CTAI_MACHINE, STATUS_OF_STEP, STEP_EXPECTATIONS, STEP_EXPECTATIONS_AGAIN, STEP_EXPECTATIONS_REWORK, STEP_LABELS,
-    STEP_OF_STATUS, BilanProposal, Ctai, CtaiFunding, CtaiKind, CtaiReview, CtaiStatus, apply_decision,
-    check_review_year, check_signatory, ctai_reference, default_review_year, duration_years,
+    CTAI_MACHINE,
+    STATUS_OF_STEP,
+    STEP_EXPECTATIONS,
+    STEP_EXPECTATIONS_AGAIN,
+    STEP_EXPECTATIONS_REWORK,
+    STEP_LABELS,
+    STEP_OF_STATUS,
+    BilanProposal,
+    Ctai,
+    CtaiFunding,
+    CtaiKind,
+    CtaiReview,
+    CtaiStatus,
+    apply_decision,
+    check_review_year,
+    check_signatory,
+    ctai_reference,
+    default_review_year,
+    duration_years,
 )
 from models.errors import RuleViolation, Violation, raise_if_any
 from models.reference import Public
 from models.state_machine import Transition
 from models.types import utcnow
+from services.acts.records import prepare as prepare_acts
 from services.ctai import forms, handlers, texts
 from services.ctai.records import review_of, reviewed_years, rules_of
 from services.engine import steps as engine
 from services.engine.audit import SYSTEM, Actor, record_decision
-from services.acts.records import prepare as prepare_acts
-from services.finance.acts import recompute_legal_acts
 from services.engine.forms import ApprovalForm
 from services.engine.kind import CollectiviteCase, NotAtStep, Outcome, Step, StepView
+from services.finance.acts import recompute_legal_acts
 
-__all__ = ["CTAI", "NotAtStep", "Outcome", "StepView", "awaited_role", "create", "decide", "open_step",
-           "open_yearly_review"]
+__all__ = [
+    "CTAI",
+    "NotAtStep",
+    "Outcome",
+    "StepView",
+    "awaited_role",
+    "create",
+    "decide",
+    "open_step",
+    "open_yearly_review",
+]
 
 ENTITY = "ctai"
 
 
 def _step(name: str, form: type[ApprovalForm], handler, *, four_eyes: bool = False) -> Step:
-    return Step(name=name, status=STATUS_OF_STEP[name], label=STEP_LABELS[name], form=form, handler=handler,
-                four_eyes=four_eyes, expectation=STEP_EXPECTATIONS.get(name),
-                expectation_again=STEP_EXPECTATIONS_AGAIN.get(name), expectation_rework=STEP_EXPECTATIONS_REWORK.get(name))
+    return Step(
+        name=name,
+        status=STATUS_OF_STEP[name],
+        label=STEP_LABELS[name],
+        form=form,
+        handler=handler,
+        four_eyes=four_eyes,
+        expectation=STEP_EXPECTATIONS.get(name),
+        expectation_again=STEP_EXPECTATIONS_AGAIN.get(name),
+        expectation_rework=STEP_EXPECTATIONS_REWORK.get(name),
+    )
 
 
 # The decisions that grant a contract's actions: each calls for the acts of the years it funds.
-FUNDING_DECISIONS = {("signature", "sign"), ("elargissement", "sign"), ("bilan", "prolong"),
-                     ("bilan_signature", "sign_amendment")}
+FUNDING_DECISIONS = {
+    ("signature", "sign"),
+    ("elargissement", "sign"),
+    ("bilan", "prolong"),
+    ("bilan_signature", "sign_amendment"),
+}
 
 
 class CtaiCase(CollectiviteCase[Ctai]):
@@ -48,19 +85,22 @@ class CtaiCase(CollectiviteCase[Ctai]):
     model = Ctai
     machine = CTAI_MACHINE
     parameter = "ctai_id"
-    steps = {s.name: s for s in [
-        _step("engagement", forms.EngagementForm, handlers.engagement),
-        _step("echange", forms.EchangeForm, handlers.echange),
-        _step("diagnostic", forms.DiagnosticForm, handlers.diagnostic),
-        _step("coordinateur", forms.CoordinateurForm, handlers.coordinateur),
-        _step("proposition", forms.PropositionForm, handlers.proposition),
-        _step("signature", forms.SignatureForm, handlers.signature, four_eyes=True),  # never the instructing agent
-        _step("revue_diair", forms.RevueDiairForm, handlers.revue_diair),
-        _step("bilan", forms.BilanForm, handlers.bilan),
-        # The préfet signs an avenant, an end or a renewal: never the instructeur who prepared the bilan.
-        _step("bilan_signature", forms.BilanSignatureForm, handlers.bilan_signature, four_eyes=True),
-        _step("elargissement", forms.ElargissementForm, handlers.elargissement, four_eyes=True),
-    ]}
+    steps = {
+        s.name: s
+        for s in [
+            _step("engagement", forms.EngagementForm, handlers.engagement),
+            _step("echange", forms.EchangeForm, handlers.echange),
+            _step("diagnostic", forms.DiagnosticForm, handlers.diagnostic),
+            _step("coordinateur", forms.CoordinateurForm, handlers.coordinateur),
+            _step("proposition", forms.PropositionForm, handlers.proposition),
+            _step("signature", forms.SignatureForm, handlers.signature, four_eyes=True),  # never the instructing agent
+            _step("revue_diair", forms.RevueDiairForm, handlers.revue_diair),
+            _step("bilan", forms.BilanForm, handlers.bilan),
+            # The préfet signs an avenant, an end or a renewal: never the instructeur who prepared the bilan.
+            _step("bilan_signature", forms.BilanSignatureForm, handlers.bilan_signature, four_eyes=True),
+            _step("elargissement", forms.ElargissementForm, handlers.elargissement, four_eyes=True),
+        ]
+    }
 
     run_name = staticmethod(texts.run_name)
     description = staticmethod(texts.form_description)
@@ -68,8 +108,9 @@ class CtaiCase(CollectiviteCase[Ctai]):
     summary = staticmethod(texts.summary)
     dashboard = staticmethod(texts.contract_markdown)
 
-    def after_decision(self, session: Session, case: Ctai, transition: Transition, agent: Agent,
-                       form: ApprovalForm) -> None:
+    def after_decision(
+        self, session: Session, case: Ctai, transition: Transition, agent: Agent, form: ApprovalForm
+    ) -> None:
         """Who prepared and who signed a bilan; a renewal's new contract; signing a widening CTAI
         closes the CTAIR it replaces; the legal acts of the years a decision funds. In the
         decision's transaction."""
@@ -97,14 +138,24 @@ class CtaiCase(CollectiviteCase[Ctai]):
         before = ctair.status
         apply_decision(ctair, "replaced")
         session.add(ctair)
-        record_decision(session, entity_type=ENTITY, entity_id=ctair.id, step="elargissement", from_status=before,
-                        to_status=ctair.status, actor=Actor(agent.email, agent.id), decision="replaced",
-                        comment=f"remplacé par {case.reference}")
+        record_decision(
+            session,
+            entity_type=ENTITY,
+            entity_id=ctair.id,
+            step="elargissement",
+            from_status=before,
+            to_status=ctair.status,
+            actor=Actor(agent.email, agent.id),
+            decision="replaced",
+            comment=f"remplacé par {case.reference}",
+        )
         recompute_legal_acts(session, ctai_ids=[case.id, ctair.id])  # R13: the CTAIR's years now belong to the CTAI
 
 
 def _latest_review(session: Session, ctai_id: int) -> CtaiReview | None:
-    return session.exec(select(CtaiReview).where(CtaiReview.ctai_id == ctai_id).order_by(CtaiReview.year.desc())).first()
+    return session.exec(
+        select(CtaiReview).where(CtaiReview.ctai_id == ctai_id).order_by(CtaiReview.year.desc())
+    ).first()
 
 
 CTAI = CtaiCase()
@@ -114,31 +165,49 @@ def awaited_role(step: str) -> str:
     return CTAI.awaited_role(step)
 
 
-def open_step(session: Session, *, ctai_id: int, step: str, flow_run_id: str, trigger: str | None,
-              link: str | None) -> StepView:
-    return engine.open_step(session, CTAI, entity_id=ctai_id, step=step, flow_run_id=flow_run_id,
-                            trigger=trigger, link=link)
+def open_step(
+    session: Session, *, ctai_id: int, step: str, flow_run_id: str, trigger: str | None, link: str | None
+) -> StepView:
+    return engine.open_step(
+        session, CTAI, entity_id=ctai_id, step=step, flow_run_id=flow_run_id, trigger=trigger, link=link
+    )
 
 
-def decide(session: Session, *, ctai_id: int, step: str, flow_run_id: str, attempt: int, answer: dict,
-           link: str | None) -> Outcome:
-    return engine.decide(session, CTAI, entity_id=ctai_id, step=step, flow_run_id=flow_run_id, attempt=attempt,
-                         answer=answer, link=link)
+def decide(
+    session: Session, *, ctai_id: int, step: str, flow_run_id: str, attempt: int, answer: dict, link: str | None
+) -> Outcome:
+    return engine.decide(
+        session, CTAI, entity_id=ctai_id, step=step, flow_run_id=flow_run_id, attempt=attempt, answer=answer, link=link
+    )
 
 
 # --- Starting a contract ------------------------------------------------------------------------
 
-def create(session: Session, *, collectivite_id: int, first_year: int, years: int | None = None,
-           from_ctair_id: int | None = None, renews: Ctai | None = None) -> tuple[Ctai, bool]:
+
+def create(
+    session: Session,
+    *,
+    collectivite_id: int,
+    first_year: int,
+    years: int | None = None,
+    from_ctair_id: int | None = None,
+    renews: Ctai | None = None,
+) -> tuple[Ctai, bool]:
     """A new contract at its first step, or the one already under way for this collectivité
     (so that running ``ctai start`` again after a crash resumes instead of duplicating). Its
     term is ``years`` long, by default the campaign's ``ctai_duree_annees``."""
     collectivite = session.get(Collectivite, collectivite_id)
     if collectivite is None:
-        raise RuleViolation([Violation("COLLECTIVITE_INCONNUE", "collectivite", f"aucune collectivité n° {collectivite_id}")])
-    ongoing = session.exec(select(Ctai).where(
-        Ctai.collectivite_id == collectivite_id, Ctai.kind == CtaiKind.CTAI,
-        Ctai.status.in_([s for s in STEP_OF_STATUS] + [CtaiStatus.DIAIR_REWORK]))).first()
+        raise RuleViolation(
+            [Violation("COLLECTIVITE_INCONNUE", "collectivite", f"aucune collectivité n° {collectivite_id}")]
+        )
+    ongoing = session.exec(
+        select(Ctai).where(
+            Ctai.collectivite_id == collectivite_id,
+            Ctai.kind == CtaiKind.CTAI,
+            Ctai.status.in_([s for s in STEP_OF_STATUS] + [CtaiStatus.DIAIR_REWORK]),
+        )
+    ).first()
     if ongoing is not None:
         return ongoing, False
     rules = rules_of(first_year)
@@ -147,24 +216,52 @@ def create(session: Session, *, collectivite_id: int, first_year: int, years: in
     ctair = None
     if from_ctair_id is not None:
         ctair = session.get(Ctai, from_ctair_id)
-        if ctair is None or ctair.kind != CtaiKind.CTAIR or ctair.collectivite_id != collectivite_id \
-                or ctair.status != CtaiStatus.ACTIVE:
-            violations.append(Violation("CTAIR_INVALIDE", "from_ctair", f"le n° {from_ctair_id} n'est pas un CTAIR en cours de cette collectivité"))
+        if (
+            ctair is None
+            or ctair.kind != CtaiKind.CTAIR
+            or ctair.collectivite_id != collectivite_id
+            or ctair.status != CtaiStatus.ACTIVE
+        ):
+            violations.append(
+                Violation(
+                    "CTAIR_INVALIDE",
+                    "from_ctair",
+                    f"le n° {from_ctair_id} n'est pas un CTAIR en cours de cette collectivité",
+                )
+            )
     raise_if_any(violations)
-    ctai = Ctai(collectivite_id=collectivite_id, first_year=first_year, last_year=first_year + years - 1,
-                status=CtaiStatus.WIDENING if ctair else CtaiStatus.AWAITING_LETTER,
-                public_scope=Public.PRIMO_ARRIVANTS if ctair else Public.BPI,
-                replaces_ctair_id=ctair.id if ctair else None, renews_ctai_id=renews.id if renews else None)
+    ctai = Ctai(
+        collectivite_id=collectivite_id,
+        first_year=first_year,
+        last_year=first_year + years - 1,
+        status=CtaiStatus.WIDENING if ctair else CtaiStatus.AWAITING_LETTER,
+        public_scope=Public.PRIMO_ARRIVANTS if ctair else Public.BPI,
+        replaces_ctair_id=ctair.id if ctair else None,
+        renews_ctai_id=renews.id if renews else None,
+    )
     session.add(ctai)
     session.flush()
     ctai.reference = ctai_reference(collectivite.departement_code, first_year, ctai.id)
     if ctair is not None:
         handlers.copy_from_ctair(session, ctair, ctai)
-    comment = (f"élargissement du CTAIR {ctair.reference}" if ctair
-               else f"renouvellement du contrat {renews.reference}" if renews else None)
-    record_decision(session, entity_type=ENTITY, entity_id=ctai.id, step="creation", from_status=None,
-                    to_status=ctai.status, actor=Actor(f"collectivité : {collectivite.name}"), decision="created",
-                    comment=comment)
+    comment = (
+        f"élargissement du CTAIR {ctair.reference}"
+        if ctair
+        else f"renouvellement du contrat {renews.reference}"
+        if renews
+        else None
+    )
+    record_decision(
+        session,
+        entity_type=ENTITY,
+        entity_id=ctai.id,
+        step="creation",
+        from_status=None,
+        to_status=ctai.status,
+        actor=Actor(f"collectivité : {collectivite.name}"),
+        decision="created",
+        comment=comment,
+    )
     return ctai, True
 
 
@@ -177,11 +274,13 @@ def renew(session: Session, ended: Ctai, agent: Agent) -> Ctai:
 
 # --- The yearly review --------------------------------------------------------------------------
 
+
 def review_year_for(session: Session, ctai: Ctai) -> int | None:
     """The year ``ctai review`` opens by default: the earliest funded year, within the term, not yet reviewed."""
     funded = list(session.exec(select(CtaiFunding.year).where(CtaiFunding.ctai_id == ctai.id)))
-    return default_review_year(funded=funded, first_year=ctai.first_year, last_year=ctai.last_year,
-                               reviewed=reviewed_years(session, ctai.id))
+    return default_review_year(
+        funded=funded, first_year=ctai.first_year, last_year=ctai.last_year, reviewed=reviewed_years(session, ctai.id)
+    )
 
 
 def open_yearly_review(session: Session, ctai_id: int, year: int | None = None, comment: str | None = None) -> Ctai:
@@ -191,16 +290,36 @@ def open_yearly_review(session: Session, ctai_id: int, year: int | None = None, 
     if year is None:
         year = review_year_for(session, ctai)
         if year is None:
-            raise RuleViolation([Violation("BILAN_AUCUNE_ANNEE", "annee", f"le contrat {ctai.reference} n'a aucune année "
-                                           f"financée de {ctai.first_year} à {ctai.last_year} dont le bilan reste à faire")])
-    raise_if_any(check_review_year(year=year, first_year=ctai.first_year, last_year=ctai.last_year,
-                                   reviewed=reviewed_years(session, ctai.id)))
+            raise RuleViolation(
+                [
+                    Violation(
+                        "BILAN_AUCUNE_ANNEE",
+                        "annee",
+                        f"le contrat {ctai.reference} n'a aucune année "
+                        f"financée de {ctai.first_year} à {ctai.last_year} dont le bilan reste à faire",
+                    )
+                ]
+            )
+    raise_if_any(
+        check_review_year(
+            year=year, first_year=ctai.first_year, last_year=ctai.last_year, reviewed=reviewed_years(session, ctai.id)
+        )
+    )
     before = ctai.status
     apply_decision(ctai, "open_review")
     ctai.review_year = year
     session.add(ctai)
     if review_of(session, ctai.id, year) is None:
         session.add(CtaiReview(ctai_id=ctai.id, year=year, opened_at=utcnow()))
-    record_decision(session, entity_type=ENTITY, entity_id=ctai.id, step="bilan", from_status=before,
-                    to_status=ctai.status, actor=SYSTEM, decision="open_review", comment=comment or f"bilan {year}")
+    record_decision(
+        session,
+        entity_type=ENTITY,
+        entity_id=ctai.id,
+        step="bilan",
+        from_status=before,
+        to_status=ctai.status,
+        actor=SYSTEM,
+        decision="open_review",
+        comment=comment or f"bilan {year}",
+    )
     return ctai

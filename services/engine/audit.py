@@ -13,14 +13,22 @@ from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from models.acts import ACT_MACHINE, REPORT_MACHINE
-from models.ctai import CTAI_MACHINE
-from models.pilotage import COMITE_MACHINE
 from models.approval import Installation
+from models.ctai import CTAI_MACHINE
 from models.decision import (
-    AuditHead, ChainBreak, Decision, check_published, decision_hash, decision_hash_of, head_seal, seal_head, verify_chain,
+    AuditHead,
+    ChainBreak,
+    Decision,
+    check_published,
+    decision_hash,
+    decision_hash_of,
+    head_seal,
+    seal_head,
+    verify_chain,
 )
 from models.errors import DomainError
 from models.keys import AUDIT_CHAIN, mac, subkey
+from models.pilotage import COMITE_MACHINE
 from models.ptai import PTAI_MACHINE
 from models.types import to_paris, utcnow
 from services.engine import prefect_api
@@ -73,28 +81,49 @@ def _locked_head(session: Session, key: bytes) -> AuditHead:
     writer never extends a chain whose head was deleted or rewritten."""
     head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
     if head is None:
-        raise AuditTampered(f"[{AuditTampered.code}] la tête de la piste d'audit a disparu : aucune décision n'est "
-                            "enregistrée ; lancez « territoires audit verify » et prévenez l'administrateur")
+        raise AuditTampered(
+            f"[{AuditTampered.code}] la tête de la piste d'audit a disparu : aucune décision n'est "
+            "enregistrée ; lancez « territoires audit verify » et prévenez l'administrateur"
+        )
     if head.seal != head_seal(head.last_decision_id, head.last_hash, key):
-        raise AuditTampered(f"[{AuditTampered.code}] le sceau de la tête de la piste d'audit est faux : aucune décision "
-                            "n'est enregistrée ; lancez « territoires audit verify » et prévenez l'administrateur")
+        raise AuditTampered(
+            f"[{AuditTampered.code}] le sceau de la tête de la piste d'audit est faux : aucune décision "
+            "n'est enregistrée ; lancez « territoires audit verify » et prévenez l'administrateur"
+        )
     return head
 
 
-def record_decision(session: Session, *, entity_type: str, entity_id: int, step: str,
-                    from_status: str | None, to_status: str | None, actor: Actor, decision: str,
-                    comment: str | None = None, amount_cents: int | None = None) -> Decision:
+def record_decision(
+    session: Session,
+    *,
+    entity_type: str,
+    entity_id: int,
+    step: str,
+    from_status: str | None,
+    to_status: str | None,
+    actor: Actor,
+    decision: str,
+    comment: str | None = None,
+    amount_cents: int | None = None,
+) -> Decision:
     """Appends one row to the chain inside the caller's transaction; concurrent writers append
     one after the other (the head is locked), so the chain never forks."""
     key = chain_key()
     head = _locked_head(session, key)
     row = Decision(
         id=(head.last_decision_id or 0) + 1,
-        entity_type=entity_type, entity_id=entity_id, step=step,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        step=step,
         from_status=None if from_status is None else str(from_status),
         to_status=None if to_status is None else str(to_status),
-        actor_agent_id=actor.agent_id, actor_label=actor.label, decision=decision,
-        comment=comment, amount_cents=amount_cents, created_at=_now(), prev_hash=head.last_hash,
+        actor_agent_id=actor.agent_id,
+        actor_label=actor.label,
+        decision=decision,
+        comment=comment,
+        amount_cents=amount_cents,
+        created_at=_now(),
+        prev_hash=head.last_hash,
     )
     row.row_hash = decision_hash(row, key)
     session.add(row)
@@ -116,12 +145,21 @@ def record_decisions(session: Session, rows: list[dict]) -> int:
     values = []
     for offset, r in enumerate(rows):
         actor: Actor = r["actor"]
-        row = {"id": next_id + offset, "entity_type": r["entity_type"], "entity_id": r["entity_id"], "step": r["step"],
-               "from_status": None if r.get("from_status") is None else str(r["from_status"]),
-               "to_status": None if r.get("to_status") is None else str(r["to_status"]),
-               "actor_agent_id": actor.agent_id, "actor_label": actor.label, "decision": r["decision"],
-               "comment": r.get("comment"), "amount_cents": r.get("amount_cents"), "created_at": now,
-               "prev_hash": previous}
+        row = {
+            "id": next_id + offset,
+            "entity_type": r["entity_type"],
+            "entity_id": r["entity_id"],
+            "step": r["step"],
+            "from_status": None if r.get("from_status") is None else str(r["from_status"]),
+            "to_status": None if r.get("to_status") is None else str(r["to_status"]),
+            "actor_agent_id": actor.agent_id,
+            "actor_label": actor.label,
+            "decision": r["decision"],
+            "comment": r.get("comment"),
+            "amount_cents": r.get("amount_cents"),
+            "created_at": now,
+            "prev_hash": previous,
+        }
         row["row_hash"] = previous = decision_hash_of(row, key)
         values.append(row)
     session.execute(insert(Decision.__table__), values)
@@ -152,16 +190,26 @@ def head_for_publication(session: Session) -> dict:
     key = chain_key()
     head = session.get(AuditHead, 1)
     if head is None or head.seal != head_seal(head.last_decision_id, head.last_hash, key):
-        raise AuditTampered(f"[{AuditTampered.code}] la tête de la piste d'audit est absente ou son sceau est faux : "
-                            "elle n'est pas publiée ; lancez « territoires audit verify »")
-    return {"decision": head.last_decision_id, "empreinte": head.last_hash,
-            "publiee_le": to_paris(utcnow()).strftime("%d/%m/%Y %H:%M"), "artefact": head_artifact(session)}
+        raise AuditTampered(
+            f"[{AuditTampered.code}] la tête de la piste d'audit est absente ou son sceau est faux : "
+            "elle n'est pas publiée ; lancez « territoires audit verify »"
+        )
+    return {
+        "decision": head.last_decision_id,
+        "empreinte": head.last_hash,
+        "publiee_le": to_paris(utcnow()).strftime("%d/%m/%Y %H:%M"),
+        "artefact": head_artifact(session),
+    }
 
 
 async def publish_head(head: dict) -> None:
     row = {k: v for k, v in head.items() if k != "artefact"}
-    await prefect_api.publish_table(head["artefact"], [row], "Tête de la piste d'audit des décisions, publiée hors "
-                                    "de la base de l'application : « territoires audit verify » la compare à la chaîne")
+    await prefect_api.publish_table(
+        head["artefact"],
+        [row],
+        "Tête de la piste d'audit des décisions, publiée hors "
+        "de la base de l'application : « territoires audit verify » la compare à la chaîne",
+    )
 
 
 async def published_heads(artifact: str) -> list[tuple[int, str, str]]:
@@ -180,26 +228,46 @@ def decisions_for(session: Session, entity_type: str, entity_id: int) -> list[De
 def decision_view(d: Decision) -> dict:
     """One recorded decision as ``ctai show`` and ``ptai show`` print it (JSON keys in French)."""
     return {
-        "id": d.id, "etape": d.step, "de": d.from_status, "vers": d.to_status, "decision": d.decision,
+        "id": d.id,
+        "etape": d.step,
+        "de": d.from_status,
+        "vers": d.to_status,
+        "decision": d.decision,
         "libelle": decision_label(d.entity_type, d.from_status, d.decision),
-        "acteur": d.actor_label, "commentaire": d.comment, "montant_cents": d.amount_cents,
+        "acteur": d.actor_label,
+        "commentaire": d.comment,
+        "montant_cents": d.amount_cents,
         "horodatage": d.created_at.isoformat(),
     }
 
 
 # Decisions recorded outside any state machine's table (creations, audit-only lines).
-AUDIT_ONLY_LABELS = {"submitted": "demande déposée", "envelope_set": "enveloppe fixée", "created": "dossier créé",
-                     "planned": "comité prévu", "minutes": "compte rendu du comité de pilotage",
-                     "action_flagged": "action à revoir au bilan annuel", "action_reviewed": "action examinée en comité",
-                     "refus": "réponse refusée", "bilan_transmitted": "bilan transmis par la collectivité",
-                     "drafted": "acte rédigé", "document_sealed": "acte signé scellé (empreinte SHA-256)",
-                     "payment_ordered": "paiement ordonné", "report_opened": "compte rendu financier attendu"}
+AUDIT_ONLY_LABELS = {
+    "submitted": "demande déposée",
+    "envelope_set": "enveloppe fixée",
+    "created": "dossier créé",
+    "planned": "comité prévu",
+    "minutes": "compte rendu du comité de pilotage",
+    "action_flagged": "action à revoir au bilan annuel",
+    "action_reviewed": "action examinée en comité",
+    "refus": "réponse refusée",
+    "bilan_transmitted": "bilan transmis par la collectivité",
+    "drafted": "acte rédigé",
+    "document_sealed": "acte signé scellé (empreinte SHA-256)",
+    "payment_ordered": "paiement ordonné",
+    "report_opened": "compte rendu financier attendu",
+}
 
 
 def decision_label(entity_type: str, from_status: str | None, decision: str) -> str:
     """French label of a recorded decision, from the state machine's table when it is there."""
-    machine = {"ctai": CTAI_MACHINE, "ptai": PTAI_MACHINE, "comite": COMITE_MACHINE, "acte": ACT_MACHINE,
-               "crf": REPORT_MACHINE}.get(entity_type)
+    machine = {
+        "ctai": CTAI_MACHINE,
+        "ptai": PTAI_MACHINE,
+        "comite": COMITE_MACHINE,
+        "acte": ACT_MACHINE,
+        "crf": REPORT_MACHINE,
+    }.get(entity_type)
     if machine is not None and from_status is not None:
         for t in machine.allowed(from_status):
             if t.decision == decision:

@@ -16,8 +16,18 @@ from sqlmodel import Session, select
 
 from models.actors import NATIONAL_ROLES, Agent, Role
 from models.approval import (
-    LOCKED_OUT, MAX_WRONG_CODES, ApprovalAttempt, ApprovalCode, ApprovalGuard, check_code, code_matches, derive_code,
-    hash_code, new_reference, normalize_code, wrong_code,
+    LOCKED_OUT,
+    MAX_WRONG_CODES,
+    ApprovalAttempt,
+    ApprovalCode,
+    ApprovalGuard,
+    check_code,
+    code_matches,
+    derive_code,
+    hash_code,
+    new_reference,
+    normalize_code,
+    wrong_code,
 )
 from models.errors import Violation
 from models.keys import APPROVAL_CODES, subkey
@@ -56,7 +66,9 @@ def code_of(reference: str) -> str:
     return derive_code(codes_key(), reference)
 
 
-def eligible_agents(session: Session, role: str, departement: str, *, exclude_agent_id: int | None = None) -> list[Agent]:
+def eligible_agents(
+    session: Session, role: str, departement: str, *, exclude_agent_id: int | None = None
+) -> list[Agent]:
     stmt = select(Agent).where(Agent.role == role, Agent.active == True)  # noqa: E712
     if Role(role) not in NATIONAL_ROLES:
         stmt = stmt.where(Agent.departement_code == departement)
@@ -64,18 +76,31 @@ def eligible_agents(session: Session, role: str, departement: str, *, exclude_ag
 
 
 def active_code(session: Session, ref: CaseRef, agent_id: int) -> ApprovalCode | None:
-    return session.exec(select(ApprovalCode).where(
-        ApprovalCode.flow_run_id == ref.flow_run_id, ApprovalCode.step == ref.step, ApprovalCode.round == ref.round,
-        ApprovalCode.agent_id == agent_id, ApprovalCode.revoked_at.is_(None))).first()
+    return session.exec(
+        select(ApprovalCode).where(
+            ApprovalCode.flow_run_id == ref.flow_run_id,
+            ApprovalCode.step == ref.step,
+            ApprovalCode.round == ref.round,
+            ApprovalCode.agent_id == agent_id,
+            ApprovalCode.revoked_at.is_(None),
+        )
+    ).first()
 
 
 def issue_code(session: Session, ref: CaseRef, agent: Agent) -> tuple[ApprovalCode, str]:
     """A new code for one agent; returns the row and the reference the email derives it from."""
     reference, salt = new_reference(), secrets.token_hex(8)
-    row = ApprovalCode(flow_run_id=ref.flow_run_id, entity_type=ref.entity_type, entity_id=ref.entity_id,
-                       step=ref.step, round=ref.round, agent_id=agent.id, salt=salt,
-                       code_hash=hash_code(derive_code(codes_key(), reference), salt, codes_key()),
-                       expires_at=utcnow() + timedelta(hours=get_settings().approval_code_ttl_hours))
+    row = ApprovalCode(
+        flow_run_id=ref.flow_run_id,
+        entity_type=ref.entity_type,
+        entity_id=ref.entity_id,
+        step=ref.step,
+        round=ref.round,
+        agent_id=agent.id,
+        salt=salt,
+        code_hash=hash_code(derive_code(codes_key(), reference), salt, codes_key()),
+        expires_at=utcnow() + timedelta(hours=get_settings().approval_code_ttl_hours),
+    )
     session.add(row)
     session.flush()
     return row, reference
@@ -93,9 +118,14 @@ def burn_typed_code(session: Session, ref: CaseRef, typed: str) -> list[Agent]:
     if len(normalize_code(typed)) != 8:
         return []
     key, burnt = codes_key(), []
-    for row in session.exec(select(ApprovalCode).where(
-            ApprovalCode.flow_run_id == ref.flow_run_id, ApprovalCode.step == ref.step, ApprovalCode.round == ref.round,
-            ApprovalCode.revoked_at.is_(None))):
+    for row in session.exec(
+        select(ApprovalCode).where(
+            ApprovalCode.flow_run_id == ref.flow_run_id,
+            ApprovalCode.step == ref.step,
+            ApprovalCode.round == ref.round,
+            ApprovalCode.revoked_at.is_(None),
+        )
+    ):
         if code_matches(typed, row.salt, row.code_hash, key):
             revoke(session, row)
             burnt.append(session.get(Agent, row.agent_id))
@@ -104,21 +134,34 @@ def burn_typed_code(session: Session, ref: CaseRef, typed: str) -> list[Agent]:
 
 def guard_for(session: Session, ref: CaseRef, agent_id: int) -> ApprovalGuard:
     """Wrong codes counted per run, agent and purpose (deciding the step, or lifting a lock-out)."""
-    guard = session.exec(select(ApprovalGuard).where(ApprovalGuard.flow_run_id == ref.flow_run_id,
-                                                     ApprovalGuard.agent_id == agent_id,
-                                                     ApprovalGuard.step == ref.step)).first()
+    guard = session.exec(
+        select(ApprovalGuard).where(
+            ApprovalGuard.flow_run_id == ref.flow_run_id,
+            ApprovalGuard.agent_id == agent_id,
+            ApprovalGuard.step == ref.step,
+        )
+    ).first()
     if guard is None:
-        guard = ApprovalGuard(flow_run_id=ref.flow_run_id, entity_type=ref.entity_type, entity_id=ref.entity_id,
-                              step=ref.step, agent_id=agent_id)
+        guard = ApprovalGuard(
+            flow_run_id=ref.flow_run_id,
+            entity_type=ref.entity_type,
+            entity_id=ref.entity_id,
+            step=ref.step,
+            agent_id=agent_id,
+        )
         session.add(guard)
         session.flush()
     return guard
 
 
 def is_locked_out(session: Session, ref: CaseRef, agent_id: int) -> bool:
-    guard = session.exec(select(ApprovalGuard).where(ApprovalGuard.flow_run_id == ref.flow_run_id,
-                                                     ApprovalGuard.agent_id == agent_id,
-                                                     ApprovalGuard.step == ref.step)).first()
+    guard = session.exec(
+        select(ApprovalGuard).where(
+            ApprovalGuard.flow_run_id == ref.flow_run_id,
+            ApprovalGuard.agent_id == agent_id,
+            ApprovalGuard.step == ref.step,
+        )
+    ).first()
     return guard is not None and guard.locked
 
 
@@ -157,10 +200,14 @@ def lift_lockout(session: Session, guard: ApprovalGuard, by: Agent) -> None:
 
 
 def recorded_attempt(session: Session, flow_run_id: str, attempt: int) -> ApprovalAttempt | None:
-    return session.exec(select(ApprovalAttempt).where(ApprovalAttempt.flow_run_id == flow_run_id,
-                                                      ApprovalAttempt.attempt == attempt)).first()
+    return session.exec(
+        select(ApprovalAttempt).where(ApprovalAttempt.flow_run_id == flow_run_id, ApprovalAttempt.attempt == attempt)
+    ).first()
 
 
 def attempts_of(session: Session, flow_run_id: str) -> list[ApprovalAttempt]:
-    return list(session.exec(select(ApprovalAttempt).where(ApprovalAttempt.flow_run_id == flow_run_id)
-                             .order_by(ApprovalAttempt.attempt)))
+    return list(
+        session.exec(
+            select(ApprovalAttempt).where(ApprovalAttempt.flow_run_id == flow_run_id).order_by(ApprovalAttempt.attempt)
+        )
+    )

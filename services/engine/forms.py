@@ -44,7 +44,7 @@ def plain_fields(schema: dict, model: type | None = None) -> None:
             del prop["default"]
 
 
-FORMS_BY_STEP: dict[tuple[str, str], type["ApprovalForm"]] = {}
+FORMS_BY_STEP: dict[tuple[str, str], type[ApprovalForm]] = {}
 
 
 class ApprovalForm(BaseModel):
@@ -72,8 +72,11 @@ class ApprovalForm(BaseModel):
 
     agent_email: line(254, min_length=3) = Field(title="Votre courriel professionnel")
     approval_code: line(20, min_length=4) = Field(title="Code d'approbation (reçu par courriel)")
-    comment: Comment | None = Field(default=None, title="Commentaire ou motif (si la décision l'exige : voir ci-dessus)",
-                                    description="Motif repris dans la lettre qui notifie la décision, quand il y en a une.")
+    comment: Comment | None = Field(
+        default=None,
+        title="Commentaire ou motif (si la décision l'exige : voir ci-dessus)",
+        description="Motif repris dans la lettre qui notifie la décision, quand il y en a une.",
+    )
 
     @field_validator("decision", mode="before", check_fields=False)
     @classmethod
@@ -83,7 +86,7 @@ class ApprovalForm(BaseModel):
 
     @property
     def decision_code(self) -> str:
-        return decision_code(self.case, self.step, getattr(self, "decision"))
+        return decision_code(self.case, self.step, self.decision)
 
 
 EARLIEST = date(2015, 1, 1)  # before the first contracts: a typing error
@@ -93,15 +96,24 @@ def dated(value: date | None, name: str, label: str, *, latest: date, earliest: 
     """A date the decision states, within what is plausible (a letter received is not dated
     next year, a deadline not in year 9999)."""
     if value is not None and not earliest <= value <= latest:
-        raise RuleViolation([Violation("DATE_HORS_BORNES", name, f"{label} : date attendue entre le {earliest:%d/%m/%Y} "
-                                                                 f"et le {latest:%d/%m/%Y}")])
+        raise RuleViolation(
+            [
+                Violation(
+                    "DATE_HORS_BORNES",
+                    name,
+                    f"{label} : date attendue entre le {earliest:%d/%m/%Y} et le {latest:%d/%m/%Y}",
+                )
+            ]
+        )
     return value
 
 
 def required(value, name: str, label: str):
     """A field the chosen decision needs, though the form leaves it optional."""
     if value in (None, "", []):
-        raise RuleViolation([Violation("CHAMP_MANQUANT", name, f"{label} : ce champ est obligatoire pour cette décision")])
+        raise RuleViolation(
+            [Violation("CHAMP_MANQUANT", name, f"{label} : ce champ est obligatoire pour cette décision")]
+        )
     return value
 
 
@@ -113,10 +125,14 @@ def parse_answer(form: type[ApprovalForm], answer: dict | ApprovalForm) -> tuple
         return form.model_validate(answer if isinstance(answer, dict) else answer.model_dump()), []
     except ValidationError as exc:
         fields = form.model_fields
-        return None, [Violation(e["type"] if e["type"].isupper() else "CHAMP_INVALIDE",  # our codes (models.text)
-                                ".".join(str(p) for p in e["loc"]) or "formulaire",
-                                f"{_title(fields, e['loc'])} : {e['msg'] if e['type'].isupper() else _reason(e)}")
-                      for e in exc.errors()]
+        return None, [
+            Violation(
+                e["type"] if e["type"].isupper() else "CHAMP_INVALIDE",  # our codes (models.text)
+                ".".join(str(p) for p in e["loc"]) or "formulaire",
+                f"{_title(fields, e['loc'])} : {e['msg'] if e['type'].isupper() else _reason(e)}",
+            )
+            for e in exc.errors()
+        ]
 
 
 def _title(fields: dict, loc: tuple) -> str:

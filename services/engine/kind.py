@@ -87,8 +87,7 @@ class CaseKind(ABC, Generic[Case]):
         """What an agent sees in the Prefect UI, e.g. « CTAI Poitiers (86) — signature »."""
 
     @abstractmethod
-    def description(self, session: Session, case: Case, step: str, role: str,
-                    refusal: list[Violation] | None) -> str:
+    def description(self, session: Session, case: Case, step: str, role: str, refusal: list[Violation] | None) -> str:
         """The approval form's Markdown: the case, the rules, the history, the choices."""
 
     @abstractmethod
@@ -107,8 +106,9 @@ class CaseKind(ABC, Generic[Case]):
         """One line for the approval email; None: the run name."""
         return None
 
-    def after_decision(self, session: Session, case: Case, transition: Transition, agent: Agent,
-                       form: ApprovalForm) -> None:
+    def after_decision(
+        self, session: Session, case: Case, transition: Transition, agent: Agent, form: ApprovalForm
+    ) -> None:
         """What else an accepted decision changes, in the same transaction."""
 
     def lock(self, session: Session, entity_id: int) -> Case:
@@ -152,8 +152,15 @@ class CollectiviteCase(CaseKind[Case]):
 
     def departements(self, session: Session, ids: Iterable[int]) -> dict[int, str]:
         model = self.model
-        return departements_in_chunks(session, ids, lambda chunk: select(model.id, Collectivite.departement_code)
-                                      .join(Collectivite, Collectivite.id == model.collectivite_id).where(model.id.in_(chunk)))
+        return departements_in_chunks(
+            session,
+            ids,
+            lambda chunk: (
+                select(model.id, Collectivite.departement_code)
+                .join(Collectivite, Collectivite.id == model.collectivite_id)
+                .where(model.id.in_(chunk))
+            ),
+        )
 
     def applicants(self, session: Session, case: Case) -> list[tuple[str, str]]:
         collectivite = session.get(Collectivite, case.collectivite_id)
@@ -167,14 +174,15 @@ def departements_in_chunks(session: Session, ids: Iterable[int], query: Callable
     """(id, département) rows of ``query(chunk)`` for each chunk of ``ids``."""
     wanted, out = sorted(set(ids)), {}
     for start in range(0, len(wanted), IDS_PER_QUERY):
-        out.update({case_id: dep for case_id, dep in session.exec(query(wanted[start:start + IDS_PER_QUERY]))})
+        out.update({case_id: dep for case_id, dep in session.exec(query(wanted[start : start + IDS_PER_QUERY]))})
     return out
 
 
 def departements_by_column(session: Session, model: type, ids: Iterable[int]) -> dict[int, str]:
     """For a case that carries its ``departement_code`` (an act, a compte rendu)."""
-    return departements_in_chunks(session, ids, lambda chunk: select(model.id, model.departement_code)
-                                  .where(model.id.in_(chunk)))
+    return departements_in_chunks(
+        session, ids, lambda chunk: select(model.id, model.departement_code).where(model.id.in_(chunk))
+    )
 
 
 @dataclass

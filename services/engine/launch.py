@@ -16,8 +16,14 @@ async def start_step_run(kind: CaseKind, entity_id: int, step: str, cause: str) 
     """
     with unit_of_work() as session:
         key = runs.trigger_key(session, kind.entity, entity_id, step, cause)
-        row = runs.reserve(session, entity_type=kind.entity, entity_id=entity_id, step=step, key=key,
-                           awaited_role=kind.awaited_role(step))
+        row = runs.reserve(
+            session,
+            entity_type=kind.entity,
+            entity_id=entity_id,
+            step=step,
+            key=key,
+            awaited_role=kind.awaited_role(step),
+        )
         if row.flow_run_id is not None:
             return row.flow_run_id
     return await create_reserved_run(kind, entity_id, step, key)
@@ -32,8 +38,9 @@ async def create_reserved_run(kind: CaseKind, entity_id: int, step: str, key: st
     if request is None:
         raise NotAtStep(f"[{NotAtStep.code}] l'étape « {step} » n'a pas d'exécution propre")
     flow_name, parameters = request
-    run_id = await prefect_api.start_run(flow_name, parameters=parameters, run_name=info["run_name"], tags=info["tags"],
-                                         idempotency_key=key)
+    run_id = await prefect_api.start_run(
+        flow_name, parameters=parameters, run_name=info["run_name"], tags=info["tags"], idempotency_key=key
+    )
     with unit_of_work() as session:
         runs.attach(session, key, run_id)
     return run_id
@@ -41,8 +48,12 @@ async def create_reserved_run(kind: CaseKind, entity_id: int, step: str, key: st
 
 async def start_batch_run(year: int | None, idempotency_key: str | None = None) -> str:
     """A ministry batch now (the same flow as the monthly schedule); returns the run's id."""
-    return await prefect_api.start_run("delegation-credits", parameters={"year": year}, idempotency_key=idempotency_key,
-                                       tags=["lot", "dept:national", "awaiting:ministere"])
+    return await prefect_api.start_run(
+        "delegation-credits",
+        parameters={"year": year},
+        idempotency_key=idempotency_key,
+        tags=["lot", "dept:national", "awaiting:ministere"],
+    )
 
 
 async def start_case_step(kind: CaseKind, entity_id: int, cause: str) -> str | None:

@@ -25,17 +25,35 @@ def open_transition(ref: CaseRef) -> str:
     return f"{ref.step}:{ref.flow_run_id}:r{ref.round}:open"
 
 
-def approval_email(session: Session, kind: CaseKind, case, ref: CaseRef, agent: Agent, code: ApprovalCode,
-                   reference: str, link: str | None, motif: str | None = None) -> Email:
+def approval_email(
+    session: Session,
+    kind: CaseKind,
+    case,
+    ref: CaseRef,
+    agent: Agent,
+    code: ApprovalCode,
+    reference: str,
+    link: str | None,
+    motif: str | None = None,
+) -> Email:
     """The email that carries an agent's code (derived from ``reference`` when it is written).
     Keyed by the code's row: each code issued is mailed exactly once."""
-    context = {**kind.email_base(session, case, agent.name), "etape": kind.steps[ref.step].label,
-               "role": ROLE_LABELS[Role(agent.role)],
-               "resume": kind.summary(session, case) or kind.run_name(session, case, ref.step),
-               "code_ref": reference, "expire_le": code.expires_at, "lien": link or "(lien indisponible)",
-               "motif_nouveau_code": motif}
-    return Email("approval_requested", agent.email, context,
-                 message_key(kind.entity, case.id, open_transition(ref), agent.email, f"approval_requested:c{code.id}"))
+    context = {
+        **kind.email_base(session, case, agent.name),
+        "etape": kind.steps[ref.step].label,
+        "role": ROLE_LABELS[Role(agent.role)],
+        "resume": kind.summary(session, case) or kind.run_name(session, case, ref.step),
+        "code_ref": reference,
+        "expire_le": code.expires_at,
+        "lien": link or "(lien indisponible)",
+        "motif_nouveau_code": motif,
+    }
+    return Email(
+        "approval_requested",
+        agent.email,
+        context,
+        message_key(kind.entity, case.id, open_transition(ref), agent.email, f"approval_requested:c{code.id}"),
+    )
 
 
 def new_code(session: Session, kind: CaseKind, case, ref: CaseRef, agent: Agent, link: str | None, motif: str) -> None:
@@ -47,8 +65,11 @@ def new_code(session: Session, kind: CaseKind, case, ref: CaseRef, agent: Agent,
 def _without_code(session: Session, kind: CaseKind, case, ref: CaseRef, role: str) -> list[Agent]:
     """The agents entitled to decide who hold no usable code (and are not locked out)."""
     exclude = case.instructed_by_agent_id if kind.steps[ref.step].four_eyes else None
-    return [agent for agent in codes.eligible_agents(session, role, kind.departement(session, case), exclude_agent_id=exclude)
-            if codes.active_code(session, ref, agent.id) is None and not codes.is_locked_out(session, ref, agent.id)]
+    return [
+        agent
+        for agent in codes.eligible_agents(session, role, kind.departement(session, case), exclude_agent_id=exclude)
+        if codes.active_code(session, ref, agent.id) is None and not codes.is_locked_out(session, ref, agent.id)
+    ]
 
 
 def reissue_missing(session: Session, kind: CaseKind, case, ref: CaseRef, role: str, link: str | None) -> int:
@@ -56,18 +77,29 @@ def reissue_missing(session: Session, kind: CaseKind, case, ref: CaseRef, role: 
     opened, codes revoked by an upgrade); returns how many were mailed."""
     agents = _without_code(session, kind, case, ref, role)
     for agent in agents:
-        new_code(session, kind, case, ref, agent, link, motif="Un code personnel vous est adressé pour cette étape, "
-                                                              "qui attend votre décision.")
+        new_code(
+            session,
+            kind,
+            case,
+            ref,
+            agent,
+            link,
+            motif="Un code personnel vous est adressé pour cette étape, qui attend votre décision.",
+        )
     return len(agents)
 
 
-REPLACED_RUN = ("L'exécution précédente de cette étape a été interrompue par un incident technique et remplacée par "
-                "celle-ci : les codes et liens envoyés auparavant ne sont plus valables. Une réponse déjà donnée et "
-                "confirmée reste acquise.")
+REPLACED_RUN = (
+    "L'exécution précédente de cette étape a été interrompue par un incident technique et remplacée par "
+    "celle-ci : les codes et liens envoyés auparavant ne sont plus valables. Une réponse déjà donnée et "
+    "confirmée reste acquise."
+)
 
 
-LOST_ANSWER = ("Une réponse donnée à cette étape n'a pas pu être enregistrée à la suite d'un incident technique. "
-               "Si vous aviez répondu, merci de répondre de nouveau ; ce code remplace le précédent.")
+LOST_ANSWER = (
+    "Une réponse donnée à cette étape n'a pas pu être enregistrée à la suite d'un incident technique. "
+    "Si vous aviez répondu, merci de répondre de nouveau ; ce code remplace le précédent."
+)
 
 
 def codes_after_lost_answer(session: Session, kind: CaseKind, case, ref: CaseRef, role: str, link: str | None) -> int:
@@ -83,8 +115,16 @@ def codes_after_lost_answer(session: Session, kind: CaseKind, case, ref: CaseRef
     return len(agents)
 
 
-def step_opened(session: Session, kind: CaseKind, case, ref: CaseRef, role: str, link: str | None, again: bool,
-                first_run_id: str | None = None) -> None:
+def step_opened(
+    session: Session,
+    kind: CaseKind,
+    case,
+    ref: CaseRef,
+    role: str,
+    link: str | None,
+    again: bool,
+    first_run_id: str | None = None,
+) -> None:
     """One code and one email per entitled agent (not locked out), once per round; the applicants
     are told once per round of the step, even when a lost run was replaced (``first_run_id``)."""
     spec = kind.steps[ref.step]
@@ -96,24 +136,42 @@ def step_opened(session: Session, kind: CaseKind, case, ref: CaseRef, role: str,
     expected = spec.expectation
     if again:
         expected = spec.expectation_again or (
-            "Le dossier repris est de nouveau examiné à cette étape." + (f" {expected}" if expected else ""))
+            "Le dossier repris est de nouveau examiné à cette étape." + (f" {expected}" if expected else "")
+        )
     transition = open_transition(replace(ref, flow_run_id=first_run_id) if first_run_id else ref)
     for address, name in kind.applicants(session, case):
-        emails.append(Email("step_started", address, {
-            **kind.email_base(session, case, name), "etape": spec.label, "action_attendue": expected},
-            message_key(kind.entity, case.id, transition, address, "step_started")))
+        emails.append(
+            Email(
+                "step_started",
+                address,
+                {**kind.email_base(session, case, name), "etape": spec.label, "action_attendue": expected},
+                message_key(kind.entity, case.id, transition, address, "step_started"),
+            )
+        )
     queue_many(session, emails)
 
 
-def decision_taken(session: Session, kind: CaseKind, case, step: str, decision: str, label: str, agent: Agent,
-                   form: ApprovalForm, applied: Applied, decision_id: int) -> None:
+def decision_taken(
+    session: Session,
+    kind: CaseKind,
+    case,
+    step: str,
+    decision: str,
+    label: str,
+    agent: Agent,
+    form: ApprovalForm,
+    applied: Applied,
+    decision_id: int,
+) -> None:
     """The applicants (and the instructeurs, when another role decided) learn the decision."""
     transition = f"{step}:{decision}:d{decision_id}"
     spec = kind.steps[step]
     next_step = kind.step_of(case.status)
     recipients = list(kind.applicants(session, case))
     if Role(agent.role) != Role.INSTRUCTEUR:
-        recipients += [(a.email, a.name) for a in codes.eligible_agents(session, "instructeur", kind.departement(session, case))]
+        recipients += [
+            (a.email, a.name) for a in codes.eligible_agents(session, "instructeur", kind.departement(session, case))
+        ]
     emails = []
     departement = kind.departement(session, case)
     code = None if departement == "national" else departement
@@ -121,17 +179,41 @@ def decision_taken(session: Session, kind: CaseKind, case, step: str, decision: 
     for address, name in recipients:
         base = {**kind.email_base(session, case, name), **({"signature": signed["signature"]} if code else {})}
         if decision == "rework":
-            context = {**base, "etape": spec.label,
-                       "motif": form.comment or "voir les observations de la préfecture",
-                       "action_attendue": spec.expectation_rework or spec.expectation
-                       or "Reprendre le dossier selon les observations.",
-                       "echeance": applied.deadline}
-            emails.append(Email("step_rework", address, context, message_key(kind.entity, case.id, transition, address, "step_rework")))
+            context = {
+                **base,
+                "etape": spec.label,
+                "motif": form.comment or "voir les observations de la préfecture",
+                "action_attendue": spec.expectation_rework
+                or spec.expectation
+                or "Reprendre le dossier selon les observations.",
+                "echeance": applied.deadline,
+            }
+            emails.append(
+                Email(
+                    "step_rework",
+                    address,
+                    context,
+                    message_key(kind.entity, case.id, transition, address, "step_rework"),
+                )
+            )
         else:
-            context = {**base, "etape": spec.label, "decision": label, "decideur": decider_label(session, agent, code),
-                       "agent": f"{agent.name}, {ROLE_LABELS[Role(agent.role)]}",
-                       "commentaire": form.comment or None, "montant_cents": applied.amount_cents,
-                       "prochaine_etape": kind.steps[next_step].label if next_step else None,
-                       "recours": (kind.entity, step, decision) in UNFAVOURABLE}
-            emails.append(Email("step_decided", address, context, message_key(kind.entity, case.id, transition, address, "step_decided")))
+            context = {
+                **base,
+                "etape": spec.label,
+                "decision": label,
+                "decideur": decider_label(session, agent, code),
+                "agent": f"{agent.name}, {ROLE_LABELS[Role(agent.role)]}",
+                "commentaire": form.comment or None,
+                "montant_cents": applied.amount_cents,
+                "prochaine_etape": kind.steps[next_step].label if next_step else None,
+                "recours": (kind.entity, step, decision) in UNFAVOURABLE,
+            }
+            emails.append(
+                Email(
+                    "step_decided",
+                    address,
+                    context,
+                    message_key(kind.entity, case.id, transition, address, "step_decided"),
+                )
+            )
     queue_many(session, emails)

@@ -16,7 +16,12 @@ from uuid import UUID
 from prefect.artifacts import acreate_link_artifact, acreate_markdown_artifact, acreate_table_artifact
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
-    ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId, FlowRunFilterState, FlowRunFilterStateType,
+    ArtifactFilter,
+    ArtifactFilterKey,
+    FlowRunFilter,
+    FlowRunFilterId,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
     FlowRunFilterTags,
 )
 from prefect.client.schemas.objects import StateType
@@ -41,14 +46,28 @@ def deployment_for(flow_name: str) -> str:
     return f"{flow_name}/{DEPLOYMENT_NAME}"
 
 
-async def start_run(flow_name: str, *, parameters: dict, tags: list[str], idempotency_key: str | None,
-                    run_name: str | None = None, scheduled_time: datetime | None = None) -> str:
+async def start_run(
+    flow_name: str,
+    *,
+    parameters: dict,
+    tags: list[str],
+    idempotency_key: str | None,
+    run_name: str | None = None,
+    scheduled_time: datetime | None = None,
+) -> str:
     """Creates a run of the flow's deployment (not waiting for it); returns its id. The same
     idempotency key returns the same run. With ``scheduled_time`` (aware), the run is Scheduled
     for then (a comité de pilotage planned for a later day)."""
-    flow_run = await arun_deployment(deployment_for(flow_name), parameters=parameters, flow_run_name=run_name, tags=tags,
-                                     idempotency_key=idempotency_key, timeout=0, as_subflow=False,
-                                     scheduled_time=scheduled_time)
+    flow_run = await arun_deployment(
+        deployment_for(flow_name),
+        parameters=parameters,
+        flow_run_name=run_name,
+        tags=tags,
+        idempotency_key=idempotency_key,
+        timeout=0,
+        as_subflow=False,
+        scheduled_time=scheduled_time,
+    )
     return str(flow_run.id)
 
 
@@ -66,8 +85,10 @@ class SuspendedRun:
 
 
 async def suspended_runs(tags: list[str], limit: int = 200) -> list[SuspendedRun]:
-    flt = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])),
-                        tags=FlowRunFilterTags(all_=tags) if tags else None)
+    flt = FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])),
+        tags=FlowRunFilterTags(all_=tags) if tags else None,
+    )
     out = []
     async with get_client() as client:
         for run in await client.read_flow_runs(flow_run_filter=flt, limit=limit):
@@ -85,10 +106,17 @@ async def suspended_runs(tags: list[str], limit: int = 200) -> list[SuspendedRun
                     schema = {}
                 if isinstance(schema, str):
                     schema = json.loads(schema)
-            out.append(SuspendedRun(
-                run_id=str(run.id), name=run.name, tags=list(run.tags), parameters=dict(run.parameters or {}),
-                since=run.state.timestamp.isoformat() if run.state and run.state.timestamp else None,
-                pause_key=details.pause_key if details else None, schema=schema or {}))
+            out.append(
+                SuspendedRun(
+                    run_id=str(run.id),
+                    name=run.name,
+                    tags=list(run.tags),
+                    parameters=dict(run.parameters or {}),
+                    since=run.state.timestamp.isoformat() if run.state and run.state.timestamp else None,
+                    pause_key=details.pause_key if details else None,
+                    schema=schema or {},
+                )
+            )
     return out
 
 
@@ -102,7 +130,9 @@ async def resume(run_id: str, run_input: dict) -> None:
     except ObjectNotFound:
         raise RunNotWaiting(f"[{RunNotWaiting.code}] aucune exécution {run_id}") from None
     except RuntimeError as exc:  # the server refused the values (schema)
-        raise RuleViolation([Violation("FORMULAIRE_REFUSE", "run_input", f"le serveur Prefect refuse ces valeurs : {exc}")]) from None
+        raise RuleViolation(
+            [Violation("FORMULAIRE_REFUSE", "run_input", f"le serveur Prefect refuse ces valeurs : {exc}")]
+        ) from None
 
 
 async def publish_table(key: str, rows: list[dict], description: str) -> None:
@@ -128,8 +158,12 @@ async def published_tables(key: str) -> list[tuple[str, list[dict]]]:
     found = []
     async with get_client() as client:
         while True:
-            page = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-                                               sort=ArtifactSort.CREATED_DESC, limit=PAGE, offset=len(found))
+            page = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+                sort=ArtifactSort.CREATED_DESC,
+                limit=PAGE,
+                offset=len(found),
+            )
             found += page
             if len(page) < PAGE:
                 break
@@ -152,15 +186,19 @@ async def run_states(run_ids: list[str]) -> dict[str, RunState]:
     found: dict[str, RunState] = {}
     async with get_client() as client:
         for start in range(0, len(run_ids), 200):
-            ids = [UUID(r) for r in run_ids[start:start + 200]]
-            for run in await client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)), limit=200):
+            ids = [UUID(r) for r in run_ids[start : start + 200]]
+            for run in await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)), limit=200
+            ):
                 found[str(run.id)] = _state_of(run)
     return found
 
 
 async def active_runs(page: int = 200) -> dict[str, RunState]:
     """Runs Prefect shows as pending or running, whatever their flow."""
-    flt = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING, StateType.PENDING])))
+    flt = FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING, StateType.PENDING]))
+    )
     found: dict[str, RunState] = {}
     async with get_client() as client:
         while True:
@@ -211,8 +249,10 @@ class PrefectUnreachable(DomainError):
     code = "PREFECT_INJOIGNABLE"
 
 
-HOW_TO_START = ("démarrez la plateforme dans ce dossier (territoires up, ou make run), ou indiquez l'adresse de son "
-                "API Prefect avec PREFECT_API_URL")
+HOW_TO_START = (
+    "démarrez la plateforme dans ce dossier (territoires up, ou make run), ou indiquez l'adresse de son "
+    "API Prefect avec PREFECT_API_URL"
+)
 
 
 async def ensure_reachable() -> str:
@@ -223,8 +263,10 @@ async def ensure_reachable() -> str:
     async with get_client() as client:
         problem = await client.api_healthcheck()
     if problem is not None:
-        raise PrefectUnreachable(f"[{PrefectUnreachable.code}] le serveur Prefect {api} ne répond pas "
-                                 f"({type(problem).__name__}) : {HOW_TO_START}")
+        raise PrefectUnreachable(
+            f"[{PrefectUnreachable.code}] le serveur Prefect {api} ne répond pas "
+            f"({type(problem).__name__}) : {HOW_TO_START}"
+        )
     return api
 
 

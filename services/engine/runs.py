@@ -37,16 +37,19 @@ def instance_id(session: Session) -> str:
     return session.get(Installation, 1).instance_id
 
 
-def reserve(session: Session, *, entity_type: str, entity_id: int, step: str, key: str,
-            awaited_role: str | None) -> StepRun:
+def reserve(
+    session: Session, *, entity_type: str, entity_id: int, step: str, key: str, awaited_role: str | None
+) -> StepRun:
     """Returns the row for this trigger, creating it; refuses a second live run of the step."""
     existing = session.exec(select(StepRun).where(StepRun.trigger_key == key)).first()
     if existing is not None:
         return existing
     live = live_step(session, entity_type, entity_id, step)
     if live is not None:
-        raise StepAlreadyLive(f"[{StepAlreadyLive.code}] l'étape « {step} » du dossier {entity_type} n° {entity_id} "
-                              f"a déjà une exécution en cours ({live.flow_run_id or 'en création'})")
+        raise StepAlreadyLive(
+            f"[{StepAlreadyLive.code}] l'étape « {step} » du dossier {entity_type} n° {entity_id} "
+            f"a déjà une exécution en cours ({live.flow_run_id or 'en création'})"
+        )
     row = StepRun(entity_type=entity_type, entity_id=entity_id, step=step, trigger_key=key, awaited_role=awaited_role)
     try:
         with session.begin_nested():
@@ -65,16 +68,23 @@ def attach(session: Session, key: str, flow_run_id: str) -> StepRun | None:
         row.flow_run_id, row.state = flow_run_id, StepRunState.LIVE
         session.add(row)
         if row.previous_run_id:
-            session.execute(update(ApprovalGuard).where(ApprovalGuard.flow_run_id == row.previous_run_id)
-                            .values(flow_run_id=flow_run_id))
-            session.execute(update(ApprovalCode).where(ApprovalCode.flow_run_id == row.previous_run_id,
-                                                       ApprovalCode.revoked_at.is_(None)).values(revoked_at=utcnow()))
+            session.execute(
+                update(ApprovalGuard)
+                .where(ApprovalGuard.flow_run_id == row.previous_run_id)
+                .values(flow_run_id=flow_run_id)
+            )
+            session.execute(
+                update(ApprovalCode)
+                .where(ApprovalCode.flow_run_id == row.previous_run_id, ApprovalCode.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
     return row
 
 
 def live_step(session: Session, entity_type: str, entity_id: int, step: str | None = None) -> StepRun | None:
-    stmt = select(StepRun).where(StepRun.entity_type == entity_type, StepRun.entity_id == entity_id,
-                                 StepRun.state != StepRunState.DONE)
+    stmt = select(StepRun).where(
+        StepRun.entity_type == entity_type, StepRun.entity_id == entity_id, StepRun.state != StepRunState.DONE
+    )
     if step is not None:
         stmt = stmt.where(StepRun.step == step)
     return session.exec(stmt).first()
@@ -97,9 +107,18 @@ def close(session: Session, row: StepRun, decision_id: int) -> None:
 
 def opened_before(session: Session, entity_type: str, entity_id: int, step: str, flow_run_id: str) -> bool:
     """Whether an earlier run already carried this step (the case came back to it)."""
-    return session.exec(select(StepRun.id).where(
-        StepRun.entity_type == entity_type, StepRun.entity_id == entity_id, StepRun.step == step,
-        StepRun.state == StepRunState.DONE, StepRun.flow_run_id != flow_run_id)).first() is not None
+    return (
+        session.exec(
+            select(StepRun.id).where(
+                StepRun.entity_type == entity_type,
+                StepRun.entity_id == entity_id,
+                StepRun.step == step,
+                StepRun.state == StepRunState.DONE,
+                StepRun.flow_run_id != flow_run_id,
+            )
+        ).first()
+        is not None
+    )
 
 
 def pause_key(step: str, attempt: int, generation: int = 0) -> str:

@@ -16,7 +16,6 @@ from models.types import to_paris
 from services.engine.audit import decision_label, decisions_for
 from services.engine.forms import FORMS_BY_STEP
 
-
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # ASCII punctuation: each may start Markdown or HTML
 
 
@@ -74,9 +73,16 @@ def letterhead(session: Session, code: str, signer: Agent | None = None) -> dict
     elif signer is not None and signer.title:
         signature = [DELEGATION, _capitalized(signer.title), signer.name]
     else:
-        signature = [DELEGATION, OFFICE_TITLES.get(signer.role if signer else Role.INSTRUCTEUR, "Le service instructeur")]
-    return {"expediteur": _capitalized(prefecture_of(session, code)), "departement": departement_named(session, code),
-            "signature": signature, "autorite": prefet_of(session, code)}
+        signature = [
+            DELEGATION,
+            OFFICE_TITLES.get(signer.role if signer else Role.INSTRUCTEUR, "Le service instructeur"),
+        ]
+    return {
+        "expediteur": _capitalized(prefecture_of(session, code)),
+        "departement": departement_named(session, code),
+        "signature": signature,
+        "autorite": prefet_of(session, code),
+    }
 
 
 def decider_label(session: Session, agent: Agent, code: str | None) -> str:
@@ -84,16 +90,20 @@ def decider_label(session: Session, agent: Agent, code: str | None) -> str:
     role = Role(agent.role)
     if role == Role.PREFET:
         return f"le {prefet_of(session, code)}" if code else "le préfet"
-    return {Role.INSTRUCTEUR: f"le service instructeur de {prefecture_of(session, code)}" if code else "le service instructeur",
-            Role.DIAIR: "la délégation interministérielle à l'accueil et à l'intégration des réfugiés (Diair)",
-            Role.MINISTERE: "le ministère de l'Intérieur (direction générale des étrangers en France)",
-            Role.ADMIN: "l'administration de la plateforme"}[role]
+    return {
+        Role.INSTRUCTEUR: f"le service instructeur de {prefecture_of(session, code)}"
+        if code
+        else "le service instructeur",
+        Role.DIAIR: "la délégation interministérielle à l'accueil et à l'intégration des réfugiés (Diair)",
+        Role.MINISTERE: "le ministère de l'Intérieur (direction générale des étrangers en France)",
+        Role.ADMIN: "l'administration de la plateforme",
+    }[role]
 
 
 def short_name(collectivite: Collectivite) -> str:
     for prefix in ("Ville de ", "Ville du ", "Ville d'"):
         if collectivite.name.startswith(prefix):
-            return collectivite.name[len(prefix):]
+            return collectivite.name[len(prefix) :]
     return collectivite.name
 
 
@@ -101,8 +111,11 @@ def refusal_banner(refusal: list[Violation] | None) -> list[str]:
     """The top of a form that asks again: why the previous answer was refused."""
     if not refusal:
         return []
-    return (["> **⚠ Votre précédente réponse a été refusée ; rien n'a changé :**"]
-            + [f"> - `{v.code}` — {md(v.message)}" for v in refusal] + [""])
+    return (
+        ["> **⚠ Votre précédente réponse a été refusée ; rien n'a changé :**"]
+        + [f"> - `{v.code}` — {md(v.message)}" for v in refusal]
+        + [""]
+    )
 
 
 def decision_footer(case: str, step: str, choices: list[tuple[str, str]]) -> list[str]:
@@ -112,10 +125,15 @@ def decision_footer(case: str, step: str, choices: list[tuple[str, str]]) -> lis
     lines = ["### Votre décision", ""]
     for decision, label in choices:
         needed = form.needed_titles(decision) if form is not None else []
-        lines.append(f"- **{wording(case, step, decision)}** : {label}"
-                     + (" — à remplir : " + ", ".join(f"« {title} »" for title in needed) if needed else ""))
-    return lines + ["", "Renseignez votre courriel professionnel et le **code d'approbation** personnel reçu par courriel. "
-                        "Les champs qu'une décision ne demande pas peuvent rester vides."]
+        lines.append(
+            f"- **{wording(case, step, decision)}** : {label}"
+            + (" — à remplir : " + ", ".join(f"« {title} »" for title in needed) if needed else "")
+        )
+    return lines + [
+        "",
+        "Renseignez votre courriel professionnel et le **code d'approbation** personnel reçu par courriel. "
+        "Les champs qu'une décision ne demande pas peuvent rester vides.",
+    ]
 
 
 def history_lines(session: Session, entity_type: str, entity_id: int, step_labels: dict[str, str]) -> list[str]:
@@ -125,6 +143,8 @@ def history_lines(session: Session, entity_type: str, entity_id: int, step_label
     lines = ["### Décisions précédentes", ""]
     for d in history[-10:]:
         when = to_paris(d.created_at).strftime("%d/%m/%Y %H:%M")
-        lines.append(f"- {when} — {step_labels.get(d.step, d.step)} : {decision_label(entity_type, d.from_status, d.decision)} "
-                     f"({md(d.actor_label)})" + (f" — « {md(d.comment)} »" if d.comment else ""))
+        lines.append(
+            f"- {when} — {step_labels.get(d.step, d.step)} : {decision_label(entity_type, d.from_status, d.decision)} "
+            f"({md(d.actor_label)})" + (f" — « {md(d.comment)} »" if d.comment else "")
+        )
     return lines + [""]

@@ -15,8 +15,16 @@ from models.errors import RuleViolation, Violation
 from services.engine import codes, prefect_api
 from services.engine.prefect_api import RunNotWaiting
 
-__all__ = ["RunNotWaiting", "WaitingRun", "answer", "attempt_of", "coerce", "decision_for", "list_waiting",
-           "wait_for_judgement"]
+__all__ = [
+    "RunNotWaiting",
+    "WaitingRun",
+    "answer",
+    "attempt_of",
+    "coerce",
+    "decision_for",
+    "list_waiting",
+    "wait_for_judgement",
+]
 
 
 @dataclass
@@ -51,15 +59,28 @@ def _fields(schema: dict) -> list[dict]:
         choices = prop.get("enum") or next((o.get("enum") for o in options if o.get("enum")), None)
         if choices is None and "const" in prop:
             choices = [prop["const"]]
-        out.append({"nom": name, "libelle": prop.get("title", name), "type": kinds[0] if kinds else "string",
-                    "format": next((o.get("format") for o in options if o.get("format")), None),
-                    "obligatoire": name in required, "choix": choices})
+        out.append(
+            {
+                "nom": name,
+                "libelle": prop.get("title", name),
+                "type": kinds[0] if kinds else "string",
+                "format": next((o.get("format") for o in options if o.get("format")), None),
+                "obligatoire": name in required,
+                "choix": choices,
+            }
+        )
     return out
 
 
 # The kinds of case whose runs wait for a person, and the flow parameter that carries the case.
-ENTITY_PARAMETERS = {"ctai": "ctai_id", "ptai": "request_id", "lot": "batch_id", "comite": "comite_id", "acte": "acte_id",
-                     "crf": "crf_id"}
+ENTITY_PARAMETERS = {
+    "ctai": "ctai_id",
+    "ptai": "request_id",
+    "lot": "batch_id",
+    "comite": "comite_id",
+    "acte": "acte_id",
+    "crf": "crf_id",
+}
 
 
 async def list_waiting(*, departement: str | None = None, role: str | None = None) -> list[WaitingRun]:
@@ -73,10 +94,20 @@ async def list_waiting(*, departement: str | None = None, role: str | None = Non
         entity = next((e for e in ENTITY_PARAMETERS if e in run.tags), "?")
         params = run.parameters
         entity_id = params.get(ENTITY_PARAMETERS.get(entity, ""))
-        out.append(WaitingRun(
-            run_id=run.run_id, name=run.name, entity=entity, entity_id=entity_id, step=_tag(run.tags, "step"),
-            awaited_role=_tag(run.tags, "awaiting"), departement=_tag(run.tags, "dept"), waiting_since=run.since,
-            pause_key=run.pause_key, fields=_fields(run.schema)))
+        out.append(
+            WaitingRun(
+                run_id=run.run_id,
+                name=run.name,
+                entity=entity,
+                entity_id=entity_id,
+                step=_tag(run.tags, "step"),
+                awaited_role=_tag(run.tags, "awaiting"),
+                departement=_tag(run.tags, "dept"),
+                waiting_since=run.since,
+                pause_key=run.pause_key,
+                fields=_fields(run.schema),
+            )
+        )
     return sorted(out, key=lambda w: w.waiting_since or "")
 
 
@@ -90,8 +121,15 @@ def decision_for(run: WaitingRun, value: str) -> str:
         for candidate in (wording(run.entity, run.step, code), code):
             if candidate in choices:
                 return candidate
-    raise RuleViolation([Violation("DECISION_INCONNUE", "decision", f"« {value} » n'est pas un choix de ce formulaire "
-                                                                    f"(choix : {', '.join(choices)})")])
+    raise RuleViolation(
+        [
+            Violation(
+                "DECISION_INCONNUE",
+                "decision",
+                f"« {value} » n'est pas un choix de ce formulaire (choix : {', '.join(choices)})",
+            )
+        ]
+    )
 
 
 def coerce(fields: list[dict], raw: dict[str, str]) -> dict:
@@ -101,7 +139,11 @@ def coerce(fields: list[dict], raw: dict[str, str]) -> dict:
     for name, value in raw.items():
         field = by_name.get(name)
         if field is None:
-            problems.append(Violation("CHAMP_INCONNU", name, f"ce formulaire n'a pas de champ « {name} » (champs : {', '.join(by_name)})"))
+            problems.append(
+                Violation(
+                    "CHAMP_INCONNU", name, f"ce formulaire n'a pas de champ « {name} » (champs : {', '.join(by_name)})"
+                )
+            )
             continue
         try:
             if field["type"] == "integer":
@@ -115,7 +157,9 @@ def coerce(fields: list[dict], raw: dict[str, str]) -> dict:
             else:
                 out[name] = value
         except ValueError:
-            problems.append(Violation("CHAMP_INVALIDE", name, f"valeur « {value} » invalide pour un champ de type {field['type']}"))
+            problems.append(
+                Violation("CHAMP_INVALIDE", name, f"valeur « {value} » invalide pour un champ de type {field['type']}")
+            )
     if problems:
         raise RuleViolation(problems)
     return out
@@ -159,4 +203,3 @@ def attempt_of(pause_key: str | None) -> int | None:
     if len(parts) >= 3 and parts[-1].startswith("r") and parts[-1][1:].isdigit():
         parts = parts[:-1]
     return int(parts[-1]) if len(parts) >= 2 and parts[-1].isdigit() else None
-

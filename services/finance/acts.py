@@ -31,7 +31,9 @@ def threshold_of_year(year: int) -> int:
     return rules_or_nearest(year).seuil_convention_cents
 
 
-def recompute_legal_acts(session: Session, *, ptai_request_ids: Iterable[int] = (), ctai_ids: Iterable[int] = ()) -> None:
+def recompute_legal_acts(
+    session: Session, *, ptai_request_ids: Iterable[int] = (), ctai_ids: Iterable[int] = ()
+) -> None:
     """Recomputes the act of every line of the beneficiaries and years that these requests and
     these contracts' actions touch; writes only the acts that change. Call it in the transaction
     that changed an amount (it flushes first)."""
@@ -40,12 +42,15 @@ def recompute_legal_acts(session: Session, *, ptai_request_ids: Iterable[int] = 
     touched: set[tuple[Beneficiary, int]] = set()
     if request_ids:
         for porteur, collectivite, year in session.execute(
-                select(R.porteur_id, R.collectivite_id, R.campaign_year).where(R.id.in_(request_ids))):
+            select(R.porteur_id, R.collectivite_id, R.campaign_year).where(R.id.in_(request_ids))
+        ):
             touched.add((_beneficiary(porteur, collectivite), year))
     if contract_ids:
         for porteur, collectivite, year in session.execute(
-                select(Action.porteur_id, Ctai.collectivite_id, Action.year).join(Ctai, Ctai.id == Action.ctai_id)
-                .where(Action.ctai_id.in_(contract_ids))):
+            select(Action.porteur_id, Ctai.collectivite_id, Action.year)
+            .join(Ctai, Ctai.id == Action.ctai_id)
+            .where(Action.ctai_id.in_(contract_ids))
+        ):
             touched.add((_beneficiary(porteur, collectivite), year))
     if not touched:
         return
@@ -58,8 +63,12 @@ def recompute_legal_acts(session: Session, *, ptai_request_ids: Iterable[int] = 
     for (table, act), ids in sorted(changes.items()):
         model = R if table == "ptai" else Action
         for start in range(0, len(ids), 1000):
-            session.execute(update(model).where(model.id.in_(ids[start:start + 1000])).values(legal_act=act)
-                            .execution_options(synchronize_session="evaluate"))
+            session.execute(
+                update(model)
+                .where(model.id.in_(ids[start : start + 1000]))
+                .values(legal_act=act)
+                .execution_options(synchronize_session="evaluate")
+            )
 
 
 def _beneficiary(porteur_id: int | None, collectivite_id: int) -> Beneficiary:
@@ -83,18 +92,31 @@ def _lines(session: Session, touched: set[tuple[Beneficiary, int]]) -> tuple[lis
 
     amount = func.coalesce(R.granted_cents, R.proposed_cents, R.requested_cents)
     for rid, porteur, collectivite, year, cents, act in session.execute(
-            select(R.id, R.porteur_id, R.collectivite_id, R.campaign_year, amount, R.legal_act)
-            .where(whose(R.porteur_id, R.collectivite_id), R.campaign_year.in_(years), R.status.not_in(DEAD_REQUESTS))):
+        select(R.id, R.porteur_id, R.collectivite_id, R.campaign_year, amount, R.legal_act).where(
+            whose(R.porteur_id, R.collectivite_id), R.campaign_year.in_(years), R.status.not_in(DEAD_REQUESTS)
+        )
+    ):
         beneficiary = _beneficiary(porteur, collectivite)
         if (beneficiary, year) in touched:
             lines.append(FundedLine(("ptai", rid), beneficiary, year, cents))
             current[("ptai", rid)] = act
     replaced_from = _replacement_years(session)
     for aid, porteur, collectivite, year, cents, act, ctai_id, status in session.execute(
-            select(Action.id, Action.porteur_id, Ctai.collectivite_id, Action.year, Action.amount_cents, Action.legal_act,
-                   Ctai.id, Ctai.status).join(Ctai, Ctai.id == Action.ctai_id)
-            .where(whose(Action.porteur_id, Ctai.collectivite_id), Action.year.in_(years),
-                   Ctai.status.not_in(DEAD_CONTRACTS))):
+        select(
+            Action.id,
+            Action.porteur_id,
+            Ctai.collectivite_id,
+            Action.year,
+            Action.amount_cents,
+            Action.legal_act,
+            Ctai.id,
+            Ctai.status,
+        )
+        .join(Ctai, Ctai.id == Action.ctai_id)
+        .where(
+            whose(Action.porteur_id, Ctai.collectivite_id), Action.year.in_(years), Ctai.status.not_in(DEAD_CONTRACTS)
+        )
+    ):
         if year >= replaced_from.get(ctai_id, year + 1):
             continue  # the CTAI widening this CTAIR (signed or not yet) carries these years: its actions are copies
         beneficiary = _beneficiary(porteur, collectivite)
@@ -106,7 +128,9 @@ def _lines(session: Session, touched: set[tuple[Beneficiary, int]]) -> tuple[lis
 
 def _replacement_years(session: Session) -> dict[int, int]:
     """For each CTAIR a live CTAI replaces or is widening: the first year the CTAI carries."""
-    rows = session.execute(select(Ctai.replaces_ctair_id, func.min(Ctai.first_year))
-                           .where(Ctai.replaces_ctair_id.is_not(None), Ctai.status.not_in(DEAD_CONTRACTS))
-                           .group_by(Ctai.replaces_ctair_id))
+    rows = session.execute(
+        select(Ctai.replaces_ctair_id, func.min(Ctai.first_year))
+        .where(Ctai.replaces_ctair_id.is_not(None), Ctai.status.not_in(DEAD_CONTRACTS))
+        .group_by(Ctai.replaces_ctair_id)
+    )
     return {ctair: first for ctair, first in rows}

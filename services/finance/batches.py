@@ -14,8 +14,17 @@ from sqlmodel import Session, select
 
 from models.actors import Agent, Collectivite, Porteur
 from models.delegation import (
-    BATCH_MACHINE, Arbitrage, BatchItem, BatchStatus, DelegationBatch, Reduction, batch_reference, check_arbitrage,
-    check_envelope, group, retained,
+    BATCH_MACHINE,
+    Arbitrage,
+    BatchItem,
+    BatchStatus,
+    DelegationBatch,
+    Reduction,
+    batch_reference,
+    check_arbitrage,
+    check_envelope,
+    group,
+    retained,
 )
 from models.errors import RuleViolation, Violation, raise_if_any
 from models.french import pluriel
@@ -35,13 +44,19 @@ R = PtaiRequest
 ENTITY = "lot"
 MINISTRY = "Le ministère de l'Intérieur (direction générale des étrangers en France)"
 # The ministry's letters (a refusal, a postponement): signed by delegation, the recourse to the minister.
-MINISTRY_HEAD = {"expediteur": MINISTRY, "autorite": "ministre de l'Intérieur",
-                 "signature": ["Pour le ministre et par délégation,",
-                               "Le directeur de l'intégration et de l'accès à la nationalité"]}
+MINISTRY_HEAD = {
+    "expediteur": MINISTRY,
+    "autorite": "ministre de l'Intérieur",
+    "signature": [
+        "Pour le ministre et par délégation,",
+        "Le directeur de l'intégration et de l'accès à la nationalité",
+    ],
+}
 NEXT_BATCH = "examen dans le prochain lot de délégation du ministère"
 
 
 # --- Selecting ----------------------------------------------------------------------------------
+
 
 def select_batch(session: Session, *, year: int, flow_run_id: str) -> DelegationBatch:
     """The batch of this run (idempotent), claiming every transmitted request not yet batched."""
@@ -54,15 +69,32 @@ def select_batch(session: Session, *, year: int, flow_run_id: str) -> Delegation
     batch.reference = batch_reference(year, batch.id)
     batched, moved = PTAI_MACHINE.moved(PtaiStatus.TRANSMITTED, "batched")
     claimed = session.execute(
-        update(R).where(R.status == batched.source, R.batch_id.is_(None), R.campaign_year == year)
-        .values(batch_id=batch.id, **moved).returning(R.id, R.proposed_cents)).all()
+        update(R)
+        .where(R.status == batched.source, R.batch_id.is_(None), R.campaign_year == year)
+        .values(batch_id=batch.id, **moved)
+        .returning(R.id, R.proposed_cents)
+    ).all()
     batch.requests_count = len(claimed)
     batch.total_cents = sum(c for _, c in claimed)
     if not claimed:
         BATCH_MACHINE.apply(batch, "empty")
-    record_decisions(session, [dict(entity_type="ptai", entity_id=rid, step=batched.step, from_status=batched.source,
-                                    to_status=batched.target, actor=SYSTEM, decision=batched.decision,
-                                    comment=batch.reference, amount_cents=cents) for rid, cents in claimed])
+    record_decisions(
+        session,
+        [
+            dict(
+                entity_type="ptai",
+                entity_id=rid,
+                step=batched.step,
+                from_status=batched.source,
+                to_status=batched.target,
+                actor=SYSTEM,
+                decision=batched.decision,
+                comment=batch.reference,
+                amount_cents=cents,
+            )
+            for rid, cents in claimed
+        ],
+    )
     session.add(batch)
     return batch
 
@@ -80,9 +112,12 @@ def resume_batch(session: Session, *, batch_id: int, flow_run_id: str) -> Delega
 
 
 def items(session: Session, batch_id: int) -> list[BatchItem]:
-    rows = session.execute(select(R.id, Collectivite.departement_code, R.p104_action, R.proposed_cents)
-                           .join(Collectivite, Collectivite.id == R.collectivite_id)
-                           .where(R.batch_id == batch_id, R.status == PtaiStatus.IN_BATCH).order_by(R.id)).all()
+    rows = session.execute(
+        select(R.id, Collectivite.departement_code, R.p104_action, R.proposed_cents)
+        .join(Collectivite, Collectivite.id == R.collectivite_id)
+        .where(R.batch_id == batch_id, R.status == PtaiStatus.IN_BATCH)
+        .order_by(R.id)
+    ).all()
     return [BatchItem(*r) for r in rows]
 
 
@@ -94,21 +129,35 @@ def table(session: Session, batch: DelegationBatch) -> list[dict]:
     names = {d.code: d.nom for d in session.exec(select(Departement))}
     per_dep: dict[str, dict] = {}
     for g in group(items(session, batch.id)):
-        row = per_dep.setdefault(g.departement_code, {"departement": f"{names.get(g.departement_code, '')} ({g.departement_code})",
-                                                      "demandes": 0, "action_12": 0, "action_15": 0})
+        row = per_dep.setdefault(
+            g.departement_code,
+            {
+                "departement": f"{names.get(g.departement_code, '')} ({g.departement_code})",
+                "demandes": 0,
+                "action_12": 0,
+                "action_15": 0,
+            },
+        )
         row["demandes"] += g.requests_count
         row[f"action_{g.p104_action}"] += g.amount_cents
     running, out = 0, []
     for row in per_dep.values():
         running += row["action_12"] + row["action_15"]
         left = None if envelope is None else envelope - delegated - running
-        out.append({**row, "action_12": format_eur(row["action_12"]), "action_15": format_eur(row["action_15"]),
-                    "total_national_cumule": format_eur(running),
-                    "reste_enveloppe": "non fixée" if left is None else format_eur(left)})
+        out.append(
+            {
+                **row,
+                "action_12": format_eur(row["action_12"]),
+                "action_15": format_eur(row["action_15"]),
+                "total_national_cumule": format_eur(running),
+                "reste_enveloppe": "non fixée" if left is None else format_eur(left),
+            }
+        )
     return out
 
 
 # --- The ministry's decision (a step of the engine) ----------------------------------------------
+
 
 def arbitrage(session: Session, batch: DelegationBatch, decision: str, form: ArbitrageForm) -> Applied:
     """``reject``: every request back to the pool. ``approve``: the ministry's decisions on the
@@ -118,30 +167,58 @@ def arbitrage(session: Session, batch: DelegationBatch, decision: str, form: Arb
     batch_items = items(session, batch.id)
     plan = Arbitrage(
         reductions=tuple(Reduction(r.request_id, euros_to_cents(r.amount_eur), r.reason) for r in form.reductions),
-        postponed=tuple(dict.fromkeys(form.postponed_request_ids)), postpone_reason=form.postpone_reason or None,
-        refused=tuple(dict.fromkeys(form.refused_request_ids)), refusal_reason=form.refusal_reason or None)
+        postponed=tuple(dict.fromkeys(form.postponed_request_ids)),
+        postpone_reason=form.postpone_reason or None,
+        refused=tuple(dict.fromkeys(form.refused_request_ids)),
+        refusal_reason=form.refusal_reason or None,
+    )
     if decision == "reject":
         if plan.reductions or plan.postponed or plan.refused:
-            raise RuleViolation([Violation("DECISIONS_SANS_OBJET", "decision", "un lot rejeté retourne en entier au vivier : "
-                                           "ne listez ni réduction, ni report, ni refus (ou approuvez le lot)")])
+            raise RuleViolation(
+                [
+                    Violation(
+                        "DECISIONS_SANS_OBJET",
+                        "decision",
+                        "un lot rejeté retourne en entier au vivier : "
+                        "ne listez ni réduction, ni report, ni refus (ou approuvez le lot)",
+                    )
+                ]
+            )
         if not (form.comment or "").strip():
-            raise RuleViolation([Violation("CHAMP_MANQUANT", "comment", "indiquez le motif (il est transmis aux demandeurs)")])
+            raise RuleViolation(
+                [Violation("CHAMP_MANQUANT", "comment", "indiquez le motif (il est transmis aux demandeurs)")]
+            )
         back_to_pool(session, batch, [i.request_id for i in batch_items], "batch_rejected", form.comment)
         tell_applicants(session, batch, [i.request_id for i in batch_items], "batch_rejected", form.comment, NEXT_BATCH)
         return Applied()
     ids = [i.request_id for i in batch_items]
-    known = {rid: (ref, n) for rid, ref, n in session.execute(
-        select(R.id, R.reference, R.postponements).where(R.id.in_(ids)))} if ids else {}
-    raise_if_any(check_arbitrage(batch_items, plan, {rid: n for rid, (_, n) in known.items()},
-                                 {rid: ref for rid, (ref, _) in known.items()}))
+    known = (
+        {
+            rid: (ref, n)
+            for rid, ref, n in session.execute(select(R.id, R.reference, R.postponements).where(R.id.in_(ids)))
+        }
+        if ids
+        else {}
+    )
+    raise_if_any(
+        check_arbitrage(
+            batch_items, plan, {rid: n for rid, (_, n) in known.items()}, {rid: ref for rid, (ref, _) in known.items()}
+        )
+    )
     kept = retained(batch_items, plan)
     total = sum(i.amount_cents for i in kept)
     raise_if_any(envelope_check(session, batch, total))
     actor = _ministry_actor(session, form.agent_email)
     _reduce(session, batch, plan.reductions, {i.request_id: i.amount_cents for i in batch_items}, actor)
-    tell_applicants(session, batch, [r.request_id for r in plan.reductions], "reduced",
-                    {r.request_id: r.reason for r in plan.reductions}, "délégation des crédits",
-                    {r.request_id: r.amount_cents for r in plan.reductions})
+    tell_applicants(
+        session,
+        batch,
+        [r.request_id for r in plan.reductions],
+        "reduced",
+        {r.request_id: r.reason for r in plan.reductions},
+        "délégation des crédits",
+        {r.request_id: r.amount_cents for r in plan.reductions},
+    )
     back_to_pool(session, batch, list(plan.postponed), "postponed", plan.postpone_reason, actor=actor)
     tell_applicants(session, batch, list(plan.postponed), "postponed", plan.postpone_reason, NEXT_BATCH)
     _refuse(session, batch, list(plan.refused), plan.refusal_reason, actor)
@@ -157,8 +234,13 @@ def envelope_check(session: Session, batch: DelegationBatch, total_cents: int) -
     writers are serialized by BEGIN IMMEDIATE), then what remains of it once the delegated
     lines and the other approved batches, not yet delegated, are counted."""
     envelope = lock_envelope(session, batch.year)
-    return check_envelope(total_cents, envelope, delegated_in(session, batch.year), batch.year,
-                          approved_undelegated(session, batch.year, but=batch.id))
+    return check_envelope(
+        total_cents,
+        envelope,
+        delegated_in(session, batch.year),
+        batch.year,
+        approved_undelegated(session, batch.year, but=batch.id),
+    )
 
 
 def _ministry_actor(session: Session, email: str) -> Actor:
@@ -171,12 +253,29 @@ def _reduce(session: Session, batch: DelegationBatch, reductions, current: dict[
         return
     reduced, moved = PTAI_MACHINE.moved(PtaiStatus.IN_BATCH, "reduced")
     for r in reductions:
-        session.execute(update(R).where(R.id == r.request_id, R.batch_id == batch.id, R.status == reduced.source)
-                        .values(proposed_cents=r.amount_cents, **moved).execution_options(synchronize_session=False))
-    record_decisions(session, [dict(entity_type="ptai", entity_id=r.request_id, step=reduced.step, from_status=reduced.source,
-                                    to_status=reduced.target, actor=actor, decision=reduced.decision, amount_cents=r.amount_cents,
-                                    comment=f"{batch.reference} : {r.reason} (montant précédent : "
-                                            f"{format_eur(current[r.request_id])})") for r in reductions])
+        session.execute(
+            update(R)
+            .where(R.id == r.request_id, R.batch_id == batch.id, R.status == reduced.source)
+            .values(proposed_cents=r.amount_cents, **moved)
+            .execution_options(synchronize_session=False)
+        )
+    record_decisions(
+        session,
+        [
+            dict(
+                entity_type="ptai",
+                entity_id=r.request_id,
+                step=reduced.step,
+                from_status=reduced.source,
+                to_status=reduced.target,
+                actor=actor,
+                decision=reduced.decision,
+                amount_cents=r.amount_cents,
+                comment=f"{batch.reference} : {r.reason} (montant précédent : {format_eur(current[r.request_id])})",
+            )
+            for r in reductions
+        ],
+    )
 
 
 def _refuse(session: Session, batch: DelegationBatch, request_ids: list[int], reason: str | None, actor: Actor) -> None:
@@ -185,22 +284,46 @@ def _refuse(session: Session, batch: DelegationBatch, request_ids: list[int], re
     if not request_ids:
         return
     refused, moved = PTAI_MACHINE.moved(PtaiStatus.IN_BATCH, "refused")
-    rows = session.execute(select(R.id, R.reference, R.title, R.proposed_cents, R.requested_cents, R.collectivite_id,
-                                  R.porteur_id).where(R.id.in_(request_ids), R.batch_id == batch.id,
-                                                      R.status == refused.source)).all()
-    session.execute(update(R).where(R.id.in_(request_ids), R.batch_id == batch.id, R.status == refused.source)
-                    .values(**moved).execution_options(synchronize_session=False))
-    record_decisions(session, [dict(entity_type="ptai", entity_id=r.id, step=refused.step, from_status=refused.source,
-                                    to_status=refused.target, actor=actor, decision=refused.decision,
-                                    comment=f"{batch.reference} : {reason}") for r in rows])
+    rows = session.execute(
+        select(R.id, R.reference, R.title, R.proposed_cents, R.requested_cents, R.collectivite_id, R.porteur_id).where(
+            R.id.in_(request_ids), R.batch_id == batch.id, R.status == refused.source
+        )
+    ).all()
+    session.execute(
+        update(R)
+        .where(R.id.in_(request_ids), R.batch_id == batch.id, R.status == refused.source)
+        .values(**moved)
+        .execution_options(synchronize_session=False)
+    )
+    record_decisions(
+        session,
+        [
+            dict(
+                entity_type="ptai",
+                entity_id=r.id,
+                step=refused.step,
+                from_status=refused.source,
+                to_status=refused.target,
+                actor=actor,
+                decision=refused.decision,
+                comment=f"{batch.reference} : {reason}",
+            )
+            for r in rows
+        ],
+    )
     queue_many(session, refusal_letters(session, batch, rows, reason, paris_today()))
 
 
 def _parties(session: Session, rows) -> dict[int, tuple[str, list]]:
     """Per request (rows with id, collectivite_id, porteur_id): its place and the parties told."""
-    collectivites = {c.id: c for c in session.exec(select(Collectivite).where(Collectivite.id.in_({r.collectivite_id for r in rows})))}
+    collectivites = {
+        c.id: c
+        for c in session.exec(select(Collectivite).where(Collectivite.id.in_({r.collectivite_id for r in rows})))
+    }
     porteur_ids = {r.porteur_id for r in rows if r.porteur_id}
-    porteurs = {p.id: p for p in session.exec(select(Porteur).where(Porteur.id.in_(porteur_ids)))} if porteur_ids else {}
+    porteurs = (
+        {p.id: p for p in session.exec(select(Porteur).where(Porteur.id.in_(porteur_ids)))} if porteur_ids else {}
+    )
     out = {}
     for r in rows:
         collectivite = collectivites[r.collectivite_id]
@@ -214,39 +337,84 @@ def refusal_letters(session: Session, batch: DelegationBatch, rows, reason: str,
     for r in rows:
         place, parties = _parties(session, [r])[r.id]
         for party in parties:
-            context = {"reference": r.reference, "objet": f"Projet territorial « {r.title} »", "destinataire": party.name,
-                       **MINISTRY_HEAD, "departement": place, "lot": batch.reference, "projet": r.title,
-                       "montant_demande_cents": r.requested_cents, "motif": reason, "date_decision": on, "recours": True}
-            emails.append(Email("request_refused_ministry", party.email, context,
-                                message_key("ptai", r.id, "refused", party.email, "request_refused_ministry")))
+            context = {
+                "reference": r.reference,
+                "objet": f"Projet territorial « {r.title} »",
+                "destinataire": party.name,
+                **MINISTRY_HEAD,
+                "departement": place,
+                "lot": batch.reference,
+                "projet": r.title,
+                "montant_demande_cents": r.requested_cents,
+                "motif": reason,
+                "date_decision": on,
+                "recours": True,
+            }
+            emails.append(
+                Email(
+                    "request_refused_ministry",
+                    party.email,
+                    context,
+                    message_key("ptai", r.id, "refused", party.email, "request_refused_ministry"),
+                )
+            )
     return emails
 
 
-def tell_applicants(session: Session, batch: DelegationBatch, request_ids: list[int], decision: str,
-                    reason: str | dict[int, str] | None, next_step: str, amounts: dict[int, int] | None = None) -> None:
+def tell_applicants(
+    session: Session,
+    batch: DelegationBatch,
+    request_ids: list[int],
+    decision: str,
+    reason: str | dict[int, str] | None,
+    next_step: str,
+    amounts: dict[int, int] | None = None,
+) -> None:
     """The applicants and porteurs of these requests learn the ministry's decision on them, with its reason."""
     if not request_ids:
         return
     label = PTAI_MACHINE.transition(PtaiStatus.IN_BATCH, decision).label
-    rows = session.execute(select(R.id, R.reference, R.title, R.collectivite_id, R.porteur_id)
-                           .where(R.id.in_(request_ids))).all()
+    rows = session.execute(
+        select(R.id, R.reference, R.title, R.collectivite_id, R.porteur_id).where(R.id.in_(request_ids))
+    ).all()
     parties = _parties(session, rows)
     emails = []
     for r in rows:
         place, people = parties[r.id]
         for party in people:
-            context = {"reference": r.reference, "objet": f"Projet territorial « {r.title} »", "destinataire": party.name,
-                       **MINISTRY_HEAD, "departement": place, "etape": f"arbitrage du ministère ({batch.reference})",
-                       "decision": label, "decideur": "le ministère de l'Intérieur",
-                       "commentaire": (reason.get(r.id) if isinstance(reason, dict) else reason) or None,
-                       "montant_cents": (amounts or {}).get(r.id), "prochaine_etape": next_step}
-            emails.append(Email("step_decided", party.email, context,
-                                message_key("ptai", r.id, f"{decision}:{batch.reference}", party.email, "step_decided")))
+            context = {
+                "reference": r.reference,
+                "objet": f"Projet territorial « {r.title} »",
+                "destinataire": party.name,
+                **MINISTRY_HEAD,
+                "departement": place,
+                "etape": f"arbitrage du ministère ({batch.reference})",
+                "decision": label,
+                "decideur": "le ministère de l'Intérieur",
+                "commentaire": (reason.get(r.id) if isinstance(reason, dict) else reason) or None,
+                "montant_cents": (amounts or {}).get(r.id),
+                "prochaine_etape": next_step,
+            }
+            emails.append(
+                Email(
+                    "step_decided",
+                    party.email,
+                    context,
+                    message_key("ptai", r.id, f"{decision}:{batch.reference}", party.email, "step_decided"),
+                )
+            )
     queue_many(session, emails)
 
 
-def back_to_pool(session: Session, batch: DelegationBatch, request_ids: list[int], decision: str, reason: str | None,
-                 *, actor: Actor = SYSTEM) -> None:
+def back_to_pool(
+    session: Session,
+    batch: DelegationBatch,
+    request_ids: list[int],
+    decision: str,
+    reason: str | None,
+    *,
+    actor: Actor = SYSTEM,
+) -> None:
     """The listed requests of the batch go back to the transmitted pool (the next batch takes
     them); a postponement is counted on the request (once only)."""
     if not request_ids:
@@ -255,11 +423,28 @@ def back_to_pool(session: Session, batch: DelegationBatch, request_ids: list[int
     values = dict(batch_id=None, **moved)
     if decision == "postponed":
         values["postponements"] = R.postponements + 1
-    session.execute(update(R).where(R.id.in_(request_ids), R.batch_id == batch.id, R.status == back.source)
-                    .values(**values).execution_options(synchronize_session=False))
-    record_decisions(session, [dict(entity_type="ptai", entity_id=rid, step=back.step, from_status=back.source,
-                                    to_status=back.target, actor=actor, decision=decision,
-                                    comment=f"{batch.reference} : {reason}") for rid in request_ids])
+    session.execute(
+        update(R)
+        .where(R.id.in_(request_ids), R.batch_id == batch.id, R.status == back.source)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    record_decisions(
+        session,
+        [
+            dict(
+                entity_type="ptai",
+                entity_id=rid,
+                step=back.step,
+                from_status=back.source,
+                to_status=back.target,
+                actor=actor,
+                decision=decision,
+                comment=f"{batch.reference} : {reason}",
+            )
+            for rid in request_ids
+        ],
+    )
 
 
 LISTED_IN_FORM = 300  # requests listed one by one in the form; beyond, the export lists them all
@@ -271,31 +456,57 @@ def _description(session: Session, batch: DelegationBatch, step: str, role: str,
     approved = approved_undelegated(session, batch.year, but=batch.id) if batch.status == BatchStatus.AWAITING else 0
     batch_items = items(session, batch.id)
     total = sum(i.amount_cents for i in batch_items)
-    lines += [f"**Demandes** : {len(batch_items)} · **Total du lot** : {format_eur(total)}",
-              f"**Enveloppe {batch.year}** : {format_eur(envelope) if envelope is not None else 'non fixée'} · "
-              f"**Déjà délégué** : {format_eur(delegated)}"
-              + (f" · **Lots approuvés en cours de délégation** : {format_eur(approved)}" if approved else "")]
+    lines += [
+        f"**Demandes** : {len(batch_items)} · **Total du lot** : {format_eur(total)}",
+        f"**Enveloppe {batch.year}** : {format_eur(envelope) if envelope is not None else 'non fixée'} · "
+        f"**Déjà délégué** : {format_eur(delegated)}"
+        + (f" · **Lots approuvés en cours de délégation** : {format_eur(approved)}" if approved else ""),
+    ]
     over = check_envelope(total, envelope, delegated, batch.year, approved)
-    lines += ["", f"**⚠ {over[0].message}**" if over else "✅ Le lot tient dans l'enveloppe.", "",
-              "| Département | Demandes | Action 12 | Action 15 | Cumul national | Reste de l'enveloppe |", "|---|---:|---:|---:|---:|---:|"]
-    lines += [f"| {r['departement']} | {r['demandes']} | {r['action_12']} | {r['action_15']} | {r['total_national_cumule']} | {r['reste_enveloppe']} |"
-              for r in table(session, batch)]
+    lines += [
+        "",
+        f"**⚠ {over[0].message}**" if over else "✅ Le lot tient dans l'enveloppe.",
+        "",
+        "| Département | Demandes | Action 12 | Action 15 | Cumul national | Reste de l'enveloppe |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['departement']} | {r['demandes']} | {r['action_12']} | {r['action_15']} | {r['total_national_cumule']} | {r['reste_enveloppe']} |"
+        for r in table(session, batch)
+    ]
     lines += ["", *request_lines(session, batch_items)]
-    lines += ["", *decision_footer("lot", "arbitrage", [
-        ("approve", "le lot est approuvé en entier et délégué, selon vos décisions sur les demandes que vous listez "
-                    "ci-dessous ; toutes les autres demandes sont retenues à leur montant"),
-        ("reject", "toutes les demandes retournent au vivier (le lot suivant les reprend), avec le motif ; ne listez "
-                   "aucune demande")])]
-    lines += ["", "**Décisions par demande (si vous approuvez le lot)** — indiquez les demandes par leur n° (colonne « N° ») :",
-              "- **Réductions** : une ligne par demande : son n°, le nouveau montant en euros (entier, inférieur au "
-              "montant actuel et supérieur à zéro) et le motif, transmis au demandeur ; le montant réduit est celui "
-              "qui est délégué.",
-              "- **Reports au lot suivant** : les n° des demandes, séparés par des virgules, et un seul motif pour "
-              "toutes ; une demande ne peut être reportée qu'**une fois** (colonne « Reports »).",
-              "- **Refus définitifs** : les n° des demandes et un seul motif, cité dans la lettre envoyée au demandeur "
-              "et à l'association porteuse, avec les voies et délais de recours.",
-              "- Une demande ne reçoit qu'une décision ; le total retenu, après réductions, doit tenir dans le reste "
-              "de l'enveloppe."]
+    lines += [
+        "",
+        *decision_footer(
+            "lot",
+            "arbitrage",
+            [
+                (
+                    "approve",
+                    "le lot est approuvé en entier et délégué, selon vos décisions sur les demandes que vous listez "
+                    "ci-dessous ; toutes les autres demandes sont retenues à leur montant",
+                ),
+                (
+                    "reject",
+                    "toutes les demandes retournent au vivier (le lot suivant les reprend), avec le motif ; ne listez "
+                    "aucune demande",
+                ),
+            ],
+        ),
+    ]
+    lines += [
+        "",
+        "**Décisions par demande (si vous approuvez le lot)** — indiquez les demandes par leur n° (colonne « N° ») :",
+        "- **Réductions** : une ligne par demande : son n°, le nouveau montant en euros (entier, inférieur au "
+        "montant actuel et supérieur à zéro) et le motif, transmis au demandeur ; le montant réduit est celui "
+        "qui est délégué.",
+        "- **Reports au lot suivant** : les n° des demandes, séparés par des virgules, et un seul motif pour "
+        "toutes ; une demande ne peut être reportée qu'**une fois** (colonne « Reports »).",
+        "- **Refus définitifs** : les n° des demandes et un seul motif, cité dans la lettre envoyée au demandeur "
+        "et à l'association porteuse, avec les voies et délais de recours.",
+        "- Une demande ne reçoit qu'une décision ; le total retenu, après réductions, doit tenir dans le reste "
+        "de l'enveloppe.",
+    ]
     return "\n".join(lines)
 
 
@@ -304,25 +515,41 @@ def request_lines(session: Session, batch_items: list[BatchItem]) -> list[str]:
     if not batch_items:
         return []
     shown = batch_items[:LISTED_IN_FORM]
-    rows = {r.id: r for r in session.execute(
-        select(R.id, R.reference, R.title, R.postponements, Collectivite.name).join(Collectivite, Collectivite.id == R.collectivite_id)
-        .where(R.id.in_([i.request_id for i in shown])))}
-    lines = ["### Demandes du lot", "", "| N° | Référence | Demandeur | Projet | Action | Montant | Reports |",
-             "|---:|---|---|---|---:|---:|---:|"]
+    rows = {
+        r.id: r
+        for r in session.execute(
+            select(R.id, R.reference, R.title, R.postponements, Collectivite.name)
+            .join(Collectivite, Collectivite.id == R.collectivite_id)
+            .where(R.id.in_([i.request_id for i in shown]))
+        )
+    }
+    lines = [
+        "### Demandes du lot",
+        "",
+        "| N° | Référence | Demandeur | Projet | Action | Montant | Reports |",
+        "|---:|---|---|---|---:|---:|---:|",
+    ]
     for i in shown:
         r = rows[i.request_id]
-        lines.append(f"| {i.request_id} | {r.reference} | {md(r.name)} | {md(r.title)} | {i.p104_action} | "
-                     f"{format_eur(i.amount_cents)} | {r.postponements} |")
+        lines.append(
+            f"| {i.request_id} | {r.reference} | {md(r.name)} | {md(r.title)} | {i.p104_action} | "
+            f"{format_eur(i.amount_cents)} | {r.postponements} |"
+        )
     if len(batch_items) > len(shown):
-        lines += ["", f"… et {len(batch_items) - len(shown)} autres demandes, retenues à leur montant sauf décision "
-                      "de votre part (indiquez-les par leur n°, comme les autres)."]
+        lines += [
+            "",
+            f"… et {len(batch_items) - len(shown)} autres demandes, retenues à leur montant sauf décision "
+            "de votre part (indiquez-les par leur n°, comme les autres).",
+        ]
     return lines
 
 
 def batch_markdown(session: Session, batch_id: int) -> str:
     batch = session.get(DelegationBatch, batch_id)
-    return _description(session, batch, "arbitrage", "ministere", None).split("### Votre décision")[0] + \
-        f"\n**Statut** : {batch.status} · **Rapport** : {md(batch.report) if batch.report else '—'}\n"
+    return (
+        _description(session, batch, "arbitrage", "ministere", None).split("### Votre décision")[0]
+        + f"\n**Statut** : {batch.status} · **Rapport** : {md(batch.report) if batch.report else '—'}\n"
+    )
 
 
 class BatchCase(CaseKind[DelegationBatch]):
@@ -332,15 +559,26 @@ class BatchCase(CaseKind[DelegationBatch]):
     model = DelegationBatch
     machine = BATCH_MACHINE
     parameter = "batch_id"
-    steps = {"arbitrage": Step("arbitrage", BatchStatus.AWAITING, "arbitrage du lot par le ministère", ArbitrageForm,
-                               arbitrage, has_flow=False)}
+    steps = {
+        "arbitrage": Step(
+            "arbitrage",
+            BatchStatus.AWAITING,
+            "arbitrage du lot par le ministère",
+            ArbitrageForm,
+            arbitrage,
+            has_flow=False,
+        )
+    }
 
     def departement(self, session: Session, case: DelegationBatch) -> str:
         return "national"
 
     def departements(self, session: Session, ids) -> dict[int, str]:
-        return departements_in_chunks(session, ids, lambda chunk: select(DelegationBatch.id, literal("national"))
-                                      .where(DelegationBatch.id.in_(chunk)))
+        return departements_in_chunks(
+            session,
+            ids,
+            lambda chunk: select(DelegationBatch.id, literal("national")).where(DelegationBatch.id.in_(chunk)),
+        )
 
     def run_name(self, session: Session, case: DelegationBatch, step: str) -> str:
         return f"Délégation de crédits {case.year} — {case.reference}"
@@ -349,8 +587,13 @@ class BatchCase(CaseKind[DelegationBatch]):
         return _description(session, case, step, role, refusal)
 
     def email_base(self, session: Session, case: DelegationBatch, recipient_name: str) -> dict:
-        return {"reference": case.reference, "objet": f"Lot de délégation de crédits P104 — campagne {case.year}",
-                "destinataire": recipient_name, "departement": "national", "expediteur": MINISTRY}
+        return {
+            "reference": case.reference,
+            "objet": f"Lot de délégation de crédits P104 — campagne {case.year}",
+            "destinataire": recipient_name,
+            "departement": "national",
+            "expediteur": MINISTRY,
+        }
 
     def applicants(self, session: Session, case: DelegationBatch) -> list[tuple[str, str]]:
         return []

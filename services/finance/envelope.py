@@ -19,16 +19,23 @@ from services.engine.audit import Actor, record_decision
 
 
 def delegated_in(session: Session, year: int) -> int:
-    return session.execute(select(func.coalesce(func.sum(DelegationLine.ae_cents), 0)).where(DelegationLine.year == year)).scalar_one()
+    return session.execute(
+        select(func.coalesce(func.sum(DelegationLine.ae_cents), 0)).where(DelegationLine.year == year)
+    ).scalar_one()
 
 
 def approved_undelegated(session: Session, year: int, *, but: int | None = None) -> int:
     """What approved batches (``but`` aside) commit and have not delegated yet: their requests
     still in the batch, at their (reduced) amounts."""
-    stmt = (select(func.coalesce(func.sum(PtaiRequest.proposed_cents), 0))
-            .join(DelegationBatch, DelegationBatch.id == PtaiRequest.batch_id)
-            .where(DelegationBatch.year == year, DelegationBatch.status == BatchStatus.APPROVED,
-                   PtaiRequest.status == PtaiStatus.IN_BATCH))
+    stmt = (
+        select(func.coalesce(func.sum(PtaiRequest.proposed_cents), 0))
+        .join(DelegationBatch, DelegationBatch.id == PtaiRequest.batch_id)
+        .where(
+            DelegationBatch.year == year,
+            DelegationBatch.status == BatchStatus.APPROVED,
+            PtaiRequest.status == PtaiStatus.IN_BATCH,
+        )
+    )
     if but is not None:
         stmt = stmt.where(DelegationBatch.id != but)
     return session.execute(stmt).scalar_one()
@@ -58,23 +65,45 @@ def set_envelope(session: Session, year: int, amount_cents: int, agent_email: st
     rules = campaign_rules(year)
     agent = session.exec(select(Agent).where(Agent.email == agent_email.strip().lower()[:254])).first()
     if agent is None or not agent.active or Role(agent.role) not in (Role.MINISTERE, Role.ADMIN):
-        raise RuleViolation([Violation("AGENT_NON_HABILITE", "agent", "seul un agent du ministère (DGEF/DIAN) ou un "
-                                                                       "administrateur, actif, fixe l'enveloppe nationale")])
+        raise RuleViolation(
+            [
+                Violation(
+                    "AGENT_NON_HABILITE",
+                    "agent",
+                    "seul un agent du ministère (DGEF/DIAN) ou un administrateur, actif, fixe l'enveloppe nationale",
+                )
+            ]
+        )
     violations = non_negative_amount("amount", amount_cents)
     violations += within_ceiling("amount", amount_cents, rules.plafond_enveloppe_cents, "l'enveloppe")
     lock_envelope(session, year)
     delegated = committed_in(session, year)
     if amount_cents < delegated:
-        violations.append(Violation("ENVELOPPE_INFERIEURE_AU_DELEGUE", "amount", f"{format_eur(delegated)} sont déjà "
-                                    f"délégués ou engagés par des lots approuvés en {year} : l'enveloppe ne peut pas "
-                                    "descendre en dessous"))
+        violations.append(
+            Violation(
+                "ENVELOPPE_INFERIEURE_AU_DELEGUE",
+                "amount",
+                f"{format_eur(delegated)} sont déjà "
+                f"délégués ou engagés par des lots approuvés en {year} : l'enveloppe ne peut pas "
+                "descendre en dessous",
+            )
+        )
     raise_if_any(violations)
     row = session.get(Envelope, year)
     before = row.amount_cents if row is not None else None
     row = row or Envelope(year=year, amount_cents=amount_cents)
     row.amount_cents, row.updated_at = amount_cents, utcnow()
     session.add(row)
-    record_decision(session, entity_type="enveloppe", entity_id=year, step="enveloppe", from_status=None, to_status=None,
-                    actor=Actor(agent.email, agent.id), decision="envelope_set", amount_cents=amount_cents,
-                    comment="première fixation" if before is None else f"montant précédent : {format_eur(before)}")
+    record_decision(
+        session,
+        entity_type="enveloppe",
+        entity_id=year,
+        step="enveloppe",
+        from_status=None,
+        to_status=None,
+        actor=Actor(agent.email, agent.id),
+        decision="envelope_set",
+        amount_cents=amount_cents,
+        comment="première fixation" if before is None else f"montant précédent : {format_eur(before)}",
+    )
     return row

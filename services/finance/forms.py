@@ -27,14 +27,21 @@ class ReductionLine(BaseModel):
 class ArbitrageForm(ApprovalForm, case="lot", step="arbitrage"):
     decision: choice("lot", "arbitrage") = Field(title="Décision sur le lot")
     reductions: list[ReductionLine] = Field(
-        default_factory=list, max_length=MAX_LISTED,
-        title="Réductions (si le lot est approuvé) : n° de la demande, nouveau montant en euros, motif")
+        default_factory=list,
+        max_length=MAX_LISTED,
+        title="Réductions (si le lot est approuvé) : n° de la demande, nouveau montant en euros, motif",
+    )
     postponed_request_ids: list[RequestId] = Field(
-        default_factory=list, max_length=MAX_LISTED,
-        title="N° des demandes reportées au lot suivant (si reports ; une seule fois par demande)")
-    postpone_reason: line(500, min_length=0) | None = Field(default=None, title="Motif du report (si reports)",
-                                                            description="Transmis aux demandeurs concernés.")
+        default_factory=list,
+        max_length=MAX_LISTED,
+        title="N° des demandes reportées au lot suivant (si reports ; une seule fois par demande)",
+    )
+    postpone_reason: line(500, min_length=0) | None = Field(
+        default=None, title="Motif du report (si reports)", description="Transmis aux demandeurs concernés."
+    )
     refused_request_ids: list[RequestId] = Field(
-        default_factory=list, max_length=MAX_LISTED, title="N° des demandes refusées définitivement (si refus)")
+        default_factory=list, max_length=MAX_LISTED, title="N° des demandes refusées définitivement (si refus)"
+    )
     refusal_reason: paragraph(2000, min_length=0) | None = Field(
-        default=None, title="Motif du refus (si refus ; cité dans la lettre au demandeur)")
+        default=None, title="Motif du refus (si refus ; cité dans la lettre au demandeur)"
+    )

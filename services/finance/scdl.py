@@ -40,9 +40,22 @@ SCHEMA_PATH = Path(__file__).resolve().parent / "data" / f"scdl-subventions-{SCH
 
 # The schema's fields, in the schema's order (a test checks them against SCHEMA_PATH).
 FIELDS = (
-    "nomAttribuant", "idAttribuant", "dateConvention", "referenceDecision", "nomBeneficiaire",
-    "idBeneficiaire", "rnaBeneficiaire", "objet", "montant", "nature", "conditionsVersement",
-    "datesPeriodeVersement", "idRAE", "notificationUE", "pourcentageSubvention", "dispositifAide",
+    "nomAttribuant",
+    "idAttribuant",
+    "dateConvention",
+    "referenceDecision",
+    "nomBeneficiaire",
+    "idBeneficiaire",
+    "rnaBeneficiaire",
+    "objet",
+    "montant",
+    "nature",
+    "conditionsVersement",
+    "datesPeriodeVersement",
+    "idRAE",
+    "notificationUE",
+    "pourcentageSubvention",
+    "dispositifAide",
 )
 
 OBJET_MAX_LENGTH = 256  # the schema's maxLength; the written objet stays strictly under it

@@ -19,8 +19,8 @@ A custom check this module does not know makes ``validate_scdl`` fail loudly rat
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import attrs
 import stdnum.fr.siret
@@ -59,7 +59,9 @@ class FrenchSiretValue(Check):
     def validate_row(self, row):
         value = row[self.column]
         if value not in (None, "") and not stdnum.fr.siret.is_valid(str(value)):
-            yield FrenchSiretValueError.from_row(row, note="not 14 digits whose SIREN and SIRET checksums hold", field_name=self.column)
+            yield FrenchSiretValueError.from_row(
+                row, note="not 14 digits whose SIREN and SIRET checksums hold", field_name=self.column
+            )
 
     metadata_profile_patch = {"required": ["column"], "properties": {"column": {"type": "string"}}}
 
@@ -82,7 +84,8 @@ class OneOfRequired(Check):
     def validate_row(self, row):
         if all(row.get(c) in (None, "") for c in (self.column1, self.column2)):
             yield OneOfRequiredError.from_row(
-                row, note=f'one of "{self.column1}" or "{self.column2}" must have a value')
+                row, note=f'one of "{self.column1}" or "{self.column2}" must have a value'
+            )
 
     metadata_profile_patch = {
         "required": ["column1", "column2"],
@@ -118,7 +121,10 @@ def validate_scdl(csv_text: str, schema_path: Path = SCHEMA_PATH) -> list[str]:
     descriptor = json.loads(Path(schema_path).read_text(encoding="utf-8"))
     schema = Schema.from_descriptor(descriptor)
     resource = Resource(
-        data=csv_text.encode("utf-8"), format="csv", encoding="utf-8", schema=schema,
+        data=csv_text.encode("utf-8"),
+        format="csv",
+        encoding="utf-8",
+        schema=schema,
         dialect=Dialect(controls=[formats.CsvControl(delimiter=",")]),
     )
     report = resource.validate(checklist=Checklist(checks=custom_checks(descriptor)))

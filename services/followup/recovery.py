@@ -36,7 +36,8 @@ from models.errors import DomainError
 from models.recovery import ACTION_LABELS, Action, Diagnosis, RecoveryPolicy, StepFacts, diagnose
 from models.types import paris_today, to_paris, utcnow
 from notifications.outbox import Email, message_key, queue_many
-from services.cases import KINDS, kind as case_kind
+from services.cases import KINDS
+from services.cases import kind as case_kind
 from services.db import unit_of_work
 from services.engine import codes, launch, mail, prefect_api, runs
 from services.engine.codes import CaseRef
@@ -68,8 +69,13 @@ class Repair:
     @property
     def line(self) -> dict:
         action = f"échec de la reprise ({self.error})" if self.error else LABELS.get(self.action, self.action)
-        return {"dossier": self.reference, "etape": self.step, "constat": self.reason, "action": action,
-                "lien": prefect_api.run_link(self.run_id)}
+        return {
+            "dossier": self.reference,
+            "etape": self.step,
+            "constat": self.reason,
+            "action": action,
+            "lien": prefect_api.run_link(self.run_id),
+        }
 
 
 @dataclass
@@ -84,13 +90,18 @@ class SweepReport:
         return sum(1 for r in self.repairs if r.action == Action.ESCALATE)
 
     def as_dict(self) -> dict:
-        return {"etapes_controlees": self.checked, "simulation": self.simulated,
-                "reprises": [{**asdict(r), "libelle": r.line["action"]} for r in self.repairs],
-                "lots_termines": self.delegations_finished,
-                "interventions_requises": self.escalations}
+        return {
+            "etapes_controlees": self.checked,
+            "simulation": self.simulated,
+            "reprises": [{**asdict(r), "libelle": r.line["action"]} for r in self.repairs],
+            "lots_termines": self.delegations_finished,
+            "interventions_requises": self.escalations,
+        }
 
 
-async def sweep(*, policy: RecoveryPolicy = RecoveryPolicy(), dry_run: bool = False, notify: bool = True) -> SweepReport:
+async def sweep(
+    *, policy: RecoveryPolicy = RecoveryPolicy(), dry_run: bool = False, notify: bool = True
+) -> SweepReport:
     """Compares every open step with Prefect and repairs what is dead (see the module)."""
     report = SweepReport(simulated=dry_run)
     with unit_of_work() as session:
@@ -112,8 +123,14 @@ async def sweep(*, policy: RecoveryPolicy = RecoveryPolicy(), dry_run: bool = Fa
             with unit_of_work() as session:
                 notify_operators(session, report)
     for repair in report.repairs:
-        log.warning("reprise : %s %s, étape « %s » : %s — %s", repair.entity_type, repair.reference, repair.step,
-                    repair.reason, repair.error or repair.action)
+        log.warning(
+            "reprise : %s %s, étape « %s » : %s — %s",
+            repair.entity_type,
+            repair.reference,
+            repair.step,
+            repair.reason,
+            repair.error or repair.action,
+        )
     return report
 
 
@@ -121,9 +138,14 @@ def facts_of(row: StepRun, state: prefect_api.RunState | None) -> StepFacts:
     now = utcnow()
     since = state.since if state is not None and state.since is not None else now
     reserved = max(t for t in (row.created_at, row.incident_at) if t is not None)
-    return StepFacts(has_run=row.flow_run_id is not None, run_state=state.type if state else None,
-                     state_age=now - since, reserved_age=now - reserved, worker=_worker(row, since),
-                     restarts=row.restarts)
+    return StepFacts(
+        has_run=row.flow_run_id is not None,
+        run_state=state.type if state else None,
+        state_age=now - since,
+        reserved_age=now - reserved,
+        worker=_worker(row, since),
+        restarts=row.restarts,
+    )
 
 
 def _worker(row: StepRun, running_since) -> str:
@@ -137,8 +159,15 @@ def _worker(row: StepRun, running_since) -> str:
 async def _repair(row: StepRun, diagnosis: Diagnosis, state: prefect_api.RunState | None, dry_run: bool) -> Repair:
     kind = case_kind(row.entity_type)
     with unit_of_work() as session:
-        repair = Repair(row.entity_type, row.entity_id, _reference(session, kind, row.entity_id),
-                        kind.steps[row.step].label, diagnosis.action, diagnosis.reason, row.flow_run_id)
+        repair = Repair(
+            row.entity_type,
+            row.entity_id,
+            _reference(session, kind, row.entity_id),
+            kind.steps[row.step].label,
+            diagnosis.action,
+            diagnosis.reason,
+            row.flow_run_id,
+        )
     if dry_run:
         return repair
     try:
@@ -177,8 +206,9 @@ async def _rerun(row: StepRun, reason: str, state: prefect_api.RunState | None) 
         if lost:
             case = kind.lock(session, row.entity_id)
             ref = CaseRef(row.flow_run_id, kind.entity, row.entity_id, row.step, current.round)
-            mail.codes_after_lost_answer(session, kind, case, ref, kind.awaited_role(row.step),
-                                         prefect_api.run_link(row.flow_run_id))
+            mail.codes_after_lost_answer(
+                session, kind, case, ref, kind.awaited_role(row.step), prefect_api.run_link(row.flow_run_id)
+            )
     await prefect_api.reschedule(row.flow_run_id, f"Reprise : {reason}")
 
 
@@ -190,10 +220,17 @@ async def _close_dead_runs_of_decided_steps(active: dict[str, prefect_api.RunSta
         for row in runs.rows_for_runs(session, list(active)):
             if row.state == StepRunState.DONE and _worker(row, active[row.flow_run_id].since or utcnow()) == "dead":
                 kind = case_kind(row.entity_type)
-                found.append(Repair(row.entity_type, row.entity_id, _reference(session, kind, row.entity_id),
-                                    kind.steps[row.step].label, CLOSED,
-                                    "l'étape est décidée mais son exécution, interrompue, paraissait en cours",
-                                    row.flow_run_id))
+                found.append(
+                    Repair(
+                        row.entity_type,
+                        row.entity_id,
+                        _reference(session, kind, row.entity_id),
+                        kind.steps[row.step].label,
+                        CLOSED,
+                        "l'étape est décidée mais son exécution, interrompue, paraissait en cours",
+                        row.flow_run_id,
+                    )
+                )
     for repair in found if not dry_run else []:
         await prefect_api.mark_crashed(repair.run_id, "Étape déjà décidée ; le processus de l'exécution s'est arrêté.")
     return found
@@ -212,16 +249,28 @@ async def _start_missing_steps(dry_run: bool) -> list[Repair]:
             statuses = {spec.status: name for name, spec in kind.steps.items() if kind.flow_name(name)}
             if not statuses:
                 continue
-            live = {(r.entity_id, r.step) for r in session.exec(select(StepRun).where(
-                StepRun.entity_type == kind.entity, StepRun.state != StepRunState.DONE))}
+            live = {
+                (r.entity_id, r.step)
+                for r in session.exec(
+                    select(StepRun).where(StepRun.entity_type == kind.entity, StepRun.state != StepRunState.DONE)
+                )
+            }
             for case in session.exec(select(kind.model).where(kind.model.status.in_(list(statuses)))):
                 step = statuses[case.status]
                 if (case.id, step) not in live:
-                    missing.append((kind, case.id, case.reference, step, _cause(session, kind.entity, case.id, case.status)))
+                    missing.append(
+                        (kind, case.id, case.reference, step, _cause(session, kind.entity, case.id, case.status))
+                    )
     repairs = []
     for kind, entity_id, reference, step, cause in missing:
-        repair = Repair(kind.entity, entity_id, reference, kind.steps[step].label, Action.START,
-                        "le dossier attend cette étape, mais aucune exécution ne la porte")
+        repair = Repair(
+            kind.entity,
+            entity_id,
+            reference,
+            kind.steps[step].label,
+            Action.START,
+            "le dossier attend cette étape, mais aucune exécution ne la porte",
+        )
         if not dry_run:
             try:
                 repair.run_id = await launch.start_step_run(kind, entity_id, step, cause)
@@ -236,17 +285,27 @@ async def _start_missing_steps(dry_run: bool) -> list[Repair]:
 def _cause(session: Session, entity_type: str, entity_id: int, status: str) -> str:
     """The cause the flow that moved the case would have used for the next step (``d<decision>``),
     so that the sweep and a late flow start the same run."""
-    moved = session.exec(select(Decision.id).where(
-        Decision.entity_type == entity_type, Decision.entity_id == entity_id, Decision.to_status == status,
-        Decision.from_status != status).order_by(Decision.id.desc())).first()
+    moved = session.exec(
+        select(Decision.id)
+        .where(
+            Decision.entity_type == entity_type,
+            Decision.entity_id == entity_id,
+            Decision.to_status == status,
+            Decision.from_status != status,
+        )
+        .order_by(Decision.id.desc())
+    ).first()
     return f"d{moved}" if moved else "reprise"
 
 
 async def _finish_interrupted_delegations(active: dict[str, prefect_api.RunState]) -> list[int]:
     """Approved batches whose delegation stopped half-way, unless their run is delegating now."""
     with unit_of_work() as session:
-        pending = [b for b in delegation.unfinished_batches(session)
-                   if session.get(DelegationBatch, b).flow_run_id not in active]
+        pending = [
+            b
+            for b in delegation.unfinished_batches(session)
+            if session.get(DelegationBatch, b).flow_run_id not in active
+        ]
     for batch_id in pending:
         delegation.delegate(batch_id)
     return pending
@@ -255,15 +314,33 @@ async def _finish_interrupted_delegations(active: dict[str, prefect_api.RunState
 def notify_operators(session: Session, report: SweepReport) -> None:
     """One email per administrator and distinct set of repairs."""
     lines = [r.line for r in report.repairs]
-    digest = hashlib.sha256(repr(sorted((r.entity_type, r.entity_id, r.step, r.action, r.reason, r.run_id or "")
-                                        for r in report.repairs)).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(
+        repr(
+            sorted((r.entity_type, r.entity_id, r.step, r.action, r.reason, r.run_id or "") for r in report.repairs)
+        ).encode()
+    ).hexdigest()[:16]
     day = paris_today()
     admins = session.exec(select(Agent).where(Agent.role == Role.ADMIN, Agent.active == True)).all()  # noqa: E712
-    queue_many(session, [Email("steps_repaired", a.email, {
-        "reference": f"REPRISE-{day:%Y-%m-%d}", "objet": "Reprise des étapes interrompues", "destinataire": a.name,
-        "departement": "national", "expediteur": "La plateforme Territoires d'intégration", "lignes": lines,
-        "interventions_requises": report.escalations},
-        message_key("plateforme", 0, f"reprise:{digest}", a.email, "steps_repaired")) for a in admins])
+    queue_many(
+        session,
+        [
+            Email(
+                "steps_repaired",
+                a.email,
+                {
+                    "reference": f"REPRISE-{day:%Y-%m-%d}",
+                    "objet": "Reprise des étapes interrompues",
+                    "destinataire": a.name,
+                    "departement": "national",
+                    "expediteur": "La plateforme Territoires d'intégration",
+                    "lignes": lines,
+                    "interventions_requises": report.escalations,
+                },
+                message_key("plateforme", 0, f"reprise:{digest}", a.email, "steps_repaired"),
+            )
+            for a in admins
+        ],
+    )
 
 
 # An operator's explicit request: no grace for a creation in progress, no limit on restarts.
@@ -278,16 +355,22 @@ async def resume_case(kind_name: str, entity_id: int) -> dict:
         case = kind.lock(session, entity_id)
         step = kind.step_of(case.status)
         if step is None or kind.flow_name(step) is None:
-            return {"flow_run_id": None, "reprise": None, "constat": f"le dossier est au statut « {case.status} », "
-                                                                     "qui n'attend aucune étape à exécuter"}
+            return {
+                "flow_run_id": None,
+                "reprise": None,
+                "constat": f"le dossier est au statut « {case.status} », qui n'attend aucune étape à exécuter",
+            }
         live = runs.live_step(session, kind.entity, entity_id, step)
         cause = _cause(session, kind.entity, entity_id, case.status)
         if live is not None:
             session.expunge(live)
     if live is None:
         run_id = await launch.start_step_run(kind, entity_id, step, cause)
-        return {"flow_run_id": run_id, "reprise": ACTION_LABELS[Action.START],
-                "constat": "aucune exécution ne portait l'étape"}
+        return {
+            "flow_run_id": run_id,
+            "reprise": ACTION_LABELS[Action.START],
+            "constat": "aucune exécution ne portait l'étape",
+        }
     state = (await prefect_api.run_states([live.flow_run_id])).get(live.flow_run_id) if live.flow_run_id else None
     diagnosis = diagnose(facts_of(live, state), ON_DEMAND)
     if not diagnosis.needs_repair:
@@ -297,8 +380,11 @@ async def resume_case(kind_name: str, entity_id: int) -> dict:
         raise RecoveryFailed(f"[{RecoveryFailed.code}] {diagnosis.reason} ; la reprise a échoué : {repair.error}")
     with unit_of_work() as session:
         now = session.get(StepRun, live.id)
-        return {"flow_run_id": now.flow_run_id or repair.run_id, "reprise": LABELS[repair.action],
-                "constat": diagnosis.reason}
+        return {
+            "flow_run_id": now.flow_run_id or repair.run_id,
+            "reprise": LABELS[repair.action],
+            "constat": diagnosis.reason,
+        }
 
 
 async def interrupted_steps(*, departement: str | None = None, role: str | None = None) -> list[dict]:
@@ -321,11 +407,23 @@ async def interrupted_steps(*, departement: str | None = None, role: str | None 
             dep = kind.departement(session, case)
             if (departement and dep != departement) or (role and row.awaited_role != role):
                 continue
-            found.append({"etat": "interrompue", "run_id": row.flow_run_id, "name": kind.run_name(session, case, row.step),
-                          "entity": row.entity_type, "entity_id": row.entity_id, "step": row.step,
-                          "awaited_role": row.awaited_role, "departement": dep, "waiting_since": None,
-                          "pause_key": None, "fields": [], "etat_prefect": state.type if state else "inconnue",
-                          "incident": row.incident or diagnosis.reason,
-                          "incident_le": to_paris(row.incident_at).strftime("%d/%m/%Y %H:%M") if row.incident_at else None,
-                          "relances": row.restarts})
+            found.append(
+                {
+                    "etat": "interrompue",
+                    "run_id": row.flow_run_id,
+                    "name": kind.run_name(session, case, row.step),
+                    "entity": row.entity_type,
+                    "entity_id": row.entity_id,
+                    "step": row.step,
+                    "awaited_role": row.awaited_role,
+                    "departement": dep,
+                    "waiting_since": None,
+                    "pause_key": None,
+                    "fields": [],
+                    "etat_prefect": state.type if state else "inconnue",
+                    "incident": row.incident or diagnosis.reason,
+                    "incident_le": to_paris(row.incident_at).strftime("%d/%m/%Y %H:%M") if row.incident_at else None,
+                    "relances": row.restarts,
+                }
+            )
     return found

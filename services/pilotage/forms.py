@@ -28,24 +28,39 @@ class ActionDecision(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=plain_fields)
 
     action_id: ActionId = Field(title="N° de l'action")
-    decision: paragraph(DECISION_LENGTH, min_length=0) | None = Field(default=None, title="Décision du comité sur l'action (facultatif)")
+    decision: paragraph(DECISION_LENGTH, min_length=0) | None = Field(
+        default=None, title="Décision du comité sur l'action (facultatif)"
+    )
     flag_for_review: bool = Field(default=False, title="À revoir au bilan annuel (évaluation approfondie)")
-    reason: paragraph(REASON_LENGTH, min_length=0) | None = Field(default=None, title="Motif du signalement (si à revoir)")
+    reason: paragraph(REASON_LENGTH, min_length=0) | None = Field(
+        default=None, title="Motif du signalement (si à revoir)"
+    )
 
 
 class CompteRenduForm(ApprovalForm, case="comite", step="compte_rendu"):
     needs = {"record": ("held_on",), "cancel": ("comment",)}
     decision: choice("comite", "compte_rendu") = Field(title="Décision")
-    held_on: date | None = Field(default=None, title="Date de tenue du comité (si compte rendu)",
-                                 description="Par exemple 2022-03-15.")
-    participants: list[Participant] = Field(default_factory=list, max_length=MAX_PARTICIPANTS,
-                                            title="Participants (facultatif)", description="Nom et fonction de chacun.")
-    reviewed_action_ids: list[ActionId] = Field(default_factory=list, max_length=MAX_ACTIONS_REVIEWED,
-                                                title="N° des actions examinées (facultatif)",
-                                                description="Les n° des actions des contrats suivis, par exemple 3 et 5.")
-    decisions: list[ActionDecision] = Field(default_factory=list, max_length=MAX_ACTIONS_REVIEWED,
-                                            title="Décisions par action (facultatif)")
-    minutes: paragraph(MINUTES_LENGTH, min_length=0) | None = Field(default=None, title="Compte rendu : relevé de conclusions (facultatif)")
+    held_on: date | None = Field(
+        default=None, title="Date de tenue du comité (si compte rendu)", description="Par exemple 2022-03-15."
+    )
+    participants: list[Participant] = Field(
+        default_factory=list,
+        max_length=MAX_PARTICIPANTS,
+        title="Participants (facultatif)",
+        description="Nom et fonction de chacun.",
+    )
+    reviewed_action_ids: list[ActionId] = Field(
+        default_factory=list,
+        max_length=MAX_ACTIONS_REVIEWED,
+        title="N° des actions examinées (facultatif)",
+        description="Les n° des actions des contrats suivis, par exemple 3 et 5.",
+    )
+    decisions: list[ActionDecision] = Field(
+        default_factory=list, max_length=MAX_ACTIONS_REVIEWED, title="Décisions par action (facultatif)"
+    )
+    minutes: paragraph(MINUTES_LENGTH, min_length=0) | None = Field(
+        default=None, title="Compte rendu : relevé de conclusions (facultatif)"
+    )
 
 
 class CompteRenduNationalForm(CompteRenduForm, case="comite", step="compte_rendu_national"):

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from models.errors import RuleViolation, raise_if_any
 from models.pilotage import (
-    ActionDecisionInput, Comite, ComiteActionReview, ComiteParticipant, check_cancel, check_minutes, reviewed_actions,
+    ActionDecisionInput,
+    Comite,
+    ComiteActionReview,
+    ComiteParticipant,
+    check_cancel,
+    check_minutes,
+    reviewed_actions,
 )
 from models.types import paris_today
 from services.engine.forms import required
@@ -17,7 +23,10 @@ from services.pilotage.forms import CompteRenduForm
 
 
 def decisions_of(form: CompteRenduForm) -> list[ActionDecisionInput]:
-    return [ActionDecisionInput(d.action_id, d.decision or None, d.flag_for_review, d.reason or None) for d in form.decisions]
+    return [
+        ActionDecisionInput(d.action_id, d.decision or None, d.flag_for_review, d.reason or None)
+        for d in form.decisions
+    ]
 
 
 def compte_rendu(session, comite: Comite, decision: str, form: CompteRenduForm) -> Applied:
@@ -29,9 +38,15 @@ def compte_rendu(session, comite: Comite, decision: str, form: CompteRenduForm) 
     held_on = required(form.held_on, "held_on", "Date de tenue du comité")  # its bounds: check_minutes
     choices = decisions_of(form)
     allowed = {a.id: a for a in records.actions(session, comite)}
-    violations = check_minutes(held_on=held_on, planned_on=comite.planned_on, today=today,
-                               participants=len(form.participants), reviewed_ids=list(form.reviewed_action_ids),
-                               decisions=choices, allowed_action_ids=set(allowed))
+    violations = check_minutes(
+        held_on=held_on,
+        planned_on=comite.planned_on,
+        today=today,
+        participants=len(form.participants),
+        reviewed_ids=list(form.reviewed_action_ids),
+        decisions=choices,
+        allowed_action_ids=set(allowed),
+    )
     if violations:
         raise RuleViolation(violations)
     comite.held_on = held_on
@@ -41,9 +56,15 @@ def compte_rendu(session, comite: Comite, decision: str, form: CompteRenduForm) 
     by_action = {d.action_id: d for d in choices}
     for action_id in reviewed_actions(list(form.reviewed_action_ids), choices):
         d = by_action.get(action_id)
-        session.add(ComiteActionReview(
-            comite_id=comite.id, ctai_id=allowed[action_id].ctai_id, action_id=action_id,
-            decision=d.decision.strip() if d and d.decision else None, flag_for_review=bool(d and d.flag_for_review),
-            reason=d.reason.strip() if d and d.flag_for_review and d.reason else None))
+        session.add(
+            ComiteActionReview(
+                comite_id=comite.id,
+                ctai_id=allowed[action_id].ctai_id,
+                action_id=action_id,
+                decision=d.decision.strip() if d and d.decision else None,
+                flag_for_review=bool(d and d.flag_for_review),
+                reason=d.reason.strip() if d and d.flag_for_review and d.reason else None,
+            )
+        )
     session.flush()
     return Applied()

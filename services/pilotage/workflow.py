@@ -34,11 +34,20 @@ class ComiteCase(CaseKind[Comite]):
     machine = COMITE_MACHINE
     parameter = "comite_id"
     steps = {
-        "compte_rendu": Step("compte_rendu", STATUS_OF_STEP["compte_rendu"], STEP_LABELS["compte_rendu"],
-                             forms.CompteRenduForm, handlers.compte_rendu),
-        "compte_rendu_national": Step("compte_rendu_national", STATUS_OF_STEP["compte_rendu_national"],
-                                      STEP_LABELS["compte_rendu_national"], forms.CompteRenduNationalForm,
-                                      handlers.compte_rendu),
+        "compte_rendu": Step(
+            "compte_rendu",
+            STATUS_OF_STEP["compte_rendu"],
+            STEP_LABELS["compte_rendu"],
+            forms.CompteRenduForm,
+            handlers.compte_rendu,
+        ),
+        "compte_rendu_national": Step(
+            "compte_rendu_national",
+            STATUS_OF_STEP["compte_rendu_national"],
+            STEP_LABELS["compte_rendu_national"],
+            forms.CompteRenduNationalForm,
+            handlers.compte_rendu,
+        ),
     }
 
     run_name = staticmethod(texts.run_name)
@@ -61,8 +70,9 @@ class ComiteCase(CaseKind[Comite]):
     def run_request(self, session: Session, case: Comite, step: str, trigger: str) -> tuple[str, dict] | None:
         return (FLOW_NAME, {"comite_id": case.id, "step": step, "trigger": trigger}) if step in self.steps else None
 
-    def after_decision(self, session: Session, case: Comite, transition: Transition, agent: Agent,
-                       form: ApprovalForm) -> None:
+    def after_decision(
+        self, session: Session, case: Comite, transition: Transition, agent: Agent, form: ApprovalForm
+    ) -> None:
         """In the decision's transaction: who recorded it, one audit line per action reviewed and
         per contract followed, and the emails to the parties."""
         case.recorded_by_agent_id = agent.id
@@ -72,22 +82,39 @@ class ComiteCase(CaseKind[Comite]):
             _cancelled_emails(session, case)
             return
         reviews = records.reviews(session, case.id)
-        rows = [dict(entity_type=ENTITY, entity_id=case.id, step=transition.step, from_status=case.status,
-                     to_status=case.status, actor=actor,
-                     decision="action_flagged" if r.flag_for_review else "action_reviewed",
-                     comment=f"action n° {r.action_id}"
-                             + (f" : {r.decision}" if r.decision else "")
-                             + (f" — à revoir au bilan annuel : {r.reason}" if r.flag_for_review else ""))
-                for r in reviews]
+        rows = [
+            dict(
+                entity_type=ENTITY,
+                entity_id=case.id,
+                step=transition.step,
+                from_status=case.status,
+                to_status=case.status,
+                actor=actor,
+                decision="action_flagged" if r.flag_for_review else "action_reviewed",
+                comment=f"action n° {r.action_id}"
+                + (f" : {r.decision}" if r.decision else "")
+                + (f" — à revoir au bilan annuel : {r.reason}" if r.flag_for_review else ""),
+            )
+            for r in reviews
+        ]
         flagged: dict[int, int] = {}
         for r in reviews:
             flagged[r.ctai_id] = flagged.get(r.ctai_id, 0) + int(r.flag_for_review)
         for ctai in records.contracts(session, case):
-            rows.append(dict(entity_type="ctai", entity_id=ctai.id, step="pilotage", from_status=ctai.status,
-                             to_status=ctai.status, actor=actor, decision="minutes",
-                             comment=f"{case.reference} tenu le {case.held_on:%d/%m/%Y} : "
-                                     f"{pluriel(sum(1 for r in reviews if r.ctai_id == ctai.id), 'action examinée')}, "
-                                     f"{flagged.get(ctai.id, 0)} à revoir au bilan annuel"))
+            rows.append(
+                dict(
+                    entity_type="ctai",
+                    entity_id=ctai.id,
+                    step="pilotage",
+                    from_status=ctai.status,
+                    to_status=ctai.status,
+                    actor=actor,
+                    decision="minutes",
+                    comment=f"{case.reference} tenu le {case.held_on:%d/%m/%Y} : "
+                    f"{pluriel(sum(1 for r in reviews if r.ctai_id == ctai.id), 'action examinée')}, "
+                    f"{flagged.get(ctai.id, 0)} à revoir au bilan annuel",
+                )
+            )
         record_decisions(session, rows)
         queue_minutes(session, case)
 
@@ -99,43 +126,88 @@ def queue_minutes(session: Session, comite: Comite, link: str | None = None) -> 
     """The compte rendu, to each party once (a comité is held once: the key needs no round)."""
     context = texts.minutes_context(session, comite, link)
     reviewed = [r.action_id for r in records.reviews(session, comite.id)]
-    return queue_many(session, [
-        Email("comite_minutes", address, {**texts.email_base(session, comite, name), **context},
-              message_key(ENTITY, comite.id, "minutes", address, "comite_minutes"))
-        for address, name in texts.parties(session, comite, reviewed)])
+    return queue_many(
+        session,
+        [
+            Email(
+                "comite_minutes",
+                address,
+                {**texts.email_base(session, comite, name), **context},
+                message_key(ENTITY, comite.id, "minutes", address, "comite_minutes"),
+            )
+            for address, name in texts.parties(session, comite, reviewed)
+        ],
+    )
 
 
 def _cancelled_emails(session: Session, comite: Comite) -> None:
     label = STEP_LABELS[records.step_of(comite)]
-    queue_many(session, [
-        Email("step_decided", address, {**texts.email_base(session, comite, name), "etape": label,
-                                        "decision": "comité annulé", "decideur": texts.organiser(session, comite),
-                                        "commentaire": comite.cancel_reason},
-              message_key(ENTITY, comite.id, "cancelled", address, "step_decided"))
-        for address, name in texts.parties(session, comite, [])])
+    queue_many(
+        session,
+        [
+            Email(
+                "step_decided",
+                address,
+                {
+                    **texts.email_base(session, comite, name),
+                    "etape": label,
+                    "decision": "comité annulé",
+                    "decideur": texts.organiser(session, comite),
+                    "commentaire": comite.cancel_reason,
+                },
+                message_key(ENTITY, comite.id, "cancelled", address, "step_decided"),
+            )
+            for address, name in texts.parties(session, comite, [])
+        ],
+    )
 
 
 def queue_planned(session: Session, comite: Comite) -> int:
     """The collectivités of the contracts followed learn the comité's date, once."""
-    action = (f"Participer au comité de pilotage {LEVEL_LABELS[ComiteLevel(comite.level)]} prévu le "
-              f"{comite.planned_on:%d/%m/%Y} : préparer le point d'étape des actions du contrat.")
-    parties = [(a, n) for a, n in texts.parties(session, comite, [])
-               if a.lower() in {c.lower() for c in records.collectivite_emails(session, comite)}]
-    return queue_many(session, [
-        Email("step_started", address, {**texts.email_base(session, comite, name),
-                                        "etape": STEP_LABELS[records.step_of(comite)],
-                                        "action_attendue": action, "echeance": comite.planned_on},
-              message_key(ENTITY, comite.id, "planned", address, "step_started"))
-        for address, name in parties])
+    action = (
+        f"Participer au comité de pilotage {LEVEL_LABELS[ComiteLevel(comite.level)]} prévu le "
+        f"{comite.planned_on:%d/%m/%Y} : préparer le point d'étape des actions du contrat."
+    )
+    parties = [
+        (a, n)
+        for a, n in texts.parties(session, comite, [])
+        if a.lower() in {c.lower() for c in records.collectivite_emails(session, comite)}
+    ]
+    return queue_many(
+        session,
+        [
+            Email(
+                "step_started",
+                address,
+                {
+                    **texts.email_base(session, comite, name),
+                    "etape": STEP_LABELS[records.step_of(comite)],
+                    "action_attendue": action,
+                    "echeance": comite.planned_on,
+                },
+                message_key(ENTITY, comite.id, "planned", address, "step_started"),
+            )
+            for address, name in parties
+        ],
+    )
 
 
 # --- Planning a comité and starting its run -------------------------------------------------------
 
-def plan(session: Session, *, level: str, departement_code: str | None, planned_on: date, ctai_ids: list[int] | None = None,
-         by: str | None = None) -> tuple[Comite, bool]:
+
+def plan(
+    session: Session,
+    *,
+    level: str,
+    departement_code: str | None,
+    planned_on: date,
+    ctai_ids: list[int] | None = None,
+    by: str | None = None,
+) -> tuple[Comite, bool]:
     """The comité (new, or the same one planned already) and the collectivités told of it."""
-    comite, created = records.plan(session, level=level, departement_code=departement_code, planned_on=planned_on,
-                                   ctai_ids=ctai_ids, by=by)
+    comite, created = records.plan(
+        session, level=level, departement_code=departement_code, planned_on=planned_on, ctai_ids=ctai_ids, by=by
+    )
     if created:
         queue_planned(session, comite)
     return comite, created
@@ -157,21 +229,35 @@ async def start_run(comite_id: int, cause: str = "start") -> dict:
         comite = records.load(session, comite_id)
         step = COMITE.step_of(comite.status)
         if step is None:
-            raise NotAtStep(f"[{NotAtStep.code}] le comité {comite.reference} n'attend plus de compte rendu "
-                            f"(statut « {comite.status} »)")
+            raise NotAtStep(
+                f"[{NotAtStep.code}] le comité {comite.reference} n'attend plus de compte rendu "
+                f"(statut « {comite.status} »)"
+            )
         when = scheduled_time(comite.planned_on)
         live = runs.live_step(session, ENTITY, comite_id, step)
         if live is not None and live.flow_run_id:
             return {"flow_run_id": live.flow_run_id, "planifie_pour": when}
         key = live.trigger_key if live is not None else runs.trigger_key(session, ENTITY, comite_id, step, cause)
         if live is None:
-            runs.reserve(session, entity_type=ENTITY, entity_id=comite_id, step=step, key=key,
-                         awaited_role=COMITE.awaited_role(step))
+            runs.reserve(
+                session,
+                entity_type=ENTITY,
+                entity_id=comite_id,
+                step=step,
+                key=key,
+                awaited_role=COMITE.awaited_role(step),
+            )
     with unit_of_work() as session:
         info = launch_info(session, COMITE, comite_id, step)
         flow_name, parameters = COMITE.run_request(session, session.get(Comite, comite_id), step, key)
-    run_id = await prefect_api.start_run(flow_name, parameters=parameters, run_name=info["run_name"], tags=info["tags"],
-                                         idempotency_key=key, scheduled_time=when)
+    run_id = await prefect_api.start_run(
+        flow_name,
+        parameters=parameters,
+        run_name=info["run_name"],
+        tags=info["tags"],
+        idempotency_key=key,
+        scheduled_time=when,
+    )
     with unit_of_work() as session:
         runs.attach(session, key, run_id)
     return {"flow_run_id": run_id, "planifie_pour": when}
@@ -185,11 +271,16 @@ async def open_now(comite_id: int) -> dict:
         step = COMITE.step_of(comite.status)
         live = runs.live_step(session, ENTITY, comite_id, step) if step else None
     if live is None or not live.flow_run_id:
-        raise NotAtStep(f"[{NotAtStep.code}] le comité {comite.reference} n'a pas d'exécution en attente de son jour "
-                        "(territoires comite start, ou comite resume)")
+        raise NotAtStep(
+            f"[{NotAtStep.code}] le comité {comite.reference} n'a pas d'exécution en attente de son jour "
+            "(territoires comite start, ou comite resume)"
+        )
     state = (await prefect_api.run_states([live.flow_run_id])).get(live.flow_run_id)
     if state is None or state.type != "SCHEDULED":
-        return {"flow_run_id": live.flow_run_id, "ouvert": False,
-                "constat": f"l'exécution n'attend pas son jour (état {state.type if state else 'inconnu'})"}
+        return {
+            "flow_run_id": live.flow_run_id,
+            "ouvert": False,
+            "constat": f"l'exécution n'attend pas son jour (état {state.type if state else 'inconnu'})",
+        }
     await prefect_api.reschedule(live.flow_run_id, f"comité {comite.reference} ouvert avant la date prévue")
     return {"flow_run_id": live.flow_run_id, "ouvert": True, "constat": "exécution démarrée"}

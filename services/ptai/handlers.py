@@ -31,8 +31,15 @@ def instruction(session: Session, request: PtaiRequest, decision: str, form: Ins
     if decision == "unfavourable":
         reasons = required(form.comment, "comment", "Motifs de l'avis défavorable")
         if form.amount_eur is not None:
-            raise RuleViolation([Violation("MONTANT_SANS_OBJET", "amount_eur", "un avis défavorable ne propose pas de "
-                                                                               "montant : laissez ce champ vide")])
+            raise RuleViolation(
+                [
+                    Violation(
+                        "MONTANT_SANS_OBJET",
+                        "amount_eur",
+                        "un avis défavorable ne propose pas de montant : laissez ce champ vide",
+                    )
+                ]
+            )
         request.proposed_cents = None
         request.opinion, request.opinion_reasons = "unfavourable", reasons
         return Applied()
@@ -40,8 +47,15 @@ def instruction(session: Session, request: PtaiRequest, decision: str, form: Ins
         required(form.comment, "comment", "Compléments demandés")
         deadline = required(form.rework_deadline, "rework_deadline", "Date limite de réponse")
         if deadline <= paris_today():
-            raise RuleViolation([Violation("DATE_LIMITE_PASSEE", "rework_deadline", "la date limite de réponse doit être future")])
-        dated(deadline, "rework_deadline", "Date limite de réponse", latest=paris_today() + timedelta(days=MAX_REWORK_DAYS))
+            raise RuleViolation(
+                [Violation("DATE_LIMITE_PASSEE", "rework_deadline", "la date limite de réponse doit être future")]
+            )
+        dated(
+            deadline,
+            "rework_deadline",
+            "Date limite de réponse",
+            latest=paris_today() + timedelta(days=MAX_REWORK_DAYS),
+        )
         request.rework_deadline = deadline
         request.opinion = request.opinion_reasons = None
         return Applied(deadline=deadline)
@@ -54,8 +68,9 @@ def validation(session: Session, request: PtaiRequest, decision: str, form: Vali
         return Applied()
     validated = euros_to_cents(form.amount_eur) if form.amount_eur is not None else None
     if request.opinion == "unfavourable":
-        validated = euros_to_cents(required(form.amount_eur, "amount_eur", "Montant validé (euros) : l'avis de "
-                                                                          "l'instruction est défavorable"))
+        validated = euros_to_cents(
+            required(form.amount_eur, "amount_eur", "Montant validé (euros) : l'avis de l'instruction est défavorable")
+        )
         required(form.comment, "comment", "Motifs de la validation malgré l'avis défavorable de l'instruction")
     raise_if_any(check_prefet_amount(validated, request.proposed_cents, request.requested_cents, request.opinion))
     request.proposed_cents = validated if validated is not None else request.proposed_cents

@@ -16,8 +16,12 @@ from services.ptai.records import checks_now, show
 
 PTAI_STEP_LABELS = {"instruction": "instruction locale", "validation": "validation par le préfet"}
 # Every step a request's history names, approval steps or not.
-HISTORY_LABELS = {**PTAI_STEP_LABELS, "depot": "dépôt", "complement": "compléments du demandeur",
-                  "delegation": "délégation des crédits par le ministère"}
+HISTORY_LABELS = {
+    **PTAI_STEP_LABELS,
+    "depot": "dépôt",
+    "complement": "compléments du demandeur",
+    "delegation": "délégation des crédits par le ministère",
+}
 
 
 def run_name(session: Session, request: PtaiRequest, step: str) -> str:
@@ -27,13 +31,19 @@ def run_name(session: Session, request: PtaiRequest, step: str) -> str:
 
 def email_base(session: Session, request: PtaiRequest, destinataire: str) -> dict:
     collectivite = session.get(Collectivite, request.collectivite_id)
-    return {"reference": request.reference, "objet": f"Projet territorial « {request.title} »",
-            "destinataire": destinataire, **letterhead(session, collectivite.departement_code)}
+    return {
+        "reference": request.reference,
+        "objet": f"Projet territorial « {request.title} »",
+        "destinataire": destinataire,
+        **letterhead(session, collectivite.departement_code),
+    }
 
 
 def summary(session: Session, request: PtaiRequest) -> str:
-    line = (f"Demande de {format_eur(request.requested_cents)} pour « {request.title} » "
-            f"(coût total {format_eur(request.total_cost_cents)}, action P104 {request.p104_action}).")
+    line = (
+        f"Demande de {format_eur(request.requested_cents)} pour « {request.title} » "
+        f"(coût total {format_eur(request.total_cost_cents)}, action P104 {request.p104_action})."
+    )
     return line + (f" {opinion_line(request)}." if request.opinion else "")
 
 
@@ -49,20 +59,30 @@ def opinion_line(request: PtaiRequest) -> str:
 # What each decision leads to, as the form tells the awaited agent.
 INSTRUCTION_CHOICES = [
     ("favourable", "avis favorable, avec le montant proposé (au plus le montant demandé) : le préfet décide ensuite"),
-    ("unfavourable", "avis défavorable, motifs obligatoires (champ « Commentaire ou motif ») : le préfet décide ensuite, "
-                     "il peut rejeter la demande ou la valider malgré l'avis"),
-    ("rework", "compléments demandés au demandeur (commentaire et date limite obligatoires) ; l'instruction reprend à "
-               "leur réception"),
+    (
+        "unfavourable",
+        "avis défavorable, motifs obligatoires (champ « Commentaire ou motif ») : le préfet décide ensuite, "
+        "il peut rejeter la demande ou la valider malgré l'avis",
+    ),
+    (
+        "rework",
+        "compléments demandés au demandeur (commentaire et date limite obligatoires) ; l'instruction reprend à "
+        "leur réception",
+    ),
 ]
 
 
 def validation_choices(request: PtaiRequest) -> list[tuple[str, str]]:
     if request.opinion == "unfavourable":
-        validate = ("la demande est validée malgré l'avis défavorable et transmise au ministère : montant validé "
-                    "obligatoire (au plus le montant demandé) et motifs de votre décision obligatoires")
+        validate = (
+            "la demande est validée malgré l'avis défavorable et transmise au ministère : montant validé "
+            "obligatoire (au plus le montant demandé) et motifs de votre décision obligatoires"
+        )
     else:
-        validate = (f"la demande est transmise au ministère au montant proposé ({format_eur(request.proposed_cents)}) "
-                    "ou au montant inférieur que vous indiquez")
+        validate = (
+            f"la demande est transmise au ministère au montant proposé ({format_eur(request.proposed_cents)}) "
+            "ou au montant inférieur que vous indiquez"
+        )
     return [("validate", validate), ("reject", "la demande est rejetée ; motifs obligatoires, transmis au demandeur")]
 
 
@@ -74,7 +94,8 @@ def description(session: Session, request: PtaiRequest, step: str, role: str, re
         f"**Demandeur** : {md(collectivite.name)}, {place(session, collectivite)}"
         + (f" · **Porteur** : {md(porteur.name)} (SIRET {porteur.siret})" if porteur else ""),
         f"**Projet** : {md(request.title)} — {md(request.objectives)}",
-        "**Domaines** : " + ", ".join(DOMAIN_LABELS[Domain(d)] for d in request.domains)
+        "**Domaines** : "
+        + ", ".join(DOMAIN_LABELS[Domain(d)] for d in request.domains)
         + f" · **Public** : {PUBLIC_LABELS[Public(request.public)]}",
         f"**Montant demandé** : {format_eur(request.requested_cents)} sur un coût total de "
         f"{format_eur(request.total_cost_cents)} · **P104** : action {request.p104_action} · **Acte** : "
@@ -82,7 +103,9 @@ def description(session: Session, request: PtaiRequest, step: str, role: str, re
     ]
     if step == "validation" and request.opinion:
         if request.opinion == "favourable":
-            lines.append(f"**Avis de l'instruction** : ✅ favorable · **Montant proposé** : {format_eur(request.proposed_cents)}")
+            lines.append(
+                f"**Avis de l'instruction** : ✅ favorable · **Montant proposé** : {format_eur(request.proposed_cents)}"
+            )
         else:
             lines.append("**Avis de l'instruction** : ⚠ défavorable (aucun montant proposé)")
         if request.opinion_reasons:
@@ -111,18 +134,29 @@ def check_lines(checks: list[RuleCheck]) -> list[str]:
 
 def request_markdown(session: Session, request_id: int) -> str:
     data = show(session, request_id)
-    lines = [f"# {data['reference']} — {md(data['intitule'])}", "",
-             f"**Statut** : {data['statut_libelle']} · **Demandeur** : {md(data['collectivite']['nom'])} "
-             f"({data['collectivite']['departement']})", "",
-             "| Montant | |", "|---|---:|",
-             f"| demandé | {format_eur(data['montant_demande_cents'])} |"]
+    lines = [
+        f"# {data['reference']} — {md(data['intitule'])}",
+        "",
+        f"**Statut** : {data['statut_libelle']} · **Demandeur** : {md(data['collectivite']['nom'])} "
+        f"({data['collectivite']['departement']})",
+        "",
+        "| Montant | |",
+        "|---|---:|",
+        f"| demandé | {format_eur(data['montant_demande_cents'])} |",
+    ]
     if data["avis"]:
-        lines.insert(3, f"**Avis de l'instruction** : {'favorable' if data['avis'] == 'favourable' else 'défavorable'}"
-                        + (f" — {md(data['motifs_avis'])}" if data["motifs_avis"] else "") + "\n")
+        lines.insert(
+            3,
+            f"**Avis de l'instruction** : {'favorable' if data['avis'] == 'favourable' else 'défavorable'}"
+            + (f" — {md(data['motifs_avis'])}" if data["motifs_avis"] else "")
+            + "\n",
+        )
     for key, label in (("montant_propose_cents", "proposé / validé"), ("montant_accorde_cents", "accordé (délégué)")):
         if data[key] is not None:
             lines.append(f"| {label} | {format_eur(data[key])} |")
     lines += ["", "## Décisions", ""]
-    lines += [f"- {d['horodatage'][:16].replace('T', ' ')} UTC — {md(d['libelle'])} ({md(d['acteur'])})" for d in data["decisions"]]
+    lines += [
+        f"- {d['horodatage'][:16].replace('T', ' ')} UTC — {md(d['libelle'])} ({md(d['acteur'])})"
+        for d in data["decisions"]
+    ]
     return "\n".join(lines)
-

@@ -26,16 +26,30 @@ class PtaiCase(CollectiviteCase[PtaiRequest]):
     model = PtaiRequest
     machine = PTAI_MACHINE
     parameter = "request_id"
-    steps = {s.name: s for s in [
-        Step("instruction", PtaiStatus.SUBMITTED, texts.PTAI_STEP_LABELS["instruction"], forms.InstructionForm,
-             handlers.instruction,
-             expectation_again="Vos compléments ont bien été reçus : l'instruction de votre demande reprend. "
-                               "Aucune action n'est attendue de votre part.",
-             expectation_rework="Adresser à la préfecture les compléments demandés avant la date limite, en rappelant la "
-                                "référence du dossier."),
-        Step("validation", PtaiStatus.PREFET_VALIDATION, texts.PTAI_STEP_LABELS["validation"], forms.ValidationForm,
-             handlers.validation, four_eyes=True),  # never the instructing agent
-    ]}
+    steps = {
+        s.name: s
+        for s in [
+            Step(
+                "instruction",
+                PtaiStatus.SUBMITTED,
+                texts.PTAI_STEP_LABELS["instruction"],
+                forms.InstructionForm,
+                handlers.instruction,
+                expectation_again="Vos compléments ont bien été reçus : l'instruction de votre demande reprend. "
+                "Aucune action n'est attendue de votre part.",
+                expectation_rework="Adresser à la préfecture les compléments demandés avant la date limite, en rappelant la "
+                "référence du dossier.",
+            ),
+            Step(
+                "validation",
+                PtaiStatus.PREFET_VALIDATION,
+                texts.PTAI_STEP_LABELS["validation"],
+                forms.ValidationForm,
+                handlers.validation,
+                four_eyes=True,
+            ),  # never the instructing agent
+        ]
+    }
 
     run_name = staticmethod(texts.run_name)
     description = staticmethod(texts.description)

@@ -14,12 +14,19 @@ from models.ctai import Ctai, CtaiStatus
 from models.listing import AWAITED_LABELS, Wait
 from models.ptai import PtaiRequest, PtaiStatus
 from models.types import to_paris
-from services.cases import KINDS, kind as case_kind
+from services.cases import KINDS
+from services.cases import kind as case_kind
 from services.engine.prefect_api import run_link
 from services.reporting.waits import live_waits, wait_between_steps
 
-NATURES = {"ctai": "contrat", "ptai": "demande PTAI", "lot": "lot de délégation", "comite": "comité de pilotage",
-           "acte": "acte attributif", "crf": "compte rendu financier"}
+NATURES = {
+    "ctai": "contrat",
+    "ptai": "demande PTAI",
+    "lot": "lot de délégation",
+    "comite": "comité de pilotage",
+    "acte": "acte attributif",
+    "crf": "compte rendu financier",
+}
 
 
 def tables(session: Session, today: date) -> dict[str, list[dict]]:
@@ -46,18 +53,34 @@ def _followed(session: Session) -> set[str]:
 
 
 def _between_steps(session: Session, today: date):
-    requests = session.exec(select(PtaiRequest, Collectivite.departement_code)
-                            .join(Collectivite, Collectivite.id == PtaiRequest.collectivite_id)
-                            .where(PtaiRequest.status.in_([PtaiStatus.AWAITING_APPLICANT, PtaiStatus.TRANSMITTED])))
+    requests = session.exec(
+        select(PtaiRequest, Collectivite.departement_code)
+        .join(Collectivite, Collectivite.id == PtaiRequest.collectivite_id)
+        .where(PtaiRequest.status.in_([PtaiStatus.AWAITING_APPLICANT, PtaiStatus.TRANSMITTED]))
+    )
     for request, dep in requests:
-        yield wait_between_steps("ptai", request.status, since=to_paris(request.updated_at).date(),
-                                 deadline=request.rework_deadline, today=today), dep, _case("ptai", request)
-    contracts = session.exec(select(Ctai, Collectivite.departement_code)
-                             .join(Collectivite, Collectivite.id == Ctai.collectivite_id)
-                             .where(Ctai.status == CtaiStatus.DIAIR_REWORK))
+        yield (
+            wait_between_steps(
+                "ptai",
+                request.status,
+                since=to_paris(request.updated_at).date(),
+                deadline=request.rework_deadline,
+                today=today,
+            ),
+            dep,
+            _case("ptai", request),
+        )
+    contracts = session.exec(
+        select(Ctai, Collectivite.departement_code)
+        .join(Collectivite, Collectivite.id == Ctai.collectivite_id)
+        .where(Ctai.status == CtaiStatus.DIAIR_REWORK)
+    )
     for ctai, dep in contracts:
-        yield wait_between_steps("ctai", ctai.status, since=to_paris(ctai.updated_at).date(), deadline=None,
-                                 today=today), dep, _case("ctai", ctai)
+        yield (
+            wait_between_steps("ctai", ctai.status, since=to_paris(ctai.updated_at).date(), deadline=None, today=today),
+            dep,
+            _case("ctai", ctai),
+        )
 
 
 def _case(entity: str, case) -> dict:
@@ -73,10 +96,14 @@ def _urgency(item: tuple[Wait, dict]):
 def _row(wait: Wait, case: dict) -> dict:
     """One line of the table, in French, every cell a string (the Prefect UI shows them as is)."""
     lateness = wait.lateness
-    return {"Dossier": case["dossier"], "Nature": case["nature"], "Étape": wait.step_label,
-            "Attendu": AWAITED_LABELS[wait.awaited],
-            "Depuis le": f"{lateness.since:%d/%m/%Y}" if lateness else "—",
-            "Délai (jours ouvrés)": str(lateness.sla_days) if lateness else "—",
-            "Échéance": f"{lateness.deadline:%d/%m/%Y}" if lateness else "—",
-            "Retard (jours ouvrés)": str(lateness.late_days) if wait.late else "—",
-            "Lien": run_link(wait.run_id) or "—"}
+    return {
+        "Dossier": case["dossier"],
+        "Nature": case["nature"],
+        "Étape": wait.step_label,
+        "Attendu": AWAITED_LABELS[wait.awaited],
+        "Depuis le": f"{lateness.since:%d/%m/%Y}" if lateness else "—",
+        "Délai (jours ouvrés)": str(lateness.sla_days) if lateness else "—",
+        "Échéance": f"{lateness.deadline:%d/%m/%Y}" if lateness else "—",
+        "Retard (jours ouvrés)": str(lateness.late_days) if wait.late else "—",
+        "Lien": run_link(wait.run_id) or "—",
+    }

@@ -10,8 +10,8 @@ from datetime import date
 
 from sqlmodel import Session, func, select
 
-from models.acts import ACT_KIND_LABELS, ACT_STATUS_LABELS, ActKind, ActStatus, LegalAct
 from models.actors import Collectivite, Porteur
+from models.acts import ACT_KIND_LABELS, ACT_STATUS_LABELS, ActKind, ActStatus, LegalAct
 from models.ctai import CTAI_STATUS_LABELS, Action, Ctai, CtaiFunding, CtaiKind, CtaiStatus
 from models.delegation import BATCH_STATUS_LABELS, BatchStatus, DelegationBatch, DelegationLine
 from models.listing import NO_WAIT, ListFilter, Wait, check_filter, keep
@@ -19,7 +19,7 @@ from models.money import format_eur
 from models.ptai import PTAI_STATUS_LABELS, PtaiRequest, PtaiStatus
 from models.reference import Departement
 from models.types import to_paris
-from services.reporting.waits import IN_LIST_MAX, wait_between_steps, live_waits
+from services.reporting.waits import IN_LIST_MAX, live_waits, wait_between_steps
 
 MAX_ROWS = 100_000  # a national year is a few thousand cases: the bound is never an agent's limit
 
@@ -55,43 +55,83 @@ def contracts(session: Session, flt: ListFilter, today: date) -> list[dict]:
     found = list(session.exec(stmt.order_by(Collectivite.departement_code, Ctai.id).limit(MAX_ROWS)))
     ids = [c.id for c, _ in found]
     waits = live_waits(session, "ctai", today, ids)
-    funded = _sums(session, select(CtaiFunding.ctai_id, func.sum(CtaiFunding.socle_cents + CtaiFunding.complementary_cents))
-                   .group_by(CtaiFunding.ctai_id), CtaiFunding.ctai_id, ids)
+    funded = _sums(
+        session,
+        select(CtaiFunding.ctai_id, func.sum(CtaiFunding.socle_cents + CtaiFunding.complementary_cents)).group_by(
+            CtaiFunding.ctai_id
+        ),
+        CtaiFunding.ctai_id,
+        ids,
+    )
     actions = _sums(session, select(Action.ctai_id, func.count()).group_by(Action.ctai_id), Action.ctai_id, ids)
     rows = []
     for ctai, coll in found:
-        wait = waits.get(ctai.id) or wait_between_steps("ctai", ctai.status, since=to_paris(ctai.updated_at).date(),
-                                                    deadline=None, today=today)
-        rows.append(({"id": ctai.id, "reference": ctai.reference, "type": "CTAIR" if ctai.kind == CtaiKind.CTAIR else "CTAI",
-                      "collectivite": coll.name, "departement": coll.departement_code,
-                      "annees": f"{ctai.first_year}–{ctai.last_year}", "statut": ctai.status,
-                      "statut_libelle": CTAI_STATUS_LABELS[CtaiStatus(ctai.status)],
-                      "signe_le": ctai.prefet_signed_on.isoformat() if ctai.prefet_signed_on else None,
-                      "actions": actions.get(ctai.id, 0), "finance_cents": funded.get(ctai.id, 0),
-                      "finance": format_eur(funded.get(ctai.id, 0))}, wait))
+        wait = waits.get(ctai.id) or wait_between_steps(
+            "ctai", ctai.status, since=to_paris(ctai.updated_at).date(), deadline=None, today=today
+        )
+        rows.append(
+            (
+                {
+                    "id": ctai.id,
+                    "reference": ctai.reference,
+                    "type": "CTAIR" if ctai.kind == CtaiKind.CTAIR else "CTAI",
+                    "collectivite": coll.name,
+                    "departement": coll.departement_code,
+                    "annees": f"{ctai.first_year}–{ctai.last_year}",
+                    "statut": ctai.status,
+                    "statut_libelle": CTAI_STATUS_LABELS[CtaiStatus(ctai.status)],
+                    "signe_le": ctai.prefet_signed_on.isoformat() if ctai.prefet_signed_on else None,
+                    "actions": actions.get(ctai.id, 0),
+                    "finance_cents": funded.get(ctai.id, 0),
+                    "finance": format_eur(funded.get(ctai.id, 0)),
+                },
+                wait,
+            )
+        )
     return _finish(rows, flt)
 
 
 def requests(session: Session, flt: ListFilter, today: date) -> list[dict]:
     """PTAI requests; a year is their campaign."""
-    stmt = (select(PtaiRequest, Collectivite, Porteur.name)
-            .join(Collectivite, Collectivite.id == PtaiRequest.collectivite_id)
-            .join(Porteur, Porteur.id == PtaiRequest.porteur_id, isouter=True))
-    stmt = _narrowed(stmt, flt, departement=Collectivite.departement_code, status=PtaiRequest.status,
-                     year=PtaiRequest.campaign_year)
+    stmt = (
+        select(PtaiRequest, Collectivite, Porteur.name)
+        .join(Collectivite, Collectivite.id == PtaiRequest.collectivite_id)
+        .join(Porteur, Porteur.id == PtaiRequest.porteur_id, isouter=True)
+    )
+    stmt = _narrowed(
+        stmt, flt, departement=Collectivite.departement_code, status=PtaiRequest.status, year=PtaiRequest.campaign_year
+    )
     found = list(session.exec(stmt.order_by(Collectivite.departement_code, PtaiRequest.id).limit(MAX_ROWS)))
     waits = live_waits(session, "ptai", today, [r.id for r, _, _ in found])
     rows = []
     for request, coll, porteur in found:
-        wait = waits.get(request.id) or wait_between_steps("ptai", request.status, since=to_paris(request.updated_at).date(),
-                                                       deadline=request.rework_deadline, today=today)
-        rows.append(({"id": request.id, "reference": request.reference, "campagne": request.campaign_year,
-                      "demandeur": coll.name, "departement": coll.departement_code, "porteur": porteur,
-                      "intitule": request.title, "statut": request.status,
-                      "statut_libelle": PTAI_STATUS_LABELS[PtaiStatus(request.status)],
-                      "demande_cents": request.requested_cents, "demande": format_eur(request.requested_cents),
-                      "accorde_cents": request.granted_cents,
-                      "accorde": None if request.granted_cents is None else format_eur(request.granted_cents)}, wait))
+        wait = waits.get(request.id) or wait_between_steps(
+            "ptai",
+            request.status,
+            since=to_paris(request.updated_at).date(),
+            deadline=request.rework_deadline,
+            today=today,
+        )
+        rows.append(
+            (
+                {
+                    "id": request.id,
+                    "reference": request.reference,
+                    "campagne": request.campaign_year,
+                    "demandeur": coll.name,
+                    "departement": coll.departement_code,
+                    "porteur": porteur,
+                    "intitule": request.title,
+                    "statut": request.status,
+                    "statut_libelle": PTAI_STATUS_LABELS[PtaiStatus(request.status)],
+                    "demande_cents": request.requested_cents,
+                    "demande": format_eur(request.requested_cents),
+                    "accorde_cents": request.granted_cents,
+                    "accorde": None if request.granted_cents is None else format_eur(request.granted_cents),
+                },
+                wait,
+            )
+        )
     return _finish(rows, flt)
 
 
@@ -104,10 +144,23 @@ def batches(session: Session, flt: ListFilter, today: date) -> list[dict]:
     stmt = _narrowed(stmt, flt, status=DelegationBatch.status, year=DelegationBatch.year)
     found = list(session.exec(stmt.order_by(DelegationBatch.year, DelegationBatch.id).limit(MAX_ROWS)))
     waits = live_waits(session, "lot", today, [b.id for b in found])
-    rows = [({"id": b.id, "reference": b.reference, "annee": b.year, "statut": b.status,
-              "statut_libelle": BATCH_STATUS_LABELS[BatchStatus(b.status)], "demandes": b.requests_count,
-              "montant_cents": b.total_cents, "montant": format_eur(b.total_cents),
-              "departements": ", ".join(sorted(deps.get(b.id, ())))}, waits.get(b.id)) for b in found]
+    rows = [
+        (
+            {
+                "id": b.id,
+                "reference": b.reference,
+                "annee": b.year,
+                "statut": b.status,
+                "statut_libelle": BATCH_STATUS_LABELS[BatchStatus(b.status)],
+                "demandes": b.requests_count,
+                "montant_cents": b.total_cents,
+                "montant": format_eur(b.total_cents),
+                "departements": ", ".join(sorted(deps.get(b.id, ()))),
+            },
+            waits.get(b.id),
+        )
+        for b in found
+    ]
     return _finish(rows, flt)
 
 
@@ -118,17 +171,36 @@ def acts(session: Session, flt: ListFilter, today: date) -> list[dict]:
     found = list(session.exec(stmt.order_by(LegalAct.year, LegalAct.departement_code, LegalAct.id).limit(MAX_ROWS)))
     names = _beneficiaries(session, found)
     waits = live_waits(session, "acte", today, [a.id for a in found])
-    rows = [({"id": a.id, "reference": a.reference, "type": a.kind, "type_libelle": ACT_KIND_LABELS[ActKind(a.kind)],
-              "version": a.version, "annee": a.year, "departement": a.departement_code,
-              "beneficiaire": names[("p", a.porteur_id)] if a.porteur_id else names[("c", a.collectivite_id)],
-              "statut": a.status, "statut_libelle": ACT_STATUS_LABELS[ActStatus(a.status)],
-              "montant_cents": a.total_cents, "montant": format_eur(a.total_cents),
-              "signe_le": a.signed_on.isoformat() if a.signed_on else None}, waits.get(a.id)) for a in found]
+    rows = [
+        (
+            {
+                "id": a.id,
+                "reference": a.reference,
+                "type": a.kind,
+                "type_libelle": ACT_KIND_LABELS[ActKind(a.kind)],
+                "version": a.version,
+                "annee": a.year,
+                "departement": a.departement_code,
+                "beneficiaire": names[("p", a.porteur_id)] if a.porteur_id else names[("c", a.collectivite_id)],
+                "statut": a.status,
+                "statut_libelle": ACT_STATUS_LABELS[ActStatus(a.status)],
+                "montant_cents": a.total_cents,
+                "montant": format_eur(a.total_cents),
+                "signe_le": a.signed_on.isoformat() if a.signed_on else None,
+            },
+            waits.get(a.id),
+        )
+        for a in found
+    ]
     return _finish(rows, flt)
 
 
 LISTS: dict[str, Callable[[Session, ListFilter, date], list[dict]]] = {
-    "ctai": contracts, "ptai": requests, "lot": batches, "acte": acts}
+    "ctai": contracts,
+    "ptai": requests,
+    "lot": batches,
+    "acte": acts,
+}
 
 
 def _narrowed(stmt, flt: ListFilter, *, status, departement=None, year=None):
@@ -153,8 +225,11 @@ def _batch_departements(session: Session) -> dict[int, set[str]]:
     for batch_id, dep in session.exec(select(DelegationLine.batch_id, DelegationLine.departement_code).distinct()):
         deps[batch_id].add(dep)
     for batch_id, dep in session.exec(
-            select(PtaiRequest.batch_id, Collectivite.departement_code).distinct()
-            .join(Collectivite, Collectivite.id == PtaiRequest.collectivite_id).where(PtaiRequest.batch_id.is_not(None))):
+        select(PtaiRequest.batch_id, Collectivite.departement_code)
+        .distinct()
+        .join(Collectivite, Collectivite.id == PtaiRequest.collectivite_id)
+        .where(PtaiRequest.batch_id.is_not(None))
+    ):
         deps[batch_id].add(dep)
     return deps
 
@@ -163,6 +238,8 @@ def _beneficiaries(session: Session, found: list[LegalAct]) -> dict[tuple[str, i
     names: dict[tuple[str, int], str] = defaultdict(str)
     for p in session.exec(select(Porteur).where(Porteur.id.in_({a.porteur_id for a in found if a.porteur_id} or {-1}))):
         names[("p", p.id)] = p.name
-    for c in session.exec(select(Collectivite).where(Collectivite.id.in_({a.collectivite_id for a in found if a.collectivite_id} or {-1}))):
+    for c in session.exec(
+        select(Collectivite).where(Collectivite.id.in_({a.collectivite_id for a in found if a.collectivite_id} or {-1}))
+    ):
         names[("c", c.id)] = c.name
     return names

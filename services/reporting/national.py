@@ -42,9 +42,12 @@ def figures(session: Session, today: date, *, now: datetime | None = None) -> di
 
 def _territories(session: Session) -> dict[int, dict[str, int]]:
     """Per year, the collectivités engaged by a signed contract, by group of type."""
-    rows = session.exec(select(Ctai.first_year, Ctai.last_year, Collectivite.id, Collectivite.type)
-                        .join(Collectivite, Collectivite.id == Ctai.collectivite_id)
-                        .where(Ctai.status.in_(SIGNED_STATUSES)).distinct())
+    rows = session.exec(
+        select(Ctai.first_year, Ctai.last_year, Collectivite.id, Collectivite.type)
+        .join(Collectivite, Collectivite.id == Ctai.collectivite_id)
+        .where(Ctai.status.in_(SIGNED_STATUSES))
+        .distinct()
+    )
     engaged: dict[int, dict[int, str]] = defaultdict(dict)
     for first, last, coll_id, kind in rows:
         for year in range(first, last + 1):
@@ -60,21 +63,49 @@ def _territories(session: Session) -> dict[int, dict[str, int]]:
 
 def _amounts(session: Session) -> dict:
     """Engaged amounts and funded lines per year, and per domain, P104 action and département."""
-    ctai_lines = (select(Action.year, Action.domain, Action.p104_action, Collectivite.departement_code,
-                         func.sum(Action.amount_cents), func.count())
-                  .join(Ctai, Ctai.id == Action.ctai_id).join(Collectivite, Collectivite.id == Ctai.collectivite_id)
-                  .where(Ctai.status.in_(SIGNED_STATUSES))
-                  .group_by(Action.year, Action.domain, Action.p104_action, Collectivite.departement_code))
+    ctai_lines = (
+        select(
+            Action.year,
+            Action.domain,
+            Action.p104_action,
+            Collectivite.departement_code,
+            func.sum(Action.amount_cents),
+            func.count(),
+        )
+        .join(Ctai, Ctai.id == Action.ctai_id)
+        .join(Collectivite, Collectivite.id == Ctai.collectivite_id)
+        .where(Ctai.status.in_(SIGNED_STATUSES))
+        .group_by(Action.year, Action.domain, Action.p104_action, Collectivite.departement_code)
+    )
     main_domain = PtaiRequest.domains[0].as_string()
-    ptai_lines = (select(PtaiRequest.campaign_year, main_domain, PtaiRequest.p104_action, Collectivite.departement_code,
-                         func.sum(PtaiRequest.granted_cents), func.count())
-                  .join(Collectivite, Collectivite.id == PtaiRequest.collectivite_id)
-                  .where(PtaiRequest.status == FUNDED_REQUEST)
-                  .group_by(PtaiRequest.campaign_year, main_domain, PtaiRequest.p104_action, Collectivite.departement_code))
-    by_year: dict[int, dict[str, int]] = defaultdict(lambda: {"ctai_cents": 0, "ptai_cents": 0, "total_cents": 0,
-                                                              "actions_ctai": 0, "demandes_ptai": 0, "lignes_financees": 0})
-    by = {"domaine": defaultdict(lambda: defaultdict(int)), "action_p104": defaultdict(lambda: defaultdict(int)),
-          "departement": defaultdict(lambda: defaultdict(int))}
+    ptai_lines = (
+        select(
+            PtaiRequest.campaign_year,
+            main_domain,
+            PtaiRequest.p104_action,
+            Collectivite.departement_code,
+            func.sum(PtaiRequest.granted_cents),
+            func.count(),
+        )
+        .join(Collectivite, Collectivite.id == PtaiRequest.collectivite_id)
+        .where(PtaiRequest.status == FUNDED_REQUEST)
+        .group_by(PtaiRequest.campaign_year, main_domain, PtaiRequest.p104_action, Collectivite.departement_code)
+    )
+    by_year: dict[int, dict[str, int]] = defaultdict(
+        lambda: {
+            "ctai_cents": 0,
+            "ptai_cents": 0,
+            "total_cents": 0,
+            "actions_ctai": 0,
+            "demandes_ptai": 0,
+            "lignes_financees": 0,
+        }
+    )
+    by = {
+        "domaine": defaultdict(lambda: defaultdict(int)),
+        "action_p104": defaultdict(lambda: defaultdict(int)),
+        "departement": defaultdict(lambda: defaultdict(int)),
+    }
     for source, stmt in (("ctai", ctai_lines), ("ptai", ptai_lines)):
         for year, domain, p104, dep, cents, count in session.exec(stmt):
             cents = int(cents or 0)
@@ -86,26 +117,35 @@ def _amounts(session: Session) -> dict:
             by["domaine"][year][domain or "non_renseigne"] += cents
             by["action_p104"][year][str(p104)] += cents
             by["departement"][year][dep] += cents
-    return {"par_annee": dict(sorted(by_year.items())),
-            **{f"par_{name}": {year: dict(sorted(values.items())) for year, values in sorted(table.items())}
-               for name, table in by.items()}}
+    return {
+        "par_annee": dict(sorted(by_year.items())),
+        **{
+            f"par_{name}": {year: dict(sorted(values.items())) for year, values in sorted(table.items())}
+            for name, table in by.items()
+        },
+    }
 
 
 def _delegations(session: Session) -> dict[int, dict]:
     """Per year: the ministry's envelope, what was delegated (AE), what is left, per département."""
     envelopes = {year: cents for year, cents in session.exec(select(Envelope.year, Envelope.amount_cents))}
     delegated: dict[int, dict[str, int]] = defaultdict(dict)
-    for year, dep, cents in session.exec(select(DelegationLine.year, DelegationLine.departement_code,
-                                                func.sum(DelegationLine.ae_cents))
-                                         .group_by(DelegationLine.year, DelegationLine.departement_code)):
+    for year, dep, cents in session.exec(
+        select(DelegationLine.year, DelegationLine.departement_code, func.sum(DelegationLine.ae_cents)).group_by(
+            DelegationLine.year, DelegationLine.departement_code
+        )
+    ):
         delegated[year][dep] = int(cents or 0)
     out = {}
     for year in sorted(set(envelopes) | set(delegated)):
         total = sum(delegated[year].values())
         envelope = envelopes.get(year)
-        out[year] = {"enveloppe_cents": envelope, "delegue_cents": total,
-                     "reste_cents": None if envelope is None else envelope - total,
-                     "par_departement": dict(sorted(delegated[year].items()))}
+        out[year] = {
+            "enveloppe_cents": envelope,
+            "delegue_cents": total,
+            "reste_cents": None if envelope is None else envelope - total,
+            "par_departement": dict(sorted(delegated[year].items())),
+        }
     return out
 
 
@@ -122,5 +162,9 @@ def _late_steps(session: Session, today: date) -> dict:
     for row in late:
         by_dep[where[row.entity_type].get(row.entity_id, "?")] += 1
         by_step[f"{row.entity_type}:{row.step}"] += 1
-    return {"total": sum(by_dep.values()), "par_departement": dict(sorted(by_dep.items())),
-            "par_etape": dict(sorted(by_step.items())), "delais": {k: policy().sla_for(*k.split(":")) for k in by_step}}
+    return {
+        "total": sum(by_dep.values()),
+        "par_departement": dict(sorted(by_dep.items())),
+        "par_etape": dict(sorted(by_step.items())),
+        "delais": {k: policy().sla_for(*k.split(":")) for k in by_step},
+    }

@@ -26,6 +26,7 @@ from services.migrate import upgrade
 from tests.conftest import PG_ADMIN_URL, ScriptedSink, _pg_url
 from tests.flows.conftest import Platform, _wait_http
 
+
 class BreakableSink(ScriptedSink):
     """The sink, which can hold its reply at the end of DATA (the sender waits for it): ``hold``
     decides for which message; ``holding`` is set while one is held, until ``release``. A held
@@ -42,8 +43,11 @@ class BreakableSink(ScriptedSink):
             self.hold = None
             # Accepted means stored at once, as a server that committed the message before its
             # reply reached a sender that died meanwhile.
-            reply = (await super().handle_DATA(server, session, envelope) if self.accept_held
-                     else "451 4.3.0 Service momentanément indisponible")
+            reply = (
+                await super().handle_DATA(server, session, envelope)
+                if self.accept_held
+                else "451 4.3.0 Service momentanément indisponible"
+            )
             self.holding.set()
             await asyncio.to_thread(self.release.wait, 180)
             return reply
@@ -64,8 +68,13 @@ class Stack:
         self.server: subprocess.Popen | None = None
         self.sink = BreakableSink(workdir / "mail")
         self.sink_server = SinkServer(self.sink).start()
-        self.platform = Platform({"api_url": self.api_url, "ui_url": self.ui_url, "home": self.home}, db_url, self.sink,
-                                 self.sink_server.port, workdir)
+        self.platform = Platform(
+            {"api_url": self.api_url, "ui_url": self.ui_url, "home": self.home},
+            db_url,
+            self.sink,
+            self.sink_server.port,
+            workdir,
+        )
         self.engine = self.platform.engine
         self.server_starts = 0
 
@@ -74,13 +83,22 @@ class Stack:
     def start_prefect(self) -> None:
         self.server_starts += 1
         log = self.workdir / f"prefect-server-{self.server_starts}.log"
-        env = {**os.environ, "PREFECT_HOME": str(self.home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-               "PREFECT_API_URL": self.api_url, "PREFECT_UI_URL": self.ui_url}
+        env = {
+            **os.environ,
+            "PREFECT_HOME": str(self.home),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_API_URL": self.api_url,
+            "PREFECT_UI_URL": self.ui_url,
+        }
         env.pop("PREFECT_SERVER_DATABASE_CONNECTION_URL", None)  # its own SQLite, as on a fresh machine
         with log.open("w") as out:
-            self.server = subprocess.Popen([sys.executable, "-m", "cli.prefect_server", "--host", "127.0.0.1",
-                                            "--port", str(self.port)], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                           start_new_session=True)
+            self.server = subprocess.Popen(
+                [sys.executable, "-m", "cli.prefect_server", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         _wait_http(f"{self.api_url}/health", 120, self.server, log)
 
     def stop_prefect(self) -> None:
@@ -94,7 +112,9 @@ class Stack:
         self.server = None
 
     def prefect_log(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.workdir.glob("prefect-server-*.log")))
+        return "\n".join(
+            p.read_text(errors="replace")[-3000:] for p in sorted(self.workdir.glob("prefect-server-*.log"))
+        )
 
     # --- SMTP sink ----------------------------------------------------------------------------
 
@@ -156,9 +176,15 @@ def build_stack(param: str, tmp_path_factory):
     upgrade(db_url)
     stack = Stack(workdir, db_url)
     old = {k: os.environ.get(k) for k in ("TERRITOIRES_DATABASE_URL", "TERRITOIRES_SMTP_HOST", "TERRITOIRES_SMTP_PORT")}
-    os.environ.update({"TERRITOIRES_DATABASE_URL": db_url, "TERRITOIRES_SMTP_HOST": "127.0.0.1",
-                       "TERRITOIRES_SMTP_PORT": str(stack.sink_server.port)})
+    os.environ.update(
+        {
+            "TERRITOIRES_DATABASE_URL": db_url,
+            "TERRITOIRES_SMTP_HOST": "127.0.0.1",
+            "TERRITOIRES_SMTP_PORT": str(stack.sink_server.port),
+        }
+    )
     from settings import get_settings
+
     get_settings.cache_clear()
     try:
         stack.start_prefect()

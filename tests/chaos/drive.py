@@ -22,8 +22,12 @@ from tests.factories import valid_request
 from tests.flows.helpers import decide
 from tests.workflow import PROPOSAL, SIGNED, bilan_lines, poitiers, register_ctair
 
-I86, P86, DIAIR, MIN = ("instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example",
-                        "diair@interieur.example", "ministere@interieur.example")
+I86, P86, DIAIR, MIN = (
+    "instructeur.86@prefecture-86.example",
+    "prefet.86@prefecture-86.example",
+    "diair@interieur.example",
+    "ministere@interieur.example",
+)
 ADMIN = "exploitation@interieur.example"
 
 
@@ -64,8 +68,16 @@ class Chain:
     async def answer(self, stack) -> None:
         step = self.steps.pop(0)
         fields = {**step.fields, **(step.fill(stack, self.entity_id) if step.fill else {})}
-        verdict = await decide(stack.platform, step.name, self.entity_id, self.reference, step.email, step.decision,
-                               entity=self.entity, **fields)
+        verdict = await decide(
+            stack.platform,
+            step.name,
+            self.entity_id,
+            self.reference,
+            step.email,
+            step.decision,
+            entity=self.entity,
+            **fields,
+        )
         assert verdict.outcome == "accepted", (self.reference, step.name, verdict.violations)
         self.done.append((self.entity, self.entity_id, step.name))
 
@@ -98,43 +110,69 @@ async def ctai_chain(stack, number: int) -> Chain:
     started = await cli("ctai", "start", "--collectivite", str(ids["poitiers"]), "--first-year", "2021")
     review = ("ctai", "review", "{id}")
     propose = ("ctai", "propose", "{id}", str(PROPOSAL))
-    return Chain("ctai", started["ctai_id"], started["reference"], [
-        Step("engagement", I86, "received", {"letter_date": "2020-12-15", "signatory": "Maire"}),
-        Step("echange", I86, "held", {"meeting_date": "2021-01-20"}),
-        Step("diagnostic", I86, "approve", {"bpi_count": 229, "needs_summary": "logement, emploi"}),
-        Step("coordinateur", I86, "record", {"coordinator_name": "Coordinatrice CTAI"}),
-        Step("proposition", I86, "approve", before=(propose,)),
-        Step("signature", P86, "sign", SIGNED),
-        Step("revue_diair", DIAIR, "approve"),
-        Step("bilan", I86, "amend", {"amount_eur": 250000, "complementary_eur": 50000, "comment": "Avenant n° 1"},
-             before=(review,), fill=lambda stack, cid: {"bilan_actions": bilan_lines(stack.engine, cid, 2021)}),
-        Step("bilan_signature", P86, "sign_amendment", {"signature_date": "2022-01-20"}),
-    ])
+    return Chain(
+        "ctai",
+        started["ctai_id"],
+        started["reference"],
+        [
+            Step("engagement", I86, "received", {"letter_date": "2020-12-15", "signatory": "Maire"}),
+            Step("echange", I86, "held", {"meeting_date": "2021-01-20"}),
+            Step("diagnostic", I86, "approve", {"bpi_count": 229, "needs_summary": "logement, emploi"}),
+            Step("coordinateur", I86, "record", {"coordinator_name": "Coordinatrice CTAI"}),
+            Step("proposition", I86, "approve", before=(propose,)),
+            Step("signature", P86, "sign", SIGNED),
+            Step("revue_diair", DIAIR, "approve"),
+            Step(
+                "bilan",
+                I86,
+                "amend",
+                {"amount_eur": 250000, "complementary_eur": 50000, "comment": "Avenant n° 1"},
+                before=(review,),
+                fill=lambda stack, cid: {"bilan_actions": bilan_lines(stack.engine, cid, 2021)},
+            ),
+            Step("bilan_signature", P86, "sign_amendment", {"signature_date": "2022-01-20"}),
+        ],
+    )
 
 
 async def widening_chain(stack, number: int) -> Chain:
     """A CTAIR signed in 2020 and registered, widened to a CTAI (the proposal funds housing: R5)."""
-    ids = poitiers(stack.engine, f"Communauté {number}", "communaute_urbaine", number, f"ctai@communaute-{number}.example")
+    ids = poitiers(
+        stack.engine, f"Communauté {number}", "communaute_urbaine", number, f"ctai@communaute-{number}.example"
+    )
     ctair_id = register_ctair(stack.engine, ids["poitiers"])
-    started = await cli("ctai", "start", "--collectivite", str(ids["poitiers"]), "--from-ctair", str(ctair_id),
-                        "--first-year", "2021")
+    started = await cli(
+        "ctai", "start", "--collectivite", str(ids["poitiers"]), "--from-ctair", str(ctair_id), "--first-year", "2021"
+    )
     proposal = json.loads(PROPOSAL.read_text(encoding="utf-8"))
     proposal["financement"] = [{"annee": 2021, "socle_eur": "150000.00", "complementaire_eur": "50000.00"}]
     path = stack.workdir / f"proposition-{started['ctai_id']}.json"
     path.write_text(json.dumps(proposal), encoding="utf-8")
     await cli("ctai", "propose", str(started["ctai_id"]), str(path))
-    return Chain("ctai", started["ctai_id"], started["reference"], [
-        Step("elargissement", P86, "sign", {"signature_date": "2021-06-01", "elu_signature_date": "2021-06-01"}),
-        Step("revue_diair", DIAIR, "approve"),
-    ])
+    return Chain(
+        "ctai",
+        started["ctai_id"],
+        started["reference"],
+        [
+            Step("elargissement", P86, "sign", {"signature_date": "2021-06-01", "elu_signature_date": "2021-06-01"}),
+            Step("revue_diair", DIAIR, "approve"),
+        ],
+    )
 
 
 async def ptai_request(stack, number: int, title: str, year: int = 2026) -> tuple[int, str]:
     ids = poitiers(stack.engine, f"Ville {number}", "commune", number, f"integration@ville-{number}.example")
     assert ids["poitiers"]
-    data = valid_request(**{"demandeur.siren": fictitious_siren(number), "campagne": year, "projet.intitule": title,
-                            "projet.domaines": ["logement", "emploi"], "projet.date_debut": f"{year}-09-01",
-                            "projet.date_fin": f"{year + 1}-08-31"})
+    data = valid_request(
+        **{
+            "demandeur.siren": fictitious_siren(number),
+            "campagne": year,
+            "projet.intitule": title,
+            "projet.domaines": ["logement", "emploi"],
+            "projet.date_debut": f"{year}-09-01",
+            "projet.date_fin": f"{year + 1}-08-31",
+        }
+    )
     data["porteur"]["email"] = "asso@exemple-accueil.example"
     path: Path = stack.workdir / f"demande-{number}-{abs(hash(title))}.json"
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -146,20 +184,33 @@ async def ptai_request(stack, number: int, title: str, year: int = 2026) -> tupl
 async def ptai_chain(stack, number: int) -> Chain:
     agents(stack)
     rid, ref = await ptai_request(stack, number, "Ateliers sociolinguistiques pour adultes")
-    return Chain("ptai", rid, ref, [
-        Step("instruction", I86, "favourable", {"amount_eur": 16000}),
-        Step("validation", P86, "validate", {"amount_eur": 15000}),
-        Step("arbitrage", MIN, "approve", before=(("envelope", "set", "--year", "2026", "--amount", "11000000", "--agent", MIN),
-                                                  ("delegation", "run", "--year", "2026"))),
-    ])
+    return Chain(
+        "ptai",
+        rid,
+        ref,
+        [
+            Step("instruction", I86, "favourable", {"amount_eur": 16000}),
+            Step("validation", P86, "validate", {"amount_eur": 15000}),
+            Step(
+                "arbitrage",
+                MIN,
+                "approve",
+                before=(
+                    ("envelope", "set", "--year", "2026", "--amount", "11000000", "--agent", MIN),
+                    ("delegation", "run", "--year", "2026"),
+                ),
+            ),
+        ],
+    )
 
 
 async def wait_all(chains: list[Chain], stack) -> None:
     """Until every chain with a step ahead waits on it."""
     from tests.flows.helpers import waiting_run
 
-    await asyncio.gather(*(waiting_run(stack.platform, c.steps[0].name, c.entity_id, entity=c.entity)
-                           for c in chains if c.steps))
+    await asyncio.gather(
+        *(waiting_run(stack.platform, c.steps[0].name, c.entity_id, entity=c.entity) for c in chains if c.steps)
+    )
 
 
 async def quiescent(stack, timeout: float = 240) -> None:
@@ -179,8 +230,9 @@ async def quiescent(stack, timeout: float = 240) -> None:
             with Session(stack.engine) as s:
                 open_rows = s.exec(select(StepRun).where(StepRun.state != StepRunState.DONE)).all()
                 awaiting = set(s.exec(select(LegalAct.id).where(LegalAct.status == ActStatus.AWAITING_SIGNATURE)).all())
-                unsent = s.exec(select(OutboxMessage.id).where(OutboxMessage.status != "sent",
-                                                               OutboxMessage.status != "failed")).first()
+                unsent = s.exec(
+                    select(OutboxMessage.id).where(OutboxMessage.status != "sent", OutboxMessage.status != "failed")
+                ).first()
             acts_started = {r.entity_id for r in open_rows if r.entity_type == "acte" and r.flow_run_id}
             settled = unsent is None and awaiting <= acts_started and all(r.flow_run_id for r in open_rows)
             for row in open_rows if settled else ():
@@ -199,20 +251,28 @@ def lost_and_duplicated(stack, answered: list[tuple[str, int, str]]) -> tuple[in
     """Answers accepted by the test but absent from the database; answers, step runs or emails
     recorded or sent more than once."""
     with Session(stack.engine) as s:
-        accepted = Counter((a.entity_type, a.entity_id, a.step) for a in s.exec(
-            select(ApprovalAttempt).where(ApprovalAttempt.outcome == AttemptOutcome.ACCEPTED)))
-        runs = Counter((r.entity_type, r.entity_id, r.step, r.round, r.closing_decision_id)
-                       for r in s.exec(select(StepRun)))
+        accepted = Counter(
+            (a.entity_type, a.entity_id, a.step)
+            for a in s.exec(select(ApprovalAttempt).where(ApprovalAttempt.outcome == AttemptOutcome.ACCEPTED))
+        )
+        runs = Counter(
+            (r.entity_type, r.entity_id, r.step, r.round, r.closing_decision_id) for r in s.exec(select(StepRun))
+        )
     lost = sum(1 for key in answered if accepted[key] == 0)
     repeated = sum(n - 1 for key, n in accepted.items() if key in answered and n > 1)
     repeated += sum(n - 1 for n in runs.values() if n > 1)
-    repeated_mails = [key for key, n in Counter((m.to, m.subject, m.text()) for m in stack.sink.received).items() if n > 1]
+    repeated_mails = [
+        key for key, n in Counter((m.to, m.subject, m.text()) for m in stack.sink.received).items() if n > 1
+    ]
     repeated_ids = [mid for mid, n in stack.sink.message_ids().items() if n > 1]
     repeated += stack.email_duplicates()
     repeated += sum(n - 1 for n in Counter((m.to, m.subject, m.text()) for m in stack.sink.received).values() if n > 1)
-    for what, items in (("answers", [k for k, n in accepted.items() if k in answered and n > 1]),
-                        ("step runs", [k for k, n in runs.items() if n > 1]), ("message ids", repeated_ids),
-                        ("mails", [(to, subject) for to, subject, _ in repeated_mails])):
+    for what, items in (
+        ("answers", [k for k, n in accepted.items() if k in answered and n > 1]),
+        ("step runs", [k for k, n in runs.items() if n > 1]),
+        ("message ids", repeated_ids),
+        ("mails", [(to, subject) for to, subject, _ in repeated_mails]),
+    ):
         if items:
             print(f"chaos: repeated {what}: {items}")
     return lost, repeated

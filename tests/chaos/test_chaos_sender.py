@@ -16,12 +16,12 @@ import pytest
 from sqlmodel import Session, select
 
 from models.outbox import OutboxMessage, OutboxStatus
-from tests.email_samples import SAMPLES
 from notifications.outbox import Email, message_key, queue_many
 from notifications.sink import SinkServer
 from services.db import get_engine, unit_of_work
 from services.migrate import upgrade
 from tests.chaos.conftest import BreakableSink, _drop_database, _new_database, report
+from tests.email_samples import SAMPLES
 
 pytestmark = pytest.mark.chaos
 TERRITOIRES = str(Path(sys.executable).with_name("territoires"))
@@ -44,8 +44,12 @@ def outbox(request, tmp_path):
 
 
 def _sender(url: str, port: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "TERRITOIRES_DATABASE_URL": url, "TERRITOIRES_SMTP_HOST": "127.0.0.1",
-           "TERRITOIRES_SMTP_PORT": str(port)}
+    env = {
+        **os.environ,
+        "TERRITOIRES_DATABASE_URL": url,
+        "TERRITOIRES_SMTP_HOST": "127.0.0.1",
+        "TERRITOIRES_SMTP_PORT": str(port),
+    }
     with log.open("ab") as out:
         return subprocess.Popen([TERRITOIRES, "mail", "send"], env=env, stdout=out, stderr=subprocess.STDOUT)
 
@@ -63,9 +67,18 @@ def test_killing_the_sender_three_times_in_500_messages_loses_none_and_repeats_a
     url, sink, port = outbox
     agents = [f"agent{n}@prefecture-86.example" for n in range(MESSAGES)]
     with unit_of_work(get_engine(url)) as s:
-        queue_many(s, [Email("approval_requested", a, SAMPLES["approval_requested"],
-                             message_key("ptai", n, "instruction", a, "approval_requested"))
-                       for n, a in enumerate(agents)])
+        queue_many(
+            s,
+            [
+                Email(
+                    "approval_requested",
+                    a,
+                    SAMPLES["approval_requested"],
+                    message_key("ptai", n, "instruction", a, "approval_requested"),
+                )
+                for n, a in enumerate(agents)
+            ],
+        )
     log = tmp_path / "mail-send.log"
     kills = 0
     # 1) on the wire: the server holds the reply, the sender dies, then the server accepts it;
@@ -93,8 +106,12 @@ def test_killing_the_sender_three_times_in_500_messages_loses_none_and_repeats_a
     by_row = {int(mid.split("-")[1].split(".")[0]): n for mid, n in received.items()}
     lost = sum(1 for r in rows if by_row.get(r.id, 0) == 0)
     duplicated = sum(n - 1 for n in by_row.values())
-    report(f"kill -9 de l'envoi des courriels, {kills} fois en {MESSAGES} messages (au plus {kills} doublons admis)",
-           lost, duplicated, database=url.split(":")[0].split("+")[0])
+    report(
+        f"kill -9 de l'envoi des courriels, {kills} fois en {MESSAGES} messages (au plus {kills} doublons admis)",
+        lost,
+        duplicated,
+        database=url.split(":")[0].split("+")[0],
+    )
     assert len(rows) == MESSAGES and all(r.status == OutboxStatus.SENT for r in rows)
     assert lost == 0 and duplicated <= kills
     assert max(by_row.values()) <= 2

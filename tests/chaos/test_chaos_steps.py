@@ -26,7 +26,17 @@ from notifications.sender import OutboxSender
 from notifications.smtp import smtp_target
 from tests.chaos.conftest import report
 from tests.chaos.drive import (
-    ADMIN, I86, agents, ctai_chain, cli, lost_and_duplicated, ptai_chain, ptai_request, quiescent, wait_all, widening_chain,
+    ADMIN,
+    I86,
+    agents,
+    cli,
+    ctai_chain,
+    lost_and_duplicated,
+    ptai_chain,
+    ptai_request,
+    quiescent,
+    wait_all,
+    widening_chain,
 )
 from tests.flows.helpers import code_for, decide, mails_to, wait_for_mail, waiting_run
 
@@ -57,7 +67,12 @@ async def test_killing_the_serving_process_while_steps_wait_loses_and_repeats_no
     for chain in chains:
         await _settled(stack, chain.entity, chain.entity_id)
     lost, duplicated = lost_and_duplicated(stack, answered)
-    report("kill -9 du service pendant les étapes en attente (un tour sur deux)", lost, duplicated, database=stack.engine.dialect.name)
+    report(
+        "kill -9 du service pendant les étapes en attente (un tour sur deux)",
+        lost,
+        duplicated,
+        database=stack.engine.dialect.name,
+    )
     assert (lost, duplicated) == (0, 0)
 
 
@@ -68,8 +83,9 @@ async def _settled(stack, entity: str, entity_id: int) -> None:
 
 async def _runs_of(stack, entity: str, entity_id: int, step: str) -> list:
     async with get_client() as client:
-        found = await client.read_flow_runs(flow_run_filter=FlowRunFilter(
-            tags=FlowRunFilterTags(all_=[entity, f"step:{step}"])), limit=200)
+        found = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[entity, f"step:{step}"])), limit=200
+        )
     return [r for r in found if r.parameters.get(f"{entity}_id") == entity_id]
 
 
@@ -87,7 +103,9 @@ async def test_killing_the_serving_process_while_a_step_is_judged_starts_the_nex
     await answer
     with Session(stack.engine) as s:
         assert s.get(Ctai, chain.entity_id).status == CtaiStatus.EXCHANGE
-        assert s.exec(select(StepRun).where(StepRun.entity_id == chain.entity_id, StepRun.step == "echange")).all() == []
+        assert (
+            s.exec(select(StepRun).where(StepRun.entity_id == chain.entity_id, StepRun.step == "echange")).all() == []
+        )
 
     stack.platform.start()  # its start-up sweep finds the case at a step with no run
     await waiting_run(stack.platform, "echange", chain.entity_id)
@@ -115,8 +133,9 @@ async def test_the_smtp_server_down_for_a_while_delays_the_emails_without_losing
         await chain.answer(stack)  # judged, mailed in vain, next step started
         await waiting_run(stack.platform, "echange", chain.entity_id)
         with Session(stack.engine) as s:
-            waiting = s.exec(select(OutboxMessage).where(OutboxMessage.status == "pending",
-                                                         OutboxMessage.attempts > 0)).all()
+            waiting = s.exec(
+                select(OutboxMessage).where(OutboxMessage.status == "pending", OutboxMessage.attempts > 0)
+            ).all()
         assert waiting, "the emails should wait while the SMTP server is down"
     finally:
         stack.start_sink()
@@ -124,7 +143,9 @@ async def test_the_smtp_server_down_for_a_while_delays_the_emails_without_losing
     await OutboxSender(stack.engine, smtp_target()).send_pending(now=utcnow() + timedelta(hours=2))
     await OutboxSender(stack.engine, smtp_target()).send_pending(now=utcnow() + timedelta(hours=3))
     with Session(stack.engine) as s:
-        rows = s.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key.like(f"ctai:{chain.entity_id}:%"))).all()
+        rows = s.exec(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key.like(f"ctai:{chain.entity_id}:%"))
+        ).all()
     received = stack.sink.message_ids()
     ids = {f"<outbox-{r.id}." for r in rows}
     delivered = {mid for mid in received if mid not in before}
@@ -137,12 +158,16 @@ async def test_the_smtp_server_down_for_a_while_delays_the_emails_without_losing
 
 FAILURE = {
     "sqlite": ["CREATE TRIGGER chaos_panne BEFORE INSERT ON decision BEGIN SELECT RAISE(ABORT, 'panne simulée'); END"],
-    "postgresql": ["CREATE FUNCTION chaos_panne() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'panne simulée'; END $$ "
-                   "LANGUAGE plpgsql",
-                   "CREATE TRIGGER chaos_panne BEFORE INSERT ON decision FOR EACH ROW EXECUTE FUNCTION chaos_panne()"],
+    "postgresql": [
+        "CREATE FUNCTION chaos_panne() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'panne simulée'; END $$ "
+        "LANGUAGE plpgsql",
+        "CREATE TRIGGER chaos_panne BEFORE INSERT ON decision FOR EACH ROW EXECUTE FUNCTION chaos_panne()",
+    ],
 }
-REPAIRED = {"sqlite": ["DROP TRIGGER chaos_panne"],
-            "postgresql": ["DROP TRIGGER chaos_panne ON decision", "DROP FUNCTION chaos_panne()"]}
+REPAIRED = {
+    "sqlite": ["DROP TRIGGER chaos_panne"],
+    "postgresql": ["DROP TRIGGER chaos_panne ON decision", "DROP FUNCTION chaos_panne()"],
+}
 
 
 def _execute(stack, statements: list[str]) -> None:
@@ -160,9 +185,15 @@ async def test_a_step_that_fails_on_a_database_error_is_restarted_by_the_sweep_a
     try:
         step = chain.steps[0]
         code = code_for(stack.platform, step.email, chain.reference, run_id)
-        await aresume_flow_run(UUID(run_id), run_input={"agent_email": step.email, "approval_code": code,
-                                                        "decision": wording("ctai", "engagement", "received"),
-                                                        **step.fields})
+        await aresume_flow_run(
+            UUID(run_id),
+            run_input={
+                "agent_email": step.email,
+                "approval_code": code,
+                "decision": wording("ctai", "engagement", "received"),
+                **step.fields,
+            },
+        )
         await _until_failed(run_id)
     finally:
         _execute(stack, REPAIRED[dialect])
@@ -184,16 +215,29 @@ async def test_a_step_that_fails_on_a_database_error_is_restarted_by_the_sweep_a
     # The answer was lost with the failure: the awaited agents get a new code, with the reason.
     renewed = await wait_for_mail(stack.platform, I86, chain.reference, 2)
     assert "n'a pas pu être enregistrée" in renewed[-1].text()
-    result = await decide(stack.platform, "engagement", chain.entity_id, chain.reference, I86, "received",
-                          generation=1, code=code_for(stack.platform, I86, chain.reference, run_id), **step.fields)
+    result = await decide(
+        stack.platform,
+        "engagement",
+        chain.entity_id,
+        chain.reference,
+        I86,
+        "received",
+        generation=1,
+        code=code_for(stack.platform, I86, chain.reference, run_id),
+        **step.fields,
+    )
     assert result.outcome == "accepted", result.violations
     chain.steps.pop(0)
     chain.done.append(("ctai", chain.entity_id, "engagement"))
     await waiting_run(stack.platform, "echange", chain.entity_id)
     await _settled(stack, "ctai", chain.entity_id)
     lost, duplicated = lost_and_duplicated(stack, chain.done)
-    report("étape en échec sur une erreur de base, relancée par le contrôle", lost, duplicated,
-           database=stack.engine.dialect.name)
+    report(
+        "étape en échec sur une erreur de base, relancée par le contrôle",
+        lost,
+        duplicated,
+        database=stack.engine.dialect.name,
+    )
     assert (lost, duplicated) == (0, 0)
 
 
@@ -224,20 +268,38 @@ SUSPENDED = 8  # runs waiting across the restart: enough to overlap the server's
 
 async def test_a_dozen_runs_suspended_across_a_prefect_server_restart_all_resume_when_answered(stack):
     requests = [await ptai_request(stack, 40 + n % 4, f"Projet d'accueil n° {n}") for n in range(SUSPENDED)]
-    runs = await asyncio.gather(*(waiting_run(stack.platform, "instruction", rid, entity="ptai", timeout=240)
-                                  for rid, _ in requests))
+    runs = await asyncio.gather(
+        *(waiting_run(stack.platform, "instruction", rid, entity="ptai", timeout=240) for rid, _ in requests)
+    )
     assert len(set(runs)) == SUSPENDED
     stack.stop_prefect()
     stack.start_prefect()  # the serving process stays up and finds it again
     deadline = (date.today() + timedelta(days=60)).isoformat()
-    verdicts = await asyncio.gather(*(decide(stack.platform, "instruction", rid, ref, I86, "rework", entity="ptai",
-                                             comment="Budget détaillé manquant", rework_deadline=deadline)
-                                      for rid, ref in requests))
+    verdicts = await asyncio.gather(
+        *(
+            decide(
+                stack.platform,
+                "instruction",
+                rid,
+                ref,
+                I86,
+                "rework",
+                entity="ptai",
+                comment="Budget détaillé manquant",
+                rework_deadline=deadline,
+            )
+            for rid, ref in requests
+        )
+    )
     answered = [("ptai", rid, "instruction") for rid, _ in requests]
     accepted = sum(v.outcome == "accepted" for v in verdicts)
     lost, duplicated = lost_and_duplicated(stack, answered)
-    report(f"serveur Prefect redémarré avec {SUSPENDED} exécutions suspendues", lost + SUSPENDED - accepted, duplicated,
-           database=stack.engine.dialect.name)
+    report(
+        f"serveur Prefect redémarré avec {SUSPENDED} exécutions suspendues",
+        lost + SUSPENDED - accepted,
+        duplicated,
+        database=stack.engine.dialect.name,
+    )
     assert (accepted, lost, duplicated) == (SUSPENDED, 0, 0)
 
 
@@ -265,29 +327,61 @@ async def test_resume_restarts_a_cancelled_run_and_replaces_a_run_prefect_lost(s
 
     renewed = await wait_for_mail(stack.platform, I86, chain.reference, 2)
     assert replaced["flow_run_id"] in renewed[-1].text() and "remplacée par celle-ci" in renewed[-1].text()
-    stale = await decide(stack.platform, "engagement", chain.entity_id, chain.reference, I86, "received",
-                         generation=1, code=old_code, **chain.steps[0].fields)
+    stale = await decide(
+        stack.platform,
+        "engagement",
+        chain.entity_id,
+        chain.reference,
+        I86,
+        "received",
+        generation=1,
+        code=old_code,
+        **chain.steps[0].fields,
+    )
     assert stale.outcome != "accepted"
-    fresh = await decide(stack.platform, "engagement", chain.entity_id, chain.reference, I86, "received",
-                         attempt=2, generation=1, **chain.steps[0].fields)
+    fresh = await decide(
+        stack.platform,
+        "engagement",
+        chain.entity_id,
+        chain.reference,
+        I86,
+        "received",
+        attempt=2,
+        generation=1,
+        **chain.steps[0].fields,
+    )
     assert fresh.outcome == "accepted", fresh.violations
     done = [("ctai", chain.entity_id, "engagement"), ("ptai", request_id, "instruction")]
-    verdict = await decide(stack.platform, "instruction", request_id, request_ref, I86, "favourable", entity="ptai",
-                           generation=1, amount_eur=16000)
+    verdict = await decide(
+        stack.platform,
+        "instruction",
+        request_id,
+        request_ref,
+        I86,
+        "favourable",
+        entity="ptai",
+        generation=1,
+        amount_eur=16000,
+    )
     assert verdict.outcome == "accepted", verdict.violations
     await waiting_run(stack.platform, "echange", chain.entity_id)
     await _settled(stack, "ctai", chain.entity_id)
     lost_answers, duplicated = lost_and_duplicated(stack, done)
-    report("exécutions annulée et supprimée, reprises par resume", lost_answers, duplicated,
-           database=stack.engine.dialect.name)
+    report(
+        "exécutions annulée et supprimée, reprises par resume",
+        lost_answers,
+        duplicated,
+        database=stack.engine.dialect.name,
+    )
     assert (lost_answers, duplicated) == (0, 0)
 
 
 def _postgresql(action: str) -> None:
     version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
     command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action]
-    result = subprocess.run(command + (["--", "-m", "fast"] if action == "stop" else []), capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        command + (["--", "-m", "fast"] if action == "stop" else []), capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, f"{' '.join(command)}: {result.stdout}{result.stderr}"
 
 
@@ -316,10 +410,17 @@ async def test_postgresql_restarted_while_a_decision_is_mailed_the_step_complete
     await waiting_run(stack.platform, "diagnostic", chain.entity_id)
     await _settled(stack, "ctai", chain.entity_id)
     with Session(stack.engine) as s:
-        rows = s.exec(select(StepRun).where(StepRun.entity_type == "ctai", StepRun.entity_id == chain.entity_id)
-                      .order_by(StepRun.id)).all()
+        rows = s.exec(
+            select(StepRun)
+            .where(StepRun.entity_type == "ctai", StepRun.entity_id == chain.entity_id)
+            .order_by(StepRun.id)
+        ).all()
     assert [r.step for r in rows] == ["engagement", "echange", "diagnostic"]
     lost, duplicated = lost_and_duplicated(stack, chain.done)
-    report("PostgreSQL de l'application redémarré pendant l'envoi d'une décision", lost, duplicated,
-           database=stack.engine.dialect.name)
+    report(
+        "PostgreSQL de l'application redémarré pendant l'envoi d'une décision",
+        lost,
+        duplicated,
+        database=stack.engine.dialect.name,
+    )
     assert (lost, duplicated) == (0, 0)

@@ -41,15 +41,24 @@ def up(tmp_path):
 async def test_killing_territoires_up_alone_leaves_no_orphan_and_a_new_start_serves_the_same_steps(up):
     up.start()
     waiting = until(lambda: len(r := up.suspended_runs()) == 6 and r, 120, "the demo's six runs suspended")
-    until(lambda: any("Décision attendue" in str(m["Subject"]) and AGENT in str(m["To"]) for m in up.mails()), 60,
-          "the Poitiers approval code mailed")
+    until(
+        lambda: any("Décision attendue" in str(m["Subject"]) and AGENT in str(m["To"]) for m in up.mails()),
+        60,
+        "the Poitiers approval code mailed",
+    )
     mails, decisions = len(up.mails()), up.sql(CONTRACT_DECISIONS)[0][0]
     first = set(up.processes())
     assert len(first) >= 4  # up, Prefect server, mail sink, serve
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TERRITOIRES_", "PREFECT_"))}
-    beside = subprocess.run([TERRITOIRES, "up", "--port", str(_free_port("127.0.0.1"))], cwd=up.workdir, env=env,
-                            capture_output=True, text=True, timeout=60)
+    beside = subprocess.run(
+        [TERRITOIRES, "up", "--port", str(_free_port("127.0.0.1"))],
+        cwd=up.workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert beside.returncode != 0 and "PLATEFORME_DEJA_DEMARREE" in beside.stdout + beside.stderr
 
     up.proc.send_signal(signal.SIGKILL)  # the supervisor alone
@@ -67,17 +76,31 @@ async def test_killing_territoires_up_alone_leaves_no_orphan_and_a_new_start_ser
     resent = len(up.mails()) - mails  # the new start must mail nothing again
 
     with temporary_settings(updates={PREFECT_API_URL: f"{up.ui}/api"}):
-        await aresume_flow_run(UUID(back[POITIERS_RUN]), run_input={
-            "agent_email": AGENT, "approval_code": up.code_for(AGENT), "decision": "prolonger les actions",
-            "comment": "Bilan reçu après la reprise de la plateforme."})
+        await aresume_flow_run(
+            UUID(back[POITIERS_RUN]),
+            run_input={
+                "agent_email": AGENT,
+                "approval_code": up.code_for(AGENT),
+                "decision": "prolonger les actions",
+                "comment": "Bilan reçu après la reprise de la plateforme.",
+            },
+        )
     until(lambda: up.sql(POITIERS_STATUS) == [("active",)], 90, "the Poitiers contract back to active")
-    told = until(lambda: [m for m in up.mails()[mails:] if "integration@collectivite-86.example" in str(m["To"])], 60,
-                 "the collectivité told of the decision")
+    told = until(
+        lambda: [m for m in up.mails()[mails:] if "integration@collectivite-86.example" in str(m["To"])],
+        60,
+        "the collectivité told of the decision",
+    )
 
     lost = len(set(waiting.values()) - set(back.values()))
     copies = Counter((str(m["To"]), str(m["Subject"]), m.get_body(("plain",)).get_content()) for m in up.mails())
-    duplicated = (resent + (up.sql(CONTRACT_DECISIONS)[0][0] - decisions - 1)
-                  + sum(n - 1 for n in copies.values()) + len(told) - 1)
+    duplicated = (
+        resent
+        + (up.sql(CONTRACT_DECISIONS)[0][0] - decisions - 1)
+        + sum(n - 1 for n in copies.values())
+        + len(told)
+        - 1
+    )
     report(f"kill -9 de territoires up seul, de retour en {within:.0f} s", lost, duplicated, database="sqlite")
     assert (lost, duplicated) == (0, 0)
     assert up.ctrl_c() == 0 and up.processes() == []

@@ -30,16 +30,25 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 OUTPUT = Path(os.environ.get("TERRITOIRES_TEST_OUTPUT", ROOT / "test-output")) / "e2e"
 POITIERS_RUN = "CTAI Poitiers (86) — bilan annuel et avenant"
-DEMO_RUNS = {POITIERS_RUN, "Délégation des crédits — campagne 2021",
-             "PTAI Havre (76) — instruction locale — PTAI-76-2021-00001",
-             "PTAI Tours (37) — instruction locale — PTAI-37-2021-00002",
-             "PTAI Dijon Métropole (21) — validation par le préfet — PTAI-21-2021-00004",
-             "PTAI Clermont Auvergne Métropole (63) — validation par le préfet — PTAI-63-2021-00005"}
+DEMO_RUNS = {
+    POITIERS_RUN,
+    "Délégation des crédits — campagne 2021",
+    "PTAI Havre (76) — instruction locale — PTAI-76-2021-00001",
+    "PTAI Tours (37) — instruction locale — PTAI-37-2021-00002",
+    "PTAI Dijon Métropole (21) — validation par le préfet — PTAI-21-2021-00004",
+    "PTAI Clermont Auvergne Métropole (63) — validation par le préfet — PTAI-63-2021-00005",
+}
 ACTS_2022 = 8  # Poitiers' six associations, Toit du Monde and the city itself (coordination)
 POITIERS_STATUS = "select status from ctai where kind = 'ctai'"  # the demo's CTAIRs stay in force, unreviewed
-AWAITED_AGENTS = {"instructeur.86@prefecture-86.example", "instructeur2.86@prefecture-86.example",
-                  "instructeur.76@prefecture-76.example", "instructeur.37@prefecture-37.example",
-                  "prefet.21@prefecture-21.example", "prefet.63@prefecture-63.example", "ministere@interieur.example"}
+AWAITED_AGENTS = {
+    "instructeur.86@prefecture-86.example",
+    "instructeur2.86@prefecture-86.example",
+    "instructeur.76@prefecture-76.example",
+    "instructeur.37@prefecture-37.example",
+    "prefet.21@prefecture-21.example",
+    "prefet.63@prefecture-63.example",
+    "ministere@interieur.example",
+}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -72,17 +81,26 @@ def test_up_demo_leaves_a_run_waiting_at_every_stage_and_the_codes_in_the_mail_f
     with urllib.request.urlopen(dashboard, timeout=10) as page:  # served from the start, the demo's figures in it
         assert page.status == 200 and "Tableau de bord national — 2021" in page.read().decode("utf-8")
 
-    runs = until(lambda: (r := platform.suspended_runs()) and set(r) == DEMO_RUNS and r, 120,
-                 "the demo's runs suspended on their forms")
+    runs = until(
+        lambda: (r := platform.suspended_runs()) and set(r) == DEMO_RUNS and r,
+        120,
+        "the demo's runs suspended on their forms",
+    )
     assert set(runs) == DEMO_RUNS
     assert platform.sql(POITIERS_STATUS) == [("yearly_review",)]
     stages = dict(platform.sql("select status, count(*) from ptai_request group by status"))
     assert stages == {"submitted": 2, "awaiting_applicant": 1, "prefet_validation": 2, "in_batch": 2}
     assert platform.sql("select status, requests_count from delegation_batch") == [("awaiting", 2)]
 
-    recipients = until(lambda: AWAITED_AGENTS <= (got := {str(m["To"]) for m in platform.mails()
-                                                         if "Décision attendue" in str(m["Subject"])}) and got,
-                       60, "an approval code for every awaited agent")
+    recipients = until(
+        lambda: (
+            AWAITED_AGENTS
+            <= (got := {str(m["To"]) for m in platform.mails() if "Décision attendue" in str(m["Subject"])})
+            and got
+        ),
+        60,
+        "an approval code for every awaited agent",
+    )
     assert recipients == AWAITED_AGENTS
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", platform.code_for("instructeur.86@prefecture-86.example"))
 
@@ -94,8 +112,14 @@ def test_a_second_terminal_lists_the_waiting_runs_of_the_platform_without_any_pr
     if platform.database_url:
         env["TERRITOIRES_DATABASE_URL"] = platform.database_url
     started = time.monotonic()
-    result = subprocess.run([TERRITOIRES, "approvals", "list", "--json"], cwd=platform.workdir, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [TERRITOIRES, "approvals", "list", "--json"],
+        cwd=platform.workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     listed = json.loads(result.stdout)
     assert {r["name"] for r in listed if r["etat"] == "en attente"} == DEMO_RUNS
@@ -123,8 +147,9 @@ def test_an_instructeur_approves_the_poitiers_review_in_the_prefect_ui(platform)
     screenshot.unlink(missing_ok=True)
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(30_000)
@@ -140,15 +165,27 @@ def test_an_instructeur_approves_the_poitiers_review_in_the_prefect_ui(platform)
             def field(label: str):
                 """The field whose title starts with ``label`` (« Décision » also appears inside the
                 comment's title, « si la décision l'exige »)."""
-                return form.locator(".schema-form-property").filter(has=page.locator(
-                    ".schema-form-property__label", has_text=re.compile(rf"^\s*{re.escape(label)}"))).first
+                return (
+                    form.locator(".schema-form-property")
+                    .filter(
+                        has=page.locator(
+                            ".schema-form-property__label", has_text=re.compile(rf"^\s*{re.escape(label)}")
+                        )
+                    )
+                    .first
+                )
 
             field("Votre courriel professionnel").locator("textarea").fill(agent)
             field("Code d'approbation").locator("textarea").fill(code)
             # Plain fields: no « str | None » switch to open first, no « Property is type "None" » line.
             shown = form.inner_text()
             assert "Property is type" not in shown and "| None" not in shown, shown
-            assert form.locator(".schema-form-property button", has_text=re.compile(r"^\s*(str|int|None|date)\s*$")).count() == 0
+            assert (
+                form.locator(
+                    ".schema-form-property button", has_text=re.compile(r"^\s*(str|int|None|date)\s*$")
+                ).count()
+                == 0
+            )
             assert "(si avenant)" in shown and "à remplir : « Avenant : socle de l'année suivante »" in shown
             field("Commentaire").locator("textarea").fill("Bilan 2021 reçu : les actions sont reconduites en 2022.")
             field("Décision").locator("button.p-select-button__control").click()
@@ -164,8 +201,11 @@ def test_an_instructeur_approves_the_poitiers_review_in_the_prefect_ui(platform)
     until(lambda: platform.sql(POITIERS_STATUS) == [("active",)], 90, "the contract back to active")
     decisions = platform.sql("select decision, actor_label, comment from decision where step = 'bilan' order by id")
     assert decisions[-1] == ("prolong", agent, "Bilan 2021 reçu : les actions sont reconduites en 2022.")
-    told = until(lambda: [m for m in platform.mails()[mails_before:]
-                          if str(m["To"]) == "integration@collectivite-86.example"], 60, "the decision's email")
+    told = until(
+        lambda: [m for m in platform.mails()[mails_before:] if str(m["To"]) == "integration@collectivite-86.example"],
+        60,
+        "the decision's email",
+    )
     assert "Bilan annuel et avenant\u202f: actions prolongées" in str(told[0]["Subject"])  # French spacing
     assert "Bilan 2021 reçu" in told[0].get_body(("plain",)).get_content()
     assert POITIERS_RUN not in platform.suspended_runs()
@@ -173,13 +213,33 @@ def test_an_instructeur_approves_the_poitiers_review_in_the_prefect_ui(platform)
 
 def test_ctrl_c_stops_everything_and_a_second_start_picks_up_the_same_data(platform):
     # The prolongation funds 2022: one act per beneficiary of the contract awaits the préfet.
-    waiting = until(lambda: len(r := platform.suspended_runs()) == len(DEMO_RUNS) - 1 + ACTS_2022 and r, 180,
-                    "the demo's runs and the 2022 acts suspended")
+    waiting = until(
+        lambda: len(r := platform.suspended_runs()) == len(DEMO_RUNS) - 1 + ACTS_2022 and r,
+        180,
+        "the demo's runs and the 2022 acts suspended",
+    )
     assert {name for name in waiting if not name.startswith("Acte ")} == DEMO_RUNS - {POITIERS_RUN}
-    until(lambda: len([m for m in platform.mails() if "prefet.86@" in str(m["To"]) and "-86-2022-" in str(m["Subject"])
-                       and "Décision attendue" in str(m["Subject"])]) >= ACTS_2022, 60, "the acts' codes mailed")
-    until(lambda: platform.sql("select count(*) from outbox_message where status <> 'sent'") == [(0,)], 60,
-          "the outbox emptied")
+    until(
+        lambda: (
+            len(
+                [
+                    m
+                    for m in platform.mails()
+                    if "prefet.86@" in str(m["To"])
+                    and "-86-2022-" in str(m["Subject"])
+                    and "Décision attendue" in str(m["Subject"])
+                ]
+            )
+            >= ACTS_2022
+        ),
+        60,
+        "the acts' codes mailed",
+    )
+    until(
+        lambda: platform.sql("select count(*) from outbox_message where status <> 'sent'") == [(0,)],
+        60,
+        "the outbox emptied",
+    )
     mails = len(platform.mails())
     decisions = platform.sql("select count(*) from decision")
 

@@ -51,12 +51,22 @@ def prefect_server(tmp_path_factory):
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{dbname}"'))
     server_db = _pg_url(dbname).replace("postgresql+psycopg", "postgresql+asyncpg")
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_SERVER_DATABASE_CONNECTION_URL": server_db,
-           "PREFECT_API_URL": f"http://127.0.0.1:{port}/api", "PREFECT_UI_URL": f"http://127.0.0.1:{port}"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": server_db,
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_UI_URL": f"http://127.0.0.1:{port}",
+    }
     with log.open("w") as out:
-        proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         _wait_http(f"http://127.0.0.1:{port}/api/health", 120, proc, log)
         yield {"api_url": f"http://127.0.0.1:{port}/api", "ui_url": f"http://127.0.0.1:{port}", "home": home}
@@ -89,23 +99,41 @@ class Platform:
 
     @property
     def env(self) -> dict:
-        return {**os.environ, "PREFECT_API_URL": self.server["api_url"], "PREFECT_UI_URL": self.server["ui_url"],
-                "PREFECT_HOME": str(self.server["home"]), "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-                "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": os.environ.get("TEST_PREFECT_LOGGING_LEVEL", "INFO"),
-                "TERRITOIRES_DATABASE_URL": self.db_url, "TERRITOIRES_SMTP_HOST": "127.0.0.1",
-                "TERRITOIRES_SMTP_PORT": str(self.sink_port), "TERRITOIRES_DATA_DIR": str(self.workdir)}
+        return {
+            **os.environ,
+            "PREFECT_API_URL": self.server["api_url"],
+            "PREFECT_UI_URL": self.server["ui_url"],
+            "PREFECT_HOME": str(self.server["home"]),
+            "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+            "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_LOGGING_LEVEL": os.environ.get("TEST_PREFECT_LOGGING_LEVEL", "INFO"),
+            "TERRITOIRES_DATABASE_URL": self.db_url,
+            "TERRITOIRES_SMTP_HOST": "127.0.0.1",
+            "TERRITOIRES_SMTP_PORT": str(self.sink_port),
+            "TERRITOIRES_DATA_DIR": str(self.workdir),
+        }
 
     def start(self) -> None:
         self.starts += 1
         log = self.workdir / f"serve-{self.starts}.log"
         with log.open("w") as out:
-            self.proc = subprocess.Popen([str(BIN / "territoires"), "serve"], env=self.env, cwd=self.workdir,
-                                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                [str(BIN / "territoires"), "serve"],
+                env=self.env,
+                cwd=self.workdir,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"territoires serve exited:\n{log.read_text()[-3000:]}")
-            if "Your deployments are being served" in log.read_text() or "deployments are being served" in log.read_text():
+            if (
+                "Your deployments are being served" in log.read_text()
+                or "deployments are being served" in log.read_text()
+            ):
                 return
             time.sleep(0.3)
         raise AssertionError(f"territoires serve did not start:\n{log.read_text()[-3000:]}")
@@ -138,9 +166,15 @@ def platform(request, prefect_server, tmp_path_factory):
     sink_server = SinkServer(sink).start()
     platform = Platform(prefect_server, db_url, sink, sink_server.port, workdir)
     old = {k: os.environ.get(k) for k in ("TERRITOIRES_DATABASE_URL", "TERRITOIRES_SMTP_HOST", "TERRITOIRES_SMTP_PORT")}
-    os.environ.update({"TERRITOIRES_DATABASE_URL": db_url, "TERRITOIRES_SMTP_HOST": "127.0.0.1",
-                       "TERRITOIRES_SMTP_PORT": str(sink_server.port)})
+    os.environ.update(
+        {
+            "TERRITOIRES_DATABASE_URL": db_url,
+            "TERRITOIRES_SMTP_HOST": "127.0.0.1",
+            "TERRITOIRES_SMTP_PORT": str(sink_server.port),
+        }
+    )
     from settings import get_settings
+
     get_settings.cache_clear()
     platform.start()
     try:

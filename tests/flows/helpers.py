@@ -10,15 +10,22 @@ from prefect.client.orchestration import get_client
 from prefect.flow_runs import aresume_flow_run
 from sqlmodel import Session, select
 
-from services.engine.runs import pause_key
 from models.approval import ApprovalAttempt, StepRun, StepRunState
 from models.choices import wording
+from services.engine.runs import pause_key
 
 CODE = re.compile(r"^Code d'approbation\s:\s([A-Z0-9-]+)\r?$", re.MULTILINE)
 
 
-async def waiting_run(platform, step: str, entity_id: int, attempt: int = 1, entity: str = "ctai",
-                      timeout: float = 120, generation: int = 0) -> str:
+async def waiting_run(
+    platform,
+    step: str,
+    entity_id: int,
+    attempt: int = 1,
+    entity: str = "ctai",
+    timeout: float = 120,
+    generation: int = 0,
+) -> str:
     """The run id of ``step`` once Prefect shows it suspended on ``<step>-<attempt>`` (``-r<n>``
     after ``n`` restarts) with its form."""
     deadline = asyncio.get_running_loop().time() + timeout
@@ -27,13 +34,23 @@ async def waiting_run(platform, step: str, entity_id: int, attempt: int = 1, ent
         while asyncio.get_running_loop().time() < deadline:
             if run_id is None:
                 with Session(platform.engine) as s:
-                    row = s.exec(select(StepRun).where(StepRun.entity_type == entity, StepRun.entity_id == entity_id,
-                                                       StepRun.step == step, StepRun.state == StepRunState.LIVE)).first()
+                    row = s.exec(
+                        select(StepRun).where(
+                            StepRun.entity_type == entity,
+                            StepRun.entity_id == entity_id,
+                            StepRun.step == step,
+                            StepRun.state == StepRunState.LIVE,
+                        )
+                    ).first()
                     run_id = row.flow_run_id if row else None
             if run_id is not None:
                 run = await client.read_flow_run(UUID(run_id))
                 details = run.state.state_details if run.state else None
-                if run.state.is_paused() and details.pause_key == pause_key(step, attempt, generation) and details.run_input_keyset:
+                if (
+                    run.state.is_paused()
+                    and details.pause_key == pause_key(step, attempt, generation)
+                    and details.run_input_keyset
+                ):
                     try:
                         await client.read_flow_run_input(UUID(run_id), details.run_input_keyset["schema"])
                         return run_id
@@ -51,8 +68,11 @@ def mails_to(platform, address: str, reference: str | None = None) -> list:
 
 def code_for(platform, address: str, reference: str, run_id: str | None = None) -> str:
     """The code of the latest approval email to ``address`` about ``reference`` (and ``run_id``)."""
-    codes = [CODE.search(m.text()) for m in mails_to(platform, address, reference)
-             if "Décision attendue" in m.subject and (run_id is None or run_id in m.text())]
+    codes = [
+        CODE.search(m.text())
+        for m in mails_to(platform, address, reference)
+        if "Décision attendue" in m.subject and (run_id is None or run_id in m.text())
+    ]
     codes = [c.group(1) for c in codes if c]
     assert codes, f"no approval code mailed to {address} for {reference}"
     return codes[-1]
@@ -65,24 +85,38 @@ async def wait_for_mail(platform, address: str, reference: str, count: int, time
         if len(found) >= count:
             return found
         await asyncio.sleep(0.2)
-    raise AssertionError(f"{address} got {len(mails_to(platform, address, reference))} mails about {reference}, expected {count}")
+    raise AssertionError(
+        f"{address} got {len(mails_to(platform, address, reference))} mails about {reference}, expected {count}"
+    )
 
 
 async def verdict(platform, run_id: str, attempt: int, timeout: float = 120) -> ApprovalAttempt:
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
         with Session(platform.engine) as s:
-            found = s.exec(select(ApprovalAttempt).where(ApprovalAttempt.flow_run_id == run_id,
-                                                         ApprovalAttempt.attempt == attempt)).first()
+            found = s.exec(
+                select(ApprovalAttempt).where(ApprovalAttempt.flow_run_id == run_id, ApprovalAttempt.attempt == attempt)
+            ).first()
         if found is not None:
             return found
         await asyncio.sleep(0.3)
     raise AssertionError(f"run {run_id} never judged attempt {attempt}\n{platform.logs()}")
 
 
-async def decide(platform, step: str, entity_id: int, reference: str, email: str, decision: str, *,
-                 attempt: int = 1, code: str | None = None, entity: str = "ctai", generation: int = 0,
-                 **fields) -> ApprovalAttempt:
+async def decide(
+    platform,
+    step: str,
+    entity_id: int,
+    reference: str,
+    email: str,
+    decision: str,
+    *,
+    attempt: int = 1,
+    code: str | None = None,
+    entity: str = "ctai",
+    generation: int = 0,
+    **fields,
+) -> ApprovalAttempt:
     """Resumes the waiting run through the API the UI uses, then returns the flow's verdict."""
     run_id = await waiting_run(platform, step, entity_id, attempt, entity, generation=generation)
     if code is None:  # the agent reads the email sent for this run
@@ -90,8 +124,12 @@ async def decide(platform, step: str, entity_id: int, reference: str, email: str
         while not any(run_id in m.text() for m in mails_to(platform, email, reference)):
             assert asyncio.get_running_loop().time() < deadline, f"no approval email to {email} for run {run_id}"
             await asyncio.sleep(0.2)
-    run_input = {"agent_email": email, "approval_code": code or code_for(platform, email, reference, run_id),
-                 "decision": wording(entity, step, decision), **fields}  # the form offers French wordings
+    run_input = {
+        "agent_email": email,
+        "approval_code": code or code_for(platform, email, reference, run_id),
+        "decision": wording(entity, step, decision),
+        **fields,
+    }  # the form offers French wordings
     await aresume_flow_run(UUID(run_id), run_input=run_input)
     return await verdict(platform, run_id, attempt)
 

@@ -10,9 +10,9 @@ from uuid import UUID
 from prefect.client.orchestration import get_client
 from sqlmodel import Session
 
+from models.french import typographie
 from models.pilotage import Comite, ComiteStatus
 from models.types import PARIS, paris_today
-from models.french import typographie
 from services.pilotage import records
 from tests.cli import run
 from tests.flows.helpers import decide, finished, wait_for_mail, waiting_run
@@ -25,13 +25,19 @@ async def cli(*args) -> dict:
     return json.loads(result.stdout)
 
 
-async def test_a_local_comite_started_by_hand_is_recorded_by_the_prefet_and_its_minutes_reach_the_collectivite(platform):
+async def test_a_local_comite_started_by_hand_is_recorded_by_the_prefet_and_its_minutes_reach_the_collectivite(
+    platform,
+):
     ids = setting(platform.engine)
-    started = await cli("comite", "start", "--niveau", "local", "--departement", "86", "--date", paris_today().isoformat())
+    started = await cli(
+        "comite", "start", "--niveau", "local", "--departement", "86", "--date", paris_today().isoformat()
+    )
     cid, ref = started["comite_id"], started["reference"]
     assert started["planifie_pour"] is None and started["nouveau"]
 
-    verdict = await decide(platform, "compte_rendu", cid, ref, P86, "record", entity="comite", **minutes(ids["actions86"]))
+    verdict = await decide(
+        platform, "compte_rendu", cid, ref, P86, "record", entity="comite", **minutes(ids["actions86"])
+    )
     assert verdict.outcome == "accepted", verdict.violations
     await finished(platform, started["flow_run_id"])
 
@@ -61,4 +67,7 @@ async def test_a_comite_to_come_is_scheduled_for_its_day_and_started_once(platfo
     assert run_.name == f"Comité de pilotage national — {day:%d/%m/%Y}"
     opened = await cli("comite", "open", str(started["comite_id"]))  # brought forward: the Diair may answer now
     assert opened["ouvert"] and opened["flow_run_id"] == started["flow_run_id"]
-    assert await waiting_run(platform, "compte_rendu_national", started["comite_id"], entity="comite") == started["flow_run_id"]
+    assert (
+        await waiting_run(platform, "compte_rendu_national", started["comite_id"], entity="comite")
+        == started["flow_run_id"]
+    )

@@ -9,21 +9,25 @@ from uuid import UUID
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.exceptions import PrefectHTTPStatusError
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.exceptions import PrefectHTTPStatusError
 from sqlmodel import Session, func, select
 
 from models.ctai import Ctai, CtaiFunding, CtaiStatus
 from models.decision import Decision
-from models.outbox import OutboxMessage, OutboxStatus
 from models.french import typographie
+from models.outbox import OutboxMessage, OutboxStatus
 from tests.cli import run
 from tests.cli import run as run_cli  # the tests below also name a run "run"
 from tests.flows.helpers import code_for, decide, finished, mails_to, wait_for_mail, waiting_run
 from tests.workflow import PROPOSAL, bilan_lines, poitiers
 
-I86, P86, I37, P37 = ("instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example",
-                      "instructeur.37@prefecture-37.example", "prefet.37@prefecture-37.example")
+I86, P86, I37, P37 = (
+    "instructeur.86@prefecture-86.example",
+    "prefet.86@prefecture-86.example",
+    "instructeur.37@prefecture-37.example",
+    "prefet.37@prefecture-37.example",
+)
 DIAIR, POITIERS = "diair@interieur.example", "integration@poitiers.example"
 
 
@@ -40,8 +44,13 @@ async def start(platform, collectivite_id: int, *extra) -> dict:
 
 def decisions(platform, ctai_id):
     with Session(platform.engine) as s:
-        return list(s.exec(select(Decision).where(Decision.entity_type == "ctai", Decision.entity_id == ctai_id)
-                           .order_by(Decision.id)))
+        return list(
+            s.exec(
+                select(Decision)
+                .where(Decision.entity_type == "ctai", Decision.entity_id == ctai_id)
+                .order_by(Decision.id)
+            )
+        )
 
 
 async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(platform):
@@ -57,17 +66,32 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
     await ok("engagement", I86, "received", letter_date="2020-12-15", signatory="Maire de Poitiers")
     # The scriptable twin: list the waiting run with its form, and decide through the CLI.
     run_id = await waiting_run(platform, "echange", cid)
-    listed = json.loads((await cli("approvals", "list", "--departement", "86", "--role", "instructeur", "--json")).stdout)
+    listed = json.loads(
+        (await cli("approvals", "list", "--departement", "86", "--role", "instructeur", "--json")).stdout
+    )
     mine = next(r for r in listed if r["run_id"] == run_id)
     assert mine["name"] == "CTAI Poitiers (86) — temps d'échange" and mine["step"] == "echange"
     assert {f["nom"] for f in mine["fields"]} >= {"agent_email", "approval_code", "decision", "comment", "meeting_date"}
     assert next(f for f in mine["fields"] if f["nom"] == "decision")["choix"] == ["temps d'échange tenu"]
     await wait_for_mail(platform, I86, ref, 2)
-    wrong = await asyncio.to_thread(run_cli, "approvals", "decide", run_id, "--agent", I86, "--code", "AAAA-BBBB",
-                                    "--decision", "signer", "--json")
+    wrong = await asyncio.to_thread(
+        run_cli, "approvals", "decide", run_id, "--agent", I86, "--code", "AAAA-BBBB", "--decision", "signer", "--json"
+    )
     assert wrong.exit_code == 2 and "DECISION_INCONNUE" in wrong.stdout  # refused before anything is sent
-    out = await cli("approvals", "decide", run_id, "--agent", I86, "--code", code_for(platform, I86, ref),
-                    "--decision", "held", "--field", "meeting_date=2021-01-20", "--json")  # the code works too
+    out = await cli(
+        "approvals",
+        "decide",
+        run_id,
+        "--agent",
+        I86,
+        "--code",
+        code_for(platform, I86, ref),
+        "--decision",
+        "held",
+        "--field",
+        "meeting_date=2021-01-20",
+        "--json",
+    )  # the code works too
     sent = json.loads(out.stdout)
     assert sent["verdict"]["resultat"] == "accepted" and sent["envoye"]["decision"] == "temps d'échange tenu"
 
@@ -77,12 +101,25 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
     await ok("proposition", I86, "approve")
 
     # Signature: the wrong people and the wrong code are refused, and each attempt is audited.
-    refusals = [(I86, None, "IDENTIFICATION_REFUSEE"), (P37, None, "IDENTIFICATION_REFUSEE"),
-                (DIAIR, None, "IDENTIFICATION_REFUSEE"), (P86, "AAAA-BBBB", "IDENTIFICATION_REFUSEE")]
+    refusals = [
+        (I86, None, "IDENTIFICATION_REFUSEE"),
+        (P37, None, "IDENTIFICATION_REFUSEE"),
+        (DIAIR, None, "IDENTIFICATION_REFUSEE"),
+        (P86, "AAAA-BBBB", "IDENTIFICATION_REFUSEE"),
+    ]
     for attempt, (email, code, expected) in enumerate(refusals, start=1):
-        verdict = await decide(platform, "signature", cid, ref, email, "sign", attempt=attempt,
-                               code=code or "ZZZZ-ZZZZ", signature_date="2021-10-21",
-                               elu_signature_date="2021-10-21")
+        verdict = await decide(
+            platform,
+            "signature",
+            cid,
+            ref,
+            email,
+            "sign",
+            attempt=attempt,
+            code=code or "ZZZZ-ZZZZ",
+            signature_date="2021-10-21",
+            elu_signature_date="2021-10-21",
+        )
         assert verdict.outcome == "refused" and verdict.violations[0]["code"] == expected
     async with get_client() as client:
         run = await client.read_flow_run(UUID(await waiting_run(platform, "signature", cid, attempt=5)))
@@ -90,8 +127,17 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
     assert "IDENTIFICATION_REFUSEE" in description.split("###")[0]  # the form says why, at the top
     assert set(run.tags) >= {"ctai", "dept:86", "step:signature", "awaiting:prefet"}
     assert run.name == "CTAI Poitiers (86) — validation et signature"
-    verdict = await decide(platform, "signature", cid, ref, P86, "sign", attempt=5, signature_date="2021-10-21",
-                           elu_signature_date="2021-10-21")
+    verdict = await decide(
+        platform,
+        "signature",
+        cid,
+        ref,
+        P86,
+        "sign",
+        attempt=5,
+        signature_date="2021-10-21",
+        elu_signature_date="2021-10-21",
+    )
     assert verdict.outcome == "accepted", verdict.violations
     await finished(platform, verdict.flow_run_id)
     async with get_client() as client:  # every answer, with the code typed in it, is gone from Prefect
@@ -103,14 +149,29 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
     with Session(platform.engine) as s:
         assert s.get(Ctai, cid).status == CtaiStatus.ACTIVE
     await cli("ctai", "review", str(cid))
-    last = await ok("bilan", I86, "prolong", bilan_actions=bilan_lines(platform.engine, cid, 2021),
-                    comment="Actions reconduites en 2022")  # the instructeur decides alone; an avenant: test_ctai_procedure
+    last = await ok(
+        "bilan",
+        I86,
+        "prolong",
+        bilan_actions=bilan_lines(platform.engine, cid, 2021),
+        comment="Actions reconduites en 2022",
+    )  # the instructeur decides alone; an avenant: test_ctai_procedure
     await finished(platform, last.flow_run_id)
 
     trail = decisions(platform, cid)
     accepted = [d.step for d in trail if d.decision not in {"refus"}]
-    assert accepted == ["creation", "engagement", "echange", "diagnostic", "coordinateur", "proposition", "signature",
-                        "revue_diair", "bilan", "bilan"]
+    assert accepted == [
+        "creation",
+        "engagement",
+        "echange",
+        "diagnostic",
+        "coordinateur",
+        "proposition",
+        "signature",
+        "revue_diair",
+        "bilan",
+        "bilan",
+    ]
     refused = [d for d in trail if d.decision == "refus"]
     assert len(refused) == 4
     for row, (email, _, expected) in zip(refused, refusals):
@@ -119,7 +180,9 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
     with Session(platform.engine) as s:
         ctai = s.get(Ctai, cid)
         funding = {f.year: f for f in s.exec(select(CtaiFunding).where(CtaiFunding.ctai_id == cid))}
-        pending = s.exec(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != OutboxStatus.SENT)).one()
+        pending = s.exec(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != OutboxStatus.SENT)
+        ).one()
     assert ctai.status == CtaiStatus.ACTIVE and ctai.prefet_signed_on == date(2021, 10, 21)
     assert funding[2022].socle_cents == 15_000_000 and funding[2022].complementary_cents == 5_000_000
     assert pending == 0
@@ -129,8 +192,14 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
     duplicates = [k for k, n in Counter((m.to, m.subject, m.text()) for m in about).items() if n > 1]
     assert duplicates == []
     to_collectivite = [m.subject for m in mails_to(platform, POITIERS, ref)]
-    for step_label in ("lettre d'engagement", "temps d'échange", "diagnostic partagé", "validation et signature",
-                       "revue des actions par la Diair", "bilan annuel et avenant"):
+    for step_label in (
+        "lettre d'engagement",
+        "temps d'échange",
+        "diagnostic partagé",
+        "validation et signature",
+        "revue des actions par la Diair",
+        "bilan annuel et avenant",
+    ):
         assert any(step_label in s for s in to_collectivite), step_label
     assert sum(typographie("Validation et signature : contrat signé") in s for s in to_collectivite) == 1
     approvals_to_prefet = [m for m in mails_to(platform, P86, ref) if "Décision attendue" in m.subject]
@@ -145,7 +214,9 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
     assert "Actions reconduites en 2022" in latest.data and "en cours d'exécution" in latest.data
 
 
-async def test_the_daily_reminders_run_opens_the_yearly_review_starts_its_bilan_step_and_publishes_the_audit_head(platform):
+async def test_the_daily_reminders_run_opens_the_yearly_review_starts_its_bilan_step_and_publishes_the_audit_head(
+    platform,
+):
     from prefect.deployments.flow_runs import arun_deployment
 
     from services.ctai import workflow as ctai_workflow
@@ -158,14 +229,21 @@ async def test_the_daily_reminders_run_opens_the_yearly_review_starts_its_bilan_
         s.add(ctai)
         cid, ref = ctai.id, ctai.reference
 
-    ahead = await arun_deployment("relances/territoires", parameters={"day": "2027-01-15"}, timeout=120, as_subflow=False)
-    assert ahead.state.is_completed() and decisions(platform, cid)[-1].decision == "created"  # a day to come: nothing done
-    daily = await arun_deployment("relances/territoires", parameters={"day": "2026-01-15"}, timeout=120, as_subflow=False)
+    ahead = await arun_deployment(
+        "relances/territoires", parameters={"day": "2027-01-15"}, timeout=120, as_subflow=False
+    )
+    assert (
+        ahead.state.is_completed() and decisions(platform, cid)[-1].decision == "created"
+    )  # a day to come: nothing done
+    daily = await arun_deployment(
+        "relances/territoires", parameters={"day": "2026-01-15"}, timeout=120, as_subflow=False
+    )
     assert daily.state.is_completed(), daily.state.message
     assert daily.name == "Relances du 15/01/2026"
     await waiting_run(platform, "bilan", cid)
     assert [m.subject for m in await wait_for_mail(platform, I86, ref, 1) if "Décision attendue" in m.subject] == [
-        typographie(f"[{ref}] Décision attendue : bilan annuel et avenant")]
+        typographie(f"[{ref}] Décision attendue : bilan annuel et avenant")
+    ]
     trail = decisions(platform, cid)
     assert (trail[-1].step, trail[-1].decision, trail[-1].comment) == ("bilan", "open_review", "bilan 2025")
     verified = json.loads((await cli("audit", "verify", "--json")).stdout)  # the head the run published is found

@@ -3,9 +3,8 @@ step started twice runs once."""
 
 import asyncio
 import json
-from datetime import UTC, datetime
 from collections import Counter
-
+from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
@@ -27,7 +26,9 @@ I86 = "instructeur.86@prefecture-86.example"
 
 
 async def start(collectivite_id: int) -> dict:
-    result = await asyncio.to_thread(run, "ctai", "start", "--collectivite", str(collectivite_id), "--first-year", "2022")
+    result = await asyncio.to_thread(
+        run, "ctai", "start", "--collectivite", str(collectivite_id), "--first-year", "2022"
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -42,7 +43,9 @@ async def test_a_waiting_approval_survives_a_sigkill_of_the_server_without_dupli
     platform.kill()  # SIGKILL while the step waits: no process holds the wait
     platform.start()
 
-    verdict = await decide(platform, "engagement", cid, ref, I86, "received", letter_date="2021-12-10", signatory="Maire")
+    verdict = await decide(
+        platform, "engagement", cid, ref, I86, "received", letter_date="2021-12-10", signatory="Maire"
+    )
     assert verdict.outcome == "accepted", verdict.violations
     await finished(platform, verdict.flow_run_id)
     await waiting_run(platform, "echange", cid)
@@ -66,7 +69,9 @@ async def test_starting_the_same_step_twice_gives_one_run(platform):
     with pytest.raises(StepAlreadyLive):
         await start_step_run(kind("ctai"), first["ctai_id"], "engagement", "autre")
     async with get_client() as client:
-        runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["ctai", "step:engagement"])))
+        runs = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["ctai", "step:engagement"]))
+        )
     mine = [r for r in runs if "Loudun" in r.name and r.created >= t0]
     assert [str(r.id) for r in mine] == [first["flow_run_id"]]
 
@@ -77,13 +82,15 @@ async def test_an_answer_the_server_accepts_but_the_form_refuses_is_judged_refus
     ids = poitiers(platform.engine, "Ville de Civray", "commune", 9, "integration@civray.example")
     started = await start(ids["poitiers"])
     cid, ref = started["ctai_id"], started["reference"]
-    verdict = await decide(platform, "engagement", cid, ref, I86, "received", letter_date="2021-12-10",
-                           signatory="Maire\u200b")
+    verdict = await decide(
+        platform, "engagement", cid, ref, I86, "received", letter_date="2021-12-10", signatory="Maire\u200b"
+    )
     assert verdict.outcome == "refused" and verdict.violations[0]["code"] == "TEXTE_CARACTERES_INTERDITS"
     async with get_client() as client:
         with pytest.raises(PrefectHTTPStatusError, match="404"):
             await client.read_flow_run_input(UUID(verdict.flow_run_id), "suspended-engagement-1-response")
     await wait_for_mail(platform, I86, ref, 2)  # the opening's code, then a new one after the spent one
-    verdict = await decide(platform, "engagement", cid, ref, I86, "received", attempt=2, letter_date="2021-12-10",
-                           signatory="Maire")
+    verdict = await decide(
+        platform, "engagement", cid, ref, I86, "received", attempt=2, letter_date="2021-12-10", signatory="Maire"
+    )
     assert verdict.outcome == "accepted", verdict.violations

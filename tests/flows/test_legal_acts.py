@@ -66,8 +66,17 @@ async def test_a_compte_rendu_sent_back_incomplete_then_found_conforme_through_i
     common = ["--depenses", "41000", "--subvention-utilisee", "20000", "--par", ASSOCIATION]
     sent = await asyncio.to_thread(run, "crf", "transmettre", str(report.id), "--date", "2022-06-20", *common)
     assert sent.exit_code == 0, sent.output
-    verdict = await decide(platform, "examen", report.id, report.reference, INSTRUCTEUR, "rework", entity="crf",
-                           comment="Joindre le détail des frais de personnel.", complement_deadline="2099-09-30")
+    verdict = await decide(
+        platform,
+        "examen",
+        report.id,
+        report.reference,
+        INSTRUCTEUR,
+        "rework",
+        entity="crf",
+        comment="Joindre le détail des frais de personnel.",
+        complement_deadline="2099-09-30",
+    )
     assert verdict.outcome == "accepted", verdict.violations
     await finished(platform, verdict.flow_run_id)
     back = await wait_for_mail(platform, ASSOCIATION, report.reference, 1)
@@ -88,18 +97,43 @@ def contract_at_signature(engine) -> Ctai:
     ids = poitiers(engine)
     with unit_of_work(engine) as s:
         toit = next(p for p in registry.list_porteurs(s) if p.name == "Toit du Monde")
-        ctai = Ctai(collectivite_id=ids["poitiers"], first_year=2021, last_year=2023, public_scope=Public.PRIMO_ARRIVANTS,
-                    status=CtaiStatus.SIGNATURE, letter_received_on=date(2020, 12, 15), letter_signatory="Maire de Poitiers")
+        ctai = Ctai(
+            collectivite_id=ids["poitiers"],
+            first_year=2021,
+            last_year=2023,
+            public_scope=Public.PRIMO_ARRIVANTS,
+            status=CtaiStatus.SIGNATURE,
+            letter_received_on=date(2020, 12, 15),
+            letter_signatory="Maire de Poitiers",
+        )
         s.add(ctai)
         s.flush()
         ctai.reference = ctai_reference("86", 2021, ctai.id)
         s.add(CtaiFunding(ctai_id=ctai.id, year=2021, socle_cents=15_000_000, complementary_cents=5_000_000))
         s.add(Diagnostic(ctai_id=ctai.id, reference_year=2021, bpi_count=229, validated=True))
-        s.add(Action(ctai_id=ctai.id, title="Coordination et accompagnement des BPI", domain=Domain.ACCES_DROITS,
-                     public=Public.BPI, p104_action=P104Action.REFUGIES, amount_cents=15_000_000, year=2021))
-        s.add(Action(ctai_id=ctai.id, title="Accueil et hébergement des primo-arrivants", domain=Domain.LOGEMENT,
-                     public=Public.PRIMO_ARRIVANTS, porteur_id=toit.id, p104_action=P104Action.PRIMO_ARRIVANTS,
-                     amount_cents=5_000_000, year=2021))
+        s.add(
+            Action(
+                ctai_id=ctai.id,
+                title="Coordination et accompagnement des BPI",
+                domain=Domain.ACCES_DROITS,
+                public=Public.BPI,
+                p104_action=P104Action.REFUGIES,
+                amount_cents=15_000_000,
+                year=2021,
+            )
+        )
+        s.add(
+            Action(
+                ctai_id=ctai.id,
+                title="Accueil et hébergement des primo-arrivants",
+                domain=Domain.LOGEMENT,
+                public=Public.PRIMO_ARRIVANTS,
+                porteur_id=toit.id,
+                p104_action=P104Action.PRIMO_ARRIVANTS,
+                amount_cents=5_000_000,
+                year=2021,
+            )
+        )
         return ctai
 
 
@@ -111,13 +145,18 @@ async def test_a_ctai_signed_by_the_prefet_leads_to_a_signed_convention(platform
     await finished(platform, verdict.flow_run_id)
     with Session(platform.engine) as s:
         acts = s.exec(select(LegalAct).where(LegalAct.status == ActStatus.AWAITING_SIGNATURE)).all()
-        toit, porteur = s.exec(select(LegalAct, Porteur).join(Porteur, Porteur.id == LegalAct.porteur_id)
-                               .where(Porteur.name == "Toit du Monde", LegalAct.status == ActStatus.AWAITING_SIGNATURE)).one()
+        toit, porteur = s.exec(
+            select(LegalAct, Porteur)
+            .join(Porteur, Porteur.id == LegalAct.porteur_id)
+            .where(Porteur.name == "Toit du Monde", LegalAct.status == ActStatus.AWAITING_SIGNATURE)
+        ).one()
     assert len(acts) == 2 and toit.kind == "convention" and toit.total_cents == 5_000_000
     verdict = await decide(platform, "signature", toit.id, toit.reference, PREFET, "sign", entity="acte", **SIGNED)
     assert verdict.outcome == "accepted", verdict.violations
     await finished(platform, verdict.flow_run_id)
     text = flat(pdf_text(await signed_pdf(platform, porteur.email, toit.reference)))
     assert "Convention" in text and "50 000,00 €" in text and "action 12" in text and "tribunal administratif" in text
-    first_page_png(await signed_pdf(platform, porteur.email, toit.reference),
-                   OUTPUT / f"convention-{platform.db_url.split(':')[0]}.png")
+    first_page_png(
+        await signed_pdf(platform, porteur.email, toit.reference),
+        OUTPUT / f"convention-{platform.db_url.split(':')[0]}.png",
+    )

@@ -28,14 +28,16 @@ CHROMIUM = "/usr/bin/chromium"
 
 async def latest(key: str):
     async with get_client() as client:
-        found = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-                                            sort=ArtifactSort.CREATED_DESC, limit=1)
+        found = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), sort=ArtifactSort.CREATED_DESC, limit=1
+        )
     assert found, f"no artifact {key}"
     return found[0]
 
 
 async def test_the_dashboard_flow_publishes_its_figures_and_a_report_chromium_shows_with_its_charts(
-        app_env, engine, monkeypatch, prefect_server):
+    app_env, engine, monkeypatch, prefect_server
+):
     from flows.dashboard import tableau_de_bord_national
 
     with Session(engine) as s:
@@ -48,10 +50,17 @@ async def test_the_dashboard_flow_publishes_its_figures_and_a_report_chromium_sh
         published = await tableau_de_bord_national()
         summary, link = await latest("tableau-de-bord-national"), await latest("tableau-de-bord-national-rapport")
         assert "| 44 | 11\u202f000\u202f000\u00a0€ |" in summary.data and server.url in summary.data
-        assert link.type == "markdown" and f"({published['lien']})" in link.data and published["lien"].startswith(server.url)
+        assert (
+            link.type == "markdown"
+            and f"({published['lien']})" in link.data
+            and published["lien"].startswith(server.url)
+        )
         screenshot = await asyncio.to_thread(_open_in_chromium, published["lien"], engine.dialect.name)
-        in_ui = await asyncio.to_thread(_artifact_in_the_prefect_ui, f"{prefect_server['ui_url']}/artifacts/artifact/{summary.id}",
-                                        engine.dialect.name)
+        in_ui = await asyncio.to_thread(
+            _artifact_in_the_prefect_ui,
+            f"{prefect_server['ui_url']}/artifacts/artifact/{summary.id}",
+            engine.dialect.name,
+        )
     finally:
         server.stop()
     assert screenshot.stat().st_size > 20_000 and in_ui.stat().st_size > 20_000
@@ -69,7 +78,9 @@ def _artifact_in_the_prefect_ui(url: str, dialect: str) -> Path:
         page.goto(url)
         page.get_by_role("heading", name="Tableau de bord national — 2023").wait_for()
         charts = page.locator("img[src^='data:image/png']")
-        page.wait_for_function("Array.from(document.querySelectorAll(\"img[src^='data:image/png']\")).filter(i => i.naturalWidth > 300).length >= 5")
+        page.wait_for_function(
+            "Array.from(document.querySelectorAll(\"img[src^='data:image/png']\")).filter(i => i.naturalWidth > 300).length >= 5"
+        )
         assert charts.count() >= 5
         page.screenshot(path=str(screenshot), full_page=True)
         browser.close()
@@ -92,7 +103,9 @@ def _open_in_chromium(url: str, dialect: str) -> Path:
         assert page.inner_text("#territoires-engages") == "44"
         assert page.locator("#graphiques svg").count() >= 5
         assert page.evaluate("document.fonts.check('16px Marianne')")
-        assert page.evaluate("getComputedStyle(document.querySelector('.td-key')).color") == "rgb(0, 0, 145)"  # bleu France
+        assert (
+            page.evaluate("getComputedStyle(document.querySelector('.td-key')).color") == "rgb(0, 0, 145)"
+        )  # bleu France
         page.locator("#graphiques").screenshot(path=str(screenshot))
         browser.close()
     assert [r for r in requested if not r.startswith("data:")] == [url]  # the page alone: nothing else fetched
@@ -107,9 +120,18 @@ async def test_each_departements_follow_up_table_shows_its_open_cases_since_when
     with Session(engine) as s:
         seed_national(s, 2023)  # contracts in 44 départements, two of which are given a live step here
         for n, (ctai_id, when) in enumerate([(1, opened["fresh"]), (2, opened["late"])]):
-            s.add(StepRun(entity_type="ctai", entity_id=ctai_id, step="bilan", trigger_key=f"t{n}",
-                          flow_run_id=f"00000000-0000-0000-0000-00000000000{n}", state=StepRunState.LIVE,
-                          awaited_role="instructeur", opened_at=when))
+            s.add(
+                StepRun(
+                    entity_type="ctai",
+                    entity_id=ctai_id,
+                    step="bilan",
+                    trigger_key=f"t{n}",
+                    flow_run_id=f"00000000-0000-0000-0000-00000000000{n}",
+                    state=StepRunState.LIVE,
+                    awaited_role="instructeur",
+                    opened_at=when,
+                )
+            )
         s.commit()
     published = await publish_followup(today=paris_today())
     assert published["86"] == published["76"] == 1 and published["national"] == 0

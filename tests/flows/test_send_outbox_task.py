@@ -20,4 +20,7 @@ async def test_a_flow_delivers_the_outbox_and_a_second_run_sends_nothing_more(pr
     first = await notify_flow()
     second = await notify_flow()
     assert first["sent"] == 2 and second["claimed"] == 0
-    assert sorted(r.to[0] for r in mail_env.received) == ["agent1@prefecture-86.example", "agent2@prefecture-86.example"]
+    assert sorted(r.to[0] for r in mail_env.received) == [
+        "agent1@prefecture-86.example",
+        "agent2@prefecture-86.example",
+    ]

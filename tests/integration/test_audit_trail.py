@@ -8,17 +8,26 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from models.decision import Decision
-from services.engine.audit import Actor, record_decision
 from services.db import unit_of_work
+from services.engine.audit import Actor, record_decision
 from tests.cli import run, run_json
 
 
 def _record(engine, n=3, entity_id=1):
     for i in range(n):
         with unit_of_work(engine) as s:
-            record_decision(s, entity_type="ptai", entity_id=entity_id, step="instruction", from_status="submitted",
-                            to_status="prefet_validation", actor=Actor("instructeur.86@prefecture-86.example"),
-                            decision="favourable", amount_cents=1_000_000 + i, comment=f"avis {i}")
+            record_decision(
+                s,
+                entity_type="ptai",
+                entity_id=entity_id,
+                step="instruction",
+                from_status="submitted",
+                to_status="prefet_validation",
+                actor=Actor("instructeur.86@prefecture-86.example"),
+                decision="favourable",
+                amount_cents=1_000_000 + i,
+                comment=f"avis {i}",
+            )
 
 
 def _edit_bypassing_the_guard(engine, *statements, params=None):
@@ -39,11 +48,14 @@ def test_audit_verify_passes_on_an_intact_trail(app_env, engine):
     assert result.exit_code == 0 and out == {"ok": True, "decisions": 3, "tetes_publiees_verifiees": 0, "anomalies": []}
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE decision SET amount_cents = 99999999 WHERE id = 2",
-    "UPDATE decision SET comment = 'avis modifié' WHERE id = 1",
-    "UPDATE decision SET actor_label = 'quelqu''un d''autre' WHERE id = 3",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE decision SET amount_cents = 99999999 WHERE id = 2",
+        "UPDATE decision SET comment = 'avis modifié' WHERE id = 1",
+        "UPDATE decision SET actor_label = 'quelqu''un d''autre' WHERE id = 3",
+    ],
+)
 def test_audit_verify_fails_after_one_decision_row_is_edited(app_env, engine, sql):
     _record(engine)
     _edit_bypassing_the_guard(engine, sql)
@@ -75,8 +87,16 @@ def test_a_rolled_back_transaction_leaves_no_decision_and_an_intact_chain(app_en
     _record(engine, n=1)
     with pytest.raises(RuntimeError):
         with unit_of_work(engine) as s:
-            record_decision(s, entity_type="ptai", entity_id=9, step="validation", from_status="prefet_validation",
-                            to_status="transmitted", actor=Actor("prefet"), decision="validate")
+            record_decision(
+                s,
+                entity_type="ptai",
+                entity_id=9,
+                step="validation",
+                from_status="prefet_validation",
+                to_status="transmitted",
+                actor=Actor("prefet"),
+                decision="validate",
+            )
             raise RuntimeError("crash before commit")
     _record(engine, n=1)
     result, out = run_json("audit", "verify", "--sans-publications")
@@ -112,6 +132,7 @@ def test_a_chain_rewritten_without_the_key_is_detected_row_by_row_and_at_its_hea
     built before it was keyed; the head follows. Nothing matches under the key."""
     import hashlib
     import json
+
     from models.decision import HASHED_FIELDS
 
     _record(engine)
@@ -122,11 +143,17 @@ def test_a_chain_rewritten_without_the_key_is_detected_row_by_row_and_at_its_hea
         values = {n: getattr(row, n) for n in HASHED_FIELDS} | {"prev_hash": previous}
         if row.id == 2:
             values["amount_cents"] = 99_999_999
-        payload = json.dumps({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in values.items()},
-                             sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        payload = json.dumps(
+            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in values.items()},
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
         link = hashlib.sha256(payload.encode()).hexdigest()
-        statements.append(f"UPDATE decision SET prev_hash = '{previous}', row_hash = '{link}', "
-                          f"amount_cents = {values['amount_cents']} WHERE id = {row.id}")
+        statements.append(
+            f"UPDATE decision SET prev_hash = '{previous}', row_hash = '{link}', "
+            f"amount_cents = {values['amount_cents']} WHERE id = {row.id}"
+        )
         previous = link
     statements.append(f"UPDATE audithead SET last_hash = '{previous}' WHERE id = 1")
     _edit_bypassing_the_guard(engine, *statements)
@@ -141,6 +168,7 @@ def test_a_missing_head_fails_the_check_and_stops_every_new_decision(app_env, en
     result, out = run_json("audit", "verify", "--sans-publications")
     assert result.exit_code == 1 and "disparu" in out["anomalies"][0]["reason"]
     from services.engine.audit import AuditTampered
+
     with pytest.raises(AuditTampered):
         _record(engine, n=1)
     with Session(engine) as s:
@@ -150,8 +178,12 @@ def test_a_missing_head_fails_the_check_and_stops_every_new_decision(app_env, en
 def test_a_tail_cut_off_and_its_head_rewound_is_caught_by_the_seal(app_env, engine):
     _record(engine)
     second = _links(engine)[1][1]
-    _edit_bypassing_the_guard(engine, "DELETE FROM decision WHERE id = 3",
-                              "UPDATE audithead SET last_decision_id = 2, last_hash = :h WHERE id = 1", params={"h": second})
+    _edit_bypassing_the_guard(
+        engine,
+        "DELETE FROM decision WHERE id = 3",
+        "UPDATE audithead SET last_decision_id = 2, last_hash = :h WHERE id = 1",
+        params={"h": second},
+    )
     result, out = run_json("audit", "verify", "--sans-publications")
     assert result.exit_code == 1 and "sceau" in out["anomalies"][0]["reason"]
 
@@ -165,9 +197,12 @@ def test_a_tail_rewritten_by_someone_holding_the_key_is_caught_by_the_published_
     _record(engine)
     published = [(3, _links(engine)[2][1], "24/11/2026 08:00")]
     second = _links(engine)[1][1]
-    _edit_bypassing_the_guard(engine, "DELETE FROM decision WHERE id = 3",
-                              "UPDATE audithead SET last_decision_id = 2, last_hash = :h, seal = :s WHERE id = 1",
-                              params={"h": second, "s": head_seal(2, second, audit.chain_key())})
+    _edit_bypassing_the_guard(
+        engine,
+        "DELETE FROM decision WHERE id = 3",
+        "UPDATE audithead SET last_decision_id = 2, last_hash = :h, seal = :s WHERE id = 1",
+        params={"h": second, "s": head_seal(2, second, audit.chain_key())},
+    )
     with Session(engine) as s:
         count, intact = audit.verify(s)
         _, caught = audit.verify(s, published)

@@ -5,12 +5,12 @@ import json
 import pytest
 from sqlmodel import Session, func, select
 
+from demo.data import fictitious_siret
+from models.actors import Porteur
 from models.decision import Decision
 from models.ptai import PtaiRequest
-from models.actors import Porteur
 from services.db import get_engine
 from tests.cli import run, run_json
-from demo.data import fictitious_siret
 from tests.factories import valid_request
 
 CRF_MISSING = fictitious_siret(50)
@@ -22,18 +22,47 @@ def registered(app_env):
     """The example's collectivité, and two porteurs flagged in the registry."""
     data = valid_request()
     assert run("seed", "reference").exit_code == 0
-    assert run("collectivite", "add", "--name", "Ville du Havre", "--type", "commune", "--departement", "76",
-               "--siren", data["demandeur"]["siren"], "--email", "integration@lehavre.example").exit_code == 0
-    assert run("porteur", "add", "--name", "Association sans compte rendu", "--siret", CRF_MISSING,
-               "--email", "a@crf.example", "--compte-rendu-manquant").exit_code == 0
+    assert (
+        run(
+            "collectivite",
+            "add",
+            "--name",
+            "Ville du Havre",
+            "--type",
+            "commune",
+            "--departement",
+            "76",
+            "--siren",
+            data["demandeur"]["siren"],
+            "--email",
+            "integration@lehavre.example",
+        ).exit_code
+        == 0
+    )
+    assert (
+        run(
+            "porteur",
+            "add",
+            "--name",
+            "Association sans compte rendu",
+            "--siret",
+            CRF_MISSING,
+            "--email",
+            "a@crf.example",
+            "--compte-rendu-manquant",
+        ).exit_code
+        == 0
+    )
     return app_env
 
 
 def _counts(url):
     with Session(get_engine(url)) as s:
-        return (s.exec(select(func.count()).select_from(PtaiRequest)).one(),
-                s.exec(select(func.count()).select_from(Decision)).one(),
-                s.exec(select(func.count()).select_from(Porteur)).one())
+        return (
+            s.exec(select(func.count()).select_from(PtaiRequest)).one(),
+            s.exec(select(func.count()).select_from(Decision)).one(),
+            s.exec(select(func.count()).select_from(Porteur)).one(),
+        )
 
 
 def _submit(tmp_path, content: str):
@@ -43,7 +72,10 @@ def _submit(tmp_path, content: str):
 
 
 BAD_REQUESTS = {
-    "bpi_only_without_justification": (valid_request(**{"projet.public.categories": ["refugie"]}), "R3_JUSTIFICATION_BPI"),
+    "bpi_only_without_justification": (
+        valid_request(**{"projet.public.categories": ["refugie"]}),
+        "R3_JUSTIFICATION_BPI",
+    ),
     "cultuelle_association": (valid_request(**{"porteur.cultuelle": True}), "R15_ASSOCIATION_CULTUELLE"),
     "invalid_siret": (valid_request(**{"porteur.siret": BAD_KEY}), "R15_SIRET_INVALIDE"),
     "investment": (valid_request(**{"budget.nature": "investissement"}), "R16_INVESTISSEMENT_EXCLU"),
@@ -51,9 +83,10 @@ BAD_REQUESTS = {
     "missing_compte_rendu": (valid_request(**{"porteur.siret": CRF_MISSING}), "R14_COMPTE_RENDU_MANQUANT"),
     "unknown_collectivite": (valid_request(**{"demandeur.siren": "999000094"}), "COLLECTIVITE_INCONNUE"),
     "malformed_json": ('{"campagne": 2021, "demandeur": {', "JSON_INVALIDE"),
-    "ptai_before_the_instrument": (valid_request(campagne=2020, **{"projet.date_debut": "2020-09-01",
-                                                                   "projet.date_fin": "2021-08-31"}),
-                                   "CAMPAGNE_PTAI_INEXISTANTE"),
+    "ptai_before_the_instrument": (
+        valid_request(campagne=2020, **{"projet.date_debut": "2020-09-01", "projet.date_fin": "2021-08-31"}),
+        "CAMPAGNE_PTAI_INEXISTANTE",
+    ),
 }
 
 
@@ -101,7 +134,7 @@ def test_dry_run_validates_without_storing(registered, tmp_path):
 def test_complements_cannot_change_the_porteur_nor_the_campaign(registered, tmp_path):
     from datetime import date, timedelta
 
-    from models.ptai import PtaiStatus, apply_decision
+    from models.ptai import apply_decision
     from services.db import unit_of_work
 
     result, out = _submit(tmp_path, json.dumps(valid_request()))
@@ -111,8 +144,14 @@ def test_complements_cannot_change_the_porteur_nor_the_campaign(registered, tmp_
         apply_decision(request, "rework")
         request.rework_deadline = date.today() + timedelta(days=30)
         s.add(request)
-    for changes in ({"porteur.siret": CRF_MISSING, "porteur.nom": "Association sans compte rendu",
-                     "porteur.email": "a@crf.example"}, {"campagne": 2022, "projet.domaines": ["logement", "emploi"]}):
+    for changes in (
+        {
+            "porteur.siret": CRF_MISSING,
+            "porteur.nom": "Association sans compte rendu",
+            "porteur.email": "a@crf.example",
+        },
+        {"campagne": 2022, "projet.domaines": ["logement", "emploi"]},
+    ):
         path = tmp_path / "complement.json"
         path.write_text(json.dumps(valid_request(**changes)), encoding="utf-8")
         before = _counts(registered)

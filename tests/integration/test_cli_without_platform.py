@@ -27,11 +27,25 @@ def territoires(folder: Path, *args: str) -> tuple[subprocess.CompletedProcess, 
     return result, time.monotonic() - started
 
 
-COMMANDS = [("approvals", "list", "--json"), ("ctai", "start", "--collectivite", "1", "--first-year", "2026"),
-            ("ctai", "resume", "1"), ("ptai", "resume", "1"), ("steps", "repair", "--json"),
-            ("delegation", "run", "--year", "2026"),
-            ("approvals", "decide", "00000000-0000-0000-0000-000000000001", "--agent", "agent@prefecture-86.example",
-             "--code", "ABCD-EFGH", "--decision", "approve")]
+COMMANDS = [
+    ("approvals", "list", "--json"),
+    ("ctai", "start", "--collectivite", "1", "--first-year", "2026"),
+    ("ctai", "resume", "1"),
+    ("ptai", "resume", "1"),
+    ("steps", "repair", "--json"),
+    ("delegation", "run", "--year", "2026"),
+    (
+        "approvals",
+        "decide",
+        "00000000-0000-0000-0000-000000000001",
+        "--agent",
+        "agent@prefecture-86.example",
+        "--code",
+        "ABCD-EFGH",
+        "--decision",
+        "approve",
+    ),
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))

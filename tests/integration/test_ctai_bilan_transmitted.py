@@ -18,7 +18,9 @@ def _file(tmp_path, lines) -> str:
     return str(path)
 
 
-def test_a_transmitted_bilan_is_shown_in_the_form_and_kept_when_the_instructeur_prolongs(engine, contract, app_env, tmp_path):
+def test_a_transmitted_bilan_is_shown_in_the_form_and_kept_when_the_instructeur_prolongs(
+    engine, contract, app_env, tmp_path
+):
     active(engine, contract)
     d = open_review(engine, contract)
     lines = bilan_lines(engine, contract, 2021)

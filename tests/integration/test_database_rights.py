@@ -40,11 +40,26 @@ def application_role(pg_database):
 
 def test_with_its_printed_rights_the_application_records_decisions_and_cannot_touch_the_chain(application_role):
     with unit_of_work(application_role) as s:
-        record_decision(s, entity_type="ptai", entity_id=1, step="depot", from_status=None, to_status="submitted",
-                        actor=Actor("demandeur"), decision="submitted")
-    for sql in ("UPDATE decision SET comment = 'x'", "DELETE FROM decision", "TRUNCATE decision CASCADE",
-                "DELETE FROM audithead", "TRUNCATE audithead", "ALTER TABLE decision DISABLE TRIGGER ALL",
-                "DROP TRIGGER decision_no_update ON decision", "CREATE TABLE intrus (id int)"):
+        record_decision(
+            s,
+            entity_type="ptai",
+            entity_id=1,
+            step="depot",
+            from_status=None,
+            to_status="submitted",
+            actor=Actor("demandeur"),
+            decision="submitted",
+        )
+    for sql in (
+        "UPDATE decision SET comment = 'x'",
+        "DELETE FROM decision",
+        "TRUNCATE decision CASCADE",
+        "DELETE FROM audithead",
+        "TRUNCATE audithead",
+        "ALTER TABLE decision DISABLE TRIGGER ALL",
+        "DROP TRIGGER decision_no_update ON decision",
+        "CREATE TABLE intrus (id int)",
+    ):
         with pytest.raises(DBAPIError, match="permission denied|must be owner"):
             with application_role.begin() as conn:
                 conn.execute(text(sql))
@@ -56,4 +71,5 @@ def test_the_printed_rights_refuse_a_role_name_that_would_inject_sql():
     with pytest.raises(ValueError, match="invalide"):
         application_grants('app"; DROP TABLE decision; --', "territoires", ["decision"])
     assert 'GRANT SELECT, INSERT ON "decision" TO "territoires_app"' in application_grants(
-        "territoires_app", "territoires", ["decision", "ctai"])
+        "territoires_app", "territoires", ["decision", "ctai"]
+    )

@@ -7,20 +7,20 @@ import uuid
 import pytest
 from sqlmodel import Session, func, select
 
+from demo.data import fictitious_siren
 from models.actors import AgentCreate, CollectiviteCreate, PorteurCreate
 from models.decision import Decision
-from models.errors import RuleViolation
 from models.delegation import BatchStatus, DelegationBatch, DelegationLine
+from models.errors import RuleViolation
 from models.outbox import OutboxMessage
-from notifications.render import render_parts
 from models.ptai import PtaiRequest, PtaiStatus
+from notifications.render import render_parts
 from services import registry
+from services.db import unit_of_work
 from services.engine import runs as steps
 from services.engine import steps as step_engine
 from services.finance import batches, delegation
 from services.finance.envelope import set_envelope
-from services.db import unit_of_work
-from demo.data import fictitious_siren
 from services.ptai.records import submit
 from tests.cli import run
 from tests.codes import mailed_code
@@ -37,14 +37,31 @@ def transmitted(engine):
         registry.seed_reference(s)
         registry.add_agent(s, AgentCreate(email=MINISTERE, name="DGEF", role="ministere"))
         for n, dep in enumerate(DEPS):
-            registry.add_agent(s, AgentCreate(email=f"prefet.{dep}@prefecture-{dep}.example", name=f"Préfet {dep}",
-                                              role="prefet", departement_code=dep))
+            registry.add_agent(
+                s,
+                AgentCreate(
+                    email=f"prefet.{dep}@prefecture-{dep}.example",
+                    name=f"Préfet {dep}",
+                    role="prefet",
+                    departement_code=dep,
+                ),
+            )
             siren = fictitious_siren(300 + n)
-            registry.add_collectivite(s, CollectiviteCreate(name=f"Ville {dep}", type="commune", siren=siren,
-                                                            departement_code=dep, email=f"ville@{dep}.example"))
+            registry.add_collectivite(
+                s,
+                CollectiviteCreate(
+                    name=f"Ville {dep}", type="commune", siren=siren, departement_code=dep, email=f"ville@{dep}.example"
+                ),
+            )
             for k in range(2):
-                data = valid_request(**{"demandeur.siren": siren, "porteur": None,
-                                        "budget.montant_demande_eur": "10000.00", "projet.intitule": f"Projet {dep}-{k}"})
+                data = valid_request(
+                    **{
+                        "demandeur.siren": siren,
+                        "porteur": None,
+                        "budget.montant_demande_eur": "10000.00",
+                        "projet.intitule": f"Projet {dep}-{k}",
+                    }
+                )
                 request = submit(s, json.dumps(data))
                 request.status, request.proposed_cents = PtaiStatus.TRANSMITTED, 1_000_000
                 s.add(request)
@@ -63,16 +80,24 @@ def open_arbitrage(engine, batch: DelegationBatch) -> str:
         key = steps.trigger_key(s, "lot", batch.id, "arbitrage", run_id)
         steps.reserve(s, entity_type="lot", entity_id=batch.id, step="arbitrage", key=key, awaited_role="ministere")
     with unit_of_work(engine) as s:
-        step_engine.open_step(s, batches.BATCH, entity_id=batch.id, step="arbitrage", flow_run_id=run_id,
-                              trigger=key, link=None)
+        step_engine.open_step(
+            s, batches.BATCH, entity_id=batch.id, step="arbitrage", flow_run_id=run_id, trigger=key, link=None
+        )
     return mailed_code(engine, MINISTERE)
 
 
 def answer(engine, batch: DelegationBatch, code: str, decision: str, attempt: int = 1, **fields):
     with unit_of_work(engine) as s:
-        return step_engine.decide(s, batches.BATCH, entity_id=batch.id, step="arbitrage", flow_run_id=batch.flow_run_id,
-                                  attempt=attempt, answer={"agent_email": MINISTERE, "approval_code": code,
-                                                           "decision": decision, **fields}, link=None)
+        return step_engine.decide(
+            s,
+            batches.BATCH,
+            entity_id=batch.id,
+            step="arbitrage",
+            flow_run_id=batch.flow_run_id,
+            attempt=attempt,
+            answer={"agent_email": MINISTERE, "approval_code": code, "decision": decision, **fields},
+            link=None,
+        )
 
 
 def decide(engine, batch: DelegationBatch, decision: str, **fields):
@@ -114,8 +139,9 @@ def test_an_approved_batch_delegates_each_request_once_with_lines_per_departemen
         lines = s.exec(select(DelegationLine)).all()
         emails = s.exec(select(OutboxMessage.event, func.count()).group_by(OutboxMessage.event)).all()
         assert s.get(DelegationBatch, batch.id).status == BatchStatus.DELEGATED
-    assert {(l.departement_code, l.p104_action, l.ae_cents, l.cp_cents, l.requests_count) for l in lines} == \
-        {(dep, 12, 2_000_000, 2_000_000, 2) for dep in DEPS}
+    assert {(l.departement_code, l.p104_action, l.ae_cents, l.cp_cents, l.requests_count) for l in lines} == {
+        (dep, 12, 2_000_000, 2_000_000, 2) for dep in DEPS
+    }
     # The préfectures are told; the applicants are not, by the ministry: their letter comes with their act.
     assert dict(emails)["credits_delegated_prefecture"] == 3 and "credits_delegated_porteur" not in dict(emails)
 
@@ -140,8 +166,14 @@ def request_ids(engine) -> list[int]:
 
 def trail_of(engine, request_id: int) -> list[tuple[str, str, int | None]]:
     with Session(engine) as s:
-        return [(d.decision, d.actor_label, d.amount_cents) for d in s.exec(
-            select(Decision).where(Decision.entity_type == "ptai", Decision.entity_id == request_id).order_by(Decision.id))]
+        return [
+            (d.decision, d.actor_label, d.amount_cents)
+            for d in s.exec(
+                select(Decision)
+                .where(Decision.entity_type == "ptai", Decision.entity_id == request_id)
+                .order_by(Decision.id)
+            )
+        ]
 
 
 def test_the_ministry_reduces_one_request_postpones_one_and_refuses_one_then_delegates_the_rest(transmitted):
@@ -149,14 +181,24 @@ def test_the_ministry_reduces_one_request_postpones_one_and_refuses_one_then_del
     reduced_id, postponed_id, refused_id = request_ids(engine)[:3]
     with unit_of_work(engine) as s:
         set_envelope(s, 2021, 900_000_000, MINISTERE)
-        porteur = registry.add_porteur(s, PorteurCreate(name="Association Ufolep", siret=valid_request()["porteur"]["siret"],
-                                                        email="asso@ufolep.example"))
+        porteur = registry.add_porteur(
+            s,
+            PorteurCreate(
+                name="Association Ufolep", siret=valid_request()["porteur"]["siret"], email="asso@ufolep.example"
+            ),
+        )
         s.get(PtaiRequest, refused_id).porteur_id = porteur.id
     batch = select_new(engine)
-    out = decide(engine, batch, "approve",
-                 reductions=[{"request_id": reduced_id, "amount_eur": 6000, "reason": "Dépenses de personnel surévaluées"}],
-                 postponed_request_ids=[postponed_id], postpone_reason="Budget à confirmer",
-                 refused_request_ids=[refused_id], refusal_reason="Le projet relève du droit commun")
+    out = decide(
+        engine,
+        batch,
+        "approve",
+        reductions=[{"request_id": reduced_id, "amount_eur": 6000, "reason": "Dépenses de personnel surévaluées"}],
+        postponed_request_ids=[postponed_id],
+        postpone_reason="Budget à confirmer",
+        refused_request_ids=[refused_id],
+        refusal_reason="Le projet relève du droit commun",
+    )
     assert out.accepted, out.violations
     with Session(engine) as s:
         approved = s.get(DelegationBatch, batch.id)
@@ -169,12 +211,19 @@ def test_the_ministry_reduces_one_request_postpones_one_and_refuses_one_then_del
     _, text, _ = render_parts(letters[0].event, letters[0].context)
     assert "Le projet relève du droit commun" in text and "deux mois" in text and "tribunal administratif" in text
     with Session(engine) as s:
-        told = {(m.context["reference"], m.context["decision"], m.context["commentaire"], m.context["montant_cents"])
-                for m in s.exec(select(OutboxMessage).where(OutboxMessage.event == "step_decided",
-                                                            OutboxMessage.recipient == f"ville@{DEPS[0]}.example"))}
+        told = {
+            (m.context["reference"], m.context["decision"], m.context["commentaire"], m.context["montant_cents"])
+            for m in s.exec(
+                select(OutboxMessage).where(
+                    OutboxMessage.event == "step_decided", OutboxMessage.recipient == f"ville@{DEPS[0]}.example"
+                )
+            )
+        }
         refs = {r.id: r.reference for r in s.exec(select(PtaiRequest))}
-    assert told == {(refs[reduced_id], "montant réduit par le ministère", "Dépenses de personnel surévaluées", 600_000),
-                    (refs[postponed_id], "reportée au lot suivant", "Budget à confirmer", None)}
+    assert told == {
+        (refs[reduced_id], "montant réduit par le ministère", "Dépenses de personnel surévaluées", 600_000),
+        (refs[postponed_id], "reportée au lot suivant", "Budget à confirmer", None),
+    }
     assert trail_of(engine, reduced_id)[-1] == ("reduced", MINISTERE, 600_000)
     assert trail_of(engine, postponed_id)[-1][:2] == ("postponed", MINISTERE)
     assert trail_of(engine, refused_id)[-1][:2] == ("refused", MINISTERE)
@@ -193,17 +242,26 @@ def test_a_postponed_request_lands_in_the_next_batch_and_cannot_be_postponed_a_s
         set_envelope(s, 2021, 900_000_000, MINISTERE)
     first = select_new(engine)
     postponed = request_ids(engine)[0]
-    assert decide(engine, first, "approve", postponed_request_ids=[postponed], postpone_reason="Pièces budgétaires à vérifier").accepted
+    assert decide(
+        engine, first, "approve", postponed_request_ids=[postponed], postpone_reason="Pièces budgétaires à vérifier"
+    ).accepted
     with Session(engine) as s:
-        reason = s.exec(select(Decision.comment).where(Decision.entity_id == postponed, Decision.decision == "postponed")).one()
+        reason = s.exec(
+            select(Decision.comment).where(Decision.entity_id == postponed, Decision.decision == "postponed")
+        ).one()
     assert "Pièces budgétaires" in reason
     second = select_new(engine)
     assert second.requests_count == 1
     code = open_arbitrage(engine, second)
-    out = answer(engine, second, code, "approve", postponed_request_ids=[postponed], postpone_reason="Toujours à vérifier")
+    out = answer(
+        engine, second, code, "approve", postponed_request_ids=[postponed], postpone_reason="Toujours à vérifier"
+    )
     assert not out.accepted and [v["code"] for v in out.violations] == ["DEMANDE_DEJA_REPORTEE"]
     with Session(engine) as s:
-        assert (s.get(PtaiRequest, postponed).status, s.get(PtaiRequest, postponed).postponements) == (PtaiStatus.IN_BATCH, 1)
+        assert (s.get(PtaiRequest, postponed).status, s.get(PtaiRequest, postponed).postponements) == (
+            PtaiStatus.IN_BATCH,
+            1,
+        )
     out = answer(engine, second, mailed_code(engine, MINISTERE), "approve", attempt=2)  # retained this time
     assert out.accepted, out.violations
 
@@ -215,11 +273,24 @@ def test_a_reduction_not_below_the_amount_or_decisions_on_a_rejected_batch_are_r
     batch = select_new(engine)
     first = request_ids(engine)[0]
     code = open_arbitrage(engine, batch)
-    out = answer(engine, batch, code, "approve",
-                 reductions=[{"request_id": first, "amount_eur": 10000, "reason": "Pas de réduction en fait"}])
+    out = answer(
+        engine,
+        batch,
+        code,
+        "approve",
+        reductions=[{"request_id": first, "amount_eur": 10000, "reason": "Pas de réduction en fait"}],
+    )
     assert not out.accepted and [v["code"] for v in out.violations] == ["REDUCTION_NON_INFERIEURE"]
-    out = answer(engine, batch, mailed_code(engine, MINISTERE), "reject", attempt=2, refused_request_ids=[first],
-                 refusal_reason="Hors champ", comment="Lot incomplet")
+    out = answer(
+        engine,
+        batch,
+        mailed_code(engine, MINISTERE),
+        "reject",
+        attempt=2,
+        refused_request_ids=[first],
+        refusal_reason="Hors champ",
+        comment="Lot incomplet",
+    )
     assert not out.accepted and [v["code"] for v in out.violations] == ["DECISIONS_SANS_OBJET"]
     assert statuses(engine) == {PtaiStatus.IN_BATCH: 6}
     out = answer(engine, batch, mailed_code(engine, MINISTERE), "reject", attempt=3, comment="Lot incomplet")
@@ -231,8 +302,14 @@ def more_transmitted(engine, count: int, dep: str = "86") -> None:
     with unit_of_work(engine) as s:
         siren = fictitious_siren(300 + DEPS.index(dep))
         for k in range(count):
-            data = valid_request(**{"demandeur.siren": siren, "porteur": None, "budget.montant_demande_eur": "10000.00",
-                                    "projet.intitule": f"Projet supplémentaire {dep}-{k}"})
+            data = valid_request(
+                **{
+                    "demandeur.siren": siren,
+                    "porteur": None,
+                    "budget.montant_demande_eur": "10000.00",
+                    "projet.intitule": f"Projet supplémentaire {dep}-{k}",
+                }
+            )
             request = submit(s, json.dumps(data))
             request.status, request.proposed_cents = PtaiStatus.TRANSMITTED, 1_000_000
             s.add(request)
@@ -256,13 +333,27 @@ def test_an_approved_batch_not_yet_delegated_counts_against_the_envelope_of_the_
     delegation.delegate(first.id, engine=engine)  # now counted as delegated lines: still over
     out = answer(engine, second, mailed_code(engine, MINISTERE), "approve", attempt=2)
     assert not out.accepted and "dépasse de 10 000 €" in out.violations[0]["message"]
-    out = answer(engine, second, mailed_code(engine, MINISTERE), "approve", attempt=3,
-                 reductions=[{"request_id": i, "amount_eur": 6000, "reason": "Enveloppe contrainte"}
-                             for i in request_ids(engine)[-3:-1]])
+    out = answer(
+        engine,
+        second,
+        mailed_code(engine, MINISTERE),
+        "approve",
+        attempt=3,
+        reductions=[
+            {"request_id": i, "amount_eur": 6000, "reason": "Enveloppe contrainte"} for i in request_ids(engine)[-3:-1]
+        ],
+    )
     assert not out.accepted  # 10 000 + 6 000 + 6 000 = 22 000 €, still 2 000 € over
     assert "dépasse de 2 000 €" in out.violations[0]["message"]
-    out = answer(engine, second, mailed_code(engine, MINISTERE), "approve", attempt=4,
-                 postponed_request_ids=[request_ids(engine)[-1]], postpone_reason="Enveloppe épuisée")
+    out = answer(
+        engine,
+        second,
+        mailed_code(engine, MINISTERE),
+        "approve",
+        attempt=4,
+        postponed_request_ids=[request_ids(engine)[-1]],
+        postpone_reason="Enveloppe épuisée",
+    )
     assert out.accepted, out.violations
 
 
@@ -357,7 +448,9 @@ def test_two_batch_runs_at_the_same_time_put_each_request_in_exactly_one_batch(t
     assert sorted(batched) == sorted(set(batched)) and len(batched) == 6
 
 
-def test_the_exports_give_one_line_per_departement_and_action_and_no_open_data_before_the_acts_are_signed(transmitted, app_env):
+def test_the_exports_give_one_line_per_departement_and_action_and_no_open_data_before_the_acts_are_signed(
+    transmitted, app_env
+):
     engine = transmitted
     assert run("envelope", "set", "--year", "2021", "--amount", "9 000 000", "--agent", MINISTERE).exit_code == 0
     batch = select_new(engine)
@@ -373,6 +466,7 @@ def test_the_exports_give_one_line_per_departement_and_action_and_no_open_data_b
 
 def date_today():
     from datetime import date
+
     return date.today()
 
 
@@ -388,6 +482,8 @@ def test_every_change_of_the_envelope_is_recorded_in_the_audit_trail_and_never_b
     assert exc.value.codes == ["ENVELOPPE_INFERIEURE_AU_DELEGUE"]
     with Session(engine) as s:
         trail = s.exec(select(Decision).where(Decision.entity_type == "enveloppe").order_by(Decision.id)).all()
-    assert [(d.entity_id, d.amount_cents, d.actor_label) for d in trail] == [(2021, 900_000_000, MINISTERE),
-                                                                              (2021, 1_100_000_000, MINISTERE)]
+    assert [(d.entity_id, d.amount_cents, d.actor_label) for d in trail] == [
+        (2021, 900_000_000, MINISTERE),
+        (2021, 1_100_000_000, MINISTERE),
+    ]
     assert trail[0].comment == "première fixation" and "9\u202f000\u202f000" in trail[1].comment

@@ -32,8 +32,14 @@ TOIT_DU_MONDE = [
     "restauration",
     "Université Populaire des Parents",
 ]
-SIX_PORTEURS = {"Coallia", "Audacia", "Indigo Formation", "L'Astre en Moi", "Ufolep de la Vienne",
-                "Centre d'animation de Beaulieu"}
+SIX_PORTEURS = {
+    "Coallia",
+    "Audacia",
+    "Indigo Formation",
+    "L'Astre en Moi",
+    "Ufolep de la Vienne",
+    "Centre d'animation de Beaulieu",
+}
 # Seeds 000 and 001: title, domain, public (P104 action 15 for refugees only, 12 otherwise).
 PROJECTS = {
     "76": ("La parentalité au cœur de l'action sur l'égalité femmes / hommes", "parentalite", "primo_arrivants", 12),
@@ -65,8 +71,11 @@ def test_the_demo_poitiers_contract_has_toit_du_monde_seven_actions_signed_21_oc
         funding = s.exec(select(CtaiFunding).where(CtaiFunding.ctai_id == contract.id)).all()
         toit = s.exec(select(Porteur).where(Porteur.name == "Toit du Monde")).one()
         actions = list(s.exec(select(Action).where(Action.ctai_id == contract.id).order_by(Action.id)))
-        signature = s.exec(select(Decision).where(Decision.entity_type == "ctai", Decision.entity_id == contract.id,
-                                                  Decision.step == "signature")).one()
+        signature = s.exec(
+            select(Decision).where(
+                Decision.entity_type == "ctai", Decision.entity_id == contract.id, Decision.step == "signature"
+            )
+        ).one()
     assert (contract.prefet_signed_on, contract.elu_signed_on) == (date(2021, 10, 21), date(2021, 10, 21))
     assert [(f.year, f.socle_cents, f.complementary_cents) for f in funding] == [(2021, 15_000_000, 5_000_000)]
     primo = [a for a in actions if a.porteur_id == toit.id]
@@ -81,8 +90,11 @@ def test_the_demo_poitiers_contract_has_toit_du_monde_seven_actions_signed_21_oc
 def test_the_demo_poitiers_socle_funds_the_coordinator_and_the_six_porteurs_bpi_actions(seeded):
     with Session(seeded) as s:
         contract = _poitiers(s)
-        rows = s.exec(select(Action, Porteur).join(Porteur, Porteur.id == Action.porteur_id, isouter=True)
-                      .where(Action.ctai_id == contract.id, Action.p104_action == 15)).all()
+        rows = s.exec(
+            select(Action, Porteur)
+            .join(Porteur, Porteur.id == Action.porteur_id, isouter=True)
+            .where(Action.ctai_id == contract.id, Action.p104_action == 15)
+        ).all()
     assert {p.name for _, p in rows if p is not None} == SIX_PORTEURS
     assert [a.title for a, p in rows if p is None] == ["Poste de coordonnateur du contrat territorial"]
     assert {a.public for a, _ in rows} == {"bpi"} and sum(a.amount_cents for a, _ in rows) == 15_000_000
@@ -92,12 +104,25 @@ def test_the_demo_poitiers_socle_funds_the_coordinator_and_the_six_porteurs_bpi_
 def test_the_demo_history_is_dated_as_the_sources_and_says_which_dates_are_fictitious(seeded):
     with Session(seeded) as s:
         contract = _poitiers(s)
-        history = list(s.exec(select(Decision).where(Decision.entity_type == "ctai", Decision.entity_id == contract.id)
-                              .order_by(Decision.id)))
+        history = list(
+            s.exec(
+                select(Decision)
+                .where(Decision.entity_type == "ctai", Decision.entity_id == contract.id)
+                .order_by(Decision.id)
+            )
+        )
         count, breaks = audit.verify(s)
     past = [d for d in history if d.step != "bilan"]  # the bilan 2021 is the demo's present
-    assert [d.step for d in past] == ["creation", "engagement", "echange", "diagnostic", "coordinateur", "proposition",
-                                      "signature", "revue_diair"]
+    assert [d.step for d in past] == [
+        "creation",
+        "engagement",
+        "echange",
+        "diagnostic",
+        "coordinateur",
+        "proposition",
+        "signature",
+        "revue_diair",
+    ]
     assert all(to_paris(d.created_at).date() < date(2022, 1, 1) for d in past)
     assert [to_paris(d.created_at).date() for d in past] == sorted(to_paris(d.created_at).date() for d in past)
     for d in past:
@@ -108,7 +133,9 @@ def test_the_demo_history_is_dated_as_the_sources_and_says_which_dates_are_ficti
 
 def test_the_demo_projects_of_the_seven_cities_have_their_own_titles_domains_and_publics(seeded):
     with Session(seeded) as s:
-        rows = s.exec(select(PtaiRequest, Collectivite).join(Collectivite, Collectivite.id == PtaiRequest.collectivite_id)).all()
+        rows = s.exec(
+            select(PtaiRequest, Collectivite).join(Collectivite, Collectivite.id == PtaiRequest.collectivite_id)
+        ).all()
     found = {c.departement_code: (r.title, r.domains[0], r.public, r.p104_action) for r, c in rows}
     assert found == PROJECTS
     assert all(len(r.domains) == 1 for r, _ in rows)
@@ -116,9 +143,12 @@ def test_the_demo_projects_of_the_seven_cities_have_their_own_titles_domains_and
 
 def test_the_demo_2020_examples_engage_the_seed_amounts_per_departement(seeded):
     with Session(seeded) as s:
-        rows = s.exec(select(Collectivite.departement_code, Action.amount_cents, Ctai)
-                      .join(Ctai, Ctai.id == Action.ctai_id).join(Collectivite, Collectivite.id == Ctai.collectivite_id)
-                      .where(Action.year == 2020)).all()
+        rows = s.exec(
+            select(Collectivite.departement_code, Action.amount_cents, Ctai)
+            .join(Ctai, Ctai.id == Action.ctai_id)
+            .join(Collectivite, Collectivite.id == Ctai.collectivite_id)
+            .where(Action.year == 2020)
+        ).all()
         registered = s.exec(select(Decision).where(Decision.decision == "registered")).all()
     engaged = defaultdict(int)
     for dep, cents, contract in rows:

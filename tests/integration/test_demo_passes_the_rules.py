@@ -9,7 +9,14 @@ from demo.data import seed_demo
 from models.actors import Collectivite
 from models.acts import FinancialReport
 from models.ctai import (
-    Action, Ctai, CtaiKind, check_action_porteurs, check_actions, check_ctair, check_funding, check_signatory,
+    Action,
+    Ctai,
+    CtaiKind,
+    check_action_porteurs,
+    check_actions,
+    check_ctair,
+    check_funding,
+    check_signatory,
 )
 from models.decision import Decision
 from models.ptai import PtaiRequest
@@ -51,13 +58,22 @@ def test_the_demo_ctairs_pass_the_checks_of_their_registration_and_carry_their_l
         for ctair in ctairs:
             funding, actions, diagnostic = contract_records(s, ctair)
             collectivite = s.get(Collectivite, ctair.collectivite_id)
-            found = (check_signatory(collectivite.type, rules_of(ctair.first_year))
-                     + check_ctair(signature_date=ctair.prefet_signed_on, scope=Public(ctair.public_scope), funding=funding,
-                                   actions=actions, first_year=ctair.first_year, last_year=ctair.last_year,
-                                   already_active=None)
-                     + check_funding(funding, Public.BPI, rules_of)
-                     + [v for v in check_actions(actions, Public.BPI, funding, rules_of) if not v.code.startswith("R5_")]
-                     + check_action_porteurs(actions, porteur_facts(s, actions)) + ceilings(funding, actions))
+            found = (
+                check_signatory(collectivite.type, rules_of(ctair.first_year))
+                + check_ctair(
+                    signature_date=ctair.prefet_signed_on,
+                    scope=Public(ctair.public_scope),
+                    funding=funding,
+                    actions=actions,
+                    first_year=ctair.first_year,
+                    last_year=ctair.last_year,
+                    already_active=None,
+                )
+                + check_funding(funding, Public.BPI, rules_of)
+                + [v for v in check_actions(actions, Public.BPI, funding, rules_of) if not v.code.startswith("R5_")]
+                + check_action_porteurs(actions, porteur_facts(s, actions))
+                + ceilings(funding, actions)
+            )
             assert found == [], (ctair.reference, found)
             assert diagnostic is not None and diagnostic.validated  # R6, for the CTAI that widens it
             assert all(a.legal_act in {"arrete", "convention"} for a in actions)  # R13 computed
@@ -81,7 +97,9 @@ def test_the_demo_acts_are_signed_sealed_and_their_open_data_export_validates_ag
     with Session(engine) as s:
         acts = scdl_acts(s, 2021)
         reports = s.exec(select(FinancialReport)).all()
-        sealed = s.exec(select(Decision).where(Decision.entity_type == "acte", Decision.decision == "document_sealed")).all()
+        sealed = s.exec(
+            select(Decision).where(Decision.entity_type == "acte", Decision.decision == "document_sealed")
+        ).all()
     text = scdl_csv(acts)
     assert validate_scdl(text) == []
     lines = text.splitlines()

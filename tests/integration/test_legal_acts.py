@@ -18,35 +18,78 @@ from services.finance.acts import recompute_legal_acts
 def _world(engine) -> dict:
     with unit_of_work(engine) as s:
         registry.seed_reference(s)
-        poitiers = registry.add_collectivite(s, CollectiviteCreate(
-            name="Ville de Poitiers", type="commune", siren=fictitious_siren(1), departement_code="86",
-            email="integration@poitiers.example"))
-        coallia = registry.add_porteur(s, PorteurCreate(name="Coallia", siret=fictitious_siret(1), email="c@coallia.example"))
-        toit = registry.add_porteur(s, PorteurCreate(name="Toit du Monde", siret=fictitious_siret(2), email="t@toit.example"))
+        poitiers = registry.add_collectivite(
+            s,
+            CollectiviteCreate(
+                name="Ville de Poitiers",
+                type="commune",
+                siren=fictitious_siren(1),
+                departement_code="86",
+                email="integration@poitiers.example",
+            ),
+        )
+        coallia = registry.add_porteur(
+            s, PorteurCreate(name="Coallia", siret=fictitious_siret(1), email="c@coallia.example")
+        )
+        toit = registry.add_porteur(
+            s, PorteurCreate(name="Toit du Monde", siret=fictitious_siret(2), email="t@toit.example")
+        )
         return {"poitiers": poitiers.id, "coallia": coallia.id, "toit": toit.id}
 
 
 def _request(s: Session, ids: dict, porteur: str | None, cents: int, year: int = 2021, n: int = 1, **columns) -> int:
-    row = PtaiRequest(campaign_year=year, collectivite_id=ids["poitiers"], porteur_id=ids[porteur] if porteur else None,
-                      title=f"Projet {n}", objectives="…", domains=["emploi"], public_categories=["primo_arrivant"],
-                      public=Public.PRIMO_ARRIVANTS, cir_complementarity="…", p104_action=12,
-                      period_start=date(year, 1, 1), period_end=date(year, 12, 31), total_cost_cents=cents * 2,
-                      requested_cents=cents, legal_act="arrete", **columns)
+    row = PtaiRequest(
+        campaign_year=year,
+        collectivite_id=ids["poitiers"],
+        porteur_id=ids[porteur] if porteur else None,
+        title=f"Projet {n}",
+        objectives="…",
+        domains=["emploi"],
+        public_categories=["primo_arrivant"],
+        public=Public.PRIMO_ARRIVANTS,
+        cir_complementarity="…",
+        p104_action=12,
+        period_start=date(year, 1, 1),
+        period_end=date(year, 12, 31),
+        total_cost_cents=cents * 2,
+        requested_cents=cents,
+        legal_act="arrete",
+        **columns,
+    )
     s.add(row)
     s.flush()
     return row.id
 
 
-def _contract(s: Session, ids: dict, actions: list[tuple[str | None, int]], year: int = 2021,
-              status: CtaiStatus = CtaiStatus.PROPOSAL) -> int:
-    ctai = Ctai(collectivite_id=ids["poitiers"], first_year=year, last_year=year + 2, status=status,
-                public_scope=Public.PRIMO_ARRIVANTS)
+def _contract(
+    s: Session,
+    ids: dict,
+    actions: list[tuple[str | None, int]],
+    year: int = 2021,
+    status: CtaiStatus = CtaiStatus.PROPOSAL,
+) -> int:
+    ctai = Ctai(
+        collectivite_id=ids["poitiers"],
+        first_year=year,
+        last_year=year + 2,
+        status=status,
+        public_scope=Public.PRIMO_ARRIVANTS,
+    )
     s.add(ctai)
     s.flush()
     for i, (porteur, cents) in enumerate(actions):
-        s.add(Action(ctai_id=ctai.id, title=f"Action {i}", domain=Domain.LOGEMENT, public=Public.BPI,
-                     porteur_id=ids[porteur] if porteur else None, p104_action=P104Action.REFUGIES,
-                     amount_cents=cents, year=year))
+        s.add(
+            Action(
+                ctai_id=ctai.id,
+                title=f"Action {i}",
+                domain=Domain.LOGEMENT,
+                public=Public.BPI,
+                porteur_id=ids[porteur] if porteur else None,
+                p104_action=P104Action.REFUGIES,
+                amount_cents=cents,
+                year=year,
+            )
+        )
     s.flush()
     return ctai.id
 

@@ -22,7 +22,12 @@ from tests.cli import run
 def test_credits_delegated_draw_up_one_arrete_per_porteur_and_year(engine):
     request_id = delegated(engine, "Ateliers parents-enfants", "20000.00")
     act = act_of(engine, request_id)
-    assert (act.kind, act.status, act.total_cents, act.version) == ("arrete", ActStatus.AWAITING_SIGNATURE, 2_000_000, 1)
+    assert (act.kind, act.status, act.total_cents, act.version) == (
+        "arrete",
+        ActStatus.AWAITING_SIGNATURE,
+        2_000_000,
+        1,
+    )
     assert act.reference == f"AP-86-2021-{act.id:04d}"
     with unit_of_work(engine) as s:
         assert prepare(s, ptai_request_ids=[request_id]) == []  # nothing new: nothing drawn up again
@@ -45,8 +50,11 @@ def test_the_prefet_signs_the_act_its_pdf_is_sealed_and_mailed_with_its_fingerpr
     with Session(engine) as s:
         signed = s.get(LegalAct, act.id)
         stored = s.exec(select(LegalActDocument).where(LegalActDocument.act_id == act.id)).one()
-        sealed = s.exec(select(Decision).where(Decision.entity_type == "acte", Decision.entity_id == act.id,
-                                               Decision.decision == "document_sealed")).one()
+        sealed = s.exec(
+            select(Decision).where(
+                Decision.entity_type == "acte", Decision.entity_id == act.id, Decision.decision == "document_sealed"
+            )
+        ).one()
         letters = s.exec(select(OutboxMessage).where(OutboxMessage.event == "act_signed")).all()
     assert signed.status == ActStatus.SIGNED and signed.signed_on == date(2021, 10, 21)
     assert signed.signatory_name == "Claire Dumont" and outcome.leaves_step
@@ -97,8 +105,9 @@ def test_a_signature_without_its_signatory_or_with_a_date_to_come_is_refused(eng
     missing = driver.answer(PREFET, "sign")
     assert not missing.accepted
     assert {v["code"] for v in missing.violations} >= {"SIGNATAIRE_MANQUANT", "DATE_SIGNATURE_MANQUANTE"}
-    future = driver.answer(PREFET, "sign", signatory_name="Claire Dumont", signatory_title="Le préfet",
-                           signed_on="2099-01-01")
+    future = driver.answer(
+        PREFET, "sign", signatory_name="Claire Dumont", signatory_title="Le préfet", signed_on="2099-01-01"
+    )
     assert not future.accepted and future.violations[0]["code"] == "DATE_HORS_BORNES"
 
 
@@ -140,21 +149,39 @@ def test_acte_show_and_pdf_give_the_signed_act_as_mailed(engine, app_env):
 
 
 def test_a_signature_judged_again_after_a_resume_seals_and_mails_nothing_twice(engine):
-    from services.engine import steps
     from services.cases import kind
+    from services.engine import steps
     from tests.codes import mailed_code
 
     act = act_of(engine, delegated(engine, "Ateliers parents-enfants", "20000.00"))
     driver = StepDriver(engine, "acte", act.id, "signature")
-    answer = {"agent_email": PREFET, "approval_code": mailed_code(engine, PREFET), "decision": "sign",
-              "signatory_name": "Claire Dumont", "signatory_title": "Le préfet", "signed_on": "2021-10-21"}
+    answer = {
+        "agent_email": PREFET,
+        "approval_code": mailed_code(engine, PREFET),
+        "decision": "sign",
+        "signatory_name": "Claire Dumont",
+        "signatory_title": "Le préfet",
+        "signed_on": "2021-10-21",
+    }
     outcomes = []
     for _ in range(2):  # the flow, resumed, judges the same attempt again
         with unit_of_work(engine) as s:
-            outcomes.append(steps.decide(s, kind("acte"), entity_id=act.id, step="signature", flow_run_id=driver.run_id,
-                                         attempt=1, answer=answer, link=None))
+            outcomes.append(
+                steps.decide(
+                    s,
+                    kind("acte"),
+                    entity_id=act.id,
+                    step="signature",
+                    flow_run_id=driver.run_id,
+                    attempt=1,
+                    answer=answer,
+                    link=None,
+                )
+            )
     assert outcomes[0].decision_id == outcomes[1].decision_id and outcomes[1].accepted
     with Session(engine) as s:
         assert len(s.exec(select(LegalActDocument)).all()) == 1
         assert len(s.exec(select(OutboxMessage).where(OutboxMessage.event == "act_signed")).all()) == 2
-        assert len(s.exec(select(Decision).where(Decision.entity_type == "acte", Decision.decision == "sign")).all()) == 1
+        assert (
+            len(s.exec(select(Decision).where(Decision.entity_type == "acte", Decision.decision == "sign")).all()) == 1
+        )

@@ -37,8 +37,10 @@ def sent(tmp_path_factory) -> tuple[Path, list[dict]]:
     result = run("mail", "preview", "all", "--to-dir", str(out), "--json")
     assert result.exit_code == 0, result.output
     written = json.loads(result.stdout)
-    assert all((out / w["fichier"]).with_suffix(".html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-               for w in written)
+    assert all(
+        (out / w["fichier"]).with_suffix(".html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+        for w in written
+    )
     shutil.rmtree(OUTPUT, ignore_errors=True)
     shutil.copytree(out, OUTPUT)
     return out, written
@@ -59,6 +61,7 @@ def _forms(sent) -> dict[str, str]:
 
 
 # --- what counts as a raw code -------------------------------------------------------------------
+
 
 def _french_words() -> set[str]:
     """Every word of the French labels the models give their codes (a code that is itself a French
@@ -115,8 +118,8 @@ def departements_without_article(text: str) -> list[str]:
         # A name that is also a common word (« Lot de délégation ») counts only with its number: « Lot (46) ».
         tail = r"\s*\(\d" if name in COMMON_WORDS else ""
         for m in re.finditer(rf"(?<![\w'-]){re.escape(name)}(?![\w-]){tail}", text):
-            if not text[:m.start() + len(name)].endswith(right):
-                wrong.append(f"{name} : « …{text[max(0, m.start() - 30):m.end()]} »")
+            if not text[: m.start() + len(name)].endswith(right):
+                wrong.append(f"{name} : « …{text[max(0, m.start() - 30) : m.end()]} »")
     return wrong
 
 
@@ -130,6 +133,7 @@ def unfavourable_labels() -> set[str]:
 
 
 # --- the tests ---------------------------------------------------------------------------------------
+
 
 def test_the_previews_hold_every_event_the_platform_sends(sent):
     assert {w["evenement"] for w in sent[1]} == set(EVENTS)
@@ -159,35 +163,49 @@ def test_agents_receive_service_notices_and_externals_letters(sent):
         if agent:
             assert "Madame" not in text and "salutations" not in text, w["fichier"]
         else:
-            assert "Je vous prie d'agréer" in text and ("Pour le préfet et par délégation," in text
-                                                         or "Le préfet " in text or "Pour le ministre" in text), w
+            assert "Je vous prie d'agréer" in text and (
+                "Pour le préfet et par délégation," in text or "Le préfet " in text or "Pour le ministre" in text
+            ), w
 
 
 def test_every_unfavourable_decision_gives_the_voies_et_delais_de_recours(sent):
     labels = unfavourable_labels()
-    unfavourable = [(w, text) for w, subject, text in _messages(sent) if w["registre"] == "lettre" and (
-        w["evenement"] in {"request_closed", "request_refused_ministry"}
-        or w["evenement"] == "step_decided" and any(subject.endswith(f": {label}") or f": {label}." in text
-                                                     for label in labels))]
+    unfavourable = [
+        (w, text)
+        for w, subject, text in _messages(sent)
+        if w["registre"] == "lettre"
+        and (
+            w["evenement"] in {"request_closed", "request_refused_ministry"}
+            or w["evenement"] == "step_decided"
+            and any(subject.endswith(f": {label}") or f": {label}." in text for label in labels)
+        )
+    ]
     assert {w["evenement"] for w, _ in unfavourable} >= {"request_closed", "request_refused_ministry", "step_decided"}
     assert [w["fichier"] for w, text in unfavourable if RECOURSE not in text] == []
 
 
 def test_a_favourable_letter_carries_no_recourse_clause(sent):
-    favourable = [text for w, subject, text in _messages(sent)
-                  if w["evenement"] == "step_decided" and w["registre"] == "lettre" and "avis favorable" in subject]
+    favourable = [
+        text
+        for w, subject, text in _messages(sent)
+        if w["evenement"] == "step_decided" and w["registre"] == "lettre" and "avis favorable" in subject
+    ]
     assert favourable and all(RECOURSE not in text for text in favourable)
 
 
 def test_every_departement_is_named_with_its_article(sent):
-    problems = [(w["fichier"], departements_without_article(f"{subject}\n{text}")) for w, subject, text in _messages(sent)]
+    problems = [
+        (w["fichier"], departements_without_article(f"{subject}\n{text}")) for w, subject, text in _messages(sent)
+    ]
     assert [p for p in problems if p[1]] == []
 
 
 def test_the_checks_find_what_they_look_for():
     """The rules themselves can fail: each is shown a text that breaks it."""
     assert departements_without_article("Délégation de crédits pour Isère (38)")
-    assert not departements_without_article("pour l'Isère, la préfecture de l'Indre-et-Loire, du Rhône, Lot de délégation")
+    assert not departements_without_article(
+        "pour l'Isère, la préfecture de l'Indre-et-Loire, du Rhône, Lot de délégation"
+    )
     assert departements_without_article("Cahors, Lot (46)")
     assert codes_in("public : primo_arrivants, acte : arrete", raw_codes()) == ["arrete", "primo_arrivants"]
     assert INCLUSIVE.findall("1 demande(s), informé(e)")
@@ -198,8 +216,10 @@ def test_every_approval_form_text_is_free_of_codes_and_names_each_departement_wi
     forms = _forms(sent)
     assert {f"{e}-{s}.md" for e, kind in KINDS.items() for s in kind.steps} <= set(forms)
     codes = raw_codes()
-    problems = {name: codes_in(text, codes) + INCLUSIVE.findall(text) + departements_without_article(text)
-                for name, text in forms.items()}
+    problems = {
+        name: codes_in(text, codes) + INCLUSIVE.findall(text) + departements_without_article(text)
+        for name, text in forms.items()
+    }
     assert {name: p for name, p in problems.items() if p} == {}
 
 
@@ -207,5 +227,7 @@ def test_the_forms_list_for_each_decision_the_fields_it_needs(sent):
     forms = _forms(sent)
     assert "**rejeter la demande** : " in forms["ptai-validation.md"]
     assert "à remplir : « Commentaire ou motif »" in forms["ptai-validation.md"]
-    assert "à remplir : « Date de signature par le préfet », « Date de signature par l'élu »" in forms["ctai-signature.md"]
+    assert (
+        "à remplir : « Date de signature par le préfet », « Date de signature par l'élu »" in forms["ctai-signature.md"]
+    )
     assert "✅ **R14** porteur : comptes rendus financiers à jour" in forms["ptai-validation.md"]

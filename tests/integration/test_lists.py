@@ -27,11 +27,25 @@ JUST_NOW = datetime.now(PARIS)
 
 
 def _request(coll: Collectivite, porteur: Porteur, year: int, status: PtaiStatus, title: str, **kw) -> PtaiRequest:
-    return PtaiRequest(campaign_year=year, collectivite_id=coll.id, porteur_id=porteur.id, title=title,
-                       objectives="Objectifs", domains=["emploi"], public_categories=["refugie"], public="bpi",
-                       cir_complementarity="Complète le CIR", p104_action=15, period_start=date(year, 1, 1),
-                       period_end=date(year, 12, 31), total_cost_cents=4_000_000, requested_cents=2_000_000,
-                       legal_act="arrete", status=status, **kw)
+    return PtaiRequest(
+        campaign_year=year,
+        collectivite_id=coll.id,
+        porteur_id=porteur.id,
+        title=title,
+        objectives="Objectifs",
+        domains=["emploi"],
+        public_categories=["refugie"],
+        public="bpi",
+        cir_complementarity="Complète le CIR",
+        p104_action=15,
+        period_start=date(year, 1, 1),
+        period_end=date(year, 12, 31),
+        total_cost_cents=4_000_000,
+        requested_cents=2_000_000,
+        legal_act="arrete",
+        status=status,
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -39,16 +53,20 @@ def cases(app_env, engine):
     """Two départements; contracts, requests, a batch and acts at various steps; some late."""
     with Session(engine) as s:
         seed_reference(s)
-        poitiers = Collectivite(name="Ville de Poitiers", type="commune", siren="999000017", departement_code="86",
-                                email="p@x.example")
-        tours = Collectivite(name="Ville de Tours", type="commune", siren="999000025", departement_code="37",
-                             email="t@x.example")
+        poitiers = Collectivite(
+            name="Ville de Poitiers", type="commune", siren="999000017", departement_code="86", email="p@x.example"
+        )
+        tours = Collectivite(
+            name="Ville de Tours", type="commune", siren="999000025", departement_code="37", email="t@x.example"
+        )
         porteur = Porteur(name="Toit du Monde", siret="99950001000014", email="a@x.example")
         s.add_all([poitiers, tours, porteur])
         s.flush()
         signing = Ctai(collectivite_id=poitiers.id, first_year=2021, last_year=2023, status=CtaiStatus.SIGNATURE)
         active = Ctai(collectivite_id=tours.id, first_year=2022, last_year=2024, status=CtaiStatus.ACTIVE)
-        ctair = Ctai(collectivite_id=tours.id, kind=CtaiKind.CTAIR, first_year=2019, last_year=2020, status=CtaiStatus.REPLACED)
+        ctair = Ctai(
+            collectivite_id=tours.id, kind=CtaiKind.CTAIR, first_year=2019, last_year=2020, status=CtaiStatus.REPLACED
+        )
         s.add_all([signing, active, ctair])
         s.flush()
         s.add(CtaiFunding(ctai_id=active.id, year=2022, socle_cents=15_000_000))
@@ -57,26 +75,62 @@ def cases(app_env, engine):
         s.add(funded)
         late_request = _request(poitiers, porteur, 2021, PtaiStatus.SUBMITTED, "Ateliers de français")
         fresh_request = _request(tours, porteur, 2022, PtaiStatus.PREFET_VALIDATION, "Parentalité")
-        asked = _request(poitiers, porteur, 2021, PtaiStatus.AWAITING_APPLICANT, "[bold]Robes de papier",
-                         rework_deadline=paris_today() - timedelta(days=10))
-        batch = DelegationBatch(reference="LOT-2022-01", year=2022, status=BatchStatus.AWAITING, total_cents=2_000_000,
-                                requests_count=1)
+        asked = _request(
+            poitiers,
+            porteur,
+            2021,
+            PtaiStatus.AWAITING_APPLICANT,
+            "[bold]Robes de papier",
+            rework_deadline=paris_today() - timedelta(days=10),
+        )
+        batch = DelegationBatch(
+            reference="LOT-2022-01", year=2022, status=BatchStatus.AWAITING, total_cents=2_000_000, requests_count=1
+        )
         s.add_all([late_request, fresh_request, asked, batch])
         s.flush()
         fresh_request.batch_id = batch.id
-        act = LegalAct(reference="AP-86-2021-0001", family_key="porteur:1:86:2021", kind=ActKind.ARRETE,
-                       departement_code="86", year=2021, porteur_id=porteur.id, total_cents=2_000_000)
+        act = LegalAct(
+            reference="AP-86-2021-0001",
+            family_key="porteur:1:86:2021",
+            kind=ActKind.ARRETE,
+            departement_code="86",
+            year=2021,
+            porteur_id=porteur.id,
+            total_cents=2_000_000,
+        )
         s.add(act)
         s.flush()
-        runs = [("ctai", signing.id, "signature", "prefet", LONG_AGO), ("ptai", late_request.id, "instruction", "instructeur", LONG_AGO),
-                ("ptai", fresh_request.id, "validation", "prefet", JUST_NOW), ("lot", batch.id, "arbitrage", "ministere", LONG_AGO),
-                ("acte", act.id, "signature", "prefet", JUST_NOW)]
+        runs = [
+            ("ctai", signing.id, "signature", "prefet", LONG_AGO),
+            ("ptai", late_request.id, "instruction", "instructeur", LONG_AGO),
+            ("ptai", fresh_request.id, "validation", "prefet", JUST_NOW),
+            ("lot", batch.id, "arbitrage", "ministere", LONG_AGO),
+            ("acte", act.id, "signature", "prefet", JUST_NOW),
+        ]
         for n, (entity, entity_id, step, role, opened) in enumerate(runs):
-            s.add(StepRun(entity_type=entity, entity_id=entity_id, step=step, trigger_key=f"t{n}", flow_run_id=f"run-{n}",
-                          state=StepRunState.LIVE, awaited_role=role, opened_at=opened))
+            s.add(
+                StepRun(
+                    entity_type=entity,
+                    entity_id=entity_id,
+                    step=step,
+                    trigger_key=f"t{n}",
+                    flow_run_id=f"run-{n}",
+                    state=StepRunState.LIVE,
+                    awaited_role=role,
+                    opened_at=opened,
+                )
+            )
         s.commit()
-        return {"signing": signing.id, "active": active.id, "ctair": ctair.id, "late_request": late_request.id,
-                "fresh_request": fresh_request.id, "asked": asked.id, "batch": batch.id, "act": act.id}
+        return {
+            "signing": signing.id,
+            "active": active.id,
+            "ctair": ctair.id,
+            "late_request": late_request.id,
+            "fresh_request": fresh_request.id,
+            "asked": asked.id,
+            "batch": batch.id,
+            "act": act.id,
+        }
 
 
 def ids(*args: str) -> list[int]:
@@ -123,7 +177,9 @@ def test_lots_list_filters_by_the_departements_of_its_requests_status_year_and_l
     assert ids("lots", "list") == [cases["batch"]]
     assert ids("lots", "list", "--departement", "37") == [cases["batch"]]
     assert ids("lots", "list", "--departement", "86") == []
-    assert ids("lots", "list", "--statut", "awaiting", "--annee", "2022", "--attendu", "ministere", "--en-retard") == [cases["batch"]]
+    assert ids("lots", "list", "--statut", "awaiting", "--annee", "2022", "--attendu", "ministere", "--en-retard") == [
+        cases["batch"]
+    ]
     assert ids("lots", "list", "--annee", "2021") == []
 
 
@@ -154,12 +210,15 @@ def test_csv_is_semicolon_separated_with_every_field(cases):
     assert rows[0]["attendu_libelle"] == "préfet" and rows[0]["collectivite"] == "Ville de Poitiers"
 
 
-@pytest.mark.parametrize("args, code, field", [
-    (("--departement", "99"), "DEPARTEMENT_INCONNU", "departement"),
-    (("--departement", "86; DROP TABLE ctai"), "DEPARTEMENT_INCONNU", "departement"),
-    (("--statut", "inexistant"), "STATUT_INCONNU", "statut"),
-    (("--attendu", "maire"), "ATTENDU_INCONNU", "attendu"),
-])
+@pytest.mark.parametrize(
+    "args, code, field",
+    [
+        (("--departement", "99"), "DEPARTEMENT_INCONNU", "departement"),
+        (("--departement", "86; DROP TABLE ctai"), "DEPARTEMENT_INCONNU", "departement"),
+        (("--statut", "inexistant"), "STATUT_INCONNU", "statut"),
+        (("--attendu", "maire"), "ATTENDU_INCONNU", "attendu"),
+    ],
+)
 @pytest.mark.parametrize("listed", ["ctai", "ptai", "lots", "actes"])
 def test_a_bad_filter_is_refused_with_its_code_and_field(cases, listed, args, code, field):
     result, body = run_json(listed, "list", *args)

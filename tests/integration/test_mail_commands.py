@@ -7,7 +7,6 @@ import time
 from email import policy
 from pathlib import Path
 
-from notifications.events import EVENTS
 from notifications.outbox import queue_many
 from notifications.sink import _free_port
 from services.db import unit_of_work
@@ -27,14 +26,19 @@ def test_mail_preview_of_an_unknown_event_names_the_known_ones(tmp_path):
 
 def test_the_mail_sink_stores_eml_files_and_prints_one_line_per_message(app_env, engine, tmp_path, monkeypatch):
     port, folder = _free_port("127.0.0.1"), tmp_path / "boite"
-    sink = subprocess.Popen([TERRITOIRES, "mail-sink", "--port", str(port), "--dir", str(folder)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sink = subprocess.Popen(
+        [TERRITOIRES, "mail-sink", "--port", str(port), "--dir", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _wait_for_port(port)
         with unit_of_work(engine) as s:
             queue_many(s, [outbox_email(1), outbox_email(2)])
         monkeypatch.setenv("TERRITOIRES_MAIL_SINK_PORT", str(port))
         from settings import get_settings
+
         get_settings.cache_clear()
         result = run("mail", "send")
         assert "puits local" in result.stdout and "Envoyés : 2" in result.stdout

@@ -3,19 +3,18 @@
 import hashlib
 import json
 import uuid
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import create_engine, text
-from sqlmodel import SQLModel, Session, select
+from sqlmodel import Session, SQLModel, select
 
 import models.tables  # noqa: F401
-from models.decision import AuditHead
-from models.reference import Departement
 from models.actors import Collectivite
-from models.decision import Decision
+from models.decision import AuditHead, Decision
+from models.reference import Departement
 from services.db import get_engine
 from services.migrate import upgrade
 from tests.conftest import PG_ADMIN_URL, _pg_url
@@ -38,8 +37,16 @@ def test_datetimes_come_back_timezone_aware_in_utc(engine):
     with Session(engine) as s:
         s.add(Departement(code="86", nom="Vienne", region="Nouvelle-Aquitaine"))
         s.flush()
-        s.add(Collectivite(name="Ville de Poitiers", type="commune", siren="999000011", departement_code="86",
-                           email="a@b.example", created_at=paris_evening))
+        s.add(
+            Collectivite(
+                name="Ville de Poitiers",
+                type="commune",
+                siren="999000011",
+                departement_code="86",
+                email="a@b.example",
+                created_at=paris_evening,
+            )
+        )
         s.commit()
     with Session(engine) as s:
         stored = s.exec(select(Collectivite.created_at)).one()
@@ -67,17 +74,34 @@ def _plain_chain(url, n=3, tamper=False):
     previous = "0" * 64
     with get_engine(url).begin() as conn:
         for i in range(1, n + 1):
-            values = {"id": i, "entity_type": "ptai", "entity_id": 1, "step": "instruction", "from_status": "submitted",
-                      "to_status": "prefet_validation", "actor_agent_id": None, "actor_label": "instructeur.86@x.example",
-                      "decision": "favourable", "comment": None, "amount_cents": 1_000_000 + i,
-                      "created_at": datetime(2021, 7, 1, 10, i, tzinfo=UTC), "prev_hash": previous}
-            payload = json.dumps({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()},
-                                 sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+            values = {
+                "id": i,
+                "entity_type": "ptai",
+                "entity_id": 1,
+                "step": "instruction",
+                "from_status": "submitted",
+                "to_status": "prefet_validation",
+                "actor_agent_id": None,
+                "actor_label": "instructeur.86@x.example",
+                "decision": "favourable",
+                "comment": None,
+                "amount_cents": 1_000_000 + i,
+                "created_at": datetime(2021, 7, 1, 10, i, tzinfo=UTC),
+                "prev_hash": previous,
+            }
+            payload = json.dumps(
+                {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()},
+                sort_keys=True,
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
             link = hashlib.sha256(payload.encode()).hexdigest()
             stored = dict(values, amount_cents=values["amount_cents"] + (1 if tamper and i == 2 else 0))
             conn.execute(Decision.__table__.insert().values(**stored, row_hash=link))
             previous = link
-        conn.execute(text("UPDATE audithead SET last_decision_id = :i, last_hash = :h WHERE id = 1"), {"i": n, "h": previous})
+        conn.execute(
+            text("UPDATE audithead SET last_decision_id = :i, last_hash = :h WHERE id = 1"), {"i": n, "h": previous}
+        )
 
 
 def test_the_upgrade_verifies_the_old_chain_then_seals_it_again_with_the_key(unmigrated_url):

@@ -33,7 +33,13 @@ def test_the_national_dataset_reads_back_44_territories_and_11_million_euros_for
         s.commit()
         f = figures(s, TODAY)
     assert created["collectivites"] == 44 and created["ctai"] == 44
-    assert f["territoires"][2023] == {"communes": 28, "metropoles_epci": 13, "departements": 2, "regions": 1, "total": 44}
+    assert f["territoires"][2023] == {
+        "communes": 28,
+        "metropoles_epci": 13,
+        "departements": 2,
+        "regions": 1,
+        "total": 44,
+    }
     assert f["montants"]["par_annee"][2023]["total_cents"] == 11_000_000_00
     for breakdown in ("par_domaine", "par_action_p104", "par_departement"):
         assert sum(f["montants"][breakdown][2023].values()) == 11_000_000_00, breakdown
@@ -103,11 +109,24 @@ def test_late_steps_are_counted_per_departement_as_the_reminders_see_them(engine
     with Session(engine) as s:
         seed_national(s, 2023)
         for n, (ctai_id, opened) in enumerate([(1, long_ago), (2, long_ago), (3, just_now)]):
-            s.add(StepRun(entity_type="ctai", entity_id=ctai_id, step="bilan", trigger_key=f"t{n}", flow_run_id=f"r{n}",
-                          state=StepRunState.LIVE, awaited_role="instructeur", opened_at=opened))
+            s.add(
+                StepRun(
+                    entity_type="ctai",
+                    entity_id=ctai_id,
+                    step="bilan",
+                    trigger_key=f"t{n}",
+                    flow_run_id=f"r{n}",
+                    state=StepRunState.LIVE,
+                    awaited_role="instructeur",
+                    opened_at=opened,
+                )
+            )
         s.commit()
         late = figures(s, paris_today())["etapes_en_retard"]
-    assert late["total"] == 2 and late["par_departement"] == {"76": 1, "86": 1}  # contracts 1 and 2: Vienne, Seine-Maritime
+    assert late["total"] == 2 and late["par_departement"] == {
+        "76": 1,
+        "86": 1,
+    }  # contracts 1 and 2: Vienne, Seine-Maritime
     assert late["par_etape"] == {"ctai:bilan": 2} and late["delais"] == {"ctai:bilan": 20}
 
 
@@ -115,23 +134,59 @@ def test_every_kind_of_case_finds_the_departements_of_many_cases_as_it_finds_one
     """The dashboard's bulk lookup (one query per chunk) agrees with each case's own answer."""
     with Session(engine) as s:
         seed_reference(s)
-        coll = Collectivite(name="Ville de Tours", type="commune", siren="999000025", departement_code="37", email="t@x.example")
+        coll = Collectivite(
+            name="Ville de Tours", type="commune", siren="999000025", departement_code="37", email="t@x.example"
+        )
         porteur = Porteur(name="Association", siret="99950001000014", email="a@x.example")
         s.add_all([coll, porteur])
         s.flush()
-        act = LegalAct(family_key="porteur:1:44:2021", kind=ActKind.ARRETE, departement_code="44", year=2021,
-                       porteur_id=porteur.id, total_cents=100)
-        cases = [Ctai(collectivite_id=coll.id, first_year=2021, last_year=2023),
-                 PtaiRequest(campaign_year=2021, collectivite_id=coll.id, title="T", objectives="O", domains=["emploi"],
-                             public="bpi", cir_complementarity="C", p104_action=15, period_start=date(2021, 1, 1),
-                             period_end=date(2021, 12, 31), total_cost_cents=200, requested_cents=100, legal_act="arrete"),
-                 DelegationBatch(year=2021), act,
-                 Comite(level=ComiteLevel.LOCAL, departement_code="2A", status=ComiteStatus.PLANNED_LOCAL, planned_on=date(2021, 6, 1)),
-                 Comite(level=ComiteLevel.NATIONAL, status=ComiteStatus.PLANNED_NATIONAL, planned_on=date(2021, 6, 1))]
+        act = LegalAct(
+            family_key="porteur:1:44:2021",
+            kind=ActKind.ARRETE,
+            departement_code="44",
+            year=2021,
+            porteur_id=porteur.id,
+            total_cents=100,
+        )
+        cases = [
+            Ctai(collectivite_id=coll.id, first_year=2021, last_year=2023),
+            PtaiRequest(
+                campaign_year=2021,
+                collectivite_id=coll.id,
+                title="T",
+                objectives="O",
+                domains=["emploi"],
+                public="bpi",
+                cir_complementarity="C",
+                p104_action=15,
+                period_start=date(2021, 1, 1),
+                period_end=date(2021, 12, 31),
+                total_cost_cents=200,
+                requested_cents=100,
+                legal_act="arrete",
+            ),
+            DelegationBatch(year=2021),
+            act,
+            Comite(
+                level=ComiteLevel.LOCAL,
+                departement_code="2A",
+                status=ComiteStatus.PLANNED_LOCAL,
+                planned_on=date(2021, 6, 1),
+            ),
+            Comite(level=ComiteLevel.NATIONAL, status=ComiteStatus.PLANNED_NATIONAL, planned_on=date(2021, 6, 1)),
+        ]
         s.add_all(cases)
         s.flush()
-        s.add(FinancialReport(family_key="f", act_id=act.id, porteur_id=porteur.id, departement_code="44", year=2021,
-                              due_on=date(2022, 6, 30)))
+        s.add(
+            FinancialReport(
+                family_key="f",
+                act_id=act.id,
+                porteur_id=porteur.id,
+                departement_code="44",
+                year=2021,
+                due_on=date(2022, 6, 30),
+            )
+        )
         s.flush()
         for entity, kind in KINDS.items():
             rows = s.exec(select(kind.model)).all()

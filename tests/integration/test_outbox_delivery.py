@@ -10,19 +10,23 @@ from models.approval import derive_code
 from models.keys import APPROVAL_CODES, subkey
 from models.outbox import OutboxMessage, OutboxStatus
 from models.types import utcnow
-from tests.email_samples import SAMPLES
 from notifications.outbox import Email, message_key, queue, queue_many
 from notifications.sender import OutboxSender
 from notifications.sink import SinkServer
 from notifications.smtp import SmtpTarget
 from services.db import unit_of_work
 from settings import get_settings
+from tests.email_samples import SAMPLES
 
 
 def email(n: int, recipient: str | None = None, **context) -> Email:
     recipient = recipient or f"agent{n}@prefecture-86.example"
-    return Email("step_decided", recipient, {**SAMPLES["step_decided"], **context},
-                 message_key("ctai", n, "signature:sign", recipient, "step_decided"))
+    return Email(
+        "step_decided",
+        recipient,
+        {**SAMPLES["step_decided"], **context},
+        message_key("ctai", n, "signature:sign", recipient, "step_decided"),
+    )
 
 
 def sender(engine, target, **kw) -> OutboxSender:
@@ -131,7 +135,9 @@ async def test_with_the_smtp_server_down_nothing_is_lost_and_all_is_delivered_on
     assert {r.status for r in rows(engine)} == {OutboxStatus.SENT}
 
 
-async def test_a_5xx_reply_marks_the_row_failed_with_the_error_and_the_sender_moves_on(engine, smtp_sink, smtp_target_for):
+async def test_a_5xx_reply_marks_the_row_failed_with_the_error_and_the_sender_moves_on(
+    engine, smtp_sink, smtp_target_for
+):
     handler, _ = smtp_sink
     handler.replies["inconnu@prefecture-86.example"] = "550 5.1.1 Mailbox unavailable"
     with unit_of_work(engine) as s:
@@ -140,7 +146,11 @@ async def test_a_5xx_reply_marks_the_row_failed_with_the_error_and_the_sender_mo
     assert (report.sent, report.failed) == (2, 1)
     by_recipient = {r.recipient: r for r in rows(engine)}
     failed = by_recipient["inconnu@prefecture-86.example"]
-    assert failed.status == OutboxStatus.FAILED and "550" in failed.last_error and "Mailbox unavailable" in failed.last_error
+    assert (
+        failed.status == OutboxStatus.FAILED
+        and "550" in failed.last_error
+        and "Mailbox unavailable" in failed.last_error
+    )
     assert {r.to[0] for r in handler.received} == {"agent1@prefecture-86.example", "agent3@prefecture-86.example"}
 
 
@@ -237,7 +247,8 @@ class _DatabaseBlinks(OutboxSender):
 
 
 async def test_a_message_that_left_is_marked_sent_once_the_database_is_back_and_never_sent_again(
-        engine, smtp_sink, smtp_target_for):
+    engine, smtp_sink, smtp_target_for
+):
     handler, _ = smtp_sink
     with unit_of_work(engine) as s:
         queue_many(s, [email(n) for n in range(2)])
@@ -247,7 +258,9 @@ async def test_a_message_that_left_is_marked_sent_once_the_database_is_back_and_
     assert len(handler.received) == 2
 
 
-async def test_each_message_is_marked_sent_in_the_database_before_the_next_one_leaves(engine, smtp_sink, smtp_target_for):
+async def test_each_message_is_marked_sent_in_the_database_before_the_next_one_leaves(
+    engine, smtp_sink, smtp_target_for
+):
     """At most the one message on the wire can be sent twice after a crash: when the server
     receives a message, every message received before it is already marked sent, durably."""
     handler, _ = smtp_sink
@@ -271,22 +284,36 @@ def _everywhere(engine, needle: str) -> list[str]:
     from sqlmodel import SQLModel
 
     import models.tables  # noqa: F401
+
     found = []
     with engine.connect() as conn:
         for table in SQLModel.metadata.sorted_tables:
-            found += [f"{table.name}: {row}" for row in conn.execute(text(f'SELECT * FROM "{table.name}"'))
-                      if needle in str(tuple(row))]
+            found += [
+                f"{table.name}: {row}"
+                for row in conn.execute(text(f'SELECT * FROM "{table.name}"'))
+                if needle in str(tuple(row))
+            ]
     return found
 
 
-async def test_an_approval_code_exists_only_in_the_delivered_email_and_its_reference_is_erased(engine, smtp_sink,
-                                                                                               smtp_target_for):
+async def test_an_approval_code_exists_only_in_the_delivered_email_and_its_reference_is_erased(
+    engine, smtp_sink, smtp_target_for
+):
     handler, _ = smtp_sink
     recipient = "prefet.86@prefecture-86.example"
     with unit_of_work(engine) as s:
-        queue(s, Email("approval_requested", recipient, SAMPLES["approval_requested"],
-                       message_key("ctai", 1, "signature:r1:open", recipient, "approval_requested")))
-    code = derive_code(subkey(get_settings().audit_key_bytes, APPROVAL_CODES), SAMPLES["approval_requested"]["code_ref"])
+        queue(
+            s,
+            Email(
+                "approval_requested",
+                recipient,
+                SAMPLES["approval_requested"],
+                message_key("ctai", 1, "signature:r1:open", recipient, "approval_requested"),
+            ),
+        )
+    code = derive_code(
+        subkey(get_settings().audit_key_bytes, APPROVAL_CODES), SAMPLES["approval_requested"]["code_ref"]
+    )
     assert _everywhere(engine, code) == []  # queued: the outbox holds a reference, never the code
     await sender(engine, smtp_target_for).send_pending()
     assert f"Code d'approbation\u202f: {code}" in handler.received[0].text()
@@ -302,8 +329,15 @@ async def test_after_a_failed_send_no_table_holds_the_code_nor_what_derives_it(e
     handler.replies[recipient] = "550 5.1.1 boîte inconnue"
     reference = "reference-d-un-envoi-refuse"
     with unit_of_work(engine) as s:
-        queue(s, Email("approval_requested", recipient, {**SAMPLES["approval_requested"], "code_ref": reference},
-                       message_key("ctai", 1, "signature:r1:open", recipient, "approval_requested")))
+        queue(
+            s,
+            Email(
+                "approval_requested",
+                recipient,
+                {**SAMPLES["approval_requested"], "code_ref": reference},
+                message_key("ctai", 1, "signature:r1:open", recipient, "approval_requested"),
+            ),
+        )
     await sender(engine, smtp_target_for).send_pending()
     [row] = rows(engine)
     code = derive_code(subkey(get_settings().audit_key_bytes, APPROVAL_CODES), reference)

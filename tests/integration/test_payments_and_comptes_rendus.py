@@ -17,15 +17,32 @@ from services.finance import payments
 from services.followup import reminders
 from services.ptai.records import submit
 from tests.acts import (
-    ASSOCIATION, INSTRUCTEUR, StepDriver, act_of, delegated, examine, report_of, request_file, sign, transmit,
+    ASSOCIATION,
+    INSTRUCTEUR,
+    StepDriver,
+    act_of,
+    delegated,
+    examine,
+    report_of,
+    request_file,
+    sign,
+    transmit,
 )
 from tests.cli import run
 
 
 def pay(engine, act_id, tranche, amount, on="2021-11-02", ej="2100123456", agent=INSTRUCTEUR):
     with unit_of_work(engine) as s:
-        return payments.record(s, act_id, tranche=tranche, amount_eur=amount, ej_number=ej,
-                               ordered_on=date.fromisoformat(on), agent_email=agent, today=date(2022, 12, 1))
+        return payments.record(
+            s,
+            act_id,
+            tranche=tranche,
+            amount_eur=amount,
+            ej_number=ej,
+            ordered_on=date.fromisoformat(on),
+            agent_email=agent,
+            today=date(2022, 12, 1),
+        )
 
 
 def signed_act(engine, amount="20000.00"):
@@ -54,8 +71,10 @@ def test_an_advance_then_the_balance_are_recorded_and_a_third_payment_above_the_
     listed = run("paiements", "list", "--departement", "86", "--annee", "2021", "--json")
     assert listed.exit_code == 0, listed.output
     rows = json.loads(listed.stdout)
-    assert [(r["tranche"], r["montant_eur"], r["ej"]) for r in rows] == [("avance", "10000.00", "2100123456"),
-                                                                         ("solde", "10000.00", "2100123456")]
+    assert [(r["tranche"], r["montant_eur"], r["ej"]) for r in rows] == [
+        ("avance", "10000.00", "2100123456"),
+        ("solde", "10000.00", "2100123456"),
+    ]
     csv = run("paiements", "list", "--csv")
     assert csv.stdout.splitlines()[0].startswith("id;date;acte") and len(csv.stdout.splitlines()) == 3
     assert json.loads(run("paiements", "list", "--annee", "2022", "--json").stdout) == []
@@ -81,15 +100,31 @@ def test_a_payment_needs_a_signed_act_its_one_ej_and_an_agent_of_the_departement
 
 def test_the_cli_refuses_an_unreadable_amount_with_a_code(engine, app_env):
     act = signed_act(engine)
-    result = run("paiements", "add", str(act.id), "--tranche", "avance", "--montant", "dix mille", "--ej", "2100123456",
-                 "--date", "2021-11-02", "--agent", INSTRUCTEUR)
+    result = run(
+        "paiements",
+        "add",
+        str(act.id),
+        "--tranche",
+        "avance",
+        "--montant",
+        "dix mille",
+        "--ej",
+        "2100123456",
+        "--date",
+        "2021-11-02",
+        "--agent",
+        INSTRUCTEUR,
+    )
     assert result.exit_code == 2 and "MONTANT_ILLISIBLE" in result.output
 
 
 def deadline_notices(engine, address: str) -> list[str]:
     with Session(engine) as s:
-        rows = s.exec(select(OutboxMessage).where(OutboxMessage.event == "deadline_notice",
-                                                  OutboxMessage.recipient == address).order_by(OutboxMessage.id)).all()
+        rows = s.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.event == "deadline_notice", OutboxMessage.recipient == address)
+            .order_by(OutboxMessage.id)
+        ).all()
     return [render_parts(r.event, r.context)[1] for r in rows]
 
 
@@ -126,12 +161,18 @@ def test_r14_refuses_a_new_request_after_a_missed_deadline_then_accepts_it_once_
     assert caught.value.codes == ["R14_COMPTE_RENDU_MANQUANT"] and report.reference in str(caught.value)
 
     transmit(engine, report.id, on="2022-07-04")
-    sent_back = examine(engine, report.id, "rework", comment="Il manque le détail des dépenses de personnel.",
-                        complement_deadline="2099-09-30")
+    sent_back = examine(
+        engine,
+        report.id,
+        "rework",
+        comment="Il manque le détail des dépenses de personnel.",
+        complement_deadline="2099-09-30",
+    )
     assert sent_back.accepted
     with Session(engine) as s:
-        rework = s.exec(select(OutboxMessage).where(OutboxMessage.event == "step_rework",
-                                                    OutboxMessage.recipient == ASSOCIATION)).one()
+        rework = s.exec(
+            select(OutboxMessage).where(OutboxMessage.event == "step_rework", OutboxMessage.recipient == ASSOCIATION)
+        ).one()
     text = render_parts(rework.event, rework.context)[1]
     assert "détail des dépenses de personnel" in text and "30 septembre 2099" in text
     with pytest.raises(RuleViolation):  # still not conforme
@@ -153,8 +194,9 @@ def test_a_compte_rendu_found_non_conforme_asks_a_repayment_and_keeps_r14(engine
     refusal = driver.answer(INSTRUCTEUR, "non_compliant", comment="Dépenses hors de l'objet de la subvention.")
     assert not refusal.accepted and refusal.violations[0]["code"] == "MONTANT_A_REVERSER_MANQUANT"
     assert report_of(engine, act).status == "received"
-    outcome = driver.answer(INSTRUCTEUR, "non_compliant", comment="Dépenses hors de l'objet de la subvention.",
-                            repay_eur="5000.00")
+    outcome = driver.answer(
+        INSTRUCTEUR, "non_compliant", comment="Dépenses hors de l'objet de la subvention.", repay_eur="5000.00"
+    )
     assert outcome.accepted
     assert (report_of(engine, act).status, report_of(engine, act).repay_cents) == ("non_compliant", 500_000)
     with pytest.raises(RuleViolation) as caught:
@@ -163,19 +205,28 @@ def test_a_compte_rendu_found_non_conforme_asks_a_repayment_and_keeps_r14(engine
     assert caught.value.codes == ["R14_COMPTE_RENDU_MANQUANT"]
 
 
-@pytest.mark.parametrize("field, value, code", [
-    ("summary", "Bilan\u202eevil", "TEXTE_CARACTERES_INTERDITS"),
-    ("summary", "x" * 4001, "CHAMP_INVALIDE"),
-    ("by", " ", "TEXTE_VIDE"),
-    ("expenses_eur", "-1", "CHAMP_INVALIDE"),
-    ("used_eur", "1e9", "CHAMP_INVALIDE"),
-])
+@pytest.mark.parametrize(
+    "field, value, code",
+    [
+        ("summary", "Bilan\u202eevil", "TEXTE_CARACTERES_INTERDITS"),
+        ("summary", "x" * 4001, "CHAMP_INVALIDE"),
+        ("by", " ", "TEXTE_VIDE"),
+        ("expenses_eur", "-1", "CHAMP_INVALIDE"),
+        ("used_eur", "1e9", "CHAMP_INVALIDE"),
+    ],
+)
 def test_a_transmission_with_a_bad_field_is_refused_naming_it_and_nothing_changes(engine, field, value, code):
     from services.crf.records import transmit as record
 
     report = report_of(engine, signed_act(engine))
-    values = {"transmitted_on": date(2022, 6, 15), "expenses_eur": "100", "used_eur": "50", "summary": "Bilan",
-              "by": ASSOCIATION, field: value}
+    values = {
+        "transmitted_on": date(2022, 6, 15),
+        "expenses_eur": "100",
+        "used_eur": "50",
+        "summary": "Bilan",
+        "by": ASSOCIATION,
+        field: value,
+    }
     with pytest.raises(RuleViolation) as caught:
         with unit_of_work(engine) as s:
             record(s, report.id, **values)

@@ -5,6 +5,7 @@ import json
 
 from sqlmodel import Session, select
 
+from demo.data import fictitious_siren
 from models.actors import AgentCreate, CollectiviteCreate, Porteur
 from models.outbox import OutboxMessage
 from notifications.outbox import Email, queue_many
@@ -12,7 +13,6 @@ from notifications.render import render_parts
 from services import registry
 from services.db import unit_of_work
 from services.ptai.records import checks_now, submit
-from demo.data import fictitious_siren
 from tests.email_samples import SAMPLES
 from tests.factories import valid_request
 
@@ -22,22 +22,43 @@ AGENT, CITY = "instructeur.86@prefecture-86.example", "integration@poitiers.exam
 def _world(engine) -> dict:
     with unit_of_work(engine) as s:
         registry.seed_reference(s)
-        registry.add_agent(s, AgentCreate(email=AGENT, name="Camille Durand", role="instructeur", departement_code="86",
-                                          title="la cheffe du bureau de l'intégration"))
-        city = registry.add_collectivite(s, CollectiviteCreate(
-            name="Ville de Poitiers", type="commune", siren=fictitious_siren(1), departement_code="86", email=CITY,
-            appellation="Madame la maire"))
+        registry.add_agent(
+            s,
+            AgentCreate(
+                email=AGENT,
+                name="Camille Durand",
+                role="instructeur",
+                departement_code="86",
+                title="la cheffe du bureau de l'intégration",
+            ),
+        )
+        city = registry.add_collectivite(
+            s,
+            CollectiviteCreate(
+                name="Ville de Poitiers",
+                type="commune",
+                siren=fictitious_siren(1),
+                departement_code="86",
+                email=CITY,
+                appellation="Madame la maire",
+            ),
+        )
         return {"city": city.id}
 
 
 def test_an_agent_gets_a_service_notice_and_a_collectivite_a_letter_with_its_appellation(engine):
     _world(engine)
     with unit_of_work(engine) as s:
-        queue_many(s, [Email("step_started", address, SAMPLES["step_started"], f"test:{address}") for address in (AGENT, CITY)])
+        queue_many(
+            s, [Email("step_started", address, SAMPLES["step_started"], f"test:{address}") for address in (AGENT, CITY)]
+        )
     with Session(engine) as s:
         rows = {r.recipient: r for r in s.exec(select(OutboxMessage))}
     assert rows[AGENT].context["registre"] == "avis" and rows[CITY].context["registre"] == "lettre"
-    notice, letter = render_parts("step_started", rows[AGENT].context)[1], render_parts("step_started", rows[CITY].context)[1]
+    notice, letter = (
+        render_parts("step_started", rows[AGENT].context)[1],
+        render_parts("step_started", rows[CITY].context)[1],
+    )
     assert "avis de service" in notice and "Madame" not in notice and "salutations" not in notice
     assert letter.splitlines()[4] == "Madame la maire," and "Je vous prie d'agréer, Madame la maire," in letter
 
@@ -48,16 +69,32 @@ def test_an_appellation_is_a_form_of_address_not_a_name(engine):
 
     for wrong in ("Chère Léonore", "Madame Moncond'huy la maire", "<b>Madame</b>"):
         with pytest.raises(ValidationError):
-            CollectiviteCreate(name="Ville", type="commune", siren=fictitious_siren(2), departement_code="86",
-                               email="v@x.example", appellation=wrong)
+            CollectiviteCreate(
+                name="Ville",
+                type="commune",
+                siren=fictitious_siren(2),
+                departement_code="86",
+                email="v@x.example",
+                appellation=wrong,
+            )
 
 
 def test_the_ptai_form_shows_the_rules_run_on_this_request_and_their_result_today(engine):
     _world(engine)
     with unit_of_work(engine) as s:
         with_porteur = submit(s, json.dumps(valid_request(**{"demandeur.siren": fictitious_siren(1)})))
-        alone = submit(s, json.dumps(valid_request(**{"demandeur.siren": fictitious_siren(1), "porteur": None,
-                                                       "projet.intitule": "Un autre projet de la ville"})))
+        alone = submit(
+            s,
+            json.dumps(
+                valid_request(
+                    **{
+                        "demandeur.siren": fictitious_siren(1),
+                        "porteur": None,
+                        "projet.intitule": "Un autre projet de la ville",
+                    }
+                )
+            ),
+        )
         ids = with_porteur.id, alone.id
     with unit_of_work(engine) as s:
         checks = {c.rule: c for c in checks_now(s, s.get(type(with_porteur), ids[0]))}

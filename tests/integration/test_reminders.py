@@ -11,8 +11,8 @@ from models.decision import Decision
 from models.outbox import OutboxMessage
 from models.ptai import PtaiRequest, PtaiStatus
 from services.ctai import workflow as ctai_workflow
-from services.followup import reminders
 from services.db import unit_of_work
+from services.followup import reminders
 from tests.integration.test_ctai_workflow import contract  # noqa: F401  (fixture)
 from tests.workflow import Driver, poitiers
 
@@ -59,16 +59,24 @@ def test_escalation_reaches_the_prefet_after_two_reminders(engine, contract):
 
 
 def test_an_unanswered_rework_request_is_reminded_then_classee_sans_suite(engine):
+    from demo.data import fictitious_siren
+    from models.actors import CollectiviteCreate
     from services import registry
     from services.ptai.records import submit
     from tests.factories import valid_request
-    from models.actors import CollectiviteCreate
-    from demo.data import fictitious_siren
 
     with unit_of_work(engine) as s:
         registry.seed_reference(s)
-        registry.add_collectivite(s, CollectiviteCreate(name="Ville du Havre", type="commune", siren=fictitious_siren(2),
-                                                        departement_code="76", email="ville@lehavre.example"))
+        registry.add_collectivite(
+            s,
+            CollectiviteCreate(
+                name="Ville du Havre",
+                type="commune",
+                siren=fictitious_siren(2),
+                departement_code="76",
+                email="ville@lehavre.example",
+            ),
+        )
         request = submit(s, json.dumps(valid_request()))
         request.status, request.rework_deadline = PtaiStatus.AWAITING_APPLICANT, date(2026, 7, 20)
         s.add(request)
@@ -98,11 +106,16 @@ def test_the_engagement_letter_is_reminded_before_the_end_of_year_n_minus_1_then
     ids = poitiers(engine)
     with unit_of_work(engine) as s:
         ctai_workflow.create(s, collectivite_id=ids["poitiers"], first_year=2027)
-    reminded = [reminders.run(day, engine)["lettres_rappelees"]
-                for day in (date(2026, 12, 8), date(2026, 12, 9), date(2026, 12, 9), date(2026, 12, 10))]
+    reminded = [
+        reminders.run(day, engine)["lettres_rappelees"]
+        for day in (date(2026, 12, 8), date(2026, 12, 9), date(2026, 12, 9), date(2026, 12, 10))
+    ]
     assert reminded == [0, 1, 0, 0]
     assert mails(engine, "deadline_notice") == ["integration@poitiers.example"]
-    signalled = [reminders.run(day, engine)["lettres_signalees"] for day in (date(2027, 1, 1), date(2027, 1, 4), date(2027, 1, 5))]
+    signalled = [
+        reminders.run(day, engine)["lettres_signalees"]
+        for day in (date(2027, 1, 1), date(2027, 1, 4), date(2027, 1, 5))
+    ]
     assert signalled == [0, 1, 0]  # not on the jour de l'an; once
     assert sorted(mails(engine, "deadline_notice")) == sorted(["integration@poitiers.example"] * 2 + [I86, P86])
     with Session(engine) as s:
@@ -115,7 +128,10 @@ def test_the_yearly_review_opens_once_a_year_in_january_and_not_again_once_decid
         ctai = s.get(Ctai, contract)
         ctai.status, ctai.first_year, ctai.last_year = CtaiStatus.ACTIVE, 2026, 2028
         s.add(ctai)
-    opened = [reminders.run(day, engine)["bilans_ouverts"] for day in (date(2027, 1, 14), date(2027, 1, 15), date(2027, 1, 15))]
+    opened = [
+        reminders.run(day, engine)["bilans_ouverts"]
+        for day in (date(2027, 1, 14), date(2027, 1, 15), date(2027, 1, 15))
+    ]
     assert opened == [[], [contract], []]
     with Session(engine) as s:
         assert s.get(Ctai, contract).status == CtaiStatus.YEARLY_REVIEW
@@ -142,8 +158,10 @@ def test_a_run_for_a_day_to_come_shows_what_would_happen_and_changes_nothing(app
 
     def rows():
         with engine.connect() as conn:
-            return {t.name: conn.execute(text(f'SELECT COUNT(*) FROM "{t.name}"')).scalar_one()
-                    for t in SQLModel.metadata.sorted_tables}
+            return {
+                t.name: conn.execute(text(f'SELECT COUNT(*) FROM "{t.name}"')).scalar_one()
+                for t in SQLModel.metadata.sorted_tables
+            }
 
     before = rows()
     day = paris_today().replace(day=1).toordinal() + 40  # a business day some weeks ahead
@@ -162,8 +180,15 @@ def test_an_agent_named_after_a_step_opened_gets_a_code_from_the_daily_run_once(
 
     Driver(engine, contract).open("engagement")
     with unit_of_work(engine) as s:
-        registry.add_agent(s, AgentCreate(email="nouvel.instructeur.86@prefecture-86.example", name="Nouvel instructeur",
-                                          role="instructeur", departement_code="86"))
+        registry.add_agent(
+            s,
+            AgentCreate(
+                email="nouvel.instructeur.86@prefecture-86.example",
+                name="Nouvel instructeur",
+                role="instructeur",
+                departement_code="86",
+            ),
+        )
     first = reminders.run(date(2026, 7, 13), engine)
     again = reminders.run(date(2026, 7, 15), engine)
     assert (first["codes_reemis"], again["codes_reemis"]) == (1, 0)

@@ -22,8 +22,14 @@ from documents import french
 from documents.fonts import font_face_css, marianne_dir
 from documents.model import ActDocument, ActLine, PaymentTerm, Signature
 from documents.render import context, first_page_png, local_fetcher, pdf_fonts, pdf_text, render_html, render_pdf
-from models.reference import (ARTICLES, departement_article, departement_avec_article, departement_chef_lieu,
-                              departement_de, load_departements)
+from models.reference import (
+    ARTICLES,
+    departement_article,
+    departement_avec_article,
+    departement_chef_lieu,
+    departement_de,
+    load_departements,
+)
 from settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,47 +47,104 @@ def flat(text: str) -> str:
 def arrete(**changes) -> ActDocument:
     """An arrêté of 20 000 € for an association of the Vienne, action 12, signed."""
     doc = ActDocument(
-        kind="arrete", numero="AP-86-2021-0001", annee=2021, departement_code="86", departement_nom="Vienne",
-        beneficiaire_nom="Solidarité Poitou", beneficiaire_siret="12345678900012", beneficiaire_rna="W861234567",
-        beneficiaire_est_collectivite=False, collectivite_nom="Grand Poitiers",
+        kind="arrete",
+        numero="AP-86-2021-0001",
+        annee=2021,
+        departement_code="86",
+        departement_nom="Vienne",
+        beneficiaire_nom="Solidarité Poitou",
+        beneficiaire_siret="12345678900012",
+        beneficiaire_rna="W861234567",
+        beneficiaire_est_collectivite=False,
+        collectivite_nom="Grand Poitiers",
         cadre="de la demande de subvention PTAI-86-2021-00004",
-        lignes=[ActLine("Ateliers sociolinguistiques pour les primo-arrivants", "PTAI-86-2021-00004", 12, 2_000_000,
-                        "apprentissage du français")],
-        total_cents=2_000_000, unite_budgetaire="0104-DDETS-86", loi_de_finances=LOI_DE_FINANCES,
-        periode_debut=date(2021, 1, 1), periode_fin=date(2021, 12, 31),
-        paiements=[PaymentTerm("avance", "avance", Decimal("0.5"), 1_000_000, "à la signature de l'acte"),
-                   PaymentTerm("solde", "solde", Decimal("0.5"), 1_000_000,
-                               "après réception du compte rendu financier reconnu conforme")],
-        compte_rendu_echeance=date(2022, 6, 30), signature=SIGNATURE, date_edition=date(2021, 10, 1))
+        lignes=[
+            ActLine(
+                "Ateliers sociolinguistiques pour les primo-arrivants",
+                "PTAI-86-2021-00004",
+                12,
+                2_000_000,
+                "apprentissage du français",
+            )
+        ],
+        total_cents=2_000_000,
+        unite_budgetaire="0104-DDETS-86",
+        loi_de_finances=LOI_DE_FINANCES,
+        periode_debut=date(2021, 1, 1),
+        periode_fin=date(2021, 12, 31),
+        paiements=[
+            PaymentTerm("avance", "avance", Decimal("0.5"), 1_000_000, "à la signature de l'acte"),
+            PaymentTerm(
+                "solde",
+                "solde",
+                Decimal("0.5"),
+                1_000_000,
+                "après réception du compte rendu financier reconnu conforme",
+            ),
+        ],
+        compte_rendu_echeance=date(2022, 6, 30),
+        signature=SIGNATURE,
+        date_edition=date(2021, 10, 1),
+    )
     return replace(doc, **changes)
 
 
 def convention(**changes) -> ActDocument:
     """A convention of 50 000 € for « Toit du Monde », two lines (actions 15 and 12), version 2."""
     doc = ActDocument(
-        kind="convention", numero="CV-86-2021-0002", annee=2021, departement_code="86", departement_nom="Vienne",
-        beneficiaire_nom="Toit du Monde", beneficiaire_siret="41234567800019", beneficiaire_rna="W862000123",
-        beneficiaire_est_collectivite=False, collectivite_nom="Grand Poitiers",
+        kind="convention",
+        numero="CV-86-2021-0002",
+        annee=2021,
+        departement_code="86",
+        departement_nom="Vienne",
+        beneficiaire_nom="Toit du Monde",
+        beneficiaire_siret="41234567800019",
+        beneficiaire_rna="W862000123",
+        beneficiaire_est_collectivite=False,
+        collectivite_nom="Grand Poitiers",
         cadre="du contrat territorial d'accueil et d'intégration CTAI-86-2021-0001",
-        lignes=[ActLine("Accompagnement vers le logement des réfugiés", "CTAI-86-2021-0001, action n° 4", 15, 3_000_000,
-                        "logement"),
-                ActLine("Parcours d'insertion professionnelle", "CTAI-86-2021-0001, action n° 5", 12, 2_000_000, "emploi")],
-        total_cents=5_000_000, unite_budgetaire="0104-DDETS-86", loi_de_finances=LOI_DE_FINANCES,
-        periode_debut=date(2021, 7, 1), periode_fin=date(2021, 12, 31),
-        paiements=[PaymentTerm("avance", "avance", Decimal("0.6"), 3_000_000, "à la signature de l'acte"),
-                   PaymentTerm("solde", "solde", Decimal("0.4"), 2_000_000,
-                               "après réception du compte rendu financier reconnu conforme")],
-        compte_rendu_echeance=date(2022, 6, 30), version=2, remplace="AP-86-2021-0001",
+        lignes=[
+            ActLine(
+                "Accompagnement vers le logement des réfugiés",
+                "CTAI-86-2021-0001, action n° 4",
+                15,
+                3_000_000,
+                "logement",
+            ),
+            ActLine("Parcours d'insertion professionnelle", "CTAI-86-2021-0001, action n° 5", 12, 2_000_000, "emploi"),
+        ],
+        total_cents=5_000_000,
+        unite_budgetaire="0104-DDETS-86",
+        loi_de_finances=LOI_DE_FINANCES,
+        periode_debut=date(2021, 7, 1),
+        periode_fin=date(2021, 12, 31),
+        paiements=[
+            PaymentTerm("avance", "avance", Decimal("0.6"), 3_000_000, "à la signature de l'acte"),
+            PaymentTerm(
+                "solde",
+                "solde",
+                Decimal("0.4"),
+                2_000_000,
+                "après réception du compte rendu financier reconnu conforme",
+            ),
+        ],
+        compte_rendu_echeance=date(2022, 6, 30),
+        version=2,
+        remplace="AP-86-2021-0001",
         signature=replace(SIGNATURE, date=date(2021, 11, 3)),
-        mentions=["Le bénéficiaire associe la collectivité aux comités de suivi des actions."])
+        mentions=["Le bénéficiaire associe la collectivité aux comités de suivi des actions."],
+    )
     return replace(doc, **changes)
 
 
 @pytest.fixture(scope="module")
 def pdfs() -> dict[str, bytes]:
     """The three samples, rendered once; their first page saved as PNG."""
-    rendered = {"arrete": render_pdf(arrete()), "convention": render_pdf(convention()),
-                "projet": render_pdf(arrete(signature=None))}
+    rendered = {
+        "arrete": render_pdf(arrete()),
+        "convention": render_pdf(convention()),
+        "projet": render_pdf(arrete(signature=None)),
+    }
     for name, pdf in rendered.items():
         (OUTPUT / f"{name}.pdf").parent.mkdir(parents=True, exist_ok=True)
         (OUTPUT / f"{name}.pdf").write_bytes(pdf)
@@ -136,27 +199,39 @@ def test_an_arrete_prints_its_amount_its_budget_lines_and_the_compte_rendu_due(p
 
 def test_an_arrete_carries_the_visas_and_the_recourse_clause(pdfs):
     text = flat(pdf_text(pdfs["arrete"]))
-    for visa in ("Vu la loi n° 2000-321 du 12 avril 2000 relative aux droits des citoyens dans leurs relations avec les "
-                 "administrations, notamment ses articles 9-1 et 10",
-                 f"Vu la {LOI_DE_FINANCES}",
-                 "Vu le décret n° 2001-495 du 6 juin 2001 pris pour l'application de l'article 10 de la loi n° 2000-321",
-                 "Vu le décret n° 2012-1246 du 7 novembre 2012 relatif à la gestion budgétaire et comptable publique",
-                 "Vu l'arrêté du 11 octobre 2006 relatif au compte rendu financier prévu par l'article 10 de la loi du "
-                 "12 avril 2000",
-                 "Vu la demande de subvention PTAI-86-2021-00004"):
+    for visa in (
+        "Vu la loi n° 2000-321 du 12 avril 2000 relative aux droits des citoyens dans leurs relations avec les "
+        "administrations, notamment ses articles 9-1 et 10",
+        f"Vu la {LOI_DE_FINANCES}",
+        "Vu le décret n° 2001-495 du 6 juin 2001 pris pour l'application de l'article 10 de la loi n° 2000-321",
+        "Vu le décret n° 2012-1246 du 7 novembre 2012 relatif à la gestion budgétaire et comptable publique",
+        "Vu l'arrêté du 11 octobre 2006 relatif au compte rendu financier prévu par l'article 10 de la loi du "
+        "12 avril 2000",
+        "Vu la demande de subvention PTAI-86-2021-00004",
+    ):
         assert visa in text, visa
     assert "ARRÊTE :" in text
-    assert ("La présente décision peut faire l'objet, dans un délai de deux mois à compter de sa notification, d'un "
-            "recours gracieux auprès du préfet de la Vienne, d'un recours hiérarchique auprès du ministre de l'Intérieur, "
-            "ou d'un recours contentieux devant le tribunal administratif territorialement compétent.") in text
+    assert (
+        "La présente décision peut faire l'objet, dans un délai de deux mois à compter de sa notification, d'un "
+        "recours gracieux auprès du préfet de la Vienne, d'un recours hiérarchique auprès du ministre de l'Intérieur, "
+        "ou d'un recours contentieux devant le tribunal administratif territorialement compétent."
+    ) in text
     assert "« Télérecours citoyens » accessible par le site www.telerecours.fr" in text
 
 
 def test_the_articles_are_numbered_from_the_first(pdfs):
     text = flat(pdf_text(pdfs["arrete"]))
-    titles = ["Article 1er – Objet", "Article 2 – Montant et imputation budgétaire", "Article 3 – Période",
-              "Article 4 – Modalités de versement", "Article 5 – Obligations du bénéficiaire", "Article 6 – Reversement",
-              "Article 7 – Contrôle", "Article 8 – Voies et délais de recours", "Article 9 – Exécution"]
+    titles = [
+        "Article 1er – Objet",
+        "Article 2 – Montant et imputation budgétaire",
+        "Article 3 – Période",
+        "Article 4 – Modalités de versement",
+        "Article 5 – Obligations du bénéficiaire",
+        "Article 6 – Reversement",
+        "Article 7 – Contrôle",
+        "Article 8 – Voies et délais de recours",
+        "Article 9 – Exécution",
+    ]
     positions = [text.index(title) for title in titles]
     assert positions == sorted(positions)
     assert "à une fin autre que l'objet défini à l'article 1er" in text and "prévu à l'article 5" in text
@@ -171,9 +246,14 @@ def test_the_header_names_the_prefet_of_the_departement_and_the_motto(pdfs):
 
 def test_a_signed_act_names_its_signatory_and_is_stamped(pdfs):
     text = flat(pdf_text(pdfs["arrete"]))
-    assert "Fait à Poitiers, le 21 octobre 2021 Pour le préfet et par délégation, la secrétaire générale Jeanne Martin" in text
-    assert ("Signé électroniquement par Jeanne Martin, pour le préfet et par délégation, la secrétaire générale, "
-            "le 21 octobre 2021") in text
+    assert (
+        "Fait à Poitiers, le 21 octobre 2021 Pour le préfet et par délégation, la secrétaire générale Jeanne Martin"
+        in text
+    )
+    assert (
+        "Signé électroniquement par Jeanne Martin, pour le préfet et par délégation, la secrétaire générale, "
+        "le 21 octobre 2021"
+    ) in text
     last_page = flat(PdfReader(io.BytesIO(pdfs["arrete"])).pages[-1].extract_text())
     assert "Signé électroniquement par Jeanne Martin" in last_page
     assert "PROJET" not in text and "en attente" not in text
@@ -193,8 +273,10 @@ def test_a_convention_of_two_lines_binds_both_parties_and_replaces_the_earlier_a
     text = flat(raw)
     assert "Convention attributive de subvention n° CV-86-2021-0002" in text
     assert "Version 2 — remplace l'arrêté n° AP-86-2021-0001" in text
-    assert ("Entre l'État, représenté par le préfet de la Vienne, ci-après désigné « l'administration », d'une part, "
-            "et l'association « Toit du Monde », SIRET 412 345 678 00019, RNA W862000123") in text
+    assert (
+        "Entre l'État, représenté par le préfet de la Vienne, ci-après désigné « l'administration », d'une part, "
+        "et l'association « Toit du Monde », SIRET 412 345 678 00019, RNA W862000123"
+    ) in text
     assert "Il est convenu ce qui suit :" in text and "ARRÊTE" not in text
     assert f"50{NNBSP}000,00{NBSP}€" in raw
     assert "action 12 « Actions d'accompagnement des étrangers en situation régulière » : 20 000,00 €" in text
@@ -202,7 +284,9 @@ def test_a_convention_of_two_lines_binds_both_parties_and_replaces_the_earlier_a
     assert "Avance 60 % 30 000,00 €" in text and "Solde 40 % 20 000,00 €" in text
     assert "Les sommes déjà versées au titre de l'arrêté n° AP-86-2021-0001 viennent en déduction" in text
     assert "La présente convention annule et remplace l'arrêté n° AP-86-2021-0001" in text
-    assert "Dispositions particulières Le bénéficiaire associe la collectivité aux comités de suivi des actions." in text
+    assert (
+        "Dispositions particulières Le bénéficiaire associe la collectivité aux comités de suivi des actions." in text
+    )
     assert "Litiges" in text and "tribunal administratif territorialement compétent" in text and "deux mois" in text
     assert "Pour l'association « Toit du Monde », son représentant légal" in text
     assert "Pour l'État, Pour le préfet et par délégation, la secrétaire générale Jeanne Martin" in text
@@ -234,7 +318,9 @@ def test_user_text_is_escaped_and_shown_as_text_and_nothing_is_fetched(no_networ
 
     fetched = []
     original = URLFetcher.fetch
-    monkeypatch.setattr(URLFetcher, "fetch", lambda self, url, headers=None: fetched.append(url) or original(self, url, headers))
+    monkeypatch.setattr(
+        URLFetcher, "fetch", lambda self, url, headers=None: fetched.append(url) or original(self, url, headers)
+    )
     hostile = '<script>alert("x")</script><img src="http://127.0.0.1:9/pixel.png">'
     doc = arrete(lignes=[ActLine(hostile, "PTAI-86-2021-00004", 12, 2_000_000)], beneficiaire_nom="A & B <b>gras</b>")
     html = render_html(doc)
@@ -253,7 +339,9 @@ def test_user_text_is_escaped_and_shown_as_text_and_nothing_is_fetched(no_networ
 def test_the_renderer_fetches_no_external_url_even_from_a_template(tmp_path, settings_env, no_network, caplog):
     (tmp_path / "arrete.html.j2").write_text(
         '{% extends "territoires/arrete.html.j2" %}'
-        '{% block entete %}<img src="http://127.0.0.1:9/logo.png" alt="">{{ super() }}{% endblock %}', encoding="utf-8")
+        '{% block entete %}<img src="http://127.0.0.1:9/logo.png" alt="">{{ super() }}{% endblock %}',
+        encoding="utf-8",
+    )
     settings_env("TERRITOIRES_ACTS_TEMPLATES_DIR", str(tmp_path))
     with caplog.at_level(logging.WARNING):
         pdf = render_pdf(arrete())
@@ -270,13 +358,16 @@ def test_the_renderer_fetches_no_external_url_even_from_a_template(tmp_path, set
 def test_a_prefecture_can_extend_or_replace_the_templates_from_its_folder(tmp_path, settings_env):
     (tmp_path / "arrete.html.j2").write_text(
         '{% extends "territoires/arrete.html.j2" %}'
-        '{% block apres_visas %}<p>Considérant le modèle local de la préfecture de test,</p>{{ super() }}{% endblock %}',
-        encoding="utf-8")
+        "{% block apres_visas %}<p>Considérant le modèle local de la préfecture de test,</p>{{ super() }}{% endblock %}",
+        encoding="utf-8",
+    )
     (tmp_path / "convention.html.j2").write_text(
         "<html><body><p>Convention locale {{ doc.numero }} pour {{ doc.beneficiaire_nom }}</p></body></html>",
-        encoding="utf-8")
-    (tmp_path / "acte.css").write_text('{% include "territoires/acte.css" %}\n.titre { color: rgb(1, 2, 3); }\n',
-                                       encoding="utf-8")
+        encoding="utf-8",
+    )
+    (tmp_path / "acte.css").write_text(
+        '{% include "territoires/acte.css" %}\n.titre { color: rgb(1, 2, 3); }\n', encoding="utf-8"
+    )
     settings_env("TERRITOIRES_ACTS_TEMPLATES_DIR", str(tmp_path))
     assert get_settings().acts_templates_dir == tmp_path
     text = flat(pdf_text(render_pdf(arrete())))
@@ -307,7 +398,9 @@ def test_without_marianne_the_act_falls_back_to_a_system_font(settings_env, tmp_
     assert font_face_css() == ""
     fonts = pdf_fonts(render_pdf(arrete()))
     assert not any("Marianne" in font for font in fonts)
-    assert any(font.startswith(("LiberationSans", "Liberation-Sans", "DejaVuSans", "DejaVu-Sans")) for font in fonts), fonts
+    assert any(font.startswith(("LiberationSans", "Liberation-Sans", "DejaVuSans", "DejaVu-Sans")) for font in fonts), (
+        fonts
+    )
 
 
 # --- French forms --------------------------------------------------------------------------------
@@ -340,29 +433,40 @@ def test_the_header_names_each_prefet_with_the_article_of_the_departement():
 
 
 def test_the_frame_of_the_act_reads_as_a_visa_whichever_way_it_is_written():
-    for cadre, vu in (("du contrat territorial d'accueil et d'intégration CTAI-86-2021-0001",
-                       "le contrat territorial d'accueil et d'intégration CTAI-86-2021-0001"),
-                      ("de la demande de subvention PTAI-86-2021-00004", "la demande de subvention PTAI-86-2021-00004"),
-                      ("contrat territorial d'accueil et d'intégration CTAI-86-2021-0001",
-                       "le contrat territorial d'accueil et d'intégration CTAI-86-2021-0001"),
-                      ("projet territorial d'accueil et d'intégration PTAI-86-2021-00004",
-                       "le projet territorial d'accueil et d'intégration PTAI-86-2021-00004")):
+    for cadre, vu in (
+        (
+            "du contrat territorial d'accueil et d'intégration CTAI-86-2021-0001",
+            "le contrat territorial d'accueil et d'intégration CTAI-86-2021-0001",
+        ),
+        ("de la demande de subvention PTAI-86-2021-00004", "la demande de subvention PTAI-86-2021-00004"),
+        (
+            "contrat territorial d'accueil et d'intégration CTAI-86-2021-0001",
+            "le contrat territorial d'accueil et d'intégration CTAI-86-2021-0001",
+        ),
+        (
+            "projet territorial d'accueil et d'intégration PTAI-86-2021-00004",
+            "le projet territorial d'accueil et d'intégration PTAI-86-2021-00004",
+        ),
+    ):
         assert context(arrete(cadre=cadre))["vu_cadre"] == vu
 
 
 # --- The départements and their articles ---------------------------------------------------------
 
 
-@pytest.mark.parametrize(("code", "nom", "de", "avec_article"), [
-    ("86", "Vienne", "de la Vienne", "la Vienne"),
-    ("69", "Rhône", "du Rhône", "le Rhône"),
-    ("38", "Isère", "de l'Isère", "l'Isère"),
-    ("13", "Bouches-du-Rhône", "des Bouches-du-Rhône", "les Bouches-du-Rhône"),
-    ("21", "Côte-d'Or", "de la Côte-d'Or", "la Côte-d'Or"),
-    ("75", "Paris", "de Paris", "Paris"),
-    ("976", "Mayotte", "de Mayotte", "Mayotte"),
-    ("974", "La Réunion", "de La Réunion", "La Réunion"),
-])
+@pytest.mark.parametrize(
+    ("code", "nom", "de", "avec_article"),
+    [
+        ("86", "Vienne", "de la Vienne", "la Vienne"),
+        ("69", "Rhône", "du Rhône", "le Rhône"),
+        ("38", "Isère", "de l'Isère", "l'Isère"),
+        ("13", "Bouches-du-Rhône", "des Bouches-du-Rhône", "les Bouches-du-Rhône"),
+        ("21", "Côte-d'Or", "de la Côte-d'Or", "la Côte-d'Or"),
+        ("75", "Paris", "de Paris", "Paris"),
+        ("976", "Mayotte", "de Mayotte", "Mayotte"),
+        ("974", "La Réunion", "de La Réunion", "La Réunion"),
+    ],
+)
 def test_a_departement_is_named_with_its_article(code, nom, de, avec_article):
     assert departement_de(code, nom) == de
     assert departement_avec_article(code, nom) == avec_article
@@ -375,9 +479,41 @@ def test_every_departement_has_an_article_and_a_chef_lieu():
     assert {d.code for d in deps if departement_article(d.code) == ""} == {"75", "976"}
     assert all(departement_chef_lieu(d.code) for d in deps)
     plural = {d.nom for d in deps if departement_article(d.code) == "les"}
-    assert {"Landes", "Yvelines", "Vosges", "Ardennes", "Hauts-de-Seine", "Deux-Sèvres", "Côtes-d'Armor",
-            "Pyrénées-Atlantiques", "Hautes-Pyrénées", "Pyrénées-Orientales", "Alpes-Maritimes", "Hautes-Alpes",
-            "Alpes-de-Haute-Provence", "Bouches-du-Rhône"} == plural
+    assert {
+        "Landes",
+        "Yvelines",
+        "Vosges",
+        "Ardennes",
+        "Hauts-de-Seine",
+        "Deux-Sèvres",
+        "Côtes-d'Armor",
+        "Pyrénées-Atlantiques",
+        "Hautes-Pyrénées",
+        "Pyrénées-Orientales",
+        "Alpes-Maritimes",
+        "Hautes-Alpes",
+        "Alpes-de-Haute-Provence",
+        "Bouches-du-Rhône",
+    } == plural
     elided = {d.nom for d in deps if departement_article(d.code) == "l'"}
-    assert {"Ain", "Aisne", "Allier", "Ardèche", "Ariège", "Aube", "Aude", "Aveyron", "Essonne", "Eure", "Eure-et-Loir",
-            "Hérault", "Ille-et-Vilaine", "Indre", "Indre-et-Loire", "Isère", "Oise", "Orne", "Yonne"} == elided
+    assert {
+        "Ain",
+        "Aisne",
+        "Allier",
+        "Ardèche",
+        "Ariège",
+        "Aube",
+        "Aude",
+        "Aveyron",
+        "Essonne",
+        "Eure",
+        "Eure-et-Loir",
+        "Hérault",
+        "Ille-et-Vilaine",
+        "Indre",
+        "Indre-et-Loire",
+        "Isère",
+        "Oise",
+        "Orne",
+        "Yonne",
+    } == elided

@@ -24,8 +24,18 @@ def test_the_stored_hash_is_keyed_so_the_database_alone_cannot_be_searched_for_t
 
 
 def decider(**changes):
-    values = dict(agent_found=True, agent_role="prefet", agent_departement="86", agent_active=True,
-                  awaited_role="prefet", departement="86", email="prefet.86@prefecture-86.example") | changes
+    values = (
+        dict(
+            agent_found=True,
+            agent_role="prefet",
+            agent_departement="86",
+            agent_active=True,
+            awaited_role="prefet",
+            departement="86",
+            email="prefet.86@prefecture-86.example",
+        )
+        | changes
+    )
     return check_decider(**values)
 
 
@@ -34,8 +44,13 @@ def test_an_entitled_agent_passes():
 
 
 def test_every_agent_not_entitled_gets_the_same_answer_revealing_neither_role_nor_departement():
-    refusals = [decider(agent_found=False, agent_role=None, agent_departement=None), decider(agent_active=False),
-                decider(agent_role="instructeur"), decider(agent_departement="37"), check_four_eyes(7, 7)]
+    refusals = [
+        decider(agent_found=False, agent_role=None, agent_departement=None),
+        decider(agent_active=False),
+        decider(agent_role="instructeur"),
+        decider(agent_departement="37"),
+        check_four_eyes(7, 7),
+    ]
     assert all(r == [NOT_ENTITLED] for r in refusals)
     assert "instructeur" not in NOT_ENTITLED.message and "37" not in NOT_ENTITLED.message
     assert check_four_eyes(7, 8) == [] and check_four_eyes(7, None) == []

@@ -29,7 +29,10 @@ def test_the_form_schema_has_no_type_switch_and_no_null_default(case, step, form
 def test_each_optional_field_says_when_it_is_needed(case, step, form):
     for name, field in form.model_fields.items():
         if not field.is_required():
-            assert "(si " in field.title or "(facultatif" in field.title or "(si\u00a0" in field.title, (name, field.title)
+            assert "(si " in field.title or "(facultatif" in field.title or "(si\u00a0" in field.title, (
+                name,
+                field.title,
+            )
 
 
 @pytest.mark.parametrize("case,step,form", CASES, ids=[f"{c}-{s}" for c, s, _ in CASES])
@@ -42,5 +45,7 @@ def test_each_decision_needs_fields_of_its_form(case, step, form):
 
 def test_a_plain_field_left_empty_takes_its_default():
     form = FORMS["ptai"]["instruction"]
-    answer = form.model_validate({"agent_email": "a@b.example", "approval_code": "ABCD-EFGH", "decision": "avis favorable"})
+    answer = form.model_validate(
+        {"agent_email": "a@b.example", "approval_code": "ABCD-EFGH", "decision": "avis favorable"}
+    )
     assert answer.amount_eur is None and answer.rework_deadline is None

@@ -1,7 +1,14 @@
 from datetime import UTC, datetime
 
 from models.decision import (
-    GENESIS_HASH, AuditHead, Decision, check_published, decision_hash, decision_hash_of, head_seal, verify_chain,
+    GENESIS_HASH,
+    AuditHead,
+    Decision,
+    check_published,
+    decision_hash,
+    decision_hash_of,
+    head_seal,
+    verify_chain,
 )
 
 KEY = b"cle-de-test-de-la-chaine-assez-longue"
@@ -10,9 +17,19 @@ KEY = b"cle-de-test-de-la-chaine-assez-longue"
 def _chain(n=3, key=KEY):
     rows, prev = [], GENESIS_HASH
     for i in range(1, n + 1):
-        row = Decision(id=i, entity_type="ctai", entity_id=1, step="signature", from_status="signature",
-                       to_status="diair_review", actor_label="prefet.86@prefecture-86.example", decision="sign",
-                       amount_cents=20_000_000, created_at=datetime(2021, 10, 21, 10, i, tzinfo=UTC), prev_hash=prev)
+        row = Decision(
+            id=i,
+            entity_type="ctai",
+            entity_id=1,
+            step="signature",
+            from_status="signature",
+            to_status="diair_review",
+            actor_label="prefet.86@prefecture-86.example",
+            decision="sign",
+            amount_cents=20_000_000,
+            created_at=datetime(2021, 10, 21, 10, i, tzinfo=UTC),
+            prev_hash=prev,
+        )
         row.row_hash = decision_hash(row, key)
         rows.append(row)
         prev = row.row_hash
@@ -51,18 +68,41 @@ def test_the_links_are_keyed_a_plain_hash_of_the_same_values_does_not_match():
     rows, _ = _chain()
     import hashlib
     import json
-    values = {n: getattr(rows[0], n) for n in ("id", "entity_type", "entity_id", "step", "from_status", "to_status",
-                                                "actor_agent_id", "actor_label", "decision", "comment", "amount_cents",
-                                                "created_at", "prev_hash")}
-    plain = hashlib.sha256(json.dumps({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()},
-                                      sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+
+    values = {
+        n: getattr(rows[0], n)
+        for n in (
+            "id",
+            "entity_type",
+            "entity_id",
+            "step",
+            "from_status",
+            "to_status",
+            "actor_agent_id",
+            "actor_label",
+            "decision",
+            "comment",
+            "amount_cents",
+            "created_at",
+            "prev_hash",
+        )
+    }
+    plain = hashlib.sha256(
+        json.dumps(
+            {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()},
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
+    ).hexdigest()
     assert plain != rows[0].row_hash == decision_hash_of(values, KEY)
 
 
 def test_a_missing_head_is_a_break():
     rows, _ = _chain()
     assert [b.reason for b in verify_chain(rows, None, KEY)] == [
-        "la tête de chaîne a disparu : la fin de la chaîne ne peut plus être vérifiée"]
+        "la tête de chaîne a disparu : la fin de la chaîne ne peut plus être vérifiée"
+    ]
 
 
 def test_a_head_rewound_to_an_earlier_row_without_the_key_fails_on_its_seal():

@@ -1,7 +1,12 @@
 from datetime import date
 
 from models.reminders import (
-    business_days_between, is_business_day, latest_late_opening, letter_action, review_year_due, step_action,
+    business_days_between,
+    is_business_day,
+    latest_late_opening,
+    letter_action,
+    review_year_due,
+    step_action,
 )
 
 

@@ -5,8 +5,12 @@ import pytest
 from models.errors import RuleViolation
 from services.engine.waiting import coerce
 
-FIELDS = [{"nom": "amount_eur", "type": "integer"}, {"nom": "postponed_request_ids", "type": "array"},
-          {"nom": "reductions", "type": "array"}, {"nom": "comment", "type": "string"}]
+FIELDS = [
+    {"nom": "amount_eur", "type": "integer"},
+    {"nom": "postponed_request_ids", "type": "array"},
+    {"nom": "reductions", "type": "array"},
+    {"nom": "comment", "type": "string"},
+]
 
 
 def test_a_list_of_numbers_is_typed_as_comma_separated_values():
@@ -16,7 +20,8 @@ def test_a_list_of_numbers_is_typed_as_comma_separated_values():
 def test_a_list_of_objects_is_typed_as_json():
     given = '[{"request_id": 3, "amount_eur": 12000, "reason": "budget ramené"}]'
     assert coerce(FIELDS, {"reductions": given}) == {
-        "reductions": [{"request_id": 3, "amount_eur": 12000, "reason": "budget ramené"}]}
+        "reductions": [{"request_id": 3, "amount_eur": 12000, "reason": "budget ramené"}]
+    }
 
 
 @pytest.mark.parametrize("value", ['[{"request_id": 3', '{"request_id": 3}', "[" + " " * 200_001 + "]"])

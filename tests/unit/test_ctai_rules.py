@@ -1,12 +1,27 @@
-from models.actors import CollectiviteType
 import json
 from datetime import date
 from pathlib import Path
 
+from models.actors import CollectiviteType
 from models.ctai import (
-    BilanProposal, DiairReview, PorteurFacts, check_action_bilans, check_action_porteurs, check_actions,
-    check_bilan_proposal, check_bilan_signature, check_contract, check_ctair, check_diagnostic, check_diair_review,
-    check_funding, check_review_year, check_signatory, check_signatures, default_review_year, domains_min,
+    BilanProposal,
+    DiairReview,
+    PorteurFacts,
+    check_action_bilans,
+    check_action_porteurs,
+    check_actions,
+    check_bilan_proposal,
+    check_bilan_signature,
+    check_contract,
+    check_ctair,
+    check_diagnostic,
+    check_diair_review,
+    check_funding,
+    check_review_year,
+    check_signatory,
+    check_signatures,
+    default_review_year,
+    domains_min,
     duration_years,
 )
 from models.money import euros_to_cents
@@ -41,7 +56,9 @@ def test_a_socle_outside_150k_300k_is_refused_with_r4():
 
 
 def test_complementary_credits_need_the_opening_to_primo_arrivants():
-    assert codes(check_funding([funding(complementary="50000")], Public.BPI, RULES)) == ["R4_COMPLEMENTAIRE_NON_JUSTIFIE"]
+    assert codes(check_funding([funding(complementary="50000")], Public.BPI, RULES)) == [
+        "R4_COMPLEMENTAIRE_NON_JUSTIFIE"
+    ]
     assert check_funding([funding(complementary="50000")], Public.PRIMO_ARRIVANTS, RULES) == []
 
 
@@ -68,9 +85,13 @@ def test_action_15_is_reserved_to_bpi_only_actions():
 
 
 def test_actions_above_the_yearly_credits_are_refused():
-    actions = [action(amount="100000"),
-               action(domain=Domain.EMPLOI, public=Public.PRIMO_ARRIVANTS, p104=P104Action.PRIMO_ARRIVANTS, amount="60000")]
-    assert codes(check_actions(actions, Public.PRIMO_ARRIVANTS, [funding(socle="150000")])) == ["R4_ACTIONS_DEPASSENT_ENVELOPPE"]
+    actions = [
+        action(amount="100000"),
+        action(domain=Domain.EMPLOI, public=Public.PRIMO_ARRIVANTS, p104=P104Action.PRIMO_ARRIVANTS, amount="60000"),
+    ]
+    assert codes(check_actions(actions, Public.PRIMO_ARRIVANTS, [funding(socle="150000")])) == [
+        "R4_ACTIONS_DEPASSENT_ENVELOPPE"
+    ]
 
 
 def test_actions_in_a_year_without_funding_are_refused():
@@ -90,11 +111,21 @@ def test_every_retained_action_must_be_found_compliant_by_the_diair():
 
 
 def test_poitiers_2021_contract_passes_every_rule():
-    actions = [action(amount="150000"),
-               action(public=Public.PRIMO_ARRIVANTS, p104=P104Action.PRIMO_ARRIVANTS, amount="50000")]
-    assert check_contract(collectivite_type=CollectiviteType.COMMUNE, scope=Public.PRIMO_ARRIVANTS,
-                          funding=[funding(socle="150000", complementary="50000")], actions=actions,
-                          diagnostic=diagnostic(), rules=RULES) == []
+    actions = [
+        action(amount="150000"),
+        action(public=Public.PRIMO_ARRIVANTS, p104=P104Action.PRIMO_ARRIVANTS, amount="50000"),
+    ]
+    assert (
+        check_contract(
+            collectivite_type=CollectiviteType.COMMUNE,
+            scope=Public.PRIMO_ARRIVANTS,
+            funding=[funding(socle="150000", complementary="50000")],
+            actions=actions,
+            diagnostic=diagnostic(),
+            rules=RULES,
+        )
+        == []
+    )
 
 
 # --- R4: the complementary credits in proportion, the socle for the BPI actions ---------------
@@ -116,7 +147,9 @@ def test_complementary_credits_beyond_the_primo_arrivants_actions_are_refused_wi
 
 
 def test_complementary_credits_without_any_primo_arrivants_action_are_refused():
-    violations = check_actions([action(amount="150000")], Public.PRIMO_ARRIVANTS, [funding(complementary="10000")], RULES)
+    violations = check_actions(
+        [action(amount="150000")], Public.PRIMO_ARRIVANTS, [funding(complementary="10000")], RULES
+    )
     assert codes(violations) == ["R4_COMPLEMENTAIRE_DISPROPORTIONNE"]
 
 
@@ -132,6 +165,7 @@ def test_bpi_actions_equal_to_the_socle_pass():
 
 
 # --- R15 / R16 for a contract's porteurs and actions -----------------------------------------
+
 
 def _carried(porteur_id=7, **kw):
     a = action(**kw)
@@ -168,20 +202,27 @@ def test_an_investment_action_is_refused_with_r16():
 
 # --- Each funded year by its own campaign -----------------------------------------------------
 
+
 def test_from_2022_each_year_needs_two_domains_one_of_them_housing():
     assert domains_min(campaign_rules(2022)) == 2
     actions = [action(year=2021, amount="150000"), action(year=2022, amount="150000")]
     violations = check_actions(actions, Public.BPI, [funding(2021), funding(2022)], campaign_rules)
     assert codes(violations) == ["R5_DOMAINES_MINIMUM"] and violations[0].field == "actions[2022]"
-    no_housing = [action(year=2021, amount="100000"), action(year=2022, domain=Domain.EMPLOI, amount="50000"),
-                  action(year=2022, domain=Domain.SANTE, amount="50000")]
+    no_housing = [
+        action(year=2021, amount="100000"),
+        action(year=2022, domain=Domain.EMPLOI, amount="50000"),
+        action(year=2022, domain=Domain.SANTE, amount="50000"),
+    ]
     violations = check_actions(no_housing, Public.BPI, [funding(2021), funding(2022)], campaign_rules)
     assert codes(violations) == ["R5_LOGEMENT_OBLIGATOIRE"] and violations[0].field == "actions[2022]"
 
 
 def test_2021_keeps_its_own_rules_when_the_contract_runs_into_2022():
-    actions = [action(year=2021, amount="150000"), action(year=2022, amount="100000"),
-               action(year=2022, domain=Domain.EMPLOI, amount="50000")]
+    actions = [
+        action(year=2021, amount="150000"),
+        action(year=2022, amount="100000"),
+        action(year=2022, domain=Domain.EMPLOI, amount="50000"),
+    ]
     assert check_actions(actions, Public.BPI, [funding(2021), funding(2022)], campaign_rules) == []
 
 
@@ -190,7 +231,11 @@ def test_each_year_s_socle_is_checked_against_that_year_s_bounds():
 
     def rules_of(year):
         seen.append(year)
-        return RULES if year == 2021 else RULES.__class__(**{**RULES.__dict__, "year": year, "socle_min_cents": 20_000_000})
+        return (
+            RULES
+            if year == 2021
+            else RULES.__class__(**{**RULES.__dict__, "year": year, "socle_min_cents": 20_000_000})
+        )
 
     violations = check_funding([funding(2021), funding(2022)], Public.BPI, rules_of)
     assert seen == [2021, 2022] and codes(violations) == ["R4_SOCLE_HORS_BORNES"]
@@ -198,22 +243,45 @@ def test_each_year_s_socle_is_checked_against_that_year_s_bounds():
 
 
 def test_the_example_proposal_passes_every_rule():
-    data = json.loads((Path(__file__).resolve().parents[2] / "examples" / "ctai-proposal.json").read_text(encoding="utf-8"))
+    data = json.loads(
+        (Path(__file__).resolve().parents[2] / "examples" / "ctai-proposal.json").read_text(encoding="utf-8")
+    )
     funding_rows = [funding(f["annee"], f["socle_eur"], f["complementaire_eur"]) for f in data["financement"]]
-    actions = [action(domain=Domain(a["domaine"]), public=Public(a["public"]), p104=a["action_p104"],
-                      amount=a["montant_eur"], year=a["annee"]) for a in data["actions"]]
-    assert check_contract(collectivite_type=CollectiviteType.COMMUNE, scope=Public(data["public"]), funding=funding_rows,
-                          actions=actions, diagnostic=diagnostic(), rules=RULES, rules_of=campaign_rules) == []
+    actions = [
+        action(
+            domain=Domain(a["domaine"]),
+            public=Public(a["public"]),
+            p104=a["action_p104"],
+            amount=a["montant_eur"],
+            year=a["annee"],
+        )
+        for a in data["actions"]
+    ]
+    assert (
+        check_contract(
+            collectivite_type=CollectiviteType.COMMUNE,
+            scope=Public(data["public"]),
+            funding=funding_rows,
+            actions=actions,
+            diagnostic=diagnostic(),
+            rules=RULES,
+            rules_of=campaign_rules,
+        )
+        == []
+    )
     assert euros_to_cents(data["actions"][0]["montant_eur"]) == 4_000_000  # Coallia, seed 004
 
 
 # --- Signatures -------------------------------------------------------------------------------
 
+
 def test_a_signature_needs_the_prefet_s_and_the_elu_s_own_dates():
     assert check_signatures(prefet=date(2021, 10, 21), elu=date(2021, 10, 20), cosignatory=None, cosigned_on=None) == []
     violations = check_signatures(prefet=date(2021, 10, 21), elu=None, cosignatory=None, cosigned_on=None)
     assert codes(violations) == ["CHAMP_MANQUANT"] and violations[0].field == "elu_signature_date"
-    assert codes(check_signatures(prefet=None, elu=date(2021, 10, 21), cosignatory=None, cosigned_on=None)) == ["CHAMP_MANQUANT"]
+    assert codes(check_signatures(prefet=None, elu=date(2021, 10, 21), cosignatory=None, cosigned_on=None)) == [
+        "CHAMP_MANQUANT"
+    ]
 
 
 def test_the_diair_co_signature_takes_a_name_and_a_date_or_neither():
@@ -225,9 +293,12 @@ def test_the_diair_co_signature_takes_a_name_and_a_date_or_neither():
 
 # --- Yearly review: year, term, proposal, signature -------------------------------------------
 
+
 def test_the_review_year_is_within_the_term_and_reviewed_once():
     assert check_review_year(year=2021, first_year=2021, last_year=2023, reviewed=set()) == []
-    assert codes(check_review_year(year=2024, first_year=2021, last_year=2023, reviewed=set())) == ["BILAN_ANNEE_HORS_CONTRAT"]
+    assert codes(check_review_year(year=2024, first_year=2021, last_year=2023, reviewed=set())) == [
+        "BILAN_ANNEE_HORS_CONTRAT"
+    ]
     assert codes(check_review_year(year=2021, first_year=2021, last_year=2023, reviewed={2021})) == ["BILAN_DEJA_FAIT"]
 
 
@@ -247,7 +318,9 @@ def test_prolonging_or_amending_past_the_term_is_refused_saying_to_renew():
 
 def test_renewing_is_only_for_the_term_s_last_year_and_ending_is_always_possible():
     assert check_bilan_proposal(BilanProposal.RENEW, year=2023, last_year=2023) == []
-    assert codes(check_bilan_proposal(BilanProposal.RENEW, year=2021, last_year=2023)) == ["BILAN_RENOUVELLEMENT_PREMATURE"]
+    assert codes(check_bilan_proposal(BilanProposal.RENEW, year=2021, last_year=2023)) == [
+        "BILAN_RENOUVELLEMENT_PREMATURE"
+    ]
     assert check_bilan_proposal(BilanProposal.END, year=2021, last_year=2023) == []
 
 
@@ -288,28 +361,76 @@ def test_the_bilan_covers_every_action_of_the_year_within_its_amount():
 
 # --- CTAIR registration -----------------------------------------------------------------------
 
+
 def test_a_ctair_signed_in_2020_for_refugees_within_its_term_passes():
-    assert check_ctair(signature_date=date(2020, 3, 1), scope=Public.BPI, funding=[funding(2020), funding(2021)],
-                       actions=[action(year=2020)], first_year=2020, last_year=2022, already_active=None) == []
+    assert (
+        check_ctair(
+            signature_date=date(2020, 3, 1),
+            scope=Public.BPI,
+            funding=[funding(2020), funding(2021)],
+            actions=[action(year=2020)],
+            first_year=2020,
+            last_year=2022,
+            already_active=None,
+        )
+        == []
+    )
 
 
 def test_a_ctair_outside_2019_2020_or_beyond_its_term_or_twice_is_refused():
-    assert codes(check_ctair(signature_date=date(2021, 1, 5), scope=Public.BPI, funding=[funding(2021)], actions=[],
-                             first_year=2021, last_year=2023, already_active=None)) == ["CTAIR_DATE_SIGNATURE"]
-    assert codes(check_ctair(signature_date=date(2020, 3, 1), scope=Public.BPI, funding=[funding(2023)], actions=[],
-                             first_year=2020, last_year=2022, already_active=None)) == ["CTAIR_ANNEE_HORS_TERME"]
-    assert codes(check_ctair(signature_date=date(2020, 3, 1), scope=Public.BPI, funding=[], actions=[],
-                             first_year=2020, last_year=2022, already_active="CTAIR-86-2020-0001")) == ["CTAIR_EN_DOUBLE"]
+    assert codes(
+        check_ctair(
+            signature_date=date(2021, 1, 5),
+            scope=Public.BPI,
+            funding=[funding(2021)],
+            actions=[],
+            first_year=2021,
+            last_year=2023,
+            already_active=None,
+        )
+    ) == ["CTAIR_DATE_SIGNATURE"]
+    assert codes(
+        check_ctair(
+            signature_date=date(2020, 3, 1),
+            scope=Public.BPI,
+            funding=[funding(2023)],
+            actions=[],
+            first_year=2020,
+            last_year=2022,
+            already_active=None,
+        )
+    ) == ["CTAIR_ANNEE_HORS_TERME"]
+    assert codes(
+        check_ctair(
+            signature_date=date(2020, 3, 1),
+            scope=Public.BPI,
+            funding=[],
+            actions=[],
+            first_year=2020,
+            last_year=2022,
+            already_active="CTAIR-86-2020-0001",
+        )
+    ) == ["CTAIR_EN_DOUBLE"]
 
 
 def test_a_ctair_is_for_bpi_only_on_p104_action_15():
     primo = action(public=Public.PRIMO_ARRIVANTS, p104=P104Action.PRIMO_ARRIVANTS)
-    found = codes(check_ctair(signature_date=date(2020, 3, 1), scope=Public.PRIMO_ARRIVANTS, funding=[], actions=[primo],
-                              first_year=2020, last_year=2022, already_active=None))
+    found = codes(
+        check_ctair(
+            signature_date=date(2020, 3, 1),
+            scope=Public.PRIMO_ARRIVANTS,
+            funding=[],
+            actions=[primo],
+            first_year=2020,
+            last_year=2022,
+            already_active=None,
+        )
+    )
     assert found == ["R2_CTAIR_REFUGIES", "R2_CTAIR_REFUGIES", "R17_ACTION_P104"]
 
 
 # --- The state machine: Diair rework, bilan and its signature ---------------------------------
+
 
 def _at(status):
     from models.ctai import Ctai
@@ -348,8 +469,11 @@ def test_the_instructeur_prolongs_alone_and_the_prefet_signs_an_avenant_an_end_o
     for proposal in ("amend", "end", "renew"):
         t = CTAI_MACHINE.transition(CtaiStatus.YEARLY_REVIEW, proposal)
         assert (t.target, t.role) == (CtaiStatus.REVIEW_SIGNATURE, Role.INSTRUCTEUR)
-    for decision, target in (("sign_amendment", CtaiStatus.ACTIVE), ("sign_end", CtaiStatus.ENDED),
-                             ("rework", CtaiStatus.YEARLY_REVIEW)):
+    for decision, target in (
+        ("sign_amendment", CtaiStatus.ACTIVE),
+        ("sign_end", CtaiStatus.ENDED),
+        ("rework", CtaiStatus.YEARLY_REVIEW),
+    ):
         t = CTAI_MACHINE.transition(CtaiStatus.REVIEW_SIGNATURE, decision)
         assert (t.target, t.role) == (target, Role.PREFET)
     ctai = _at(CtaiStatus.REVIEW_SIGNATURE)

@@ -26,8 +26,9 @@ def test_a_steps_deadline_skips_weekends_and_french_public_holidays():
 @pytest.mark.parametrize("today", [date(2026, 12, d) for d in range(1, 31)])
 def test_lateness_agrees_with_the_reminders_on_every_day(today):
     opened, sla = date(2026, 11, 20), 10
-    action, late = step_action(opened_on=opened, today=today, sla=sla, reminders_sent=0, escalated=False,
-                               before_escalation=2)
+    action, late = step_action(
+        opened_on=opened, today=today, sla=sla, reminders_sent=0, escalated=False, before_escalation=2
+    )
     seen = lateness(opened, today, sla)
     assert seen.late_days == late and seen.late == (late > 0)
     if is_business_day(today):  # on a weekend after the deadline, nobody is late before Monday
@@ -40,7 +41,9 @@ def test_an_applicant_is_late_once_the_date_given_has_passed():
 
 
 def test_a_filter_is_normalised_and_every_bad_field_named_at_once():
-    assert check_filter(statuses=STATUSES, known_departements={"2A", "86"}, departement=" 2a ") == ListFilter(departement="2A")
+    assert check_filter(statuses=STATUSES, known_departements={"2A", "86"}, departement=" 2a ") == ListFilter(
+        departement="2A"
+    )
     with pytest.raises(RuleViolation) as refused:
         check_filter(statuses=STATUSES, known_departements={"86"}, departement="20", status="signé", awaited="maire")
     assert [v.code for v in refused.value.violations] == ["DEPARTEMENT_INCONNU", "STATUT_INCONNU", "ATTENDU_INCONNU"]
@@ -57,9 +60,16 @@ def test_the_awaited_and_late_filters_keep_only_matching_waits():
 
 def test_territories_are_grouped_and_counted_as_the_ministry_reports_them():
     assert territories_text({"communes": 28, "metropoles_epci": 13, "departements": 2, "regions": 1}) == (
-        "28 communes, 13 métropoles ou EPCI, 2 conseils départementaux, 1 conseil régional")
+        "28 communes, 13 métropoles ou EPCI, 2 conseils départementaux, 1 conseil régional"
+    )
     assert [group_of(t) for t in ("commune", "metropole", "epci", "communaute_urbaine", "departement", "region")] == [
-        "communes", "metropoles_epci", "metropoles_epci", "metropoles_epci", "departements", "regions"]
+        "communes",
+        "metropoles_epci",
+        "metropoles_epci",
+        "metropoles_epci",
+        "departements",
+        "regions",
+    ]
 
 
 def test_the_euros_axis_reads_in_millions_thousands_and_euros():

@@ -9,10 +9,10 @@ from pydantic import ValidationError
 from models.approval import derive_code
 from models.keys import APPROVAL_CODES, subkey
 from notifications.events import EVENTS, SENSITIVE_FIELDS
-from tests.email_samples import SAMPLES
 from notifications.formatting import date_fr, datetime_fr
 from notifications.render import _env, render, render_parts
 from settings import get_settings
+from tests.email_samples import SAMPLES
 
 
 @pytest.mark.parametrize("event", list(EVENTS))
@@ -33,9 +33,18 @@ def test_every_event_renders_a_multipart_french_email(event):
 @pytest.mark.parametrize("event", list(EVENTS))
 def test_every_email_says_what_is_expected_of_the_recipient(event):
     _, text, _ = render_parts(event, SAMPLES[event])
-    assert any(phrase in text for phrase in ("Ce qui est attendu", "Ce qui vous est demandé", "Aucune action n'est attendue",
-                                             "Aucune démarche n'est attendue", "Ce qui suit", "Pour décider",
-                                             "Prochaine étape"))
+    assert any(
+        phrase in text
+        for phrase in (
+            "Ce qui est attendu",
+            "Ce qui vous est demandé",
+            "Aucune action n'est attendue",
+            "Aucune démarche n'est attendue",
+            "Ce qui suit",
+            "Pour décider",
+            "Prochaine étape",
+        )
+    )
 
 
 def test_amounts_and_dates_use_french_formats():
@@ -54,7 +63,9 @@ def test_datetimes_are_shown_in_paris_time():
 
 def test_the_approval_code_stands_on_a_line_of_its_own_next_to_the_link():
     _, text, html = render_parts("approval_requested", SAMPLES["approval_requested"])
-    code = derive_code(subkey(get_settings().audit_key_bytes, APPROVAL_CODES), SAMPLES["approval_requested"]["code_ref"])
+    code = derive_code(
+        subkey(get_settings().audit_key_bytes, APPROVAL_CODES), SAMPLES["approval_requested"]["code_ref"]
+    )
     assert f"Code d'approbation\u202f: {code}" in text.splitlines() and code in html
     assert SAMPLES["approval_requested"]["lien"] in text and SAMPLES["approval_requested"]["lien"] in html
 

@@ -7,13 +7,18 @@ from services.engine.texts import md
 from services.finance.exports import spreadsheet_safe, to_csv
 
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"])
+@pytest.mark.parametrize("cell", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"])
 def test_a_cell_that_a_spreadsheet_would_run_is_neutralised(cell):
     assert spreadsheet_safe(cell) == "'" + cell
 
 
 def test_ordinary_cells_are_left_as_they_are():
-    assert [spreadsheet_safe(v) for v in ("Ville de Poitiers", "1500.00", 12, None)] == ["Ville de Poitiers", "1500.00", "12", ""]
+    assert [spreadsheet_safe(v) for v in ("Ville de Poitiers", "1500.00", 12, None)] == [
+        "Ville de Poitiers",
+        "1500.00",
+        "12",
+        "",
+    ]
 
 
 def test_a_csv_export_neutralises_every_cell_and_separates_with_semicolons():
@@ -21,8 +26,19 @@ def test_a_csv_export_neutralises_every_cell_and_separates_with_semicolons():
     assert text.splitlines() == ["objet;montant", "'=cmd|'/c calc'!A1;10.00"]
 
 
-@pytest.mark.parametrize("typed", ["[clic](javascript:alert(1))", "**gras** _italique_", "<img src=x onerror=alert(1)>",
-                                   "# Titre", "| cellule |", "![image](http://x/y.png)", "`code`", "> citation"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "[clic](javascript:alert(1))",
+        "**gras** _italique_",
+        "<img src=x onerror=alert(1)>",
+        "# Titre",
+        "| cellule |",
+        "![image](http://x/y.png)",
+        "`code`",
+        "> citation",
+    ],
+)
 def test_user_text_in_markdown_carries_no_link_image_emphasis_heading_table_or_html(typed):
     escaped = md(typed)
     assert all(f"\\{c}" in escaped for c in set(typed) if c in "[]()*_<>#|!`")

@@ -24,8 +24,13 @@ def test_french_spacing_leaves_addresses_times_and_line_starts_alone():
 
 
 def test_de_contracts_with_the_article_of_the_name():
-    assert [de(n) for n in ("le Rhône", "les Bouches-du-Rhône", "la Vienne", "l'Isère", "Paris")] == \
-        ["du Rhône", "des Bouches-du-Rhône", "de la Vienne", "de l'Isère", "de Paris"]
+    assert [de(n) for n in ("le Rhône", "les Bouches-du-Rhône", "la Vienne", "l'Isère", "Paris")] == [
+        "du Rhône",
+        "des Bouches-du-Rhône",
+        "de la Vienne",
+        "de l'Isère",
+        "de Paris",
+    ]
 
 
 def test_a_sentence_after_a_colon_starts_in_lower_case_unless_an_acronym():

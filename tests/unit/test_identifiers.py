@@ -1,13 +1,14 @@
 import pytest
 from pydantic import ValidationError
 
-from models.actors import AgentCreate, CollectiviteCreate, PorteurCreate, agent_may_act_in, Role
 from demo.data import fictitious_siren, fictitious_siret
+from models.actors import AgentCreate, CollectiviteCreate, PorteurCreate, Role, agent_may_act_in
 
 
 def test_fictitious_demo_numbers_pass_the_stdnum_checks():
-    assert CollectiviteCreate(name="Ville", type="commune", siren=fictitious_siren(1), departement_code="86",
-                              email="a@b.example").siren == fictitious_siren(1)
+    assert CollectiviteCreate(
+        name="Ville", type="commune", siren=fictitious_siren(1), departement_code="86", email="a@b.example"
+    ).siren == fictitious_siren(1)
     assert PorteurCreate(name="Asso", siret=fictitious_siret(1), email="a@b.example").siret == fictitious_siret(1)
 
 

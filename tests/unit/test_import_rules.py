@@ -14,10 +14,32 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION = ("models", "notifications", "documents", "services", "tasks", "flows", "deployments", "cli", "migrations",
-              "settings", "liveness", "faults")
+PRODUCTION = (
+    "models",
+    "notifications",
+    "documents",
+    "services",
+    "tasks",
+    "flows",
+    "deployments",
+    "cli",
+    "migrations",
+    "settings",
+    "liveness",
+    "faults",
+)
 DOCUMENTS_MAY_IMPORT = {"documents", "models", "settings"}
-NO_IO_FOR_DOCUMENTS = {"prefect", "aiosmtplib", "smtplib", "httpx", "requests", "sqlalchemy", "sqlmodel", "psycopg", "asyncpg"}
+NO_IO_FOR_DOCUMENTS = {
+    "prefect",
+    "aiosmtplib",
+    "smtplib",
+    "httpx",
+    "requests",
+    "sqlalchemy",
+    "sqlmodel",
+    "psycopg",
+    "asyncpg",
+}
 PACKAGES = (*PRODUCTION, "demo")
 PREFECT_DOOR = "services.engine.prefect_api"
 
@@ -99,25 +121,52 @@ def violations(root: Path = ROOT) -> list[str]:
         ours = {n for n in names if top(n) in project}
         packages.setdefault(here, set()).update(top(n) for n in ours if top(n) != here)
         if here == "models":
-            bad = {n for n in names if (top(n) in project and top(n) != "models")
-                   or top(n) in {"prefect", "aiosmtplib", "smtplib", "httpx"}
-                   or n in {"sqlmodel.Session", "sqlalchemy.orm.Session", "sqlmodel.create_engine", "sqlalchemy.create_engine"}}
+            bad = {
+                n
+                for n in names
+                if (top(n) in project and top(n) != "models")
+                or top(n) in {"prefect", "aiosmtplib", "smtplib", "httpx"}
+                or n
+                in {"sqlmodel.Session", "sqlalchemy.orm.Session", "sqlmodel.create_engine", "sqlalchemy.create_engine"}
+            }
             problems += [f"{module} (models) imports {n}" for n in sorted(bad)]
         if here == "services":
-            problems += [f"{module} (services) imports {n}" for n in sorted(ours) if top(n) in {"flows", "tasks", "cli", "deployments"}]
+            problems += [
+                f"{module} (services) imports {n}"
+                for n in sorted(ours)
+                if top(n) in {"flows", "tasks", "cli", "deployments"}
+            ]
             if module != PREFECT_DOOR:
-                problems += [f"{module} imports {n}: only {PREFECT_DOOR} talks to Prefect" for n in sorted(names) if top(n) == "prefect"]
+                problems += [
+                    f"{module} imports {n}: only {PREFECT_DOOR} talks to Prefect"
+                    for n in sorted(names)
+                    if top(n) == "prefect"
+                ]
             wing = module.split(".")[1] if module.count(".") >= 1 else "services"
             wings.setdefault(wing, set()).update(
-                n.split(".")[1] for n in ours if top(n) == "services" and n.count(".") >= 1 and n.split(".")[1] != wing
-                and f"services.{n.split('.')[1]}" in found)
+                n.split(".")[1]
+                for n in ours
+                if top(n) == "services"
+                and n.count(".") >= 1
+                and n.split(".")[1] != wing
+                and f"services.{n.split('.')[1]}" in found
+            )
         if here == "notifications":
-            problems += [f"{module} (notifications) imports {n}" for n in sorted(ours) if top(n) in {"services", "tasks", "flows", "cli"}]
+            problems += [
+                f"{module} (notifications) imports {n}"
+                for n in sorted(ours)
+                if top(n) in {"services", "tasks", "flows", "cli"}
+            ]
         if here == "documents":
-            problems += [f"{module} (documents) imports {n}" for n in sorted(names)
-                         if (top(n) in project and top(n) not in DOCUMENTS_MAY_IMPORT) or top(n) in NO_IO_FOR_DOCUMENTS]
+            problems += [
+                f"{module} (documents) imports {n}"
+                for n in sorted(names)
+                if (top(n) in project and top(n) not in DOCUMENTS_MAY_IMPORT) or top(n) in NO_IO_FOR_DOCUMENTS
+            ]
         if here == "tasks":
-            problems += [f"{module} (tasks) imports {n}" for n in sorted(ours) if top(n) in {"flows", "cli", "deployments"}]
+            problems += [
+                f"{module} (tasks) imports {n}" for n in sorted(ours) if top(n) in {"flows", "cli", "deployments"}
+            ]
         if here in PRODUCTION:
             problems += [f"{module} (production code) imports {n}" for n in sorted(ours) if top(n) == "demo"]
     problems += [f"cycle between packages: {' ↔ '.join(c)}" for c in package_cycles(packages)]
@@ -133,13 +182,23 @@ def status_writes(root: Path = ROOT) -> list[str]:
         if top(module) in {"models", "notifications", "migrations"}:  # the machines; the outbox's own delivery states
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else []
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, ast.AugAssign | ast.AnnAssign)
+                else []
+            )
             for target in targets:
-                for t in (target.elts if isinstance(target, ast.Tuple) else [target]):
+                for t in target.elts if isinstance(target, ast.Tuple) else [target]:
                     if isinstance(t, ast.Attribute) and t.attr == "status":
                         out.append(f"{module}:{node.lineno} assigns .status")
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "values" \
-                    and any(k.arg == "status" for k in node.keywords):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "values"
+                and any(k.arg == "status" for k in node.keywords)
+            ):
                 out.append(f"{module}:{node.lineno} sets status in a bulk UPDATE")
     return out
 
@@ -171,26 +230,41 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def test_the_rules_would_catch_each_kind_of_offence(tmp_path):
-    root = _tree(tmp_path, {
-        "models/rule.py": "from sqlmodel import Session\nimport prefect\nfrom services import db\n",
-        "services/engine/__init__.py": "", "services/engine/steps.py": "from services.ctai import texts\n",
-        "services/ctai/__init__.py": "", "services/ctai/texts.py": "def f():\n    from services.engine import steps\n",
-        "services/ctai/flowy.py": "from prefect import flow\nfrom tasks import notify\nimport demo.data\n",
-        "notifications/sender.py": "from services.db import unit_of_work\n",
-        "documents/render.py": "from models.money import format_eur\nfrom notifications import outbox\nimport sqlmodel\n",
-        "services/engine/mail.py": "from notifications import outbox\n",
-        "tasks/runs.py": "from flows.steps import FLOW_NAMES\n",
-        "cli/main.py": "from demo.data import seed_demo\n",
-        "services/ctai/handlers.py": "def h(case):\n    case.status = 'signed'\n",
-        "services/finance/__init__.py": "", "services/finance/lots.py": "update(R).values(status='x')\n",
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "models/rule.py": "from sqlmodel import Session\nimport prefect\nfrom services import db\n",
+            "services/engine/__init__.py": "",
+            "services/engine/steps.py": "from services.ctai import texts\n",
+            "services/ctai/__init__.py": "",
+            "services/ctai/texts.py": "def f():\n    from services.engine import steps\n",
+            "services/ctai/flowy.py": "from prefect import flow\nfrom tasks import notify\nimport demo.data\n",
+            "notifications/sender.py": "from services.db import unit_of_work\n",
+            "documents/render.py": "from models.money import format_eur\nfrom notifications import outbox\nimport sqlmodel\n",
+            "services/engine/mail.py": "from notifications import outbox\n",
+            "tasks/runs.py": "from flows.steps import FLOW_NAMES\n",
+            "cli/main.py": "from demo.data import seed_demo\n",
+            "services/ctai/handlers.py": "def h(case):\n    case.status = 'signed'\n",
+            "services/finance/__init__.py": "",
+            "services/finance/lots.py": "update(R).values(status='x')\n",
+        },
+    )
     found = "\n".join(violations(root))
-    for expected in ("services.db", "models) imports prefect", "models) imports sqlmodel.Session",
-                     "only services.engine.prefect_api talks to Prefect", "(services) imports tasks",
-                     "(notifications) imports services.db", "(tasks) imports flows.steps",
-                     "documents.render (documents) imports notifications.outbox", "documents.render (documents) imports sqlmodel",
-                     "cli.main (production code) imports demo.data", "services.ctai.flowy (production code) imports demo",
-                     "cycle between the wings of services: ctai ↔ engine", "cycle between packages: notifications ↔ services"):
+    for expected in (
+        "services.db",
+        "models) imports prefect",
+        "models) imports sqlmodel.Session",
+        "only services.engine.prefect_api talks to Prefect",
+        "(services) imports tasks",
+        "(notifications) imports services.db",
+        "(tasks) imports flows.steps",
+        "documents.render (documents) imports notifications.outbox",
+        "documents.render (documents) imports sqlmodel",
+        "cli.main (production code) imports demo.data",
+        "services.ctai.flowy (production code) imports demo",
+        "cycle between the wings of services: ctai ↔ engine",
+        "cycle between packages: notifications ↔ services",
+    ):
         assert expected in found, expected
     writes = status_writes(root)
     assert any("services.ctai.handlers:2" in w for w in writes) and any("services.finance.lots:1" in w for w in writes)

@@ -10,8 +10,8 @@ from models.actors import AgentCreate, CollectiviteCreate, Porteur, PorteurCreat
 from models.cerfa import check_submission, parse_request_file, violations_from
 from models.errors import RuleViolation
 from models.money import parse_euros
-from models.ptai import check_prefet_amount, comparable, duplicate_key
 from models.proposal import parse_proposal
+from models.ptai import check_prefet_amount, comparable, duplicate_key
 from models.reference import campaign_rules
 from models.text import LongText, Name
 from tests.factories import valid_request
@@ -31,9 +31,33 @@ def refusal(**fields) -> list[tuple[str, str]]:
     return [(v.code, v.field) for v in violations_from(exc.value)]
 
 
-@pytest.mark.parametrize("char", ["\u0000", "\u0007", "\u001b", "\u007f", "\u0085", "\u200b", "\u200d", "\u2060",
-                                  "\ufeff", "\u202e", "\u202a", "\u2066", "\u2069", "\u061c", "\u00ad", "\u2028",
-                                  "\u2029", "\U000e0041", "\ue000", "\u0378", "\u3164", "\u2800"])
+@pytest.mark.parametrize(
+    "char",
+    [
+        "\u0000",
+        "\u0007",
+        "\u001b",
+        "\u007f",
+        "\u0085",
+        "\u200b",
+        "\u200d",
+        "\u2060",
+        "\ufeff",
+        "\u202e",
+        "\u202a",
+        "\u2066",
+        "\u2069",
+        "\u061c",
+        "\u00ad",
+        "\u2028",
+        "\u2029",
+        "\U000e0041",
+        "\ue000",
+        "\u0378",
+        "\u3164",
+        "\u2800",
+    ],
+)
 def test_control_zero_width_and_bidirectional_characters_are_refused_in_every_text(char):
     assert refusal(name=f"Ville{char}de Poitiers") == [("TEXTE_CARACTERES_INTERDITS", "name")]
     assert refusal(text=f"un{char}texte") == [("TEXTE_CARACTERES_INTERDITS", "text")]
@@ -60,13 +84,27 @@ def test_every_text_has_a_maximum_length():
     assert refusal(text="x" * 5001) == [("TEXTE_TROP_LONG", "text")]
 
 
-@pytest.mark.parametrize("model, fields", [
-    (AgentCreate, {"email": "a@prefecture-86.example", "name": "Agent\u200b", "role": "prefet", "departement_code": "86"}),
-    (CollectiviteCreate, {"name": "Ville\u202e", "type": "commune", "siren": "999000011", "departement_code": "86",
-                          "email": "v@x.example"}),
-    (PorteurCreate, {"name": "  ", "siret": "99901401209011", "email": "a@b.example"}),
-    (PorteurCreate, {"name": "Asso", "siret": "99901401209011", "email": "a@b.example\nBcc: x@y.example"}),
-])
+@pytest.mark.parametrize(
+    "model, fields",
+    [
+        (
+            AgentCreate,
+            {"email": "a@prefecture-86.example", "name": "Agent\u200b", "role": "prefet", "departement_code": "86"},
+        ),
+        (
+            CollectiviteCreate,
+            {
+                "name": "Ville\u202e",
+                "type": "commune",
+                "siren": "999000011",
+                "departement_code": "86",
+                "email": "v@x.example",
+            },
+        ),
+        (PorteurCreate, {"name": "  ", "siret": "99901401209011", "email": "a@b.example"}),
+        (PorteurCreate, {"name": "Asso", "siret": "99901401209011", "email": "a@b.example\nBcc: x@y.example"}),
+    ],
+)
 def test_the_actors_registered_by_hand_get_the_same_text_rules(model, fields):
     with pytest.raises(ValidationError) as exc:
         model.model_validate(fields)
@@ -86,8 +124,9 @@ def submission_codes(**changes) -> list[str]:
 
 
 def test_amounts_above_the_campaign_ceilings_are_refused():
-    assert submission_codes(**{"budget.montant_demande_eur": "1000000.01", "budget.cout_total_eur": "2000000.00"}) \
-        == ["MONTANT_PLAFOND"]
+    assert submission_codes(**{"budget.montant_demande_eur": "1000000.01", "budget.cout_total_eur": "2000000.00"}) == [
+        "MONTANT_PLAFOND"
+    ]
     assert "MONTANT_PLAFOND" in submission_codes(**{"budget.cout_total_eur": "10000000.01"})
     assert RULES.plafond_demande_cents == 100_000_000 and RULES.plafond_enveloppe_cents == 10_000_000_000
 
@@ -117,13 +156,23 @@ def test_a_registered_siret_filed_under_another_name_or_email_is_refused():
 
 def test_the_same_request_is_recognised_whatever_its_case_accents_and_spacing():
     assert comparable("  Ateliers  Parents-Enfants : été ") == "ateliers parents enfants ete"
-    assert duplicate_key(2021, 4, 7, "Ateliers parents-enfants") == duplicate_key(2021, 4, 7, "ATELIERS  Parents Enfants")
+    assert duplicate_key(2021, 4, 7, "Ateliers parents-enfants") == duplicate_key(
+        2021, 4, 7, "ATELIERS  Parents Enfants"
+    )
     assert duplicate_key(2021, 4, 7, "Ateliers") != duplicate_key(2022, 4, 7, "Ateliers")
     assert duplicate_key(2021, 4, None, "Ateliers") != duplicate_key(2021, 4, 7, "Ateliers")
 
 
-@pytest.mark.parametrize("typed, euros", [("9000000", "9000000"), ("9 000 000", "9000000"), ("1 234,50", "1234.50"),
-                                          ("1234.5", "1234.5"), ("12\u202f000", "12000")])
+@pytest.mark.parametrize(
+    "typed, euros",
+    [
+        ("9000000", "9000000"),
+        ("9 000 000", "9000000"),
+        ("1 234,50", "1234.50"),
+        ("1234.5", "1234.5"),
+        ("12\u202f000", "12000"),
+    ],
+)
 def test_an_amount_is_read_as_people_type_it(typed, euros):
     assert str(parse_euros(typed)) == euros
 
@@ -142,7 +191,22 @@ def test_the_prefet_validates_at_the_proposed_amount_or_less():
 
 def test_a_proposal_amount_no_arithmetic_can_hold_is_refused():
     with pytest.raises(RuleViolation) as exc:
-        parse_proposal(json.dumps({"public": "bpi", "financement": [{"annee": 2021, "socle_eur": "1e18"}],
-                                   "actions": [{"intitule": "Action", "domaine": "logement", "public": "bpi",
-                                                "action_p104": 15, "montant_eur": "NaN", "annee": 2021}]}))
+        parse_proposal(
+            json.dumps(
+                {
+                    "public": "bpi",
+                    "financement": [{"annee": 2021, "socle_eur": "1e18"}],
+                    "actions": [
+                        {
+                            "intitule": "Action",
+                            "domaine": "logement",
+                            "public": "bpi",
+                            "action_p104": 15,
+                            "montant_eur": "NaN",
+                            "annee": 2021,
+                        }
+                    ],
+                }
+            )
+        )
     assert set(exc.value.codes) == {"CHAMP_INVALIDE"} and len(exc.value.codes) == 2

@@ -42,9 +42,14 @@ def test_two_porteurs_are_never_added_together():
 
 
 def test_the_poitiers_amounts_of_coallia_and_toit_du_monde_call_for_conventions():
-    acts = legal_acts([line(1, 4_000_000, ("porteur", 1), table="action"),
-                       line(2, 5_000_000, ("porteur", 2), table="action"),
-                       line(3, 1_500_000, ("porteur", 3), table="action")], threshold)
+    acts = legal_acts(
+        [
+            line(1, 4_000_000, ("porteur", 1), table="action"),
+            line(2, 5_000_000, ("porteur", 2), table="action"),
+            line(3, 1_500_000, ("porteur", 3), table="action"),
+        ],
+        threshold,
+    )
     assert acts == {("action", 1): "convention", ("action", 2): "convention", ("action", 3): "arrete"}
 
 

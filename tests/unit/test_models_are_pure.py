@@ -22,8 +22,13 @@ def _imports(path: Path) -> set[str]:
 def test_models_import_neither_prefect_nor_sessions_nor_smtp():
     offenders = {}
     for path in MODELS.glob("*.py"):
-        bad = {n for n in _imports(path) if n.split(".")[0] in FORBIDDEN or n.endswith(".Session")
-               or n in {"sqlmodel.Session", "sqlalchemy.orm.Session", "sqlmodel.create_engine"}}
+        bad = {
+            n
+            for n in _imports(path)
+            if n.split(".")[0] in FORBIDDEN
+            or n.endswith(".Session")
+            or n in {"sqlmodel.Session", "sqlalchemy.orm.Session", "sqlmodel.create_engine"}
+        }
         if bad:
             offenders[path.name] = bad
     assert offenders == {}

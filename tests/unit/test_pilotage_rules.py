@@ -8,8 +8,18 @@ import pytest
 from models.actors import Role
 from models.errors import TransitionNotAllowed
 from models.pilotage import (
-    COMITE_MACHINE, HELD_EARLIEST_BEFORE_PLANNED, MAX_PARTICIPANTS, ActionDecisionInput, Comite, ComiteLevel,
-    ComiteStatus, check_cancel, check_minutes, check_plan, comite_reference, reviewed_actions,
+    COMITE_MACHINE,
+    HELD_EARLIEST_BEFORE_PLANNED,
+    MAX_PARTICIPANTS,
+    ActionDecisionInput,
+    Comite,
+    ComiteLevel,
+    ComiteStatus,
+    check_cancel,
+    check_minutes,
+    check_plan,
+    comite_reference,
+    reviewed_actions,
 )
 from models.types import PARIS
 from services.engine.forms import parse_answer
@@ -47,8 +57,15 @@ def test_references_name_the_departement_or_the_nation():
 
 
 def plan(**changes):
-    args = dict(level=ComiteLevel.LOCAL, departement_code="86", departement_known=True, planned_on=TODAY, today=TODAY,
-                chosen=[], in_scope={1, 2})
+    args = dict(
+        level=ComiteLevel.LOCAL,
+        departement_code="86",
+        departement_known=True,
+        planned_on=TODAY,
+        today=TODAY,
+        chosen=[],
+        in_scope={1, 2},
+    )
     return codes(check_plan(**{**args, **changes}))
 
 
@@ -70,8 +87,15 @@ def decision(action_id, text="Action poursuivie", flag=False, reason=None):
 
 
 def minutes(**changes):
-    args = dict(held_on=TODAY, planned_on=TODAY, today=TODAY, participants=2, reviewed_ids=[1, 2],
-                decisions=[decision(1, flag=True, reason="évaluation approfondie")], allowed_action_ids={1, 2, 3})
+    args = dict(
+        held_on=TODAY,
+        planned_on=TODAY,
+        today=TODAY,
+        participants=2,
+        reviewed_ids=[1, 2],
+        decisions=[decision(1, flag=True, reason="évaluation approfondie")],
+        allowed_action_ids={1, 2, 3},
+    )
     return codes(check_minutes(**{**args, **changes}))
 
 
@@ -107,13 +131,22 @@ def test_cancelling_needs_a_reason():
 
 
 def answer(form=CompteRenduForm, **fields):
-    return parse_answer(form, {"agent_email": "prefet.86@prefecture-86.example", "approval_code": "ABCD-EFGH",
-                               "decision": "enregistrer le compte rendu", **fields})
+    return parse_answer(
+        form,
+        {
+            "agent_email": "prefet.86@prefecture-86.example",
+            "approval_code": "ABCD-EFGH",
+            "decision": "enregistrer le compte rendu",
+            **fields,
+        },
+    )
 
 
 def test_the_form_is_bounded_and_refuses_hidden_characters():
-    form, problems = answer(participants=[{"name": "Préfète", "function": "préfète de la Vienne"}],
-                            decisions=[{"action_id": 3, "decision": "poursuivie", "flag_for_review": True, "reason": "x"}])
+    form, problems = answer(
+        participants=[{"name": "Préfète", "function": "préfète de la Vienne"}],
+        decisions=[{"action_id": 3, "decision": "poursuivie", "flag_for_review": True, "reason": "x"}],
+    )
     assert problems == [] and form.decision_code == "record" and form.decisions[0].flag_for_review
     _, problems = answer(participants=[{"name": "X"}] * (MAX_PARTICIPANTS + 1))
     assert [p.code for p in problems] == ["CHAMP_INVALIDE"]
@@ -137,11 +170,14 @@ def test_a_comite_to_come_starts_on_its_day_at_eight_paris_time_otherwise_now():
 
 
 def test_the_minutes_email_escapes_what_people_typed_in_html_and_flags_each_action_for_review():
-    from tests.email_samples import SAMPLES
     from notifications.render import render_parts
+    from tests.email_samples import SAMPLES
 
-    context = {**SAMPLES["comite_minutes"], "compte_rendu": "<script>alert('x')</script>",
-               "participants": ["<b>Mme Durand</b>"]}
+    context = {
+        **SAMPLES["comite_minutes"],
+        "compte_rendu": "<script>alert('x')</script>",
+        "participants": ["<b>Mme Durand</b>"],
+    }
     subject, text, html = render_parts("comite_minutes", context)
     assert subject == "[COPIL-86-2022-0001] Compte rendu du comité de pilotage local du 15 mars 2022"
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;Mme Durand" in html

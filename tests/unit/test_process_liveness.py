@@ -71,9 +71,15 @@ def _group_alive(pgid: int) -> bool:
 def test_a_new_up_stops_the_groups_a_killed_one_left_even_when_their_leader_is_gone(tmp_path):
     kept, orphaned = _group_with_grandchild(), _group_with_grandchild()
     time.sleep(1.0)
-    record = PlatformRecord(liveness.identity(_dead_pid()), "http://127.0.0.1:1/api", None,
-                            [Process("serveur", kept.pid, liveness.identity(kept.pid)),
-                             Process("service", orphaned.pid, liveness.identity(orphaned.pid))])
+    record = PlatformRecord(
+        liveness.identity(_dead_pid()),
+        "http://127.0.0.1:1/api",
+        None,
+        [
+            Process("serveur", kept.pid, liveness.identity(kept.pid)),
+            Process("service", orphaned.pid, liveness.identity(orphaned.pid)),
+        ],
+    )
     platform_state.save(record, tmp_path)
     os.kill(orphaned.pid, signal.SIGKILL)  # its leader dies, its run lives on in the group
     orphaned.wait()
@@ -121,8 +127,13 @@ sys.exit(serve_until_stopped(serving, "service"))
 
 
 def test_the_runs_of_a_serving_process_end_with_it_when_it_is_told_to_stop():
-    serving = subprocess.Popen([sys.executable, "-c", SERVING], stdout=subprocess.PIPE, text=True,
-                               start_new_session=True, cwd=Path(__file__).resolve().parents[2])
+    serving = subprocess.Popen(
+        [sys.executable, "-c", SERVING],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     run = int(serving.stdout.readline())
     recorded = liveness.identity(run)
     try:
@@ -141,7 +152,9 @@ def test_the_runs_of_a_serving_process_end_with_it_when_it_is_told_to_stop():
                 pass
 
 
-SLOW_TO_END = "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *_: (time.sleep(1), sys.exit(0))); time.sleep(60)"
+SLOW_TO_END = (
+    "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *_: (time.sleep(1), sys.exit(0))); time.sleep(60)"
+)
 DEAF = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
 
 

@@ -4,8 +4,8 @@ import pytest
 
 from models.actors import Porteur
 from models.cerfa import check_submission, parse_request_file
-from models.errors import RuleViolation
 from models.delegation import Arbitrage, BatchItem, Reduction, check_arbitrage, check_envelope, retained
+from models.errors import RuleViolation
 from models.ptai import check_prefet_amount, check_validated_amount
 from models.reference import campaign_rules
 from models.rules import legal_act_for
@@ -36,10 +36,14 @@ def test_a_bpi_only_request_needs_a_justification_and_a_widening_perspective():
 
 
 def test_a_justified_bpi_only_request_coded_action_15_passes():
-    data = valid_request(**{"projet.public.categories": ["refugie", "protection_subsidiaire"],
-                            "projet.public.justification_bpi": "Public hébergé en CPH",
-                            "projet.public.perspective_elargissement": "Ouverture en 2022",
-                            "budget.action_p104": 15})
+    data = valid_request(
+        **{
+            "projet.public.categories": ["refugie", "protection_subsidiaire"],
+            "projet.public.justification_bpi": "Public hébergé en CPH",
+            "projet.public.perspective_elargissement": "Ouverture en 2022",
+            "budget.action_p104": 15,
+        }
+    )
     assert codes(data) == []
 
 
@@ -77,7 +81,9 @@ def test_a_cultuelle_association_is_refused_whether_declared_or_registered():
 
 
 def test_a_porteur_with_a_missing_compte_rendu_cannot_ask_again():
-    registered = Porteur(name=EXAMPLE_PORTEUR["nom"], siret="x", email=EXAMPLE_PORTEUR["email"], compte_rendu_manquant=True)
+    registered = Porteur(
+        name=EXAMPLE_PORTEUR["nom"], siret="x", email=EXAMPLE_PORTEUR["email"], compte_rendu_manquant=True
+    )
     assert codes(valid_request(), porteur=registered) == ["R14_COMPTE_RENDU_MANQUANT"]
 
 
@@ -105,10 +111,15 @@ def test_from_2022_two_domains_including_housing_are_required():
 
 
 def test_every_broken_rule_is_reported_at_once():
-    data = valid_request(**{"budget.nature": "investissement", "porteur.cultuelle": True,
-                            "projet.complementarite_cir": None})
-    assert set(codes(data, known=False)) == {"COLLECTIVITE_INCONNUE", "R16_INVESTISSEMENT_EXCLU",
-                                             "R15_ASSOCIATION_CULTUELLE", "R11_COMPLEMENTARITE_CIR"}
+    data = valid_request(
+        **{"budget.nature": "investissement", "porteur.cultuelle": True, "projet.complementarite_cir": None}
+    )
+    assert set(codes(data, known=False)) == {
+        "COLLECTIVITE_INCONNUE",
+        "R16_INVESTISSEMENT_EXCLU",
+        "R15_ASSOCIATION_CULTUELLE",
+        "R11_COMPLEMENTARITE_CIR",
+    }
 
 
 def test_malformed_json_gives_its_line_and_column():
@@ -142,9 +153,12 @@ def test_the_prefet_may_validate_at_most_the_requested_amount():
 
 # --- Campaign years, R8 -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("year", [2019, 2020])
 def test_no_ptai_is_accepted_for_2019_or_2020_when_the_instrument_did_not_exist(year):
-    data = valid_request(campagne=year, **{"projet.date_debut": f"{year}-09-01", "projet.date_fin": f"{year + 1}-08-31"})
+    data = valid_request(
+        campagne=year, **{"projet.date_debut": f"{year}-09-01", "projet.date_fin": f"{year + 1}-08-31"}
+    )
     found = violations_of(data, rules=campaign_rules(year))
     assert [v.code for v in found] == ["CAMPAGNE_PTAI_INEXISTANTE"]
     assert f"n'existait pas en {year}" in found[0].message and found[0].field == "campagne"
@@ -169,18 +183,21 @@ def test_r8_a_public_settled_up_to_five_years_passes_and_its_message_says_the_sa
 
 # --- The préfet decides after the instructeur's opinion ----------------------------------------
 
+
 def test_after_a_favourable_opinion_the_prefet_validates_at_the_proposed_amount_or_less():
     assert check_prefet_amount(None, 1_500_000, 2_000_000, "favourable") == []  # empty: the amount proposed
     assert check_prefet_amount(1_000_000, 1_500_000, 2_000_000, "favourable") == []
-    assert [v.code for v in check_prefet_amount(1_500_001, 1_500_000, 2_000_000, "favourable")] == \
-        ["MONTANT_SUPERIEUR_A_LA_PROPOSITION"]
+    assert [v.code for v in check_prefet_amount(1_500_001, 1_500_000, 2_000_000, "favourable")] == [
+        "MONTANT_SUPERIEUR_A_LA_PROPOSITION"
+    ]
 
 
 def test_after_an_unfavourable_opinion_the_prefet_must_fix_an_amount_within_the_request():
     assert [v.code for v in check_prefet_amount(None, None, 2_000_000, "unfavourable")] == ["MONTANT_A_FIXER"]
     assert check_prefet_amount(2_000_000, None, 2_000_000, "unfavourable") == []
-    assert [v.code for v in check_prefet_amount(2_000_001, None, 2_000_000, "unfavourable")] == \
-        ["MONTANT_SUPERIEUR_A_LA_DEMANDE"]
+    assert [v.code for v in check_prefet_amount(2_000_001, None, 2_000_000, "unfavourable")] == [
+        "MONTANT_SUPERIEUR_A_LA_DEMANDE"
+    ]
     assert [v.code for v in check_prefet_amount(-1, None, 2_000_000, "unfavourable")] == ["MONTANT_NEGATIF"]
 
 
@@ -195,8 +212,13 @@ def arbitrage_codes(plan, postponements=None):
 
 
 def test_a_batch_retains_every_request_not_listed_and_delegates_reduced_amounts():
-    plan = Arbitrage(reductions=(Reduction(2, 1_500_000, "coût de personnel surévalué"),),
-                     postponed=(1,), postpone_reason="pièces à vérifier", refused=(), refusal_reason=None)
+    plan = Arbitrage(
+        reductions=(Reduction(2, 1_500_000, "coût de personnel surévalué"),),
+        postponed=(1,),
+        postpone_reason="pièces à vérifier",
+        refused=(),
+        refusal_reason=None,
+    )
     assert arbitrage_codes(plan) == []
     assert [(i.request_id, i.amount_cents) for i in retained(ITEMS, plan)] == [(2, 1_500_000), (3, 3_000_000)]
     assert retained(ITEMS, Arbitrage()) == ITEMS

@@ -16,8 +16,9 @@ MINUTE = timedelta(minutes=1)
 
 
 def facts(**changes) -> StepFacts:
-    base = dict(has_run=True, run_state="PAUSED", state_age=MINUTE, reserved_age=timedelta(days=3), worker="alive",
-                restarts=0)
+    base = dict(
+        has_run=True, run_state="PAUSED", state_age=MINUTE, reserved_age=timedelta(days=3), worker="alive", restarts=0
+    )
     return StepFacts(**{**base, **changes})
 
 
@@ -26,8 +27,10 @@ def test_a_run_waiting_for_an_answer_or_for_its_worker_is_left_alone(state):
     assert diagnose(facts(run_state=state, state_age=timedelta(days=30)), POLICY).action == Action.NONE
 
 
-@pytest.mark.parametrize("state,words", [("FAILED", "en échec"), ("CRASHED", "plantée"), ("CANCELLED", "annulée"),
-                                         ("CANCELLING", "annulation")])
+@pytest.mark.parametrize(
+    "state,words",
+    [("FAILED", "en échec"), ("CRASHED", "plantée"), ("CANCELLED", "annulée"), ("CANCELLING", "annulation")],
+)
 def test_a_failed_crashed_or_cancelled_run_is_run_again_from_the_top(state, words):
     found = diagnose(facts(run_state=state), POLICY)
     assert found.action == Action.RESCHEDULE and words in found.reason
@@ -51,7 +54,9 @@ def test_a_running_run_whose_process_died_is_run_again_at_once():
 
 
 def test_a_running_run_with_a_live_process_is_left_alone_however_long_it_runs():
-    assert diagnose(facts(run_state="RUNNING", state_age=timedelta(days=2), worker="alive"), POLICY).action == Action.NONE
+    assert (
+        diagnose(facts(run_state="RUNNING", state_age=timedelta(days=2), worker="alive"), POLICY).action == Action.NONE
+    )
 
 
 def test_a_running_run_that_never_opened_its_step_is_given_a_few_minutes():
@@ -70,7 +75,10 @@ def test_a_run_executing_on_another_host_is_given_hours_before_it_is_called_dead
 
 def test_a_run_stuck_before_running_is_run_again_after_a_grace():
     assert diagnose(facts(run_state="PENDING", state_age=MINUTE), POLICY).action == Action.NONE
-    assert diagnose(facts(run_state="PENDING", state_age=POLICY.pending_grace + MINUTE), POLICY).action == Action.RESCHEDULE
+    assert (
+        diagnose(facts(run_state="PENDING", state_age=POLICY.pending_grace + MINUTE), POLICY).action
+        == Action.RESCHEDULE
+    )
 
 
 def test_a_run_completed_while_its_step_stays_open_is_run_again():
@@ -82,7 +90,10 @@ def test_a_step_restarted_too_often_is_left_to_an_operator(state):
     found = diagnose(facts(run_state=state, restarts=POLICY.max_restarts), POLICY)
     assert found.action == Action.ESCALATE and f"{POLICY.max_restarts} fois" in found.reason
     forced = RecoveryPolicy(max_restarts=10**6)
-    assert diagnose(facts(run_state=state, restarts=POLICY.max_restarts), forced).action in (Action.RESCHEDULE, Action.RECREATE)
+    assert diagnose(facts(run_state=state, restarts=POLICY.max_restarts), forced).action in (
+        Action.RESCHEDULE,
+        Action.RECREATE,
+    )
 
 
 def test_the_keys_of_the_waits_change_with_each_restart_and_keep_their_attempt():

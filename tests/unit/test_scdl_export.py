@@ -24,25 +24,48 @@ VILLE_SIRET = "21860194600013"
 
 def _act(**changes) -> ScdlAct:
     base = ScdlAct(
-        nom_attribuant="Préfecture de la Vienne", id_attribuant=PREFECTURE_86, date_convention=date(2021, 3, 15),
-        reference_decision="AP-86-2021-0001", nom_beneficiaire="Association Accueil Poitou",
-        id_beneficiaire=ASSOCIATION_SIRET, rna_beneficiaire=None, objet="Cours de français pour les réfugiés",
-        montant_cents=5_000_000, versements=[date(2021, 4, 2)], periode_debut=date(2021, 1, 1),
-        periode_fin=date(2021, 12, 31), dispositif="Territoires d'intégration — CTAI")
+        nom_attribuant="Préfecture de la Vienne",
+        id_attribuant=PREFECTURE_86,
+        date_convention=date(2021, 3, 15),
+        reference_decision="AP-86-2021-0001",
+        nom_beneficiaire="Association Accueil Poitou",
+        id_beneficiaire=ASSOCIATION_SIRET,
+        rna_beneficiaire=None,
+        objet="Cours de français pour les réfugiés",
+        montant_cents=5_000_000,
+        versements=[date(2021, 4, 2)],
+        periode_debut=date(2021, 1, 1),
+        periode_fin=date(2021, 12, 31),
+        dispositif="Territoires d'intégration — CTAI",
+    )
     return dataclasses.replace(base, **changes)
 
 
 def _acts() -> list[ScdlAct]:
     return [
         _act(),  # an association with its SIRET only
-        _act(reference_decision="AP-86-2021-0002", nom_beneficiaire="Entraide Châtellerault",
-             id_beneficiaire=None, rna_beneficiaire="W861000123"),  # RNA only
-        _act(reference_decision="CONV-86-2021-0003", nom_beneficiaire="Ville de Poitiers", id_beneficiaire=VILLE_SIRET,
-             dispositif="Territoires d'intégration — PTAI", versements=[]),  # a collectivité, no payment yet
+        _act(
+            reference_decision="AP-86-2021-0002",
+            nom_beneficiaire="Entraide Châtellerault",
+            id_beneficiaire=None,
+            rna_beneficiaire="W861000123",
+        ),  # RNA only
+        _act(
+            reference_decision="CONV-86-2021-0003",
+            nom_beneficiaire="Ville de Poitiers",
+            id_beneficiaire=VILLE_SIRET,
+            dispositif="Territoires d'intégration — PTAI",
+            versements=[],
+        ),  # a collectivité, no payment yet
         _act(reference_decision="AP-86-2021-0004", objet="Accompagnement vers l'emploi. " * 14),  # 420 characters
-        _act(reference_decision="AP-86-2021-0005", objet="=HYPERLINK(\"http://x\";\"clic\")"),
-        _act(reference_decision="AP-86-2021-0006", versements=[date(2021, 9, 1), date(2021, 4, 2)],
-             notification_ue=True, pourcentage=Decimal("0.45"), id_rae="12345"),  # two payments
+        _act(reference_decision="AP-86-2021-0005", objet='=HYPERLINK("http://x";"clic")'),
+        _act(
+            reference_decision="AP-86-2021-0006",
+            versements=[date(2021, 9, 1), date(2021, 4, 2)],
+            notification_ue=True,
+            pourcentage=Decimal("0.45"),
+            id_rae="12345",
+        ),  # two payments
     ]
 
 
@@ -63,8 +86,9 @@ def test_the_file_written_to_disk_validates_with_plain_frictionless(tmp_path):
     path = tmp_path / "subventions.csv"
     path.write_bytes(scdl_csv(_acts()).encode("utf-8"))
     # frictionless refuses an absolute data path as unsafe: the file is named under its folder
-    resource = frictionless.Resource(path=path.name, basepath=str(tmp_path),
-                                     schema=frictionless.Schema.from_descriptor(_schema()))
+    resource = frictionless.Resource(
+        path=path.name, basepath=str(tmp_path), schema=frictionless.Schema.from_descriptor(_schema())
+    )
     report = resource.validate()
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
 
@@ -139,9 +163,13 @@ def test_nature_notification_and_share_use_the_schema_values():
 
 
 def test_payment_conditions_and_dates_follow_the_number_of_payments():
-    none_yet, one, two = scdl_rows([
-        _act(versements=[]), _act(versements=[date(2021, 4, 2)]),
-        _act(versements=[date(2021, 9, 1), date(2021, 4, 2)])])
+    none_yet, one, two = scdl_rows(
+        [
+            _act(versements=[]),
+            _act(versements=[date(2021, 4, 2)]),
+            _act(versements=[date(2021, 9, 1), date(2021, 4, 2)]),
+        ]
+    )
     assert (none_yet["conditionsVersement"], none_yet["datesPeriodeVersement"]) == ("unique", "2021-01-01/2021-12-31")
     assert (one["conditionsVersement"], one["datesPeriodeVersement"]) == ("unique", "2021-04-02")
     assert (two["conditionsVersement"], two["datesPeriodeVersement"]) == ("échelonné", "2021-04-02/2021-09-01")
@@ -159,8 +187,17 @@ def test_a_long_objet_is_cut_under_256_characters_and_kept_on_one_line():
 
 
 def test_text_starting_like_a_formula_is_neutralised_but_numbers_and_dates_are_not():
-    row = scdl_rows([_act(objet="=1+1", nom_beneficiaire="@SUM(A1)", reference_decision="-2021-01",
-                          dispositif="+CTAI", id_rae="=1")])[0]
+    row = scdl_rows(
+        [
+            _act(
+                objet="=1+1",
+                nom_beneficiaire="@SUM(A1)",
+                reference_decision="-2021-01",
+                dispositif="+CTAI",
+                id_rae="=1",
+            )
+        ]
+    )[0]
     assert row["objet"] == "'=1+1" and row["nomBeneficiaire"] == "'@SUM(A1)"
     assert row["referenceDecision"] == "'-2021-01" and row["dispositifAide"] == "'+CTAI" and row["idRAE"] == "'=1"
     assert (row["montant"], row["dateConvention"], row["pourcentageSubvention"]) == ("50000.00", "2021-03-15", "1.00")
@@ -186,7 +223,13 @@ def test_the_formatter_is_pure():
 @pytest.mark.parametrize("module", ["services.finance.cells", "services.finance.scdl"])
 def test_the_formatter_imports_neither_the_database_nor_prefect_nor_frictionless(module):
     import subprocess
+
     code = f"import sys, {module}; print(sorted(m for m in ('sqlmodel', 'sqlalchemy', 'prefect', 'frictionless') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2]).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    ).stdout.strip()
     assert out == "[]"

@@ -23,20 +23,31 @@ def _wrapped(cls, orig):
     return cls("SELECT 1", {}, orig)
 
 
-@pytest.mark.parametrize("orig", [sqlite3.OperationalError("database is locked"),
-                                  sqlite3.OperationalError("disk I/O error"), _PgError("57P01"), _PgError("08006"),
-                                  _PgError("40001"), _PgError("40P01")])
+@pytest.mark.parametrize(
+    "orig",
+    [
+        sqlite3.OperationalError("database is locked"),
+        sqlite3.OperationalError("disk I/O error"),
+        _PgError("57P01"),
+        _PgError("08006"),
+        _PgError("40001"),
+        _PgError("40P01"),
+    ],
+)
 def test_locks_restarts_and_lost_connections_are_transient(orig):
     assert is_transient(_wrapped(OperationalError, orig))
 
 
-@pytest.mark.parametrize("error", [
-    _wrapped(OperationalError, sqlite3.OperationalError("no such table: step_run")),
-    _wrapped(IntegrityError, sqlite3.IntegrityError("panne simulée")),
-    _wrapped(ProgrammingError, _PgError("P0001")),  # a trigger's RAISE EXCEPTION
-    _wrapped(IntegrityError, _PgError("23505")),
-    ValueError("montant invalide"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        _wrapped(OperationalError, sqlite3.OperationalError("no such table: step_run")),
+        _wrapped(IntegrityError, sqlite3.IntegrityError("panne simulée")),
+        _wrapped(ProgrammingError, _PgError("P0001")),  # a trigger's RAISE EXCEPTION
+        _wrapped(IntegrityError, _PgError("23505")),
+        ValueError("montant invalide"),
+    ],
+)
 def test_refusals_of_the_data_or_the_schema_are_not_retried(error):
     assert not is_transient(error) and not transient(error)
 
@@ -51,6 +62,8 @@ def test_the_prefect_api_briefly_unreachable_is_transient():
 
 
 def test_the_retry_condition_reads_the_exception_from_the_failed_state():
-    assert retry_if_transient(None, None, Failed(data=_wrapped(OperationalError, sqlite3.OperationalError("database is locked"))))
+    assert retry_if_transient(
+        None, None, Failed(data=_wrapped(OperationalError, sqlite3.OperationalError("database is locked")))
+    )
     assert not retry_if_transient(None, None, Failed(data=ValueError("non")))
     assert not retry_if_transient(None, None, Failed(data=None))
