@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install chromium dsfr pdf-deps clean
+.PHONY: run test lint install chromium dsfr pdf-deps clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,11 +39,18 @@ pdf-deps:
 	@ldconfig -p | grep -q libpango-1.0 || $(SUDO) apt-get install -y $(PDF_PACKAGES) \
 		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y $(PDF_PACKAGES))
 
+# The house's checks come first: lint and format (ruff), and the import contracts (import-linter,
+# configured in .importlinter).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
 # Two passes: every test, chaos suite included, on two workers (one test file per worker at a
 # time: a file's module fixtures, such as its served platform, stay in one process), then the
 # tests marked `exclusive` alone, because they stop PostgreSQL under the other tests' feet.
 # Exit status 5 (no test selected, e.g. PYTEST_ARGS="-k ...") is not a failure of a pass.
-test: $(STAMP) chromium dsfr pdf-deps
+test: lint chromium dsfr pdf-deps
 	$(BIN)/python -m pytest -m "not exclusive" -n 2 --dist loadfile $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(BIN)/python -m pytest -m exclusive $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
