@@ -12,6 +12,10 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: run test lint install chromium dsfr pdf-deps clean
 
 $(STAMP): pyproject.toml constraints.txt
+	@echo "Installation de l'environnement Python dans $(VENV) (quelques minutes la première fois)…"
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+		echo "Python 3.11 est requis : $(PYTHON) est $$($(PYTHON) --version 2>&1) (indiquez-le : make run PYTHON=python3.11)" >&2; \
+		exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet pip==26.3
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
@@ -32,12 +36,17 @@ PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-liberat
 # Only the fonts are used; --ignore-scripts: the package's preinstall script refuses to run outside
 # a DSFR project (and nothing of a package's own scripts is needed here).
 dsfr:
-	@test -d $(DSFR_FONTS) || npm install --no-save --no-package-lock --no-audit --no-fund --ignore-scripts \
-		--prefix .vendor/dsfr @gouvfr/dsfr@1.15.3
+	@test -d $(DSFR_FONTS) || { \
+		command -v npm >/dev/null 2>&1 || { echo "npm est requis (polices du DSFR) : installez Node.js et npm" >&2; exit 1; }; \
+		echo "Installation des polices du DSFR (npm, une seule fois)…"; \
+		npm install --no-save --no-package-lock --no-audit --no-fund --ignore-scripts \
+			--prefix .vendor/dsfr @gouvfr/dsfr@1.15.3; }
 
 pdf-deps:
-	@ldconfig -p | grep -q libpango-1.0 || $(SUDO) apt-get install -y $(PDF_PACKAGES) \
-		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y $(PDF_PACKAGES))
+	@ldconfig -p | grep -q libpango-1.0 || { \
+		echo "Installation de Pango et des polices des PDF (apt-get : $(PDF_PACKAGES))…"; \
+		$(SUDO) apt-get install -y $(PDF_PACKAGES) \
+			|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y $(PDF_PACKAGES)); }
 
 # The house's checks come first: lint and format (ruff), and the import contracts (import-linter,
 # configured in .importlinter).
@@ -46,12 +55,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-# Two passes: every test, chaos suite included, on two workers (one test file per worker at a
-# time: a file's module fixtures, such as its served platform, stay in one process), then the
-# tests marked `exclusive` alone, because they stop PostgreSQL under the other tests' feet.
+# Two passes: every test, chaos suite included, on two workers, then the tests marked `exclusive`
+# alone, because they stop PostgreSQL under the other tests' feet. Each group of tests (a file,
+# or a file's SQLite or PostgreSQL half when a module fixture is set up per database: see
+# tests/conftest.py) runs in one worker, so that its module fixtures are set up once.
 # Exit status 5 (no test selected, e.g. PYTEST_ARGS="-k ...") is not a failure of a pass.
 test: lint chromium dsfr pdf-deps
-	$(BIN)/python -m pytest -m "not exclusive" -n 2 --dist loadfile $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -m "not exclusive" -n 2 --dist loadgroup $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(BIN)/python -m pytest -m exclusive $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 clean:

@@ -25,9 +25,9 @@ from pathlib import Path
 from uuid import UUID
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _harness import Harness  # noqa: E402
+from _harness import Harness  # noqa: E402 - imported once the repository root is on sys.path
 
-import cli  # noqa: E402,F401  (turns Prefect's usage analytics off before Prefect is imported)
+import cli  # noqa: E402,F401 - turns Prefect's usage analytics off before Prefect is imported
 
 TARGET = 1.5
 CODE = re.compile(r"^Code d'approbation : ([A-Z0-9-]+)\r?$", re.MULTILINE)
@@ -166,10 +166,12 @@ async def main() -> None:
 
     print(f"approvals: {len(committed)}, Prefect server on {args.prefect_db}, runner poll 1 s")
     print(
-        f"committed (decision stored, next run created): p50 {statistics.median(committed):.2f} s, p95 {percentile(committed, 0.95):.2f} s"
+        f"committed (decision stored, next run created): p50 {statistics.median(committed):.2f} s, p95 "
+        f"{percentile(committed, 0.95):.2f} s"
     )
     print(
-        f"waiting (next run suspended on its form):      p50 {statistics.median(waiting):.2f} s, p95 {percentile(waiting, 0.95):.2f} s"
+        f"waiting (next run suspended on its form):      p50 {statistics.median(waiting):.2f} s, p95 "
+        f"{percentile(waiting, 0.95):.2f} s"
     )
     print(f"floor (new process, import flows, one API call): {floor:.2f} s")
     print(f"approval_latency: ratio {percentile(committed, 0.95) / floor:.2f} (target {TARGET})")

@@ -48,25 +48,25 @@ from datetime import time as dtime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _harness import fresh_database  # noqa: E402
-from sqlalchemy import insert, text  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from _harness import fresh_database  # noqa: E402 - imported once the repository root is on sys.path
+from sqlalchemy import insert, text  # noqa: E402 - imported once the repository root is on sys.path
+from sqlmodel import Session  # noqa: E402 - imported once the repository root is on sys.path
 
-import cli  # noqa: E402,F401  (turns Prefect's usage analytics off before Prefect is imported)
-from models.actors import Collectivite  # noqa: E402
-from models.approval import StepRun  # noqa: E402
-from models.ctai import SIGNED_STATUSES, Action, Ctai  # noqa: E402
-from models.dashboard import GROUP_OF_TYPE, TERRITORY_GROUPS  # noqa: E402
-from models.delegation import DelegationBatch, DelegationLine, Envelope  # noqa: E402
-from models.ptai import PtaiRequest  # noqa: E402
-from models.reference import Domain, load_departements  # noqa: E402
-from models.reminders import latest_late_opening, policy  # noqa: E402
-from models.types import PARIS  # noqa: E402
-from services.cases import KINDS  # noqa: E402
-from services.db import get_engine, unit_of_work  # noqa: E402
-from services.migrate import upgrade  # noqa: E402
-from services.registry import seed_reference  # noqa: E402
-from services.reporting.national import figures  # noqa: E402
+import cli  # noqa: E402,F401 - turns Prefect's usage analytics off before Prefect is imported
+from models.actors import Collectivite  # noqa: E402 - imported once the repository root is on sys.path
+from models.approval import StepRun  # noqa: E402 - imported once the repository root is on sys.path
+from models.ctai import SIGNED_STATUSES, Action, Ctai  # noqa: E402 - imported once the repository root is on sys.path
+from models.dashboard import GROUP_OF_TYPE, TERRITORY_GROUPS  # noqa: E402 - imported once the repository root is on sys.path
+from models.delegation import DelegationBatch, DelegationLine, Envelope  # noqa: E402 - imported once the repository root is on sys.path
+from models.ptai import PtaiRequest  # noqa: E402 - imported once the repository root is on sys.path
+from models.reference import Domain, load_departements  # noqa: E402 - imported once the repository root is on sys.path
+from models.reminders import latest_late_opening, policy  # noqa: E402 - imported once the repository root is on sys.path
+from models.types import PARIS  # noqa: E402 - imported once the repository root is on sys.path
+from services.cases import KINDS  # noqa: E402 - imported once the repository root is on sys.path
+from services.db import get_engine, unit_of_work  # noqa: E402 - imported once the repository root is on sys.path
+from services.migrate import upgrade  # noqa: E402 - imported once the repository root is on sys.path
+from services.registry import seed_reference  # noqa: E402 - imported once the repository root is on sys.path
+from services.reporting.national import figures  # noqa: E402 - imported once the repository root is on sys.path
 
 TARGET = 2.0
 TODAY = date(2026, 7, 13)
@@ -435,7 +435,8 @@ LATE_SQL = (
     "SELECT s.entity_type, s.step, coalesce(CASE s.entity_type "
     "  WHEN 'ctai' THEN tc.departement_code WHEN 'ptai' THEN rc.departement_code "
     "  WHEN 'lot' THEN CASE WHEN b.id IS NOT NULL THEN 'national' END "
-    "  WHEN 'comite' THEN CASE WHEN m.level = 'local' THEN m.departement_code WHEN m.id IS NOT NULL THEN 'national' END "
+    "  WHEN 'comite' THEN CASE WHEN m.level = 'local' THEN m.departement_code "
+    "WHEN m.id IS NOT NULL THEN 'national' END "
     "  WHEN 'acte' THEN la.departement_code WHEN 'crf' THEN f.departement_code END, '?'), count(*) "
     "FROM step_run s JOIN cut ON cut.entity_type = s.entity_type AND cut.step = s.step AND s.opened_at < cut.cutoff "
     "LEFT JOIN ctai t ON s.entity_type = 'ctai' AND t.id = s.entity_id "

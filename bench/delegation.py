@@ -21,19 +21,19 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _harness import fresh_database  # noqa: E402
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from _harness import fresh_database  # noqa: E402 - imported once the repository root is on sys.path
+from sqlalchemy import create_engine, insert, text  # noqa: E402 - imported once the repository root is on sys.path
 
-import cli  # noqa: E402,F401  (turns Prefect's usage analytics off before Prefect is imported)
-from demo.data import fictitious_siren  # noqa: E402
-from models.actors import Agent, Collectivite  # noqa: E402
-from models.delegation import BATCH_MACHINE  # noqa: E402
-from models.ptai import PtaiRequest, PtaiStatus  # noqa: E402
-from models.reference import load_departements  # noqa: E402
-from services.db import get_engine, unit_of_work  # noqa: E402
-from services.finance import batches, delegation  # noqa: E402
-from services.migrate import upgrade  # noqa: E402
-from services.registry import seed_reference  # noqa: E402
+import cli  # noqa: E402,F401 - turns Prefect's usage analytics off before Prefect is imported
+from demo.data import fictitious_siren  # noqa: E402 - imported once the repository root is on sys.path
+from models.actors import Agent, Collectivite  # noqa: E402 - imported once the repository root is on sys.path
+from models.ptai import PtaiRequest, PtaiStatus  # noqa: E402 - imported once the repository root is on sys.path
+from models.reference import load_departements  # noqa: E402 - imported once the repository root is on sys.path
+from services.db import get_engine, unit_of_work  # noqa: E402 - imported once the repository root is on sys.path
+from services.finance import batches, delegation  # noqa: E402 - imported once the repository root is on sys.path
+from services.finance.steps import BATCH_MACHINE  # noqa: E402 - imported once the repository root is on sys.path
+from services.migrate import upgrade  # noqa: E402 - imported once the repository root is on sys.path
+from services.registry import seed_reference  # noqa: E402 - imported once the repository root is on sys.path
 
 TARGET = 3.0
 

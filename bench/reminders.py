@@ -1,10 +1,12 @@
 """The reminders' selection over 100 000 waiting steps, 1 % of them late, against plain SQL.
 
-    python bench/reminders.py [--items 100000] [--database sqlite|postgresql]
+    python bench/reminders.py [--items 100000] [--database sqlite|postgresql|both] [--rounds 5]
 
-Measured: ``late_step_runs`` (the selection the daily run starts from). Floor, in the same run:
-the same rows selected with plain SQL and the same cut-off dates. Last line:
-``reminders: ratio <x> (target 2)``.
+Measured: ``late_step_runs`` (the selection the daily run starts from). Floor, in the same run
+and on the same database: the same rows selected with plain SQL and the same cut-off dates. On
+PostgreSQL the database is a throw-away one created on the test server, migrated, analysed
+after the load, and dropped at the end. Last line: ``reminders: ratio <the worse of the
+databases> (target 2)``.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from sqlalchemy import insert, text  # noqa: E402
+from _harness import fresh_database  # noqa: E402 - imported once the repository root is on sys.path
+from sqlalchemy import insert, text  # noqa: E402 - imported once the repository root is on sys.path
 
-import cli  # noqa: E402,F401  (turns Prefect's usage analytics off before Prefect is imported)
-from models.approval import StepRun  # noqa: E402
-from models.reminders import latest_late_opening, policy  # noqa: E402
-from services.db import get_engine, unit_of_work  # noqa: E402
-from services.migrate import upgrade  # noqa: E402
+import cli  # noqa: E402,F401 - turns Prefect's usage analytics off before Prefect is imported
+from models.approval import StepRun  # noqa: E402 - imported once the repository root is on sys.path
+from models.reminders import latest_late_opening, policy  # noqa: E402 - imported once the repository root is on sys.path
+from services.db import get_engine, unit_of_work  # noqa: E402 - imported once the repository root is on sys.path
+from services.migrate import upgrade  # noqa: E402 - imported once the repository root is on sys.path
 
 TARGET = 2.0
 TODAY = date(2026, 7, 13)
@@ -97,28 +100,40 @@ def measured(url: str) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     global ALL_STEPS
-    from services.cases import kind
+    from services.cases import kind as case_kind
 
-    ALL_STEPS = [(e, s) for e in ("ctai", "ptai", "lot") for s in kind(e).steps]
+    ALL_STEPS = [(e, s) for e in ("ctai", "ptai", "lot") for s in case_kind(e).steps]
+    ratios = []
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/bench.db"
-        upgrade(url)
-        expected = seed(url, args.items)
-        ours, base = [], []
-        for _ in range(args.rounds):
-            t, n = measured(url)
-            f, m = floor(url)
-            assert n == m == expected, (n, m, expected)
-            ours.append(t)
-            base.append(f)
-    o, b = statistics.median(ours), statistics.median(base)
-    print(
-        f"sqlite: {args.items} waiting steps, {expected} late; selection {o * 1000:.1f} ms, plain SQL floor {b * 1000:.1f} ms"
-    )
-    print(f"reminders: ratio {o / b:.2f} (target {TARGET})")
+        for kind in kinds:
+            url, drop = fresh_database(kind, Path(tmp), "reminders")
+            try:
+                upgrade(url)
+                expected = seed(url, args.items)
+                if kind == "postgresql":  # the planner's statistics, as autovacuum leaves them
+                    with get_engine(url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                        conn.execute(text("VACUUM ANALYZE step_run"))
+                ours, base = [], []
+                for _ in range(args.rounds):
+                    t, n = measured(url)
+                    f, m = floor(url)
+                    assert n == m == expected, (n, m, expected)
+                    ours.append(t)
+                    base.append(f)
+            finally:
+                drop()
+            o, b = statistics.median(ours), statistics.median(base)
+            ratios.append(o / b)
+            print(
+                f"{kind}: {args.items} waiting steps, {expected} late; selection {o * 1000:.1f} ms, "
+                f"plain SQL floor {b * 1000:.1f} ms (medians of {args.rounds}); ratio {o / b:.2f}"
+            )
+    print(f"reminders: ratio {max(ratios):.2f} (target {TARGET:g})")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ The command line finds its platform: without ``PREFECT_API_URL``, it uses the Pr
 ``territoires up`` recorded in the data folder (``cli/platform_state.py``), and it never starts a
 temporary Prefect server of its own (one more writer on Prefect's database, and a server that
 knows none of the platform's runs): with no reachable Prefect, a command stops with
-« PREFECT_INJOIGNABLE » and says how to start the platform.
+« PREFECT_INJOIGNABLE » and says how to start the platform. ``find_platform`` runs when a command
+is about to run (``cli.main``), before anything imports Prefect, which is imported only by the
+commands that talk to it: ``territoires --help`` reads no record and imports no Prefect.
 """
 
 import os
@@ -24,7 +26,8 @@ for _name, _value in OFFLINE.items():
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_ENABLED", "false")
 
 
-def _find_platform() -> None:
+def find_platform() -> None:
+    """``PREFECT_API_URL`` from the record of ``territoires up``, unless it is set (once)."""
     from cli.platform_state import FROM_RECORD, load
 
     if os.environ.get("PREFECT_API_URL"):
@@ -35,6 +38,3 @@ def _find_platform() -> None:
         if record.ui_url:
             os.environ.setdefault("PREFECT_UI_URL", record.ui_url)
         os.environ[FROM_RECORD] = "1"
-
-
-_find_platform()

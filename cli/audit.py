@@ -1,4 +1,4 @@
-"""``territoires audit verify|publish``: the chained audit trail of decisions."""
+"""``territoires audit verifier|publier``: the chained audit trail of decisions."""
 
 from __future__ import annotations
 
@@ -7,18 +7,18 @@ from typing import Annotated
 
 import typer
 
-from cli.output import EXIT_FAILED, print_json, user_errors
+from cli.output import EXIT_FAILED, JsonOpt, command, print_json, user_errors
 from cli.prefect_link import prefect_problem, require_prefect
 from models.french import pluriel
-from services.db import unit_of_work
-from services.engine import audit
 
-audit_app = typer.Typer(help="Piste d'audit des décisions.", no_args_is_help=True)
-JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
+audit_app = typer.Typer()
 
 
 def _published() -> tuple[list | None, str | None]:
     """The heads published in Prefect, or why they could not be read."""
+    from services.db import unit_of_work
+    from services.engine import audit
+
     problem = prefect_problem()
     if problem:
         return None, f"{problem} ; les têtes publiées n'ont pas été lues"
@@ -33,7 +33,7 @@ def _published() -> tuple[list | None, str | None]:
 EXIT_UNCHECKED = 3  # the chain is intact as far as it was checked, but the published heads were not
 
 
-@audit_app.command("verify")
+@command(audit_app, "verifier", "verify")
 def audit_verify(
     publications: Annotated[
         bool, typer.Option("--publications/--sans-publications", help="Comparer aussi aux têtes publiées dans Prefect")
@@ -43,6 +43,9 @@ def audit_verify(
     """Vérifie chaque maillon (HMAC-SHA256), le sceau de la tête et les têtes publiées hors de la base.
 
     Sortie 0 : intègre ; 1 : altérée ; 3 : chaîne intègre mais têtes publiées non lues ou absentes."""
+    from services.db import unit_of_work
+    from services.engine import audit
+
     published, warning = _published() if publications else (None, None)
     with user_errors(as_json), unit_of_work() as session:
         count, breaks = audit.verify(session, published)
@@ -69,7 +72,8 @@ def audit_verify(
             typer.echo(f"  - décision n° {b.decision_id} : {b.reason}", err=True)
     else:
         typer.echo(
-            f"Piste d'audit intègre : {pluriel(count, 'décision vérifiée')}, {pluriel(checked, 'tête publiée retrouvée', 'têtes publiées retrouvées')}."
+            f"Piste d'audit intègre : {pluriel(count, 'décision vérifiée')}, "
+            f"{pluriel(checked, 'tête publiée retrouvée', 'têtes publiées retrouvées')}."
         )
     if warning and not as_json:
         typer.echo(f"Attention : {warning}.", err=True)
@@ -79,9 +83,12 @@ def audit_verify(
         raise typer.Exit(EXIT_UNCHECKED)
 
 
-@audit_app.command("publish")
+@command(audit_app, "publier", "publish")
 def audit_publish(as_json: JsonOpt = False) -> None:
     """Publie maintenant la tête de la piste d'audit dans Prefect (la tournée quotidienne le fait chaque jour)."""
+    from services.db import unit_of_work
+    from services.engine import audit
+
     with user_errors(as_json):
         require_prefect()
         with unit_of_work() as session:

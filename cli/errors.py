@@ -83,7 +83,7 @@ def violations_of(exc: BaseException, logs: Path | None = None) -> list[Violatio
             Violation(
                 "BASE_NON_INITIALISEE",
                 "",
-                "la base de données n'est pas initialisée ou pas à jour : lancez « territoires db upgrade »",
+                "la base de données n'est pas initialisée ou pas à jour : lancez « territoires donnees migrer »",
             )
         ]
     if isinstance(exc, OperationalError):

@@ -9,7 +9,7 @@ messages with a stable code (``cli.errors.usage_violation``).
 
 from __future__ import annotations
 
-from typer import core, rich_utils
+from typer import core
 from typer._click import core as click_core
 
 HELP = "Affiche cette aide et quitte."
@@ -61,16 +61,14 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    rich_utils.DEPRECATED_STRING = "(obsolète) "
-    rich_utils.DEFAULT_STRING = "[par défaut : {}]"
-    rich_utils.ENVVAR_STRING = "[variable d'environnement : {}]"
-    rich_utils.REQUIRED_LONG_STRING = "[obligatoire]"
-    rich_utils.ARGUMENTS_PANEL_TITLE = "Arguments"
-    rich_utils.OPTIONS_PANEL_TITLE = "Options"
-    rich_utils.COMMANDS_PANEL_TITLE = "Commandes"
-    rich_utils.ERRORS_PANEL_TITLE = "Erreur"
-    rich_utils.ABORTED_TEXT = "Interrompu."
-    rich_utils.RICH_HELP = "Voir [blue]« {command_path} {help_option} »[/] pour l'aide."
+    for cls in (core.TyperGroup, core.TyperCommand):
+        original_format_help = cls.format_help
+
+        def format_help(self, ctx, formatter, _original=original_format_help):
+            _french_rich()
+            return _original(self, ctx, formatter)
+
+        cls.format_help = format_help
 
     original_help_option = click_core.Command.get_help_option
 
@@ -91,10 +89,6 @@ def install() -> None:
         return text
 
     click_core.Command.get_usage = get_usage
-    # The rich help highlights the usage line by its prefix.
-    rich_utils.highlighter.highlights = [
-        h.replace("(?P<usage>Usage: )", f"(?P<usage>{USAGE})") for h in rich_utils.highlighter.highlights
-    ]
 
     def number_range(self) -> str | None:
         low, high = getattr(self, "min", None), getattr(self, "max", None)
@@ -115,3 +109,31 @@ def install() -> None:
             return _french_type(_original(self, ctx))
 
         cls.display_type_rich = display_type_rich
+
+
+_rich_done = False
+
+
+def _french_rich() -> None:
+    """Typer's rich help, in French: done when a help is first shown, so that a command that shows
+    none does not import rich's help machinery (markdown, syntax highlighting)."""
+    global _rich_done
+    if _rich_done:
+        return
+    _rich_done = True
+    from typer import rich_utils
+
+    rich_utils.DEPRECATED_STRING = "(obsolète) "
+    rich_utils.DEFAULT_STRING = "[par défaut : {}]"
+    rich_utils.ENVVAR_STRING = "[variable d'environnement : {}]"
+    rich_utils.REQUIRED_LONG_STRING = "[obligatoire]"
+    rich_utils.ARGUMENTS_PANEL_TITLE = "Arguments"
+    rich_utils.OPTIONS_PANEL_TITLE = "Options"
+    rich_utils.COMMANDS_PANEL_TITLE = "Commandes"
+    rich_utils.ERRORS_PANEL_TITLE = "Erreur"
+    rich_utils.ABORTED_TEXT = "Interrompu."
+    rich_utils.RICH_HELP = "Voir [blue]« {command_path} {help_option} »[/] pour l'aide."
+    # The rich help highlights the usage line by its prefix.
+    rich_utils.highlighter.highlights = [
+        h.replace("(?P<usage>Usage: )", f"(?P<usage>{USAGE})") for h in rich_utils.highlighter.highlights
+    ]

@@ -1,4 +1,4 @@
-"""``territoires ctai list``, ``ptai list``, ``lots list`` and ``actes list``: the cases of a
+"""``territoires ctai liste``, ``ptai liste``, ``lots liste`` and ``acte liste``: the cases of a
 département (or the whole country), narrowed by status, year, awaited party and « en retard »;
 a French table on a terminal (rich), ``--json`` or ``--csv`` (semicolons) for scripts."""
 
@@ -9,31 +9,19 @@ from datetime import date
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from cli.output import YEAR, print_json, user_errors
-from models.french import pluriel
+from cli.output import YEAR, CsvOpt, JsonOpt, command, day, print_json, user_errors
 from models.listing import AWAITED_LABELS
-from models.types import paris_today
-from services.db import unit_of_work
-from services.reporting.listings import LISTS, list_filter
 
-lots_app = typer.Typer(help="Lots de délégation de crédits du ministère.", no_args_is_help=True)
-actes_app = typer.Typer(help="Actes attributifs : arrêtés et conventions (R13).", no_args_is_help=True)
+lots_app = typer.Typer()
 
 DepOpt = Annotated[str | None, typer.Option("--departement", help="Code du département (86, 2A, 974…)")]
-StatusOpt = Annotated[
-    str | None, typer.Option("--statut", help="Code du statut (la liste est donnée en cas d'erreur)")
-]
+StatusOpt = Annotated[str | None, typer.Option("--statut", help="Code du statut (la liste est donnée en cas d'erreur)")]
 YearOpt = Annotated[
     int | None, typer.Option("--annee", help="Année (couverte par le contrat, campagne, année financée)", **YEAR)
 ]
 AwaitedOpt = Annotated[str | None, typer.Option("--attendu", help="Qui est attendu : " + ", ".join(AWAITED_LABELS))]
 LateOpt = Annotated[bool, typer.Option("--en-retard", help="Seulement les dossiers dont l'étape a dépassé son délai")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
-CsvOpt = Annotated[bool, typer.Option("--csv", help="Sortie CSV (séparateur point-virgule), pour un tableur.")]
 
 # (key, French header) of each list on a terminal; --json and --csv give every field.
 COLUMNS = {
@@ -84,25 +72,24 @@ WAIT_COLUMNS = [
     ("echeance", "échéance"),
     ("retard_jours_ouvres", "retard"),
 ]
+DATE_KEYS = {"signe_le", "depuis", "echeance", "retard_jours_ouvres"}
 NOUNS = {"ctai": "contrat", "ptai": "demande", "lot": "lot", "acte": "acte"}
 FEMININE = {"ptai"}
 
 
-def register(app: typer.Typer, ctai_app: typer.Typer, ptai_app: typer.Typer, acte_app: typer.Typer) -> None:
-    ctai_app.command("list")(
+def register_cases(ctai_app: typer.Typer, ptai_app: typer.Typer) -> None:
+    command(ctai_app, "liste", "list")(
         _command("ctai", "Les contrats (CTAI et CTAIR), leur étape en cours, qui est attendu et depuis quand.")
     )
-    ptai_app.command("list")(
+    command(ptai_app, "liste", "list")(
         _command("ptai", "Les demandes de financement (PTAI), leur étape en cours, qui est attendu et depuis quand.")
     )
-    acts = _command("acte", "Les actes attributifs (arrêtés et conventions), leur signature attendue et depuis quand.")
-    acte_app.command("list")(acts)
-    actes_app.command("list")(acts)
-    lots_app.command("list")(
-        _command("lot", "Les lots de délégation de crédits, leur arbitrage attendu et depuis quand.")
+
+
+def register_acts(acte_app: typer.Typer) -> None:
+    command(acte_app, "liste", "list")(
+        _command("acte", "Les actes attributifs (arrêtés et conventions), leur signature attendue et depuis quand.")
     )
-    app.add_typer(lots_app, name="lots")
-    app.add_typer(actes_app, name="actes")
 
 
 def _command(entity: str, help_text: str):
@@ -125,6 +112,10 @@ def _command(entity: str, help_text: str):
 
 
 def _list(entity: str, given: dict) -> None:
+    from models.types import paris_today
+    from services.db import unit_of_work
+    from services.reporting.listings import LISTS, list_filter
+
     as_json, as_csv = given["as_json"], given["as_csv"]
     today = paris_today()
     with user_errors(as_json), unit_of_work() as session:
@@ -149,32 +140,41 @@ def _list(entity: str, given: dict) -> None:
 
 
 def _table(entity: str, rows: list[dict], today: date) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from models.french import pluriel
+
     console = Console(soft_wrap=False, width=max(Console().width, 160) if not sys.stdout.isatty() else None)
     late = sum(row["en_retard"] for row in rows)
     noun = NOUNS[entity]
-    title = f"{pluriel(len(rows), noun)} au {today:%d/%m/%Y}" + (f", dont {late} en retard" if late else "")
+    title = f"{pluriel(len(rows), noun)} au {day(today)}" + (f", dont {late} en retard" if late else "")
     if not rows:
         console.print(f"Aucun{'e' if entity in FEMININE else ''} {noun} ne correspond à ces critères.")
         return
     table = Table(title=title, title_justify="left", header_style="bold")
-    for _, header in COLUMNS[entity] + WAIT_COLUMNS:
-        table.add_column(header, overflow="fold")
+    for key, header in COLUMNS[entity] + WAIT_COLUMNS:
+        table.add_column(header, overflow="fold", no_wrap=key in DATE_KEYS)  # « 7 déc. 2026 » on one line
     for row in rows:
-        cells = [_cell(_day(row[key])) if key == "signe_le" else _cell(row.get(key)) for key, _ in COLUMNS[entity]]
+        cells = [_cell(day(row[key])) if key == "signe_le" else _cell(row.get(key)) for key, _ in COLUMNS[entity]]
         waiting = [
             _cell(row["attendu_libelle"]),
-            _cell(_day(row["depuis"])),
-            _cell(_day(row["echeance"])),
+            _cell(day(row["depuis"])),
+            _cell(day(row["echeance"])),
             Text(f"{row['retard_jours_ouvres']} j. ouvrés", style="bold red") if row["en_retard"] else "—",
         ]
         table.add_row(*cells, *waiting)
     console.print(table)
 
 
-def _cell(value) -> Text:
+def _cell(value):
     """A cell shown as typed: a title such as « [red]… » is text, not rich's markup."""
+    from rich.text import Text
+
     return Text("—" if value is None or value == "" else str(value))
 
 
-def _day(iso: str | None) -> str:
-    return "—" if not iso else f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]}"
+command(lots_app, "liste", "list")(
+    _command("lot", "Les lots de délégation de crédits, leur arbitrage attendu et depuis quand.")
+)

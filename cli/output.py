@@ -1,4 +1,8 @@
-"""Printing records and errors: French for people, ``--json`` and stable codes for scripts."""
+"""Printing records and errors: French for people, ``--json`` and stable codes for scripts; the
+command line's bounds (identifiers, years, dates, ports) and its output files.
+
+Imported by every command, so it imports nothing heavy: a command that needs no platform starts
+without Prefect, and without the services it does not call (``bench/cli_start.py``)."""
 
 from __future__ import annotations
 
@@ -9,12 +13,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
-from models.cerfa import violations_from
 from models.errors import DomainError, RuleViolation, TransitionNotAllowed, Violation
 from models.french import pluriel
 
@@ -91,10 +94,13 @@ def print_table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
         typer.echo("(aucun enregistrement)")
         return
     widths = [max(len(h), *(len(str(r.get(k) if r.get(k) is not None else "")) for r in rows)) for k, h in columns]
-    typer.echo("  ".join(h.ljust(w) for (_, h), w in zip(columns, widths)))
+    typer.echo("  ".join(h.ljust(w) for (_, h), w in zip(columns, widths, strict=True)))
     for r in rows:
         typer.echo(
-            "  ".join(str(r.get(k) if r.get(k) is not None else "").ljust(w) for (k, _), w in zip(columns, widths))
+            "  ".join(
+                str(r.get(k) if r.get(k) is not None else "").ljust(w)
+                for (k, _), w in zip(columns, widths, strict=True)
+            )
         )
 
 
@@ -104,7 +110,7 @@ def report_errors(violations: list[Violation], *, as_json: bool, title: str = "R
     else:
         typer.echo(f"{title} : {pluriel(len(violations), 'erreur')}.", err=True)
         for v in violations:
-            typer.echo(f"  - {v}", err=True)
+            typer.echo(f"  - {violation_line(v)}", err=True)
 
 
 def fail(violations: list[Violation], *, as_json: bool, title: str = "Refusé") -> None:
@@ -120,8 +126,185 @@ def user_errors(as_json: bool = False) -> Iterator[None]:
     except RuleViolation as exc:
         fail(exc.violations, as_json=as_json)
     except ValidationError as exc:
+        from models.cerfa import violations_from
+
         fail(violations_from(exc), as_json=as_json)
     except TransitionNotAllowed as exc:
         fail([Violation(exc.code, "decision", exc.message)], as_json=as_json)
     except DomainError as exc:
         fail([Violation(exc.code, "", exc.message)], as_json=as_json)
+
+
+# --- the same options everywhere -------------------------------------------------------------------
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="Sortie CSV (séparateur point-virgule), pour un tableur.")]
+
+
+def command(app: typer.Typer, name: str, *aliases: str, **options: Any):
+    """Registers a command under its French name, and under each former (English) name as a hidden
+    alias: scripts written for the old name keep working, the help shows one name."""
+
+    def register(function):
+        app.command(name, **options)(function)
+        for alias in aliases:
+            app.command(alias, hidden=True, **options)(function)
+        return function
+
+    return register
+
+
+# --- what people read: dates in Paris time, amounts in euros -------------------------------------
+
+
+def day(value: date | datetime | str | None) -> str:
+    """« 7 déc. 2026 »; « — » when there is none."""
+    from models.french import date_courte
+
+    return date_courte(value)
+
+
+def moment(value: datetime | str | None) -> str:
+    """« 7 déc. 2026 14:05 » in Paris time; « — » when there is none."""
+    from models.french import horodatage
+
+    return horodatage(value)
+
+
+def eur(cents: int | None) -> str:
+    """« 7 500,00 € »; « — » when there is none."""
+    if cents is None:
+        return "—"
+    from models.money import format_eur
+
+    return format_eur(int(cents), centimes=True)
+
+
+def echo_fields(pairs: list[tuple[str, Any]], indent: str = "  ") -> None:
+    """« Libellé : valeur » lines, aligned; an empty value shows « — »."""
+    width = max((len(label) for label, _ in pairs), default=0)
+    for label, value in pairs:
+        shown = "—" if value is None or value == "" or value == [] else value
+        typer.echo(f"{indent}{label.ljust(width)} : {shown}")
+
+
+def violation_line(v: Violation) -> str:
+    """« [CODE] champ : message », or « [CODE] message » when no field is named."""
+    field = (v.field or "").strip()
+    return f"[{v.code}] {field} : {v.message}" if field else f"[{v.code}] {v.message}"
+
+
+# --- bounds of a date typed on the command line ----------------------------------------------------
+
+
+def first_campaign_day() -> date:
+    """1 January of the programme's first campaign (2019, the first CTAIRs): no date typed on the
+    command line comes before it."""
+    from models.reference import _campaign_data
+
+    return date(min(int(year) for year in _campaign_data()["years"]), 1, 1)
+
+
+def parse_day(
+    value: str,
+    field: str,
+    *,
+    as_json: bool,
+    earliest: date | None = None,
+    latest: date | None = None,
+    what: str = "la date",
+) -> date:
+    """A date typed as AAAA-MM-JJ, within [earliest, latest] (by default: from the first campaign
+    to today, in Paris): ``DATE_INVALIDE`` or ``DATE_HORS_BORNES`` otherwise (exit 2)."""
+    from models.types import paris_today
+
+    try:
+        parsed = datetime.strptime(value.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        fail(
+            [Violation("DATE_INVALIDE", field, f"« {value[:40]} » : date attendue au format AAAA-MM-JJ")],
+            as_json=as_json,
+        )
+    low = earliest or first_campaign_day()
+    high = latest or paris_today()
+    if not low <= parsed <= high:
+        fail(
+            [
+                Violation(
+                    "DATE_HORS_BORNES",
+                    field,
+                    f"{what} doit être comprise entre le {day(low)} et le {day(high)} : {day(parsed)} refusé",
+                )
+            ],
+            as_json=as_json,
+        )
+    return parsed
+
+
+# --- output files: never over a file the command did not write --------------------------------------
+
+
+def check_output_file(path: Path, *, as_json: bool, marker: bytes | None = None) -> Path:
+    """Where a command may write: a new file in an existing folder, or a file this command wrote
+    before (recognised by ``marker`` in its first 4 Kio; without a marker, only a new file).
+    Anything else (the database, another file, a folder, a device) is refused with
+    ``FICHIER_EXISTANT`` or ``CHEMIN_INVALIDE`` (exit 2): nothing is written."""
+    label = str(path)[:300]
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        fail(
+            [
+                Violation(
+                    "CHEMIN_INVALIDE", label, "ce chemin n'est pas un fichier ordinaire : indiquez un nouveau fichier"
+                )
+            ],
+            as_json=as_json,
+        )
+    if path.exists():
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(4096)
+        except OSError:
+            head = b""
+        if marker is None or marker not in head:
+            fail(
+                [
+                    Violation(
+                        "FICHIER_EXISTANT",
+                        label,
+                        "ce fichier existe déjà et n'a pas été écrit par cette commande : "
+                        "indiquez un nouveau fichier (rien n'a été écrit)",
+                    )
+                ],
+                as_json=as_json,
+            )
+    if not path.parent.is_dir():
+        fail(
+            [Violation("DOSSIER_INTROUVABLE", label, "le dossier de ce fichier n'existe pas : créez-le d'abord")],
+            as_json=as_json,
+        )
+    return path
+
+
+def write_output(path: Path, data: str | bytes, *, as_json: bool, marker: bytes | None = None) -> None:
+    """Writes ``data`` to ``path`` once ``check_output_file`` allows it. A new file is created
+    exclusively (a file that appeared meanwhile is not overwritten); the command's own file is
+    replaced by renaming a new one over it (a reader never sees half a file)."""
+    import os
+    import tempfile
+
+    check_output_file(path, as_json=as_json, marker=marker)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        if marker is None or not path.exists():
+            with path.open("xb") as out:
+                out.write(payload)
+            return
+        fd, temporary = tempfile.mkstemp(prefix=".territoires-", dir=path.parent)
+        with os.fdopen(fd, "wb") as out:
+            out.write(payload)
+        os.replace(temporary, path)
+    except FileExistsError:
+        check_output_file(path, as_json=as_json)  # refused: someone else's file
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        fail([Violation("FICHIER_NON_ECRIT", str(path)[:300], f"écriture impossible ({reason})")], as_json=as_json)

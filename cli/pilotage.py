@@ -1,25 +1,18 @@
-"""``territoires comite start|open|list|show|resume``: the comités de pilotage (seed 003, step 7)."""
+"""``territoires comite planifier|ouvrir|liste|voir|reprendre``: the comités de pilotage (seed 003, step 7)."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from cli.output import ID, fail, print_json, print_table, user_errors
+from cli.output import ID, JsonOpt, command, day, echo_fields, moment, parse_day, print_json, print_table, user_errors
 from cli.prefect_link import require_prefect
-from models.errors import Violation
-from services.db import unit_of_work
-from services.pilotage import records
-from services.pilotage import workflow as pilotage
 
-comite_app = typer.Typer(
-    help="Comités de pilotage des contrats (national : Diair et ministère ; local : préfecture).", no_args_is_help=True
-)
-JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
+comite_app = typer.Typer()
+LEVEL_LABELS = {"national": "national", "local": "local"}
 
 
 class Niveau(StrEnum):
@@ -27,32 +20,33 @@ class Niveau(StrEnum):
     LOCAL = "local"
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(comite_app, name="comite")
-
-
-def _day(value: str) -> date:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        fail(
-            [Violation("DATE_INVALIDE", "date", f"« {value[:40]} » : date attendue au format AAAA-MM-JJ")], as_json=True
-        )
-
-
-@comite_app.command("start")
+@command(comite_app, "planifier", "start")
 def comite_start(
     niveau: Annotated[Niveau, typer.Option(help="national (Diair et ministère) ou local (préfecture)")],
-    date_: Annotated[str, typer.Option("--date", help="Date prévue du comité (AAAA-MM-JJ)")],
+    date_: Annotated[str, typer.Option("--date", help="Date prévue du comité (AAAA-MM-JJ, deux ans à venir au plus)")],
     departement: Annotated[str | None, typer.Option(help="Code du département (comité local)")] = None,
     ctai: Annotated[
         list[int] | None,
         typer.Option("--ctai", help="N° d'un contrat suivi (répétable ; par défaut : tous ceux du périmètre)", **ID),
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Prévoit un comité et lance son exécution (planifiée pour son jour s'il est à venir) ; affiche son n° et celui de l'exécution (JSON)."""
-    planned_on = _day(date_)
-    with user_errors(True):
+    """Prévoit un comité et lance son exécution (planifiée pour son jour s'il est à venir) ; affiche son n° et celui
+    de l'exécution."""
+    from models.pilotage import PLANNED_AT_MOST_AHEAD, PLANNED_EARLIEST
+    from models.types import paris_today
+    from services.db import unit_of_work
+    from services.pilotage import workflow as pilotage
+
+    planned_on = parse_day(
+        date_,
+        "date",
+        as_json=as_json,
+        earliest=PLANNED_EARLIEST,
+        latest=paris_today() + PLANNED_AT_MOST_AHEAD,
+        what="la date prévue d'un comité",
+    )
+    with user_errors(as_json):
         require_prefect()
         with unit_of_work() as session:
             comite, created = pilotage.plan(
@@ -62,28 +56,36 @@ def comite_start(
                 planned_on=planned_on,
                 ctai_ids=list(ctai or []),
             )
-        started = asyncio.run(pilotage.start_run(comite.id, "start"))
-    print_json(
-        {
-            "comite_id": comite.id,
-            "reference": comite.reference,
-            "flow_run_id": started["flow_run_id"],
-            "planifie_pour": started["planifie_pour"],
-            "nouveau": created,
-        }
-    )
+            comite_id, reference = comite.id, comite.reference
+        started = asyncio.run(pilotage.start_run(comite_id, "start"))
+    result = {
+        "comite_id": comite_id,
+        "reference": reference,
+        "flow_run_id": started["flow_run_id"],
+        "planifie_pour": started["planifie_pour"],
+        "nouveau": created,
+    }
+    if as_json:
+        print_json(result)
+        return
+    typer.echo(f"Comité {reference} (n° {comite_id}) {'prévu' if created else 'déjà prévu'} le {day(planned_on)}.")
+    when = f", planifiée pour le {moment(result['planifie_pour'])}" if result["planifie_pour"] else ""
+    typer.echo(f"Exécution {result['flow_run_id']}{when}.")
 
 
-@comite_app.command("list")
+@command(comite_app, "liste", "list")
 def comite_list(as_json: JsonOpt = False) -> None:
     """Les comités, par date prévue."""
+    from services.db import unit_of_work
+    from services.pilotage import records
+
     with user_errors(as_json), unit_of_work() as session:
         rows = records.listing(session)
     if as_json:
         print_json(rows)
         return
     print_table(
-        rows,
+        [row | {"date_prevue": day(row["date_prevue"]), "date_tenue": day(row["date_tenue"])} for row in rows],
         [
             ("id", "n°"),
             ("reference", "référence"),
@@ -97,34 +99,58 @@ def comite_list(as_json: JsonOpt = False) -> None:
     )
 
 
-@comite_app.command("show")
-def comite_show(
-    comite_id: Annotated[int, typer.Argument(help="N° du comité", **ID)],
-    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (toujours).")] = True,
-) -> None:
-    """Un comité : contrats suivis, participants, actions examinées et décisions, compte rendu (JSON)."""
-    with user_errors(True), unit_of_work() as session:
+@command(comite_app, "voir", "show")
+def comite_show(comite_id: Annotated[int, typer.Argument(help="N° du comité", **ID)], as_json: JsonOpt = False) -> None:
+    """Un comité : contrats suivis, participants, actions examinées et décisions, compte rendu."""
+    from services.db import unit_of_work
+    from services.pilotage import records
+
+    with user_errors(as_json), unit_of_work() as session:
         data = records.show(session, comite_id)
-    print_json(data)
+    if as_json:
+        print_json(data)
+        return
+    dep = data["departement"]
+    typer.echo(f"Comité {data['niveau']} {data['reference']}" + (f" — {dep['nom']} ({dep['code']})" if dep else ""))
+    echo_fields(
+        [
+            ("Statut", data["statut_libelle"]),
+            ("Prévu le", day(data["date_prevue"])),
+            ("Tenu le", day(data["date_tenue"]) if data["date_tenue"] else None),
+            ("Contrats suivis", ", ".join(f"{c['reference']} ({c['collectivite']})" for c in data["contrats"])),
+            ("Participants", ", ".join(f"{p['nom']} ({p['fonction']})" for p in data["participants"])),
+            ("Compte rendu", data["compte_rendu"]),
+            ("Motif d'annulation", data["motif_annulation"]),
+        ]
+    )
+    if data["actions_examinees"]:
+        typer.echo("  Actions examinées :")
+        for a in data["actions_examinees"]:
+            flag = f" ; à revoir au bilan annuel : {a['motif']}" if a["a_revoir_au_bilan"] else ""
+            typer.echo(f"    - n° {a['action_id']} {a['intitule'] or ''} : {a['decision']}{flag}")
 
 
-@comite_app.command("resume")
-def comite_resume(comite_id: Annotated[int, typer.Argument(help="N° du comité", **ID)]) -> None:
+@command(comite_app, "reprendre", "resume")
+def comite_resume(
+    comite_id: Annotated[int, typer.Argument(help="N° du comité", **ID)], as_json: JsonOpt = False
+) -> None:
     """Reprend l'exécution d'un comité qui attend son compte rendu : telle quelle si elle vit, relancée si elle a
-    échoué, planté ou été annulée, recréée si Prefect ne la connaît plus (JSON)."""
-    from services.followup.recovery import resume_case
+    échoué, planté ou été annulée, recréée si Prefect ne la connaît plus."""
+    from cli.workflow import echo_resumed, resume_case
 
-    with user_errors(True):
-        require_prefect()
-        result = asyncio.run(resume_case("comite", comite_id))
-    print_json({"comite_id": comite_id, **result})
+    result = {"comite_id": comite_id, **resume_case("comite", comite_id, as_json)}
+    print_json(result) if as_json else echo_resumed(result)
 
 
-@comite_app.command("open")
-def comite_open(comite_id: Annotated[int, typer.Argument(help="N° du comité", **ID)]) -> None:
+@command(comite_app, "ouvrir", "open")
+def comite_open(comite_id: Annotated[int, typer.Argument(help="N° du comité", **ID)], as_json: JsonOpt = False) -> None:
     """Ouvre dès maintenant un comité planifié pour un jour à venir (avancé, ou pour l'annuler) : son compte rendu
-    devient attendu (JSON)."""
-    with user_errors(True):
+    devient attendu."""
+    from cli.workflow import echo_resumed
+    from services.pilotage import workflow as pilotage
+
+    with user_errors(as_json):
         require_prefect()
         result = asyncio.run(pilotage.open_now(comite_id))
-    print_json({"comite_id": comite_id, **result})
+    result = {"comite_id": comite_id, **result}
+    print_json(result) if as_json else echo_resumed(result)

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 
-from services.engine.prefect_api import PrefectUnreachable, ensure_reachable
+from services.engine.prefect_api import PrefectUnreachable
 
 
 def require_prefect() -> str:
     """The API address; raises PrefectUnreachable (a DomainError: reported with its code)."""
+    from services.engine.prefect_api import ensure_reachable
+
     return asyncio.run(ensure_reachable())
 
 

@@ -119,19 +119,30 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def wait_until(ready, child: Child, stop: threading.Event, timeout: float, what: str) -> None:
+    """Until ``ready()``; a child that stops, or ``timeout`` seconds, is a start-up failure."""
+    if not wait_for(ready, [child], stop, timeout):
+        raise PlatformError(
+            "DEMARRAGE_TROP_LONG", f"{what} n'est pas prêt après {timeout:.0f} s ; journal : {child.log}"
+        )
+
+
+def wait_for(ready, children: list[Child], stop: threading.Event, timeout: float) -> bool:
+    """Until ``ready()`` (True), or ``timeout`` seconds (False). Ctrl-C (``stop``) interrupts the
+    wait; one of ``children`` that stops meanwhile is a start-up failure."""
     deadline = time.monotonic() + timeout
     while not ready():
         if stop.is_set():
             raise KeyboardInterrupt
-        if not child.alive():
+        dead = next((c for c in children if not c.alive()), None)
+        if dead is not None:
             raise PlatformError(
-                "DEMARRAGE_ECHOUE", f"{what} s'est arrêté au démarrage ; fin du journal {child.log} :\n{child.tail()}"
+                "DEMARRAGE_ECHOUE",
+                f"{dead.name} s'est arrêté au démarrage ; fin du journal {dead.log} :\n{dead.tail()}",
             )
         if time.monotonic() > deadline:
-            raise PlatformError(
-                "DEMARRAGE_TROP_LONG", f"{what} n'est pas prêt après {timeout:.0f} s ; journal : {child.log}"
-            )
+            return False
         time.sleep(0.5)
+    return True
 
 
 def answers(url: str) -> bool:

@@ -1,4 +1,4 @@
-"""``territoires reminders run``: the daily reminders, now or as if on a given day."""
+"""``territoires relances lancer``: the daily reminders, now or as if on a given day."""
 
 from __future__ import annotations
 
@@ -8,27 +8,28 @@ from typing import Annotated
 
 import typer
 
-from cli.output import fail, print_json
-from models.errors import Violation
+from cli.output import JsonOpt, command, day, echo_fields, print_json, user_errors
+from cli.output import parse_day as _parse_day
 from models.types import paris_today
 
-reminders_app = typer.Typer(help="Relances quotidiennes.", no_args_is_help=True)
+relances_app = typer.Typer()
 
 
 FIRST_DAY = date(2019, 1, 1)  # the first CTAIR campaign
 SIMULATION_DAYS = 366
 
 
-@reminders_app.command("run")
+@command(relances_app, "lancer", "run")
 def reminders_run(
-    day: Annotated[
+    day_: Annotated[
         str | None,
         typer.Option(
             "--date", help="Jour AAAA-MM-JJ (défaut : aujourd'hui) ; un jour à venir ne fait qu'une simulation"
         ),
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Lance maintenant la tournée de relances, puis envoie la file de courriels ; JSON. Pour un jour
+    """Lance maintenant la tournée de relances, puis envoie la file de courriels. Pour un jour
     à venir, montre seulement ce qui se passerait : rien n'est enregistré, envoyé ni lancé."""
     from cli.prefect_link import prefect_problem
     from cli.workflow import start_or_warn
@@ -38,26 +39,19 @@ def reminders_run(
     from services.followup import recovery, reminders
 
     now = paris_today()
-    try:
-        today = date.fromisoformat(day) if day else now
-    except ValueError:
-        fail([Violation("DATE_INVALIDE", "date", f"date attendue au format AAAA-MM-JJ : {day[:40]}")], as_json=True)
-    if not FIRST_DAY <= today <= now + timedelta(days=SIMULATION_DAYS):
-        fail(
-            [
-                Violation(
-                    "DATE_HORS_BORNES",
-                    "date",
-                    f"jour attendu entre le {FIRST_DAY:%d/%m/%Y} et le "
-                    f"{now + timedelta(days=SIMULATION_DAYS):%d/%m/%Y}",
-                )
-            ],
-            as_json=True,
-        )
+    latest = now + timedelta(days=SIMULATION_DAYS)
+    today = (
+        _parse_day(day_, "date", as_json=as_json, earliest=FIRST_DAY, latest=latest, what="le jour de la tournée")
+        if day_
+        else now
+    )
     if today > now:
-        print_json(reminders.run(today, simulate=True))
+        with user_errors(as_json):
+            simulated = reminders.run(today, simulate=True)
+        _out(simulated, as_json, f"Simulation de la tournée du {day(today)} : rien n'a été enregistré ni envoyé.")
         return
-    report = reminders.run(today)
+    with user_errors(as_json):
+        report = reminders.run(today)
     for ctai_id in report["bilans_ouverts"]:
         _, warning = start_or_warn("ctai", ctai_id, f"bilan-{today.year - 1}")
         if warning:
@@ -68,4 +62,20 @@ def reminders_run(
     else:
         report["reprise_des_etapes"] = asyncio.run(recovery.sweep()).as_dict()
     report["courriels"] = asyncio.run(OutboxSender(get_engine(), smtp_target()).send_pending()).as_dict()
-    print_json(report)
+    _out(report, as_json, f"Tournée de relances du {day(today)} faite.")
+
+
+def _out(report: dict, as_json: bool, title: str) -> None:
+    """JSON, or the title and each count of the report in words."""
+    if as_json:
+        print_json(report)
+        return
+    typer.echo(title)
+    pairs = []
+    for key, value in report.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k.replace('_', ' ')} {len(v) if isinstance(v, list) else v}" for k, v in value.items())
+        elif isinstance(value, list):
+            value = len(value) if value and not isinstance(value[0], str) else "; ".join(value) or 0
+        pairs.append((key.replace("_", " "), value))
+    echo_fields(pairs)

@@ -1,4 +1,4 @@
-"""``territoires steps repair``: the recovery sweep on demand (it also runs daily, and when the
+"""``territoires etapes reparer``: the recovery sweep on demand (it also runs daily, and when the
 platform starts). See ``services/followup/recovery.py``."""
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from typing import Annotated
 
 import typer
 
-from cli.output import EXIT_FAILED, print_json, print_table, user_errors
+from cli.output import EXIT_FAILED, JsonOpt, command, print_json, print_table, user_errors
 from cli.prefect_link import require_prefect
 from models.french import accorde, pluriel
 
-steps_app = typer.Typer(help="Étapes en cours : contrôle et reprise après un incident.", no_args_is_help=True)
-JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
+etapes_app = typer.Typer()
 log = logging.getLogger("territoires.reprise")
 
 
@@ -31,9 +30,11 @@ async def _sweep_and_send(**options) -> dict:
     return report
 
 
-@steps_app.command("repair")
+@command(etapes_app, "reparer", "repair")
 def steps_repair(
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Montrer seulement ce qui serait repris")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--simulation", "--dry-run", help="Montrer seulement ce qui serait repris")
+    ] = False,
     force: Annotated[
         bool,
         typer.Option(

@@ -2,13 +2,21 @@
 
 One supervising process migrates the database, starts a Prefect server (unless
 ``PREFECT_API_URL`` names one) and the local mail sink (unless SMTP is configured), serves every
-deployment with its schedules, and says where to look. Ctrl-C stops everything in reverse
-order. Everything lives under the data directory, so a second start picks up the same contracts,
-requests, runs and emails.
+deployment with its schedules, and says where to look. It says each stage as it starts (the
+first line before anything slow, Prefect's import included), and says it is ready only once the
+walk-through can start: the runs it started wait on their forms and their emails are out (nothing
+due in the outbox). Ctrl-C stops everything in reverse order. Everything lives under the data
+directory, so a second start picks up the same contracts, requests, runs and emails.
 
 Its children die with it, however it dies (``cli/processes.py``). It records where its Prefect
 API and its processes are (``plateforme.json`` in the data folder): the other commands find the
 platform there, and the next ``territoires up`` stops whatever a killed one left behind.
+
+The start-up recovery sweep (``services/followup/recovery.py``) runs here, once the deployments are
+served and the demo's runs started, not in the serving process as it starts: before that, the
+demo's cases waiting for their first run would be reported to the operators as interrupted steps
+(and could not be started: their deployments did not exist yet). ``up`` also publishes the audit
+trail's head at start, so that ``territoires audit verify`` has one to compare with from the start.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import os
 import signal
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -27,11 +36,17 @@ from cli import platform_state
 from cli.demo_program import DemoFailed, run_demo
 from cli.output import EXIT_FAILED, PORT, redacted_url
 from cli.platform_state import PlatformRecord, Process
-from cli.processes import Child, PlatformError, answers, port_is_free, spawn, wait_until
+from cli.processes import Child, PlatformError, answers, port_is_free, spawn, wait_for, wait_until
 from cli.report_server import ReportServer
 from settings import get_settings
 
 BIN = Path(sys.executable).parent
+SETTLE_SECONDS = 300  # the demo's runs reach their forms and mail their codes well within this
+
+
+def say(line: str) -> None:
+    """A stage, printed as it starts (``click.echo`` flushes at once, even into a pipe or a file)."""
+    typer.echo(line)
 
 
 def up(
@@ -41,11 +56,12 @@ def up(
     port: Annotated[int, typer.Option(help="Port de l'interface Prefect locale", **PORT)] = 4200,
 ) -> None:
     """Démarre toute la plateforme sur ce poste : base, serveur Prefect, puits de courriels, déploiements."""
+    folder = get_settings().data_dir
+    say(f"Démarrage de Territoires (dossier de données : {folder.resolve()})…")
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     running: list = []  # what was started, in order: processes (Child) and the mail sink
     record = PlatformRecord(liveness.identity())
-    folder = get_settings().data_dir
     try:
         _take_over(folder)
         platform_state.save(record, folder)
@@ -94,30 +110,34 @@ def _started(record: PlatformRecord, folder: Path, child: Child) -> Child:
     return child
 
 
+def _interrupted(stop: threading.Event) -> None:
+    if stop.is_set():
+        raise KeyboardInterrupt
+
+
 def _run(demo: bool, port: int, stop: threading.Event, running: list, record: PlatformRecord, folder: Path) -> None:
     """Starts everything, adding each part to ``running`` as soon as it runs (so that a failure
-    half-way stops what was started), and to the platform's record."""
-    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
-
-    from notifications.sink import MailSink, SinkServer
-    from notifications.smtp import smtp_target
-    from services.migrate import upgrade
-
+    half-way stops what was started), and to the platform's record. The Prefect server boots
+    while the database is seeded."""
     settings = get_settings()
     data_dir = settings.data_dir.resolve()
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    say("Migration de la base…")
+    from services.migrate import upgrade
+
     upgrade(settings.resolved_database_url)
-    seeded = _seed(demo)
+    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL  # Prefect's import: seconds, said above
 
     env = {k: v for k, v in os.environ.items() if k != platform_state.FROM_RECORD}
     api = None if os.environ.get(platform_state.FROM_RECORD) else PREFECT_API_URL.value()  # not a dead platform's
     _check_ports(
         None if api else port, settings.mail_sink_port if settings.uses_mail_sink else None, settings.reports_port
     )
+    server = None
     if api:
         ui = PREFECT_UI_URL.value() or api.removesuffix("/api")
-        typer.echo(f"Serveur Prefect existant : {api} (PREFECT_API_URL)")
+        say(f"Serveur Prefect existant : {api} (PREFECT_API_URL)")
     else:
         api, ui = f"http://127.0.0.1:{port}/api", f"http://127.0.0.1:{port}"
         env.update(
@@ -126,7 +146,7 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list, record: Pl
             PREFECT_UI_URL=ui,
             PREFECT_SERVER_ANALYTICS_ENABLED="false",
         )
-        typer.echo(f"Démarrage du serveur Prefect sur {ui} (données : {env['PREFECT_HOME']})…")
+        say(f"Démarrage du serveur Prefect sur {ui} (données : {env['PREFECT_HOME']})…")
         server = _started(
             record,
             folder,
@@ -138,11 +158,17 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list, record: Pl
             ),
         )
         running.append(server)
+    seeded = _seed(demo)
+    _interrupted(stop)
+    if server is not None:
         wait_until(lambda: answers(f"{api}/health"), server, stop, 180, "le serveur Prefect")
     env.setdefault("PREFECT_UI_URL", ui)
     record.api_url, record.ui_url = api, ui
     platform_state.save(record, folder)
     env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")  # a resumed step starts within seconds
+
+    from notifications.sink import MailSink, SinkServer
+    from notifications.smtp import smtp_target
 
     if settings.uses_mail_sink:
         running.append(SinkServer(MailSink(settings.resolved_mail_dir.resolve()), port=settings.mail_sink_port).start())
@@ -152,20 +178,29 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list, record: Pl
     env.setdefault("TERRITOIRES_REPORTS_URL", reports.url)
     dashboard = f"{reports.url}/{_first_dashboard(settings)}"
 
-    typer.echo("Démarrage des déploiements (toutes les étapes, le lot mensuel et les relances quotidiennes)…")
+    say("Démarrage des déploiements (toutes les étapes, le lot mensuel et les relances quotidiennes)…")
+    # The sweep of interrupted steps runs below, once the deployments are served and the demo's
+    # runs started, not as the serving process starts (see the module).
     served = _started(
         record,
         folder,
-        spawn("le service des déploiements", [str(BIN / "territoires"), "serve"], env, logs / "serve.log"),
+        spawn(
+            "le service des déploiements",
+            [str(BIN / "territoires"), "serve", "--sans-reprise"],
+            env,
+            logs / "serve.log",
+        ),
     )
     running.append(served)
     start = served.log.stat().st_size
     wait_until(
         lambda: b"being served" in served.log.read_bytes()[start:], served, stop, 180, "le service des déploiements"
     )
+    since = datetime.now(UTC) - timedelta(seconds=1)  # runs created from now on are this start's
 
     started = {}
     if demo:
+        say("Démonstration : lancement des exécutions qui attendent une décision…")
         try:
             started = run_demo("runs", env={**env, "PREFECT_API_URL": api, "PREFECT_UI_URL": ui})
         except Exception as exc:  # noqa: BLE001 - the platform runs on; the next start tries again
@@ -174,7 +209,131 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list, record: Pl
                 f"({type(exc).__name__} : {exc}) ; « territoires up --demo » les relancera.",
                 err=True,
             )
-    _banner(ui, mail_line, settings, logs, seeded, started, dashboard)
+    _interrupted(stop)
+    _repair_and_publish(api, ui)
+    _interrupted(stop)
+    say("Envoi des courriels (codes d'approbation des étapes en attente)…")
+    ready = wait_for(lambda: _settled(api, since), [c for c in running if isinstance(c, Child)], stop, SETTLE_SECONDS)
+    if not ready:
+        runs, mails = _unsettled(api, since)
+        typer.echo(
+            f"Attention : après {SETTLE_SECONDS} s, {runs} exécution(s) lancée(s) au démarrage n'attendent pas encore "
+            f"de décision et {mails} courriel(s) restent à envoyer ; la plateforme continue (journaux : {logs}).",
+            err=True,
+        )
+    _banner(ready, ui, mail_line, settings, logs, seeded, started, dashboard)
+
+
+def _repair_and_publish(api: str, ui: str) -> None:
+    """The start-up sweep of interrupted steps (its report mailed to the administrators when it
+    repaired something), then the audit trail's head published in Prefect. Their failures are
+    said, never fatal: the daily run does both again."""
+    import asyncio
+
+    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
+
+    from models.french import pluriel
+
+    with temporary_settings(updates={PREFECT_API_URL: api, PREFECT_UI_URL: ui}):
+        say("Contrôle des étapes interrompues…")
+        try:
+            report = asyncio.run(_sweep())
+        except Exception as exc:  # noqa: BLE001 - the platform serves on; the daily run sweeps again
+            typer.echo(f"Attention : contrôle des étapes impossible ({type(exc).__name__} : {exc}).", err=True)
+        else:
+            if report.repairs:
+                say(
+                    f"  {pluriel(len(report.repairs), 'étape reprise', 'étapes reprises')} "
+                    f"(les administrateurs en reçoivent le détail par courriel)."
+                )
+        say("Publication de la tête de la piste d'audit…")
+        try:
+            asyncio.run(_publish_head())
+        except Exception as exc:  # noqa: BLE001 - « audit verify » says so; the daily run publishes again
+            typer.echo(f"Attention : tête de la piste d'audit non publiée ({type(exc).__name__} : {exc}).", err=True)
+
+
+async def _sweep():
+    from services.followup import recovery
+
+    report = await recovery.sweep()
+    if report.repairs:
+        await _send_due()
+    return report
+
+
+async def _publish_head() -> None:
+    import warnings
+
+    from services.db import unit_of_work
+    from services.engine import audit
+
+    with unit_of_work() as session:
+        head = audit.head_for_publication(session)
+    with warnings.catch_warnings():
+        # Prefect's notice that an artifact is created outside a run: the head is published by the
+        # platform itself here, as ``territoires audit publish`` does.
+        warnings.filterwarnings("ignore", "Artifact creation outside", FutureWarning)
+        await audit.publish_head(head)
+
+
+async def _send_due() -> None:
+    from notifications.sender import OutboxSender
+    from notifications.smtp import smtp_target
+    from services.db import get_engine
+
+    await OutboxSender(get_engine(), smtp_target()).send_pending()
+
+
+def _unsettled(api: str, since: datetime) -> tuple[int, int]:
+    """The runs created since ``since`` that are due, starting or running (not yet waiting on
+    their form, nor ended), and the outbox's messages due or being sent."""
+    import httpx
+    from sqlalchemy import and_, func, or_
+    from sqlmodel import select
+
+    from models.outbox import OutboxMessage, OutboxStatus
+    from models.types import utcnow
+    from services.db import unit_of_work
+
+    now = datetime.now(UTC)
+    body = {
+        "flow_runs": {
+            "state": {"type": {"any_": ["SCHEDULED", "PENDING", "RUNNING"]}},
+            "expected_start_time": {"after_": since.isoformat(), "before_": now.isoformat()},
+        }
+    }
+    try:
+        response = httpx.post(f"{api}/flow_runs/count", json=body, timeout=10)
+        runs = int(response.json()) if response.status_code == 200 else 1
+    except (httpx.HTTPError, ValueError):
+        runs = 1  # not known: not settled
+    T = OutboxMessage
+    with unit_of_work() as session:
+        mails = session.exec(
+            select(func.count())
+            .select_from(T)
+            .where(
+                or_(
+                    T.status == OutboxStatus.SENDING,
+                    and_(T.status == OutboxStatus.PENDING, T.next_attempt_at <= utcnow()),
+                )
+            )
+        ).one()
+    return runs, mails
+
+
+def _settled(api: str, since: datetime) -> bool:
+    """The walk-through can start: this start's runs wait on their forms (or ended), and nothing
+    is due in the outbox. A message due while no run is under way (its run ended before sending
+    it) is sent from here."""
+    import asyncio
+
+    runs, mails = _unsettled(api, since)
+    if runs == 0 and mails:
+        asyncio.run(_send_due())
+        runs, mails = _unsettled(api, since)
+    return runs == 0 and mails == 0
 
 
 def _check_ports(prefect_port: int | None, sink_port: int | None, reports_port: int) -> None:
@@ -207,6 +366,7 @@ def _seed(demo: bool) -> dict | None:
         seed_reference(session)
     if not demo:
         return None
+    say("Chargement de la démonstration (Poitiers, demandes, lot du ministère)…")
     try:
         return run_demo("seed")
     except DemoFailed as exc:
@@ -222,10 +382,12 @@ def _first_dashboard(settings) -> str:
     return refresh(paris_today(), settings.resolved_reports_dir)[1].name
 
 
-def _banner(ui: str, mail_line: str, settings, logs: Path, seeded: dict | None, started: dict, dashboard: str) -> None:
+def _banner(
+    ready: bool, ui: str, mail_line: str, settings, logs: Path, seeded: dict | None, started: dict, dashboard: str
+) -> None:
     lines = [
         "",
-        "Territoires est prêt.",
+        "Territoires est prêt." if ready else "Territoires est démarré (voir l'avertissement ci-dessus).",
         f"  Interface Prefect : {ui}",
         f"  Étapes en attente d'une décision : {ui}/runs (état « Suspended »)",
         f"  Tableau de bord national : {dashboard}",

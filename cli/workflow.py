@@ -1,82 +1,119 @@
-"""``territoires ctai start|propose|rework|register-ctair|review``, ``approvals list|decide`` and ``serve``."""
+"""The steps of a case from the command line: ``ctai lancer|proposer|retravailler|enregistrer-ctair|
+ouvrir-bilan|bilan|reprendre``, ``ptai completer|reprendre``, ``approbations liste|decider|debloquer``
+and ``servir``. The services and Prefect are imported inside the commands that use them."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cli.output import ID, YEAR, fail, print_json, print_table, read_user_file, user_errors
-from cli.prefect_link import prefect_problem, require_prefect
-from models.types import paris_today
-from services.cases import kind
-from services.ctai import proposal as ctai_proposal
-from services.ctai import workflow as ctai_workflow
-from services.db import unit_of_work
-from services.engine import waiting as waiting_runs
-from services.engine.launch import start_case_step
-from services.followup.recovery import interrupted_steps
-
-approvals_app = typer.Typer(
-    help="Décisions en attente (le pendant scriptable de l'interface Prefect).", no_args_is_help=True
+from cli.output import (
+    ID,
+    YEAR,
+    JsonOpt,
+    command,
+    echo_fields,
+    fail,
+    moment,
+    parse_day,
+    print_json,
+    print_table,
+    read_user_file,
+    user_errors,
+    violation_line,
 )
-JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON, pour les scripts.")]
+from cli.prefect_link import prefect_problem, require_prefect
+from models.errors import Violation
+from models.types import paris_today
+
+approbations_app = typer.Typer()
+
+CTAIR_LAST_DAY = date(2020, 12, 31)  # CTAIRs were signed in 2019 and 2020; then came the CTAI
 
 
-def register(ctai_app: typer.Typer, ptai_app: typer.Typer, app: typer.Typer) -> None:
-    ctai_app.command("start")(ctai_start)
-    ctai_app.command("propose")(ctai_propose)
-    ctai_app.command("rework")(ctai_rework)
-    ctai_app.command("register-ctair")(ctai_register_ctair)
-    ctai_app.command("review")(ctai_review)
-    ctai_app.command("bilan")(ctai_bilan)
-    ctai_app.command("resume")(ctai_resume)
-    ptai_app.command("complete")(ptai_complete)
-    ptai_app.command("resume")(ptai_resume)
-    app.add_typer(approvals_app, name="approvals")
-    app.command("serve")(serve)
+def register_ctai(ctai_app: typer.Typer) -> None:
+    command(ctai_app, "lancer", "start")(ctai_start)
+    command(ctai_app, "proposer", "propose")(ctai_propose)
+    command(ctai_app, "retravailler", "rework")(ctai_rework)
+    command(ctai_app, "enregistrer-ctair", "register-ctair")(ctai_register_ctair)
+    command(ctai_app, "ouvrir-bilan", "review")(ctai_review)
+    command(ctai_app, "bilan")(ctai_bilan)
+    command(ctai_app, "reprendre", "resume")(ctai_resume)
+
+
+def register_ptai(ptai_app: typer.Typer) -> None:
+    command(ptai_app, "completer", "complete")(ptai_complete)
+    command(ptai_app, "reprendre", "resume")(ptai_resume)
+
+
+def _case(name: str):
+    from services.cases import kind
+
+    return kind(name)
+
+
+def _echo_started(run_id: str | None, warning: str | None = None) -> None:
+    if run_id:
+        typer.echo(f"Étape lancée : exécution {run_id}")
+    if warning:
+        typer.echo(f"Attention : {warning}", err=True)
 
 
 def ctai_start(
     collectivite: Annotated[int, typer.Option(help="N° de la collectivité", **ID)],
     from_ctair: Annotated[int | None, typer.Option("--from-ctair", help="N° du CTAIR à élargir", **ID)] = None,
     first_year: Annotated[
-        int, typer.Option("--first-year", help="Première année du contrat", **YEAR)
+        int, typer.Option("--premiere-annee", "--first-year", help="Première année du contrat", **YEAR)
     ] = paris_today().year + 1,
     years: Annotated[
-        int | None, typer.Option(help="Durée en années (par défaut : celle de la campagne)", min=1, max=6)
+        int | None,
+        typer.Option("--annees", "--years", help="Durée en années (par défaut : celle de la campagne)", min=1, max=6),
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Crée le contrat et lance sa première étape ; affiche le n° du contrat et de l'exécution (JSON)."""
-    with user_errors(True):
+    """Crée le contrat et lance sa première étape ; affiche le n° du contrat et de l'exécution."""
+    from services.ctai import workflow as ctai_workflow
+    from services.db import unit_of_work
+    from services.engine.launch import start_case_step
+
+    with user_errors(as_json):
         require_prefect()
         with unit_of_work() as session:
             ctai, created = ctai_workflow.create(
                 session, collectivite_id=collectivite, first_year=first_year, years=years, from_ctair_id=from_ctair
             )
-        run_id = asyncio.run(start_case_step(kind("ctai"), ctai.id, "start"))
-    print_json({"ctai_id": ctai.id, "reference": ctai.reference, "flow_run_id": run_id, "nouveau": created})
+            ctai_id, reference = ctai.id, ctai.reference
+        run_id = asyncio.run(start_case_step(_case("ctai"), ctai_id, "start"))
+    result = {"ctai_id": ctai_id, "reference": reference, "flow_run_id": run_id, "nouveau": created}
+    if as_json:
+        print_json(result)
+        return
+    typer.echo(f"Contrat {reference} (n° {ctai_id}) {'créé' if created else 'déjà créé'}.")
+    _echo_started(run_id)
 
 
 def start_or_warn(case: str, entity_id: int, cause: str) -> tuple[str | None, str | None]:
     """For commands that store first: the record stays even when Prefect cannot be reached."""
+    from services.engine.launch import start_case_step
+
     problem = prefect_problem()
     if problem:
         return (
             None,
-            f"{problem} ; l'étape n'est pas lancée ; lancez-la ensuite avec : territoires {case} resume {entity_id}",
+            f"{problem} ; l'étape n'est pas lancée ; lancez-la ensuite avec : territoires {case} reprendre {entity_id}",
         )
     try:
-        return asyncio.run(start_case_step(kind(case), entity_id, cause)), None
+        return asyncio.run(start_case_step(_case(case), entity_id, cause)), None
     except Exception as exc:  # noqa: BLE001 - any Prefect/network failure is reported, not raised
         return None, (
             f"l'étape n'a pas pu être lancée dans Prefect ({type(exc).__name__}: {exc}) ; "
-            f"relancez-la avec : territoires {case} resume {entity_id}"
+            f"relancez-la avec : territoires {case} reprendre {entity_id}"
         )
 
 
@@ -86,6 +123,9 @@ def ctai_propose(
     as_json: JsonOpt = False,
 ) -> None:
     """Enregistre la proposition de contrat (actions, porteurs, montants) et montre les règles à respecter."""
+    from services.ctai import proposal as ctai_proposal
+    from services.db import unit_of_work
+
     text = read_user_file(file, as_json=as_json)
     with user_errors(as_json), unit_of_work() as session:
         warnings = ctai_proposal.propose(session, ctai_id, text)
@@ -94,7 +134,12 @@ def ctai_propose(
         return
     typer.echo("Proposition enregistrée.")
     for w in warnings:
-        typer.echo(f"  ⚠ {w} (à corriger avant la validation)")
+        typer.echo(f"  ⚠ {violation_line(w)} (à corriger avant la validation)")
+
+
+def _echo_case(result: dict, what: str) -> None:
+    typer.echo(f"{what} : {result['reference']} (n° {result.get('ctai_id') or result.get('request_id')}).")
+    _echo_started(result.get("flow_run_id"), result.get("avertissement"))
 
 
 def ctai_rework(
@@ -106,25 +151,26 @@ def ctai_rework(
             "au format des actions de la proposition"
         ),
     ],
+    as_json: JsonOpt = False,
 ) -> None:
-    """La collectivité transmet les actions que la Diair lui a renvoyées ; la revue Diair reprend (JSON)."""
+    """La collectivité transmet les actions que la Diair lui a renvoyées ; la revue Diair reprend."""
     from services.ctai import rework as ctai_rework_service
+    from services.db import unit_of_work
 
-    text = read_user_file(file, as_json=True)
-    with user_errors(True):
+    text = read_user_file(file, as_json=as_json)
+    with user_errors(as_json):
         with unit_of_work() as session:
             ctai, decision_id = ctai_rework_service.rework(session, ctai_id, text)
             reference, status = ctai.reference, ctai.status
         run_id, warning = start_or_warn("ctai", ctai_id, f"d{decision_id}")
-    print_json(
-        {
-            "ctai_id": ctai_id,
-            "reference": reference,
-            "statut": status,
-            "flow_run_id": run_id,
-            **({"avertissement": warning} if warning else {}),
-        }
-    )
+    result = {
+        "ctai_id": ctai_id,
+        "reference": reference,
+        "statut": status,
+        "flow_run_id": run_id,
+        **({"avertissement": warning} if warning else {}),
+    }
+    print_json(result) if as_json else _echo_case(result, "Actions retravaillées transmises pour le contrat")
 
 
 def ctai_bilan(
@@ -136,29 +182,32 @@ def ctai_bilan(
             '"public_atteint": 40, "consomme_eur": "38000.00"}]}'
         ),
     ],
+    as_json: JsonOpt = False,
 ) -> None:
-    """Enregistre le bilan de l'année transmis par la collectivité, action par action ; l'instruction conclut ensuite (JSON)."""
+    """Enregistre le bilan de l'année transmis par la collectivité, action par action ; l'instruction conclut
+    ensuite."""
     from services.ctai import bilan as ctai_bilan_service
+    from services.ctai import workflow as ctai_workflow
+    from services.db import unit_of_work
 
-    text = read_user_file(file, as_json=True)
-    with user_errors(True), unit_of_work() as session:
+    text = read_user_file(file, as_json=as_json)
+    with user_errors(as_json), unit_of_work() as session:
         contract = ctai_workflow.CTAI.lock(session, ctai_id)
         review, count = ctai_bilan_service.record_bilan(session, contract, text)
         result = {"ctai_id": ctai_id, "reference": contract.reference, "annee": review.year, "actions": count}
-    print_json(result)
-
-
-def _day(value: str) -> date:
-    try:
-        return datetime.strptime(value.strip()[:10], "%Y-%m-%d").date()
-    except ValueError:
-        raise typer.BadParameter("date attendue au format AAAA-MM-JJ") from None
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(f"Bilan {result['annee']} du contrat {result['reference']} enregistré ({count} actions).")
 
 
 def ctai_register_ctair(
     collectivite: Annotated[int, typer.Option(help="N° de la collectivité", **ID)],
     signature_date: Annotated[
-        str, typer.Option("--signature-date", help="Date de signature par le préfet (AAAA-MM-JJ, en 2019 ou 2020)")
+        str,
+        typer.Option(
+            "--date-signature", "--signature-date", help="Date de signature par le préfet (AAAA-MM-JJ, en 2019 ou 2020)"
+        ),
     ],
     file: Annotated[
         Path,
@@ -166,13 +215,21 @@ def ctai_register_ctair(
             help="Le CTAIR (JSON) : public bpi, financements, actions (format de la proposition) et diagnostic"
         ),
     ],
+    as_json: JsonOpt = False,
 ) -> None:
-    """Enregistre un CTAIR signé en 2019-2020, en cours, pour pouvoir l'élargir (ctai start --from-ctair) (JSON)."""
+    """Enregistre un CTAIR signé en 2019-2020, en cours, pour pouvoir l'élargir (ctai lancer --from-ctair)."""
     from services.ctai import rework as ctai_rework_service
+    from services.db import unit_of_work
 
-    signed = _day(signature_date)
-    text = read_user_file(file, as_json=True)
-    with user_errors(True), unit_of_work() as session:
+    signed = parse_day(
+        signature_date,
+        "signature_date",
+        as_json=as_json,
+        latest=min(CTAIR_LAST_DAY, paris_today()),
+        what="la signature d'un CTAIR",
+    )
+    text = read_user_file(file, as_json=as_json)
+    with user_errors(as_json), unit_of_work() as session:
         ctair = ctai_rework_service.register_ctair(
             session, collectivite_id=collectivite, signature_date=signed, text=text
         )
@@ -183,7 +240,13 @@ def ctai_register_ctair(
             "statut": ctair.status,
             "annees": [ctair.first_year, ctair.last_year],
         }
-    print_json(result)
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(
+            f"CTAIR {result['reference']} (n° {result['ctai_id']}) enregistré, "
+            f"{result['annees'][0]} à {result['annees'][1]}."
+        )
 
 
 def ctai_review(
@@ -196,69 +259,102 @@ def ctai_review(
             **YEAR,
         ),
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Ouvre le bilan annuel (année Y) d'un contrat en cours et lance l'étape (JSON)."""
-    with user_errors(True):
+    """Ouvre le bilan annuel (année Y) d'un contrat en cours et lance l'étape."""
+    from services.ctai import workflow as ctai_workflow
+    from services.db import unit_of_work
+    from services.engine.launch import start_case_step
+
+    with user_errors(as_json):
         require_prefect()
         with unit_of_work() as session:
             ctai = ctai_workflow.open_yearly_review(session, ctai_id, annee)
             year = ctai.review_year
-        run_id = asyncio.run(start_case_step(kind("ctai"), ctai_id, f"review-{year}"))
-    print_json({"ctai_id": ctai_id, "annee": year, "flow_run_id": run_id})
+        run_id = asyncio.run(start_case_step(_case("ctai"), ctai_id, f"review-{year}"))
+    if as_json:
+        print_json({"ctai_id": ctai_id, "annee": year, "flow_run_id": run_id})
+    else:
+        typer.echo(f"Bilan annuel {year} du contrat n° {ctai_id} ouvert.")
+        _echo_started(run_id)
 
 
-def ctai_resume(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)]) -> None:
+def ctai_resume(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)], as_json: JsonOpt = False) -> None:
     """Reprend l'étape en cours d'un contrat : son exécution telle quelle si elle vit, relancée si
-    elle a échoué, planté ou été annulée, recréée si Prefect ne la connaît plus (JSON)."""
-    print_json({"ctai_id": ctai_id, **_resume("ctai", ctai_id)})
+    elle a échoué, planté ou été annulée, recréée si Prefect ne la connaît plus."""
+    result = {"ctai_id": ctai_id, **resume_case("ctai", ctai_id, as_json)}
+    print_json(result) if as_json else echo_resumed(result)
 
 
-def ptai_resume(request_id: Annotated[int, typer.Argument(help="N° de la demande", **ID)]) -> None:
+def ptai_resume(
+    request_id: Annotated[int, typer.Argument(help="N° de la demande", **ID)], as_json: JsonOpt = False
+) -> None:
     """Reprend l'étape en cours d'une demande : son exécution telle quelle si elle vit, relancée si
-    elle a échoué, planté ou été annulée, recréée si Prefect ne la connaît plus (JSON)."""
-    print_json({"request_id": request_id, **_resume("ptai", request_id)})
+    elle a échoué, planté ou été annulée, recréée si Prefect ne la connaît plus."""
+    result = {"request_id": request_id, **resume_case("ptai", request_id, as_json)}
+    print_json(result) if as_json else echo_resumed(result)
 
 
-def _resume(case: str, entity_id: int) -> dict:
-    from services.followup.recovery import resume_case
+def resume_case(case: str, entity_id: int, as_json: bool) -> dict:
+    from services.followup.recovery import resume_case as resume
 
-    with user_errors(True):
+    with user_errors(as_json):
         require_prefect()
-        return asyncio.run(resume_case(case, entity_id))
+        return asyncio.run(resume(case, entity_id))
+
+
+def echo_resumed(result: dict) -> None:
+    """What a resume did, in words: every field it returned, by name."""
+    echo_fields([(key.replace("_", " "), value) for key, value in result.items()], indent="")
 
 
 def ptai_complete(
     request_id: Annotated[int, typer.Argument(help="N° de la demande", **ID)],
     file: Annotated[Path, typer.Argument(help="La demande complétée (JSON)")],
+    as_json: JsonOpt = False,
 ) -> None:
-    """Le demandeur répond à une demande de compléments ; l'instruction reprend (JSON)."""
+    """Le demandeur répond à une demande de compléments ; l'instruction reprend."""
+    from services.db import unit_of_work
     from services.ptai import workflow as ptai_workflow
 
-    text = read_user_file(file, as_json=True)
-    with user_errors(True):
+    text = read_user_file(file, as_json=as_json)
+    with user_errors(as_json):
         with unit_of_work() as session:
             request, decision_id = ptai_workflow.complete(session, request_id, text)
+            reference, status = request.reference, request.status
         run_id, warning = start_or_warn("ptai", request_id, f"d{decision_id}")
-    print_json(
-        {
-            "request_id": request_id,
-            "reference": request.reference,
-            "statut": request.status,
-            "flow_run_id": run_id,
-            **({"avertissement": warning} if warning else {}),
-        }
-    )
+    result = {
+        "request_id": request_id,
+        "reference": reference,
+        "statut": status,
+        "flow_run_id": run_id,
+        **({"avertissement": warning} if warning else {}),
+    }
+    print_json(result) if as_json else _echo_case(result, "Compléments enregistrés pour la demande")
 
 
-@approvals_app.command("list")
+# --- approbations ---------------------------------------------------------------------------------
+
+
+@command(approbations_app, "liste", "list")
 def approvals_list(
-    departement: Annotated[str | None, typer.Option(help="Code du département")] = None,
-    role: Annotated[str | None, typer.Option(help="Rôle attendu")] = None,
+    departement: Annotated[str | None, typer.Option(help="Code du département (86, 2A, 974…)")] = None,
+    role: Annotated[str | None, typer.Option(help="Rôle attendu : instructeur, prefet, diair, ministere")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Les exécutions qui attendent une décision, avec les champs de leur formulaire ; puis les
     étapes interrompues par un incident (exécution en échec, plantée, annulée), à reprendre."""
+    from models.actors import ROLE_LABELS
+    from services.db import unit_of_work
+    from services.engine import waiting as waiting_runs
+    from services.followup.recovery import interrupted_steps
+    from services.reporting.listings import other_list_filter
+
     with user_errors(as_json):
+        if departement is not None or role is not None:  # checked as the lists' filters are, first
+            with unit_of_work() as session:
+                flt = other_list_filter(session, departement=departement, awaited=role)
+            departement, role = flt.departement, flt.awaited
         require_prefect()
         runs = [
             {"etat": "en attente", **r.as_dict()}
@@ -268,24 +364,31 @@ def approvals_list(
     if as_json:
         print_json(runs + interrupted)
         return
-    print_table(
-        runs,
-        [
-            ("run_id", "exécution"),
-            ("name", "nom"),
-            ("awaited_role", "rôle attendu"),
-            ("departement", "dépt"),
-            ("waiting_since", "en attente depuis"),
-        ],
-    )
+    labels = {role.value: label for role, label in ROLE_LABELS.items()}
+    for row in runs + interrupted:
+        row["role_libelle"] = labels.get(row.get("awaited_role") or "", row.get("awaited_role"))
+        row["depuis_le"] = moment(row.get("waiting_since"))
+    if not runs:
+        typer.echo("Aucune exécution n'attend de décision.")
+    else:
+        print_table(
+            runs,
+            [
+                ("run_id", "exécution"),
+                ("name", "nom"),
+                ("role_libelle", "rôle attendu"),
+                ("departement", "dépt"),
+                ("depuis_le", "en attente depuis"),
+            ],
+        )
     if interrupted:
-        typer.echo("\nÉtapes interrompues (elles seront reprises par « territoires steps repair », ou chaque jour) :")
+        typer.echo("\nÉtapes interrompues (elles seront reprises par « territoires etapes reparer », ou chaque jour) :")
         print_table(
             interrupted,
             [
                 ("run_id", "exécution"),
                 ("name", "nom"),
-                ("awaited_role", "rôle attendu"),
+                ("role_libelle", "rôle attendu"),
                 ("departement", "dépt"),
                 ("incident", "incident"),
                 ("incident_le", "depuis"),
@@ -293,9 +396,9 @@ def approvals_list(
         )
 
 
-@approvals_app.command("decide")
+@command(approbations_app, "decider", "decide")
 def approvals_decide(
-    run_id: str,
+    run_id: Annotated[str, typer.Argument(help="L'exécution de l'étape (voir approbations liste)")],
     agent: Annotated[str, typer.Option(help="Votre courriel professionnel")],
     code: Annotated[
         str,
@@ -306,22 +409,36 @@ def approvals_decide(
         ),
     ],
     decision: Annotated[
-        str, typer.Option(help="Décision, telle que le formulaire la libelle ou par son code (voir approvals list)")
+        str,
+        typer.Option(help="Décision, telle que le formulaire la libelle ou par son code (voir approbations liste)"),
     ],
-    comment: Annotated[str | None, typer.Option(help="Commentaire ou motif")] = None,
-    field: Annotated[list[str], typer.Option("--field", help="Champ du formulaire : nom=valeur")] = [],
-    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Attendre le verdict du flux")] = True,
+    comment: Annotated[str | None, typer.Option("--commentaire", "--comment", help="Commentaire ou motif")] = None,
+    field: Annotated[
+        list[str] | None, typer.Option("--champ", "--field", help="Champ du formulaire : nom=valeur")
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--attendre/--sans-attendre", "--wait/--no-wait", help="Attendre le verdict du flux")
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Envoie exactement ce qu'enverrait le formulaire de l'interface Prefect."""
+    from services.db import unit_of_work
+    from services.engine import waiting as waiting_runs
+
     with user_errors(as_json):
         require_prefect()
         waiting = {r.run_id: r for r in asyncio.run(waiting_runs.list_waiting())}.get(run_id)
         if waiting is None:
             raise waiting_runs.RunNotWaiting(
-                f"[{waiting_runs.RunNotWaiting.code}] l'exécution {run_id} n'attend aucune décision"
+                f"[{waiting_runs.RunNotWaiting.code}] l'exécution {run_id[:40]} n'attend aucune décision"
             )
-        raw = dict(item.split("=", 1) for item in field if "=" in item)
+        malformed = [item for item in field or () if "=" not in item]
+        if malformed:
+            fail(
+                [Violation("CHAMP_MAL_FORME", "champ", f"« {item[:40]} » : nom=valeur attendu") for item in malformed],
+                as_json=as_json,
+            )
+        raw = dict(item.split("=", 1) for item in field or ())
         run_input = {
             "agent_email": agent,
             "approval_code": code,
@@ -349,11 +466,11 @@ def approvals_decide(
         raise typer.Exit(2)
 
 
-@approvals_app.command("unlock")
+@command(approbations_app, "debloquer", "unlock")
 def approvals_unlock(
     run_id: Annotated[str, typer.Argument(help="L'exécution de l'étape (voir le courriel d'alerte)")],
     agent: Annotated[str, typer.Option(help="Courriel de l'agent dont les réponses sont bloquées")],
-    by: Annotated[str, typer.Option("--by", help="Votre courriel (préfet du département ou administrateur)")],
+    by: Annotated[str, typer.Option("--par", "--by", help="Votre courriel (préfet du département ou administrateur)")],
     code: Annotated[
         str,
         typer.Option(
@@ -362,14 +479,15 @@ def approvals_unlock(
             hide_input=True,
         ),
     ],
-    comment: Annotated[str | None, typer.Option(help="Motif du déblocage")] = None,
+    comment: Annotated[str | None, typer.Option("--commentaire", "--comment", help="Motif du déblocage")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Débloque les réponses d'un agent après des codes erronés ; il reçoit un nouveau code."""
     from notifications.sender import OutboxSender
     from notifications.smtp import smtp_target
-    from services.db import get_engine
+    from services.db import get_engine, unit_of_work
     from services.engine import lockout, prefect_api, runs
+    from services.engine import waiting as waiting_runs
 
     with user_errors(as_json):
         with unit_of_work() as session:  # a refusal is committed too: a wrong code counts against the unlocker
@@ -380,7 +498,7 @@ def approvals_unlock(
                 )
             problems = lockout.unlock(
                 session,
-                kind(run.entity_type),
+                _case(run.entity_type),
                 run,
                 locked_email=agent,
                 by_email=by,
@@ -398,17 +516,28 @@ def approvals_unlock(
 
 
 def serve(
-    limit: Annotated[int | None, typer.Option(help="Exécutions simultanées au plus", min=1, max=1000)] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limite", "--limit", help="Exécutions simultanées au plus", min=1, max=1000)
+    ] = None,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--reprise/--sans-reprise",
+            hidden=True,  # « territoires up » sweeps itself, once the deployments are served (cli/up.py)
+            help="Reprendre au démarrage les étapes interrompues",
+        ),
+    ] = True,
 ) -> None:
     """Sert toutes les étapes (déploiements Prefect) depuis ce processus ; au démarrage, reprend
-    les étapes qu'un arrêt a interrompues (territoires steps repair)."""
+    les étapes qu'un arrêt a interrompues (territoires etapes reparer)."""
     from cli.processes import serve_until_stopped
     from cli.steps import repair_in_background
     from deployments import serve_all
 
     with user_errors(False):
         require_prefect()
-    repair_in_background()
+    if repair:
+        repair_in_background()
     code = serve_until_stopped(lambda: serve_all(limit=limit), "service-des-deploiements")
     sys.stdout.flush()
     sys.stderr.flush()

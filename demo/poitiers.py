@@ -29,7 +29,6 @@ from models.ctai import (
     CtaiStatus,
     Diagnostic,
     DiairReview,
-    apply_decision,
     check_diair_review,
     check_signatures,
     ctai_reference,
@@ -38,6 +37,7 @@ from models.money import euros_to_cents
 from models.reference import Domain, P104Action, Public
 from services.ctai.handlers import contract_checks
 from services.ctai.records import contract_records
+from services.ctai.steps import apply_decision
 from services.engine.audit import Actor, record_decision
 from services.finance.acts import recompute_legal_acts
 

@@ -18,18 +18,21 @@ from sqlmodel import Session, select
 
 from demo import history
 from models.actors import Agent
-from models.acts import ACT_MACHINE, REPORT_MACHINE, LegalAct
-from models.ptai import PtaiRequest, PtaiStatus, apply_decision
+from models.acts import LegalAct
+from models.ptai import PtaiRequest, PtaiStatus
 from models.types import paris_today
 from services.acts.records import prepare as prepare_acts
 from services.acts.records import report_of
 from services.acts.reports import open_report
+from services.acts.steps import ACT_MACHINE
 from services.acts.workflow import seal
 from services.crf.records import transmit
+from services.crf.steps import REPORT_MACHINE
 from services.ctai import workflow as ctai_workflow
 from services.ctai.bilan import record_bilan
 from services.ctai.records import contract_records
 from services.engine.audit import Actor, record_decision
+from services.ptai.steps import apply_decision
 
 # Stage of each demo request, by département of its applicant.
 PTAI_STAGES = {

@@ -38,12 +38,18 @@ def scheduled_flows() -> list:
     return [delegation_credits, relances, tableau_de_bord_national]
 
 
+def platform_deployments() -> list[tuple]:
+    """Each served flow with its deployment (the scheduled ones with their schedule): what
+    ``serve_all`` serves, and what the tests run in their own process."""
+    found = [(f, f.to_deployment(name=DEPLOYMENT_NAME, tags=["territoires"])) for f in platform_flows()]
+    found += [
+        (f, f.to_deployment(name=DEPLOYMENT_NAME, tags=["territoires"], schedule=SCHEDULES.get(f.name)))
+        for f in scheduled_flows()
+    ]
+    return found
+
+
 def serve_all(limit: int | None = None) -> None:
     """Blocks, running each deployment's runs in a subprocess. Not pausing the deployments on
     shutdown lets a restarted server pick up where it stopped (runs resumed meanwhile wait)."""
-    deployments = [f.to_deployment(name=DEPLOYMENT_NAME, tags=["territoires"]) for f in platform_flows()]
-    deployments += [
-        f.to_deployment(name=DEPLOYMENT_NAME, tags=["territoires"], schedule=SCHEDULES.get(f.name))
-        for f in scheduled_flows()
-    ]
-    serve(*deployments, pause_on_shutdown=False, limit=limit)
+    serve(*(deployment for _, deployment in platform_deployments()), pause_on_shutdown=False, limit=limit)

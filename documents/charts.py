@@ -21,11 +21,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # no display: charts are only written as SVG
-from matplotlib import pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib import pyplot as plt  # noqa: E402 - imported once matplotlib's Agg backend is chosen
+from matplotlib.ticker import FuncFormatter  # noqa: E402 - imported once matplotlib's Agg backend is chosen
 
-from documents.fonts import MARIANNE_FACES, marianne_dir  # noqa: E402
-from models.money import format_eur  # noqa: E402
+from documents.fonts import MARIANNE_FACES, marianne_dir  # noqa: E402 - imported once matplotlib's Agg backend is chosen
+from models.money import format_eur  # noqa: E402 - imported once matplotlib's Agg backend is chosen
 
 # Bleu France, then the DSFR's illustrative colours (green bourgeon, purple glycine, orange terre
 # battue, yellow tournesol, blue écume, pink macaron, green émeraude, brown café crème, blue cumulus).
@@ -117,9 +117,9 @@ def stacked_bars(
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.4, 3.4))
         bottom = [0] * len(categories)
-        for colour, (label, values) in zip(DSFR_COLOURS, series.items()):
+        for colour, (label, values) in zip(DSFR_COLOURS, series.items(), strict=False):
             ax.bar(categories, values, bottom=bottom, label=label, color=colour, width=0.6)
-            bottom = [b + v for b, v in zip(bottom, values)]
+            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
         for x, total in enumerate(bottom):
             if total:
                 ax.annotate(
@@ -161,7 +161,7 @@ def horizontal_bars(
         if reference is not None:
             ax.scatter(reference, positions, marker="|", s=400, color=DSFR_COLOURS[3], label=reference_label, zorder=3)
             ax.legend(frameon=False, fontsize=8, loc="lower right")
-        for y, value in zip(positions, values):
+        for y, value in zip(positions, values, strict=True):
             ax.annotate(
                 format_eur(value) if money else f"{value}",
                 (value, y),

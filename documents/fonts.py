@@ -54,8 +54,3 @@ def font_face_css(folder: Path | None = None) -> str:
             f'src: url("{path.resolve().as_uri()}") format("{css_format}"); }}'
         )
     return "\n".join(rules)
-
-
-def marianne_installed(folder: Path | None = None) -> bool:
-    folder = marianne_dir() if folder is None else folder
-    return _face_file(folder, MARIANNE_FACES[(400, "normal")]) is not None

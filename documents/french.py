@@ -1,43 +1,15 @@
-"""French typography for the acts: dates, amounts with cents, percentages, places.
+"""French typography proper to the acts: percentages, article numbers, places, SIRET.
 
-Thousands are grouped with a narrow no-break space (U+202F) and the euro sign follows a no-break
-space (U+00A0), as in ``models.money.format_eur``; an act always shows the cents.
+Dates, amounts and capitals are written as everywhere else (``models.french``: ``date_fr``,
+``initiale``, ``en_cours_de_phrase``; ``models.money.format_eur``, with the cents, as an act
+always shows them).
 """
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
-NNBSP = "\u202f"  # narrow no-break space: thousands, before « % »
-NBSP = "\u00a0"  # no-break space: before « € »
-
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
-def date_fr(day: date) -> str:
-    """« 21 octobre 2021 », « 1er juillet 2021 »."""
-    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def format_eur_full(cents: int) -> str:
-    """« 50 000,00 € », « 1 234,50 € », « -12,00 € »: the cents always shown."""
-    euros, rest = divmod(abs(cents), 100)
-    grouped = f"{euros:,}".replace(",", NNBSP)
-    return f"{'-' if cents < 0 else ''}{grouped},{rest:02d}{NBSP}€"
+from models.french import NBSP, NNBSP
 
 
 def percent(part: Decimal | float | int) -> str:
@@ -59,17 +31,6 @@ def a_lieu(place: str) -> str:
     if place.startswith("Les "):
         return f"aux {place[4:]}"
     return f"à {place}"
-
-
-def lcfirst(text: str) -> str:
-    """« Pour le préfet… » → « pour le préfet… » mid-sentence; an acronym (« DDETS ») stays."""
-    if len(text) > 1 and text[0].isupper() and text[1].islower():
-        return text[0].lower() + text[1:]
-    return text
-
-
-def ucfirst(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def siret(number: str) -> str:

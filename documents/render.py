@@ -12,9 +12,8 @@ renderer fetches only local ``file:`` and ``data:`` URLs (the fonts, a préfectu
 
 from __future__ import annotations
 
-import io
 import logging
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined
@@ -23,6 +22,8 @@ from markupsafe import Markup
 from documents import french
 from documents.fonts import font_face_css
 from documents.model import ActDocument
+from models.french import date_fr, en_cours_de_phrase, initiale
+from models.money import format_eur
 from models.reference import departement_avec_article, departement_chef_lieu, departement_de
 from settings import get_settings
 
@@ -79,11 +80,11 @@ def environment(override: str | None = None) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        date_fr=french.date_fr,
-        eur=french.format_eur_full,
+        date_fr=date_fr,
+        eur=partial(format_eur, centimes=True),
         percent=french.percent,
-        lcfirst=french.lcfirst,
-        ucfirst=french.ucfirst,
+        lcfirst=en_cours_de_phrase,
+        ucfirst=initiale,
         siret=french.siret,
     )
     return env
@@ -248,41 +249,3 @@ def local_fetcher():
             return super().fetch(url, headers)
 
     return LocalOnlyFetcher(allowed_protocols=LOCAL_SCHEMES)
-
-
-# --- Reading a PDF back (tests, people) --------------------------------------------------------
-
-
-def first_page_png(pdf: bytes, path: Path | str, dpi: int = 110) -> Path:
-    """The first page as a PNG, to look at."""
-    import pypdfium2
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        image = document[0].render(scale=dpi / 72).to_pil()
-        image.save(path, format="PNG")
-    finally:
-        document.close()
-    return path
-
-
-def pdf_text(pdf: bytes) -> str:
-    """The text of every page, one after the other."""
-    from pypdf import PdfReader
-
-    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
-
-
-def pdf_fonts(pdf: bytes) -> set[str]:
-    """The base names of the fonts the pages use (subset prefix removed): « Marianne-Regular »…"""
-    from pypdf import PdfReader
-
-    names = set()
-    for page in PdfReader(io.BytesIO(pdf)).pages:
-        fonts = page.get("/Resources", {}).get("/Font", {})
-        for ref in fonts.values():
-            base = str(ref.get_object().get("/BaseFont", ""))
-            names.add(base.lstrip("/").split("+", 1)[-1])
-    return names

@@ -8,6 +8,7 @@ from prefect.runtime import flow_run
 from flows.hooks import HOOKS
 from flows.steps import run_step
 from models.types import paris_today
+from services.finance import steps
 from tasks.delegation import batch_status, delegate, finish_unfinished, publish_table, select_batch
 from tasks.notify import send_outbox
 from tasks.runs import start_act_signatures
@@ -33,7 +34,9 @@ async def delegation_credits(year: int | None = None, batch_id: int | None = Non
         print(f"Aucune demande transmise à déléguer pour {year}.")
         return batch
     await publish_table(batch_id=batch["id"])
-    await run_step("lot", "arbitrage", batch["id"], batch["trigger"])
+    await run_step(
+        steps.ARBITRAGE, batch["id"], batch["trigger"]
+    )  # the ministry: approve (within the envelope) or reject
     if batch_status(batch_id=batch["id"]) == "approved":
         batch["rapport"] = delegate(batch_id=batch["id"])
         await send_outbox()

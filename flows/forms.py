@@ -2,7 +2,8 @@
 
 Each form is defined, as a plain pydantic model, in its case's wing of ``services``; here it
 becomes a Prefect ``RunInput`` of the same name and fields. Agents choose a decision by its
-French wording (``models.choices``); the engine turns it back into the decision's code.
+French wording (declared with its step in the wing's ``steps`` module); the engine turns it back into
+the decision's code.
 """
 
 from __future__ import annotations

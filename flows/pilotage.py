@@ -11,17 +11,20 @@ from prefect import flow
 
 from flows.hooks import HOOKS
 from flows.steps import run_step
-from models.pilotage import STATUS_OF_STEP
+from services.pilotage import steps
 
 FLOW = {"persist_result": True, "log_prints": True, **HOOKS}
 
 
 @flow(name="comite-pilotage", **FLOW)
 async def comite_pilotage(comite_id: int, step: str = "compte_rendu", trigger: str | None = None) -> dict:
-    """7. Comité de pilotage: its compte rendu (date, participants, actions reviewed, decisions, minutes)."""
-    if step not in STATUS_OF_STEP:
+    """7. Comité de pilotage: its compte rendu (date, participants, actions reviewed, decisions, minutes)
+    recorded by the préfet (``steps.COMPTE_RENDU``, a local comité) or the Diair
+    (``steps.COMPTE_RENDU_NATIONAL``, a national one) → held; or the comité cancelled, with a reason."""
+    declared = steps.STEPS_BY_NAME.get(step)
+    if declared is None:
         raise ValueError(f"étape inconnue pour un comité de pilotage : {step!r}")
-    return await run_step("comite", step, comite_id, trigger)
+    return await run_step(declared, comite_id, trigger)
 
 
 PILOTAGE_FLOWS = [comite_pilotage]

@@ -16,15 +16,16 @@ from pydantic import ValidationError
 import liveness
 from flows.forms import FORMS
 from services.cases import kind
+from services.engine.kind import Step
 from services.engine.runs import pause_key
 from tasks.notify import send_outbox
 from tasks.runs import start_act_signatures, start_next_step
-
-GRANTING_CASES = ("ctai",)  # (PTAI credits are granted by the delegation flow, which starts the acts itself)
 from tasks.steps import forget_answers, judge, open_step, publish_artifact, read_answer, recover_answer
 
 
-async def run_step(case: str, step: str, entity_id: int, trigger: str | None) -> dict:
+async def run_step(declared: Step, entity_id: int, trigger: str | None) -> dict:
+    """Runs the step ``declared`` (its declaration, in its wing's ``steps`` module) for one case."""
+    case, step = declared.case, declared.name  # the tasks take JSON-friendly names
     run_id, link = str(flow_run.get_id()), flow_run.get_flow_run_ui_url()
     ids = {"case": case, "entity_id": entity_id}
     view = open_step(**ids, step=step, flow_run_id=run_id, trigger=trigger, link=link, worker=liveness.identity())
@@ -66,7 +67,7 @@ async def run_step(case: str, step: str, entity_id: int, trigger: str | None) ->
         await publish_artifact(**ids)
         if outcome["accepted"] and outcome["leaves_step"]:
             await _start_next(case, outcome["next_step"], outcome["decision_id"], entity_id)
-            if case in GRANTING_CASES:  # a decision that grants money may have drawn up legal acts
+            if outcome["grants"]:  # a decision that grants money has drawn up legal acts (declared ``grants``)
                 await start_act_signatures()
             return outcome
         # Refused (the form shows why), or sent back for rework within the step (new round, new codes).

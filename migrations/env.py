@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401  (registers every table on SQLModel.metadata)
+import models.tables  # noqa: F401 - registers every table on SQLModel.metadata
 from services.db import get_engine
 from settings import get_settings
 

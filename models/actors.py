@@ -207,10 +207,6 @@ class Agent(AgentBase, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
-    @property
-    def is_national(self) -> bool:
-        return self.role in NATIONAL_ROLES
-
 
 class AgentCreate(AgentBase):
     email: EmailAddress

@@ -29,10 +29,8 @@ from importlib import resources
 from sqlalchemy import BigInteger, Index, LargeBinary, String, UniqueConstraint, text
 from sqlmodel import Column, Field, SQLModel
 
-from models.actors import Role
 from models.errors import Violation
 from models.money import format_eur
-from models.state_machine import StateMachine, Transition
 from models.types import UtcDateTime, utcnow
 
 # --- The act ----------------------------------------------------------------------------------
@@ -63,24 +61,21 @@ ACT_STATUS_LABELS = {
     ActStatus.REPLACED: "remplacé par une nouvelle version",
     ActStatus.CANCELLED: "signature refusée",
 }
-LIVE_ACT_STATUSES = (ActStatus.AWAITING_SIGNATURE, ActStatus.SIGNED)
 
-A = ActStatus
-ACT_MACHINE = StateMachine(
-    "acte",
-    [
-        Transition("signature", A.AWAITING_SIGNATURE, "sign", A.SIGNED, Role.PREFET, "acte signé"),
-        Transition("signature", A.AWAITING_SIGNATURE, "reject", A.CANCELLED, Role.PREFET, "signature refusée"),
-        Transition("redaction", A.AWAITING_SIGNATURE, "withdrawn", A.CANCELLED, None, "projet retiré"),
-        Transition("remplacement", A.SIGNED, "replaced", A.REPLACED, None, "remplacé par la version suivante"),
-    ],
-)
-ACT_STEP_LABELS = {
-    "redaction": "rédaction de l'acte",
-    "signature": "signature de l'acte attributif",
-    "paiement": "paiement",
-    "remplacement": "remplacement par une nouvelle version",
-}
+
+class ActSignatureDecision(StrEnum):
+    """The préfet's answer on an act (its wording and effects: ``services.acts.steps``)."""
+
+    SIGN = "sign"
+    REJECT = "reject"
+
+
+class ActEvent(StrEnum):
+    """The moves of an act no agent's step decides."""
+
+    WITHDRAWN = "withdrawn"  # a draft no longer called for
+    REPLACED = "replaced"  # a signed act, once the next version of its family is signed
+
 
 # One live draft per family: a second draft of the same family would be signed twice.
 AWAITING = "status = 'awaiting_signature'"
@@ -408,20 +403,17 @@ REPORT_STATUS_LABELS = {
     ReportStatus.NON_COMPLIANT: "non conforme, reversement demandé",
 }
 
-C = ReportStatus
-REPORT_MACHINE = StateMachine(
-    "compte rendu financier",
-    [
-        Transition("depot", C.EXPECTED, "transmitted", C.RECEIVED, None, "compte rendu transmis"),
-        Transition("depot", C.INCOMPLETE, "transmitted", C.RECEIVED, None, "compléments transmis"),
-        Transition("examen", C.RECEIVED, "compliant", C.COMPLIANT, Role.INSTRUCTEUR, "compte rendu conforme"),
-        Transition("examen", C.RECEIVED, "rework", C.INCOMPLETE, Role.INSTRUCTEUR, "compte rendu incomplet"),
-        Transition(
-            "examen", C.RECEIVED, "non_compliant", C.NON_COMPLIANT, Role.INSTRUCTEUR, "compte rendu non conforme"
-        ),
-    ],
-)
-REPORT_STEP_LABELS = {"depot": "transmission du compte rendu financier", "examen": "examen du compte rendu financier"}
+
+class ExamenDecision(StrEnum):
+    """The instructeur's examination of a compte rendu (its wording and effects: ``services.crf.steps``)."""
+
+    COMPLIANT = "compliant"
+    REWORK = "rework"  # incomplete: back to the porteur, with a deadline
+    NON_COMPLIANT = "non_compliant"  # with an amount to repay
+
+
+class ReportEvent(StrEnum):
+    TRANSMITTED = "transmitted"  # by the porteur (``territoires crf transmit``)
 
 
 class FinancialReport(SQLModel, table=True):
@@ -538,7 +530,7 @@ def check_examination(
     """The instructeur's examination: for « incomplet », what is missing and a deadline to come;
     for « non conforme », the reason and an amount to repay, at most the grant."""
     out = []
-    if decision in ("rework", "non_compliant") and not (reason or "").strip():
+    if decision in (ExamenDecision.REWORK, ExamenDecision.NON_COMPLIANT) and not (reason or "").strip():
         out.append(
             Violation(
                 "MOTIF_MANQUANT",
@@ -546,14 +538,14 @@ def check_examination(
                 "indiquez ce qui manque ou n'est pas conforme (le motif est transmis au porteur)",
             )
         )
-    if decision == "rework":
+    if decision == ExamenDecision.REWORK:
         if complement_deadline is None:
             out.append(Violation("CHAMP_MANQUANT", "complement_deadline", "indiquez la date limite des compléments"))
         elif complement_deadline <= today:
             out.append(
                 Violation("DATE_HORS_BORNES", "complement_deadline", "la date limite des compléments est à venir")
             )
-    if decision == "non_compliant":
+    if decision == ExamenDecision.NON_COMPLIANT:
         if repay_cents is None or repay_cents <= 0:
             out.append(
                 Violation("MONTANT_A_REVERSER_MANQUANT", "repay_eur", "indiquez le montant à reverser (en euros)")

@@ -21,7 +21,7 @@ from enum import StrEnum
 from sqlalchemy import Index, String, UniqueConstraint, text
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from models.actors import NATIONAL_ROLES, Role
+from models.actors import Role, agent_may_act_in
 from models.errors import Violation
 from models.french import pluriel
 from models.keys import mac
@@ -223,8 +223,7 @@ def check_decider(
     entitled = (
         agent_found
         and agent_active
-        and agent_role == awaited_role
-        and (Role(awaited_role) in NATIONAL_ROLES or agent_departement == departement)
+        and agent_may_act_in(agent_role, agent_departement, Role(awaited_role), departement)
     )
     return [] if entitled else [NOT_ENTITLED]
 

@@ -182,7 +182,10 @@ def french_reason(error: dict) -> str:
         return f"valeur non admise (valeurs possibles : {ctx.get('expected', '')})"
     if kind == "too_short":
         n = int(ctx.get("min_length") or 0)
-        return f"au moins {pluriel(n, 'élément')} ou {accorde(n, 'caractère', 'caractères')} {accorde(n, 'attendu', 'attendus')}"
+        return (
+            f"au moins {pluriel(n, 'élément')} ou {accorde(n, 'caractère', 'caractères')} "
+            f"{accorde(n, 'attendu', 'attendus')}"
+        )
     if kind == "too_long":
         return f"au plus {pluriel(int(ctx.get('max_length') or 0), 'élément')}"
     if kind == "string_too_long":
@@ -263,7 +266,8 @@ def check_submission(
             Violation(
                 "COLLECTIVITE_INCONNUE",
                 "demandeur.siren",
-                f"aucune collectivité enregistrée avec le SIREN {f.demandeur.siren} : enregistrez-la (territoires collectivite add) ou corrigez le SIREN",
+                f"aucune collectivité enregistrée avec le SIREN {f.demandeur.siren} : enregistrez-la (territoires "
+                "collectivite add) ou corrigez le SIREN",
             )
         )
     if rules is None:
@@ -283,7 +287,8 @@ def check_submission(
             Violation(
                 "R11_COMPLEMENTARITE_CIR",
                 "projet.complementarite_cir",
-                "expliquez en quoi le projet complète le contrat d'intégration républicaine et le droit commun, sans s'y substituer",
+                "expliquez en quoi le projet complète le contrat d'intégration républicaine et le droit commun, sans "
+                "s'y substituer",
             )
         )
     out += check_engagement([engagement_dict(e) for e in f.engagement_collectivite], rules)

@@ -11,13 +11,12 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, String, UniqueConstraint
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from models.actors import CollectiviteType, Role, is_valid_siret
+from models.actors import CollectiviteType, is_valid_siret
 from models.errors import Violation
 from models.french import pluriel
 from models.money import format_eur
 from models.reference import CampaignRules, Domain, P104Action, Public, campaign_rules
 from models.rules import non_negative_amount, p104_matches_public
-from models.state_machine import StateMachine, Transition
 from models.types import UtcDateTime, utcnow
 
 
@@ -63,109 +62,75 @@ CTAI_STATUS_LABELS = {
 }
 
 S = CtaiStatus
-I, P, D = Role.INSTRUCTEUR, Role.PREFET, Role.DIAIR
 
-CTAI_MACHINE = StateMachine(
-    "CTAI",
-    [
-        Transition("engagement", S.AWAITING_LETTER, "received", S.EXCHANGE, I, "lettre d'engagement reçue"),
-        Transition("echange", S.EXCHANGE, "held", S.DIAGNOSTIC, I, "temps d'échange tenu"),
-        Transition("diagnostic", S.DIAGNOSTIC, "approve", S.COORDINATOR, I, "diagnostic validé"),
-        Transition("diagnostic", S.DIAGNOSTIC, "rework", S.DIAGNOSTIC, I, "diagnostic à retravailler"),
-        Transition("coordinateur", S.COORDINATOR, "record", S.PROPOSAL, I, "coordinateur enregistré"),
-        Transition("coordinateur", S.COORDINATOR, "skip", S.PROPOSAL, I, "pas de coordinateur"),
-        Transition("proposition", S.PROPOSAL, "approve", S.SIGNATURE, I, "proposition complète", guarded=True),
-        Transition("proposition", S.PROPOSAL, "rework", S.PROPOSAL, I, "proposition à retravailler"),
-        Transition("signature", S.SIGNATURE, "sign", S.DIAIR_REVIEW, P, "contrat signé", guarded=True),
-        Transition("signature", S.SIGNATURE, "rework", S.PROPOSAL, P, "proposition renvoyée pour reprise"),
-        Transition("signature", S.SIGNATURE, "reject", S.REFUSED, P, "signature refusée"),
-        Transition("revue_diair", S.DIAIR_REVIEW, "approve", S.ACTIVE, D, "actions conformes", guarded=True),
-        Transition("revue_diair", S.DIAIR_REVIEW, "rework", S.DIAIR_REWORK, D, "actions à retravailler"),
-        # The collectivité sends its reworked actions (``territoires ctai rework``): the Diair reviews again.
-        Transition(
-            "retravail",
-            S.DIAIR_REWORK,
-            "reworked",
-            S.DIAIR_REVIEW,
-            None,
-            "actions retravaillées transmises",
-            guarded=True,
-        ),
-        Transition("bilan", S.ACTIVE, "open_review", S.YEARLY_REVIEW, None, "bilan annuel ouvert"),
-        Transition("bilan", S.YEARLY_REVIEW, "prolong", S.ACTIVE, I, "actions prolongées"),
-        Transition("bilan", S.YEARLY_REVIEW, "amend", S.REVIEW_SIGNATURE, I, "avenant proposé au préfet"),
-        Transition("bilan", S.YEARLY_REVIEW, "end", S.REVIEW_SIGNATURE, I, "fin du contrat proposée au préfet"),
-        Transition("bilan", S.YEARLY_REVIEW, "renew", S.REVIEW_SIGNATURE, I, "renouvellement proposé au préfet"),
-        Transition("bilan_signature", S.REVIEW_SIGNATURE, "sign_amendment", S.ACTIVE, P, "avenant signé", guarded=True),
-        Transition("bilan_signature", S.REVIEW_SIGNATURE, "sign_end", S.ENDED, P, "fin du contrat signée"),
-        Transition(
-            "bilan_signature", S.REVIEW_SIGNATURE, "rework", S.YEARLY_REVIEW, P, "bilan renvoyé à l'instruction"
-        ),
-        Transition("elargissement", S.ACTIVE, "replaced", S.REPLACED, P, "CTAIR remplacé par un CTAI"),
-        Transition(
-            "elargissement", S.WIDENING, "sign", S.DIAIR_REVIEW, P, "CTAI signé en lieu et place du CTAIR", guarded=True
-        ),
-        Transition("elargissement", S.WIDENING, "reject", S.REFUSED, P, "élargissement refusé"),
-    ],
-)
+
+# The decisions of each step, as the audit trail and scripts keep them (their wordings, effects and
+# transitions are declared once, with their step, in ``services.ctai.steps``).
+class EngagementDecision(StrEnum):
+    RECEIVED = "received"
+
+
+class EchangeDecision(StrEnum):
+    HELD = "held"
+
+
+class DiagnosticDecision(StrEnum):
+    APPROVE = "approve"
+    REWORK = "rework"
+
+
+class CoordinateurDecision(StrEnum):
+    RECORD = "record"
+    SKIP = "skip"
+
+
+class PropositionDecision(StrEnum):
+    APPROVE = "approve"
+    REWORK = "rework"
+
+
+class SignatureDecision(StrEnum):
+    SIGN = "sign"
+    REWORK = "rework"
+    REJECT = "reject"
+
+
+class RevueDiairDecision(StrEnum):
+    APPROVE = "approve"
+    REWORK = "rework"
+
+
+class BilanProposal(StrEnum):
+    """The instructeur's decision at the yearly review: a proposal the review records."""
+
+    PROLONG = "prolong"
+    AMEND = "amend"
+    END = "end"
+    RENEW = "renew"
+
+
+class BilanSignatureDecision(StrEnum):
+    SIGN_AMENDMENT = "sign_amendment"
+    SIGN_END = "sign_end"
+    REWORK = "rework"
+
+
+class ElargissementDecision(StrEnum):
+    SIGN = "sign"
+    REJECT = "reject"
+
+
+class CtaiEvent(StrEnum):
+    """The moves no agent's step decides: the collectivité's reworked actions, the system."""
+
+    CREATED = "created"
+    REWORKED = "reworked"  # the collectivité sends its reworked actions (``territoires ctai rework``)
+    OPEN_REVIEW = "open_review"  # the yearly review of a year opens
+    REPLACED = "replaced"  # a CTAIR, once the CTAI that widens it is signed
+
 
 # A contract is signed (its money engaged) from the préfet's signature on, whatever follows.
 SIGNED_STATUSES = (S.DIAIR_REVIEW, S.DIAIR_REWORK, S.ACTIVE, S.YEARLY_REVIEW, S.REVIEW_SIGNATURE, S.ENDED, S.REPLACED)
-
-# The step (and so the Prefect flow) that carries each status, and its French label.
-STEP_OF_STATUS = {
-    S.AWAITING_LETTER: "engagement",
-    S.EXCHANGE: "echange",
-    S.DIAGNOSTIC: "diagnostic",
-    S.COORDINATOR: "coordinateur",
-    S.PROPOSAL: "proposition",
-    S.SIGNATURE: "signature",
-    S.DIAIR_REVIEW: "revue_diair",
-    S.YEARLY_REVIEW: "bilan",
-    S.REVIEW_SIGNATURE: "bilan_signature",
-    S.WIDENING: "elargissement",
-}
-STATUS_OF_STEP = {step: status for status, step in STEP_OF_STATUS.items()}
-STEP_LABELS = {
-    "engagement": "lettre d'engagement",
-    "echange": "temps d'échange",
-    "diagnostic": "diagnostic partagé",
-    "coordinateur": "coordinateur",
-    "proposition": "proposition de contrat et demande de financement",
-    "signature": "validation et signature",
-    "revue_diair": "revue des actions par la Diair",
-    "bilan": "bilan annuel et avenant",
-    "bilan_signature": "signature du bilan annuel par le préfet",
-    "retravail": "actions retravaillées par la collectivité",
-    "elargissement": "élargissement du CTAIR en CTAI",
-}
-# What the collectivité is asked to do while a step is open.
-STEP_EXPECTATIONS = {
-    "engagement": "Adresser au préfet (et à la Diair) la lettre d'engagement signée par l'exécutif, avant la fin de l'année précédant la signature.",
-    "echange": "Participer au temps d'échange avec les services de la préfecture.",
-    "diagnostic": "Co-rédiger avec la préfecture le diagnostic territorial partagé : public visé et besoins par domaine.",
-    "coordinateur": "Désigner ou recruter, si vous le souhaitez, un coordinateur du contrat.",
-    "proposition": "Transmettre à la préfecture la proposition de contrat : ses actions, leurs porteurs et les montants demandés pour chaque année.",
-    "signature": None,
-    "revue_diair": None,
-    "bilan": "Transmettre le bilan de l'année écoulée et, le cas échéant, les actions à prolonger ou à modifier.",
-    "bilan_signature": None,
-    "elargissement": None,
-}
-# … when the step comes back to the collectivité's contract after its answer, or sends it back to it.
-STEP_EXPECTATIONS_AGAIN = {
-    "revue_diair": "Vos actions retravaillées ont bien été reçues : la Diair les examine à nouveau ; le reste du "
-    "contrat est inchangé.",
-}
-STEP_EXPECTATIONS_REWORK = {
-    "revue_diair": "La Diair vous renvoie les actions qu'elle a marquées « à retravailler » (voir son motif "
-    "ci-dessus). Modifiez ces actions, et elles seules, puis transmettez-les à la préfecture en "
-    "rappelant leur numéro. Le reste du contrat est maintenu : les actions conformes le restent et le "
-    "financement est inchangé. La Diair examinera ensuite à nouveau les actions retravaillées.",
-    "signature": "Reprendre la proposition de contrat selon les observations du préfet, puis la transmettre à "
-    "nouveau à la préfecture.",
-    "bilan_signature": None,
-}
 
 
 class DiairReview(StrEnum):
@@ -249,13 +214,6 @@ class Action(SQLModel, table=True):
     legal_act: str | None = Field(default=None, max_length=20)  # R13, computed by services.finance.acts
 
 
-class BilanProposal(StrEnum):
-    PROLONG = "prolong"
-    AMEND = "amend"
-    END = "end"
-    RENEW = "renew"
-
-
 class CtaiReview(SQLModel, table=True):
     """The bilan of one year of a contract: the instructeur's proposal, then the préfet's signature
     (an avenant, an end, a renewal); a prolongation is decided by the instructeur alone."""
@@ -300,7 +258,8 @@ def check_signatory(collectivite_type: CollectiviteType, rules: CampaignRules) -
             Violation(
                 "R1_SIGNATAIRE_NON_ELIGIBLE",
                 "collectivite.type",
-                f"une collectivité de type « {collectivite_type} » ne peut pas signer de CTAI (types admis : {allowed})",
+                f"une collectivité de type « {collectivite_type} » ne peut pas signer de CTAI (types admis : "
+                f"{allowed})",
             )
         ]
     return []
@@ -356,7 +315,8 @@ def check_funding(
                 Violation(
                     "R4_SOCLE_HORS_BORNES",
                     f"{field}.socle",
-                    f"le socle {f.year} ({format_eur(f.socle_cents)}) doit être compris entre {format_eur(r.socle_min_cents)} et {format_eur(r.socle_max_cents)}",
+                    f"le socle {f.year} ({format_eur(f.socle_cents)}) doit être compris entre "
+                    f"{format_eur(r.socle_min_cents)} et {format_eur(r.socle_max_cents)}",
                 )
             )
         if f.complementary_cents > 0 and scope != Public.PRIMO_ARRIVANTS:
@@ -364,7 +324,8 @@ def check_funding(
                 Violation(
                     "R4_COMPLEMENTAIRE_NON_JUSTIFIE",
                     f"{field}.complementaire",
-                    f"des crédits complémentaires ({format_eur(f.complementary_cents)}) exigent l'ouverture du contrat aux primo-arrivants : élargissez le public ou retirez-les",
+                    f"des crédits complémentaires ({format_eur(f.complementary_cents)}) exigent l'ouverture du "
+                    "contrat aux primo-arrivants : élargissez le public ou retirez-les",
                 )
             )
     return out
@@ -397,7 +358,8 @@ def check_actions(
                 Violation(
                     "R2_PUBLIC_NON_ELARGI",
                     f"{field}.public",
-                    f"l'action « {a.title} » vise des primo-arrivants alors que le contrat est limité aux BPI : élargissez le public du contrat",
+                    f"l'action « {a.title} » vise des primo-arrivants alors que le contrat est limité aux BPI : "
+                    "élargissez le public du contrat",
                 )
             )
         if (a.nature or "fonctionnement") != "fonctionnement":
@@ -405,7 +367,8 @@ def check_actions(
                 Violation(
                     "R16_INVESTISSEMENT_EXCLU",
                     f"{field}.nature",
-                    f"l'action « {a.title} » finance de l'investissement : seuls les frais de fonctionnement sont finançables",
+                    f"l'action « {a.title} » finance de l'investissement : seuls les frais de fonctionnement sont "
+                    "finançables",
                 )
             )
         per_year[a.year] += a.amount_cents
@@ -429,7 +392,8 @@ def check_actions(
                 Violation(
                     "R4_ACTIONS_DEPASSENT_ENVELOPPE",
                     f"actions[{year}]",
-                    f"les actions {year} totalisent {format_eur(total)}, au-delà des crédits du contrat ({format_eur(envelope)})",
+                    f"les actions {year} totalisent {format_eur(total)}, au-delà des crédits du contrat "
+                    f"({format_eur(envelope)})",
                 )
             )
         bpi = per_year_p104[(year, P104Action.REFUGIES)]
@@ -438,7 +402,8 @@ def check_actions(
                 Violation(
                     "R4_ACTIONS_BPI_AU_DELA_DU_SOCLE",
                     f"actions[{year}]",
-                    f"les actions {year} pour les BPI (P104 action 15) totalisent {format_eur(bpi)}, au-delà du socle ({format_eur(f.socle_cents)}) qui les finance : réduisez-les ou relevez le socle",
+                    f"les actions {year} pour les BPI (P104 action 15) totalisent {format_eur(bpi)}, au-delà du "
+                    f"socle ({format_eur(f.socle_cents)}) qui les finance : réduisez-les ou relevez le socle",
                 )
             )
         r = rules_of(year)
@@ -448,7 +413,8 @@ def check_actions(
                 Violation(
                     "R5_DOMAINES_MINIMUM",
                     f"actions[{year}]",
-                    f"la campagne {year} exige des actions dans au moins {wanted} domaines d'intégration (actions {year} : {pluriel(len(domains[year]), 'domaine')})",
+                    f"la campagne {year} exige des actions dans au moins {wanted} domaines d'intégration (actions "
+                    f"{year} : {pluriel(len(domains[year]), 'domaine')})",
                 )
             )
         if housing_required(r) and str(Domain.LOGEMENT) not in domains[year]:
@@ -468,7 +434,9 @@ def check_actions(
                 Violation(
                     "R4_COMPLEMENTAIRE_DISPROPORTIONNE",
                     f"financement[{f.year}].complementaire",
-                    f"les crédits complémentaires {f.year} ({format_eur(f.complementary_cents)}) dépassent le total des actions {f.year} pour les primo-arrivants (P104 action 12 : {format_eur(primo)}) : ils doivent rester en proportion de l'ouverture du contrat",
+                    f"les crédits complémentaires {f.year} ({format_eur(f.complementary_cents)}) dépassent le total "
+                    f"des actions {f.year} pour les primo-arrivants (P104 action 12 : {format_eur(primo)}) : ils "
+                    "doivent rester en proportion de l'ouverture du contrat",
                 )
             )
     return out
@@ -495,7 +463,8 @@ def check_action_porteurs(actions: list[Action], porteurs: Mapping[int, PorteurF
                 Violation(
                     "R15_SIRET_INVALIDE",
                     field,
-                    f"le SIRET {p.siret} du porteur de l'action « {a.title} » est invalide (14 chiffres, clé de contrôle) : corrigez-le",
+                    f"le SIRET {p.siret} du porteur de l'action « {a.title} » est invalide (14 chiffres, clé de "
+                    "contrôle) : corrigez-le",
                 )
             )
         if p.cultuelle:
@@ -503,7 +472,8 @@ def check_action_porteurs(actions: list[Action], porteurs: Mapping[int, PorteurF
                 Violation(
                     "R15_ASSOCIATION_CULTUELLE",
                     field,
-                    f"le porteur de l'action « {a.title} » est une association cultuelle : il n'est pas éligible à ces crédits",
+                    f"le porteur de l'action « {a.title} » est une association cultuelle : il n'est pas éligible à "
+                    "ces crédits",
                 )
             )
     return out
@@ -575,7 +545,8 @@ def check_signatures(
             Violation(
                 "CHAMP_MANQUANT",
                 "elu_signature_date",
-                "Date de signature par l'élu : ce champ est obligatoire pour signer (la date à laquelle l'exécutif de la collectivité a signé)",
+                "Date de signature par l'élu : ce champ est obligatoire pour signer (la date à laquelle l'exécutif "
+                "de la collectivité a signé)",
             )
         )
     if bool((cosignatory or "").strip()) != (cosigned_on is not None):
@@ -583,7 +554,8 @@ def check_signatures(
             Violation(
                 "COSIGNATURE_INCOMPLETE",
                 "diair_cosignatory_name",
-                "co-signature du délégué interministériel : indiquez son nom et la date de sa signature, ou ni l'un ni l'autre",
+                "co-signature du délégué interministériel : indiquez son nom et la date de sa signature, ou ni l'un "
+                "ni l'autre",
             )
         )
     return out
@@ -636,11 +608,13 @@ def check_bilan_proposal(proposal: str, *, year: int, last_year: int) -> list[Vi
     return []
 
 
-def check_bilan_signature(decision: str, proposal: str | None) -> list[Violation]:
-    """The préfet signs what the instructeur proposed: an avenant, or an end (a renewal ends too)."""
-    expected = {"sign_amendment": {BilanProposal.AMEND}, "sign_end": {BilanProposal.END, BilanProposal.RENEW}}
+def check_bilan_signature(decision: str, proposal: str | None, wordings: Mapping[str, str]) -> list[Violation]:
+    """The préfet signs what the instructeur proposed: an avenant, or an end (a renewal ends too).
+    ``wordings``: the French wording of each decision of the step, as its form offers it."""
+    sign_amendment, sign_end = BilanSignatureDecision.SIGN_AMENDMENT, BilanSignatureDecision.SIGN_END
+    expected = {sign_amendment: {BilanProposal.AMEND}, sign_end: {BilanProposal.END, BilanProposal.RENEW}}
     if decision in expected and proposal not in expected[decision]:
-        wanted = "signer l'avenant" if proposal == BilanProposal.AMEND else "signer la fin du contrat"
+        wanted = wordings[sign_amendment if proposal == BilanProposal.AMEND else sign_end]
         return [
             Violation(
                 "BILAN_DECISION_DISCORDANTE",
@@ -653,7 +627,7 @@ def check_bilan_signature(decision: str, proposal: str | None) -> list[Violation
 
 
 BILAN_PROPOSAL_LABELS = {
-    BilanProposal.PROLONG: "prolonger les actions",
+    BilanProposal.PROLONG: "la prolongation des actions",
     BilanProposal.AMEND: "un avenant",
     BilanProposal.END: "la fin du contrat",
     BilanProposal.RENEW: "le renouvellement du contrat",
@@ -687,7 +661,8 @@ def check_action_bilans(
                 Violation(
                     "CHAMP_MANQUANT",
                     field,
-                    f"action n° {action_id} : indiquez si elle a été réalisée, le public atteint et le montant consommé",
+                    f"action n° {action_id} : indiquez si elle a été réalisée, le public atteint et le montant "
+                    "consommé",
                 )
             )
             continue
@@ -696,7 +671,8 @@ def check_action_bilans(
                 Violation(
                     "BILAN_CONSOMME_SUPERIEUR",
                     f"{field}.consomme_eur",
-                    f"action n° {action_id} « {a.title} » : {format_eur(consumed_cents)} consommés, au-delà de son montant ({format_eur(a.amount_cents)})",
+                    f"action n° {action_id} « {a.title} » : {format_eur(consumed_cents)} consommés, au-delà de son "
+                    f"montant ({format_eur(a.amount_cents)})",
                 )
             )
     missing = sorted(i for i, a in actions.items() if a.year == year and i not in seen)
@@ -705,7 +681,8 @@ def check_action_bilans(
             Violation(
                 "BILAN_ACTIONS_MANQUANTES",
                 "bilan_actions",
-                f"le bilan {year} doit porter sur chaque action de l'année : manquent les actions n° {', '.join(map(str, missing))}",
+                f"le bilan {year} doit porter sur chaque action de l'année : manquent les actions n° "
+                f"{', '.join(map(str, missing))}",
             )
         )
     return out
@@ -759,7 +736,8 @@ def check_ctair(
                 Violation(
                     "R17_ACTION_P104",
                     f"actions[{i}].action_p104",
-                    f"l'action « {a.title} » d'un CTAIR est financée sur l'action P104 15 (réfugiés), pas {a.p104_action}",
+                    f"l'action « {a.title} » d'un CTAIR est financée sur l'action P104 15 (réfugiés), pas "
+                    f"{a.p104_action}",
                 )
             )
     for f in funding:
@@ -768,7 +746,8 @@ def check_ctair(
                 Violation(
                     "CTAIR_ANNEE_HORS_TERME",
                     f"financement[{f.year}]",
-                    f"le CTAIR signé en {signature_date.year} court de {first_year} à {last_year} : pas de financement {f.year}",
+                    f"le CTAIR signé en {signature_date.year} court de {first_year} à {last_year} : pas de "
+                    f"financement {f.year}",
                 )
             )
     if already_active:
@@ -778,13 +757,6 @@ def check_ctair(
             )
         )
     return out
-
-
-def apply_decision(ctai: Ctai, decision: str, *, checks: list[Violation] | None = None) -> Transition:
-    """Moves the contract along its table. ``checks`` are the rule results that a guarded
-    transition requires (proposal, signature, Diair review, widening); any violation refuses
-    the change."""
-    return CTAI_MACHINE.apply(ctai, decision, checks=checks)
 
 
 def ctai_reference(departement_code: str, year: int, ctai_id: int) -> str:

@@ -11,11 +11,9 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, String, UniqueConstraint
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from models.actors import Role
 from models.errors import Violation
 from models.money import format_eur
 from models.ptai import MAX_POSTPONEMENTS
-from models.state_machine import StateMachine, Transition
 from models.types import UtcDateTime, utcnow
 
 
@@ -43,20 +41,19 @@ BATCH_STATUS_LABELS = {
     BatchStatus.EMPTY: "vide (aucune demande)",
 }
 
-B = BatchStatus
-BATCH_MACHINE = StateMachine(
-    "lot",
-    [
-        Transition("selection", B.AWAITING, "empty", B.EMPTY, None, "aucune demande à déléguer"),
-        # Approved as a whole once the ministry has decided on each request it lists (reduce, postpone,
-        # refuse; the others retained), within the envelope.
-        Transition("arbitrage", B.AWAITING, "approve", B.APPROVED, Role.MINISTERE, "lot approuvé", guarded=True),
-        Transition("arbitrage", B.AWAITING, "reject", B.REJECTED, Role.MINISTERE, "lot rejeté"),
-        Transition(
-            "delegation", B.APPROVED, "delegated", B.DELEGATED, None, "crédits délégués dans chaque département"
-        ),
-    ],
-)
+
+class ArbitrageDecision(StrEnum):
+    """The ministry's decision on a batch as a whole (its wording and effects: ``services.finance.steps``)."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class BatchEvent(StrEnum):
+    """The moves of a batch no agent decides."""
+
+    EMPTY = "empty"  # no request to delegate
+    DELEGATED = "delegated"  # every département done
 
 
 class DelegationBatch(SQLModel, table=True):
@@ -142,7 +139,8 @@ def check_envelope(
                 "ENVELOPPE_DEPASSEE",
                 "decision",
                 f"le lot ({format_eur(total_cents)}) dépasse de {format_eur(total_cents - remaining)} "
-                f"le reste de l'enveloppe {year} ({format_eur(remaining)} sur {format_eur(envelope_cents)} ; {committed}) : "
+                f"le reste de l'enveloppe {year} ({format_eur(remaining)} sur {format_eur(envelope_cents)} ; "
+                f"{committed}) : "
                 "réduisez, reportez ou refusez des demandes, ou rejetez le lot",
             )
         ]

@@ -34,10 +34,13 @@ def cents_to_euros(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(CENT)
 
 
-def format_eur(cents: int) -> str:
-    """French format: ``150 000 €``, ``1 234,50 €`` (no-break spaces)."""
-    negative = cents < 0
-    euros, rest = divmod(abs(cents), 100)
-    grouped = f"{euros:,}".replace(",", "\u202f")
-    text = grouped if rest == 0 else f"{grouped},{rest:02d}"
-    return f"{'-' if negative else ''}{text}\u00a0€"
+def format_eur(cents: int, *, centimes: bool = False) -> str:
+    """French format (Babel, fr_FR): « 150 000 € », « 1 234,50 € »; with ``centimes``, the cents
+    always shown (« 7 500,00 € »: acts, tables). Thousands are grouped with a narrow no-break space
+    (U+202F), the euro sign follows a no-break space (U+00A0)."""
+    from babel.numbers import format_currency
+
+    amount = Decimal(cents) / 100
+    if centimes or cents % 100:
+        return format_currency(amount, "EUR", locale="fr_FR")
+    return format_currency(amount, "EUR", format="#,##0\u00a0¤", locale="fr_FR", currency_digits=False)

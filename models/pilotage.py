@@ -21,9 +21,7 @@ from enum import StrEnum
 from sqlalchemy import Index, String, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
-from models.actors import Role
 from models.errors import Violation
-from models.state_machine import StateMachine, Transition
 from models.types import UtcDateTime, utcnow
 
 
@@ -52,26 +50,24 @@ COMITE_STATUS_LABELS = {
 S = ComiteStatus
 
 # One step per organiser: the engine awaits one role per step (the préfet for a local comité,
-# the Diair for a national one); both steps offer the same decisions.
+# the Diair for a national one); both steps offer the same decisions (``services.pilotage.steps``).
 STEP_OF_LEVEL = {ComiteLevel.LOCAL: "compte_rendu", ComiteLevel.NATIONAL: "compte_rendu_national"}
-STATUS_OF_STEP = {"compte_rendu": S.PLANNED_LOCAL, "compte_rendu_national": S.PLANNED_NATIONAL}
 PLANNED_STATUS = {ComiteLevel.LOCAL: S.PLANNED_LOCAL, ComiteLevel.NATIONAL: S.PLANNED_NATIONAL}
-STEP_LABELS = {
-    "compte_rendu": "compte rendu du comité de pilotage local",
-    "compte_rendu_national": "compte rendu du comité de pilotage national",
-}
 
-COMITE_MACHINE = StateMachine(
-    "comité de pilotage",
-    [
-        Transition("compte_rendu", S.PLANNED_LOCAL, "record", S.HELD, Role.PREFET, "compte rendu enregistré"),
-        Transition("compte_rendu", S.PLANNED_LOCAL, "cancel", S.CANCELLED, Role.PREFET, "comité annulé"),
-        Transition(
-            "compte_rendu_national", S.PLANNED_NATIONAL, "record", S.HELD, Role.DIAIR, "compte rendu enregistré"
-        ),
-        Transition("compte_rendu_national", S.PLANNED_NATIONAL, "cancel", S.CANCELLED, Role.DIAIR, "comité annulé"),
-    ],
-)
+
+class ComiteDecision(StrEnum):
+    RECORD = "record"  # the compte rendu
+    CANCEL = "cancel"
+
+
+class ComiteEvent(StrEnum):
+    """The audit lines of a comité no agent's form decides."""
+
+    PLANNED = "planned"
+    MINUTES = "minutes"  # one per contract followed
+    ACTION_REVIEWED = "action_reviewed"
+    ACTION_FLAGGED = "action_flagged"  # to be reviewed at the contract's yearly review
+
 
 # Bounds of a compte rendu (the form's schema repeats them, so the Prefect server enforces them).
 MAX_PARTICIPANTS = 60

@@ -10,12 +10,10 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Index, String, text
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from models.actors import Role
 from models.errors import Violation
 from models.money import format_eur
 from models.reference import CampaignRules, Domain, Public
 from models.rules import eligible_categories, non_negative_amount, p104_matches_public, public_of
-from models.state_machine import StateMachine, Transition
 from models.types import UtcDateTime, utcnow
 
 
@@ -42,41 +40,39 @@ PTAI_STATUS_LABELS = {
 }
 
 S = PtaiStatus
-PTAI_MACHINE = StateMachine(
-    "PTAI",
-    [
-        # The instructeur gives an opinion; the préfet decides, whatever the opinion.
-        Transition("instruction", S.SUBMITTED, "favourable", S.PREFET_VALIDATION, Role.INSTRUCTEUR, "avis favorable"),
-        Transition(
-            "instruction", S.SUBMITTED, "unfavourable", S.PREFET_VALIDATION, Role.INSTRUCTEUR, "avis défavorable"
-        ),
-        Transition("instruction", S.SUBMITTED, "rework", S.AWAITING_APPLICANT, Role.INSTRUCTEUR, "complément demandé"),
-        Transition("complement", S.AWAITING_APPLICANT, "completed", S.SUBMITTED, None, "complément reçu"),
-        Transition("complement", S.AWAITING_APPLICANT, "deadline_passed", S.CLOSED, None, "classée sans suite"),
-        Transition(
-            "validation",
-            S.PREFET_VALIDATION,
-            "validate",
-            S.TRANSMITTED,
-            Role.PREFET,
-            "validée et transmise au ministère",
-        ),
-        Transition("validation", S.PREFET_VALIDATION, "reject", S.REJECTED, Role.PREFET, "rejetée par le préfet"),
-        Transition("delegation", S.TRANSMITTED, "batched", S.IN_BATCH, None, "inscrite dans un lot"),
-        # The ministry's decisions on each request of a batch it approves (the others are retained).
-        Transition("delegation", S.IN_BATCH, "reduced", S.IN_BATCH, Role.MINISTERE, "montant réduit par le ministère"),
-        Transition("delegation", S.IN_BATCH, "postponed", S.TRANSMITTED, Role.MINISTERE, "reportée au lot suivant"),
-        Transition("delegation", S.IN_BATCH, "refused", S.REJECTED, Role.MINISTERE, "refusée par le ministère"),
-        Transition("delegation", S.IN_BATCH, "delegated", S.DELEGATED, Role.MINISTERE, "crédits délégués"),
-        Transition("delegation", S.IN_BATCH, "batch_rejected", S.TRANSMITTED, Role.MINISTERE, "lot rejeté"),
-        Transition(
-            "delegation", S.IN_BATCH, "delegation_failed", S.TRANSMITTED, None, "délégation en échec : remise au vivier"
-        ),
-    ],
-)
 
-OPINIONS = ("favourable", "unfavourable")  # the instructeur's opinion, recorded on the request
-OPINION_LABELS = {"favourable": "avis favorable", "unfavourable": "avis défavorable"}
+
+# The decisions of each step, as the audit trail and scripts keep them (their wordings, effects and
+# transitions are declared once, with their step, in ``services.ptai.steps``).
+class InstructionDecision(StrEnum):
+    """The instructeur's opinion (recorded on the request), or complements asked of the applicant."""
+
+    FAVOURABLE = "favourable"
+    UNFAVOURABLE = "unfavourable"
+    REWORK = "rework"
+
+
+class ValidationDecision(StrEnum):
+    VALIDATE = "validate"
+    REJECT = "reject"
+
+
+class PtaiEvent(StrEnum):
+    """The moves no agent's approval step decides: the applicant's answer, the daily run, and the
+    ministry's batches (``services.finance``)."""
+
+    SUBMITTED = "submitted"
+    COMPLETED = "completed"
+    DEADLINE_PASSED = "deadline_passed"
+    BATCHED = "batched"
+    REDUCED = "reduced"
+    POSTPONED = "postponed"
+    REFUSED = "refused"
+    DELEGATED = "delegated"
+    BATCH_REJECTED = "batch_rejected"
+    DELEGATION_FAILED = "delegation_failed"
+
+
 MAX_POSTPONEMENTS = 1  # the ministry may put a request off to the next batch once
 
 
@@ -232,7 +228,8 @@ def check_engagement(engagements: list[dict], rules: CampaignRules) -> list[Viol
                 Violation(
                     "R7_ENGAGEMENT_COLLECTIVITE",
                     f"{field}.type",
-                    f"type d'engagement « {e.get('type')} » inconnu (types admis : {', '.join(rules.types_engagement)})",
+                    f"type d'engagement « {e.get('type')} » inconnu (types admis : "
+                    f"{', '.join(rules.types_engagement)})",
                 )
             )
         if e.get("montant_cents") is None and not (e.get("valorisation") or "").strip():
@@ -291,7 +288,8 @@ def check_porteur(*, siret_valid: bool, cultuelle: bool, compte_rendu_manquant: 
             Violation(
                 "R14_COMPTE_RENDU_MANQUANT",
                 "porteur.siret",
-                "le compte rendu financier (Cerfa 15059) de la subvention précédente manque : il doit être transmis avant toute nouvelle demande",
+                "le compte rendu financier (Cerfa 15059) de la subvention précédente manque : il doit être transmis "
+                "avant toute nouvelle demande",
             )
         )
     return out
@@ -308,7 +306,8 @@ def check_budget(
             Violation(
                 "R16_INVESTISSEMENT_EXCLU",
                 "budget.nature",
-                "seules les subventions de fonctionnement sont possibles : une dépense d'investissement n'est pas finançable",
+                "seules les subventions de fonctionnement sont possibles : une dépense d'investissement n'est pas "
+                "finançable",
             )
         )
     if requested_cents > total_cents >= 0:
@@ -316,7 +315,8 @@ def check_budget(
             Violation(
                 "MONTANT_SUPERIEUR_AU_COUT",
                 "budget.montant_demande_eur",
-                f"le montant demandé ({format_eur(requested_cents)}) dépasse le coût total du projet ({format_eur(total_cents)})",
+                f"le montant demandé ({format_eur(requested_cents)}) dépasse le coût total du projet "
+                f"({format_eur(total_cents)})",
             )
         )
     out += p104_matches_public("budget.action_p104", p104_action, public)
@@ -351,7 +351,8 @@ def check_validated_amount(validated_cents: int, requested_cents: int) -> list[V
             Violation(
                 "MONTANT_SUPERIEUR_A_LA_DEMANDE",
                 "amount_eur",
-                f"le montant proposé ({format_eur(validated_cents)}) ne peut pas dépasser le montant demandé ({format_eur(requested_cents)})",
+                f"le montant proposé ({format_eur(validated_cents)}) ne peut pas dépasser le montant demandé "
+                f"({format_eur(requested_cents)})",
             )
         )
     return out
@@ -366,7 +367,7 @@ def check_prefet_amount(
     """The préfet decides after the instructeur's opinion. After a favourable one: at the amount
     proposed (``None``: that amount), or less. After an unfavourable one, overriding it: an amount
     is required, at most the amount requested (the préfet's motifs are checked by the caller)."""
-    if opinion == "unfavourable":
+    if opinion == InstructionDecision.UNFAVOURABLE:
         if validated_cents is None:
             return [
                 Violation(
@@ -401,11 +402,8 @@ def check_prefet_amount(
             Violation(
                 "MONTANT_SUPERIEUR_A_LA_PROPOSITION",
                 "amount_eur",
-                f"le montant validé ({format_eur(validated_cents)}) ne peut pas dépasser le montant proposé par l'instruction ({format_eur(proposed_cents)})",
+                f"le montant validé ({format_eur(validated_cents)}) ne peut pas dépasser le montant proposé par "
+                f"l'instruction ({format_eur(proposed_cents)})",
             )
         )
     return out
-
-
-def apply_decision(request: PtaiRequest, decision: str) -> Transition:
-    return PTAI_MACHINE.apply(request, decision)

@@ -49,7 +49,8 @@ def p104_matches_public(field: str, action: int, public: Public) -> list[Violati
             Violation(
                 "R17_ACTION_P104",
                 field,
-                "l'action P104 15 (réfugiés) est réservée aux actions destinées aux seuls BPI : codez la ligne en action 12",
+                "l'action P104 15 (réfugiés) est réservée aux actions destinées aux seuls BPI : codez la ligne en "
+                "action 12",
             )
         ]
     return []
@@ -71,7 +72,8 @@ def eligible_categories(field: str, categories: Iterable[str], rules: CampaignRu
                 Violation(
                     "R9_PUBLIC_NON_ELIGIBLE",
                     field,
-                    f"le public « {cat} » n'est pas éligible (étudiants internationaux, demandeurs d'asile, mineurs non accompagnés, personnes en situation irrégulière) : retirez-le",
+                    f"le public « {cat} » n'est pas éligible (étudiants internationaux, demandeurs d'asile, mineurs "
+                    "non accompagnés, personnes en situation irrégulière) : retirez-le",
                 )
             )
         elif cat not in rules.eligible_categories:

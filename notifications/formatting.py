@@ -1,47 +1,15 @@
-"""French formats for emails: "150 000 €", "21 octobre 2021", "4 novembre 2021 à 18 h 00"."""
+"""French formats for emails: "150 000 €", "21 octobre 2021", "4 novembre 2021 à 18 h 00" (the dates
+from ``models.french``, the amounts from ``models.money``)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
+from models.french import date_fr, datetime_fr
 from models.money import format_eur
-from models.types import to_paris
 
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
+__all__ = ["date_fr", "datetime_fr", "eur", "p104"]  # the emails' filters (models.french writes dates)
 
 
-def date_fr(value: date | str) -> str:
-    if isinstance(value, str):
-        value = date.fromisoformat(value)
-    if isinstance(value, datetime):
-        value = to_paris(value).date()
-    day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {MONTHS[value.month - 1]} {value.year}"
-
-
-def datetime_fr(value: datetime | str) -> str:
-    """Shown in Europe/Paris, whatever the stored zone."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    local = to_paris(value)
-    return f"{date_fr(local.date())} à {local.hour} h {local.minute:02d}"
-
-
-def eur(cents: int) -> str:
-    return format_eur(cents)
+eur = format_eur
 
 
 def p104(action: int) -> str:

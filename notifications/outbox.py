@@ -55,7 +55,7 @@ def queue_many(session: Session, emails: list[Email]) -> int:
             "next_attempt_at": now,
             "created_at": now,
         }
-        for e, context in zip(emails, contexts)
+        for e, context in zip(emails, contexts, strict=True)
     ]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = OutboxMessage.__table__

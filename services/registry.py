@@ -29,7 +29,8 @@ def _require_departement(session: Session, code: str | None, field: str = "depar
                 Violation(
                     "DEPARTEMENT_INCONNU",
                     field,
-                    f"département « {code} » inconnu : chargez le référentiel (territoires seed reference) ou corrigez le code",
+                    f"département « {code} » inconnu : chargez le référentiel (territoires seed reference) ou "
+                    "corrigez le code",
                 )
             ]
         )

@@ -10,6 +10,7 @@ from models.delegation import DelegationBatch
 from services.db import unit_of_work
 from services.engine import runs
 from services.finance import batches, delegation
+from services.finance.steps import ARBITRAGE
 
 TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
@@ -38,20 +39,20 @@ def select_batch(*, year: int, flow_run_id: str, batch_id: int | None = None) ->
             "total_cents": batch.total_cents,
         }
         if batch.requests_count:
-            live = runs.live_step(session, "lot", batch.id, "arbitrage")
+            live = runs.live_step(session, ARBITRAGE.case, batch.id, ARBITRAGE.name)
             key = (
                 live.trigger_key
                 if live is not None
-                else runs.trigger_key(session, "lot", batch.id, "arbitrage", flow_run_id)
+                else runs.trigger_key(session, ARBITRAGE.case, batch.id, ARBITRAGE.name, flow_run_id)
             )
             if live is None:
                 runs.reserve(
                     session,
-                    entity_type="lot",
+                    entity_type=ARBITRAGE.case,
                     entity_id=batch.id,
-                    step="arbitrage",
+                    step=ARBITRAGE.name,
                     key=key,
-                    awaited_role=batches.BATCH.awaited_role("arbitrage"),
+                    awaited_role=str(ARBITRAGE.role),
                 )
             result["trigger"] = key
     return result

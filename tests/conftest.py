@@ -18,13 +18,13 @@ os.environ.setdefault("TERRITOIRES_AUDIT_KEY", "cle-des-tests-" + "0123456789abc
 # The command line finds a platform that ``territoires up`` recorded in ./var: the tests never
 # use one a developer may be running in this checkout (each test names its own Prefect server).
 import cli  # noqa: E402,F401 - before Prefect reads its settings
-from cli.platform_state import FROM_RECORD  # noqa: E402
+from cli.platform_state import FROM_RECORD  # noqa: E402 - after the environment above is set, before Prefect reads it
 
 if os.environ.pop(FROM_RECORD, None):
     os.environ.pop("PREFECT_API_URL", None)
     os.environ.pop("PREFECT_UI_URL", None)
 
-import shutil  # noqa: E402
+import shutil  # noqa: E402 - after the environment above is set, before Prefect reads it
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +48,22 @@ BACKENDS = ["sqlite", "postgresql"]
 
 def _pg_url(dbname: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{dbname}"
+
+
+# Fixtures set up once per module and database (a served platform, a chaos stack, a started
+# ``territoires up``): ``make test`` distributes the tests with ``--dist loadgroup``, one group per
+# file and database, so that each such fixture is set up in one worker only, and a file's
+# SQLite half and PostgreSQL half may run side by side on the two workers.
+MODULE_DATABASE_FIXTURES = ("platform", "stack")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        database = next((params[name] for name in MODULE_DATABASE_FIXTURES if name in params), None)
+        group = item.nodeid.split("::")[0] + (f"[{database}]" if database else "")
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
@@ -85,7 +101,8 @@ def _truncate_pg(engine: Engine) -> None:
             r[0]
             for r in conn.execute(
                 text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('alembic_version', 'installation')"
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN "
+                    "('alembic_version', 'installation')"
                 )
             )
         ]

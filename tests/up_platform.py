@@ -9,7 +9,8 @@ import re
 import signal
 import subprocess
 import sys
-import time
+import urllib.request
+from datetime import datetime
 from email import policy
 from pathlib import Path
 
@@ -17,19 +18,33 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from notifications.sink import _free_port
+from tests.waiting import wait_until
 
 TERRITOIRES = str(Path(sys.executable).with_name("territoires"))
 CODE = re.compile(r"Code d'approbation\s:\s(\S+)")
+POITIERS_RUN = "CTAI Poitiers (86) — bilan annuel et avenant"
+DEMO_RUNS = {
+    POITIERS_RUN,
+    "Délégation des crédits — campagne 2021",
+    "PTAI Havre (76) — instruction locale — PTAI-76-2021-00001",
+    "PTAI Tours (37) — instruction locale — PTAI-37-2021-00002",
+    "PTAI Dijon Métropole (21) — validation par le préfet — PTAI-21-2021-00004",
+    "PTAI Clermont Auvergne Métropole (63) — validation par le préfet — PTAI-63-2021-00005",
+}
+POITIERS_STATUS = "select status from ctai where kind = 'ctai'"  # the demo's CTAIRs stay in force, unreviewed
+AWAITED_AGENTS = {
+    "instructeur.86@prefecture-86.example",
+    "instructeur2.86@prefecture-86.example",
+    "instructeur.76@prefecture-76.example",
+    "instructeur.37@prefecture-37.example",
+    "prefet.21@prefecture-21.example",
+    "prefet.63@prefecture-63.example",
+    "ministere@interieur.example",
+}
 
 
 def until(check, timeout: float, what: str, every: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
+    return wait_until(check, timeout, what, every)
 
 
 class Up:
@@ -101,6 +116,13 @@ class Up:
         runs = httpx.post(f"{self.ui}/api/flow_runs/filter", json=body, timeout=10).json()
         return {r["name"]: r["id"] for r in runs if r["state"]["name"] == "Suspended"}
 
+    def polled_since(self, moment: datetime) -> bool:
+        """Every deployment has been polled by the serving process since ``moment`` (aware)."""
+        found = httpx.post(f"{self.ui}/api/deployments/filter", json={}, timeout=10).json()
+        return bool(found) and all(
+            d["last_polled"] and datetime.fromisoformat(d["last_polled"].replace("Z", "+00:00")) > moment for d in found
+        )
+
     def mails(self) -> list[email.message.EmailMessage]:
         return [
             email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(self.mail_dir.glob("*.eml"))
@@ -118,3 +140,38 @@ class Up:
     def sql(self, query: str) -> list:
         with self.engine.connect() as conn:
             return conn.execute(text(query)).all()
+
+
+def demo_started(up: Up, banner: str) -> None:
+    """What ``territoires up --demo`` shows once ready, as a newcomer meets it: the banner's
+    addresses, the national dashboard served, a run waiting at every stage of the demo, and an
+    approval code in the mail folder for every awaited agent."""
+    assert f"Interface Prefect : {up.ui}" in banner
+    assert str(up.mail_dir) in banner
+    assert f"Base de données : {up.engine.dialect.name}" in banner
+    dashboard = f"http://127.0.0.1:{up.reports_port}/tableau-de-bord-national.html"
+    assert f"Tableau de bord national : {dashboard}" in banner
+    with urllib.request.urlopen(dashboard, timeout=10) as page:  # served from the start, the demo's figures in it
+        assert page.status == 200 and "Tableau de bord national — 2021" in page.read().decode("utf-8")
+
+    runs = until(
+        lambda: (r := up.suspended_runs()) and set(r) == DEMO_RUNS and r,
+        120,
+        "the demo's runs suspended on their forms",
+    )
+    assert set(runs) == DEMO_RUNS
+    assert up.sql(POITIERS_STATUS) == [("yearly_review",)]
+    stages = dict(up.sql("select status, count(*) from ptai_request group by status"))
+    assert stages == {"submitted": 2, "awaiting_applicant": 1, "prefet_validation": 2, "in_batch": 2}
+    assert up.sql("select status, requests_count from delegation_batch") == [("awaiting", 2)]
+
+    recipients = until(
+        lambda: (
+            AWAITED_AGENTS <= (got := {str(m["To"]) for m in up.mails() if "Décision attendue" in str(m["Subject"])})
+            and got
+        ),
+        60,
+        "an approval code for every awaited agent",
+    )
+    assert recipients == AWAITED_AGENTS
+    assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", up.code_for("instructeur.86@prefecture-86.example"))

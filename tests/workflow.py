@@ -9,11 +9,15 @@ from pathlib import Path
 from demo.data import fictitious_siren, fictitious_siret
 from models.actors import AgentCreate, CollectiviteCreate, PorteurCreate
 from services import registry
+from services.cases import kind
 from services.ctai import proposal as ctai_proposal
-from services.ctai import workflow as ctai_workflow
 from services.db import unit_of_work
 from services.engine import runs as steps
+from services.engine import steps as step_engine
+from services.engine.kind import Outcome, StepView
 from tests.codes import mailed_code
+
+CTAI = kind("ctai")  # through services.cases, which wires the money chain
 
 PROPOSAL = Path(__file__).resolve().parents[1] / "examples" / "ctai-proposal.json"
 
@@ -80,7 +84,7 @@ class Driver:
         self.run_id: str | None = None
         self.attempt = 0
 
-    def open(self, step: str) -> ctai_workflow.StepView:
+    def open(self, step: str) -> StepView:
         self.run_id, self.attempt = str(uuid.uuid4()), 0
         with unit_of_work(self.engine) as s:
             key = steps.trigger_key(s, "ctai", self.ctai_id, step, self.run_id)
@@ -90,29 +94,30 @@ class Driver:
                 entity_id=self.ctai_id,
                 step=step,
                 key=key,
-                awaited_role=ctai_workflow.awaited_role(step),
+                awaited_role=CTAI.awaited_role(step),
             )
         with unit_of_work(self.engine) as s:
-            return ctai_workflow.open_step(
-                s, ctai_id=self.ctai_id, step=step, flow_run_id=self.run_id, trigger=key, link="http://ui/run"
+            return step_engine.open_step(
+                s, CTAI, entity_id=self.ctai_id, step=step, flow_run_id=self.run_id, trigger=key, link="http://ui/run"
             )
 
-    def reopen(self, step: str) -> ctai_workflow.StepView:
+    def reopen(self, step: str) -> StepView:
         with unit_of_work(self.engine) as s:
-            return ctai_workflow.open_step(
-                s, ctai_id=self.ctai_id, step=step, flow_run_id=self.run_id, trigger=None, link="http://ui/run"
+            return step_engine.open_step(
+                s, CTAI, entity_id=self.ctai_id, step=step, flow_run_id=self.run_id, trigger=None, link="http://ui/run"
             )
 
     def code(self, email: str) -> str:
         return mailed_code(self.engine, email)
 
-    def answer(self, step: str, email: str, decision: str, code: str | None = None, **fields) -> ctai_workflow.Outcome:
+    def answer(self, step: str, email: str, decision: str, code: str | None = None, **fields) -> Outcome:
         self.attempt += 1
         answer = {"agent_email": email, "approval_code": code or self.code(email), "decision": decision, **fields}
         with unit_of_work(self.engine) as s:
-            return ctai_workflow.decide(
+            return step_engine.decide(
                 s,
-                ctai_id=self.ctai_id,
+                CTAI,
+                entity_id=self.ctai_id,
                 step=step,
                 flow_run_id=self.run_id,
                 attempt=self.attempt,

@@ -5,11 +5,11 @@ Revises: 0007
 Create Date: 2026-12-03 14:00:00
 """
 
-import sqlalchemy as sa  # noqa: F401
-import sqlmodel  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401 - kept from Alembic's revision template
+import sqlmodel  # noqa: F401 - kept from Alembic's revision template
+from alembic import op  # noqa: F401 - kept from Alembic's revision template
 
-import models.types  # noqa: F401
+import models.types  # noqa: F401 - kept from Alembic's revision template
 
 revision = "0008"
 down_revision = "0007"

@@ -1,18 +1,15 @@
 """The préfet's signature of a legal act, as the Prefect UI's Resume form asks it."""
 
-# Annotations are evaluated at class creation here: ``choice`` builds each step's Literal type.
-
 from datetime import date
 
 from pydantic import Field
 
 from models.text import line
-from services.engine.forms import ApprovalForm, choice
+from services.engine.forms import ApprovalForm, Choice
 
 
-class SignatureActeForm(ApprovalForm, case="acte", step="signature"):
-    needs = {"sign": ("signatory_name", "signatory_title", "signed_on"), "reject": ("comment",)}
-    decision: choice("acte", "signature") = Field(title="Décision du signataire")
+class SignatureActeForm(ApprovalForm):
+    decision: Choice = Field(title="Décision du signataire")
     signatory_name: line(200) | None = Field(
         default=None, title="Nom du signataire (si signé)", description="Prénom et nom, par exemple « Jeanne Martin »."
     )

@@ -3,15 +3,15 @@ with its reason. The PDF, its seal and the letters follow in ``workflow.after_de
 
 from __future__ import annotations
 
-from models.acts import LegalAct, check_signature
+from models.acts import ActSignatureDecision, LegalAct, check_signature
 from models.errors import RuleViolation, Violation, raise_if_any
 from models.types import paris_today
 from services.acts.forms import SignatureActeForm
 from services.engine.kind import Applied
 
 
-def signature(session, act: LegalAct, decision: str, form: SignatureActeForm) -> Applied:
-    if decision == "reject":
+def signature(session, act: LegalAct, decision: ActSignatureDecision, form: SignatureActeForm) -> Applied:
+    if decision == ActSignatureDecision.REJECT:
         if not (form.comment or "").strip():
             raise RuleViolation(
                 [

@@ -20,9 +20,9 @@ from documents.model import ActDocument, ActLine, PaymentTerm, Signature
 from models.actors import Collectivite, Porteur
 from models.acts import (
     ACT_KIND_LABELS,
-    ACT_MACHINE,
     ACT_STATUS_LABELS,
     REPORT_STATUS_LABELS,
+    ActEvent,
     ActKind,
     ActStatus,
     FinancialReport,
@@ -44,6 +44,7 @@ from models.french import pluriel
 from models.ptai import PtaiRequest, PtaiStatus
 from models.reference import DOMAIN_LABELS, Departement, rules_or_nearest
 from services.engine.audit import SYSTEM, decision_view, decisions_for, record_decision
+from services.engine.kind import machine_of
 
 ENTITY = "acte"
 # The contracts whose actions are granted: signed, in execution, or ended after their years.
@@ -228,7 +229,7 @@ def _prepare_family(session: Session, family: Family) -> int | None:
     signed, draft = live_acts(session, key)
     current = {g.key for g in granted}
     if signed is not None and not needs_new_version(
-        {(l.source, l.source_id, l.amount_cents) for l in lines_of(session, signed.id)}, current
+        {(line.source, line.source_id, line.amount_cents) for line in lines_of(session, signed.id)}, current
     ):
         if draft is not None:  # the draft's changes were undone: the signed act stands
             _cancel_draft(session, draft, "les montants accordés sont revenus à ceux de l'acte signé")
@@ -241,7 +242,7 @@ def _prepare_family(session: Session, family: Family) -> int | None:
     kind = act_kind_for(total, rules_or_nearest(year).seuil_convention_cents)
     if draft is not None:
         if {
-            (l.source, l.source_id, l.amount_cents) for l in lines_of(session, draft.id)
+            (line.source, line.source_id, line.amount_cents) for line in lines_of(session, draft.id)
         } == current and draft.kind == kind:
             return None
         session.execute(delete(LegalActLine).where(LegalActLine.act_id == draft.id))
@@ -301,7 +302,7 @@ def _prepare_family(session: Session, family: Family) -> int | None:
 def _cancel_draft(session: Session, draft: LegalAct, reason: str) -> None:
     """A draft nothing calls for any more is withdrawn (its run, if any, finds it gone)."""
     before = draft.status
-    ACT_MACHINE.apply(draft, "withdrawn")
+    machine_of(ENTITY).apply(draft, ActEvent.WITHDRAWN)
     draft.refusal_reason = reason
     session.add(draft)
     record_decision(
@@ -312,7 +313,7 @@ def _cancel_draft(session: Session, draft: LegalAct, reason: str) -> None:
         from_status=before,
         to_status=ActStatus.CANCELLED,
         actor=SYSTEM,
-        decision="withdrawn",
+        decision=ActEvent.WITHDRAWN,
         comment=reason,
     )
 
@@ -333,7 +334,7 @@ def beneficiary_of(session: Session, act: LegalAct) -> Porteur | Collectivite:
 
 def collectivites_of(session: Session, act: LegalAct) -> list[Collectivite]:
     ids = sorted(
-        {l.collectivite_id for l in lines_of(session, act.id)}
+        {line.collectivite_id for line in lines_of(session, act.id)}
         | ({act.collectivite_id} if act.collectivite_id else set())
     )
     return list(session.exec(select(Collectivite).where(Collectivite.id.in_(ids or [-1])).order_by(Collectivite.id)))
@@ -360,7 +361,7 @@ def document(
     replaced = session.get(LegalAct, act.replaces_act_id) if act.replaces_act_id else None
     if signature is None and act.status in (ActStatus.SIGNED, ActStatus.REPLACED) and act.signed_on:
         signature = Signature(act.signatory_name, act.signatory_title, act.signed_on)
-    frames = sorted({l.reference.split(",")[0] for l in lines})
+    frames = sorted({line.reference.split(",")[0] for line in lines})
     cadre = (
         "du contrat territorial d'accueil et d'intégration "
         if lines and lines[0].source == "action"
@@ -378,12 +379,14 @@ def document(
         beneficiaire_est_collectivite=act.porteur_id is None,
         collectivite_nom=", ".join(c.name for c in collectivites),
         cadre=cadre,
-        lignes=[ActLine(l.title, l.reference, l.p104_action, l.amount_cents, l.domain) for l in lines],
+        lignes=[
+            ActLine(line.title, line.reference, line.p104_action, line.amount_cents, line.domain) for line in lines
+        ],
         total_cents=act.total_cents,
         unite_budgetaire=policy.budget_unit_of(act.departement_code),
         loi_de_finances=policy.finance_law(act.year),
-        periode_debut=min((l.period_start for l in lines), default=date(act.year, 1, 1)),
-        periode_fin=max((l.period_end for l in lines), default=date(act.year, 12, 31)),
+        periode_debut=min((line.period_start for line in lines), default=date(act.year, 1, 1)),
+        periode_fin=max((line.period_end for line in lines), default=date(act.year, 12, 31)),
         paiements=[
             PaymentTerm(i.tranche, i.label, i.share, amounts[i.tranche], i.condition_label)
             for i in policy.schedule(act.kind)
@@ -427,8 +430,13 @@ def show(session: Session, act_id: int) -> dict:
         "montant_eur": f"{act.total_cents / 100:.2f}",
         "montant_cents": act.total_cents,
         "lignes": [
-            {"reference": l.reference, "objet": l.title, "action_p104": l.p104_action, "montant_cents": l.amount_cents}
-            for l in lines_of(session, act.id)
+            {
+                "reference": line.reference,
+                "objet": line.title,
+                "action_p104": line.p104_action,
+                "montant_cents": line.amount_cents,
+            }
+            for line in lines_of(session, act.id)
         ],
         "signature": None
         if not act.signed_on

@@ -8,7 +8,6 @@ from sqlmodel import Session
 from models.acts import (
     ACT_KIND_LABELS,
     ACT_STATUS_LABELS,
-    ACT_STEP_LABELS,
     ActKind,
     ActStatus,
     LegalAct,
@@ -18,14 +17,18 @@ from models.acts import (
 from models.errors import Violation
 from models.french import pluriel
 from models.money import format_eur
-from services.acts import records
+from services.acts import records, steps
 from services.engine.texts import (
     decision_footer,
     history_lines,
     letterhead,
     md,
     refusal_banner,
+    step_labels,
 )
+
+# Every step an act's history names: its signature, its drafting, payments, replacement.
+ACT_STEP_LABELS = step_labels(steps.STEPS, **steps.OTHER_STEP_LABELS)
 
 
 def kind_label(act: LegalAct) -> str:
@@ -54,7 +57,8 @@ def email_base(session: Session, act: LegalAct, destinataire: str) -> dict:
 
 def summary(session: Session, act: LegalAct) -> str:
     return (
-        f"{kind_label(act).capitalize()} de {format_eur(act.total_cents)} pour {records.beneficiary_of(session, act).name} "
+        f"{kind_label(act).capitalize()} de {format_eur(act.total_cents)} pour "
+        f"{records.beneficiary_of(session, act).name} "
         f"({act.year}, {pluriel(len(records.lines_of(session, act.id)), 'ligne')}) : à signer."
     )
 
@@ -74,7 +78,8 @@ def _body(session: Session, act: LegalAct) -> list[str]:
         "|---|---|---|---:|",
     ]
     out += [
-        f"| {md(l.reference)} | {md(l.title)} | action {l.p104_action} | {format_eur(l.amount_cents)} |" for l in lines
+        f"| {md(line.reference)} | {md(line.title)} | action {line.p104_action} | {format_eur(line.amount_cents)} |"
+        for line in lines
     ]
     out += [
         f"| | **Total** | | **{format_eur(act.total_cents)}** |",
@@ -96,16 +101,6 @@ def _body(session: Session, act: LegalAct) -> list[str]:
     return out + [""]
 
 
-SIGNATURE_CHOICES = [
-    (
-        "sign",
-        "l'acte est signé : nom, qualité et date de signature obligatoires ; le PDF est alors établi à votre nom, "
-        "scellé (empreinte SHA-256 dans la piste d'audit) et adressé au bénéficiaire et à la collectivité",
-    ),
-    ("reject", "l'acte n'est pas signé : motif obligatoire (champ « Commentaire ou motif »), transmis à l'instruction"),
-]
-
-
 def form_description(session: Session, act: LegalAct, step: str, role: str, refusal: list[Violation] | None) -> str:
     lines = [
         f"## {md(run_name(session, act))}",
@@ -116,7 +111,7 @@ def form_description(session: Session, act: LegalAct, step: str, role: str, refu
         "",
     ]
     lines += history_lines(session, records.ENTITY, act.id, ACT_STEP_LABELS)
-    return "\n".join(lines + decision_footer("acte", "signature", SIGNATURE_CHOICES))
+    return "\n".join(lines + decision_footer(steps.SIGNATURE))
 
 
 def act_markdown(session: Session, entity_id: int) -> str:

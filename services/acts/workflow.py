@@ -11,16 +11,17 @@ from sqlmodel import Session, select
 
 from documents.render import render_pdf
 from models.actors import Agent
-from models.acts import ACT_MACHINE, ActStatus, LegalAct, LegalActDocument, act_policy
+from models.acts import ActEvent, ActSignatureDecision, ActStatus, LegalAct, LegalActDocument, act_policy
 from models.state_machine import Transition
 from notifications.outbox import Email, message_key, queue_many
-from services.acts import forms, handlers, records, reports, texts
+from services.acts import records, reports, steps, texts
 from services.acts.records import ENTITY
+from services.acts.steps import ACT_MACHINE
 from services.db import unit_of_work
 from services.engine import launch, runs
 from services.engine.audit import Actor, record_decision
 from services.engine.forms import ApprovalForm
-from services.engine.kind import CaseKind, Step, departements_by_column
+from services.engine.kind import CaseKind, departements_by_column
 
 
 class ActCase(CaseKind[LegalAct]):
@@ -28,15 +29,7 @@ class ActCase(CaseKind[LegalAct]):
     model = LegalAct
     machine = ACT_MACHINE
     parameter = "acte_id"
-    steps = {
-        "signature": Step(
-            "signature",
-            ActStatus.AWAITING_SIGNATURE,
-            "signature de l'acte attributif",
-            forms.SignatureActeForm,
-            handlers.signature,
-        )
-    }
+    steps = steps.STEPS_BY_NAME
 
     run_name = staticmethod(texts.run_name)
     description = staticmethod(texts.form_description)
@@ -58,7 +51,7 @@ class ActCase(CaseKind[LegalAct]):
     def after_decision(
         self, session: Session, case: LegalAct, transition: Transition, agent: Agent, form: ApprovalForm
     ) -> None:
-        if transition.decision != "sign":
+        if transition.decision != ActSignatureDecision.SIGN:
             return
         case.signed_by_agent_id = agent.id
         session.add(case)
@@ -66,7 +59,7 @@ class ActCase(CaseKind[LegalAct]):
         replaced = session.get(LegalAct, case.replaces_act_id) if case.replaces_act_id else None
         if replaced is not None and replaced.status == ActStatus.SIGNED:
             before = replaced.status
-            ACT_MACHINE.apply(replaced, "replaced")
+            ACT_MACHINE.apply(replaced, ActEvent.REPLACED)
             session.add(replaced)
             record_decision(
                 session,
@@ -76,14 +69,14 @@ class ActCase(CaseKind[LegalAct]):
                 from_status=before,
                 to_status=replaced.status,
                 actor=Actor(agent.email, agent.id),
-                decision="replaced",
+                decision=ActEvent.REPLACED,
                 comment=f"remplacé par {case.reference}",
             )
         reports.open_report(session, case)
         queue_signed_act(session, case, stored)
 
 
-ACTE = ActCase()
+ACT = ActCase()
 
 
 def seal(session: Session, act: LegalAct, actor: Actor) -> LegalActDocument:
@@ -97,7 +90,7 @@ def seal(session: Session, act: LegalAct, actor: Actor) -> LegalActDocument:
         session,
         entity_type=ENTITY,
         entity_id=act.id,
-        step="signature",
+        step=steps.SIGNATURE.name,
         from_status=act.status,
         to_status=act.status,
         actor=actor,
@@ -153,4 +146,4 @@ async def start_signatures(limit: int = 500) -> list[str]:
             .limit(limit)
         ).all()
         started = {row.entity_id for row in runs.open_rows(session) if row.entity_type == ENTITY and row.flow_run_id}
-    return [await launch.start_case_step(ACTE, act_id, f"acte{act_id}") for act_id in drafts if act_id not in started]
+    return [await launch.start_case_step(ACT, act_id, f"acte{act_id}") for act_id in drafts if act_id not in started]

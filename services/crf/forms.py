@@ -1,19 +1,16 @@
 """The instructeur's examination of a compte rendu financier (the Prefect UI's Resume form)."""
 
-# Annotations are evaluated at class creation here: ``choice`` builds each step's Literal type.
-
 from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.text import line, paragraph
-from services.engine.forms import ApprovalForm, choice, plain_fields
+from services.engine.forms import ApprovalForm, Choice, plain_fields
 
 
-class ExamenForm(ApprovalForm, case="crf", step="examen"):
-    needs = {"rework": ("comment", "complement_deadline"), "non_compliant": ("comment", "repay_eur")}
-    decision: choice("crf", "examen") = Field(title="Décision sur le compte rendu")
+class ExamenForm(ApprovalForm):
+    decision: Choice = Field(title="Décision sur le compte rendu")
     complement_deadline: date | None = Field(
         default=None,
         title="Date limite des compléments (si incomplet)",

@@ -3,7 +3,7 @@ deadline (the engine mails it as a rework); non conforme, with the amount to rep
 
 from __future__ import annotations
 
-from models.acts import FinancialReport, check_examination
+from models.acts import ExamenDecision, FinancialReport, check_examination
 from models.errors import raise_if_any
 from models.money import euros_to_cents
 from models.types import paris_today
@@ -12,7 +12,7 @@ from services.crf.records import granted_cents
 from services.engine.kind import Applied
 
 
-def examen(session, report: FinancialReport, decision: str, form: ExamenForm) -> Applied:
+def examen(session, report: FinancialReport, decision: ExamenDecision, form: ExamenForm) -> Applied:
     repay = euros_to_cents(form.repay_eur) if form.repay_eur is not None else None
     raise_if_any(
         check_examination(
@@ -24,10 +24,10 @@ def examen(session, report: FinancialReport, decision: str, form: ExamenForm) ->
             today=paris_today(),
         )
     )
-    if decision == "rework":
+    if decision == ExamenDecision.REWORK:
         report.complement_deadline = form.complement_deadline
         return Applied(deadline=form.complement_deadline)
-    if decision == "non_compliant":
+    if decision == ExamenDecision.NON_COMPLIANT:
         report.repay_cents = repay
         return Applied(amount_cents=repay)
     return Applied(amount_cents=report.used_cents)

@@ -10,11 +10,11 @@ from sqlmodel import Session, select
 
 from models.actors import Porteur
 from models.acts import (
-    REPORT_MACHINE,
     REPORT_STATUS_LABELS,
     Blocking,
     FinancialReport,
     LegalAct,
+    ReportEvent,
     ReportStatus,
     blocks_new_requests,
     check_transmission,
@@ -27,6 +27,7 @@ from services.acts.records import load as load_act
 from services.crf.forms import Transmission
 from services.engine.audit import Actor, decision_view, decisions_for, record_decision
 from services.engine.forms import parse_answer
+from services.engine.kind import machine_of
 
 ENTITY = "crf"
 
@@ -82,7 +83,7 @@ def transmit(
         )
     )
     before = report.status
-    REPORT_MACHINE.apply(report, "transmitted")
+    machine_of(ENTITY).apply(report, ReportEvent.TRANSMITTED)
     report.transmitted_on, report.expenses_cents, report.used_cents = transmitted_on, expenses, used
     report.summary = (summary or "").strip() or None
     report.rounds += 1
@@ -95,7 +96,7 @@ def transmit(
         from_status=before,
         to_status=report.status,
         actor=Actor(by),
-        decision="transmitted",
+        decision=ReportEvent.TRANSMITTED,
         amount_cents=used,
         comment=f"transmis le {transmitted_on:%d/%m/%Y} : dépenses {expenses / 100:.2f} €, "
         f"subvention utilisée {used / 100:.2f} €",
@@ -123,7 +124,7 @@ def show(session: Session, report_id: int) -> dict:
     report = load(session, report_id)
     act = session.get(LegalAct, report.act_id)
     porteur = session.get(Porteur, report.porteur_id)
-    cents = lambda v: None if v is None else f"{v / 100:.2f}"  # noqa: E731
+    cents = lambda v: None if v is None else f"{v / 100:.2f}"  # noqa: E731 - a one-line formatter local to this function
     return {
         "id": report.id,
         "reference": report.reference,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from models.actors import Porteur
-from models.acts import REPORT_STATUS_LABELS, REPORT_STEP_LABELS, FinancialReport, LegalAct, ReportStatus
+from models.acts import REPORT_STATUS_LABELS, FinancialReport, LegalAct, ReportStatus
 from models.errors import Violation
 from models.money import format_eur
 from services.acts.records import family_paid_cents
+from services.crf import steps
 from services.crf.records import ENTITY
 from services.engine.texts import (
     decision_footer,
@@ -16,7 +17,11 @@ from services.engine.texts import (
     letterhead,
     md,
     refusal_banner,
+    step_labels,
 )
+
+# Every step a compte rendu's history names: its examination and the porteur's transmission.
+REPORT_STEP_LABELS = step_labels(steps.STEPS, **steps.OTHER_STEP_LABELS)
 
 
 def run_name(session: Session, report: FinancialReport, step: str | None = None) -> str:
@@ -66,27 +71,12 @@ def _body(session: Session, report: FinancialReport) -> list[str]:
     return out
 
 
-EXAMEN_CHOICES = [
-    ("compliant", "le compte rendu est conforme : la restriction R14 est levée et le solde peut être payé"),
-    (
-        "rework",
-        "le compte rendu est incomplet : motif (ce qui manque) et date limite des compléments obligatoires ; "
-        "il est renvoyé au porteur",
-    ),
-    (
-        "non_compliant",
-        "le compte rendu n'est pas conforme : motif et montant à reverser obligatoires ; le porteur reste "
-        "sans nouvelle subvention (R14)",
-    ),
-]
-
-
 def form_description(
     session: Session, report: FinancialReport, step: str, role: str, refusal: list[Violation] | None
 ) -> str:
     lines = [f"## {md(run_name(session, report))}", "", *refusal_banner(refusal), *_body(session, report)]
     lines += history_lines(session, ENTITY, report.id, REPORT_STEP_LABELS)
-    return "\n".join(lines + decision_footer("crf", "examen", EXAMEN_CHOICES))
+    return "\n".join(lines + decision_footer(steps.EXAMEN))
 
 
 def report_markdown(session: Session, entity_id: int) -> str:

@@ -6,16 +6,11 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from models.actors import Porteur
-from models.acts import REPORT_MACHINE, FinancialReport, ReportStatus
-from services.crf import forms, handlers, texts
+from models.acts import FinancialReport
+from services.crf import steps, texts
 from services.crf.records import ENTITY
-from services.engine.kind import CaseKind, Step, departements_by_column
-
-TRANSMIT_AGAIN = (
-    "Transmettre à la préfecture, avant la date limite indiquée, les éléments manquants du compte rendu "
-    "financier (formulaire Cerfa n° 15059) : sans compte rendu conforme, aucune nouvelle demande de "
-    "subvention ne peut être instruite."
-)
+from services.crf.steps import REPORT_MACHINE
+from services.engine.kind import CaseKind, departements_by_column
 
 
 class ReportCase(CaseKind[FinancialReport]):
@@ -23,17 +18,7 @@ class ReportCase(CaseKind[FinancialReport]):
     model = FinancialReport
     machine = REPORT_MACHINE
     parameter = "crf_id"
-    steps = {
-        "examen": Step(
-            "examen",
-            ReportStatus.RECEIVED,
-            "examen du compte rendu financier",
-            forms.ExamenForm,
-            handlers.examen,
-            expectation="Aucune démarche de votre part : la préfecture examine votre compte rendu financier.",
-            expectation_rework=TRANSMIT_AGAIN,
-        )
-    }
+    steps = steps.STEPS_BY_NAME
 
     run_name = staticmethod(texts.run_name)
     description = staticmethod(texts.form_description)
@@ -52,4 +37,4 @@ class ReportCase(CaseKind[FinancialReport]):
         return [(porteur.email, porteur.name)]
 
 
-CRF = ReportCase()
+REPORT = ReportCase()

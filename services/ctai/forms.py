@@ -1,19 +1,16 @@
 """The approval form of each CTAI step (what the awaited agent fills in)."""
 
-# Annotations are evaluated at class creation here: ``choice`` builds each step's Literal type.
-
 from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.text import Comment, EmailAddress, line
-from services.engine.forms import ApprovalForm, choice, plain_fields
+from services.engine.forms import ApprovalForm, Choice, plain_fields
 
 
-class EngagementForm(ApprovalForm, case="ctai", step="engagement"):
-    needs = {"received": ("letter_date", "signatory")}
-    decision: choice("ctai", "engagement") = Field(title="Décision")
+class EngagementForm(ApprovalForm):
+    decision: Choice = Field(title="Décision")
     letter_date: date | None = Field(
         default=None,
         title="Date de la lettre d'engagement (si lettre reçue)",
@@ -26,17 +23,15 @@ class EngagementForm(ApprovalForm, case="ctai", step="engagement"):
     )
 
 
-class EchangeForm(ApprovalForm, case="ctai", step="echange"):
-    needs = {"held": ("meeting_date",)}
-    decision: choice("ctai", "echange") = Field(title="Décision")
+class EchangeForm(ApprovalForm):
+    decision: Choice = Field(title="Décision")
     meeting_date: date | None = Field(
         default=None, title="Date du temps d'échange (si tenu)", description="Par exemple 2021-01-20."
     )
 
 
-class DiagnosticForm(ApprovalForm, case="ctai", step="diagnostic"):
-    needs = {"approve": ("bpi_count",)}
-    decision: choice("ctai", "diagnostic") = Field(title="Décision")
+class DiagnosticForm(ApprovalForm):
+    decision: Choice = Field(title="Décision")
     bpi_count: int | None = Field(
         default=None,
         ge=0,
@@ -58,9 +53,8 @@ class DiagnosticForm(ApprovalForm, case="ctai", step="diagnostic"):
     )
 
 
-class CoordinateurForm(ApprovalForm, case="ctai", step="coordinateur"):
-    needs = {"record": ("coordinator_name",)}
-    decision: choice("ctai", "coordinateur") = Field(title="Décision")
+class CoordinateurForm(ApprovalForm):
+    decision: Choice = Field(title="Décision")
     coordinator_name: line(200) | None = Field(
         default=None,
         title="Nom du coordinateur (si enregistré)",
@@ -73,13 +67,12 @@ class CoordinateurForm(ApprovalForm, case="ctai", step="coordinateur"):
     )
 
 
-class PropositionForm(ApprovalForm, case="ctai", step="proposition"):
-    decision: choice("ctai", "proposition") = Field(title="Décision")
+class PropositionForm(ApprovalForm):
+    decision: Choice = Field(title="Décision")
 
 
-class SignatureForm(ApprovalForm, case="ctai", step="signature"):
-    needs = {"sign": ("signature_date", "elu_signature_date")}
-    decision: choice("ctai", "signature") = Field(title="Décision")
+class SignatureForm(ApprovalForm):
+    decision: Choice = Field(title="Décision")
     signature_date: date | None = Field(
         default=None,
         title="Date de signature par le préfet (si signé)",
@@ -100,9 +93,8 @@ class SignatureForm(ApprovalForm, case="ctai", step="signature"):
     )
 
 
-class RevueDiairForm(ApprovalForm, case="ctai", step="revue_diair"):
-    needs = {"rework": ("rework_action_ids", "comment")}
-    decision: choice("ctai", "revue_diair") = Field(title="Décision")
+class RevueDiairForm(ApprovalForm):
+    decision: Choice = Field(title="Décision")
     rework_action_ids: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(
         default_factory=list,
         max_length=300,
@@ -122,9 +114,8 @@ class ActionBilan(BaseModel):
     consomme_eur: int = Field(ge=0, le=10_000_000, title="Montant consommé (euros)")
 
 
-class BilanForm(ApprovalForm, case="ctai", step="bilan"):
-    needs = {"amend": ("amount_eur",)}
-    decision: choice("ctai", "bilan") = Field(title="Décision proposée")
+class BilanForm(ApprovalForm):
+    decision: Choice = Field(title="Décision proposée")
     bilan_actions: list[ActionBilan] = Field(
         default_factory=list,
         max_length=300,
@@ -147,9 +138,8 @@ class BilanForm(ApprovalForm, case="ctai", step="bilan"):
     )
 
 
-class BilanSignatureForm(ApprovalForm, case="ctai", step="bilan_signature"):
-    needs = {"sign_amendment": ("signature_date",), "sign_end": ("signature_date",)}
-    decision: choice("ctai", "bilan_signature") = Field(title="Décision")
+class BilanSignatureForm(ApprovalForm):
+    decision: Choice = Field(title="Décision")
     signature_date: date | None = Field(
         default=None,
         title="Date de signature par le préfet (si signé)",
@@ -157,7 +147,7 @@ class BilanSignatureForm(ApprovalForm, case="ctai", step="bilan_signature"):
     )
 
 
-class ElargissementForm(SignatureForm, case="ctai", step="elargissement"):
+class ElargissementForm(SignatureForm):
     """The same dates as a contract's signature (both needed to sign), for the CTAIR widened."""
 
-    decision: choice("ctai", "elargissement") = Field(title="Décision")
+    decision: Choice = Field(title="Décision")

@@ -14,13 +14,22 @@ from models.actors import Collectivite
 from models.ctai import (
     Action,
     BilanProposal,
+    BilanSignatureDecision,
+    CoordinateurDecision,
     Ctai,
     CtaiFunding,
     CtaiKind,
     CtaiReview,
     CtaiStatus,
     Diagnostic,
+    DiagnosticDecision,
     DiairReview,
+    EchangeDecision,
+    ElargissementDecision,
+    EngagementDecision,
+    PropositionDecision,
+    RevueDiairDecision,
+    SignatureDecision,
     check_action_bilans,
     check_actions,
     check_bilan_proposal,
@@ -53,7 +62,7 @@ from services.ctai.forms import (
 from services.ctai.records import columns_of, contract_records, porteur_facts, review_of, rules_of
 from services.engine.forms import dated, required
 from services.engine.kind import Applied
-from services.finance.acts import recompute_legal_acts
+from services.engine.money import amounts_changed
 
 
 def contract_checks(session: Session, ctai: Ctai) -> list[Violation]:
@@ -78,7 +87,7 @@ def _total(session: Session, ctai: Ctai) -> int:
     return sum(f.socle_cents + f.complementary_cents for f in funding)
 
 
-def engagement(session: Session, ctai: Ctai, decision: str, form: EngagementForm) -> Applied:
+def engagement(session: Session, ctai: Ctai, decision: EngagementDecision, form: EngagementForm) -> Applied:
     ctai.letter_received_on = dated(
         required(form.letter_date, "letter_date", "Date de la lettre"),
         "letter_date",
@@ -89,7 +98,7 @@ def engagement(session: Session, ctai: Ctai, decision: str, form: EngagementForm
     return Applied()
 
 
-def echange(session: Session, ctai: Ctai, decision: str, form: EchangeForm) -> Applied:
+def echange(session: Session, ctai: Ctai, decision: EchangeDecision, form: EchangeForm) -> Applied:
     dated(
         required(form.meeting_date, "meeting_date", "Date du temps d'échange"),
         "meeting_date",
@@ -99,7 +108,7 @@ def echange(session: Session, ctai: Ctai, decision: str, form: EchangeForm) -> A
     return Applied()
 
 
-def diagnostic(session: Session, ctai: Ctai, decision: str, form: DiagnosticForm) -> Applied:
+def diagnostic(session: Session, ctai: Ctai, decision: DiagnosticDecision, form: DiagnosticForm) -> Applied:
     row = session.exec(select(Diagnostic).where(Diagnostic.ctai_id == ctai.id)).first()
     if form.bpi_count is not None:
         row = row or Diagnostic(ctai_id=ctai.id, reference_year=ctai.first_year - 1, bpi_count=0)
@@ -108,7 +117,7 @@ def diagnostic(session: Session, ctai: Ctai, decision: str, form: DiagnosticForm
             row.primo_arrivants_count = form.primo_arrivants_count
         if form.needs_summary:
             row.needs_by_domain = {**row.needs_by_domain, "synthese": form.needs_summary}
-    if decision == "approve":
+    if decision == DiagnosticDecision.APPROVE:
         if row is None:
             raise RuleViolation(
                 [
@@ -125,15 +134,15 @@ def diagnostic(session: Session, ctai: Ctai, decision: str, form: DiagnosticForm
     return Applied()
 
 
-def coordinateur(session: Session, ctai: Ctai, decision: str, form: CoordinateurForm) -> Applied:
-    if decision == "record":
+def coordinateur(session: Session, ctai: Ctai, decision: CoordinateurDecision, form: CoordinateurForm) -> Applied:
+    if decision == CoordinateurDecision.RECORD:
         ctai.coordinator_name = required(form.coordinator_name, "coordinator_name", "Nom du coordinateur")
         ctai.coordinator_email = form.coordinator_email or None
     return Applied()
 
 
-def proposition(session: Session, ctai: Ctai, decision: str, form: PropositionForm) -> Applied:
-    if decision == "approve":
+def proposition(session: Session, ctai: Ctai, decision: PropositionDecision, form: PropositionForm) -> Applied:
+    if decision == PropositionDecision.APPROVE:
         return Applied(checks=contract_checks(session, ctai), amount_cents=_total(session, ctai))
     return Applied()
 
@@ -165,14 +174,14 @@ def _signed(ctai: Ctai, form: SignatureForm | ElargissementForm) -> None:
     )
 
 
-def signature(session: Session, ctai: Ctai, decision: str, form: SignatureForm) -> Applied:
-    if decision != "sign":
+def signature(session: Session, ctai: Ctai, decision: SignatureDecision, form: SignatureForm) -> Applied:
+    if decision != SignatureDecision.SIGN:
         return Applied()
     _signed(ctai, form)
     return Applied(checks=contract_checks(session, ctai), amount_cents=_total(session, ctai))
 
 
-def revue_diair(session: Session, ctai: Ctai, decision: str, form: RevueDiairForm) -> Applied:
+def revue_diair(session: Session, ctai: Ctai, decision: RevueDiairDecision, form: RevueDiairForm) -> Applied:
     """Approve: every action compliant (R12). Rework: the flagged actions go back to the
     collectivité (``territoires ctai rework``) with the Diair's comment; the others are compliant."""
     _, actions, _ = contract_records(session, ctai)
@@ -189,7 +198,7 @@ def revue_diair(session: Session, ctai: Ctai, decision: str, form: RevueDiairFor
                 )
             ]
         )
-    if decision == "rework":
+    if decision == RevueDiairDecision.REWORK:
         required(form.rework_action_ids, "rework_action_ids", "N° des actions à retravailler")
         required(form.comment, "comment", "Motif (ce qui est à retravailler)")
     elif to_rework:
@@ -198,8 +207,8 @@ def revue_diair(session: Session, ctai: Ctai, decision: str, form: RevueDiairFor
                 Violation(
                     "ACTIONS_A_RETRAVAILLER",
                     "rework_action_ids",
-                    "des actions sont signalées à "
-                    "retravailler : choisissez « actions à retravailler », ou videz la liste",
+                    "des actions sont signalées à retravailler : choisissez "
+                    f"« {form.declaration.wording(RevueDiairDecision.REWORK)} », ou videz la liste",
                 )
             ]
         )
@@ -209,7 +218,7 @@ def revue_diair(session: Session, ctai: Ctai, decision: str, form: RevueDiairFor
         else:
             a.diair_review = DiairReview.COMPLIANT
         session.add(a)
-    return Applied(checks=check_diair_review(actions) if decision == "approve" else None)
+    return Applied(checks=check_diair_review(actions) if decision == RevueDiairDecision.APPROVE else None)
 
 
 # --- Yearly review ----------------------------------------------------------------------------
@@ -266,11 +275,11 @@ def _fund_next_year(session: Session, ctai: Ctai, year: int, socle: int, complem
         if a.id is None:
             session.add(a)
     session.flush()
-    recompute_legal_acts(session, ctai_ids=[ctai.id])
+    amounts_changed(session, ctai_ids=[ctai.id])
     return violations
 
 
-def bilan(session: Session, ctai: Ctai, decision: str, form: BilanForm) -> Applied:
+def bilan(session: Session, ctai: Ctai, decision: BilanProposal, form: BilanForm) -> Applied:
     """The instructeur records the bilan of year Y, action by action, and proposes: prolong (decided
     here: year Y+1 funded like Y), an avenant, the end or the renewal (signed by the préfet)."""
     year = _year_under_review(ctai)
@@ -301,14 +310,17 @@ def bilan(session: Session, ctai: Ctai, decision: str, form: BilanForm) -> Appli
     return Applied(amount_cents=amount)
 
 
-def bilan_signature(session: Session, ctai: Ctai, decision: str, form: BilanSignatureForm) -> Applied:
+def bilan_signature(
+    session: Session, ctai: Ctai, decision: BilanSignatureDecision, form: BilanSignatureForm
+) -> Applied:
     """The préfet signs what the instructeur proposed (an avenant funds the year after the one
     reviewed; an end or a renewal ends the contract), or sends the bilan back."""
     year = _year_under_review(ctai)
     review = review_of(session, ctai.id, year)
-    if decision == "rework":
+    if decision == BilanSignatureDecision.REWORK:
         return Applied()
-    raise_if_any(check_bilan_signature(decision, review.proposal if review else None))
+    wordings = {d.code: d.wording for d in form.declaration.decisions}
+    raise_if_any(check_bilan_signature(decision, review.proposal if review else None, wordings))
     dated(
         required(form.signature_date, "signature_date", "Date de signature par le préfet"),
         "signature_date",
@@ -317,12 +329,12 @@ def bilan_signature(session: Session, ctai: Ctai, decision: str, form: BilanSign
     )
     checks: list[Violation] | None = None
     amount = None
-    if decision == "sign_end" and review.proposal == BilanProposal.RENEW:
+    if decision == BilanSignatureDecision.SIGN_END and review.proposal == BilanProposal.RENEW:
         # The next contract is created with the decision: its signatory must be eligible for its
         # first campaign, checked here so that a refusal is an answer, not a failed run.
         collectivite = session.get(Collectivite, ctai.collectivite_id)
         raise_if_any(check_signatory(collectivite.type, rules_of(ctai.last_year + 1)))
-    if decision == "sign_amendment":
+    if decision == BilanSignatureDecision.SIGN_AMENDMENT:
         checks = _fund_next_year(session, ctai, year, review.socle_cents, review.complementary_cents or 0)
         amount = review.socle_cents + (review.complementary_cents or 0)
     review.decided_at = utcnow()
@@ -331,8 +343,8 @@ def bilan_signature(session: Session, ctai: Ctai, decision: str, form: BilanSign
     return Applied(checks=checks, amount_cents=amount)
 
 
-def elargissement(session: Session, ctai: Ctai, decision: str, form: ElargissementForm) -> Applied:
-    if decision != "sign":
+def elargissement(session: Session, ctai: Ctai, decision: ElargissementDecision, form: ElargissementForm) -> Applied:
+    if decision != ElargissementDecision.SIGN:
         return Applied()
     _signed(ctai, form)
     return Applied(checks=contract_checks(session, ctai), amount_cents=_total(session, ctai))
@@ -362,7 +374,7 @@ def copy_from_ctair(session: Session, ctair: Ctai, ctai: Ctai) -> None:
         session.add(Diagnostic(**{**columns_of(diagnostic, exclude={"id", "ctai_id"}), "ctai_id": ctai.id}))
     ctai.kind = CtaiKind.CTAI
     session.flush()
-    recompute_legal_acts(session, ctai_ids=[ctai.id])
+    amounts_changed(session, ctai_ids=[ctai.id])
 
 
 def ctair_of(session: Session, ctai: Ctai) -> Ctai | None:

@@ -12,7 +12,7 @@ from models.money import euros_to_cents
 from models.proposal import parse_proposal
 from models.rules import within_ceiling
 from services.ctai.records import load, porteur_facts, rules_of
-from services.finance.acts import recompute_legal_acts
+from services.engine.money import amounts_changed
 
 EDITABLE = {
     CtaiStatus.AWAITING_LETTER,
@@ -111,7 +111,7 @@ def propose(session: Session, ctai_id: int, text: str) -> list[Violation]:
     ctai.last_year = max(ctai.last_year, *(f.annee for f in proposal.financement))
     session.add(ctai)
     session.flush()
-    recompute_legal_acts(session, ctai_ids=[ctai.id])
+    amounts_changed(session, ctai_ids=[ctai.id])
     return found
 
 

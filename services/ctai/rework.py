@@ -11,12 +11,12 @@ from models.actors import Collectivite, Porteur
 from models.ctai import (
     Action,
     Ctai,
+    CtaiEvent,
     CtaiFunding,
     CtaiKind,
     CtaiStatus,
     Diagnostic,
     DiairReview,
-    apply_decision,
     check_action_porteurs,
     check_actions,
     check_ctair,
@@ -32,9 +32,10 @@ from models.types import paris_today
 from services.ctai.handlers import contract_checks
 from services.ctai.proposal import ceilings
 from services.ctai.records import contract_records, porteur_facts, rules_of
+from services.ctai.steps import REWORK_STEP, apply_decision
 from services.ctai.workflow import CTAI, ENTITY
 from services.engine.audit import Actor, record_decision
-from services.finance.acts import recompute_legal_acts
+from services.engine.money import amounts_changed
 
 
 def _porteurs(session: Session, lines: list[ActionLine]) -> dict[str, Porteur]:
@@ -104,22 +105,22 @@ def rework(session: Session, ctai_id: int, text: str) -> tuple[Ctai, int]:
     funding, actions, _ = contract_records(session, ctai)
     checks = contract_checks(session, ctai) + ceilings(funding, actions)
     before = ctai.status
-    apply_decision(ctai, "reworked", checks=checks)
+    apply_decision(ctai, CtaiEvent.REWORKED, checks=checks)
     session.add(ctai)
     collectivite = session.get(Collectivite, ctai.collectivite_id)
     recorded = record_decision(
         session,
         entity_type=ENTITY,
         entity_id=ctai.id,
-        step="retravail",
+        step=REWORK_STEP,
         from_status=before,
         to_status=ctai.status,
         actor=Actor(f"collectivité : {collectivite.name}"),
-        decision="reworked",
+        decision=CtaiEvent.REWORKED,
         comment="actions retravaillées : n° " + ", ".join(str(line.id) for line in parsed.actions),
         amount_cents=sum(a.amount_cents for a in actions),
     )
-    recompute_legal_acts(session, ctai_ids=[ctai.id])
+    amounts_changed(session, ctai_ids=[ctai.id])
     return ctai, recorded.id
 
 
@@ -219,5 +220,5 @@ def register_ctair(session: Session, *, collectivite_id: int, signature_date: da
         comment=f"CTAIR signé par le préfet le {signature_date:%d/%m/%Y}",
         amount_cents=sum(f.socle_cents + f.complementary_cents for f in funding),
     )
-    recompute_legal_acts(session, ctai_ids=[ctair.id])
+    amounts_changed(session, ctai_ids=[ctair.id])
     return ctair

@@ -2,30 +2,41 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlmodel import Session, select
 
 from models.actors import COLLECTIVITE_TYPE_LABELS, ROLE_LABELS, Collectivite, Porteur, Role
 from models.ctai import (
     BILAN_PROPOSAL_LABELS,
-    CTAI_MACHINE,
     DIAIR_REVIEW_LABELS,
-    STATUS_OF_STEP,
-    STEP_LABELS,
     Ctai,
     CtaiActionBilan,
     DiairReview,
+    RevueDiairDecision,
 )
 from models.errors import Violation
 from models.french import pluriel
 from models.money import format_eur
 from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Domain, Public
-from models.types import to_paris
+from services.ctai import steps
 from services.ctai.bilan import transmitted_lines
 from services.ctai.handlers import contract_checks
 from services.ctai.records import contract_records, flagged_for_review, review_of, show
-from services.engine.texts import decision_footer, history_lines, letterhead, md, place, refusal_banner, short_name
+from services.engine.texts import (
+    decision_footer,
+    history_lines,
+    history_table,
+    letterhead,
+    md,
+    place,
+    refusal_banner,
+    short_name,
+    step_labels,
+)
+
+# Every step a contract's history names: its approval steps, and the collectivité's rework.
+STEP_LABELS = step_labels(steps.STEPS, **steps.OTHER_STEP_LABELS)
 
 RULES_SHOWN = [
     ("R1", "collectivité habilitée à signer"),
@@ -100,8 +111,10 @@ def form_description(session: Session, ctai: Ctai, step: str, role: str, refusal
         for a in actions:
             porteur = porteurs.get(a.porteur_id)
             lines.append(
-                f"| {a.id} | {DOMAIN_LABELS[Domain(a.domain)]} | {md(a.title)} | {md(porteur.name) if porteur else 'collectivité'} "
-                f"| {PUBLIC_LABELS[Public(a.public)]} | {a.p104_action} | {a.year} | {format_eur(a.amount_cents)} | {DIAIR_REVIEW_LABELS[DiairReview(a.diair_review)]} |"
+                f"| {a.id} | {DOMAIN_LABELS[Domain(a.domain)]} | {md(a.title)} | "
+                f"{md(porteur.name) if porteur else 'collectivité'} "
+                f"| {PUBLIC_LABELS[Public(a.public)]} | {a.p104_action} | {a.year} | {format_eur(a.amount_cents)} | "
+                f"{DIAIR_REVIEW_LABELS[DiairReview(a.diair_review)]} |"
             )
         lines += [""]
     if diagnostic:
@@ -112,15 +125,15 @@ def form_description(session: Session, ctai: Ctai, step: str, role: str, refusal
             "",
         ]
     lines += _step_details(session, ctai, step, actions)
-    if step in {"proposition", "signature", "elargissement"}:
+    if step in {steps.PROPOSITION.name, steps.SIGNATURE.name, steps.ELARGISSEMENT.name}:
         failed = {v.code.split("_")[0]: v for v in contract_checks(session, ctai)}
         lines += ["### Contrôle des règles", ""]
         for rule, label in RULES_SHOWN:
             v = failed.get(rule)
             lines.append(f"- ❌ **{rule}** {label} : `{v.code}` — {md(v.message)}" if v else f"- ✅ **{rule}** {label}")
         lines += [""]
-    lines += history_lines(session, "ctai", ctai.id, STEP_LABELS)
-    lines += decision_footer("ctai", step, [(t.decision, t.label) for t in CTAI_MACHINE.allowed(STATUS_OF_STEP[step])])
+    lines += history_lines(session, steps.CASE, ctai.id, STEP_LABELS)
+    lines += decision_footer(steps.STEPS_BY_NAME[step])
     return "\n".join(lines)
 
 
@@ -129,20 +142,21 @@ def _step_details(session: Session, ctai: Ctai, step: str, actions: list) -> lis
     or to sign."""
     out: list[str] = []
     flagged = [a for a in actions if a.diair_review == DiairReview.REWORK]
-    if step == "revue_diair" and flagged:
+    if step == steps.REVUE_DIAIR.name and flagged:
         out += ["### Actions signalées précédemment", ""]
         out += [f"- n° {a.id} « {md(a.title)} » : {md(a.diair_comment or '')}" for a in flagged] + [""]
-    if step == "revue_diair":
+    if step == steps.REVUE_DIAIR.name:
         out += [
-            "Pour « actions à retravailler », indiquez les n° des actions concernées et le motif (commentaire) : "
-            "elles seules retournent à la collectivité, le reste du contrat est maintenu.",
+            f"Pour « {steps.REVUE_DIAIR.wording(RevueDiairDecision.REWORK)} », indiquez les n° des actions "
+            "concernées et le motif (commentaire) : elles seules retournent à la collectivité, le reste du "
+            "contrat est maintenu.",
             "",
         ]
-    if step in {"bilan", "bilan_signature"} and ctai.review_year is not None:
+    if step in {steps.BILAN.name, steps.BILAN_SIGNATURE.name} and ctai.review_year is not None:
         year = ctai.review_year
         of_year = [a for a in actions if a.year == year]
         out += [f"### Bilan {year} (contrat {ctai.first_year}–{ctai.last_year})", ""]
-        if step == "bilan":
+        if step == steps.BILAN.name:
             out += [
                 f"Renseignez le bilan de chaque action {year} : n° de l'action, réalisée (oui/non), public atteint, "
                 f"montant consommé (au plus le montant de l'action). Actions {year} : "
@@ -187,7 +201,7 @@ def _step_details(session: Session, ctai: Ctai, step: str, actions: list) -> lis
                     for f in flags
                 ] + [""]
         review = review_of(session, ctai.id, year)
-        if step == "bilan_signature" and review is not None:
+        if step == steps.BILAN_SIGNATURE.name and review is not None:
             out.append(
                 f"**Proposition de l'instruction** : {BILAN_PROPOSAL_LABELS.get(review.proposal, review.proposal)}"
                 + (
@@ -258,15 +272,5 @@ def contract_markdown(session: Session, ctai_id: int) -> str:
                 )
             )
         lines += [""]
-    lines += [
-        "## Chronologie des décisions",
-        "",
-        "| Date (Paris) | Étape | Décision | Par | Commentaire |",
-        "|---|---|---|---|---|",
-    ]
-    for d in data["decisions"]:
-        when = to_paris(datetime.fromisoformat(d["horodatage"])).strftime("%d/%m/%Y %H:%M")
-        lines.append(
-            f"| {when} | {STEP_LABELS.get(d['etape'], d['etape'])} | {md(d['libelle'])} | {md(d['acteur'])} | {md(d['commentaire'])} |"
-        )
+    lines += history_table(data["decisions"], STEP_LABELS)
     return "\n".join(lines)

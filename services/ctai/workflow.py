@@ -7,20 +7,15 @@ from sqlmodel import Session, select
 
 from models.actors import Agent, Collectivite
 from models.ctai import (
-    CTAI_MACHINE,
-    STATUS_OF_STEP,
-    STEP_EXPECTATIONS,
-    STEP_EXPECTATIONS_AGAIN,
-    STEP_EXPECTATIONS_REWORK,
-    STEP_LABELS,
-    STEP_OF_STATUS,
     BilanProposal,
+    BilanSignatureDecision,
     Ctai,
+    CtaiEvent,
     CtaiFunding,
     CtaiKind,
     CtaiReview,
     CtaiStatus,
-    apply_decision,
+    ElargissementDecision,
     check_review_year,
     check_signatory,
     ctai_reference,
@@ -31,51 +26,17 @@ from models.errors import RuleViolation, Violation, raise_if_any
 from models.reference import Public
 from models.state_machine import Transition
 from models.types import utcnow
-from services.acts.records import prepare as prepare_acts
-from services.ctai import forms, handlers, texts
+from services.ctai import handlers, steps, texts
 from services.ctai.records import review_of, reviewed_years, rules_of
-from services.engine import steps as engine
+from services.ctai.steps import CTAI_MACHINE, apply_decision
 from services.engine.audit import SYSTEM, Actor, record_decision
 from services.engine.forms import ApprovalForm
-from services.engine.kind import CollectiviteCase, NotAtStep, Outcome, Step, StepView
-from services.finance.acts import recompute_legal_acts
+from services.engine.kind import CollectiviteCase
+from services.engine.money import amounts_changed
 
-__all__ = [
-    "CTAI",
-    "NotAtStep",
-    "Outcome",
-    "StepView",
-    "awaited_role",
-    "create",
-    "decide",
-    "open_step",
-    "open_yearly_review",
-]
+__all__ = ["CTAI", "create", "open_yearly_review"]
 
-ENTITY = "ctai"
-
-
-def _step(name: str, form: type[ApprovalForm], handler, *, four_eyes: bool = False) -> Step:
-    return Step(
-        name=name,
-        status=STATUS_OF_STEP[name],
-        label=STEP_LABELS[name],
-        form=form,
-        handler=handler,
-        four_eyes=four_eyes,
-        expectation=STEP_EXPECTATIONS.get(name),
-        expectation_again=STEP_EXPECTATIONS_AGAIN.get(name),
-        expectation_rework=STEP_EXPECTATIONS_REWORK.get(name),
-    )
-
-
-# The decisions that grant a contract's actions: each calls for the acts of the years it funds.
-FUNDING_DECISIONS = {
-    ("signature", "sign"),
-    ("elargissement", "sign"),
-    ("bilan", "prolong"),
-    ("bilan_signature", "sign_amendment"),
-}
+ENTITY = steps.CASE
 
 
 class CtaiCase(CollectiviteCase[Ctai]):
@@ -85,22 +46,7 @@ class CtaiCase(CollectiviteCase[Ctai]):
     model = Ctai
     machine = CTAI_MACHINE
     parameter = "ctai_id"
-    steps = {
-        s.name: s
-        for s in [
-            _step("engagement", forms.EngagementForm, handlers.engagement),
-            _step("echange", forms.EchangeForm, handlers.echange),
-            _step("diagnostic", forms.DiagnosticForm, handlers.diagnostic),
-            _step("coordinateur", forms.CoordinateurForm, handlers.coordinateur),
-            _step("proposition", forms.PropositionForm, handlers.proposition),
-            _step("signature", forms.SignatureForm, handlers.signature, four_eyes=True),  # never the instructing agent
-            _step("revue_diair", forms.RevueDiairForm, handlers.revue_diair),
-            _step("bilan", forms.BilanForm, handlers.bilan),
-            # The préfet signs an avenant, an end or a renewal: never the instructeur who prepared the bilan.
-            _step("bilan_signature", forms.BilanSignatureForm, handlers.bilan_signature, four_eyes=True),
-            _step("elargissement", forms.ElargissementForm, handlers.elargissement, four_eyes=True),
-        ]
-    }
+    steps = steps.STEPS_BY_NAME
 
     run_name = staticmethod(texts.run_name)
     description = staticmethod(texts.form_description)
@@ -112,44 +58,42 @@ class CtaiCase(CollectiviteCase[Ctai]):
         self, session: Session, case: Ctai, transition: Transition, agent: Agent, form: ApprovalForm
     ) -> None:
         """Who prepared and who signed a bilan; a renewal's new contract; signing a widening CTAI
-        closes the CTAIR it replaces; the legal acts of the years a decision funds. In the
-        decision's transaction."""
-        if (transition.step, transition.decision) in FUNDING_DECISIONS:
-            prepare_acts(session, ctai_ids=[case.id])
-        if transition.step == "bilan":
+        closes the CTAIR it replaces. In the decision's transaction (the legal acts of the years a
+        decision funds are drawn up by the engine, from the declaration's ``grants``)."""
+        if transition.step == steps.BILAN.name:
             review = _latest_review(session, case.id)
             if review is not None:
                 review.prepared_by_agent_id = agent.id
                 session.add(review)
             return
-        if transition.step == "bilan_signature":
+        if transition.step == steps.BILAN_SIGNATURE.name:
             review = _latest_review(session, case.id)
-            if review is not None and transition.decision != "rework":
+            if review is not None and transition.decision != BilanSignatureDecision.REWORK:
                 review.signed_by_agent_id = agent.id
                 session.add(review)
-                if transition.decision == "sign_end" and review.proposal == BilanProposal.RENEW:
+                if transition.decision == BilanSignatureDecision.SIGN_END and review.proposal == BilanProposal.RENEW:
                     renew(session, case, agent)
             return
-        if transition.step != "elargissement" or transition.decision != "sign":
+        if transition.step != steps.ELARGISSEMENT.name or transition.decision != ElargissementDecision.SIGN:
             return
         ctair = handlers.ctair_of(session, case)
         if ctair is None:
             return
         before = ctair.status
-        apply_decision(ctair, "replaced")
+        apply_decision(ctair, CtaiEvent.REPLACED)
         session.add(ctair)
         record_decision(
             session,
             entity_type=ENTITY,
             entity_id=ctair.id,
-            step="elargissement",
+            step=steps.ELARGISSEMENT.name,
             from_status=before,
             to_status=ctair.status,
             actor=Actor(agent.email, agent.id),
-            decision="replaced",
+            decision=CtaiEvent.REPLACED,
             comment=f"remplacé par {case.reference}",
         )
-        recompute_legal_acts(session, ctai_ids=[case.id, ctair.id])  # R13: the CTAIR's years now belong to the CTAI
+        amounts_changed(session, ctai_ids=[case.id, ctair.id])  # R13: the CTAIR's years now belong to the CTAI
 
 
 def _latest_review(session: Session, ctai_id: int) -> CtaiReview | None:
@@ -159,26 +103,6 @@ def _latest_review(session: Session, ctai_id: int) -> CtaiReview | None:
 
 
 CTAI = CtaiCase()
-
-
-def awaited_role(step: str) -> str:
-    return CTAI.awaited_role(step)
-
-
-def open_step(
-    session: Session, *, ctai_id: int, step: str, flow_run_id: str, trigger: str | None, link: str | None
-) -> StepView:
-    return engine.open_step(
-        session, CTAI, entity_id=ctai_id, step=step, flow_run_id=flow_run_id, trigger=trigger, link=link
-    )
-
-
-def decide(
-    session: Session, *, ctai_id: int, step: str, flow_run_id: str, attempt: int, answer: dict, link: str | None
-) -> Outcome:
-    return engine.decide(
-        session, CTAI, entity_id=ctai_id, step=step, flow_run_id=flow_run_id, attempt=attempt, answer=answer, link=link
-    )
 
 
 # --- Starting a contract ------------------------------------------------------------------------
@@ -205,7 +129,7 @@ def create(
         select(Ctai).where(
             Ctai.collectivite_id == collectivite_id,
             Ctai.kind == CtaiKind.CTAI,
-            Ctai.status.in_([s for s in STEP_OF_STATUS] + [CtaiStatus.DIAIR_REWORK]),
+            Ctai.status.in_([step.status for step in steps.STEPS] + [CtaiStatus.DIAIR_REWORK]),
         )
     ).first()
     if ongoing is not None:
@@ -259,7 +183,7 @@ def create(
         from_status=None,
         to_status=ctai.status,
         actor=Actor(f"collectivité : {collectivite.name}"),
-        decision="created",
+        decision=CtaiEvent.CREATED,
         comment=comment,
     )
     return ctai, True
@@ -306,7 +230,7 @@ def open_yearly_review(session: Session, ctai_id: int, year: int | None = None, 
         )
     )
     before = ctai.status
-    apply_decision(ctai, "open_review")
+    apply_decision(ctai, CtaiEvent.OPEN_REVIEW)
     ctai.review_year = year
     session.add(ctai)
     if review_of(session, ctai.id, year) is None:
@@ -315,11 +239,11 @@ def open_yearly_review(session: Session, ctai_id: int, year: int | None = None, 
         session,
         entity_type=ENTITY,
         entity_id=ctai.id,
-        step="bilan",
+        step=steps.BILAN.name,
         from_status=before,
         to_status=ctai.status,
         actor=SYSTEM,
-        decision="open_review",
+        decision=CtaiEvent.OPEN_REVIEW,
         comment=comment or f"bilan {year}",
     )
     return ctai

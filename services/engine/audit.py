@@ -12,9 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from models.acts import ACT_MACHINE, REPORT_MACHINE
 from models.approval import Installation
-from models.ctai import CTAI_MACHINE
 from models.decision import (
     AuditHead,
     ChainBreak,
@@ -28,10 +26,9 @@ from models.decision import (
 )
 from models.errors import DomainError
 from models.keys import AUDIT_CHAIN, mac, subkey
-from models.pilotage import COMITE_MACHINE
-from models.ptai import PTAI_MACHINE
 from models.types import to_paris, utcnow
 from services.engine import prefect_api
+from services.engine.kind import machine_of
 from settings import get_settings
 
 HEAD_ARTIFACT = "piste-audit-tete"  # published on every daily run, outside the application database
@@ -261,13 +258,7 @@ AUDIT_ONLY_LABELS = {
 
 def decision_label(entity_type: str, from_status: str | None, decision: str) -> str:
     """French label of a recorded decision, from the state machine's table when it is there."""
-    machine = {
-        "ctai": CTAI_MACHINE,
-        "ptai": PTAI_MACHINE,
-        "comite": COMITE_MACHINE,
-        "acte": ACT_MACHINE,
-        "crf": REPORT_MACHINE,
-    }.get(entity_type)
+    machine = machine_of(entity_type) if entity_type != "lot" else None  # a batch's lines keep their codes
     if machine is not None and from_status is not None:
         for t in machine.allowed(from_status):
             if t.decision == decision:

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from models.actors import NATIONAL_ROLES, Agent, Role
+from models.actors import NATIONAL_ROLES, Agent, Role, agent_may_act_in
 from models.approval import (
     LOCKED_OUT,
     MAX_WRONG_CODES,
@@ -61,18 +61,19 @@ def codes_key() -> bytes:
     return subkey(get_settings().audit_key_bytes, APPROVAL_CODES)
 
 
-def code_of(reference: str) -> str:
-    """The code an email carries, from its reference (only the sender and the tests call it)."""
-    return derive_code(codes_key(), reference)
-
-
 def eligible_agents(
     session: Session, role: str, departement: str, *, exclude_agent_id: int | None = None
 ) -> list[Agent]:
-    stmt = select(Agent).where(Agent.role == role, Agent.active == True)  # noqa: E712
+    """The active agents who may act for ``role`` in ``departement`` (``agent_may_act_in``; the
+    query narrows to the département first)."""
+    stmt = select(Agent).where(Agent.role == role, Agent.active.is_(True))
     if Role(role) not in NATIONAL_ROLES:
         stmt = stmt.where(Agent.departement_code == departement)
-    return [a for a in session.exec(stmt.order_by(Agent.id)) if a.id != exclude_agent_id]
+    return [
+        a
+        for a in session.exec(stmt.order_by(Agent.id))
+        if a.id != exclude_agent_id and agent_may_act_in(a.role, a.departement_code, Role(role), departement)
+    ]
 
 
 def active_code(session: Session, ref: CaseRef, agent_id: int) -> ApprovalCode | None:

@@ -9,19 +9,20 @@ run in the handlers, and a refused answer is asked again with the reason.
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar, Literal
+from enum import StrEnum
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from models.choices import decision_code, wording, wordings
 from models.errors import RuleViolation, Violation
 from models.text import Comment, line
 
+if TYPE_CHECKING:
+    from services.engine.kind import Step
 
-def choice(case: str, step: str):
-    """The type of a step's decision field: the French wordings of the step's decisions (an
-    annotation evaluated when the form's class is created)."""
-    return Literal[wordings(case, step)]
+# The type of a form's ``decision`` field as its wing writes it: the step's declaration narrows it
+# to the French wordings of its decisions when it binds the form (``ApprovalForm.bind``).
+Choice = str
 
 
 def plain_fields(schema: dict, model: type | None = None) -> None:
@@ -44,26 +45,25 @@ def plain_fields(schema: dict, model: type | None = None) -> None:
             del prop["default"]
 
 
-FORMS_BY_STEP: dict[tuple[str, str], type[ApprovalForm]] = {}
-
-
 class ApprovalForm(BaseModel):
     """What every approval form asks; subclasses add ``decision`` and the step's fields."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=plain_fields)
 
-    case: ClassVar[str]  # "ctai", "ptai", "lot"
-    step: ClassVar[str]  # the step whose decisions the form offers
-    # The fields each decision cannot do without (its handler refuses the answer otherwise): the
-    # form's text lists them under each decision, and their titles say « (si … ) ».
+    declaration: ClassVar[Step]  # the step whose decisions the form offers (set by ``bind``)
+    # The fields each decision cannot do without (its handler refuses the answer otherwise), from
+    # the declaration: the form's text lists them under each decision, their titles say « (si … ) ».
     needs: ClassVar[dict[str, tuple[str, ...]]] = {}
 
-    def __init_subclass__(cls, case: str | None = None, step: str | None = None, **kwargs):
-        """``class SignatureForm(ApprovalForm, case="ctai", step="signature")``."""
-        super().__init_subclass__(**kwargs)
-        if case is not None:
-            cls.case, cls.step = case, step
-            FORMS_BY_STEP[(case, step)] = cls
+    @classmethod
+    def bind(cls, step: Step) -> None:
+        """The form of ``step``: its ``decision`` field offers exactly the step's wordings."""
+        if "declaration" in cls.__dict__ and cls.__dict__["declaration"] is not step:
+            raise ValueError(f"{cls.__name__} is already the form of {cls.declaration.case}/{cls.declaration.name}")
+        cls.declaration = step
+        cls.needs = {d.code: d.needs for d in step.decisions if d.needs}
+        cls.model_fields["decision"].annotation = Literal[step.wordings()]
+        cls.model_rebuild(force=True)
 
     @classmethod
     def needed_titles(cls, decision: str) -> list[str]:
@@ -82,11 +82,11 @@ class ApprovalForm(BaseModel):
     @classmethod
     def _code_as_wording(cls, value):
         """Scripts may answer with a decision's stable code; the form holds its wording."""
-        return wording(cls.case, cls.step, value) if isinstance(value, str) else value
+        return cls.declaration.wording(value) if isinstance(value, str) else value
 
     @property
-    def decision_code(self) -> str:
-        return decision_code(self.case, self.step, self.decision)
+    def decision_code(self) -> StrEnum:
+        return self.declaration.decision(self.declaration.code_of(self.decision)).code
 
 
 EARLIEST = date(2015, 1, 1)  # before the first contracts: a typing error

@@ -12,12 +12,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from importlib import import_module
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlmodel import Session, select
 
-from models.actors import Agent, Collectivite
+from models.actors import Agent, Collectivite, Role
 from models.errors import DomainError, Violation
+from models.reminders import policy
 from models.state_machine import StateMachine, Transition
 from services.db import is_postgresql
 from services.engine.forms import ApprovalForm
@@ -41,23 +43,121 @@ class Applied:
 
 # A handler receives the locked case, the decision's code and the agent's typed form; it changes
 # the case's records (never its status: the state machine does) and says what it did.
-Handler = Callable[[Session, Any, str, Any], Applied]
+Handler = Callable[[Session, Any, StrEnum, Any], Applied]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision an awaited agent can take at a step: everything that follows from it."""
+
+    code: StrEnum  # stored in the audit trail, typed by scripts
+    wording: str  # French: what the agent picks in the form
+    label: str  # French: the history's line and the decision's email
+    target: StrEnum  # the status the case moves to
+    needs: tuple[str, ...] = ()  # the form's fields it cannot do without (the handler refuses it otherwise)
+    guarded: bool = False  # applied only with its rule checks, all passed
+    grants: bool = False  # grants money: the legal acts of the years it funds are drawn up
+    withdraws: bool = False  # takes money back (a repayment, an act refused): R13/R14 follow
+    unfavourable: bool = False  # goes against the applicant: the letter gives the voies et délais de recours
+    sends_back: bool = False  # the case goes back to the applicants, who are asked to rework it
+    asks: str | None = None  # … what they are asked then (else the step's expectation)
+    leads_to: str | None = None  # what the form says it leads to (else ``label``)
 
 
 @dataclass(frozen=True)
 class Step:
-    """One approval step of a kind of case."""
+    """One approval step of a kind of case, declared once in its wing's ``steps`` module."""
 
+    case: str  # the kind of case ("ctai"): audit trail, run tags, flow names
     name: str
     status: StrEnum  # the case's status while the step waits for its decision
     label: str  # French, in forms, run names and emails
+    role: Role  # who is awaited
     form: type[ApprovalForm]  # what the awaited agent fills in
     handler: Handler
+    decisions: tuple[Decision, ...]
     four_eyes: bool = False  # the agent who instructed the case may not decide it
-    has_flow: bool = True  # carried by its own flow (deployment ``<entity>-<step>``)
+    has_flow: bool = True  # carried by its own flow (deployment ``<entity>-<step>``, or ``flow``)
+    flow: str | None = None  # the flow that carries it, when not named after the step
     expectation: str | None = None  # what the applicants are asked while the step is open
     expectation_again: str | None = None  # … when the case comes back to the step
-    expectation_rework: str | None = None  # … when the step sends the case back to them
+
+    def __post_init__(self) -> None:
+        codes = [d.code for d in self.decisions]
+        if len(set(codes)) != len(codes) or len({d.wording for d in self.decisions}) != len(codes):
+            raise ValueError(f"step {self.case}/{self.name}: a decision or a wording is declared twice")
+        for d in self.decisions:
+            unknown = set(d.needs) - set(self.form.model_fields)
+            if unknown:
+                raise ValueError(f"step {self.case}/{self.name}: {d.code} needs unknown fields {sorted(unknown)}")
+        self.form.bind(self)
+
+    @property
+    def service_level(self) -> int:
+        """Its service level in French business days (``models/data/reminders.json``: data)."""
+        return policy().sla_for(self.case, self.name)
+
+    @property
+    def flow_name(self) -> str | None:
+        """The flow (and deployment) that carries the step, if it has one of its own."""
+        if not self.has_flow:
+            return None
+        return self.flow or f"{self.case}-{self.name.replace('_', '-')}"
+
+    def decision(self, code: str) -> Decision:
+        found = next((d for d in self.decisions if d.code == code), None)
+        if found is None:
+            raise KeyError(f"{self.case}/{self.name}: no decision {code!r}")
+        return found
+
+    def wordings(self) -> tuple[str, ...]:
+        return tuple(d.wording for d in self.decisions)
+
+    def wording(self, code: str) -> str:
+        """The wording of a decision's code (anything else as given)."""
+        return next((d.wording for d in self.decisions if d.code == code), code)
+
+    def code_of(self, value: str) -> str:
+        """The code of a wording (or the code itself, as a member of the step's enumeration);
+        anything else is returned as given, for the state machine to refuse with its own message."""
+        return next((d.code for d in self.decisions if value in (d.code, d.wording)), value)
+
+    def transitions(self) -> list[Transition]:
+        return [
+            Transition(self.name, self.status, d.code, d.target, self.role, d.label, guarded=d.guarded)
+            for d in self.decisions
+        ]
+
+
+# Every kind's state machine and steps, by entity, as its wing declares them (``build_machine``).
+MACHINES: dict[str, StateMachine] = {}
+STEPS: dict[str, dict[str, Step]] = {}
+
+
+def build_machine(entity: str, title: str, steps: Iterable[Step], others: Iterable[Transition] = ()) -> StateMachine:
+    """A kind's state machine: the decisions of its steps, then the transitions no agent's step
+    makes (the applicant's answer, the system's moves). Registered for the audit trail's labels."""
+    steps = list(steps)
+    if any(step.case != entity for step in steps):
+        raise ValueError(f"a step of another kind of case among the steps of {entity}")
+    machine = StateMachine(title, [t for step in steps for t in step.transitions()] + list(others))
+    MACHINES[entity], STEPS[entity] = machine, {step.name: step for step in steps}
+    return machine
+
+
+def machine_of(entity: str) -> StateMachine | None:
+    """The state machine of ``entity`` (None for an entity with none). The wings build theirs when
+    ``services.cases`` loads them."""
+    if entity not in MACHINES:
+        import_module("services.cases")  # loads every wing, each building its machine
+    return MACHINES.get(entity)
+
+
+def declared_step(entity: str, step: str | None) -> Step | None:
+    """The declaration of ``step`` of ``entity``, if it is an approval step."""
+    if entity not in STEPS:
+        import_module("services.cases")
+    return STEPS.get(entity, {}).get(step or "")
 
 
 class CaseKind(ABC, Generic[Case]):
@@ -65,7 +165,7 @@ class CaseKind(ABC, Generic[Case]):
     texts (methods, or their wing's text functions as static methods); one instance per kind
     lives in its wing (``services.cases`` lists them)."""
 
-    entity: ClassVar[str]  # "ctai", "ptai", "lot": audit trail, run tags, flow names
+    entity: ClassVar[str]  # "ctai", "ptai", "lot": audit trail, run tags, flow names (the steps' ``case``)
     model: ClassVar[type]  # the table of the case
     machine: ClassVar[StateMachine]
     parameter: ClassVar[str]  # the flows' parameter that carries the case's id
@@ -128,13 +228,12 @@ class CaseKind(ABC, Generic[Case]):
         return next((s.name for s in self.steps.values() if s.status == status), None)
 
     def awaited_role(self, step: str) -> str:
-        roles = {t.role for t in self.machine.allowed(self.steps[step].status) if t.role is not None}
-        return str(roles.pop())
+        return str(self.steps[step].role)
 
     def flow_name(self, step: str) -> str | None:
         """The flow (and deployment) that carries ``step``, if it has one of its own."""
         spec = self.steps.get(step)
-        return f"{self.entity}-{step.replace('_', '-')}" if spec is not None and spec.has_flow else None
+        return spec.flow_name if spec is not None else None
 
     def run_request(self, session: Session, case: Case, step: str, trigger: str) -> tuple[str, dict] | None:
         """The flow and parameters of a run that carries ``step`` for ``case`` under ``trigger``
@@ -209,3 +308,4 @@ class Outcome:
     next_step: str | None = None
     decision_id: int | None = None
     violations: list[dict] = field(default_factory=list)
+    grants: bool = False  # the decision granted money: legal acts may have been drawn up

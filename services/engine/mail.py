@@ -10,12 +10,11 @@ from sqlmodel import Session
 
 from models.actors import ROLE_LABELS, Agent, Role
 from models.approval import ApprovalCode
-from models.choices import UNFAVOURABLE
 from notifications.outbox import Email, message_key, queue_many
 from services.engine import codes
 from services.engine.codes import CaseRef
 from services.engine.forms import ApprovalForm
-from services.engine.kind import Applied, CaseKind
+from services.engine.kind import Applied, CaseKind, Decision, Step
 from services.engine.texts import decider_label, letterhead
 
 
@@ -155,17 +154,15 @@ def decision_taken(
     session: Session,
     kind: CaseKind,
     case,
-    step: str,
-    decision: str,
-    label: str,
+    spec: Step,
+    decision: Decision,
     agent: Agent,
     form: ApprovalForm,
     applied: Applied,
     decision_id: int,
 ) -> None:
     """The applicants (and the instructeurs, when another role decided) learn the decision."""
-    transition = f"{step}:{decision}:d{decision_id}"
-    spec = kind.steps[step]
+    transition = f"{spec.name}:{decision.code}:d{decision_id}"
     next_step = kind.step_of(case.status)
     recipients = list(kind.applicants(session, case))
     if Role(agent.role) != Role.INSTRUCTEUR:
@@ -178,14 +175,12 @@ def decision_taken(
     signed = letterhead(session, code, agent) if code else {}
     for address, name in recipients:
         base = {**kind.email_base(session, case, name), **({"signature": signed["signature"]} if code else {})}
-        if decision == "rework":
+        if decision.sends_back:
             context = {
                 **base,
                 "etape": spec.label,
                 "motif": form.comment or "voir les observations de la préfecture",
-                "action_attendue": spec.expectation_rework
-                or spec.expectation
-                or "Reprendre le dossier selon les observations.",
+                "action_attendue": decision.asks or spec.expectation or "Reprendre le dossier selon les observations.",
                 "echeance": applied.deadline,
             }
             emails.append(
@@ -200,13 +195,13 @@ def decision_taken(
             context = {
                 **base,
                 "etape": spec.label,
-                "decision": label,
+                "decision": decision.label,
                 "decideur": decider_label(session, agent, code),
                 "agent": f"{agent.name}, {ROLE_LABELS[Role(agent.role)]}",
                 "commentaire": form.comment or None,
                 "montant_cents": applied.amount_cents,
                 "prochaine_etape": kind.steps[next_step].label if next_step else None,
-                "recours": (kind.entity, step, decision) in UNFAVOURABLE,
+                "recours": decision.unfavourable,
             }
             emails.append(
                 Email(

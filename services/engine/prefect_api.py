@@ -4,6 +4,10 @@ links) and read table artifacts.
 
 No other module of ``services`` imports ``prefect`` (a test checks it). What comes back is plain
 data, so the rest of the services neither knows Prefect's client nor its schemas.
+
+Prefect is imported inside each function, when it is first called: importing this module (as
+most services do, for its exceptions and ``run_link``) costs nothing, so a command that needs no
+platform starts without Prefect's 3 s of imports (``bench/cli_start.py``).
 """
 
 from __future__ import annotations
@@ -12,26 +16,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
-
-from prefect.artifacts import acreate_link_artifact, acreate_markdown_artifact, acreate_table_artifact
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import (
-    ArtifactFilter,
-    ArtifactFilterKey,
-    FlowRunFilter,
-    FlowRunFilterId,
-    FlowRunFilterState,
-    FlowRunFilterStateType,
-    FlowRunFilterTags,
-)
-from prefect.client.schemas.objects import StateType
-from prefect.client.schemas.sorting import ArtifactSort
-from prefect.deployments.flow_runs import arun_deployment
-from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
-from prefect.flow_runs import NotPausedError, aresume_flow_run
-from prefect.input import keyset_from_base_key
-from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
-from prefect.states import Crashed, Scheduled
 
 from models.errors import DomainError, RuleViolation, Violation
 
@@ -58,6 +42,8 @@ async def start_run(
     """Creates a run of the flow's deployment (not waiting for it); returns its id. The same
     idempotency key returns the same run. With ``scheduled_time`` (aware), the run is Scheduled
     for then (a comité de pilotage planned for a later day)."""
+    from prefect.deployments.flow_runs import arun_deployment
+
     flow_run = await arun_deployment(
         deployment_for(flow_name),
         parameters=parameters,
@@ -85,6 +71,16 @@ class SuspendedRun:
 
 
 async def suspended_runs(tags: list[str], limit: int = 200) -> list[SuspendedRun]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+        FlowRunFilterTags,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+
     flt = FlowRunFilter(
         state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])),
         tags=FlowRunFilterTags(all_=tags) if tags else None,
@@ -123,6 +119,9 @@ async def suspended_runs(tags: list[str], limit: int = 200) -> list[SuspendedRun
 async def resume(run_id: str, run_input: dict) -> None:
     """What the UI's Resume button sends: ``POST /flow_runs/{id}/resume`` with the form's values;
     the server validates them against the form's schema."""
+    from prefect.exceptions import ObjectNotFound
+    from prefect.flow_runs import NotPausedError, aresume_flow_run
+
     try:
         await aresume_flow_run(UUID(run_id), run_input=run_input)
     except NotPausedError:
@@ -137,16 +136,22 @@ async def resume(run_id: str, run_input: dict) -> None:
 
 async def publish_table(key: str, rows: list[dict], description: str) -> None:
     """A new version of the table artifact ``key`` (lowercase letters, digits and dashes)."""
+    from prefect.artifacts import acreate_table_artifact
+
     await acreate_table_artifact(key=key, table=rows, description=description)
 
 
 async def publish_markdown(key: str, markdown: str, description: str) -> None:
     """A new version of the Markdown artifact ``key``."""
+    from prefect.artifacts import acreate_markdown_artifact
+
     await acreate_markdown_artifact(key=key, markdown=markdown, description=description)
 
 
 async def publish_link(key: str, link: str, text: str, description: str) -> None:
     """A new version of the link artifact ``key`` (e.g. to a report the platform serves)."""
+    from prefect.artifacts import acreate_link_artifact
+
     await acreate_link_artifact(key=key, link=link, link_text=text, description=description)
 
 
@@ -155,6 +160,10 @@ PAGE = 200  # the most the API returns at once
 
 async def published_tables(key: str) -> list[tuple[str, list[dict]]]:
     """Every version of the table artifact ``key``, oldest first: (creation time, rows)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
     found = []
     async with get_client() as client:
         while True:
@@ -183,6 +192,9 @@ class RunState:
 
 async def run_states(run_ids: list[str]) -> dict[str, RunState]:
     """The current state of each run; a run Prefect does not know is absent from the result."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
     found: dict[str, RunState] = {}
     async with get_client() as client:
         for start in range(0, len(run_ids), 200):
@@ -196,6 +208,10 @@ async def run_states(run_ids: list[str]) -> dict[str, RunState]:
 
 async def active_runs(page: int = 200) -> dict[str, RunState]:
     """Runs Prefect shows as pending or running, whatever their flow."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+    from prefect.client.schemas.objects import StateType
+
     flt = FlowRunFilter(
         state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING, StateType.PENDING]))
     )
@@ -216,23 +232,34 @@ def _state_of(run) -> RunState:
 
 async def mark_crashed(run_id: str, message: str) -> None:
     """A run left running by a process that died: shown as Crashed, so nobody waits for it."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Crashed
+
     async with get_client() as client:
         await client.set_flow_run_state(UUID(run_id), Crashed(message=message), force=True)
 
 
 async def reschedule(run_id: str, message: str) -> None:
     """Runs a dead run again from the top: served deployments pick it up like a resumed run."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Scheduled
+
     async with get_client() as client:
         await client.set_flow_run_state(UUID(run_id), Scheduled(message=message), force=True)
 
 
 def answer_key(pause_key: str) -> str:
     """The key under which Prefect stores the answer given to the wait ``pause_key``."""
+    from prefect.input import keyset_from_base_key
+
     return keyset_from_base_key(f"suspended-{pause_key}")["response"]
 
 
 async def has_answer(run_id: str, pause_key: str) -> bool:
     """Whether an answer to the wait ``pause_key`` is stored on the run (given, not yet erased)."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+
     async with get_client() as client:
         try:
             await client.read_flow_run_input(UUID(run_id), answer_key(pause_key))
@@ -257,6 +284,9 @@ HOW_TO_START = (
 
 async def ensure_reachable() -> str:
     """The API address, once the server answers; else a refusal that says how to start it."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
     api = PREFECT_API_URL.value()
     if not api:
         raise PrefectUnreachable(f"[{PrefectUnreachable.code}] aucune plateforme n'est connue ici : {HOW_TO_START}")
@@ -272,5 +302,7 @@ async def ensure_reachable() -> str:
 
 def run_link(flow_run_id: str | None) -> str | None:
     """The run's page in the Prefect UI, for emails; None when no UI address is configured."""
+    from prefect.settings import PREFECT_UI_URL
+
     ui = PREFECT_UI_URL.value()
     return f"{ui}/runs/flow-run/{flow_run_id}" if ui and flow_run_id else None

@@ -28,10 +28,9 @@ from models.approval import (
     check_decider,
     check_four_eyes,
 )
-from models.choices import decision_code
 from models.decision import Decision
 from models.errors import RuleViolation, TransitionNotAllowed, Violation
-from services.engine import codes, lockout, mail, runs
+from services.engine import codes, lockout, mail, money, runs
 from services.engine.audit import Actor, record_decision
 from services.engine.codes import CaseRef
 from services.engine.forms import ApprovalForm, parse_answer
@@ -145,7 +144,7 @@ def decide(
     email = str(raw.get("agent_email") or "").strip().lower()[:254]
     agent = session.exec(select(Agent).where(Agent.email == email)).first()
     given = raw.get("decision")
-    refused = decision_code(kind.entity, step, given) if isinstance(given, str) else None
+    refused = spec.code_of(given) if isinstance(given, str) else None
 
     # Until the code is accepted, every failure gets the same public answer: the form must tell
     # nobody whether an address is an awaited agent's, nor the state of that agent's code.
@@ -181,6 +180,7 @@ def decide(
             session, kind, case, ref, attempt, email, agent, refused, violations, reissue_to=agent, link=link
         )
     decision = form.decision_code
+    declared = spec.decision(decision)
     before = case.status
     try:
         with session.begin_nested():
@@ -214,8 +214,10 @@ def decide(
     else:
         row.round += 1  # a rework inside the step: a new round, new codes
         session.add(row)
+    if declared.grants:  # the money chain: the legal acts of what the decision funds
+        money.granted(session, kind.entity, case.id)
     kind.after_decision(session, case, transition, agent, form)
-    mail.decision_taken(session, kind, case, step, decision, transition.label, agent, form, applied, recorded.id)
+    mail.decision_taken(session, kind, case, spec, declared, agent, form, applied, recorded.id)
     session.add(
         ApprovalAttempt(
             flow_run_id=flow_run_id,
@@ -228,7 +230,7 @@ def decide(
         )
     )
     session.flush()
-    return Outcome(True, leaves, kind.step_of(case.status) if leaves else None, recorded.id)
+    return Outcome(True, leaves, kind.step_of(case.status) if leaves else None, recorded.id, grants=declared.grants)
 
 
 def _refuse(
@@ -268,7 +270,8 @@ def _refuse(
             reissue_to,
             link,
             motif="Votre réponse a été refusée (le motif est affiché "
-            "en haut du formulaire) ; le code utilisé n'est plus valable. Voici un nouveau code pour répondre à nouveau.",
+            "en haut du formulaire) ; le code utilisé n'est plus valable. Voici un nouveau code pour répondre à "
+            "nouveau.",
         )
     session.add(
         ApprovalAttempt(
@@ -291,4 +294,5 @@ def _stored_outcome(session: Session, kind: CaseKind, attempt: ApprovalAttempt) 
         return Outcome(False, violations=attempt.violations, decision_id=attempt.decision_id)
     decision = session.get(Decision, attempt.decision_id)
     leaves = decision.from_status != decision.to_status
-    return Outcome(True, leaves, kind.step_of(decision.to_status) if leaves else None, decision.id)
+    grants = kind.steps[decision.step].decision(decision.decision).grants
+    return Outcome(True, leaves, kind.step_of(decision.to_status) if leaves else None, decision.id, grants=grants)

@@ -5,16 +5,17 @@ through before it enters a form's or an artifact's Markdown."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from sqlmodel import Session
 
 from models.actors import Agent, Collectivite, Role
-from models.choices import wording
 from models.errors import Violation
 from models.reference import Departement, departement_avec_article, departement_de
 from models.types import to_paris
 from services.engine.audit import decision_label, decisions_for
-from services.engine.forms import FORMS_BY_STEP
+from services.engine.kind import Step
 
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # ASCII punctuation: each may start Markdown or HTML
 
@@ -118,15 +119,16 @@ def refusal_banner(refusal: list[Violation] | None) -> list[str]:
     )
 
 
-def decision_footer(case: str, step: str, choices: list[tuple[str, str]]) -> list[str]:
+def decision_footer(step: Step, leads_to: Mapping[str, str] | None = None, status: str | None = None) -> list[str]:
     """The end of every approval form: the step's choices (as the form words them, with what each
-    leads to) and how to sign the answer."""
-    form = FORMS_BY_STEP.get((case, step))
+    leads to, as declared or, where it depends on the case, as ``leads_to`` says) and how to sign
+    the answer. Given the case's ``status``, a step the case is not at offers no choice."""
     lines = ["### Votre décision", ""]
-    for decision, label in choices:
-        needed = form.needed_titles(decision) if form is not None else []
+    for decision in step.decisions if status is None or status == step.status else ():
+        needed = step.form.needed_titles(decision.code)
+        said = (leads_to or {}).get(decision.code) or decision.leads_to or decision.label
         lines.append(
-            f"- **{wording(case, step, decision)}** : {label}"
+            f"- **{decision.wording}** : {said}"
             + (" — à remplir : " + ", ".join(f"« {title} »" for title in needed) if needed else "")
         )
     return lines + [
@@ -134,6 +136,12 @@ def decision_footer(case: str, step: str, choices: list[tuple[str, str]]) -> lis
         "Renseignez votre courriel professionnel et le **code d'approbation** personnel reçu par courriel. "
         "Les champs qu'une décision ne demande pas peuvent rester vides.",
     ]
+
+
+def step_labels(steps: Iterable[Step], **others: str) -> dict[str, str]:
+    """The French label of each step a case's history names: its declared steps, and ``others``
+    (the steps no agent decides: a creation, an applicant's answer)."""
+    return {**{step.name: step.label for step in steps}, **others}
 
 
 def history_lines(session: Session, entity_type: str, entity_id: int, step_labels: dict[str, str]) -> list[str]:
@@ -148,3 +156,24 @@ def history_lines(session: Session, entity_type: str, entity_id: int, step_label
             f"({md(d.actor_label)})" + (f" — « {md(d.comment)} »" if d.comment else "")
         )
     return lines + [""]
+
+
+def history_table(
+    decisions: Iterable[dict], step_labels: Mapping[str, str], decision_labels: Mapping[str, str] | None = None
+) -> list[str]:
+    """A case's decisions as its dashboard shows them, one row each (as ``audit.decision_view``
+    gives them), in Paris time; ``decision_labels`` words a code better than the audit's label."""
+    lines = [
+        "## Chronologie des décisions",
+        "",
+        "| Date (Paris) | Étape | Décision | Par | Commentaire |",
+        "|---|---|---|---|---|",
+    ]
+    for d in decisions:
+        when = to_paris(datetime.fromisoformat(d["horodatage"])).strftime("%d/%m/%Y %H:%M")
+        label = (decision_labels or {}).get(d["decision"], d["libelle"])
+        lines.append(
+            f"| {when} | {step_labels.get(d['etape'], d['etape'])} | {md(label)} | {md(d['acteur'])} | "
+            f"{md(d['commentaire'])} |"
+        )
+    return lines

@@ -10,9 +10,9 @@ import asyncio
 import json
 from dataclasses import dataclass
 
-from models.choices import CHOICES, decision_code, wording
 from models.errors import RuleViolation, Violation
 from services.engine import codes, prefect_api
+from services.engine.kind import declared_step
 from services.engine.prefect_api import RunNotWaiting
 
 __all__ = [
@@ -116,9 +116,10 @@ def decision_for(run: WaitingRun, value: str) -> str:
     choices = next((f["choix"] for f in run.fields if f["nom"] == "decision"), None) or []
     if not choices or value in choices:
         return value
-    if run.step in CHOICES.get(run.entity, {}):
-        code = decision_code(run.entity, run.step, value)
-        for candidate in (wording(run.entity, run.step, code), code):
+    step = declared_step(run.entity, run.step)
+    if step is not None:
+        code = step.code_of(value)
+        for candidate in (step.wording(code), code):
             if candidate in choices:
                 return candidate
     raise RuleViolation(

@@ -101,7 +101,7 @@ def _lines(session: Session, touched: set[tuple[Beneficiary, int]]) -> tuple[lis
             lines.append(FundedLine(("ptai", rid), beneficiary, year, cents))
             current[("ptai", rid)] = act
     replaced_from = _replacement_years(session)
-    for aid, porteur, collectivite, year, cents, act, ctai_id, status in session.execute(
+    for aid, porteur, collectivite, year, cents, act, ctai_id, _status in session.execute(
         select(
             Action.id,
             Action.porteur_id,

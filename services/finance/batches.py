@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import literal, update
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from models.actors import Agent, Collectivite, Porteur
 from models.delegation import (
-    BATCH_MACHINE,
     Arbitrage,
+    ArbitrageDecision,
+    BatchEvent,
     BatchItem,
     BatchStatus,
     DelegationBatch,
@@ -27,15 +28,14 @@ from models.delegation import (
     retained,
 )
 from models.errors import RuleViolation, Violation, raise_if_any
-from models.french import pluriel
 from models.money import euros_to_cents, format_eur
-from models.ptai import PTAI_MACHINE, PtaiRequest, PtaiStatus
+from models.ptai import PtaiEvent, PtaiRequest, PtaiStatus
 from models.reference import Departement
 from models.types import paris_today
 from notifications.outbox import Email, message_key, queue_many
 from services.engine.audit import SYSTEM, Actor, record_decisions
-from services.engine.kind import Applied, CaseKind, Step, departements_in_chunks
-from services.engine.texts import decision_footer, departement_named, md, refusal_banner
+from services.engine.kind import Applied, machine_of
+from services.engine.texts import departement_named
 from services.finance.acts import recompute_legal_acts
 from services.finance.envelope import approved_undelegated, delegated_in, envelope_of, lock_envelope
 from services.finance.forms import ArbitrageForm
@@ -67,7 +67,7 @@ def select_batch(session: Session, *, year: int, flow_run_id: str) -> Delegation
     session.add(batch)
     session.flush()
     batch.reference = batch_reference(year, batch.id)
-    batched, moved = PTAI_MACHINE.moved(PtaiStatus.TRANSMITTED, "batched")
+    batched, moved = machine_of("ptai").moved(PtaiStatus.TRANSMITTED, PtaiEvent.BATCHED)
     claimed = session.execute(
         update(R)
         .where(R.status == batched.source, R.batch_id.is_(None), R.campaign_year == year)
@@ -77,7 +77,7 @@ def select_batch(session: Session, *, year: int, flow_run_id: str) -> Delegation
     batch.requests_count = len(claimed)
     batch.total_cents = sum(c for _, c in claimed)
     if not claimed:
-        BATCH_MACHINE.apply(batch, "empty")
+        machine_of(ENTITY).apply(batch, BatchEvent.EMPTY)
     record_decisions(
         session,
         [
@@ -159,7 +159,7 @@ def table(session: Session, batch: DelegationBatch) -> list[dict]:
 # --- The ministry's decision (a step of the engine) ----------------------------------------------
 
 
-def arbitrage(session: Session, batch: DelegationBatch, decision: str, form: ArbitrageForm) -> Applied:
+def arbitrage(session: Session, batch: DelegationBatch, decision: ArbitrageDecision, form: ArbitrageForm) -> Applied:
     """``reject``: every request back to the pool. ``approve``: the ministry's decisions on the
     requests it lists (reduce, postpone once, refuse for good, each with its reason), then the
     batch as a whole, its retained total checked against what remains of the envelope, the
@@ -172,7 +172,7 @@ def arbitrage(session: Session, batch: DelegationBatch, decision: str, form: Arb
         refused=tuple(dict.fromkeys(form.refused_request_ids)),
         refusal_reason=form.refusal_reason or None,
     )
-    if decision == "reject":
+    if decision == ArbitrageDecision.REJECT:
         if plan.reductions or plan.postponed or plan.refused:
             raise RuleViolation(
                 [
@@ -188,8 +188,9 @@ def arbitrage(session: Session, batch: DelegationBatch, decision: str, form: Arb
             raise RuleViolation(
                 [Violation("CHAMP_MANQUANT", "comment", "indiquez le motif (il est transmis aux demandeurs)")]
             )
-        back_to_pool(session, batch, [i.request_id for i in batch_items], "batch_rejected", form.comment)
-        tell_applicants(session, batch, [i.request_id for i in batch_items], "batch_rejected", form.comment, NEXT_BATCH)
+        rejected = [i.request_id for i in batch_items]
+        back_to_pool(session, batch, rejected, PtaiEvent.BATCH_REJECTED, form.comment)
+        tell_applicants(session, batch, rejected, PtaiEvent.BATCH_REJECTED, form.comment, NEXT_BATCH)
         return Applied()
     ids = [i.request_id for i in batch_items]
     known = (
@@ -214,13 +215,13 @@ def arbitrage(session: Session, batch: DelegationBatch, decision: str, form: Arb
         session,
         batch,
         [r.request_id for r in plan.reductions],
-        "reduced",
+        PtaiEvent.REDUCED,
         {r.request_id: r.reason for r in plan.reductions},
         "délégation des crédits",
         {r.request_id: r.amount_cents for r in plan.reductions},
     )
-    back_to_pool(session, batch, list(plan.postponed), "postponed", plan.postpone_reason, actor=actor)
-    tell_applicants(session, batch, list(plan.postponed), "postponed", plan.postpone_reason, NEXT_BATCH)
+    back_to_pool(session, batch, list(plan.postponed), PtaiEvent.POSTPONED, plan.postpone_reason, actor=actor)
+    tell_applicants(session, batch, list(plan.postponed), PtaiEvent.POSTPONED, plan.postpone_reason, NEXT_BATCH)
     _refuse(session, batch, list(plan.refused), plan.refusal_reason, actor)
     batch.total_cents, batch.requests_count = total, len(kept)
     changed = [r.request_id for r in plan.reductions] + list(plan.refused)
@@ -251,7 +252,7 @@ def _ministry_actor(session: Session, email: str) -> Actor:
 def _reduce(session: Session, batch: DelegationBatch, reductions, current: dict[int, int], actor: Actor) -> None:
     if not reductions:
         return
-    reduced, moved = PTAI_MACHINE.moved(PtaiStatus.IN_BATCH, "reduced")
+    reduced, moved = machine_of("ptai").moved(PtaiStatus.IN_BATCH, PtaiEvent.REDUCED)
     for r in reductions:
         session.execute(
             update(R)
@@ -283,7 +284,7 @@ def _refuse(session: Session, batch: DelegationBatch, request_ids: list[int], re
     get a letter with the reason and the voies et délais de recours."""
     if not request_ids:
         return
-    refused, moved = PTAI_MACHINE.moved(PtaiStatus.IN_BATCH, "refused")
+    refused, moved = machine_of("ptai").moved(PtaiStatus.IN_BATCH, PtaiEvent.REFUSED)
     rows = session.execute(
         select(R.id, R.reference, R.title, R.proposed_cents, R.requested_cents, R.collectivite_id, R.porteur_id).where(
             R.id.in_(request_ids), R.batch_id == batch.id, R.status == refused.source
@@ -355,7 +356,7 @@ def refusal_letters(session: Session, batch: DelegationBatch, rows, reason: str,
                     "request_refused_ministry",
                     party.email,
                     context,
-                    message_key("ptai", r.id, "refused", party.email, "request_refused_ministry"),
+                    message_key("ptai", r.id, PtaiEvent.REFUSED, party.email, "request_refused_ministry"),
                 )
             )
     return emails
@@ -373,7 +374,7 @@ def tell_applicants(
     """The applicants and porteurs of these requests learn the ministry's decision on them, with its reason."""
     if not request_ids:
         return
-    label = PTAI_MACHINE.transition(PtaiStatus.IN_BATCH, decision).label
+    label = machine_of("ptai").transition(PtaiStatus.IN_BATCH, decision).label
     rows = session.execute(
         select(R.id, R.reference, R.title, R.collectivite_id, R.porteur_id).where(R.id.in_(request_ids))
     ).all()
@@ -419,9 +420,9 @@ def back_to_pool(
     them); a postponement is counted on the request (once only)."""
     if not request_ids:
         return
-    back, moved = PTAI_MACHINE.moved(PtaiStatus.IN_BATCH, decision)
+    back, moved = machine_of("ptai").moved(PtaiStatus.IN_BATCH, decision)
     values = dict(batch_id=None, **moved)
-    if decision == "postponed":
+    if decision == PtaiEvent.POSTPONED:
         values["postponements"] = R.postponements + 1
     session.execute(
         update(R)
@@ -445,168 +446,3 @@ def back_to_pool(
             for rid in request_ids
         ],
     )
-
-
-LISTED_IN_FORM = 300  # requests listed one by one in the form; beyond, the export lists them all
-
-
-def _description(session: Session, batch: DelegationBatch, step: str, role: str, refusal) -> str:
-    lines = [f"## Délégation de crédits {batch.year} — {batch.reference}", "", *refusal_banner(refusal)]
-    envelope, delegated = envelope_of(session, batch.year), delegated_in(session, batch.year)
-    approved = approved_undelegated(session, batch.year, but=batch.id) if batch.status == BatchStatus.AWAITING else 0
-    batch_items = items(session, batch.id)
-    total = sum(i.amount_cents for i in batch_items)
-    lines += [
-        f"**Demandes** : {len(batch_items)} · **Total du lot** : {format_eur(total)}",
-        f"**Enveloppe {batch.year}** : {format_eur(envelope) if envelope is not None else 'non fixée'} · "
-        f"**Déjà délégué** : {format_eur(delegated)}"
-        + (f" · **Lots approuvés en cours de délégation** : {format_eur(approved)}" if approved else ""),
-    ]
-    over = check_envelope(total, envelope, delegated, batch.year, approved)
-    lines += [
-        "",
-        f"**⚠ {over[0].message}**" if over else "✅ Le lot tient dans l'enveloppe.",
-        "",
-        "| Département | Demandes | Action 12 | Action 15 | Cumul national | Reste de l'enveloppe |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    lines += [
-        f"| {r['departement']} | {r['demandes']} | {r['action_12']} | {r['action_15']} | {r['total_national_cumule']} | {r['reste_enveloppe']} |"
-        for r in table(session, batch)
-    ]
-    lines += ["", *request_lines(session, batch_items)]
-    lines += [
-        "",
-        *decision_footer(
-            "lot",
-            "arbitrage",
-            [
-                (
-                    "approve",
-                    "le lot est approuvé en entier et délégué, selon vos décisions sur les demandes que vous listez "
-                    "ci-dessous ; toutes les autres demandes sont retenues à leur montant",
-                ),
-                (
-                    "reject",
-                    "toutes les demandes retournent au vivier (le lot suivant les reprend), avec le motif ; ne listez "
-                    "aucune demande",
-                ),
-            ],
-        ),
-    ]
-    lines += [
-        "",
-        "**Décisions par demande (si vous approuvez le lot)** — indiquez les demandes par leur n° (colonne « N° ») :",
-        "- **Réductions** : une ligne par demande : son n°, le nouveau montant en euros (entier, inférieur au "
-        "montant actuel et supérieur à zéro) et le motif, transmis au demandeur ; le montant réduit est celui "
-        "qui est délégué.",
-        "- **Reports au lot suivant** : les n° des demandes, séparés par des virgules, et un seul motif pour "
-        "toutes ; une demande ne peut être reportée qu'**une fois** (colonne « Reports »).",
-        "- **Refus définitifs** : les n° des demandes et un seul motif, cité dans la lettre envoyée au demandeur "
-        "et à l'association porteuse, avec les voies et délais de recours.",
-        "- Une demande ne reçoit qu'une décision ; le total retenu, après réductions, doit tenir dans le reste "
-        "de l'enveloppe.",
-    ]
-    return "\n".join(lines)
-
-
-def request_lines(session: Session, batch_items: list[BatchItem]) -> list[str]:
-    """The requests of the batch, one per line, with the number the ministry types."""
-    if not batch_items:
-        return []
-    shown = batch_items[:LISTED_IN_FORM]
-    rows = {
-        r.id: r
-        for r in session.execute(
-            select(R.id, R.reference, R.title, R.postponements, Collectivite.name)
-            .join(Collectivite, Collectivite.id == R.collectivite_id)
-            .where(R.id.in_([i.request_id for i in shown]))
-        )
-    }
-    lines = [
-        "### Demandes du lot",
-        "",
-        "| N° | Référence | Demandeur | Projet | Action | Montant | Reports |",
-        "|---:|---|---|---|---:|---:|---:|",
-    ]
-    for i in shown:
-        r = rows[i.request_id]
-        lines.append(
-            f"| {i.request_id} | {r.reference} | {md(r.name)} | {md(r.title)} | {i.p104_action} | "
-            f"{format_eur(i.amount_cents)} | {r.postponements} |"
-        )
-    if len(batch_items) > len(shown):
-        lines += [
-            "",
-            f"… et {len(batch_items) - len(shown)} autres demandes, retenues à leur montant sauf décision "
-            "de votre part (indiquez-les par leur n°, comme les autres).",
-        ]
-    return lines
-
-
-def batch_markdown(session: Session, batch_id: int) -> str:
-    batch = session.get(DelegationBatch, batch_id)
-    return (
-        _description(session, batch, "arbitrage", "ministere", None).split("### Votre décision")[0]
-        + f"\n**Statut** : {batch.status} · **Rapport** : {md(batch.report) if batch.report else '—'}\n"
-    )
-
-
-class BatchCase(CaseKind[DelegationBatch]):
-    """A ministry batch: its one step is the arbitrage, inside the monthly delegation flow."""
-
-    entity = ENTITY
-    model = DelegationBatch
-    machine = BATCH_MACHINE
-    parameter = "batch_id"
-    steps = {
-        "arbitrage": Step(
-            "arbitrage",
-            BatchStatus.AWAITING,
-            "arbitrage du lot par le ministère",
-            ArbitrageForm,
-            arbitrage,
-            has_flow=False,
-        )
-    }
-
-    def departement(self, session: Session, case: DelegationBatch) -> str:
-        return "national"
-
-    def departements(self, session: Session, ids) -> dict[int, str]:
-        return departements_in_chunks(
-            session,
-            ids,
-            lambda chunk: select(DelegationBatch.id, literal("national")).where(DelegationBatch.id.in_(chunk)),
-        )
-
-    def run_name(self, session: Session, case: DelegationBatch, step: str) -> str:
-        return f"Délégation de crédits {case.year} — {case.reference}"
-
-    def description(self, session: Session, case: DelegationBatch, step: str, role: str, refusal) -> str:
-        return _description(session, case, step, role, refusal)
-
-    def email_base(self, session: Session, case: DelegationBatch, recipient_name: str) -> dict:
-        return {
-            "reference": case.reference,
-            "objet": f"Lot de délégation de crédits P104 — campagne {case.year}",
-            "destinataire": recipient_name,
-            "departement": "national",
-            "expediteur": MINISTRY,
-        }
-
-    def applicants(self, session: Session, case: DelegationBatch) -> list[tuple[str, str]]:
-        return []
-
-    def summary(self, session: Session, case: DelegationBatch) -> str:
-        return f"{pluriel(case.requests_count, 'demande')}, {format_eur(case.total_cents)}."
-
-    def run_request(self, session: Session, case: DelegationBatch, step: str, trigger: str) -> tuple[str, dict]:
-        """The arbitrage lives in the monthly delegation flow: a run of it resumes this batch."""
-        return "delegation-credits", {"year": case.year, "batch_id": case.id}
-
-    def dashboard(self, session: Session, entity_id: int) -> str:
-        return batch_markdown(session, entity_id)
-
-
-BATCH = BatchCase()

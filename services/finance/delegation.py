@@ -12,13 +12,14 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from models.actors import Agent, Role
-from models.delegation import BATCH_MACHINE, BatchStatus, DelegationBatch, DelegationLine
-from models.ptai import PTAI_MACHINE, PtaiRequest, PtaiStatus
+from models.delegation import BatchEvent, BatchStatus, DelegationBatch, DelegationLine
+from models.ptai import PtaiEvent, PtaiRequest, PtaiStatus
 from models.types import paris_today
 from notifications.outbox import Email, message_key, queue_many
 from services.acts.records import prepare as prepare_acts
 from services.db import is_postgresql, unit_of_work
 from services.engine.audit import SYSTEM, record_decisions
+from services.engine.kind import machine_of
 from services.engine.texts import departement_named, prefecture_of
 from services.finance.acts import recompute_legal_acts
 from services.finance.batches import ENTITY, MINISTRY, back_to_pool, items
@@ -52,7 +53,11 @@ def delegate(batch_id: int, *, engine=None, on: date | None = None) -> dict:
                 batch = session.get(DelegationBatch, batch_id)
                 ids = [i.request_id for i in items(session, batch_id) if i.departement_code == dep]
                 back_to_pool(
-                    session, batch, ids, "delegation_failed", f"échec de la délégation pour le département {dep}"
+                    session,
+                    batch,
+                    ids,
+                    PtaiEvent.DELEGATION_FAILED,
+                    f"échec de la délégation pour le département {dep}",
                 )
     with unit_of_work(engine) as session:
         batch = session.get(DelegationBatch, batch_id)
@@ -61,7 +66,7 @@ def delegate(batch_id: int, *, engine=None, on: date | None = None) -> dict:
         report["echecs"] = {**report.get("echecs", {}), **failed}
         batch.report = report
         if batch.status == BatchStatus.APPROVED and not pending_departements(session, batch_id):
-            BATCH_MACHINE.apply(batch, "delegated")
+            machine_of(ENTITY).apply(batch, BatchEvent.DELEGATED)
         session.add(batch)
     return report
 
@@ -70,7 +75,7 @@ def delegate_departement(session: Session, batch_id: int, dep: str, request_ids:
     """One département, one transaction. Loads columns, not ORM objects: a batch can carry
     thousands of requests. Rows are re-read (and locked) by id, so a second run skips them."""
     cols = (R.id, R.reference, R.title, R.proposed_cents, R.p104_action, R.legal_act, R.collectivite_id, R.porteur_id)
-    delegated, moved = PTAI_MACHINE.moved(PtaiStatus.IN_BATCH, "delegated")
+    delegated, moved = machine_of("ptai").moved(PtaiStatus.IN_BATCH, PtaiEvent.DELEGATED)
     stmt = select(*cols).where(R.id.in_(request_ids), R.batch_id == batch_id, R.status == delegated.source)
     if is_postgresql(session):
         stmt = stmt.with_for_update()
@@ -137,9 +142,9 @@ def _delegation_emails(
     named = departement_named(session, dep)
     prefecture = list(
         session.exec(
-            select(Agent).where(Agent.departement_code == dep, Agent.role == Role.PREFET, Agent.active == True)
+            select(Agent).where(Agent.departement_code == dep, Agent.role == Role.PREFET, Agent.active.is_(True))
         )
-    )  # noqa: E712
+    )
     lines = [{"action_p104": a, "nombre_demandes": n, "montant_cents": c} for a, (n, c) in sorted(totals.items())]
     emails = []
     for agent in prefecture:

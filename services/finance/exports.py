@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from models.acts import ActStatus, LegalAct, Payment, prefecture_siret
 from models.reference import Departement, departement_de
 from services.acts import records as act_records
-from services.finance.cells import FORMULA_STARTS, spreadsheet_safe  # noqa: F401  (importable from here too)
+from services.finance.cells import FORMULA_STARTS, spreadsheet_safe  # noqa: F401 - importable from here too
 from services.finance.scdl import ScdlAct
 
 

@@ -1,14 +1,12 @@
 """The ministry's approval form for a batch: the batch is approved or rejected as a whole, and,
 when approved, the ministry's decision on each request it lists (the others are retained)."""
 
-# Annotations are evaluated at class creation here: ``choice`` builds each step's Literal type.
-
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.text import line, paragraph
-from services.engine.forms import ApprovalForm, choice, plain_fields
+from services.engine.forms import ApprovalForm, Choice, plain_fields
 
 RequestId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 MAX_LISTED = 5_000  # a batch of a national year is 1 000 - 3 000 requests
@@ -24,8 +22,8 @@ class ReductionLine(BaseModel):
     reason: line(500) = Field(title="Motif de la réduction (transmis au demandeur)")
 
 
-class ArbitrageForm(ApprovalForm, case="lot", step="arbitrage"):
-    decision: choice("lot", "arbitrage") = Field(title="Décision sur le lot")
+class ArbitrageForm(ApprovalForm):
+    decision: Choice = Field(title="Décision sur le lot")
     reductions: list[ReductionLine] = Field(
         default_factory=list,
         max_length=MAX_LISTED,

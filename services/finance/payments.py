@@ -30,7 +30,7 @@ RECORDERS = (Role.INSTRUCTEUR, Role.PREFET)  # the préfecture's services order 
 
 
 def _recorder(session: Session, email: str, departement: str) -> Agent:
-    agent = session.exec(select(Agent).where(Agent.email == email.strip().lower(), Agent.active == True)).first()  # noqa: E712
+    agent = session.exec(select(Agent).where(Agent.email == email.strip().lower(), Agent.active.is_(True))).first()
     if agent is None or agent.role not in RECORDERS or agent.departement_code != departement:
         raise RuleViolation(
             [

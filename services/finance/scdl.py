@@ -3,7 +3,7 @@
 A pure formatter (standard library and ``models.*`` only: no database, no Prefect): the acts come
 in as ``ScdlAct`` values (``services.finance.exports.scdl_acts`` reads them from the database), the
 CSV goes out as text. The schema itself is vendored in ``data/scdl-subventions-2.1.1.json``
-(``SCHEMA_PATH``); ``services.finance.scdl_validation`` (tests only) validates a file against it.
+(``SCHEMA_PATH``); ``tests/scdl_validation.py`` validates a file against it.
 
 Formats, per the schema (Table Schema, CSV with ``,``, UTF-8, empty cell = missing value):
 

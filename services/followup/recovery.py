@@ -45,6 +45,7 @@ from services.engine.runs import StepAlreadyLive, pause_key
 from services.finance import delegation
 
 log = logging.getLogger("territoires.reprise")
+DEFAULT_POLICY = RecoveryPolicy()
 
 
 class RecoveryFailed(DomainError):
@@ -99,9 +100,7 @@ class SweepReport:
         }
 
 
-async def sweep(
-    *, policy: RecoveryPolicy = RecoveryPolicy(), dry_run: bool = False, notify: bool = True
-) -> SweepReport:
+async def sweep(*, policy: RecoveryPolicy = DEFAULT_POLICY, dry_run: bool = False, notify: bool = True) -> SweepReport:
     """Compares every open step with Prefect and repairs what is dead (see the module)."""
     report = SweepReport(simulated=dry_run)
     with unit_of_work() as session:
@@ -320,7 +319,7 @@ def notify_operators(session: Session, report: SweepReport) -> None:
         ).encode()
     ).hexdigest()[:16]
     day = paris_today()
-    admins = session.exec(select(Agent).where(Agent.role == Role.ADMIN, Agent.active == True)).all()  # noqa: E712
+    admins = session.exec(select(Agent).where(Agent.role == Role.ADMIN, Agent.active.is_(True))).all()
     queue_many(
         session,
         [

@@ -14,7 +14,7 @@ from sqlmodel import Session, func, select
 from models.acts import FinancialReport, ReportStatus, act_policy, report_action, report_deadline
 from models.approval import StepRun, StepRunState
 from models.ctai import Ctai, CtaiKind, CtaiStatus
-from models.ptai import PtaiRequest, PtaiStatus, apply_decision
+from models.ptai import PtaiEvent, PtaiRequest, PtaiStatus
 from models.reminders import (
     ReminderSent,
     business_days_between,
@@ -35,6 +35,7 @@ from services.db import unit_of_work
 from services.engine import codes, mail
 from services.engine.audit import SYSTEM, record_decision
 from services.engine.codes import CaseRef
+from services.engine.kind import machine_of
 from services.engine.prefect_api import run_link
 
 
@@ -199,7 +200,7 @@ def _awaiting_applicants(session: Session, today: date, report: dict) -> None:
             if not _mark(session, item, "closed", today):
                 continue
             before = request.status
-            apply_decision(request, "deadline_passed")
+            machine_of("ptai").apply(request, PtaiEvent.DEADLINE_PASSED)
             session.add(request)
             record_decision(
                 session,
@@ -209,7 +210,7 @@ def _awaiting_applicants(session: Session, today: date, report: dict) -> None:
                 from_status=before,
                 to_status=request.status,
                 actor=SYSTEM,
-                decision="deadline_passed",
+                decision=PtaiEvent.DEADLINE_PASSED,
                 comment=f"compléments non reçus au {deadline.isoformat()}",
             )
             queue_many(
@@ -243,7 +244,8 @@ def _awaiting_applicants(session: Session, today: date, report: dict) -> None:
                         address,
                         {
                             **ptai.email_base(session, request, name),
-                            "action_attendue": "Adresser à la préfecture les compléments demandés, en rappelant la référence du dossier.",
+                            "action_attendue": "Adresser à la préfecture les compléments demandés, en rappelant la "
+                            "référence du dossier.",
                             "echeance": deadline,
                         },
                         message_key("ptai", request.id, f"rework-reminder:{deadline}", address, "applicant_reminder"),
@@ -345,7 +347,7 @@ REPORT_COUNTERS = {
 def _financial_reports(session: Session, today: date, report: dict) -> None:
     """Comptes rendus financiers awaited from the porteur (or their complements): reminded before
     the deadline, told once it has passed, then signalled to the instructeurs (R14 then applies)."""
-    p, acts = policy(), act_policy()
+    acts = act_policy()
     crf = case_kind("crf")
     awaited = session.exec(
         select(FinancialReport).where(FinancialReport.status.in_([ReportStatus.EXPECTED, ReportStatus.INCOMPLETE]))

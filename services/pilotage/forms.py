@@ -3,8 +3,6 @@
 Hard limits are schema terms (the Prefect server refuses a longer list or text); the business
 checks (actions of the contracts covered, dates, reasons) run in the handler."""
 
-# Annotations are evaluated at class creation here: ``choice`` builds each step's Literal type.
-
 from datetime import date
 from typing import Annotated
 
@@ -12,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.pilotage import DECISION_LENGTH, MAX_ACTIONS_REVIEWED, MAX_PARTICIPANTS, MINUTES_LENGTH, REASON_LENGTH
 from models.text import Name, line, paragraph
-from services.engine.forms import ApprovalForm, choice, plain_fields
+from services.engine.forms import ApprovalForm, Choice, plain_fields
 
 ActionId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
@@ -37,9 +35,8 @@ class ActionDecision(BaseModel):
     )
 
 
-class CompteRenduForm(ApprovalForm, case="comite", step="compte_rendu"):
-    needs = {"record": ("held_on",), "cancel": ("comment",)}
-    decision: choice("comite", "compte_rendu") = Field(title="Décision")
+class CompteRenduForm(ApprovalForm):
+    decision: Choice = Field(title="Décision")
     held_on: date | None = Field(
         default=None, title="Date de tenue du comité (si compte rendu)", description="Par exemple 2022-03-15."
     )
@@ -63,5 +60,5 @@ class CompteRenduForm(ApprovalForm, case="comite", step="compte_rendu"):
     )
 
 
-class CompteRenduNationalForm(CompteRenduForm, case="comite", step="compte_rendu_national"):
-    decision: choice("comite", "compte_rendu_national") = Field(title="Décision")
+class CompteRenduNationalForm(CompteRenduForm):
+    decision: Choice = Field(title="Décision")

@@ -10,6 +10,7 @@ from models.pilotage import (
     ActionDecisionInput,
     Comite,
     ComiteActionReview,
+    ComiteDecision,
     ComiteParticipant,
     check_cancel,
     check_minutes,
@@ -29,8 +30,8 @@ def decisions_of(form: CompteRenduForm) -> list[ActionDecisionInput]:
     ]
 
 
-def compte_rendu(session, comite: Comite, decision: str, form: CompteRenduForm) -> Applied:
-    if decision == "cancel":
+def compte_rendu(session, comite: Comite, decision: ComiteDecision, form: CompteRenduForm) -> Applied:
+    if decision == ComiteDecision.CANCEL:
         raise_if_any(check_cancel(form.comment))
         comite.cancel_reason = form.comment.strip()
         return Applied()

@@ -18,6 +18,7 @@ from models.pilotage import (
     Comite,
     ComiteActionReview,
     ComiteContract,
+    ComiteEvent,
     ComiteLevel,
     ComiteParticipant,
     ComiteStatus,
@@ -104,7 +105,7 @@ def plan(
         from_status=None,
         to_status=comite.status,
         actor=Actor(by or "système"),
-        decision="planned",
+        decision=ComiteEvent.PLANNED,
         comment=f"comité {LEVEL_LABELS[level]} prévu le {planned_on:%d/%m/%Y}, "
         f"{pluriel(len(chosen or in_scope), 'contrat')}",
     )
@@ -178,7 +179,7 @@ def flagged_for_review(session: Session, ctai_id: int) -> list[ComiteActionRevie
     return list(
         session.exec(
             select(ComiteActionReview)
-            .where(ComiteActionReview.ctai_id == ctai_id, ComiteActionReview.flag_for_review == True)  # noqa: E712
+            .where(ComiteActionReview.ctai_id == ctai_id, ComiteActionReview.flag_for_review.is_(True))
             .order_by(ComiteActionReview.id)
         )
     )

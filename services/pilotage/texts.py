@@ -3,8 +3,6 @@ context and parties, and its dashboard (the Prefect artifact)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlmodel import Session, select
 
 from models.actors import ROLE_LABELS, Agent, Collectivite, Porteur, Role
@@ -13,27 +11,29 @@ from models.errors import Violation
 from models.french import pluriel
 from models.money import format_eur
 from models.pilotage import (
-    COMITE_MACHINE,
     COMITE_STATUS_LABELS,
     HELD_EARLIEST_BEFORE_PLANNED,
     LEVEL_LABELS,
-    STATUS_OF_STEP,
-    STEP_LABELS,
     Comite,
+    ComiteEvent,
     ComiteLevel,
     ComiteStatus,
 )
 from models.reference import Departement, departement_de
-from models.types import to_paris
 from services.engine.texts import (
     decision_footer,
     departement_place,
     history_lines,
+    history_table,
     letterhead,
     md,
     refusal_banner,
+    step_labels,
 )
-from services.pilotage import records
+from services.pilotage import records, steps
+
+# Every step a comité's history names: its planning and its compte rendu.
+STEP_LABELS = step_labels(steps.STEPS, **steps.OTHER_STEP_LABELS)
 
 DIAIR = "La délégation interministérielle à l'accueil et à l'intégration des réfugiés (Diair)"
 DIAIR_LETTERHEAD = {
@@ -137,7 +137,8 @@ def _actions_table(session: Session, comite: Comite) -> list[str]:
     for a in actions:
         porteur = porteurs.get(a.porteur_id)
         lines.append(
-            f"| {a.id} | {refs.get(a.ctai_id, a.ctai_id)} | {md(a.title)} | {md(porteur.name) if porteur else 'collectivité'} "
+            f"| {a.id} | {refs.get(a.ctai_id, a.ctai_id)} | {md(a.title)} | "
+            f"{md(porteur.name) if porteur else 'collectivité'} "
             f"| {a.year} | {format_eur(a.amount_cents)} |"
         )
     return lines + [""]
@@ -156,7 +157,8 @@ def form_description(session: Session, comite: Comite, step: str, role: str, ref
     lines += [
         "### Le compte rendu",
         "",
-        f"- **Date de tenue** : le jour où le comité s'est tenu (pas une date à venir, ni avant le {earliest:%d/%m/%Y}).",
+        "- **Date de tenue** : le jour où le comité s'est tenu (pas une date à venir, ni avant le "
+        f"{earliest:%d/%m/%Y}).",
         "- **Participants** : au moins un (nom et fonction).",
         "- **N° des actions examinées** : des actions des contrats ci-dessus.",
         "- **Décisions par action** : pour chaque action, le texte de la décision ; cochez « à revoir au bilan "
@@ -166,10 +168,8 @@ def form_description(session: Session, comite: Comite, step: str, role: str, ref
         "- Pour **annuler** le comité, indiquez le motif en commentaire.",
         "",
     ]
-    lines += history_lines(session, records.ENTITY, comite.id, {"creation": "planification", **STEP_LABELS})
-    lines += decision_footer(
-        "comite", step, [(t.decision, t.label) for t in COMITE_MACHINE.allowed(STATUS_OF_STEP[step])]
-    )
+    lines += history_lines(session, records.ENTITY, comite.id, STEP_LABELS)
+    lines += decision_footer(steps.STEPS_BY_NAME[step])
     return "\n".join(lines)
 
 
@@ -198,7 +198,7 @@ def parties(session: Session, comite: Comite, action_ids: list[int]) -> list[tup
     )
     for p in session.exec(select(Porteur).where(Porteur.id.in_(porteur_ids or [-1])).order_by(Porteur.id)):
         add(p.email, p.name)
-    agents = select(Agent).where(Agent.active == True)  # noqa: E712
+    agents = select(Agent).where(Agent.active.is_(True))
     for a in session.exec(
         agents.where(
             Agent.role == Role.PREFET, Agent.departement_code.in_(records.departements_of(session, comite) or ["-"])
@@ -259,8 +259,8 @@ def comite_markdown(session: Session, comite_id: int) -> str:
     lines = [
         f"# {comite.reference} — {md(run_name(session, comite))}",
         "",
-        f"**Statut** : {COMITE_STATUS_LABELS[ComiteStatus(comite.status)]} · **Date prévue** : {comite.planned_on:%d/%m/%Y}"
-        + (f" · **Tenu le** : {comite.held_on:%d/%m/%Y}" if comite.held_on else ""),
+        f"**Statut** : {COMITE_STATUS_LABELS[ComiteStatus(comite.status)]} · **Date prévue** : "
+        f"{comite.planned_on:%d/%m/%Y}" + (f" · **Tenu le** : {comite.held_on:%d/%m/%Y}" if comite.held_on else ""),
         "",
     ]
     lines += _contracts_table(session, comite)
@@ -289,26 +289,14 @@ def comite_markdown(session: Session, comite_id: int) -> str:
         )
     if comite.cancel_reason:
         lines += [f"**Motif de l'annulation** : {md(comite.cancel_reason)}", ""]
-    lines += [
-        "## Chronologie des décisions",
-        "",
-        "| Date (Paris) | Étape | Décision | Par | Commentaire |",
-        "|---|---|---|---|---|",
-    ]
-    for d in data["decisions"]:
-        when = to_paris(datetime.fromisoformat(d["horodatage"])).strftime("%d/%m/%Y %H:%M")
-        lines.append(
-            f"| {when} | {({'creation': 'planification', **STEP_LABELS}).get(d['etape'], d['etape'])} | {md(DECISION_LABELS.get(d['decision'], d['libelle']))} "
-            f"| {md(d['acteur'])} | {md(d['commentaire'])} |"
-        )
+    lines += history_table(data["decisions"], STEP_LABELS, DECISION_LABELS)
     return "\n".join(lines)
 
 
 DECISION_LABELS = {
-    "planned": "comité prévu",
-    "record": "compte rendu enregistré",
-    "cancel": "comité annulé",
-    "action_reviewed": "action examinée",
-    "action_flagged": "action à revoir au bilan annuel",
+    ComiteEvent.PLANNED: "comité prévu",
+    **{d.code: d.label for d in steps.COMPTE_RENDU.decisions},
+    ComiteEvent.ACTION_REVIEWED: "action examinée",
+    ComiteEvent.ACTION_FLAGGED: "action à revoir au bilan annuel",
     "refus": "réponse refusée",
 }

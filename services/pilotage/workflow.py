@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from models.actors import Agent
 from models.french import pluriel
-from models.pilotage import COMITE_MACHINE, LEVEL_LABELS, STATUS_OF_STEP, STEP_LABELS, Comite, ComiteLevel
+from models.pilotage import LEVEL_LABELS, Comite, ComiteDecision, ComiteEvent, ComiteLevel
 from models.state_machine import Transition
 from models.types import PARIS, paris_today
 from notifications.outbox import Email, message_key, queue_many
@@ -17,12 +17,12 @@ from services.db import unit_of_work
 from services.engine import prefect_api, runs
 from services.engine.audit import Actor, record_decisions
 from services.engine.forms import ApprovalForm
-from services.engine.kind import CaseKind, NotAtStep, Step
+from services.engine.kind import CaseKind, NotAtStep
 from services.engine.steps import launch_info
-from services.pilotage import forms, handlers, records, texts
+from services.pilotage import records, steps, texts
 from services.pilotage.records import ENTITY
+from services.pilotage.steps import COMITE_MACHINE
 
-FLOW_NAME = "comite-pilotage"  # one flow per comité, whatever its level
 OPENS_AT = time(8, 0)  # a comité planned for a later day: its run starts that morning, Paris time
 
 
@@ -33,22 +33,7 @@ class ComiteCase(CaseKind[Comite]):
     model = Comite
     machine = COMITE_MACHINE
     parameter = "comite_id"
-    steps = {
-        "compte_rendu": Step(
-            "compte_rendu",
-            STATUS_OF_STEP["compte_rendu"],
-            STEP_LABELS["compte_rendu"],
-            forms.CompteRenduForm,
-            handlers.compte_rendu,
-        ),
-        "compte_rendu_national": Step(
-            "compte_rendu_national",
-            STATUS_OF_STEP["compte_rendu_national"],
-            STEP_LABELS["compte_rendu_national"],
-            forms.CompteRenduNationalForm,
-            handlers.compte_rendu,
-        ),
-    }
+    steps = steps.STEPS_BY_NAME
 
     run_name = staticmethod(texts.run_name)
     description = staticmethod(texts.form_description)
@@ -64,11 +49,8 @@ class ComiteCase(CaseKind[Comite]):
         comité's own emails (its planning, its minutes or its cancellation)."""
         return []
 
-    def flow_name(self, step: str) -> str | None:
-        return FLOW_NAME if step in self.steps else None
-
     def run_request(self, session: Session, case: Comite, step: str, trigger: str) -> tuple[str, dict] | None:
-        return (FLOW_NAME, {"comite_id": case.id, "step": step, "trigger": trigger}) if step in self.steps else None
+        return (steps.FLOW, {"comite_id": case.id, "step": step, "trigger": trigger}) if step in self.steps else None
 
     def after_decision(
         self, session: Session, case: Comite, transition: Transition, agent: Agent, form: ApprovalForm
@@ -78,7 +60,7 @@ class ComiteCase(CaseKind[Comite]):
         case.recorded_by_agent_id = agent.id
         session.add(case)
         actor = Actor(agent.email, agent.id)
-        if transition.decision == "cancel":
+        if transition.decision == ComiteDecision.CANCEL:
             _cancelled_emails(session, case)
             return
         reviews = records.reviews(session, case.id)
@@ -90,7 +72,7 @@ class ComiteCase(CaseKind[Comite]):
                 from_status=case.status,
                 to_status=case.status,
                 actor=actor,
-                decision="action_flagged" if r.flag_for_review else "action_reviewed",
+                decision=ComiteEvent.ACTION_FLAGGED if r.flag_for_review else ComiteEvent.ACTION_REVIEWED,
                 comment=f"action n° {r.action_id}"
                 + (f" : {r.decision}" if r.decision else "")
                 + (f" — à revoir au bilan annuel : {r.reason}" if r.flag_for_review else ""),
@@ -109,7 +91,7 @@ class ComiteCase(CaseKind[Comite]):
                     from_status=ctai.status,
                     to_status=ctai.status,
                     actor=actor,
-                    decision="minutes",
+                    decision=ComiteEvent.MINUTES,
                     comment=f"{case.reference} tenu le {case.held_on:%d/%m/%Y} : "
                     f"{pluriel(sum(1 for r in reviews if r.ctai_id == ctai.id), 'action examinée')}, "
                     f"{flagged.get(ctai.id, 0)} à revoir au bilan annuel",
@@ -141,7 +123,7 @@ def queue_minutes(session: Session, comite: Comite, link: str | None = None) -> 
 
 
 def _cancelled_emails(session: Session, comite: Comite) -> None:
-    label = STEP_LABELS[records.step_of(comite)]
+    step = steps.STEPS_BY_NAME[records.step_of(comite)]
     queue_many(
         session,
         [
@@ -150,8 +132,8 @@ def _cancelled_emails(session: Session, comite: Comite) -> None:
                 address,
                 {
                     **texts.email_base(session, comite, name),
-                    "etape": label,
-                    "decision": "comité annulé",
+                    "etape": step.label,
+                    "decision": step.decision(ComiteDecision.CANCEL).label,
                     "decideur": texts.organiser(session, comite),
                     "commentaire": comite.cancel_reason,
                 },
@@ -181,7 +163,7 @@ def queue_planned(session: Session, comite: Comite) -> int:
                 address,
                 {
                     **texts.email_base(session, comite, name),
-                    "etape": STEP_LABELS[records.step_of(comite)],
+                    "etape": steps.STEPS_BY_NAME[records.step_of(comite)].label,
                     "action_attendue": action,
                     "echeance": comite.planned_on,
                 },

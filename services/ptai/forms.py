@@ -1,17 +1,14 @@
 """The approval forms of the PTAI instruction chain."""
 
-# Annotations are evaluated at class creation here: ``choice`` builds each step's Literal type.
-
 from datetime import date
 
 from pydantic import Field
 
-from services.engine.forms import ApprovalForm, choice
+from services.engine.forms import ApprovalForm, Choice
 
 
-class InstructionForm(ApprovalForm, case="ptai", step="instruction"):
-    needs = {"favourable": ("amount_eur",), "unfavourable": ("comment",), "rework": ("comment", "rework_deadline")}
-    decision: choice("ptai", "instruction") = Field(title="Avis de l'instruction")
+class InstructionForm(ApprovalForm):
+    decision: Choice = Field(title="Avis de l'instruction")
     amount_eur: int | None = Field(
         default=None,
         ge=0,
@@ -24,9 +21,8 @@ class InstructionForm(ApprovalForm, case="ptai", step="instruction"):
     )
 
 
-class ValidationForm(ApprovalForm, case="ptai", step="validation"):
-    needs = {"reject": ("comment",)}
-    decision: choice("ptai", "validation") = Field(title="Décision du préfet")
+class ValidationForm(ApprovalForm):
+    decision: Choice = Field(title="Décision du préfet")
     amount_eur: int | None = Field(
         default=None,
         ge=0,

@@ -12,7 +12,13 @@ from sqlmodel import Session
 
 from models.errors import RuleViolation, Violation, raise_if_any
 from models.money import euros_to_cents
-from models.ptai import PtaiRequest, check_prefet_amount, check_validated_amount
+from models.ptai import (
+    InstructionDecision,
+    PtaiRequest,
+    ValidationDecision,
+    check_prefet_amount,
+    check_validated_amount,
+)
 from models.types import paris_today
 from services.engine.forms import dated, required
 from services.engine.kind import Applied
@@ -21,14 +27,16 @@ from services.ptai.forms import InstructionForm, ValidationForm
 MAX_REWORK_DAYS = 365  # the applicant answers within the year
 
 
-def instruction(session: Session, request: PtaiRequest, decision: str, form: InstructionForm) -> Applied:
-    if decision == "favourable":
+def instruction(
+    session: Session, request: PtaiRequest, decision: InstructionDecision, form: InstructionForm
+) -> Applied:
+    if decision == InstructionDecision.FAVOURABLE:
         proposed = euros_to_cents(required(form.amount_eur, "amount_eur", "Montant proposé (euros)"))
         raise_if_any(check_validated_amount(proposed, request.requested_cents))
         request.proposed_cents = proposed
-        request.opinion, request.opinion_reasons = "favourable", (form.comment or None)
+        request.opinion, request.opinion_reasons = InstructionDecision.FAVOURABLE, (form.comment or None)
         return Applied(amount_cents=proposed)
-    if decision == "unfavourable":
+    if decision == InstructionDecision.UNFAVOURABLE:
         reasons = required(form.comment, "comment", "Motifs de l'avis défavorable")
         if form.amount_eur is not None:
             raise RuleViolation(
@@ -41,9 +49,9 @@ def instruction(session: Session, request: PtaiRequest, decision: str, form: Ins
                 ]
             )
         request.proposed_cents = None
-        request.opinion, request.opinion_reasons = "unfavourable", reasons
+        request.opinion, request.opinion_reasons = InstructionDecision.UNFAVOURABLE, reasons
         return Applied()
-    if decision == "rework":
+    if decision == InstructionDecision.REWORK:
         required(form.comment, "comment", "Compléments demandés")
         deadline = required(form.rework_deadline, "rework_deadline", "Date limite de réponse")
         if deadline <= paris_today():
@@ -62,12 +70,12 @@ def instruction(session: Session, request: PtaiRequest, decision: str, form: Ins
     return Applied()
 
 
-def validation(session: Session, request: PtaiRequest, decision: str, form: ValidationForm) -> Applied:
-    if decision == "reject":
+def validation(session: Session, request: PtaiRequest, decision: ValidationDecision, form: ValidationForm) -> Applied:
+    if decision == ValidationDecision.REJECT:
         required(form.comment, "comment", "Motifs du rejet")
         return Applied()
     validated = euros_to_cents(form.amount_eur) if form.amount_eur is not None else None
-    if request.opinion == "unfavourable":
+    if request.opinion == InstructionDecision.UNFAVOURABLE:
         validated = euros_to_cents(
             required(form.amount_eur, "amount_eur", "Montant validé (euros) : l'avis de l'instruction est défavorable")
         )

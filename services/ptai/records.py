@@ -22,13 +22,14 @@ from models.cerfa import (
 )
 from models.errors import DomainError, NotFound, RuleViolation, Violation, raise_if_any
 from models.money import euros_to_cents
-from models.ptai import PTAI_STATUS_LABELS, PtaiRequest, PtaiStatus, apply_decision, duplicate_key, ptai_reference
+from models.ptai import PTAI_STATUS_LABELS, PtaiEvent, PtaiRequest, PtaiStatus, duplicate_key, ptai_reference
 from models.reference import UnknownCampaign, campaign_rules
 from models.rules import legal_act_for, public_of
 from models.types import paris_today
 from services.crf.records import blocking_reports
 from services.engine.audit import Actor, decision_view, decisions_for, record_decision
-from services.finance.acts import recompute_legal_acts
+from services.engine.money import amounts_changed
+from services.ptai.steps import apply_decision
 
 
 def submit(session: Session, text: str, today: date | None = None) -> PtaiRequest:
@@ -70,7 +71,7 @@ def submit(session: Session, text: str, today: date | None = None) -> PtaiReques
     except IntegrityError:  # filed at the same time by someone else
         raise RuleViolation([_duplicate_of(None)]) from None
     request.reference = ptai_reference(collectivite.departement_code, f.campagne, request.id)
-    recompute_legal_acts(session, ptai_request_ids=[request.id])
+    amounts_changed(session, ptai_request_ids=[request.id])
     record_decision(
         session,
         entity_type="ptai",
@@ -79,7 +80,7 @@ def submit(session: Session, text: str, today: date | None = None) -> PtaiReques
         from_status=None,
         to_status=PtaiStatus.SUBMITTED,
         actor=Actor(f"demandeur : {collectivite.name}"),
-        decision="submitted",
+        decision=PtaiEvent.SUBMITTED,
         amount_cents=request.requested_cents,
     )
     return request
@@ -248,10 +249,10 @@ def complete(session: Session, request: PtaiRequest, text: str, today: date | No
     request.cir_complementarity = f.projet.complementarite_cir or ""
     request.submitted_payload = f.model_dump(mode="json")
     before = request.status
-    apply_decision(request, "completed")
+    apply_decision(request, PtaiEvent.COMPLETED)
     request.rework_deadline = None
     session.add(request)
-    recompute_legal_acts(session, ptai_request_ids=[request.id])
+    amounts_changed(session, ptai_request_ids=[request.id])
     recorded = record_decision(
         session,
         entity_type="ptai",
@@ -260,7 +261,7 @@ def complete(session: Session, request: PtaiRequest, text: str, today: date | No
         from_status=before,
         to_status=request.status,
         actor=Actor(f"demandeur : {collectivite.name}"),
-        decision="completed",
+        decision=PtaiEvent.COMPLETED,
         amount_cents=request.requested_cents,
     )
     return request, recorded.id

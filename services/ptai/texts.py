@@ -9,24 +9,31 @@ from models.acts import ACT_KIND_LABELS, ActKind
 from models.cerfa import RuleCheck
 from models.errors import Violation
 from models.money import format_eur
-from models.ptai import PTAI_MACHINE, PtaiRequest
+from models.ptai import InstructionDecision, PtaiRequest, ValidationDecision
 from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Domain, Public
-from services.engine.texts import decision_footer, history_lines, letterhead, md, place, refusal_banner, short_name
+from services.engine.texts import (
+    decision_footer,
+    history_lines,
+    letterhead,
+    md,
+    place,
+    refusal_banner,
+    short_name,
+    step_labels,
+)
+from services.ptai import steps
 from services.ptai.records import checks_now, show
 
-PTAI_STEP_LABELS = {"instruction": "instruction locale", "validation": "validation par le préfet"}
 # Every step a request's history names, approval steps or not.
-HISTORY_LABELS = {
-    **PTAI_STEP_LABELS,
-    "depot": "dépôt",
-    "complement": "compléments du demandeur",
-    "delegation": "délégation des crédits par le ministère",
-}
+HISTORY_LABELS = step_labels(steps.STEPS, **steps.OTHER_STEP_LABELS)
 
 
 def run_name(session: Session, request: PtaiRequest, step: str) -> str:
     collectivite = session.get(Collectivite, request.collectivite_id)
-    return f"PTAI {short_name(collectivite)} ({collectivite.departement_code}) — {PTAI_STEP_LABELS.get(step, step)} — {request.reference}"
+    return (
+        f"PTAI {short_name(collectivite)} ({collectivite.departement_code}) — {HISTORY_LABELS.get(step, step)} "
+        f"— {request.reference}"
+    )
 
 
 def email_base(session: Session, request: PtaiRequest, destinataire: str) -> dict:
@@ -49,31 +56,16 @@ def summary(session: Session, request: PtaiRequest) -> str:
 
 def opinion_line(request: PtaiRequest) -> str:
     """The instructeur's opinion, as the préfet reads it (plain text: emails and forms)."""
-    if request.opinion == "favourable":
+    if request.opinion == InstructionDecision.FAVOURABLE:
         text = f"Avis de l'instruction : favorable, pour {format_eur(request.proposed_cents)}"
     else:
         text = "Avis de l'instruction : défavorable"
     return text + (f" (motifs : {request.opinion_reasons})" if request.opinion_reasons else "")
 
 
-# What each decision leads to, as the form tells the awaited agent.
-INSTRUCTION_CHOICES = [
-    ("favourable", "avis favorable, avec le montant proposé (au plus le montant demandé) : le préfet décide ensuite"),
-    (
-        "unfavourable",
-        "avis défavorable, motifs obligatoires (champ « Commentaire ou motif ») : le préfet décide ensuite, "
-        "il peut rejeter la demande ou la valider malgré l'avis",
-    ),
-    (
-        "rework",
-        "compléments demandés au demandeur (commentaire et date limite obligatoires) ; l'instruction reprend à "
-        "leur réception",
-    ),
-]
-
-
-def validation_choices(request: PtaiRequest) -> list[tuple[str, str]]:
-    if request.opinion == "unfavourable":
+def validation_leads_to(request: PtaiRequest) -> dict[str, str]:
+    """What validating leads to, as the préfet's form says it: it depends on the opinion."""
+    if request.opinion == InstructionDecision.UNFAVOURABLE:
         validate = (
             "la demande est validée malgré l'avis défavorable et transmise au ministère : montant validé "
             "obligatoire (au plus le montant demandé) et motifs de votre décision obligatoires"
@@ -83,7 +75,7 @@ def validation_choices(request: PtaiRequest) -> list[tuple[str, str]]:
             f"la demande est transmise au ministère au montant proposé ({format_eur(request.proposed_cents)}) "
             "ou au montant inférieur que vous indiquez"
         )
-    return [("validate", validate), ("reject", "la demande est rejetée ; motifs obligatoires, transmis au demandeur")]
+    return {ValidationDecision.VALIDATE: validate}
 
 
 def description(session: Session, request: PtaiRequest, step: str, role: str, refusal: list[Violation] | None) -> str:
@@ -101,8 +93,8 @@ def description(session: Session, request: PtaiRequest, step: str, role: str, re
         f"{format_eur(request.total_cost_cents)} · **P104** : action {request.p104_action} · **Acte** : "
         f"{ACT_KIND_LABELS[ActKind(request.legal_act)]}",
     ]
-    if step == "validation" and request.opinion:
-        if request.opinion == "favourable":
+    if step == steps.VALIDATION.name and request.opinion:
+        if request.opinion == InstructionDecision.FAVOURABLE:
             lines.append(
                 f"**Avis de l'instruction** : ✅ favorable · **Montant proposé** : {format_eur(request.proposed_cents)}"
             )
@@ -114,10 +106,10 @@ def description(session: Session, request: PtaiRequest, step: str, role: str, re
         lines.append(f"**Montant proposé par l'instruction** : {format_eur(request.proposed_cents)}")
     lines += ["", f"**Décision attendue de** : {ROLE_LABELS[Role(role)]}", ""]
     lines += check_lines(checks_now(session, request))
-    lines += history_lines(session, "ptai", request.id, HISTORY_LABELS)
-    choices = INSTRUCTION_CHOICES if step == "instruction" else validation_choices(request)
-    allowed = {t.decision for t in PTAI_MACHINE.allowed(request.status) if t.role is not None}
-    lines += decision_footer("ptai", step, [(d, label) for d, label in choices if d in allowed])
+    lines += history_lines(session, steps.CASE, request.id, HISTORY_LABELS)
+    declared = steps.STEPS_BY_NAME[step]
+    leads_to = validation_leads_to(request) if declared is steps.VALIDATION else None
+    lines += decision_footer(declared, leads_to, status=request.status)
     return "\n".join(lines)
 
 

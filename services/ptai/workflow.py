@@ -8,15 +8,16 @@ from datetime import date
 from sqlmodel import Session
 
 from models.actors import Porteur
-from models.ptai import PTAI_MACHINE, PtaiRequest, PtaiStatus
-from services.engine.kind import CollectiviteCase, Step
-from services.finance.acts import recompute_legal_acts
-from services.ptai import forms, handlers, records, texts
+from models.ptai import PtaiRequest
+from services.engine.kind import CollectiviteCase
+from services.engine.money import amounts_changed
+from services.ptai import records, steps, texts
 from services.ptai.records import NotAwaitingApplicant
+from services.ptai.steps import PTAI_MACHINE
 
 __all__ = ["PTAI", "NotAwaitingApplicant", "complete"]
 
-ENTITY = "ptai"
+ENTITY = steps.CASE
 
 
 class PtaiCase(CollectiviteCase[PtaiRequest]):
@@ -26,30 +27,7 @@ class PtaiCase(CollectiviteCase[PtaiRequest]):
     model = PtaiRequest
     machine = PTAI_MACHINE
     parameter = "request_id"
-    steps = {
-        s.name: s
-        for s in [
-            Step(
-                "instruction",
-                PtaiStatus.SUBMITTED,
-                texts.PTAI_STEP_LABELS["instruction"],
-                forms.InstructionForm,
-                handlers.instruction,
-                expectation_again="Vos compléments ont bien été reçus : l'instruction de votre demande reprend. "
-                "Aucune action n'est attendue de votre part.",
-                expectation_rework="Adresser à la préfecture les compléments demandés avant la date limite, en rappelant la "
-                "référence du dossier.",
-            ),
-            Step(
-                "validation",
-                PtaiStatus.PREFET_VALIDATION,
-                texts.PTAI_STEP_LABELS["validation"],
-                forms.ValidationForm,
-                handlers.validation,
-                four_eyes=True,
-            ),  # never the instructing agent
-        ]
-    }
+    steps = steps.STEPS_BY_NAME
 
     run_name = staticmethod(texts.run_name)
     description = staticmethod(texts.description)
@@ -61,7 +39,7 @@ class PtaiCase(CollectiviteCase[PtaiRequest]):
         """An opinion, a validation or a rejection changes the amount that counts (or ends it):
         R13's acts of the beneficiary's year follow, in the decision's transaction."""
         session.add(case)
-        recompute_legal_acts(session, ptai_request_ids=[case.id])
+        amounts_changed(session, ptai_request_ids=[case.id])
 
     def applicants(self, session: Session, case: PtaiRequest) -> list[tuple[str, str]]:
         """The collectivité, and the association that carries the project, if any."""

@@ -37,6 +37,14 @@ def list_filter(session: Session, entity: str, **given) -> ListFilter:
     return check_filter(statuses=STATUSES[entity], known_departements=known, **given)
 
 
+def other_list_filter(session: Session, **given) -> ListFilter:
+    """The filter of a list with no status to narrow on (payments, comptes rendus financiers,
+    waiting runs), checked exactly as the four lists' are: an unknown département is refused
+    (``DEPARTEMENT_INCONNU``), as is an unknown awaited party (``ATTENDU_INCONNU``)."""
+    known = set(session.exec(select(Departement.code)))
+    return check_filter(statuses={}, known_departements=known, **given)
+
+
 def _with_wait(row: dict, wait: Wait | None) -> dict:
     row.update(wait.columns() if wait is not None else NO_WAIT)
     return row

@@ -24,7 +24,7 @@ from notifications.sink import SinkServer, _free_port
 from services.db import get_engine
 from services.migrate import upgrade
 from tests.conftest import PG_ADMIN_URL, ScriptedSink, _pg_url
-from tests.flows.conftest import Platform, _wait_http
+from tests.flows.conftest import ServedPlatform, _wait_http
 
 
 class BreakableSink(ScriptedSink):
@@ -68,7 +68,7 @@ class Stack:
         self.server: subprocess.Popen | None = None
         self.sink = BreakableSink(workdir / "mail")
         self.sink_server = SinkServer(self.sink).start()
-        self.platform = Platform(
+        self.platform = ServedPlatform(
             {"api_url": self.api_url, "ui_url": self.ui_url, "home": self.home},
             db_url,
             self.sink,
@@ -77,6 +77,7 @@ class Stack:
         )
         self.engine = self.platform.engine
         self.server_starts = 0
+        self.first_outbox_id = 1  # the outbox rows of the current test start here (``begin_test``)
 
     # --- Prefect server -----------------------------------------------------------------------
 
@@ -129,6 +130,10 @@ class Stack:
     def sql(self, query: str, **params) -> list:
         with self.engine.connect() as conn:
             return conn.execute(text(query), params).all()
+
+    def begin_test(self) -> None:
+        """The stack serves a module's tests in turn: what a test counts starts here."""
+        self.first_outbox_id = (self.sql("SELECT max(id) FROM outbox_message")[0][0] or 0) + 1
 
     def email_duplicates(self) -> int:
         """Copies received beyond the first of each message (same Message-ID: the same outbox row)."""
@@ -216,5 +221,6 @@ def _prefect_of_the_stack(request):
         yield
         return
     current = request.getfixturevalue("pg_stack" if "pg_stack" in request.fixturenames else "stack")
+    current.begin_test()
     with temporary_settings(updates={PREFECT_API_URL: current.api_url, PREFECT_UI_URL: current.ui_url}):
         yield

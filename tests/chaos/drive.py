@@ -32,7 +32,7 @@ ADMIN = "exploitation@interieur.example"
 
 
 async def cli(*args) -> dict | str:
-    result = await asyncio.to_thread(run, *args)
+    result = await asyncio.to_thread(run, *args, "--json")
     assert result.exit_code == 0, result.output
     out = result.stdout.strip()
     return json.loads(out) if out.startswith(("{", "[")) else out
@@ -56,7 +56,7 @@ class Chain:
     entity_id: int
     reference: str
     steps: list[Step]
-    done: list[tuple[str, int, str]] = field(default_factory=list)  # (entity, id, step) answered
+    submitted: list[tuple[str, int, str]] = field(default_factory=list)  # (entity, id, step) answers sent
 
     async def prepare(self, stack) -> None:
         step = self.steps[0]
@@ -68,6 +68,7 @@ class Chain:
     async def answer(self, stack) -> None:
         step = self.steps.pop(0)
         fields = {**step.fields, **(step.fill(stack, self.entity_id) if step.fill else {})}
+        self.submitted.append((self.entity, self.entity_id, step.name))  # before any verdict: lost is not the driver's
         verdict = await decide(
             stack.platform,
             step.name,
@@ -79,7 +80,6 @@ class Chain:
             **fields,
         )
         assert verdict.outcome == "accepted", (self.reference, step.name, verdict.violations)
-        self.done.append((self.entity, self.entity_id, step.name))
 
 
 async def batch_of(stack, request_id: int, timeout: float = 120) -> tuple[int, str]:
@@ -247,10 +247,23 @@ async def quiescent(stack, timeout: float = 240) -> None:
     raise AssertionError(f"the platform never settled\n{stack.platform.logs()}")
 
 
-def lost_and_duplicated(stack, answered: list[tuple[str, int, str]]) -> tuple[int, int]:
-    """Answers accepted by the test but absent from the database; answers, step runs or emails
-    recorded or sent more than once."""
+def lost_and_duplicated(stack, submitted: list[tuple[str, int, str]]) -> tuple[int, int]:
+    """Counted from the database, the outbox and the SMTP sink, not from what the driver saw.
+
+    Lost: each answer submitted (``(entity, id, step)``) with no decision recorded for that step
+    in the audited trail; each email the outbox holds since the case began (the decisions',
+    the codes', the openings') that never reached the SMTP sink. Duplicated: decisions recorded
+    twice for one submitted step, answers accepted twice, step runs started twice, emails
+    received twice (by Message-ID, or the same recipient, subject and text)."""
+    from models.decision import Decision
+    from models.outbox import OutboxMessage
+
     with Session(stack.engine) as s:
+        decided = Counter(
+            (d.entity_type, d.entity_id, d.step)
+            for d in s.exec(select(Decision).where(Decision.decision != "refus", Decision.actor_agent_id.is_not(None)))
+        )
+        queued = s.exec(select(OutboxMessage).where(OutboxMessage.id >= stack.first_outbox_id)).all()
         accepted = Counter(
             (a.entity_type, a.entity_id, a.step)
             for a in s.exec(select(ApprovalAttempt).where(ApprovalAttempt.outcome == AttemptOutcome.ACCEPTED))
@@ -258,17 +271,27 @@ def lost_and_duplicated(stack, answered: list[tuple[str, int, str]]) -> tuple[in
         runs = Counter(
             (r.entity_type, r.entity_id, r.step, r.round, r.closing_decision_id) for r in s.exec(select(StepRun))
         )
-    lost = sum(1 for key in answered if accepted[key] == 0)
-    repeated = sum(n - 1 for key, n in accepted.items() if key in answered and n > 1)
+    received = stack.sink.message_ids()
+    arrived = Counter(int(mid.split("-")[1].split(".")[0]) for mid in received for _ in range(received[mid]))
+    lost_decisions = [key for key in dict.fromkeys(submitted) if decided[key] == 0]
+    lost_mails = [(m.id, m.recipient, m.event, m.status) for m in queued if arrived[m.id] == 0]
+    for what, items in (("decisions", lost_decisions), ("emails", lost_mails)):
+        if items:
+            print(f"chaos: lost {what}: {items}")
+    lost = len(lost_decisions) + len(lost_mails)
+
+    repeated = sum(n - 1 for key, n in decided.items() if key in submitted and n > 1)
+    repeated += sum(n - 1 for key, n in accepted.items() if key in submitted and n > 1)
     repeated += sum(n - 1 for n in runs.values() if n > 1)
     repeated_mails = [
         key for key, n in Counter((m.to, m.subject, m.text()) for m in stack.sink.received).items() if n > 1
     ]
-    repeated_ids = [mid for mid, n in stack.sink.message_ids().items() if n > 1]
+    repeated_ids = [mid for mid, n in received.items() if n > 1]
     repeated += stack.email_duplicates()
     repeated += sum(n - 1 for n in Counter((m.to, m.subject, m.text()) for m in stack.sink.received).values() if n > 1)
     for what, items in (
-        ("answers", [k for k, n in accepted.items() if k in answered and n > 1]),
+        ("decisions", [k for k, n in decided.items() if k in submitted and n > 1]),
+        ("answers", [k for k, n in accepted.items() if k in submitted and n > 1]),
         ("step runs", [k for k, n in runs.items() if n > 1]),
         ("message ids", repeated_ids),
         ("mails", [(to, subject) for to, subject, _ in repeated_mails]),

@@ -18,12 +18,12 @@ from prefect.states import Cancelled
 from sqlmodel import Session, select
 
 from models.approval import StepRun, StepRunState
-from models.choices import wording
-from models.ctai import Ctai, CtaiStatus
+from models.ctai import Ctai, CtaiStatus, EngagementDecision
 from models.outbox import OutboxMessage
 from models.types import utcnow
 from notifications.sender import OutboxSender
 from notifications.smtp import smtp_target
+from services.ctai import steps as ctai_steps
 from tests.chaos.conftest import report
 from tests.chaos.drive import (
     ADMIN,
@@ -39,6 +39,7 @@ from tests.chaos.drive import (
     widening_chain,
 )
 from tests.flows.helpers import code_for, decide, mails_to, wait_for_mail, waiting_run
+from tests.waiting import await_until
 
 pytestmark = pytest.mark.chaos
 
@@ -62,7 +63,7 @@ async def test_killing_the_serving_process_while_steps_wait_loses_and_repeats_no
             kills += 1
             stack.platform.start()
         await asyncio.gather(*(c.answer(stack) for c in chains if c.steps))
-    answered = [key for c in chains for key in c.done]
+    answered = [key for c in chains for key in c.submitted]
     assert len(answered) == 14 and (rounds, kills) == (9, 5)
     for chain in chains:
         await _settled(stack, chain.entity, chain.entity_id)
@@ -117,7 +118,7 @@ async def test_killing_the_serving_process_while_a_step_is_judged_starts_the_nex
     async with get_client() as client:
         judged = await client.read_flow_run(UUID(run_id))
     assert judged.state.type.value == "CRASHED"  # shown as what it is, not running forever
-    lost, duplicated = lost_and_duplicated(stack, chain.done)
+    lost, duplicated = lost_and_duplicated(stack, chain.submitted)
     duplicated += (len(rows) - 1) + (len(runs) - 1)
     report("kill -9 du service pendant le jugement d'une étape", lost, duplicated, database=stack.engine.dialect.name)
     assert (len(rows), len(runs), lost, duplicated) == (1, 1, 0, 0)
@@ -190,7 +191,7 @@ async def test_a_step_that_fails_on_a_database_error_is_restarted_by_the_sweep_a
             run_input={
                 "agent_email": step.email,
                 "approval_code": code,
-                "decision": wording("ctai", "engagement", "received"),
+                "decision": ctai_steps.ENGAGEMENT.wording(EngagementDecision.RECEIVED),
                 **step.fields,
             },
         )
@@ -215,6 +216,7 @@ async def test_a_step_that_fails_on_a_database_error_is_restarted_by_the_sweep_a
     # The answer was lost with the failure: the awaited agents get a new code, with the reason.
     renewed = await wait_for_mail(stack.platform, I86, chain.reference, 2)
     assert "n'a pas pu être enregistrée" in renewed[-1].text()
+    chain.submitted.append(("ctai", chain.entity_id, "engagement"))
     result = await decide(
         stack.platform,
         "engagement",
@@ -228,10 +230,9 @@ async def test_a_step_that_fails_on_a_database_error_is_restarted_by_the_sweep_a
     )
     assert result.outcome == "accepted", result.violations
     chain.steps.pop(0)
-    chain.done.append(("ctai", chain.entity_id, "engagement"))
     await waiting_run(stack.platform, "echange", chain.entity_id)
     await _settled(stack, "ctai", chain.entity_id)
-    lost, duplicated = lost_and_duplicated(stack, chain.done)
+    lost, duplicated = lost_and_duplicated(stack, chain.submitted)
     report(
         "étape en échec sur une erreur de base, relancée par le contrôle",
         lost,
@@ -293,6 +294,7 @@ async def test_a_dozen_runs_suspended_across_a_prefect_server_restart_all_resume
     )
     answered = [("ptai", rid, "instruction") for rid, _ in requests]
     accepted = sum(v.outcome == "accepted" for v in verdicts)
+    await quiescent(stack)  # the decisions' emails are out before they are counted
     lost, duplicated = lost_and_duplicated(stack, answered)
     report(
         f"serveur Prefect redémarré avec {SUSPENDED} exécutions suspendues",
@@ -402,7 +404,11 @@ async def test_postgresql_restarted_while_a_decision_is_mailed_the_step_complete
     _postgresql("stop")
     try:
         stack.sink.release.set()
-        await asyncio.sleep(6)
+        await await_until(  # the sender met the outage when it came to mark the email sent
+            lambda: any("base de données indisponible" in p.read_text() for p in stack.workdir.glob("serve-*.log")),
+            60,
+            "the flow never met the database's outage",
+        )
     finally:
         _postgresql("start")
     await waiting_run(stack.platform, "echange", chain.entity_id, timeout=180)
@@ -416,7 +422,7 @@ async def test_postgresql_restarted_while_a_decision_is_mailed_the_step_complete
             .order_by(StepRun.id)
         ).all()
     assert [r.step for r in rows] == ["engagement", "echange", "diagnostic"]
-    lost, duplicated = lost_and_duplicated(stack, chain.done)
+    lost, duplicated = lost_and_duplicated(stack, chain.submitted)
     report(
         "PostgreSQL de l'application redémarré pendant l'envoi d'une décision",
         lost,

@@ -17,9 +17,10 @@ import pytest
 from prefect.flow_runs import aresume_flow_run
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from cli.processes import port_is_free
 from notifications.sink import _free_port
 from tests.chaos.conftest import report
-from tests.up_platform import TERRITOIRES, Up, until
+from tests.up_platform import TERRITOIRES, Up, demo_started, until
 
 pytestmark = pytest.mark.chaos
 POITIERS_RUN = "CTAI Poitiers (86) — bilan annuel et avenant"
@@ -39,7 +40,7 @@ def up(tmp_path):
 
 
 async def test_killing_territoires_up_alone_leaves_no_orphan_and_a_new_start_serves_the_same_steps(up):
-    up.start()
+    demo_started(up, up.start())  # as a newcomer meets it on the embedded defaults (tests/e2e: on PostgreSQL)
     waiting = until(lambda: len(r := up.suspended_runs()) == 6 and r, 120, "the demo's six runs suspended")
     until(
         lambda: any("Décision attendue" in str(m["Subject"]) and AGENT in str(m["To"]) for m in up.mails()),
@@ -63,16 +64,18 @@ async def test_killing_territoires_up_alone_leaves_no_orphan_and_a_new_start_ser
 
     up.proc.send_signal(signal.SIGKILL)  # the supervisor alone
     up.proc.wait(timeout=10)
-    deadline = time.monotonic() + 30
-    while (left := set(up.processes()) & first) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not left, f"orphans of the killed supervisor: {[_command(pid) for pid in left]}"
+    until(
+        lambda: not set(up.processes()) & first,
+        30,
+        lambda: f"orphans of the killed supervisor: {[_command(pid) for pid in set(up.processes()) & first]}",
+        every=0.2,
+    )
 
     restarted = time.monotonic()
     banner = up.start()
+    assert "Démonstration reprise telle qu'elle était" in banner
     back = until(lambda: (r := up.suspended_runs()) == waiting and r, 60, "the same runs waiting again")
-    within = time.monotonic() - restarted
-    assert "Démonstration reprise telle qu'elle était" in banner and within < 60, f"{within:.0f} s"
+    within = time.monotonic() - restarted  # reported, not asserted: the bounds above are the test
     resent = len(up.mails()) - mails  # the new start must mail nothing again
 
     with temporary_settings(updates={PREFECT_API_URL: f"{up.ui}/api"}):
@@ -104,6 +107,8 @@ async def test_killing_territoires_up_alone_leaves_no_orphan_and_a_new_start_ser
     report(f"kill -9 de territoires up seul, de retour en {within:.0f} s", lost, duplicated, database="sqlite")
     assert (lost, duplicated) == (0, 0)
     assert up.ctrl_c() == 0 and up.processes() == []
+    assert "Plateforme arrêtée" in up.output()
+    assert port_is_free(up.port) and port_is_free(up.sink_port)
 
 
 def _command(pid: int) -> str:

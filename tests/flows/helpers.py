@@ -11,8 +11,9 @@ from prefect.flow_runs import aresume_flow_run
 from sqlmodel import Session, select
 
 from models.approval import ApprovalAttempt, StepRun, StepRunState
-from models.choices import wording
+from services.cases import kind
 from services.engine.runs import pause_key
+from tests.waiting import await_until
 
 CODE = re.compile(r"^Code d'approbation\s:\s([A-Z0-9-]+)\r?$", re.MULTILINE)
 
@@ -79,28 +80,24 @@ def code_for(platform, address: str, reference: str, run_id: str | None = None) 
 
 
 async def wait_for_mail(platform, address: str, reference: str, count: int, timeout: float = 60) -> list:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        found = mails_to(platform, address, reference)
-        if len(found) >= count:
-            return found
-        await asyncio.sleep(0.2)
-    raise AssertionError(
-        f"{address} got {len(mails_to(platform, address, reference))} mails about {reference}, expected {count}"
+    return await await_until(
+        lambda: (found := mails_to(platform, address, reference)) and len(found) >= count and found,
+        timeout,
+        lambda: f"{address} got {len(mails_to(platform, address, reference))} mails about {reference}, not {count}",
     )
 
 
 async def verdict(platform, run_id: str, attempt: int, timeout: float = 120) -> ApprovalAttempt:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
+    def judged() -> ApprovalAttempt | None:
         with Session(platform.engine) as s:
-            found = s.exec(
+            return s.exec(
                 select(ApprovalAttempt).where(ApprovalAttempt.flow_run_id == run_id, ApprovalAttempt.attempt == attempt)
             ).first()
-        if found is not None:
-            return found
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"run {run_id} never judged attempt {attempt}\n{platform.logs()}")
+
+    try:
+        return await await_until(judged, timeout, f"run {run_id} never judged attempt {attempt}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{platform.logs()}") from None
 
 
 async def decide(
@@ -127,7 +124,7 @@ async def decide(
     run_input = {
         "agent_email": email,
         "approval_code": code or code_for(platform, email, reference, run_id),
-        "decision": wording(entity, step, decision),
+        "decision": kind(entity).steps[step].wording(decision),
         **fields,
     }  # the form offers French wordings
     await aresume_flow_run(UUID(run_id), run_input=run_input)

@@ -20,7 +20,7 @@ from tests.integration.test_comite_pilotage import P86, POITIERS, minutes, setti
 
 
 async def cli(*args) -> dict:
-    result = await asyncio.to_thread(run, *args)
+    result = await asyncio.to_thread(run, *args, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 

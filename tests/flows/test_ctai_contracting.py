@@ -38,7 +38,7 @@ async def cli(*args):
 
 
 async def start(platform, collectivite_id: int, *extra) -> dict:
-    out = await cli("ctai", "start", "--collectivite", str(collectivite_id), "--first-year", "2021", *extra)
+    out = await cli("ctai", "start", "--collectivite", str(collectivite_id), "--first-year", "2021", *extra, "--json")
     return json.loads(out.stdout)
 
 
@@ -174,7 +174,7 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
     ]
     refused = [d for d in trail if d.decision == "refus"]
     assert len(refused) == 4
-    for row, (email, _, expected) in zip(refused, refusals):
+    for row, (_email, _, expected) in zip(refused, refusals, strict=True):
         assert expected in row.comment and row.actor_label == "(réponse non identifiée)"
         assert row.from_status == row.to_status == "signature"
     with Session(platform.engine) as s:

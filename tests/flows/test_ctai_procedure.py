@@ -20,7 +20,7 @@ I86, P86, DIAIR = "instructeur.86@prefecture-86.example", "prefet.86@prefecture-
 
 
 async def cli(*args) -> dict:
-    result = await asyncio.to_thread(run, *args)
+    result = await asyncio.to_thread(run, *args, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 

@@ -33,7 +33,8 @@ async def start(collectivite_id: int) -> dict:
     return json.loads(result.stdout)
 
 
-async def test_a_waiting_approval_survives_a_sigkill_of_the_server_without_duplicates(platform):
+async def test_a_waiting_approval_survives_a_sigkill_of_the_server_without_duplicates(served_platform):
+    platform = served_platform  # served by ``territoires serve`` in a subprocess, which is killed
     ids = poitiers(platform.engine, "Ville de Châtellerault", "commune", 3, "integration@chatellerault.example")
     started = await start(ids["poitiers"])
     cid, ref = started["ctai_id"], started["reference"]

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from documents.render import first_page_png, pdf_text
 from models.actors import Porteur
 from models.acts import ActStatus, FinancialReport, LegalAct
 from models.ctai import Action, Ctai, CtaiFunding, CtaiStatus, Diagnostic, ctai_reference
@@ -22,6 +21,7 @@ from services.engine import launch
 from tests.acts import ASSOCIATION, COLLECTIVITE, INSTRUCTEUR, PREFET, SIGNED, act_of, delegated
 from tests.cli import run
 from tests.flows.helpers import decide, finished, wait_for_mail
+from tests.pdf_reading import first_page_png, pdf_text
 from tests.workflow import SIGNED as CONTRACT_SIGNED
 from tests.workflow import poitiers
 

@@ -79,7 +79,8 @@ def _artifact_in_the_prefect_ui(url: str, dialect: str) -> Path:
         page.get_by_role("heading", name="Tableau de bord national — 2023").wait_for()
         charts = page.locator("img[src^='data:image/png']")
         page.wait_for_function(
-            "Array.from(document.querySelectorAll(\"img[src^='data:image/png']\")).filter(i => i.naturalWidth > 300).length >= 5"
+            "Array.from(document.querySelectorAll(\"img[src^='data:image/png']\")).filter(i => i.naturalWidth > "
+            "300).length >= 5"
         )
         assert charts.count() >= 5
         page.screenshot(path=str(screenshot), full_page=True)

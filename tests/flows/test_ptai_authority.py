@@ -123,7 +123,7 @@ async def test_the_prefet_overrides_an_unfavourable_opinion_and_the_ministry_red
         ).all()
     assert (reduced.status, reduced.granted_cents) == (PtaiStatus.DELEGATED, 1_000_000)
     assert refused.status == PtaiStatus.REJECTED and refused.granted_cents is None
-    assert [(l.ae_cents, l.requests_count) for l in lines] == [(1_000_000, 1)]
+    assert [(line.ae_cents, line.requests_count) for line in lines] == [(1_000_000, 1)]
     assert [d for d in trail if d != "refus"] == [
         "submitted",
         "unfavourable",

@@ -30,13 +30,13 @@ I86, I86B, P86, MIN = (
 
 
 async def cli(*args):
-    result = await asyncio.to_thread(run, *args)
+    result = await asyncio.to_thread(run, *args, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout) if result.stdout.strip().startswith("{") else result.stdout
 
 
 async def test_a_request_goes_from_submission_to_delegated_credits(platform, tmp_path):
-    ids = poitiers(platform.engine, "Ville de Montmorillon", "commune", 5, "integration@montmorillon.example")
+    poitiers(platform.engine, "Ville de Montmorillon", "commune", 5, "integration@montmorillon.example")
     with unit_of_work(platform.engine) as s:
         known = {a.email for a in registry.list_agents(s)}
         for email, role, dep in [(I86B, "instructeur", "86"), (MIN, "ministere", None)]:

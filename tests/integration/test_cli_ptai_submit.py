@@ -116,7 +116,7 @@ def test_a_valid_request_is_stored_with_its_porteur_and_first_decision(registere
     assert result.exit_code == 0, result.output
     assert out["reference"].startswith("PTAI-76-2021-")
     assert _counts(registered) == (before[0] + 1, before[1] + 1, before[2] + 1)
-    assert out["flow_run_id"] is None and "ptai resume" in out["avertissement"]  # no Prefect server here
+    assert out["flow_run_id"] is None and "ptai reprendre" in out["avertissement"]  # no Prefect server here
     shown, view = run_json("ptai", "show", str(out["request_id"]))
     assert view["statut"] == "submitted" and view["montant_demande_cents"] == 1_800_000
     assert view["decisions"][0]["decision"] == "submitted"
@@ -134,8 +134,8 @@ def test_dry_run_validates_without_storing(registered, tmp_path):
 def test_complements_cannot_change_the_porteur_nor_the_campaign(registered, tmp_path):
     from datetime import date, timedelta
 
-    from models.ptai import apply_decision
     from services.db import unit_of_work
+    from services.ptai.steps import apply_decision
 
     result, out = _submit(tmp_path, json.dumps(valid_request()))
     assert result.exit_code == 0, result.output
@@ -155,6 +155,6 @@ def test_complements_cannot_change_the_porteur_nor_the_campaign(registered, tmp_
         path = tmp_path / "complement.json"
         path.write_text(json.dumps(valid_request(**changes)), encoding="utf-8")
         before = _counts(registered)
-        done = run("ptai", "complete", str(out["request_id"]), str(path))
+        done = run("ptai", "complete", str(out["request_id"]), str(path), "--json")
         assert done.exit_code == 2 and "DEMANDE_NON_MODIFIABLE" in done.stdout
         assert _counts(registered) == before

@@ -434,10 +434,10 @@ def test_comite_list_and_show_print_the_comites_as_json(app_env, engine):
     assert result.exit_code == 0 and [(c["reference"], c["statut"], c["contrats"]) for c in listed] == [
         (comite.reference, "held", 1)
     ]
-    shown = run("comite", "show", str(comite.id))
+    shown = run("comite", "show", str(comite.id), "--json")
     data = json.loads(shown.stdout)
     assert data["niveau"] == "local" and data["departement"] == {"code": "86", "nom": "Vienne"}
     assert [p["nom"] for p in data["participants"]] == ["Préfète de la Vienne", "Mme Durand"]
     assert data["actions_examinees"][0]["motif"] == "action la plus importante du contrat"
-    missing = run("comite", "show", "999")
+    missing = run("comite", "show", "999", "--json")
     assert missing.exit_code == 2 and "INTROUVABLE" in missing.stdout

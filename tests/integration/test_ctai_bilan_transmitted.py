@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from models.ctai import CtaiActionBilan, CtaiReview
 from models.decision import Decision
 from tests.cli import run
-from tests.integration.test_ctai_procedure import I86, active, contract, funding_of, ids, open_review  # noqa: F401
+from tests.integration.test_ctai_procedure import I86, active, funding_of, open_review
 from tests.workflow import bilan_lines
 
 
@@ -26,7 +26,7 @@ def test_a_transmitted_bilan_is_shown_in_the_form_and_kept_when_the_instructeur_
     lines = bilan_lines(engine, contract, 2021)
     for line in lines:
         line["consomme_eur"] = str(line["consomme_eur"])
-    result = run("ctai", "bilan", str(contract), _file(tmp_path, lines))
+    result = run("ctai", "bilan", str(contract), _file(tmp_path, lines), "--json")
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
     assert (printed["ctai_id"], printed["annee"], printed["actions"]) == (contract, 2021, len(lines))

@@ -32,7 +32,6 @@ from tests.workflow import (
     SIGNED,
     Driver,
     bilan_lines,
-    poitiers,
     proposal_text,
     propose,
     register_ctair,
@@ -40,18 +39,6 @@ from tests.workflow import (
 
 I86, P86, DIAIR = "instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example", "diair@interieur.example"
 POITIERS = "integration@poitiers.example"
-
-
-@pytest.fixture
-def ids(engine):
-    return poitiers(engine)
-
-
-@pytest.fixture
-def contract(engine, ids):
-    with unit_of_work(engine) as s:
-        ctai, _ = ctai_workflow.create(s, collectivite_id=ids["poitiers"], first_year=2021)
-    return ctai.id
 
 
 def to_signature(engine, ctai_id, text=None) -> Driver:
@@ -296,15 +283,31 @@ def test_a_second_active_ctair_or_an_unknown_collectivite_is_refused(engine, ids
     path = tmp_path / "ctair.json"
     path.write_text(json.dumps(CTAIR_FILE), encoding="utf-8")
     first = run(
-        "ctai", "register-ctair", "--collectivite", str(ids["poitiers"]), "--signature-date", "2020-02-14", str(path)
+        "ctai",
+        "register-ctair",
+        "--collectivite",
+        str(ids["poitiers"]),
+        "--signature-date",
+        "2020-02-14",
+        str(path),
+        "--json",
     )
     assert first.exit_code == 0, first.output
     assert json.loads(first.stdout)["type"] == "ctair"
     again = run(
-        "ctai", "register-ctair", "--collectivite", str(ids["poitiers"]), "--signature-date", "2020-02-14", str(path)
+        "ctai",
+        "register-ctair",
+        "--collectivite",
+        str(ids["poitiers"]),
+        "--signature-date",
+        "2020-02-14",
+        str(path),
+        "--json",
     )
     assert again.exit_code == 2 and "CTAIR_EN_DOUBLE" in again.stdout
-    unknown = run("ctai", "register-ctair", "--collectivite", "999", "--signature-date", "2020-02-14", str(path))
+    unknown = run(
+        "ctai", "register-ctair", "--collectivite", "999", "--signature-date", "2020-02-14", str(path), "--json"
+    )
     assert unknown.exit_code == 2 and "COLLECTIVITE_INCONNUE" in unknown.stdout
 
 

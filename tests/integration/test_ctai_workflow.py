@@ -9,19 +9,10 @@ from models.decision import Decision
 from models.outbox import OutboxMessage
 from services.ctai import workflow as ctai_workflow
 from services.db import unit_of_work
-from tests.workflow import SIGNED, Driver, bilan_lines, poitiers, proposal_text, propose
+from tests.workflow import SIGNED, Driver, bilan_lines, proposal_text, propose
 
 I86, P86 = "instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example"
 I37, P37, DIAIR = "instructeur.37@prefecture-37.example", "prefet.37@prefecture-37.example", "diair@interieur.example"
-
-
-@pytest.fixture
-def contract(engine):
-    ids = poitiers(engine)
-    with unit_of_work(engine) as s:
-        ctai, created = ctai_workflow.create(s, collectivite_id=ids["poitiers"], first_year=2021)
-    assert created
-    return ctai.id
 
 
 def status(engine, ctai_id):
@@ -161,7 +152,7 @@ def test_five_wrong_codes_lock_the_agent_out_until_a_prefet_lifts_it_and_the_age
     d = Driver(engine, contract)
     d.open("engagement")
     first = d.code(I86)
-    for n in range(5):
+    for _ in range(5):
         out = d.answer("engagement", I86, "received", code="ZZZZ-ZZZZ", letter_date="2020-12-15", signatory="Maire")
         assert [v["code"] for v in out.violations] == REFUSED
     out = d.answer("engagement", I86, "received", code=first, letter_date="2020-12-15", signatory="Maire")
@@ -274,9 +265,11 @@ def test_a_code_is_single_use(engine, contract):
     d.open("engagement")
     code = d.code(I86)
     assert d.answer("engagement", I86, "received", code=code, letter_date="2020-12-15", signatory="M").accepted
-    d.open("echange")
-    out = d.answer("echange", I86, "held", code=code, meeting_date="2021-01-20")
-    assert not out.accepted and out.violations[0]["code"] == "IDENTIFICATION_REFUSEE"
+    # The same code again, on the same step of the same run: a code still good would pass the
+    # identification, and only then be refused for a step already decided.
+    out = d.answer("engagement", I86, "received", code=code, letter_date="2020-12-15", signatory="M")
+    assert not out.accepted and [v["code"] for v in out.violations] == REFUSED
+    assert count(engine, Decision, Decision.step == "engagement", Decision.decision == "received") == 1
 
 
 def test_an_expired_code_is_refused_and_replaced(engine, contract):

@@ -21,6 +21,7 @@ from services.engine import runs as steps
 from services.engine import steps as step_engine
 from services.finance import batches, delegation
 from services.finance.envelope import set_envelope
+from services.finance.workflow import BATCH
 from services.ptai.records import submit
 from tests.cli import run
 from tests.codes import mailed_code
@@ -81,7 +82,7 @@ def open_arbitrage(engine, batch: DelegationBatch) -> str:
         steps.reserve(s, entity_type="lot", entity_id=batch.id, step="arbitrage", key=key, awaited_role="ministere")
     with unit_of_work(engine) as s:
         step_engine.open_step(
-            s, batches.BATCH, entity_id=batch.id, step="arbitrage", flow_run_id=run_id, trigger=key, link=None
+            s, BATCH, entity_id=batch.id, step="arbitrage", flow_run_id=run_id, trigger=key, link=None
         )
     return mailed_code(engine, MINISTERE)
 
@@ -90,7 +91,7 @@ def answer(engine, batch: DelegationBatch, code: str, decision: str, attempt: in
     with unit_of_work(engine) as s:
         return step_engine.decide(
             s,
-            batches.BATCH,
+            BATCH,
             entity_id=batch.id,
             step="arbitrage",
             flow_run_id=batch.flow_run_id,
@@ -139,9 +140,9 @@ def test_an_approved_batch_delegates_each_request_once_with_lines_per_departemen
         lines = s.exec(select(DelegationLine)).all()
         emails = s.exec(select(OutboxMessage.event, func.count()).group_by(OutboxMessage.event)).all()
         assert s.get(DelegationBatch, batch.id).status == BatchStatus.DELEGATED
-    assert {(l.departement_code, l.p104_action, l.ae_cents, l.cp_cents, l.requests_count) for l in lines} == {
-        (dep, 12, 2_000_000, 2_000_000, 2) for dep in DEPS
-    }
+    assert {
+        (line.departement_code, line.p104_action, line.ae_cents, line.cp_cents, line.requests_count) for line in lines
+    } == {(dep, 12, 2_000_000, 2_000_000, 2) for dep in DEPS}
     # The préfectures are told; the applicants are not, by the ministry: their letter comes with their act.
     assert dict(emails)["credits_delegated_prefecture"] == 3 and "credits_delegated_porteur" not in dict(emails)
 

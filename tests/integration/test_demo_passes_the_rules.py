@@ -90,7 +90,7 @@ def test_seeding_the_demo_twice_adds_nothing(engine):
 def test_the_demo_acts_are_signed_sealed_and_their_open_data_export_validates_against_scdl_2_1_1(engine):
     from services.finance.exports import scdl_acts
     from services.finance.scdl import scdl_csv
-    from services.finance.scdl_validation import validate_scdl
+    from tests.scdl_validation import validate_scdl
 
     with unit_of_work(engine) as s:
         seed_demo(s)

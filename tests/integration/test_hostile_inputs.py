@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401
+import models.tables  # noqa: F401 - registers every table on SQLModel.metadata
 from demo.data import fictitious_siren, fictitious_siret
 from services.db import get_engine
 from tests.cli import run_main

@@ -136,7 +136,7 @@ def test_a_collectivite_carrying_its_own_line_gets_its_act_and_owes_no_compte_re
 def test_acte_show_and_pdf_give_the_signed_act_as_mailed(engine, app_env):
     act = act_of(engine, delegated(engine, "Ateliers parents-enfants", "20000.00"))
     sign(engine, act.id)
-    shown = run("acte", "show", str(act.id))
+    shown = run("acte", "show", str(act.id), "--json")
     assert shown.exit_code == 0, shown.output
     data = json.loads(shown.stdout)
     assert data["statut"] == "signed" and data["signature"]["signataire"] == "Claire Dumont"
@@ -144,7 +144,7 @@ def test_acte_show_and_pdf_give_the_signed_act_as_mailed(engine, app_env):
     pdf = run("acte", "pdf", str(act.id))
     assert pdf.exit_code == 0
     assert hashlib.sha256(pdf.stdout_bytes).hexdigest() == data["document"]["sha256"]
-    missing = run("acte", "show", "999")
+    missing = run("acte", "show", "999", "--json")
     assert missing.exit_code == 2 and "INTROUVABLE" in missing.output
 
 

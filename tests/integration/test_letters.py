@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 
 import models
-from models.choices import CHOICES, UNFAVOURABLE
 from models.reference import _departement_rows, departement_avec_article, departement_de
 from notifications.events import EVENTS
 from services.cases import KINDS
@@ -66,7 +65,7 @@ def _forms(sent) -> dict[str, str]:
 def _french_words() -> set[str]:
     """Every word of the French labels the models give their codes (a code that is itself a French
     word, « convention », « logement », may appear in a sentence)."""
-    texts = [w for steps in CHOICES.values() for step in steps.values() for w in step.values()]
+    texts = [d.wording for kind in KINDS.values() for step in kind.steps.values() for d in step.decisions]
     for info in pkgutil.iter_modules(models.__path__):
         module = importlib.import_module(f"models.{info.name}")
         for name, value in vars(module).items():
@@ -77,7 +76,7 @@ def _french_words() -> set[str]:
 
 def raw_codes() -> set[str]:
     """The stable codes of the enumerations, steps and decisions that are not French words."""
-    codes = {c for steps in CHOICES.values() for step in steps.values() for c in step}
+    codes = {str(d.code) for kind in KINDS.values() for step in kind.steps.values() for d in step.decisions}
     codes |= {step for kind in KINDS.values() for step in kind.steps}
     for info in pkgutil.iter_modules(models.__path__):
         module = importlib.import_module(f"models.{info.name}")
@@ -126,9 +125,9 @@ def departements_without_article(text: str) -> list[str]:
 def unfavourable_labels() -> set[str]:
     """The French label of each decision that goes against the party it is sent to."""
     labels = set()
-    for entity, step, code in UNFAVOURABLE:
-        kind = KINDS[entity]
-        labels.add(kind.machine.transition(kind.steps[step].status, code).label)
+    for kind in KINDS.values():
+        for step in kind.steps.values():
+            labels |= {kind.machine.transition(step.status, d.code).label for d in step.decisions if d.unfavourable}
     return labels
 
 

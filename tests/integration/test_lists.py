@@ -16,6 +16,7 @@ from models.acts import ActKind, LegalAct
 from models.approval import StepRun, StepRunState
 from models.ctai import Ctai, CtaiFunding, CtaiKind, CtaiStatus
 from models.delegation import BatchStatus, DelegationBatch
+from models.french import date_courte
 from models.ptai import PtaiRequest, PtaiStatus
 from models.types import PARIS, paris_today
 from services.registry import seed_reference
@@ -195,10 +196,10 @@ def test_the_terminal_table_is_french_and_says_how_many_are_late(cases):
     result = run("ptai", "list")
     assert result.exit_code == 0
     out = result.stdout
-    assert f"3 demandes au {paris_today():%d/%m/%Y}, dont 2 en retard" in out
+    assert f"3 demandes au {date_courte(paris_today())}, dont 2 en retard" in out  # « 7 déc. 2026 »
     for header in ("référence", "demandeur", "intitulé", "attendu", "depuis le", "échéance", "retard"):
         assert header in out
-    assert "j. ouvrés" in out and f"{LONG_AGO:%d/%m/%Y}" in out
+    assert "j. ouvrés" in out and date_courte(LONG_AGO) in out
     assert "[bold]Robes" in out  # a title is shown as typed, never read as the table's markup
     assert "Aucun lot ne correspond à ces critères." in run("lots", "list", "--annee", "2030").stdout
 

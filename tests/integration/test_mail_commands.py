@@ -12,6 +12,7 @@ from notifications.sink import _free_port
 from services.db import unit_of_work
 from tests.cli import run, run_json
 from tests.integration.test_outbox_delivery import email as outbox_email
+from tests.waiting import wait_until
 
 TERRITOIRES = str(Path(sys.executable).with_name("territoires"))
 
@@ -44,7 +45,7 @@ def test_the_mail_sink_stores_eml_files_and_prints_one_line_per_message(app_env,
         assert "puits local" in result.stdout and "Envoyés : 2" in result.stdout
         _, counts = run_json("mail", "status")
         assert counts == {"sent": 2}
-        time.sleep(0.3)
+        wait_until(lambda: len(list(folder.glob("*.eml"))) == 2, 10, "the two messages stored by the sink")
     finally:
         sink.terminate()
         out, _ = sink.communicate(timeout=10)

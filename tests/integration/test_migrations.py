@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlmodel import Session, SQLModel, select
 
-import models.tables  # noqa: F401
+import models.tables  # noqa: F401 - registers every table on SQLModel.metadata
 from models.actors import Collectivite
 from models.decision import AuditHead, Decision
 from models.reference import Departement

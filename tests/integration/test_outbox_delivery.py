@@ -283,7 +283,7 @@ def _everywhere(engine, needle: str) -> list[str]:
     from sqlalchemy import text
     from sqlmodel import SQLModel
 
-    import models.tables  # noqa: F401
+    import models.tables  # noqa: F401 - registers every table on SQLModel.metadata
 
     found = []
     with engine.connect() as conn:

@@ -13,7 +13,6 @@ from models.ptai import PtaiRequest, PtaiStatus
 from services.ctai import workflow as ctai_workflow
 from services.db import unit_of_work
 from services.followup import reminders
-from tests.integration.test_ctai_workflow import contract  # noqa: F401  (fixture)
 from tests.workflow import Driver, poitiers
 
 I86, P86 = "instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example"
@@ -96,9 +95,9 @@ def test_the_reminders_command_runs_a_simulated_day_and_says_what_it_did(app_env
 
     Driver(engine, contract).open("engagement")
     opened_on(engine, date(2026, 6, 1))
-    result = run("reminders", "run", "--date", "2026-07-14")
+    result = run("reminders", "run", "--date", "2026-07-14", "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["jour_ouvre"] is False
-    bad = run("reminders", "run", "--date", "14/07/2026")
+    bad = run("reminders", "run", "--date", "14/07/2026", "--json")
     assert bad.exit_code == 2 and "DATE_INVALIDE" in bad.stdout
 
 
@@ -149,7 +148,7 @@ def test_a_run_for_a_day_to_come_shows_what_would_happen_and_changes_nothing(app
     from sqlalchemy import text
     from sqlmodel import SQLModel
 
-    import models.tables  # noqa: F401
+    import models.tables  # noqa: F401 - registers every table on SQLModel.metadata
     from models.types import paris_today
     from tests.cli import run_main
 

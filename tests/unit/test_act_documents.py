@@ -21,7 +21,9 @@ from pypdf import PdfReader
 from documents import french
 from documents.fonts import font_face_css, marianne_dir
 from documents.model import ActDocument, ActLine, PaymentTerm, Signature
-from documents.render import context, first_page_png, local_fetcher, pdf_fonts, pdf_text, render_html, render_pdf
+from documents.render import context, local_fetcher, render_html, render_pdf
+from models.french import date_fr
+from models.money import format_eur
 from models.reference import (
     ARTICLES,
     departement_article,
@@ -31,6 +33,7 @@ from models.reference import (
     load_departements,
 )
 from settings import get_settings
+from tests.pdf_reading import first_page_png, pdf_fonts, pdf_text
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = Path(os.environ.get("TERRITOIRES_TEST_OUTPUT", ROOT / "test-output")) / "actes"
@@ -358,7 +361,8 @@ def test_the_renderer_fetches_no_external_url_even_from_a_template(tmp_path, set
 def test_a_prefecture_can_extend_or_replace_the_templates_from_its_folder(tmp_path, settings_env):
     (tmp_path / "arrete.html.j2").write_text(
         '{% extends "territoires/arrete.html.j2" %}'
-        "{% block apres_visas %}<p>Considérant le modèle local de la préfecture de test,</p>{{ super() }}{% endblock %}",
+        "{% block apres_visas %}<p>Considérant le modèle local de la préfecture de test,</p>"
+        "{{ super() }}{% endblock %}",
         encoding="utf-8",
     )
     (tmp_path / "convention.html.j2").write_text(
@@ -407,12 +411,12 @@ def test_without_marianne_the_act_falls_back_to_a_system_font(settings_env, tmp_
 
 
 def test_dates_amounts_and_shares_are_written_the_french_way():
-    assert french.date_fr(date(2021, 10, 21)) == "21 octobre 2021"
-    assert french.date_fr(date(2021, 7, 1)) == "1er juillet 2021"
-    assert french.format_eur_full(5_000_000) == f"50{NNBSP}000,00{NBSP}€"
-    assert french.format_eur_full(123_450) == f"1{NNBSP}234,50{NBSP}€"
-    assert french.format_eur_full(-1_200) == f"-12,00{NBSP}€"
-    assert french.format_eur_full(0) == f"0,00{NBSP}€"
+    assert date_fr(date(2021, 10, 21)) == "21 octobre 2021"
+    assert date_fr(date(2021, 7, 1)) == "1er juillet 2021"
+    assert format_eur(5_000_000, centimes=True) == f"50{NNBSP}000,00{NBSP}€"
+    assert format_eur(123_450, centimes=True) == f"1{NNBSP}234,50{NBSP}€"
+    assert format_eur(-1_200, centimes=True) == f"-12,00{NBSP}€"
+    assert format_eur(0, centimes=True) == f"0,00{NBSP}€"
     assert french.percent(Decimal("0.5")) == f"50{NNBSP}%" and french.percent(Decimal("0.333")) == f"33,3{NNBSP}%"
     assert french.a_lieu("Poitiers") == "à Poitiers" and french.a_lieu("Le Mans") == "au Mans"
     assert french.a_lieu("La Rochelle") == "à La Rochelle"

@@ -6,7 +6,7 @@ import pytest
 from prefect._internal.pydantic.v2_schema import create_v2_schema
 
 from flows.forms import FORMS
-from models.choices import CHOICES
+from services.cases import kind
 
 CASES = [(case, step, form) for case, steps in FORMS.items() for step, form in steps.items()]
 
@@ -38,7 +38,7 @@ def test_each_optional_field_says_when_it_is_needed(case, step, form):
 @pytest.mark.parametrize("case,step,form", CASES, ids=[f"{c}-{s}" for c, s, _ in CASES])
 def test_each_decision_needs_fields_of_its_form(case, step, form):
     for decision, fields in form.needs.items():
-        assert decision in CHOICES[case][step], decision
+        assert decision in {d.code for d in kind(case).steps[step].decisions}, decision
         assert set(fields) <= set(form.model_fields), fields
         assert all("(si " in form.model_fields[f].title for f in fields), fields
 

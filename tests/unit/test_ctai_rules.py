@@ -325,13 +325,18 @@ def test_renewing_is_only_for_the_term_s_last_year_and_ending_is_always_possible
 
 
 def test_the_prefet_signs_what_the_instructeur_proposed():
-    assert check_bilan_signature("sign_amendment", BilanProposal.AMEND) == []
-    assert check_bilan_signature("sign_end", BilanProposal.END) == []
-    assert check_bilan_signature("sign_end", BilanProposal.RENEW) == []
-    assert check_bilan_signature("rework", BilanProposal.AMEND) == []
-    wrong = check_bilan_signature("sign_end", BilanProposal.AMEND)
+    from services.ctai.steps import BILAN_SIGNATURE
+
+    wordings = {d.code: d.wording for d in BILAN_SIGNATURE.decisions}
+    assert check_bilan_signature("sign_amendment", BilanProposal.AMEND, wordings) == []
+    assert check_bilan_signature("sign_end", BilanProposal.END, wordings) == []
+    assert check_bilan_signature("sign_end", BilanProposal.RENEW, wordings) == []
+    assert check_bilan_signature("rework", BilanProposal.AMEND, wordings) == []
+    wrong = check_bilan_signature("sign_end", BilanProposal.AMEND, wordings)
     assert codes(wrong) == ["BILAN_DECISION_DISCORDANTE"] and "signer l'avenant" in wrong[0].message
-    assert codes(check_bilan_signature("sign_amendment", BilanProposal.RENEW)) == ["BILAN_DECISION_DISCORDANTE"]
+    assert codes(check_bilan_signature("sign_amendment", BilanProposal.RENEW, wordings)) == [
+        "BILAN_DECISION_DISCORDANTE"
+    ]
 
 
 def test_the_contract_term_is_campaign_data_with_three_years_as_fallback():
@@ -439,7 +444,8 @@ def _at(status):
 
 
 def test_a_diair_rework_goes_to_the_collectivite_and_back_to_the_diair():
-    from models.ctai import CTAI_MACHINE, CtaiStatus, apply_decision
+    from models.ctai import CtaiStatus
+    from services.ctai.steps import CTAI_MACHINE, apply_decision
 
     ctai = _at(CtaiStatus.DIAIR_REVIEW)
     apply_decision(ctai, "rework")
@@ -452,8 +458,9 @@ def test_a_diair_rework_goes_to_the_collectivite_and_back_to_the_diair():
 def test_reworked_actions_that_break_a_rule_do_not_go_back_to_the_diair():
     import pytest
 
-    from models.ctai import CtaiStatus, apply_decision
+    from models.ctai import CtaiStatus
     from models.errors import RuleViolation, Violation
+    from services.ctai.steps import apply_decision
 
     ctai = _at(CtaiStatus.DIAIR_REWORK)
     with pytest.raises(RuleViolation):
@@ -463,7 +470,8 @@ def test_reworked_actions_that_break_a_rule_do_not_go_back_to_the_diair():
 
 def test_the_instructeur_prolongs_alone_and_the_prefet_signs_an_avenant_an_end_or_a_renewal():
     from models.actors import Role
-    from models.ctai import CTAI_MACHINE, CtaiStatus, apply_decision
+    from models.ctai import CtaiStatus
+    from services.ctai.steps import CTAI_MACHINE, apply_decision
 
     assert CTAI_MACHINE.transition(CtaiStatus.YEARLY_REVIEW, "prolong").target == CtaiStatus.ACTIVE
     for proposal in ("amend", "end", "renew"):
@@ -482,7 +490,8 @@ def test_the_instructeur_prolongs_alone_and_the_prefet_signs_an_avenant_an_end_o
 
 
 def test_the_comites_are_no_longer_a_transition_of_the_contract():
-    from models.ctai import CTAI_MACHINE, CtaiStatus
+    from models.ctai import CtaiStatus
+    from services.ctai.steps import CTAI_MACHINE
 
     assert "minutes" not in [t.decision for t in CTAI_MACHINE.allowed(CtaiStatus.ACTIVE)]
     assert "pilotage" not in {t.step for t in CTAI_MACHINE.transitions()}

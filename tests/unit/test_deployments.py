@@ -26,6 +26,6 @@ def test_prefect_yaml_declares_every_served_flow_with_the_same_schedules():
     served = {f.name: [] for f in platform_flows()}
     served |= {f.name: [(SCHEDULES[f.name].cron, SCHEDULES[f.name].timezone)] for f in scheduled_flows()}
     assert _declared() == served
-    assert (
-        len(served) == 18
-    )  # 10 CTAI steps, 2 PTAI steps, the comités, the act's signature, the compte rendu, the batch, the reminders, the dashboard
+    # 10 CTAI steps, 2 PTAI steps, the comités, the act's signature, the compte rendu, the batch, the reminders,
+    # the dashboard
+    assert len(served) == 18

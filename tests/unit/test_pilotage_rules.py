@@ -8,7 +8,6 @@ import pytest
 from models.actors import Role
 from models.errors import TransitionNotAllowed
 from models.pilotage import (
-    COMITE_MACHINE,
     HELD_EARLIEST_BEFORE_PLANNED,
     MAX_PARTICIPANTS,
     ActionDecisionInput,
@@ -24,6 +23,7 @@ from models.pilotage import (
 from models.types import PARIS
 from services.engine.forms import parse_answer
 from services.pilotage.forms import CompteRenduForm, CompteRenduNationalForm
+from services.pilotage.steps import COMITE_MACHINE
 from services.pilotage.workflow import COMITE, scheduled_time
 
 TODAY = date(2022, 3, 15)

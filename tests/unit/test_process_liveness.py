@@ -14,6 +14,7 @@ import pytest
 import liveness
 from cli import platform_state
 from cli.platform_state import PlatformRecord, Process
+from tests.waiting import wait_until
 
 
 def _dead_pid() -> int:
@@ -56,7 +57,10 @@ def test_a_process_of_another_host_cannot_be_judged():
 
 def _group_with_grandchild() -> subprocess.Popen:
     """A group leader that starts a child of its own in the same group (as the serving process starts runs)."""
-    script = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)"
+    script = (
+        "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; "
+        "time.sleep(60)']); time.sleep(60)"
+    )
     return subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
 
 
@@ -69,8 +73,10 @@ def _group_alive(pgid: int) -> bool:
 
 
 def test_a_new_up_stops_the_groups_a_killed_one_left_even_when_their_leader_is_gone(tmp_path):
+    from cli.processes import _members
+
     kept, orphaned = _group_with_grandchild(), _group_with_grandchild()
-    time.sleep(1.0)
+    wait_until(lambda: all(len(_members(group.pid)) == 2 for group in (kept, orphaned)), 30, "the groups' runs started")
     record = PlatformRecord(
         liveness.identity(_dead_pid()),
         "http://127.0.0.1:1/api",
@@ -152,6 +158,23 @@ def test_the_runs_of_a_serving_process_end_with_it_when_it_is_told_to_stop():
                 pass
 
 
+def _handles_sigterm(group: int) -> bool:
+    """A member of the group but its leader catches or ignores SIGTERM (/proc's signal masks)."""
+    from cli.processes import _members
+
+    bit = 1 << (signal.SIGTERM - 1)
+    for pid in _members(group):
+        if pid == group:
+            continue
+        try:
+            status = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+        except (OSError, ValueError):
+            continue
+        if (int(status.get("SigCgt", "0"), 16) | int(status.get("SigIgn", "0"), 16)) & bit:
+            return True
+    return False
+
+
 SLOW_TO_END = (
     "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *_: (time.sleep(1), sys.exit(0))); time.sleep(60)"
 )
@@ -165,7 +188,7 @@ def test_stopping_a_group_waits_for_its_runs_not_only_its_leader(member, grace):
     from cli.processes import _members, _until_group_gone
 
     leader = subprocess.Popen(["bash", "-c", f'"{sys.executable}" -c "{member}" & wait'], start_new_session=True)
-    time.sleep(0.5)
+    wait_until(lambda: _handles_sigterm(leader.pid), 30, "the run set what SIGTERM does to it")
     os.killpg(leader.pid, signal.SIGTERM)
     leader.wait(timeout=10)
     assert _members(leader.pid)  # the leader is gone, its run is not

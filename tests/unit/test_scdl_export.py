@@ -15,7 +15,7 @@ import frictionless
 import pytest
 
 from services.finance.scdl import FIELDS, OBJET_MAX_LENGTH, SCHEMA_PATH, ScdlAct, scdl_csv, scdl_rows
-from services.finance.scdl_validation import custom_checks, validate_scdl
+from tests.scdl_validation import custom_checks, validate_scdl
 
 PREFECTURE_86 = "19908600000015"  # fictitious, checksums valid (models.acts.prefecture_siret)
 ASSOCIATION_SIRET = "38047555800058"  # the schema's own example
@@ -224,7 +224,10 @@ def test_the_formatter_is_pure():
 def test_the_formatter_imports_neither_the_database_nor_prefect_nor_frictionless(module):
     import subprocess
 
-    code = f"import sys, {module}; print(sorted(m for m in ('sqlmodel', 'sqlalchemy', 'prefect', 'frictionless') if m in sys.modules))"
+    code = (
+        f"import sys, {module}; print(sorted(m for m in ('sqlmodel', 'sqlalchemy', 'prefect', 'frictionless') if "
+        "m in sys.modules))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

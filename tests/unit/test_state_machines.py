@@ -1,10 +1,12 @@
 import pytest
 
 from models.actors import Role
-from models.ctai import CTAI_MACHINE, Ctai, CtaiStatus, apply_decision
+from models.ctai import Ctai, CtaiStatus
 from models.errors import RuleViolation, TransitionNotAllowed, Violation
-from models.ptai import PTAI_MACHINE, PtaiRequest, PtaiStatus
-from models.ptai import apply_decision as apply_ptai
+from models.ptai import PtaiRequest, PtaiStatus
+from services.ctai.steps import CTAI_MACHINE, apply_decision
+from services.ptai.steps import PTAI_MACHINE
+from services.ptai.steps import apply_decision as apply_ptai
 
 
 def _ctai(status):
@@ -119,7 +121,8 @@ def test_a_guarded_transition_is_never_moved_in_bulk_and_checks_given_to_any_tra
 
 
 def test_a_batch_is_approved_only_with_its_envelope_check_and_delegated_only_once_approved():
-    from models.delegation import BATCH_MACHINE, BatchStatus, DelegationBatch
+    from models.delegation import BatchStatus, DelegationBatch
+    from services.finance.steps import BATCH_MACHINE
 
     batch = DelegationBatch(year=2021)
     with pytest.raises(ValueError, match="requires rule checks"):

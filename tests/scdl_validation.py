@@ -1,8 +1,7 @@
 """Validate an SCDL « subventions » 2.1.1 file against the vendored schema, offline, with frictionless.
 
-TEST-ONLY: frictionless is a dependency of the ``test`` extra, not of the application. This module
-is imported by the tests (and may be by an optional CLI check); no application code path imports
-it, so the platform runs without frictionless installed.
+A tests' helper: frictionless is a dependency of the ``test`` extra, not of the application, which
+runs without it. The schema stays where the export needs it (``services.finance.scdl.SCHEMA_PATH``).
 
 The schema's Table Schema part (types, patterns, enumerations, ``required``, lengths, bounds) is
 checked by frictionless itself. Its ``custom_checks`` are Validata's (the validator behind
