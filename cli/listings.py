@@ -149,10 +149,10 @@ def _table(entity: str, rows: list[dict], today: date) -> None:
     console = Console(soft_wrap=False, width=max(Console().width, 160) if not sys.stdout.isatty() else None)
     late = sum(row["en_retard"] for row in rows)
     noun = NOUNS[entity]
-    title = f"{pluriel(len(rows), noun)} au {day(today)}" + (f", dont {late} en retard" if late else "")
     if not rows:
         console.print(f"Aucun{'e' if entity in FEMININE else ''} {noun} ne correspond à ces critères.")
         return
+    title = f"{pluriel(len(rows), noun)} au {day(today)}" + (f", dont {late} en retard" if late else "")
     table = Table(title=title, title_justify="left", header_style="bold")
     for key, header in COLUMNS[entity] + WAIT_COLUMNS:
         table.add_column(header, overflow="fold", no_wrap=key in DATE_KEYS)  # « 7 déc. 2026 » on one line

@@ -118,18 +118,20 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
-def wait_until(ready, child: Child, stop: threading.Event, timeout: float, what: str) -> None:
+def wait_until(ready, child: Child, stop: threading.Event, timeout: float, what: str, progress=None) -> None:
     """Until ``ready()``; a child that stops, or ``timeout`` seconds, is a start-up failure."""
-    if not wait_for(ready, [child], stop, timeout):
+    if not wait_for(ready, [child], stop, timeout, progress):
         raise PlatformError(
             "DEMARRAGE_TROP_LONG", f"{what} n'est pas prêt après {timeout:.0f} s ; journal : {child.log}"
         )
 
 
-def wait_for(ready, children: list[Child], stop: threading.Event, timeout: float) -> bool:
+def wait_for(ready, children: list[Child], stop: threading.Event, timeout: float, progress=None, every=10.0) -> bool:
     """Until ``ready()`` (True), or ``timeout`` seconds (False). Ctrl-C (``stop``) interrupts the
-    wait; one of ``children`` that stops meanwhile is a start-up failure."""
-    deadline = time.monotonic() + timeout
+    wait; one of ``children`` that stops meanwhile is a start-up failure. ``progress(seconds)``,
+    if given, is called every ``every`` seconds of waiting, so that a long wait can be said."""
+    started = time.monotonic()
+    deadline, said = started + timeout, started
     while not ready():
         if stop.is_set():
             raise KeyboardInterrupt
@@ -139,8 +141,12 @@ def wait_for(ready, children: list[Child], stop: threading.Event, timeout: float
                 "DEMARRAGE_ECHOUE",
                 f"{dead.name} s'est arrêté au démarrage ; fin du journal {dead.log} :\n{dead.tail()}",
             )
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now > deadline:
             return False
+        if progress is not None and now - said >= every:
+            said = now
+            progress(now - started)
         time.sleep(0.5)
     return True
 

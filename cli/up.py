@@ -25,6 +25,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -42,6 +43,7 @@ from settings import get_settings
 
 BIN = Path(sys.executable).parent
 SETTLE_SECONDS = 300  # the demo's runs reach their forms and mail their codes well within this
+PROGRESS_SECONDS = 10
 
 
 def say(line: str) -> None:
@@ -110,7 +112,14 @@ def _started(record: PlatformRecord, folder: Path, child: Child) -> Child:
     return child
 
 
+def _still(what: str):
+    """What a long wait says every few seconds: « … le serveur Prefect démarre (20 s) »."""
+    return lambda seconds: say(f"  … {what} ({seconds:.0f} s)")
+
+
 def _interrupted(stop: threading.Event) -> None:
+    """Ctrl-C during a stage that cannot be interrupted half-way: stop once it is over (a child
+    process of that stage, which got the same Ctrl-C from the terminal, may have failed of it)."""
     if stop.is_set():
         raise KeyboardInterrupt
 
@@ -118,7 +127,7 @@ def _interrupted(stop: threading.Event) -> None:
 def _run(demo: bool, port: int, stop: threading.Event, running: list, record: PlatformRecord, folder: Path) -> None:
     """Starts everything, adding each part to ``running`` as soon as it runs (so that a failure
     half-way stops what was started), and to the platform's record. The Prefect server boots
-    while the database is seeded."""
+    while the database is seeded and the first dashboard written."""
     settings = get_settings()
     data_dir = settings.data_dir.resolve()
     logs = data_dir / "logs"
@@ -127,6 +136,7 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list, record: Pl
     from services.migrate import upgrade
 
     upgrade(settings.resolved_database_url)
+    _interrupted(stop)
     from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL  # Prefect's import: seconds, said above
 
     env = {k: v for k, v in os.environ.items() if k != platform_state.FROM_RECORD}
@@ -158,14 +168,7 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list, record: Pl
             ),
         )
         running.append(server)
-    seeded = _seed(demo)
-    _interrupted(stop)
-    if server is not None:
-        wait_until(lambda: answers(f"{api}/health"), server, stop, 180, "le serveur Prefect")
-    env.setdefault("PREFECT_UI_URL", ui)
-    record.api_url, record.ui_url = api, ui
-    platform_state.save(record, folder)
-    env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")  # a resumed step starts within seconds
+    seeded = _seed(demo, stop)
 
     from notifications.sink import MailSink, SinkServer
     from notifications.smtp import smtp_target
@@ -176,7 +179,23 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list, record: Pl
     reports = ReportServer(settings.resolved_reports_dir.resolve(), settings.reports_port).start()
     running.append(reports)
     env.setdefault("TERRITOIRES_REPORTS_URL", reports.url)
+    say("Tableau de bord national…")
     dashboard = f"{reports.url}/{_first_dashboard(settings)}"
+    _interrupted(stop)
+
+    if server is not None:
+        wait_until(
+            lambda: answers(f"{api}/health"),
+            server,
+            stop,
+            180,
+            "le serveur Prefect",
+            _still("le serveur Prefect démarre"),
+        )
+    env.setdefault("PREFECT_UI_URL", ui)
+    record.api_url, record.ui_url = api, ui
+    platform_state.save(record, folder)
+    env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")  # a resumed step starts within seconds
 
     say("Démarrage des déploiements (toutes les étapes, le lot mensuel et les relances quotidiennes)…")
     # The sweep of interrupted steps runs below, once the deployments are served and the demo's
@@ -194,7 +213,12 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list, record: Pl
     running.append(served)
     start = served.log.stat().st_size
     wait_until(
-        lambda: b"being served" in served.log.read_bytes()[start:], served, stop, 180, "le service des déploiements"
+        lambda: b"being served" in served.log.read_bytes()[start:],
+        served,
+        stop,
+        180,
+        "le service des déploiements",
+        _still("les déploiements démarrent"),
     )
     since = datetime.now(UTC) - timedelta(seconds=1)  # runs created from now on are this start's
 
@@ -202,8 +226,13 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list, record: Pl
     if demo:
         say("Démonstration : lancement des exécutions qui attendent une décision…")
         try:
-            started = run_demo("runs", env={**env, "PREFECT_API_URL": api, "PREFECT_UI_URL": ui})
+            started = run_demo(
+                "runs",
+                env={**env, "PREFECT_API_URL": api, "PREFECT_UI_URL": ui},
+                progress=_still("les exécutions se créent"),
+            )
         except Exception as exc:  # noqa: BLE001 - the platform runs on; the next start tries again
+            _interrupted(stop)
             typer.echo(
                 f"Attention : les exécutions de la démonstration n'ont pas toutes pu être lancées "
                 f"({type(exc).__name__} : {exc}) ; « territoires up --demo » les relancera.",
@@ -213,12 +242,14 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list, record: Pl
     _repair_and_publish(api, ui)
     _interrupted(stop)
     say("Envoi des courriels (codes d'approbation des étapes en attente)…")
-    ready = wait_for(lambda: _settled(api, since), [c for c in running if isinstance(c, Child)], stop, SETTLE_SECONDS)
+    settling = _Settling(api, since)
+    ready = wait_for(settling, [c for c in running if isinstance(c, Child)], stop, SETTLE_SECONDS)
     if not ready:
-        runs, mails = _unsettled(api, since)
+        runs, mails, _ = settling.counts()
         typer.echo(
-            f"Attention : après {SETTLE_SECONDS} s, {runs} exécution(s) lancée(s) au démarrage n'attendent pas encore "
-            f"de décision et {mails} courriel(s) restent à envoyer ; la plateforme continue (journaux : {logs}).",
+            f"Attention : le démarrage n'a pas fini de s'installer après {SETTLE_SECONDS} s (exécutions pas encore "
+            f"en attente d'une décision : {runs} ; courriels à envoyer : {mails}) ; la plateforme continue "
+            f"(journaux : {logs}).",
             err=True,
         )
     _banner(ready, ui, mail_line, settings, logs, seeded, started, dashboard)
@@ -285,55 +316,68 @@ async def _send_due() -> None:
     await OutboxSender(get_engine(), smtp_target()).send_pending()
 
 
-def _unsettled(api: str, since: datetime) -> tuple[int, int]:
-    """The runs created since ``since`` that are due, starting or running (not yet waiting on
-    their form, nor ended), and the outbox's messages due or being sent."""
-    import httpx
-    from sqlalchemy import and_, func, or_
-    from sqlmodel import select
+class _Settling:
+    """The wait before « prêt »: the runs created since ``since`` wait on their forms (or ended),
+    and nothing is due in the outbox. What is still under way is said when it changes, at most
+    every ``PROGRESS_SECONDS``, so that the wait is never silent. A message due while no run is
+    under way (its run ended before sending it) is sent from here."""
 
-    from models.outbox import OutboxMessage, OutboxStatus
-    from models.types import utcnow
-    from services.db import unit_of_work
+    def __init__(self, api: str, since: datetime):
+        self.api, self.since = api, since
+        self.said_at, self.last = time.monotonic(), None
 
-    now = datetime.now(UTC)
-    body = {
-        "flow_runs": {
-            "state": {"type": {"any_": ["SCHEDULED", "PENDING", "RUNNING"]}},
-            "expected_start_time": {"after_": since.isoformat(), "before_": now.isoformat()},
-        }
-    }
-    try:
-        response = httpx.post(f"{api}/flow_runs/count", json=body, timeout=10)
-        runs = int(response.json()) if response.status_code == 200 else 1
-    except (httpx.HTTPError, ValueError):
-        runs = 1  # not known: not settled
-    T = OutboxMessage
-    with unit_of_work() as session:
-        mails = session.exec(
-            select(func.count())
-            .select_from(T)
-            .where(
-                or_(
-                    T.status == OutboxStatus.SENDING,
-                    and_(T.status == OutboxStatus.PENDING, T.next_attempt_at <= utcnow()),
-                )
+    def __call__(self) -> bool:
+        import asyncio
+
+        from models.french import pluriel
+
+        runs, due, sent = self.counts()
+        if runs == 0 and due:
+            asyncio.run(_send_due())
+            runs, due, sent = self.counts()
+        if runs == 0 and due == 0:
+            return True
+        now = time.monotonic()
+        if (runs, due, sent) != self.last and now - self.said_at >= PROGRESS_SECONDS:
+            say(
+                f"  … {pluriel(runs, 'exécution')} en cours de démarrage, {pluriel(sent, 'courriel envoyé')}"
+                + (f", {pluriel(due, 'courriel')} à envoyer" if due else "")
             )
-        ).one()
-    return runs, mails
+            self.last, self.said_at = (runs, due, sent), now
+        return False
 
+    def counts(self) -> tuple[int, int, int]:
+        """The runs created since ``since`` that are due, starting or running; the outbox's
+        messages due or being sent; those sent since ``since``."""
+        import httpx
+        from sqlalchemy import and_, func, or_
+        from sqlmodel import select
 
-def _settled(api: str, since: datetime) -> bool:
-    """The walk-through can start: this start's runs wait on their forms (or ended), and nothing
-    is due in the outbox. A message due while no run is under way (its run ended before sending
-    it) is sent from here."""
-    import asyncio
+        from models.outbox import OutboxMessage, OutboxStatus
+        from models.types import utcnow
+        from services.db import unit_of_work
 
-    runs, mails = _unsettled(api, since)
-    if runs == 0 and mails:
-        asyncio.run(_send_due())
-        runs, mails = _unsettled(api, since)
-    return runs == 0 and mails == 0
+        body = {
+            "flow_runs": {
+                "state": {"type": {"any_": ["SCHEDULED", "PENDING", "RUNNING"]}},
+                "expected_start_time": {"after_": self.since.isoformat(), "before_": datetime.now(UTC).isoformat()},
+            }
+        }
+        try:
+            response = httpx.post(f"{self.api}/flow_runs/count", json=body, timeout=10)
+            runs = int(response.json()) if response.status_code == 200 else 1
+        except (httpx.HTTPError, ValueError):
+            runs = 1  # not known: not settled
+        T = OutboxMessage
+        due = or_(
+            T.status == OutboxStatus.SENDING, and_(T.status == OutboxStatus.PENDING, T.next_attempt_at <= utcnow())
+        )
+        with unit_of_work() as session:
+            mails = session.exec(select(func.count()).select_from(T).where(due)).one()
+            sent = session.exec(
+                select(func.count()).select_from(T).where(T.status == OutboxStatus.SENT, T.sent_at >= self.since)
+            ).one()
+        return runs, mails, sent
 
 
 def _check_ports(prefect_port: int | None, sink_port: int | None, reports_port: int) -> None:
@@ -358,7 +402,7 @@ def _check_ports(prefect_port: int | None, sink_port: int | None, reports_port: 
         )
 
 
-def _seed(demo: bool) -> dict | None:
+def _seed(demo: bool, stop: threading.Event) -> dict | None:
     from services.db import unit_of_work
     from services.registry import seed_reference
 
@@ -368,9 +412,12 @@ def _seed(demo: bool) -> dict | None:
         return None
     say("Chargement de la démonstration (Poitiers, demandes, lot du ministère)…")
     try:
-        return run_demo("seed")
+        seeded = run_demo("seed", progress=_still("la démonstration se charge"))
     except DemoFailed as exc:
+        _interrupted(stop)
         raise PlatformError(DemoFailed.code, exc.message) from None
+    _interrupted(stop)
+    return seeded
 
 
 def _first_dashboard(settings) -> str:

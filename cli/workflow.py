@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -33,8 +32,6 @@ from models.errors import Violation
 from models.types import paris_today
 
 approbations_app = typer.Typer()
-
-CTAIR_LAST_DAY = date(2020, 12, 31)  # CTAIRs were signed in 2019 and 2020; then came the CTAI
 
 
 def register_ctai(ctai_app: typer.Typer) -> None:
@@ -221,13 +218,7 @@ def ctai_register_ctair(
     from services.ctai import rework as ctai_rework_service
     from services.db import unit_of_work
 
-    signed = parse_day(
-        signature_date,
-        "signature_date",
-        as_json=as_json,
-        latest=min(CTAIR_LAST_DAY, paris_today()),
-        what="la signature d'un CTAIR",
-    )
+    signed = parse_day(signature_date, "signature_date", as_json=as_json, what="la signature d'un CTAIR")
     text = read_user_file(file, as_json=as_json)
     with user_errors(as_json), unit_of_work() as session:
         ctair = ctai_rework_service.register_ctair(

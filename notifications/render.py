@@ -25,6 +25,9 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+    # The templates are package data, fixed for the life of a process: no stat() of each one
+    # (and of its layout) at every message.
+    auto_reload=False,
 )
 _env.filters.update(
     eur=formatting.eur,
@@ -59,12 +62,15 @@ def render_parts(event: str, context: dict | EmailContext) -> tuple[str, str, st
 
 
 _MARKUP = re.compile(r"(<[^>]+>|&[#\w]+;)")
+_TYPOGRAPHIC = re.compile(r"[;:!?«»°]")  # what ``typographie`` acts on: other words are left as they are
 
 
 def _html_typography(html: str) -> str:
     """French spacing on the words of the HTML part, never inside a tag or an entity."""
     parts = _MARKUP.split(html.replace("&nbsp;", "\u00a0"))
-    return "".join(part if i % 2 else typographie(part) for i, part in enumerate(parts))
+    return "".join(
+        typographie(part) if i % 2 == 0 and _TYPOGRAPHIC.search(part) else part for i, part in enumerate(parts)
+    )
 
 
 def render_bytes(

@@ -137,9 +137,10 @@ def request_markdown(session: Session, request_id: int) -> str:
         f"| demandé | {format_eur(data['montant_demande_cents'])} |",
     ]
     if data["avis"]:
+        opinion = "favorable" if data["avis"] == InstructionDecision.FAVOURABLE else "défavorable"
         lines.insert(
             3,
-            f"**Avis de l'instruction** : {'favorable' if data['avis'] == 'favourable' else 'défavorable'}"
+            f"**Avis de l'instruction** : {opinion}"
             + (f" — {md(data['motifs_avis'])}" if data["motifs_avis"] else "")
             + "\n",
         )

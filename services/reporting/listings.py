@@ -1,6 +1,9 @@
 """The lists agents ask for: contracts, requests, batches and acts, narrowed by département,
 status, year, awaited party and « en retard ». Each row carries the case's current wait
-(``services.reporting.waits``); rows are French-keyed dicts, for tables, JSON and CSV alike."""
+(``services.reporting.waits``); rows are French-keyed dicts, for tables, JSON and CSV alike.
+
+Each list imports the tables of its own kind of case when it runs: ``territoires ctai liste``
+imports no batch, act or request model (the command line's start, ``bench/cli_start.py``)."""
 
 from __future__ import annotations
 
@@ -11,30 +14,32 @@ from datetime import date
 from sqlmodel import Session, func, select
 
 from models.actors import Collectivite, Porteur
-from models.acts import ACT_KIND_LABELS, ACT_STATUS_LABELS, ActKind, ActStatus, LegalAct
-from models.ctai import CTAI_STATUS_LABELS, Action, Ctai, CtaiFunding, CtaiKind, CtaiStatus
-from models.delegation import BATCH_STATUS_LABELS, BatchStatus, DelegationBatch, DelegationLine
 from models.listing import NO_WAIT, ListFilter, Wait, check_filter, keep
 from models.money import format_eur
-from models.ptai import PTAI_STATUS_LABELS, PtaiRequest, PtaiStatus
 from models.reference import Departement
 from models.types import to_paris
 from services.reporting.waits import IN_LIST_MAX, live_waits, wait_between_steps
 
 MAX_ROWS = 100_000  # a national year is a few thousand cases: the bound is never an agent's limit
 
-STATUSES = {
-    "ctai": {s.value: CTAI_STATUS_LABELS[s] for s in CtaiStatus},
-    "ptai": {s.value: PTAI_STATUS_LABELS[s] for s in PtaiStatus},
-    "lot": {s.value: BATCH_STATUS_LABELS[s] for s in BatchStatus},
-    "acte": {s.value: ACT_STATUS_LABELS[s] for s in ActStatus},
-}
+
+def statuses(entity: str) -> dict[str, str]:
+    """The statuses of a kind of case: code → French label."""
+    if entity == "ctai":
+        from models.ctai import CTAI_STATUS_LABELS as labels
+    elif entity == "ptai":
+        from models.ptai import PTAI_STATUS_LABELS as labels
+    elif entity == "lot":
+        from models.delegation import BATCH_STATUS_LABELS as labels
+    else:
+        from models.acts import ACT_STATUS_LABELS as labels
+    return {str(status.value): label for status, label in labels.items()}
 
 
 def list_filter(session: Session, entity: str, **given) -> ListFilter:
     """The agent's filter for a list of ``entity``, checked against the database's départements."""
     known = set(session.exec(select(Departement.code)))
-    return check_filter(statuses=STATUSES[entity], known_departements=known, **given)
+    return check_filter(statuses=statuses(entity), known_departements=known, **given)
 
 
 def other_list_filter(session: Session, **given) -> ListFilter:
@@ -56,6 +61,8 @@ def _finish(rows: list[tuple[dict, Wait | None]], flt: ListFilter) -> list[dict]
 
 def contracts(session: Session, flt: ListFilter, today: date) -> list[dict]:
     """CTAI and CTAIR; a year keeps the contracts that cover it."""
+    from models.ctai import CTAI_STATUS_LABELS, Action, Ctai, CtaiFunding, CtaiKind, CtaiStatus
+
     stmt = select(Ctai, Collectivite).join(Collectivite, Collectivite.id == Ctai.collectivite_id)
     stmt = _narrowed(stmt, flt, departement=Collectivite.departement_code, status=Ctai.status)
     if flt.year:
@@ -91,7 +98,7 @@ def contracts(session: Session, flt: ListFilter, today: date) -> list[dict]:
                     "signe_le": ctai.prefet_signed_on.isoformat() if ctai.prefet_signed_on else None,
                     "actions": actions.get(ctai.id, 0),
                     "finance_cents": funded.get(ctai.id, 0),
-                    "finance": format_eur(funded.get(ctai.id, 0)),
+                    "finance": format_eur(funded.get(ctai.id, 0), centimes=True),
                 },
                 wait,
             )
@@ -101,6 +108,8 @@ def contracts(session: Session, flt: ListFilter, today: date) -> list[dict]:
 
 def requests(session: Session, flt: ListFilter, today: date) -> list[dict]:
     """PTAI requests; a year is their campaign."""
+    from models.ptai import PTAI_STATUS_LABELS, PtaiRequest, PtaiStatus
+
     stmt = (
         select(PtaiRequest, Collectivite, Porteur.name)
         .join(Collectivite, Collectivite.id == PtaiRequest.collectivite_id)
@@ -133,9 +142,11 @@ def requests(session: Session, flt: ListFilter, today: date) -> list[dict]:
                     "statut": request.status,
                     "statut_libelle": PTAI_STATUS_LABELS[PtaiStatus(request.status)],
                     "demande_cents": request.requested_cents,
-                    "demande": format_eur(request.requested_cents),
+                    "demande": format_eur(request.requested_cents, centimes=True),
                     "accorde_cents": request.granted_cents,
-                    "accorde": None if request.granted_cents is None else format_eur(request.granted_cents),
+                    "accorde": None
+                    if request.granted_cents is None
+                    else format_eur(request.granted_cents, centimes=True),
                 },
                 wait,
             )
@@ -145,6 +156,8 @@ def requests(session: Session, flt: ListFilter, today: date) -> list[dict]:
 
 def batches(session: Session, flt: ListFilter, today: date) -> list[dict]:
     """The ministry's delegation batches; a département keeps those holding one of its requests."""
+    from models.delegation import BATCH_STATUS_LABELS, BatchStatus, DelegationBatch
+
     stmt = select(DelegationBatch)
     deps = _batch_departements(session)
     if flt.departement:
@@ -162,7 +175,7 @@ def batches(session: Session, flt: ListFilter, today: date) -> list[dict]:
                 "statut_libelle": BATCH_STATUS_LABELS[BatchStatus(b.status)],
                 "demandes": b.requests_count,
                 "montant_cents": b.total_cents,
-                "montant": format_eur(b.total_cents),
+                "montant": format_eur(b.total_cents, centimes=True),
                 "departements": ", ".join(sorted(deps.get(b.id, ()))),
             },
             waits.get(b.id),
@@ -174,6 +187,8 @@ def batches(session: Session, flt: ListFilter, today: date) -> list[dict]:
 
 def acts(session: Session, flt: ListFilter, today: date) -> list[dict]:
     """Arrêtés and conventions; a year is the year funded."""
+    from models.acts import ACT_KIND_LABELS, ACT_STATUS_LABELS, ActKind, ActStatus, LegalAct
+
     stmt = select(LegalAct)
     stmt = _narrowed(stmt, flt, departement=LegalAct.departement_code, status=LegalAct.status, year=LegalAct.year)
     found = list(session.exec(stmt.order_by(LegalAct.year, LegalAct.departement_code, LegalAct.id).limit(MAX_ROWS)))
@@ -193,7 +208,7 @@ def acts(session: Session, flt: ListFilter, today: date) -> list[dict]:
                 "statut": a.status,
                 "statut_libelle": ACT_STATUS_LABELS[ActStatus(a.status)],
                 "montant_cents": a.total_cents,
-                "montant": format_eur(a.total_cents),
+                "montant": format_eur(a.total_cents, centimes=True),
                 "signe_le": a.signed_on.isoformat() if a.signed_on else None,
             },
             waits.get(a.id),
@@ -229,6 +244,9 @@ def _sums(session: Session, stmt, column, ids: list[int]) -> dict[int, int]:
 
 def _batch_departements(session: Session) -> dict[int, set[str]]:
     """The départements of each batch: its delegated lines, and the requests it holds."""
+    from models.delegation import DelegationLine
+    from models.ptai import PtaiRequest
+
     deps: dict[int, set[str]] = defaultdict(set)
     for batch_id, dep in session.exec(select(DelegationLine.batch_id, DelegationLine.departement_code).distinct()):
         deps[batch_id].add(dep)
@@ -242,7 +260,8 @@ def _batch_departements(session: Session) -> dict[int, set[str]]:
     return deps
 
 
-def _beneficiaries(session: Session, found: list[LegalAct]) -> dict[tuple[str, int], str]:
+def _beneficiaries(session: Session, found: list) -> dict[tuple[str, int], str]:
+    """The beneficiary of each act (``found``: LegalAct rows): a porteur's or a collectivité's name."""
     names: dict[tuple[str, int], str] = defaultdict(str)
     for p in session.exec(select(Porteur).where(Porteur.id.in_({a.porteur_id for a in found if a.porteur_id} or {-1}))):
         names[("p", p.id)] = p.name

@@ -15,7 +15,6 @@ from models.listing import APPLICANT, Wait, applicant_lateness
 from models.ptai import PtaiStatus
 from models.reminders import lateness, policy
 from models.types import to_paris
-from services.cases import kind as case_kind
 
 IN_LIST_MAX = 1000  # beyond, every live step of the kind is read and filtered here (bound parameters)
 
@@ -40,9 +39,13 @@ def live_waits(session: Session, entity: str, today: date, ids: Iterable[int] | 
     wanted = None if ids is None else set(ids)
     if wanted is not None and len(wanted) <= IN_LIST_MAX:
         query = query.where(t.entity_id.in_(wanted or {-1}))
-    kind, sla = case_kind(entity), policy().sla_for
+    kind, sla = None, policy().sla_for
     waits = {}
     for row in session.connection().execute(query):
+        if kind is None:  # the kinds (every wing, its forms) are loaded once a step is found
+            from services.cases import kind as case_kind
+
+            kind = case_kind(entity)
         step = kind.steps.get(row.step)
         awaited = row.awaited_role or (kind.awaited_role(row.step) if step else None)
         if step is None or awaited is None or (wanted is not None and row.entity_id not in wanted):

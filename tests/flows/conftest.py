@@ -277,7 +277,10 @@ def _new_platform_database(param: str, workdir: Path, request) -> tuple[str, str
     if param == "sqlite":
         path = workdir / "territoires.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)  # migrated once per session
-        return f"sqlite:///{path}", None
+        url = f"sqlite:///{path}"
+        with get_engine(url).begin() as conn:  # an installation of its own: runs are keyed by it in Prefect
+            conn.execute(text("UPDATE installation SET instance_id = :id"), {"id": str(uuid.uuid4())})
+        return url, None
     name = f"territoires_flows_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -370,7 +373,7 @@ class ServedPlatform:
                 raise AssertionError(f"territoires serve exited:\n{log.read_text()[-3000:]}")
             return "deployments are being served" in log.read_text()
 
-        wait_until(served, 90, f"territoires serve did not start:\n{log.read_text()[-3000:]}", every=0.3)
+        wait_until(served, 90, lambda: f"territoires serve did not start:\n{log.read_text()[-3000:]}", every=0.3)
 
     def kill(self) -> None:
         """SIGKILL the whole process group: the server and any run it is executing."""

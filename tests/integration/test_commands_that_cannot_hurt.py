@@ -148,10 +148,6 @@ DATES = {
         ("ctai", "enregistrer-ctair", "--collectivite", "1", "--signature-date", "2099-01-01", "/dev/null"),
         "DATE_HORS_BORNES",
     ),
-    "a CTAIR signed in 2021, after the CTAIR years": (
-        ("ctai", "register-ctair", "--collectivite", "1", "--signature-date", "2021-03-01", "/dev/null"),
-        "DATE_HORS_BORNES",
-    ),
     "a CTAIR signed before the programme": (
         ("ctai", "register-ctair", "--collectivite", "1", "--signature-date", "2018-12-31", "/dev/null"),
         "DATE_HORS_BORNES",

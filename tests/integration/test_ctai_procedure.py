@@ -273,6 +273,7 @@ def test_an_invalid_ctair_is_refused_by_the_command_and_nothing_is_stored(engine
         "--signature-date",
         change.get("signature", "2020-02-14"),
         str(path),
+        "--json",
     )
     assert result.exit_code == 2 and code in result.stdout, result.output
     with Session(engine) as s:

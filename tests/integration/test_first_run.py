@@ -26,6 +26,7 @@ STAGES = [
     "Migration de la base…",
     "Démarrage du serveur Prefect sur",
     "Chargement de la démonstration",
+    "Tableau de bord national…",
     "Démarrage des déploiements",
     "Démonstration : lancement des exécutions",
     "Contrôle des étapes interrompues…",

@@ -62,9 +62,9 @@ def test_the_seed_national_command_loads_the_dataset_and_refuses_another_year(ap
     assert status == 0 and "collectivites +44" in out and "fictifs" in out
     status, out, _ = run_main("tableau-de-bord")
     assert status == 0 and "Territoires engagés : 44 (28 communes" in out and "1 conseil régional)" in out
-    assert "Montant engagé : 11\u202f000\u202f000\u00a0€" in out
+    assert "Montant engagé : 11\u202f000\u202f000,00\u00a0€" in out  # the command line shows the cents
     status, _, err = run_main("seed", "national", "--year", "2022")
-    assert status == 2 and "--year" in err
+    assert status == 2 and "--annee" in err  # the option's French name (--year still works)
 
 
 def test_the_report_is_one_self_contained_dsfr_page_with_its_charts(engine):

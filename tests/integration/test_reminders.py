@@ -167,7 +167,7 @@ def test_a_run_for_a_day_to_come_shows_what_would_happen_and_changes_nothing(app
     ahead = date.fromordinal(day)
     while not reminders.is_business_day(ahead):
         ahead = date.fromordinal(ahead.toordinal() + 1)
-    status, out, err = run_main("reminders", "run", "--date", ahead.isoformat())
+    status, out, err = run_main("reminders", "run", "--date", ahead.isoformat(), "--json")
     report = json.loads(out)
     assert status == 0 and report["simulation"] is True and report["relances"] == 1  # what would happen…
     assert rows() == before  # …and nothing happened: no reminder recorded, no email queued
