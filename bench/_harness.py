@@ -19,6 +19,22 @@ BIN = Path(sys.executable).parent
 PG_ADMIN = os.environ.get("TERRITOIRES_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+def pg_database(prefix: str) -> tuple[str, callable]:
+    """A new database on the PostgreSQL test server (as its admin); returns its name and the
+    function that drops it, whoever is still connected."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return name, drop
+
+
 def fresh_database(kind: str, tmp: Path, stem: str = "bench") -> tuple[str, callable]:
     """An empty database for one measurement: a SQLite file in ``tmp``, or a PostgreSQL database
     created on the test server; returns its URL and the function that drops it."""
@@ -26,17 +42,12 @@ def fresh_database(kind: str, tmp: Path, stem: str = "bench") -> tuple[str, call
         return f"sqlite:///{tmp / f'{stem}-{uuid.uuid4().hex[:6]}.db'}", lambda: None
     from services.db import get_engine
 
-    name = f"territoires_bench_{uuid.uuid4().hex[:8]}"
+    name, drop_database = pg_database("territoires_bench")
     url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
 
     def drop():
         get_engine(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database()
 
     return url, drop
 
@@ -48,17 +59,15 @@ def free_port() -> int:
 
 
 class Harness:
-    def __init__(self, prefect_db: str = "postgresql"):
+    def __init__(self, prefect_db: str = "postgresql", poll_seconds: int = 1):
         self.tmp = Path(tempfile.mkdtemp(prefix="territoires-bench-"))
         self.port = free_port()
         self.api_url = f"http://127.0.0.1:{self.port}/api"
         self.prefect_db = prefect_db
-        self.pg_name: str | None = None
+        self.poll_seconds = poll_seconds  # PREFECT_RUNNER_POLL_FREQUENCY of the served flows
+        self.drop_prefect_db = None
         self.procs: list[subprocess.Popen] = []
         self.db_url = f"sqlite:///{self.tmp / 'territoires.db'}"
-
-    def _admin(self):
-        return create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
 
     def start_prefect(self) -> None:
         env = {
@@ -68,11 +77,9 @@ class Harness:
             "PREFECT_API_URL": self.api_url,
         }
         if self.prefect_db == "postgresql":
-            self.pg_name = f"prefect_bench_{uuid.uuid4().hex[:8]}"
-            with self._admin().connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{self.pg_name}"'))
+            name, self.drop_prefect_db = pg_database("prefect_bench")
             env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = (
-                PG_ADMIN.rsplit("/", 1)[0].replace("postgresql+psycopg", "postgresql+asyncpg") + f"/{self.pg_name}"
+                PG_ADMIN.rsplit("/", 1)[0].replace("postgresql+psycopg", "postgresql+asyncpg") + f"/{name}"
             )
         log = (self.tmp / "server.log").open("w")
         self.procs.append(
@@ -99,7 +106,7 @@ class Harness:
             **os.environ,
             "PREFECT_API_URL": self.api_url,
             "PREFECT_HOME": str(self.tmp / "prefect"),
-            "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+            "PREFECT_RUNNER_POLL_FREQUENCY": str(self.poll_seconds),
             "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
             "TERRITOIRES_DATABASE_URL": self.db_url,
             "TERRITOIRES_SMTP_HOST": "127.0.0.1",
@@ -134,6 +141,5 @@ class Harness:
             except ProcessLookupError:
                 pass
             proc.wait(timeout=10)
-        if self.pg_name:
-            with self._admin().connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)'))
+        if self.drop_prefect_db:
+            self.drop_prefect_db()

@@ -1,6 +1,6 @@
 """Approval latency of a served deployment, against the cost of starting a flow process.
 
-    python bench/approval_latency.py [--approvals 20] [--prefect-db postgresql|sqlite]
+    python bench/approval_latency.py [--approvals 20] [--prefect-db postgresql|sqlite] [--poll 1]
 
 For each of N contracts waiting at their first step, it resumes the run through the API the UI
 uses, then times:
@@ -8,8 +8,10 @@ uses, then times:
 - ``waiting``: until that next run is suspended on its own form, ready for the next agent.
 
 The floor, measured in the same run, is a fresh Python process that imports the flow module and
-makes one API call: a resumed suspended run is a new process, so it cannot beat that. Last
-line: ``approval_latency: ratio <p95 committed / floor>``.
+makes one API call: a resumed suspended run is a new process, so it cannot beat that. The
+runner finds a resumed run when it polls (``PREFECT_RUNNER_POLL_FREQUENCY``, ``--poll``
+seconds, printed as set for ``territoires serve``), so the ratio is also printed against the
+floor plus one poll interval. Last line: ``approval_latency: ratio <p95 committed / floor>``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from _harness import Harness  # noqa: E402 - imported once the repository root i
 import cli  # noqa: E402,F401 - turns Prefect's usage analytics off before Prefect is imported
 
 TARGET = 1.5
-CODE = re.compile(r"^Code d'approbation : ([A-Z0-9-]+)\r?$", re.MULTILINE)
+CODE = re.compile(r"^Code d'approbation\s:\s([A-Z0-9-]+)\r?$", re.MULTILINE)  # French spacing: U+202F before « : »
 FLOOR = (
     "import asyncio, flows.ctai\n"
     "from prefect.client.orchestration import get_client\n"
@@ -61,13 +63,15 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--approvals", type=int, default=20)
     parser.add_argument("--prefect-db", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--poll", type=int, default=1, help="PREFECT_RUNNER_POLL_FREQUENCY of the runner, seconds")
     args = parser.parse_args()
 
-    harness = Harness(args.prefect_db)
+    harness = Harness(args.prefect_db, poll_seconds=args.poll)
     harness.start_prefect()
     import os
 
     os.environ["TERRITOIRES_DATABASE_URL"] = harness.db_url
+    os.environ["TERRITOIRES_DATA_DIR"] = str(harness.tmp)  # the audit key of the served flows, which seal the head
     from prefect.client.orchestration import get_client
     from prefect.flow_runs import aresume_flow_run
     from sqlmodel import Session, select
@@ -164,7 +168,8 @@ async def main() -> None:
         sink_server.stop()
         harness.stop()
 
-    print(f"approvals: {len(committed)}, Prefect server on {args.prefect_db}, runner poll 1 s")
+    poll = float(harness.env(sink_server.port)["PREFECT_RUNNER_POLL_FREQUENCY"])  # as territoires serve got it
+    print(f"approvals: {len(committed)}, Prefect server on {args.prefect_db}, runner poll {poll:g} s")
     print(
         f"committed (decision stored, next run created): p50 {statistics.median(committed):.2f} s, p95 "
         f"{percentile(committed, 0.95):.2f} s"
@@ -173,8 +178,12 @@ async def main() -> None:
         f"waiting (next run suspended on its form):      p50 {statistics.median(waiting):.2f} s, p95 "
         f"{percentile(waiting, 0.95):.2f} s"
     )
-    print(f"floor (new process, import flows, one API call): {floor:.2f} s")
-    print(f"approval_latency: ratio {percentile(committed, 0.95) / floor:.2f} (target {TARGET})")
+    print(
+        f"floor (new process, import flows, one API call): {floor:.2f} s; with one poll interval {floor + poll:.2f} s"
+    )
+    p95 = percentile(committed, 0.95)
+    print(f"ratio against the floor plus one poll interval: {p95 / (floor + poll):.2f}")
+    print(f"approval_latency: ratio {p95 / floor:.2f} (target {TARGET})")
 
 
 if __name__ == "__main__":

@@ -125,6 +125,7 @@ def ptai_schema(
 @command(ctai_app, "voir", "show")
 def ctai_show(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)], as_json: JsonOpt = False) -> None:
     """Affiche un contrat, ses financements, ses actions par domaine et ses décisions."""
+    from models.reference import PUBLIC_LABELS
     from services.ctai import records as ctai_records
     from services.db import unit_of_work
 
@@ -139,7 +140,7 @@ def ctai_show(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID
         [
             ("Statut", data["statut_libelle"]),
             ("Années", f"{data['annees'][0]} à {data['annees'][1]}"),
-            ("Public", data["public"]),
+            ("Public", PUBLIC_LABELS.get(data["public"], data["public"])),
             ("Coordinateur", data["coordinateur"]),
             (
                 "Signé",

@@ -62,7 +62,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         database = next((params[name] for name in MODULE_DATABASE_FIXTURES if name in params), None)
-        group = item.nodeid.split("::")[0] + (f"[{database}]" if database else "")
+        # (no "]" at the end of a group's name: xdist would take the test's own id for its group)
+        group = item.nodeid.split("::")[0] + (f":{database}" if database else "")
         item.add_marker(pytest.mark.xdist_group(group))
 
 

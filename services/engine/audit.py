@@ -25,8 +25,9 @@ from models.decision import (
     verify_chain,
 )
 from models.errors import DomainError
+from models.french import horodatage
 from models.keys import AUDIT_CHAIN, mac, subkey
-from models.types import to_paris, utcnow
+from models.types import utcnow
 from services.engine import prefect_api
 from services.engine.kind import machine_of
 from settings import get_settings
@@ -80,12 +81,12 @@ def _locked_head(session: Session, key: bytes) -> AuditHead:
     if head is None:
         raise AuditTampered(
             f"[{AuditTampered.code}] la tête de la piste d'audit a disparu : aucune décision n'est "
-            "enregistrée ; lancez « territoires audit verify » et prévenez l'administrateur"
+            "enregistrée ; lancez « territoires audit verifier » et prévenez l'administrateur"
         )
     if head.seal != head_seal(head.last_decision_id, head.last_hash, key):
         raise AuditTampered(
             f"[{AuditTampered.code}] le sceau de la tête de la piste d'audit est faux : aucune décision "
-            "n'est enregistrée ; lancez « territoires audit verify » et prévenez l'administrateur"
+            "n'est enregistrée ; lancez « territoires audit verifier » et prévenez l'administrateur"
         )
     return head
 
@@ -189,12 +190,12 @@ def head_for_publication(session: Session) -> dict:
     if head is None or head.seal != head_seal(head.last_decision_id, head.last_hash, key):
         raise AuditTampered(
             f"[{AuditTampered.code}] la tête de la piste d'audit est absente ou son sceau est faux : "
-            "elle n'est pas publiée ; lancez « territoires audit verify »"
+            "elle n'est pas publiée ; lancez « territoires audit verifier »"
         )
     return {
         "decision": head.last_decision_id,
         "empreinte": head.last_hash,
-        "publiee_le": to_paris(utcnow()).strftime("%d/%m/%Y %H:%M"),
+        "publiee_le": horodatage(utcnow()),  # « 7 déc. 2026 14:05 », Paris time
         "artefact": head_artifact(session),
     }
 
@@ -205,7 +206,7 @@ async def publish_head(head: dict) -> None:
         head["artefact"],
         [row],
         "Tête de la piste d'audit des décisions, publiée hors "
-        "de la base de l'application : « territoires audit verify » la compare à la chaîne",
+        "de la base de l'application : « territoires audit verifier » la compare à la chaîne",
     )
 
 
