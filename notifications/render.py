@@ -47,12 +47,24 @@ def validate_context(event: str, context: dict | EmailContext) -> EmailContext:
     return context if isinstance(context, model) else model.model_validate(context)
 
 
+_CODES_KEY: tuple[object, bytes] | None = None  # (the settings, the approval codes' key derived from them)
+
+
+def _codes_key() -> bytes:
+    """The approval codes' key, derived once per settings (reading the key costs a file lookup)."""
+    global _CODES_KEY
+    settings = get_settings()
+    if _CODES_KEY is None or _CODES_KEY[0] is not settings:
+        _CODES_KEY = (settings, subkey(settings.audit_key_bytes, APPROVAL_CODES))
+    return _CODES_KEY[1]
+
+
 def render_parts(event: str, context: dict | EmailContext) -> tuple[str, str, str]:
     ctx = validate_context(event, context)
     values = dict(ctx)
     for reference, secret in SECRET_FROM_REFERENCE.items():
         if reference in values:  # the approval code exists in clear only in the email being written
-            values[secret] = derive_code(subkey(get_settings().audit_key_bytes, APPROVAL_CODES), values.pop(reference))
+            values[secret] = derive_code(_codes_key(), values.pop(reference))
     subject = _env.get_template(f"{event}.subject.j2").render(values).strip()
     text = _env.get_template(f"{event}.txt.j2").render(values)
     html = _env.get_template(f"{event}.html.j2").render(values)

@@ -31,7 +31,7 @@ from functools import lru_cache
 
 import aiosmtplib
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
 import liveness
 from faults import is_transient
@@ -119,6 +119,9 @@ class OutboxSender:
         self.envelope_from = parseaddr(target.sender)[1]
         self.header_from = encode_address(target.sender)
         self.message_id_domain = target.message_id_domain
+        # The marks of a run go through one connection (no pool checkout, no ping per message);
+        # after an error it is dropped, and the retry takes a fresh one.
+        self._mark_conn: Connection | None = None
 
     # --- the run -------------------------------------------------------------------------------
 
@@ -151,6 +154,9 @@ class OutboxSender:
                     break
         finally:
             _RUNNING.discard(self.worker_id)
+            if self._mark_conn is not None:
+                self._mark_conn.close()
+                self._mark_conn = None
             if smtp is not None:
                 try:
                     await smtp.quit()
@@ -323,11 +329,17 @@ class OutboxSender:
     def _mark_sent(self, row: _Claimed, report: SendReport) -> None:
         scrubbed = _scrubbed(row)
         values = {"row_id": row.id, "worker": self.worker_id, "marked_at": utcnow()}
-        with self.engine.begin() as conn:
-            if scrubbed:
-                conn.execute(_MARK_SENT_SCRUBBED, {**values, "scrubbed": scrubbed["context"]})
-            else:
-                conn.execute(_MARK_SENT, values)
+        conn = self._mark_conn = self._mark_conn or self.engine.connect()
+        try:
+            with conn.begin():
+                if scrubbed:
+                    conn.execute(_MARK_SENT_SCRUBBED, {**values, "scrubbed": scrubbed["context"]})
+                else:
+                    conn.execute(_MARK_SENT, values)
+        except BaseException:
+            self._mark_conn = None
+            conn.close()
+            raise
         report.sent += 1
 
     def _mark_failed(self, row: _Claimed, error: str, report: SendReport) -> None:

@@ -27,7 +27,7 @@ I86 = "instructeur.86@prefecture-86.example"
 
 async def start(collectivite_id: int) -> dict:
     result = await asyncio.to_thread(
-        run, "ctai", "start", "--collectivite", str(collectivite_id), "--first-year", "2022"
+        run, "ctai", "start", "--collectivite", str(collectivite_id), "--first-year", "2022", "--json"
     )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
