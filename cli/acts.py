@@ -32,7 +32,7 @@ from models.errors import Violation
 
 acte_app = typer.Typer()
 paiements_app = typer.Typer()
-crf_app = typer.Typer()
+report_app = typer.Typer()
 DepOpt = Annotated[str | None, typer.Option("--departement", help="Code du département (86, 2A, 974…)")]
 YearOpt = Annotated[int | None, typer.Option("--annee", help="Année financée", **YEAR)]
 
@@ -266,8 +266,8 @@ def paiements_list(
 # --- comptes rendus financiers -------------------------------------------------------------------
 
 
-@command(crf_app, "transmettre")
-def crf_transmettre(
+@command(report_app, "transmettre")
+def report_transmit(
     crf_id: Annotated[int, typer.Argument(help="N° du compte rendu financier", **ID)],
     depenses: Annotated[str, typer.Option(help="Total des dépenses réalisées, en euros")],
     subvention_utilisee: Annotated[str, typer.Option(help="Part de la subvention utilisée, en euros")],
@@ -280,10 +280,10 @@ def crf_transmettre(
 ) -> None:
     """Enregistre le compte rendu financier (ou ses compléments) transmis par l'association et ouvre son examen par
     l'instruction."""
-    from services.crf import records
-    from services.crf.workflow import REPORT
     from services.db import unit_of_work
     from services.engine import launch
+    from services.financial_report import records
+    from services.financial_report.workflow import REPORT
 
     transmitted_on = parse_day(date_, "date", as_json=as_json, what="la date de transmission")
     expenses = _amount(depenses, "depenses", as_json)
@@ -309,13 +309,13 @@ def crf_transmettre(
         typer.echo(f"Compte rendu financier {reference} reçu ; son examen est lancé : exécution {run_id}")
 
 
-@command(crf_app, "voir", "show")
-def crf_show(
+@command(report_app, "voir", "show")
+def report_show(
     crf_id: Annotated[int, typer.Argument(help="N° du compte rendu financier", **ID)], as_json: JsonOpt = False
 ) -> None:
     """Un compte rendu financier : échéance, statut, montants transmis, décisions."""
-    from services.crf import records
     from services.db import unit_of_work
+    from services.financial_report import records
 
     with user_errors(as_json), unit_of_work() as session:
         data = records.show(session, crf_id)
@@ -347,14 +347,14 @@ def crf_show(
         typer.echo(f"    {moment(d['horodatage'])}  {d['etape']} : {d['libelle']} — {d['acteur']}")
 
 
-@command(crf_app, "liste", "list")
-def crf_list(
+@command(report_app, "liste", "list")
+def report_list(
     departement: DepOpt = None, annee: YearOpt = None, as_json: JsonOpt = False, as_csv: CsvOpt = False
 ) -> None:
     """Les comptes rendus financiers, par échéance ; « bloque » : l'association ne peut déposer de nouvelle
     demande (R14)."""
-    from services.crf import records
     from services.db import unit_of_work
+    from services.financial_report import records
 
     dep = _checked_departement(departement, as_json)
     with user_errors(as_json), unit_of_work() as session:

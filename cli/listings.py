@@ -13,7 +13,7 @@ import typer
 from cli.output import YEAR, CsvOpt, JsonOpt, command, day, print_json, user_errors
 from models.listing import AWAITED_LABELS
 
-lots_app = typer.Typer()
+batches_app = typer.Typer()
 
 DepOpt = Annotated[str | None, typer.Option("--departement", help="Code du département (86, 2A, 974…)")]
 StatusOpt = Annotated[str | None, typer.Option("--statut", help="Code du statut (la liste est donnée en cas d'erreur)")]
@@ -175,6 +175,6 @@ def _cell(value):
     return Text("—" if value is None or value == "" else str(value))
 
 
-command(lots_app, "liste", "list")(
+command(batches_app, "liste", "list")(
     _command("lot", "Les lots de délégation de crédits, leur arbitrage attendu et depuis quand.")
 )

@@ -57,7 +57,7 @@ GROUPS = (
     Entry("etapes", ("steps",), "Étapes en cours : contrôle et reprise après un incident.", "cli.steps:etapes_app"),
     Entry("enveloppe", ("envelope",), "Enveloppe nationale annuelle des crédits PTAI.", "cli.delegation:enveloppe_app"),
     Entry("delegation", (), "Délégation des crédits par lots (ministère).", "cli.delegation:delegation_app"),
-    Entry("lots", (), "Lots de délégation de crédits du ministère.", "cli.listings:lots_app"),
+    Entry("lots", (), "Lots de délégation de crédits du ministère.", "cli.listings:batches_app"),
     Entry("acte", ("actes",), "Actes attributifs : arrêtés et conventions (R13).", "cli.acts:acte_app"),
     Entry(
         "paiements", (), "Paiements des actes signés (avance, solde), avec leur EJ Chorus.", "cli.acts:paiements_app"
@@ -66,7 +66,7 @@ GROUPS = (
         "crf",
         (),
         "Comptes rendus financiers (Cerfa n° 15059) des associations subventionnées (R14).",
-        "cli.acts:crf_app",
+        "cli.acts:report_app",
     ),
     Entry("export", (), "Exports en données ouvertes.", "cli.delegation:export_app"),
     Entry(

@@ -40,7 +40,7 @@ def register_ctai(ctai_app: typer.Typer) -> None:
     command(ctai_app, "retravailler", "rework")(ctai_rework)
     command(ctai_app, "enregistrer-ctair", "register-ctair")(ctai_register_ctair)
     command(ctai_app, "ouvrir-bilan", "review")(ctai_review)
-    command(ctai_app, "bilan")(ctai_bilan)
+    command(ctai_app, "bilan")(ctai_transmit_review)
     command(ctai_app, "reprendre", "resume")(ctai_resume)
 
 
@@ -170,7 +170,7 @@ def ctai_rework(
     print_json(result) if as_json else _echo_case(result, "Actions retravaillées transmises pour le contrat")
 
 
-def ctai_bilan(
+def ctai_transmit_review(
     ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID)],
     file: Annotated[
         Path,
@@ -183,14 +183,14 @@ def ctai_bilan(
 ) -> None:
     """Enregistre le bilan de l'année transmis par la collectivité, action par action ; l'instruction conclut
     ensuite."""
-    from services.ctai import bilan as ctai_bilan_service
+    from services.ctai import review as ctai_review_service
     from services.ctai import workflow as ctai_workflow
     from services.db import unit_of_work
 
     text = read_user_file(file, as_json=as_json)
     with user_errors(as_json), unit_of_work() as session:
         contract = ctai_workflow.CTAI.lock(session, ctai_id)
-        review, count = ctai_bilan_service.record_bilan(session, contract, text)
+        review, count = ctai_review_service.record_transmitted_review(session, contract, text)
         result = {"ctai_id": ctai_id, "reference": contract.reference, "annee": review.year, "actions": count}
     if as_json:
         print_json(result)

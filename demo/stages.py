@@ -26,12 +26,12 @@ from services.acts.records import report_of
 from services.acts.reports import open_report
 from services.acts.steps import ACT_MACHINE
 from services.acts.workflow import seal
-from services.crf.records import transmit
-from services.crf.steps import REPORT_MACHINE
 from services.ctai import workflow as ctai_workflow
-from services.ctai.bilan import record_bilan
 from services.ctai.records import contract_records
+from services.ctai.review import record_transmitted_review
 from services.engine.audit import Actor, record_decision
+from services.financial_report.records import transmit
+from services.financial_report.steps import REPORT_MACHINE
 from services.ptai.steps import apply_decision
 
 # Stage of each demo request, by département of its applicant.
@@ -108,7 +108,7 @@ def stage_contract(session: Session, ctai_id: int) -> None:
         for a in actions
         if a.year == 2021
     ]
-    record_bilan(session, contract, json.dumps({"actions": lines}))
+    record_transmitted_review(session, contract, json.dumps({"actions": lines}))
 
 
 # The history of the Poitiers contract's acts, as a préfecture would have kept it. The contract's

@@ -8,7 +8,7 @@ from prefect import flow
 from flows.hooks import HOOKS
 from flows.steps import run_step
 from services.acts import steps as act_steps
-from services.crf import steps as report_steps
+from services.financial_report import steps as report_steps
 
 FLOW = {"persist_result": True, "log_prints": True, **HOOKS}
 

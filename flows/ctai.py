@@ -76,7 +76,7 @@ async def ctai_revue_diair(ctai_id: int, trigger: str | None = None) -> dict:
 async def ctai_bilan(ctai_id: int, trigger: str | None = None) -> dict:
     """8. Yearly review, by the instructeur: the bilan of each action, then prolong (grants the next
     year → execution), or propose an avenant, the end or the renewal → bilan_signature."""
-    return await run_step(steps.BILAN, ctai_id, trigger)
+    return await run_step(steps.YEARLY_REVIEW, ctai_id, trigger)
 
 
 @task(name="contrat-renouvele", cache_policy=NO_CACHE, persist_result=False, **RETRY_TRANSIENT)
@@ -91,7 +91,7 @@ async def ctai_bilan_signature(ctai_id: int, trigger: str | None = None) -> dict
     """8 bis. The préfet signs the avenant (grants the year after the one reviewed → execution), the
     end of the contract (ended, with recourse) or its renewal (a new contract for the next term, at
     its lettre d'engagement), or sends the bilan back → bilan; never the instructeur who prepared it."""
-    outcome = await run_step(steps.BILAN_SIGNATURE, ctai_id, trigger)
+    outcome = await run_step(steps.REVIEW_SIGNATURE, ctai_id, trigger)
     renewal = renewed_contract(ctai_id)
     if renewal is not None:  # once: a live run of its first step is returned as it is
         await start_current_step(case=steps.CASE, entity_id=renewal, cause=f"renouvellement-{ctai_id}")

@@ -405,7 +405,8 @@ REPORT_STATUS_LABELS = {
 
 
 class ExamenDecision(StrEnum):
-    """The instructeur's examination of a compte rendu (its wording and effects: ``services.crf.steps``)."""
+    """The instructeur's examination of a compte rendu (its wording and effects:
+    ``services.financial_report.steps``)."""
 
     COMPLIANT = "compliant"
     REWORK = "rework"  # incomplete: back to the porteur, with a deadline

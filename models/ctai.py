@@ -100,7 +100,7 @@ class RevueDiairDecision(StrEnum):
     REWORK = "rework"
 
 
-class BilanProposal(StrEnum):
+class ReviewProposal(StrEnum):
     """The instructeur's decision at the yearly review: a proposal the review records."""
 
     PROLONG = "prolong"
@@ -109,7 +109,7 @@ class BilanProposal(StrEnum):
     RENEW = "renew"
 
 
-class BilanSignatureDecision(StrEnum):
+class ReviewSignatureDecision(StrEnum):
     SIGN_AMENDMENT = "sign_amendment"
     SIGN_END = "sign_end"
     REWORK = "rework"
@@ -224,7 +224,7 @@ class CtaiReview(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ctai_id: int = Field(foreign_key="ctai.id", index=True)
     year: int  # the year reviewed (bilan of year Y)
-    proposal: BilanProposal | None = Field(default=None, sa_type=String(10))
+    proposal: ReviewProposal | None = Field(default=None, sa_type=String(10))
     socle_cents: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # avenant: year Y+1
     complementary_cents: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     prepared_by_agent_id: int | None = Field(default=None, foreign_key="agent.id")
@@ -233,7 +233,7 @@ class CtaiReview(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
-class CtaiActionBilan(SQLModel, table=True):
+class CtaiActionReview(SQLModel, table=True):
     """What one action of the year reviewed achieved."""
 
     __tablename__ = "ctai_action_bilan"
@@ -584,10 +584,10 @@ def default_review_year(*, funded: list[int], first_year: int, last_year: int, r
     return min(candidates) if candidates else None
 
 
-def check_bilan_proposal(proposal: str, *, year: int, last_year: int) -> list[Violation]:
+def check_review_proposal(proposal: str, *, year: int, last_year: int) -> list[Violation]:
     """Prolonging and amending fund the year after the one reviewed, within the term; past it the
     contract is renewed (a new contract), and renewing is only for the term's last year."""
-    if proposal in (BilanProposal.PROLONG, BilanProposal.AMEND) and year >= last_year:
+    if proposal in (ReviewProposal.PROLONG, ReviewProposal.AMEND) and year >= last_year:
         return [
             Violation(
                 "BILAN_TERME_ATTEINT",
@@ -596,7 +596,7 @@ def check_bilan_proposal(proposal: str, *, year: int, last_year: int) -> list[Vi
                 f"au-delà ; proposez son renouvellement (un nouveau contrat à partir de {last_year + 1}) ou sa fin",
             )
         ]
-    if proposal == BilanProposal.RENEW and year != last_year:
+    if proposal == ReviewProposal.RENEW and year != last_year:
         return [
             Violation(
                 "BILAN_RENOUVELLEMENT_PREMATURE",
@@ -608,33 +608,33 @@ def check_bilan_proposal(proposal: str, *, year: int, last_year: int) -> list[Vi
     return []
 
 
-def check_bilan_signature(decision: str, proposal: str | None, wordings: Mapping[str, str]) -> list[Violation]:
+def check_review_signature(decision: str, proposal: str | None, wordings: Mapping[str, str]) -> list[Violation]:
     """The préfet signs what the instructeur proposed: an avenant, or an end (a renewal ends too).
     ``wordings``: the French wording of each decision of the step, as its form offers it."""
-    sign_amendment, sign_end = BilanSignatureDecision.SIGN_AMENDMENT, BilanSignatureDecision.SIGN_END
-    expected = {sign_amendment: {BilanProposal.AMEND}, sign_end: {BilanProposal.END, BilanProposal.RENEW}}
+    sign_amendment, sign_end = ReviewSignatureDecision.SIGN_AMENDMENT, ReviewSignatureDecision.SIGN_END
+    expected = {sign_amendment: {ReviewProposal.AMEND}, sign_end: {ReviewProposal.END, ReviewProposal.RENEW}}
     if decision in expected and proposal not in expected[decision]:
-        wanted = wordings[sign_amendment if proposal == BilanProposal.AMEND else sign_end]
+        wanted = wordings[sign_amendment if proposal == ReviewProposal.AMEND else sign_end]
         return [
             Violation(
                 "BILAN_DECISION_DISCORDANTE",
                 "decision",
-                f"le bilan propose « {BILAN_PROPOSAL_LABELS.get(proposal, proposal)} » : "
+                f"le bilan propose « {REVIEW_PROPOSAL_LABELS.get(proposal, proposal)} » : "
                 f"choisissez « {wanted} », ou renvoyez le bilan à l'instruction",
             )
         ]
     return []
 
 
-BILAN_PROPOSAL_LABELS = {
-    BilanProposal.PROLONG: "la prolongation des actions",
-    BilanProposal.AMEND: "un avenant",
-    BilanProposal.END: "la fin du contrat",
-    BilanProposal.RENEW: "le renouvellement du contrat",
+REVIEW_PROPOSAL_LABELS = {
+    ReviewProposal.PROLONG: "la prolongation des actions",
+    ReviewProposal.AMEND: "un avenant",
+    ReviewProposal.END: "la fin du contrat",
+    ReviewProposal.RENEW: "le renouvellement du contrat",
 }
 
 
-def check_action_bilans(
+def check_action_reviews(
     lines: list[tuple[int, bool | None, int | None, int | None]], actions: Mapping[int, Action], year: int
 ) -> list[Violation]:
     """Every action of the year reviewed has its bilan: carried out or not, public reached,

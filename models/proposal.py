@@ -74,18 +74,18 @@ def parse_ctair(text: str) -> CtairFile:
     return parse_json_file(text, CtairFile)
 
 
-class BilanActionLine(_Strict):
+class ReviewActionLine(_Strict):
     action_id: int = Field(ge=1, le=2_147_483_647, description="N° de l'action de l'année (territoires ctai show)")
     realisee: bool
     public_atteint: int = Field(ge=0, le=1_000_000, description="Nombre de personnes accompagnées")
     consomme_eur: Euros
 
 
-class BilanFile(_Strict):
+class ReviewFile(_Strict):
     """The collectivité's bilan of the year reviewed, action by action, as it transmits it."""
 
-    actions: list[BilanActionLine] = Field(min_length=1, max_length=300)
+    actions: list[ReviewActionLine] = Field(min_length=1, max_length=300)
 
 
-def parse_bilan(text: str) -> BilanFile:
-    return parse_json_file(text, BilanFile)
+def parse_review(text: str) -> ReviewFile:
+    return parse_json_file(text, ReviewFile)

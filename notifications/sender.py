@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -122,6 +123,7 @@ class OutboxSender:
         # The marks of a run go through one connection (no pool checkout, no ping per message);
         # after an error it is dropped, and the retry takes a fresh one.
         self._mark_conn: Connection | None = None
+        self._mark_lock = threading.Lock()  # a mark still running is never cut short by that closing
 
     # --- the run -------------------------------------------------------------------------------
 
@@ -154,9 +156,11 @@ class OutboxSender:
                     break
         finally:
             _RUNNING.discard(self.worker_id)
-            if self._mark_conn is not None:
-                self._mark_conn.close()
-                self._mark_conn = None
+            if self._mark_lock.acquire(blocking=False):
+                self._mark_lock.release()
+                self._release_mark_conn()
+            else:  # a cancelled run whose mark goes on in its thread: closed once that mark is committed
+                asyncio.get_running_loop().run_in_executor(None, self._release_mark_conn)
             if smtp is not None:
                 try:
                     await smtp.quit()
@@ -329,18 +333,25 @@ class OutboxSender:
     def _mark_sent(self, row: _Claimed, report: SendReport) -> None:
         scrubbed = _scrubbed(row)
         values = {"row_id": row.id, "worker": self.worker_id, "marked_at": utcnow()}
-        conn = self._mark_conn = self._mark_conn or self.engine.connect()
-        try:
-            with conn.begin():
-                if scrubbed:
-                    conn.execute(_MARK_SENT_SCRUBBED, {**values, "scrubbed": scrubbed["context"]})
-                else:
-                    conn.execute(_MARK_SENT, values)
-        except BaseException:
-            self._mark_conn = None
-            conn.close()
-            raise
+        with self._mark_lock:
+            conn = self._mark_conn = self._mark_conn or self.engine.connect()
+            try:
+                with conn.begin():
+                    if scrubbed:
+                        conn.execute(_MARK_SENT_SCRUBBED, {**values, "scrubbed": scrubbed["context"]})
+                    else:
+                        conn.execute(_MARK_SENT, values)
+            except BaseException:
+                self._mark_conn = None
+                conn.close()
+                raise
         report.sent += 1
+
+    def _release_mark_conn(self) -> None:
+        with self._mark_lock:
+            if self._mark_conn is not None:
+                self._mark_conn.close()
+                self._mark_conn = None
 
     def _mark_failed(self, row: _Claimed, error: str, report: SendReport) -> None:
         """Given up for good: what derives an approval code goes too, no email will carry it."""

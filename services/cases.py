@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from services.acts.records import prepare as prepare_acts
 from services.acts.workflow import ACT
-from services.crf.workflow import REPORT
 from services.ctai.workflow import CTAI
 from services.engine import money
 from services.engine.kind import CaseKind
 from services.finance.acts import recompute_legal_acts
 from services.finance.workflow import BATCH
+from services.financial_report.workflow import REPORT
 from services.pilotage.workflow import COMITE
 from services.ptai.workflow import PTAI
 

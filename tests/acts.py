@@ -166,7 +166,7 @@ def sign(engine, act_id: int, **fields) -> steps.Outcome:
 
 
 def transmit(engine, report_id: int, on: str = "2022-06-15", used: str | None = None, expenses: str = "40000") -> None:
-    from services.crf.records import transmit as record
+    from services.financial_report.records import transmit as record
 
     with unit_of_work(engine) as s:
         report = s.get(FinancialReport, report_id)

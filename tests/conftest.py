@@ -57,7 +57,7 @@ def _pg_url(dbname: str) -> str:
 MODULE_DATABASE_FIXTURES = ("platform", "stack")
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(wrapper=True)  # before every other plugin's: xdist reads the groups in its own
 def pytest_collection_modifyitems(config, items):
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
@@ -65,6 +65,7 @@ def pytest_collection_modifyitems(config, items):
         # (no "]" at the end of a group's name: xdist would take the test's own id for its group)
         group = item.nodeid.split("::")[0] + (f":{database}" if database else "")
         item.add_marker(pytest.mark.xdist_group(group))
+    return (yield)
 
 
 @pytest.fixture(scope="session")

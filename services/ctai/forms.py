@@ -103,7 +103,7 @@ class RevueDiairForm(ApprovalForm):
     )
 
 
-class ActionBilan(BaseModel):
+class ActionReview(BaseModel):
     """The bilan of one action of the year reviewed."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=plain_fields)
@@ -114,9 +114,9 @@ class ActionBilan(BaseModel):
     consomme_eur: int = Field(ge=0, le=10_000_000, title="Montant consommé (euros)")
 
 
-class BilanForm(ApprovalForm):
+class ReviewForm(ApprovalForm):
     decision: Choice = Field(title="Décision proposée")
-    bilan_actions: list[ActionBilan] = Field(
+    bilan_actions: list[ActionReview] = Field(
         default_factory=list,
         max_length=300,
         title="Bilan de chaque action de l'année (facultatif si la collectivité l'a transmis)",
@@ -138,7 +138,7 @@ class BilanForm(ApprovalForm):
     )
 
 
-class BilanSignatureForm(ApprovalForm):
+class ReviewSignatureForm(ApprovalForm):
     decision: Choice = Field(title="Décision")
     signature_date: date | None = Field(
         default=None,

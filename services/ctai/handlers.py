@@ -13,8 +13,6 @@ from sqlmodel import Session, select
 from models.actors import Collectivite
 from models.ctai import (
     Action,
-    BilanProposal,
-    BilanSignatureDecision,
     CoordinateurDecision,
     Ctai,
     CtaiFunding,
@@ -28,15 +26,17 @@ from models.ctai import (
     ElargissementDecision,
     EngagementDecision,
     PropositionDecision,
+    ReviewProposal,
+    ReviewSignatureDecision,
     RevueDiairDecision,
     SignatureDecision,
-    check_action_bilans,
+    check_action_reviews,
     check_actions,
-    check_bilan_proposal,
-    check_bilan_signature,
     check_contract,
     check_diair_review,
     check_funding,
+    check_review_proposal,
+    check_review_signature,
     check_signatory,
     check_signatures,
 )
@@ -46,20 +46,20 @@ from models.money import euros_to_cents
 from models.reference import Public
 from models.rules import within_ceiling
 from models.types import paris_today, utcnow
-from services.ctai.bilan import store_lines, transmitted_lines
 from services.ctai.forms import (
-    BilanForm,
-    BilanSignatureForm,
     CoordinateurForm,
     DiagnosticForm,
     EchangeForm,
     ElargissementForm,
     EngagementForm,
     PropositionForm,
+    ReviewForm,
+    ReviewSignatureForm,
     RevueDiairForm,
     SignatureForm,
 )
 from services.ctai.records import columns_of, contract_records, porteur_facts, review_of, rules_of
+from services.ctai.review import store_lines, transmitted_lines
 from services.engine.forms import dated, required
 from services.engine.kind import Applied
 from services.engine.money import amounts_changed
@@ -279,17 +279,17 @@ def _fund_next_year(session: Session, ctai: Ctai, year: int, socle: int, complem
     return violations
 
 
-def bilan(session: Session, ctai: Ctai, decision: BilanProposal, form: BilanForm) -> Applied:
+def yearly_review(session: Session, ctai: Ctai, decision: ReviewProposal, form: ReviewForm) -> Applied:
     """The instructeur records the bilan of year Y, action by action, and proposes: prolong (decided
     here: year Y+1 funded like Y), an avenant, the end or the renewal (signed by the préfet)."""
     year = _year_under_review(ctai)
     funding, actions, _ = contract_records(session, ctai)
     lines = [(b.action_id, b.realisee, b.public_atteint, euros_to_cents(b.consomme_eur)) for b in form.bilan_actions]
     lines = lines or transmitted_lines(session, ctai.id, year)  # the form left empty: the bilan the collectivité sent
-    violations = check_action_bilans(lines, {a.id: a for a in actions}, year)
-    violations += check_bilan_proposal(decision, year=year, last_year=ctai.last_year)
+    violations = check_action_reviews(lines, {a.id: a for a in actions}, year)
+    violations += check_review_proposal(decision, year=year, last_year=ctai.last_year)
     socle = complementary = None
-    if decision == BilanProposal.AMEND and not violations:
+    if decision == ReviewProposal.AMEND and not violations:
         socle = euros_to_cents(required(form.amount_eur, "amount_eur", "Avenant : socle de l'année suivante (euros)"))
         complementary = euros_to_cents(form.complementary_eur or 0)
         violations += _next_year_plan(session, ctai, year, socle, complementary)[2]
@@ -300,7 +300,7 @@ def bilan(session: Session, ctai: Ctai, decision: BilanProposal, form: BilanForm
     session.flush()
     store_lines(session, review, lines)
     amount = None if socle is None else socle + complementary
-    if decision == BilanProposal.PROLONG:
+    if decision == ReviewProposal.PROLONG:
         current = next((f for f in funding if f.year == year), None)
         if current is not None and not any(f.year == year + 1 for f in funding):
             raise_if_any(_fund_next_year(session, ctai, year, current.socle_cents, current.complementary_cents))
@@ -310,17 +310,17 @@ def bilan(session: Session, ctai: Ctai, decision: BilanProposal, form: BilanForm
     return Applied(amount_cents=amount)
 
 
-def bilan_signature(
-    session: Session, ctai: Ctai, decision: BilanSignatureDecision, form: BilanSignatureForm
+def review_signature(
+    session: Session, ctai: Ctai, decision: ReviewSignatureDecision, form: ReviewSignatureForm
 ) -> Applied:
     """The préfet signs what the instructeur proposed (an avenant funds the year after the one
     reviewed; an end or a renewal ends the contract), or sends the bilan back."""
     year = _year_under_review(ctai)
     review = review_of(session, ctai.id, year)
-    if decision == BilanSignatureDecision.REWORK:
+    if decision == ReviewSignatureDecision.REWORK:
         return Applied()
     wordings = {d.code: d.wording for d in form.declaration.decisions}
-    raise_if_any(check_bilan_signature(decision, review.proposal if review else None, wordings))
+    raise_if_any(check_review_signature(decision, review.proposal if review else None, wordings))
     dated(
         required(form.signature_date, "signature_date", "Date de signature par le préfet"),
         "signature_date",
@@ -329,12 +329,12 @@ def bilan_signature(
     )
     checks: list[Violation] | None = None
     amount = None
-    if decision == BilanSignatureDecision.SIGN_END and review.proposal == BilanProposal.RENEW:
+    if decision == ReviewSignatureDecision.SIGN_END and review.proposal == ReviewProposal.RENEW:
         # The next contract is created with the decision: its signatory must be eligible for its
         # first campaign, checked here so that a refusal is an answer, not a failed run.
         collectivite = session.get(Collectivite, ctai.collectivite_id)
         raise_if_any(check_signatory(collectivite.type, rules_of(ctai.last_year + 1)))
-    if decision == BilanSignatureDecision.SIGN_AMENDMENT:
+    if decision == ReviewSignatureDecision.SIGN_AMENDMENT:
         checks = _fund_next_year(session, ctai, year, review.socle_cents, review.complementary_cents or 0)
         amount = review.socle_cents + (review.complementary_cents or 0)
     review.decided_at = utcnow()

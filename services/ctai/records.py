@@ -12,7 +12,7 @@ from models.ctai import (
     DIAIR_REVIEW_LABELS,
     Action,
     Ctai,
-    CtaiActionBilan,
+    CtaiActionReview,
     CtaiFunding,
     CtaiReview,
     CtaiStatus,
@@ -117,14 +117,14 @@ def show(session: Session, ctai_id: int) -> dict:
             }
         )
     reviews = list(session.exec(select(CtaiReview).where(CtaiReview.ctai_id == ctai.id).order_by(CtaiReview.year)))
-    bilans = {}
+    review_lines = {}
     if reviews:
         for b in session.exec(
-            select(CtaiActionBilan)
-            .where(CtaiActionBilan.review_id.in_([r.id for r in reviews]))
-            .order_by(CtaiActionBilan.action_id)
+            select(CtaiActionReview)
+            .where(CtaiActionReview.review_id.in_([r.id for r in reviews]))
+            .order_by(CtaiActionReview.action_id)
         ):
-            bilans.setdefault(b.review_id, []).append(
+            review_lines.setdefault(b.review_id, []).append(
                 {
                     "action_id": b.action_id,
                     "realisee": b.carried_out,
@@ -160,7 +160,7 @@ def show(session: Session, ctai_id: int) -> dict:
                 "socle_cents": r.socle_cents,
                 "complementaire_cents": r.complementary_cents,
                 "conclu": r.decided_at is not None,
-                "actions": bilans.get(r.id, []),
+                "actions": review_lines.get(r.id, []),
             }
             for r in reviews
         ],

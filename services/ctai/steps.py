@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from models.actors import Role
 from models.ctai import (
-    BilanProposal,
-    BilanSignatureDecision,
     CoordinateurDecision,
     CtaiEvent,
     CtaiStatus,
@@ -23,6 +21,8 @@ from models.ctai import (
     ElargissementDecision,
     EngagementDecision,
     PropositionDecision,
+    ReviewProposal,
+    ReviewSignatureDecision,
     RevueDiairDecision,
     SignatureDecision,
 )
@@ -223,38 +223,38 @@ REVUE_DIAIR = Step(
     ),
 )
 
-BILAN = Step(
+YEARLY_REVIEW = Step(
     case=CASE,
     name="bilan",
     status=S.YEARLY_REVIEW,
     label="bilan annuel et avenant",
     role=Role.INSTRUCTEUR,
-    form=forms.BilanForm,
-    handler=handlers.bilan,
+    form=forms.ReviewForm,
+    handler=handlers.yearly_review,
     expectation="Transmettre le bilan de l'année écoulée et, le cas échéant, les actions à prolonger ou à modifier.",
     decisions=(
         Decision(
-            BilanProposal.PROLONG,
+            ReviewProposal.PROLONG,
             wording="prolonger les actions",
             label="actions prolongées",
             target=S.ACTIVE,
             grants=True,
         ),
         Decision(
-            BilanProposal.AMEND,
+            ReviewProposal.AMEND,
             wording="proposer un avenant",
             label="avenant proposé au préfet",
             target=S.REVIEW_SIGNATURE,
             needs=("amount_eur",),
         ),
         Decision(
-            BilanProposal.END,
+            ReviewProposal.END,
             wording="proposer la fin du contrat",
             label="fin du contrat proposée au préfet",
             target=S.REVIEW_SIGNATURE,
         ),
         Decision(
-            BilanProposal.RENEW,
+            ReviewProposal.RENEW,
             wording="proposer le renouvellement du contrat",
             label="renouvellement proposé au préfet",
             target=S.REVIEW_SIGNATURE,
@@ -262,18 +262,18 @@ BILAN = Step(
     ),
 )
 
-BILAN_SIGNATURE = Step(
+REVIEW_SIGNATURE = Step(
     case=CASE,
     name="bilan_signature",
     status=S.REVIEW_SIGNATURE,
     label="signature du bilan annuel par le préfet",
     role=Role.PREFET,
-    form=forms.BilanSignatureForm,
-    handler=handlers.bilan_signature,
+    form=forms.ReviewSignatureForm,
+    handler=handlers.review_signature,
     four_eyes=True,  # never the instructeur who prepared the bilan
     decisions=(
         Decision(
-            BilanSignatureDecision.SIGN_AMENDMENT,
+            ReviewSignatureDecision.SIGN_AMENDMENT,
             wording="signer l'avenant",
             label="avenant signé",
             target=S.ACTIVE,
@@ -282,7 +282,7 @@ BILAN_SIGNATURE = Step(
             grants=True,
         ),
         Decision(
-            BilanSignatureDecision.SIGN_END,
+            ReviewSignatureDecision.SIGN_END,
             wording="signer la fin du contrat",
             label="fin du contrat signée",
             target=S.ENDED,
@@ -290,7 +290,7 @@ BILAN_SIGNATURE = Step(
             unfavourable=True,
         ),
         Decision(
-            BilanSignatureDecision.REWORK,
+            ReviewSignatureDecision.REWORK,
             wording="renvoyer le bilan à l'instruction",
             label="bilan renvoyé à l'instruction",
             target=S.YEARLY_REVIEW,
@@ -336,8 +336,8 @@ STEPS = (
     PROPOSITION,
     SIGNATURE,
     REVUE_DIAIR,
-    BILAN,
-    BILAN_SIGNATURE,
+    YEARLY_REVIEW,
+    REVIEW_SIGNATURE,
     ELARGISSEMENT,
 )
 STEPS_BY_NAME = {step.name: step for step in STEPS}
@@ -360,7 +360,7 @@ CTAI_MACHINE = build_machine(
             "actions retravaillées transmises",
             guarded=True,
         ),
-        Transition(BILAN.name, S.ACTIVE, CtaiEvent.OPEN_REVIEW, S.YEARLY_REVIEW, None, "bilan annuel ouvert"),
+        Transition(YEARLY_REVIEW.name, S.ACTIVE, CtaiEvent.OPEN_REVIEW, S.YEARLY_REVIEW, None, "bilan annuel ouvert"),
         Transition(
             ELARGISSEMENT.name, S.ACTIVE, CtaiEvent.REPLACED, S.REPLACED, Role.PREFET, "CTAIR remplacé par un CTAI"
         ),

@@ -8,10 +8,10 @@ from sqlmodel import Session, select
 
 from models.actors import COLLECTIVITE_TYPE_LABELS, ROLE_LABELS, Collectivite, Porteur, Role
 from models.ctai import (
-    BILAN_PROPOSAL_LABELS,
     DIAIR_REVIEW_LABELS,
+    REVIEW_PROPOSAL_LABELS,
     Ctai,
-    CtaiActionBilan,
+    CtaiActionReview,
     DiairReview,
     RevueDiairDecision,
 )
@@ -20,9 +20,9 @@ from models.french import pluriel
 from models.money import format_eur
 from models.reference import DOMAIN_LABELS, PUBLIC_LABELS, Domain, Public
 from services.ctai import steps
-from services.ctai.bilan import transmitted_lines
 from services.ctai.handlers import contract_checks
 from services.ctai.records import contract_records, flagged_for_review, review_of, show
+from services.ctai.review import transmitted_lines
 from services.engine.texts import (
     decision_footer,
     history_lines,
@@ -152,11 +152,11 @@ def _step_details(session: Session, ctai: Ctai, step: str, actions: list) -> lis
             "contrat est maintenu.",
             "",
         ]
-    if step in {steps.BILAN.name, steps.BILAN_SIGNATURE.name} and ctai.review_year is not None:
+    if step in {steps.YEARLY_REVIEW.name, steps.REVIEW_SIGNATURE.name} and ctai.review_year is not None:
         year = ctai.review_year
         of_year = [a for a in actions if a.year == year]
         out += [f"### Bilan {year} (contrat {ctai.first_year}–{ctai.last_year})", ""]
-        if step == steps.BILAN.name:
+        if step == steps.YEARLY_REVIEW.name:
             out += [
                 f"Renseignez le bilan de chaque action {year} : n° de l'action, réalisée (oui/non), public atteint, "
                 f"montant consommé (au plus le montant de l'action). Actions {year} : "
@@ -201,9 +201,9 @@ def _step_details(session: Session, ctai: Ctai, step: str, actions: list) -> lis
                     for f in flags
                 ] + [""]
         review = review_of(session, ctai.id, year)
-        if step == steps.BILAN_SIGNATURE.name and review is not None:
+        if step == steps.REVIEW_SIGNATURE.name and review is not None:
             out.append(
-                f"**Proposition de l'instruction** : {BILAN_PROPOSAL_LABELS.get(review.proposal, review.proposal)}"
+                f"**Proposition de l'instruction** : {REVIEW_PROPOSAL_LABELS.get(review.proposal, review.proposal)}"
                 + (
                     f" — avenant {year + 1} : socle {format_eur(review.socle_cents)}, complémentaire "
                     f"{format_eur(review.complementary_cents or 0)}"
@@ -214,9 +214,9 @@ def _step_details(session: Session, ctai: Ctai, step: str, actions: list) -> lis
             out += [""]
             rows = list(
                 session.exec(
-                    select(CtaiActionBilan)
-                    .where(CtaiActionBilan.review_id == review.id)
-                    .order_by(CtaiActionBilan.action_id)
+                    select(CtaiActionReview)
+                    .where(CtaiActionReview.review_id == review.id)
+                    .order_by(CtaiActionReview.action_id)
                 )
             )
             titles = {a.id: a.title for a in actions}

@@ -7,8 +7,6 @@ from sqlmodel import Session, select
 
 from models.actors import Agent, Collectivite
 from models.ctai import (
-    BilanProposal,
-    BilanSignatureDecision,
     Ctai,
     CtaiEvent,
     CtaiFunding,
@@ -16,6 +14,8 @@ from models.ctai import (
     CtaiReview,
     CtaiStatus,
     ElargissementDecision,
+    ReviewProposal,
+    ReviewSignatureDecision,
     check_review_year,
     check_signatory,
     ctai_reference,
@@ -60,18 +60,18 @@ class CtaiCase(CollectiviteCase[Ctai]):
         """Who prepared and who signed a bilan; a renewal's new contract; signing a widening CTAI
         closes the CTAIR it replaces. In the decision's transaction (the legal acts of the years a
         decision funds are drawn up by the engine, from the declaration's ``grants``)."""
-        if transition.step == steps.BILAN.name:
+        if transition.step == steps.YEARLY_REVIEW.name:
             review = _latest_review(session, case.id)
             if review is not None:
                 review.prepared_by_agent_id = agent.id
                 session.add(review)
             return
-        if transition.step == steps.BILAN_SIGNATURE.name:
+        if transition.step == steps.REVIEW_SIGNATURE.name:
             review = _latest_review(session, case.id)
-            if review is not None and transition.decision != BilanSignatureDecision.REWORK:
+            if review is not None and transition.decision != ReviewSignatureDecision.REWORK:
                 review.signed_by_agent_id = agent.id
                 session.add(review)
-                if transition.decision == BilanSignatureDecision.SIGN_END and review.proposal == BilanProposal.RENEW:
+                if transition.decision == ReviewSignatureDecision.SIGN_END and review.proposal == ReviewProposal.RENEW:
                     renew(session, case, agent)
             return
         if transition.step != steps.ELARGISSEMENT.name or transition.decision != ElargissementDecision.SIGN:
@@ -239,7 +239,7 @@ def open_yearly_review(session: Session, ctai_id: int, year: int | None = None, 
         session,
         entity_type=ENTITY,
         entity_id=ctai.id,
-        step=steps.BILAN.name,
+        step=steps.YEARLY_REVIEW.name,
         from_status=before,
         to_status=ctai.status,
         actor=SYSTEM,

@@ -348,7 +348,7 @@ def _financial_reports(session: Session, today: date, report: dict) -> None:
     """Comptes rendus financiers awaited from the porteur (or their complements): reminded before
     the deadline, told once it has passed, then signalled to the instructeurs (R14 then applies)."""
     acts = act_policy()
-    crf = case_kind("crf")
+    report_case = case_kind("crf")
     awaited = session.exec(
         select(FinancialReport).where(FinancialReport.status.in_([ReportStatus.EXPECTED, ReportStatus.INCOMPLETE]))
     ).all()
@@ -395,7 +395,7 @@ def _financial_reports(session: Session, today: date, report: dict) -> None:
         else:
             recipients = [
                 (address, name, f"{what}{', sans attendre.' if overdue else '.'}")
-                for address, name in crf.applicants(session, due)
+                for address, name in report_case.applicants(session, due)
             ]
         queue_many(
             session,
@@ -403,7 +403,7 @@ def _financial_reports(session: Session, today: date, report: dict) -> None:
                 Email(
                     "deadline_notice",
                     address,
-                    {**crf.email_base(session, due, name), **notice, "action_attendue": expected},
+                    {**report_case.email_base(session, due, name), **notice, "action_attendue": expected},
                     message_key("crf", due.id, f"{action}:{deadline}", address, "deadline_notice"),
                 )
                 for address, name, expected in recipients

@@ -26,9 +26,9 @@ from models.ptai import PTAI_STATUS_LABELS, PtaiEvent, PtaiRequest, PtaiStatus, 
 from models.reference import UnknownCampaign, campaign_rules
 from models.rules import legal_act_for, public_of
 from models.types import paris_today
-from services.crf.records import blocking_reports
 from services.engine.audit import Actor, decision_view, decisions_for, record_decision
 from services.engine.money import amounts_changed
+from services.financial_report.records import blocking_reports
 from services.ptai.steps import apply_decision
 
 

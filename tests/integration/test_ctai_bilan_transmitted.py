@@ -5,7 +5,7 @@ import json
 
 from sqlmodel import Session, select
 
-from models.ctai import CtaiActionBilan, CtaiReview
+from models.ctai import CtaiActionReview, CtaiReview
 from models.decision import Decision
 from tests.cli import run
 from tests.integration.test_ctai_procedure import I86, active, funding_of, open_review
@@ -34,7 +34,7 @@ def test_a_transmitted_bilan_is_shown_in_the_form_and_kept_when_the_instructeur_
     assert d.answer("bilan", I86, "prolong").accepted  # the form's bilan left empty
     with Session(engine) as s:
         review = s.exec(select(CtaiReview).where(CtaiReview.ctai_id == contract)).one()
-        kept = s.exec(select(CtaiActionBilan).where(CtaiActionBilan.review_id == review.id)).all()
+        kept = s.exec(select(CtaiActionReview).where(CtaiActionReview.review_id == review.id)).all()
         transmitted = s.exec(select(Decision).where(Decision.decision == "bilan_transmitted")).one()
     assert len(kept) == len(lines) and review.decided_at is not None
     assert transmitted.actor_label.startswith("collectivité") and sorted(funding_of(engine, contract)) == [2021, 2022]
@@ -47,7 +47,7 @@ def test_a_transmitted_bilan_that_misses_an_action_is_refused_and_nothing_is_kep
     result = run("ctai", "bilan", str(contract), _file(tmp_path, lines[:-1]))
     assert result.exit_code == 2 and "BILAN_ACTIONS_MANQUANTES" in result.output
     with Session(engine) as s:
-        assert s.exec(select(CtaiActionBilan)).all() == []
+        assert s.exec(select(CtaiActionReview)).all() == []
 
 
 def test_a_bilan_cannot_be_transmitted_before_the_review_opens(engine, contract, app_env, tmp_path):

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from models.ctai import (
     Action,
     Ctai,
-    CtaiActionBilan,
+    CtaiActionReview,
     CtaiFunding,
     CtaiKind,
     CtaiReview,
@@ -413,7 +413,7 @@ def test_the_bilan_covers_each_action_of_the_year_within_its_amount(engine, cont
     assert d.answer("bilan", I86, "prolong", bilan_actions=lines, comment="Actions reconduites").accepted
     with Session(engine) as s:
         review = s.exec(select(CtaiReview).where(CtaiReview.ctai_id == contract)).one()
-        bilans = s.exec(select(CtaiActionBilan).where(CtaiActionBilan.review_id == review.id)).all()
+        bilans = s.exec(select(CtaiActionReview).where(CtaiActionReview.review_id == review.id)).all()
         instructeur = s.exec(select(Decision).where(Decision.step == "bilan", Decision.decision == "prolong")).one()
     assert (review.year, review.proposal, review.decided_at is not None) == (2021, "prolong", True)
     assert review.prepared_by_agent_id == instructeur.actor_agent_id

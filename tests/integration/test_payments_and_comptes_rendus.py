@@ -216,7 +216,7 @@ def test_a_compte_rendu_found_non_conforme_asks_a_repayment_and_keeps_r14(engine
     ],
 )
 def test_a_transmission_with_a_bad_field_is_refused_naming_it_and_nothing_changes(engine, field, value, code):
-    from services.crf.records import transmit as record
+    from services.financial_report.records import transmit as record
 
     report = report_of(engine, signed_act(engine))
     values = {

@@ -4,19 +4,19 @@ from pathlib import Path
 
 from models.actors import CollectiviteType
 from models.ctai import (
-    BilanProposal,
     DiairReview,
     PorteurFacts,
-    check_action_bilans,
+    ReviewProposal,
     check_action_porteurs,
+    check_action_reviews,
     check_actions,
-    check_bilan_proposal,
-    check_bilan_signature,
     check_contract,
     check_ctair,
     check_diagnostic,
     check_diair_review,
     check_funding,
+    check_review_proposal,
+    check_review_signature,
     check_review_year,
     check_signatory,
     check_signatures,
@@ -310,31 +310,31 @@ def test_the_default_review_year_is_the_last_funded_year_not_yet_reviewed_within
 
 
 def test_prolonging_or_amending_past_the_term_is_refused_saying_to_renew():
-    for proposal in (BilanProposal.PROLONG, BilanProposal.AMEND):
-        assert check_bilan_proposal(proposal, year=2022, last_year=2023) == []
-        violations = check_bilan_proposal(proposal, year=2023, last_year=2023)
+    for proposal in (ReviewProposal.PROLONG, ReviewProposal.AMEND):
+        assert check_review_proposal(proposal, year=2022, last_year=2023) == []
+        violations = check_review_proposal(proposal, year=2023, last_year=2023)
         assert codes(violations) == ["BILAN_TERME_ATTEINT"] and "renouvellement" in violations[0].message
 
 
 def test_renewing_is_only_for_the_term_s_last_year_and_ending_is_always_possible():
-    assert check_bilan_proposal(BilanProposal.RENEW, year=2023, last_year=2023) == []
-    assert codes(check_bilan_proposal(BilanProposal.RENEW, year=2021, last_year=2023)) == [
+    assert check_review_proposal(ReviewProposal.RENEW, year=2023, last_year=2023) == []
+    assert codes(check_review_proposal(ReviewProposal.RENEW, year=2021, last_year=2023)) == [
         "BILAN_RENOUVELLEMENT_PREMATURE"
     ]
-    assert check_bilan_proposal(BilanProposal.END, year=2021, last_year=2023) == []
+    assert check_review_proposal(ReviewProposal.END, year=2021, last_year=2023) == []
 
 
 def test_the_prefet_signs_what_the_instructeur_proposed():
-    from services.ctai.steps import BILAN_SIGNATURE
+    from services.ctai.steps import REVIEW_SIGNATURE
 
-    wordings = {d.code: d.wording for d in BILAN_SIGNATURE.decisions}
-    assert check_bilan_signature("sign_amendment", BilanProposal.AMEND, wordings) == []
-    assert check_bilan_signature("sign_end", BilanProposal.END, wordings) == []
-    assert check_bilan_signature("sign_end", BilanProposal.RENEW, wordings) == []
-    assert check_bilan_signature("rework", BilanProposal.AMEND, wordings) == []
-    wrong = check_bilan_signature("sign_end", BilanProposal.AMEND, wordings)
+    wordings = {d.code: d.wording for d in REVIEW_SIGNATURE.decisions}
+    assert check_review_signature("sign_amendment", ReviewProposal.AMEND, wordings) == []
+    assert check_review_signature("sign_end", ReviewProposal.END, wordings) == []
+    assert check_review_signature("sign_end", ReviewProposal.RENEW, wordings) == []
+    assert check_review_signature("rework", ReviewProposal.AMEND, wordings) == []
+    wrong = check_review_signature("sign_end", ReviewProposal.AMEND, wordings)
     assert codes(wrong) == ["BILAN_DECISION_DISCORDANTE"] and "signer l'avenant" in wrong[0].message
-    assert codes(check_bilan_signature("sign_amendment", BilanProposal.RENEW, wordings)) == [
+    assert codes(check_review_signature("sign_amendment", ReviewProposal.RENEW, wordings)) == [
         "BILAN_DECISION_DISCORDANTE"
     ]
 
@@ -356,12 +356,12 @@ def _numbered(*items):
 def test_the_bilan_covers_every_action_of_the_year_within_its_amount():
     actions = _numbered(action(amount="40000"), action(amount="30000"), action(year=2022))
     lines = [(1, True, 25, 4_000_000), (2, False, 0, 0)]
-    assert check_action_bilans(lines, actions, 2021) == []
-    assert codes(check_action_bilans(lines[:1], actions, 2021)) == ["BILAN_ACTIONS_MANQUANTES"]
-    over = check_action_bilans([(1, True, 25, 4_000_001), (2, False, 0, 0)], actions, 2021)
+    assert check_action_reviews(lines, actions, 2021) == []
+    assert codes(check_action_reviews(lines[:1], actions, 2021)) == ["BILAN_ACTIONS_MANQUANTES"]
+    over = check_action_reviews([(1, True, 25, 4_000_001), (2, False, 0, 0)], actions, 2021)
     assert codes(over) == ["BILAN_CONSOMME_SUPERIEUR"] and over[0].field == "bilan_actions[0].consomme_eur"
-    assert "BILAN_ACTION_INCONNUE" in codes(check_action_bilans(lines + [(3, True, 1, 0)], actions, 2021))
-    assert "BILAN_ACTION_EN_DOUBLE" in codes(check_action_bilans(lines + [(2, False, 0, 0)], actions, 2021))
+    assert "BILAN_ACTION_INCONNUE" in codes(check_action_reviews(lines + [(3, True, 1, 0)], actions, 2021))
+    assert "BILAN_ACTION_EN_DOUBLE" in codes(check_action_reviews(lines + [(2, False, 0, 0)], actions, 2021))
 
 
 # --- CTAIR registration -----------------------------------------------------------------------

@@ -132,8 +132,8 @@ def test_money_recourse_and_rework_are_flags_of_the_decisions():
 
 def test_each_wing_names_its_steps_in_histories_with_the_declared_labels():
     from services.acts.texts import ACT_STEP_LABELS
-    from services.crf.texts import REPORT_STEP_LABELS
     from services.ctai.texts import STEP_LABELS as CTAI_LABELS
+    from services.financial_report.texts import REPORT_STEP_LABELS
     from services.pilotage.texts import STEP_LABELS as COMITE_LABELS
     from services.ptai.texts import HISTORY_LABELS
 

@@ -11,18 +11,18 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from models.actors import Collectivite
-from models.ctai import Ctai, CtaiActionBilan, CtaiReview, CtaiStatus, check_action_bilans
+from models.ctai import Ctai, CtaiActionReview, CtaiReview, CtaiStatus, check_action_reviews
 from models.errors import RuleViolation, Violation, raise_if_any
 from models.french import pluriel
 from models.money import euros_to_cents
-from models.proposal import parse_bilan
+from models.proposal import parse_review
 from services.ctai.records import contract_records, review_of
 from services.engine.audit import Actor, record_decision
 
-BilanLines = list[tuple[int, bool, int, int]]
+ReviewLines = list[tuple[int, bool, int, int]]
 
 
-def record_bilan(session: Session, contract: Ctai, text: str) -> tuple[CtaiReview, int]:
+def record_transmitted_review(session: Session, contract: Ctai, text: str) -> tuple[CtaiReview, int]:
     """Stores the transmitted bilan of the year under review (replacing an earlier one); returns
     the review and the number of actions."""
     if contract.status != CtaiStatus.YEARLY_REVIEW or contract.review_year is None:
@@ -37,10 +37,10 @@ def record_bilan(session: Session, contract: Ctai, text: str) -> tuple[CtaiRevie
             ]
         )
     year = contract.review_year
-    bilan = parse_bilan(text)
-    lines = [(b.action_id, b.realisee, b.public_atteint, euros_to_cents(b.consomme_eur)) for b in bilan.actions]
+    transmitted = parse_review(text)
+    lines = [(b.action_id, b.realisee, b.public_atteint, euros_to_cents(b.consomme_eur)) for b in transmitted.actions]
     _, actions, _ = contract_records(session, contract)
-    raise_if_any(check_action_bilans(lines, {a.id: a for a in actions}, year))
+    raise_if_any(check_action_reviews(lines, {a.id: a for a in actions}, year))
     review = review_of(session, contract.id, year) or CtaiReview(ctai_id=contract.id, year=year)
     session.add(review)
     session.flush()
@@ -61,11 +61,11 @@ def record_bilan(session: Session, contract: Ctai, text: str) -> tuple[CtaiRevie
     return review, len(lines)
 
 
-def store_lines(session: Session, review: CtaiReview, lines: BilanLines) -> None:
-    session.execute(delete(CtaiActionBilan).where(CtaiActionBilan.review_id == review.id))
+def store_lines(session: Session, review: CtaiReview, lines: ReviewLines) -> None:
+    session.execute(delete(CtaiActionReview).where(CtaiActionReview.review_id == review.id))
     session.add_all(
         [
-            CtaiActionBilan(
+            CtaiActionReview(
                 review_id=review.id, action_id=a, carried_out=done, public_reached=reached, consumed_cents=cents
             )
             for a, done, reached, cents in lines
@@ -73,11 +73,11 @@ def store_lines(session: Session, review: CtaiReview, lines: BilanLines) -> None
     )
 
 
-def transmitted_lines(session: Session, ctai_id: int, year: int) -> BilanLines:
+def transmitted_lines(session: Session, ctai_id: int, year: int) -> ReviewLines:
     review = review_of(session, ctai_id, year)
     if review is None:
         return []
     rows = session.exec(
-        select(CtaiActionBilan).where(CtaiActionBilan.review_id == review.id).order_by(CtaiActionBilan.action_id)
+        select(CtaiActionReview).where(CtaiActionReview.review_id == review.id).order_by(CtaiActionReview.action_id)
     )
     return [(r.action_id, r.carried_out, r.public_reached, r.consumed_cents) for r in rows]

@@ -9,8 +9,6 @@ from models.acts import REPORT_STATUS_LABELS, FinancialReport, LegalAct, ReportS
 from models.errors import Violation
 from models.money import format_eur
 from services.acts.records import family_paid_cents
-from services.crf import steps
-from services.crf.records import ENTITY
 from services.engine.texts import (
     decision_footer,
     history_lines,
@@ -19,6 +17,8 @@ from services.engine.texts import (
     refusal_banner,
     step_labels,
 )
+from services.financial_report import steps
+from services.financial_report.records import ENTITY
 
 # Every step a compte rendu's history names: its examination and the porteur's transmission.
 REPORT_STEP_LABELS = step_labels(steps.STEPS, **steps.OTHER_STEP_LABELS)

@@ -7,10 +7,10 @@ from sqlmodel import Session
 
 from models.actors import Porteur
 from models.acts import FinancialReport
-from services.crf import steps, texts
-from services.crf.records import ENTITY
-from services.crf.steps import REPORT_MACHINE
 from services.engine.kind import CaseKind, departements_by_column
+from services.financial_report import steps, texts
+from services.financial_report.records import ENTITY
+from services.financial_report.steps import REPORT_MACHINE
 
 
 class ReportCase(CaseKind[FinancialReport]):

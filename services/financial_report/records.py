@@ -24,10 +24,10 @@ from models.money import euros_to_cents
 from models.types import paris_today
 from services.acts.records import family_paid_cents
 from services.acts.records import load as load_act
-from services.crf.forms import Transmission
 from services.engine.audit import Actor, decision_view, decisions_for, record_decision
 from services.engine.forms import parse_answer
 from services.engine.kind import machine_of
+from services.financial_report.forms import Transmission
 
 ENTITY = "crf"
 

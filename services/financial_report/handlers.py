@@ -7,9 +7,9 @@ from models.acts import ExamenDecision, FinancialReport, check_examination
 from models.errors import raise_if_any
 from models.money import euros_to_cents
 from models.types import paris_today
-from services.crf.forms import ExamenForm
-from services.crf.records import granted_cents
 from services.engine.kind import Applied
+from services.financial_report.forms import ExamenForm
+from services.financial_report.records import granted_cents
 
 
 def examen(session, report: FinancialReport, decision: ExamenDecision, form: ExamenForm) -> Applied:

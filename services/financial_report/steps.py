@@ -7,9 +7,9 @@ from __future__ import annotations
 from models.actors import Role
 from models.acts import ExamenDecision, ReportEvent, ReportStatus
 from models.state_machine import Transition
-from services.crf import forms, handlers
-from services.crf.records import ENTITY
 from services.engine.kind import Decision, Step, build_machine
+from services.financial_report import forms, handlers
+from services.financial_report.records import ENTITY
 
 CASE = ENTITY  # "crf"
 C = ReportStatus
