@@ -55,13 +55,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-# Two passes: every test, chaos suite included, on two workers, then the tests marked `exclusive`
-# alone, because they stop PostgreSQL under the other tests' feet. Each group of tests (a file,
-# or a file's SQLite or PostgreSQL half when a module fixture is set up per database: see
-# tests/conftest.py) runs in one worker, so that its module fixtures are set up once.
+# Two passes: every test, chaos suite included, on two workers (one test file per worker at a
+# time: a file's module fixtures, such as its platform or chaos stack, stay in one process), then
+# the tests marked `exclusive` alone, because they stop PostgreSQL under the other tests' feet.
 # Exit status 5 (no test selected, e.g. PYTEST_ARGS="-k ...") is not a failure of a pass.
 test: lint chromium dsfr pdf-deps
-	$(BIN)/python -m pytest -m "not exclusive" -n 2 --dist loadgroup $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -m "not exclusive" -n 2 --dist loadfile $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(BIN)/python -m pytest -m exclusive $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 clean:

@@ -50,24 +50,6 @@ def _pg_url(dbname: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{dbname}"
 
 
-# Fixtures set up once per module and database (a served platform, a chaos stack, a started
-# ``territoires up``): ``make test`` distributes the tests with ``--dist loadgroup``, one group per
-# file and database, so that each such fixture is set up in one worker only, and a file's
-# SQLite half and PostgreSQL half may run side by side on the two workers.
-MODULE_DATABASE_FIXTURES = ("platform", "stack")
-
-
-@pytest.hookimpl(wrapper=True)  # before every other plugin's: xdist reads the groups in its own
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        database = next((params[name] for name in MODULE_DATABASE_FIXTURES if name in params), None)
-        # (no "]" at the end of a group's name: xdist would take the test's own id for its group)
-        group = item.nodeid.split("::")[0] + (f":{database}" if database else "")
-        item.add_marker(pytest.mark.xdist_group(group))
-    return (yield)
-
-
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test session, dropped at the end."""
