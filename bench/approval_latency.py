@@ -30,6 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _harness import Harness  # noqa: E402 - imported once the repository root is on sys.path
 
 import cli  # noqa: E402,F401 - turns Prefect's usage analytics off before Prefect is imported
+from models.ctai import EngagementDecision  # noqa: E402 - after the repository root is on sys.path
+from services.ctai.steps import ENGAGEMENT  # noqa: E402 - after the repository root is on sys.path
 
 TARGET = 1.5
 CODE = re.compile(r"^Code d'approbation\s:\s([A-Z0-9-]+)\r?$", re.MULTILINE)  # French spacing: U+202F before « : »
@@ -145,7 +147,7 @@ async def main() -> None:
                     run_input={
                         "agent_email": agent,
                         "approval_code": code,
-                        "decision": "lettre reçue",
+                        "decision": ENGAGEMENT.wording(EngagementDecision.RECEIVED),
                         "letter_date": "2026-12-01",
                         "signatory": "Maire",
                     },

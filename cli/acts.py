@@ -21,14 +21,15 @@ from cli.output import (
     echo_fields,
     eur,
     fail,
-    moment,
     parse_day,
+    print_decisions,
     print_json,
     print_table,
     user_errors,
 )
 from cli.prefect_link import require_prefect
 from models.errors import Violation
+from models.money import cents_to_euros
 
 acte_app = typer.Typer()
 paiements_app = typer.Typer()
@@ -207,7 +208,7 @@ def paiements_add(
             "paiement_id": payment.id,
             "acte_id": acte_id,
             "tranche": payment.tranche,
-            "montant_eur": f"{payment.amount_cents / 100:.2f}",
+            "montant_eur": str(cents_to_euros(payment.amount_cents)),
             "ej": payment.ej_number,
             "date": payment.ordered_on.isoformat(),
             "nouveau": created,
@@ -300,9 +301,9 @@ def report_transmit(
                 summary=commentaire,
                 by=par,
             )
-            reference, rounds = report.reference, report.rounds
+            reference, rounds, status = report.reference, report.rounds, report.status
         run_id = asyncio.run(launch.start_case_step(REPORT, crf_id, f"depot{rounds}"))
-    result = {"crf_id": crf_id, "reference": reference, "statut": "received", "flow_run_id": run_id}
+    result = {"crf_id": crf_id, "reference": reference, "statut": str(status), "flow_run_id": run_id}
     if as_json:
         print_json(result)
     else:
@@ -342,9 +343,7 @@ def report_show(
             ("Compte rendu", data["compte_rendu"]),
         ]
     )
-    typer.echo("  Décisions :")
-    for d in data["decisions"] or []:
-        typer.echo(f"    {moment(d['horodatage'])}  {d['etape']} : {d['libelle']} — {d['acteur']}")
+    print_decisions("crf", data["decisions"])
 
 
 @command(report_app, "liste", "list")

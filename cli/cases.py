@@ -9,7 +9,18 @@ from typing import Annotated
 import typer
 
 from cli import listings, workflow
-from cli.output import ID, JsonOpt, command, day, echo_fields, eur, moment, print_json, read_user_file, user_errors
+from cli.output import (
+    ID,
+    JsonOpt,
+    command,
+    day,
+    echo_fields,
+    eur,
+    print_decisions,
+    print_json,
+    read_user_file,
+    user_errors,
+)
 
 ctai_app = typer.Typer()
 ptai_app = typer.Typer()
@@ -95,7 +106,7 @@ def ptai_show(
             ("Acte", ACT_LABELS.get(data["acte_juridique"] or "", "à déterminer")),
         ]
     )
-    print_decisions(data["decisions"])
+    print_decisions("ptai", data["decisions"])
 
 
 @command(ptai_app, "schema")
@@ -162,15 +173,7 @@ def ctai_show(ctai_id: Annotated[int, typer.Argument(help="N° du contrat", **ID
                 f"    - n° {a['id']} {a['intitule']} ({a['annee']}) : {eur(a['montant_cents'])} "
                 f"(P104 action {a['action_p104']}, {act})"
             )
-    print_decisions(data["decisions"])
-
-
-def print_decisions(decisions: list[dict]) -> None:
-    typer.echo("  Décisions :")
-    if not decisions:
-        typer.echo("    (aucune)")
-    for d in decisions:
-        typer.echo(f"    {moment(d['horodatage'])}  {d['etape']} : {d['libelle']} — {d['acteur']}")
+    print_decisions("ctai", data["decisions"])
 
 
 workflow.register_ctai(ctai_app)

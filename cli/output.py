@@ -171,6 +171,19 @@ def moment(value: datetime | str | None) -> str:
     return horodatage(value)
 
 
+def print_decisions(entity: str, decisions: list[dict] | None) -> None:
+    """A case's history: each decision with its step's French label (``CaseKind.step_label``)."""
+    from services.cases import kind
+
+    case_kind = kind(entity)
+    typer.echo("  Décisions :")
+    if not decisions:
+        typer.echo("    (aucune)")
+    for d in decisions or []:
+        step = case_kind.step_label(d["etape"])
+        typer.echo(f"    {moment(d['horodatage'])}  {step} : {d['libelle']} — {d['acteur']}")
+
+
 def eur(cents: int | None) -> str:
     """« 7 500,00 € »; « — » when there is none."""
     if cents is None:

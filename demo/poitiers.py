@@ -24,11 +24,18 @@ from demo.history import on
 from models.actors import Collectivite, Porteur
 from models.ctai import (
     Action,
+    CoordinateurDecision,
     Ctai,
     CtaiFunding,
     CtaiStatus,
     Diagnostic,
+    DiagnosticDecision,
     DiairReview,
+    EchangeDecision,
+    EngagementDecision,
+    PropositionDecision,
+    RevueDiairDecision,
+    SignatureDecision,
     check_diair_review,
     check_signatures,
     ctai_reference,
@@ -117,20 +124,26 @@ NEEDS = {
 # Up to the signature (the préfet's acts follow it, then the Diair's review): step, decision, day,
 # whether a source gives the day, comment.
 TO_SIGNATURE = [
-    ("engagement", "received", LETTER_ON, False, "lettre d'engagement de la maire de Poitiers"),
-    ("echange", "held", date(2021, 2, 9), False, "temps d'échange entre la préfecture et la Ville"),
-    ("diagnostic", "approve", date(2021, 5, 18), False, "diagnostic territorial partagé validé"),
-    ("coordinateur", "record", date(2021, 6, 15), False, "poste de coordonnateur créé par la Ville"),
-    ("proposition", "approve", date(2021, 9, 14), False, "proposition complète : 200 000 € en 2021"),
+    ("engagement", EngagementDecision.RECEIVED, LETTER_ON, False, "lettre d'engagement de la maire de Poitiers"),
+    ("echange", EchangeDecision.HELD, date(2021, 2, 9), False, "temps d'échange entre la préfecture et la Ville"),
+    ("diagnostic", DiagnosticDecision.APPROVE, date(2021, 5, 18), False, "diagnostic territorial partagé validé"),
+    ("coordinateur", CoordinateurDecision.RECORD, date(2021, 6, 15), False, "poste de coordonnateur créé par la Ville"),
+    ("proposition", PropositionDecision.APPROVE, date(2021, 9, 14), False, "proposition complète : 200 000 € en 2021"),
     (
         "signature",
-        "sign",
+        SignatureDecision.SIGN,
         SIGNED_ON,
         True,
         "CTAI signé le 21/10/2021 par la préfecture de la Vienne et la Ville de Poitiers",
     ),
 ]
-DIAIR_REVIEW = ("revue_diair", "approve", date(2021, 11, 16), False, "actions présentées à la Diair : conformes")
+DIAIR_REVIEW = (
+    "revue_diair",
+    RevueDiairDecision.APPROVE,
+    date(2021, 11, 16),
+    False,
+    "actions présentées à la Diair : conformes",
+)
 
 
 def create(session: Session, poitiers: Collectivite, porteurs: dict[str, Porteur]) -> Ctai:
@@ -216,13 +229,13 @@ def diair_review(session: Session, ctai: Ctai) -> None:
 def _decide(session: Session, ctai: Ctai, step: str, decision: str, day: date, sourced: bool, comment: str) -> None:
     """One transition of the contract's machine, with the checks its flow would run, dated ``day``."""
     checks = None
-    if (step, decision) in {("proposition", "approve"), ("signature", "sign")}:
+    if (step, decision) in {("proposition", PropositionDecision.APPROVE), ("signature", SignatureDecision.SIGN)}:
         checks = contract_checks(session, ctai)
         if step == "signature":
             checks += check_signatures(
                 prefet=ctai.prefet_signed_on, elu=ctai.elu_signed_on, cosignatory=None, cosigned_on=None
             )
-    elif (step, decision) == ("revue_diair", "approve"):
+    elif (step, decision) == ("revue_diair", RevueDiairDecision.APPROVE):
         checks = check_diair_review(contract_records(session, ctai)[1])
     before = ctai.status
     apply_decision(ctai, decision, checks=checks)

@@ -124,9 +124,12 @@ def _agent(departement: str | None, role: str) -> str:
 def drive(engine) -> None:
     """The scenario: each event of ``notifications.events`` queued at least once, for real cases."""
     from models.actors import Collectivite
-    from models.acts import LegalAct
+    from models.acts import ActSignatureDecision, LegalAct
     from models.approval import MAX_WRONG_CODES
-    from models.ctai import Ctai
+    from models.ctai import Ctai, EngagementDecision
+    from models.delegation import ArbitrageDecision
+    from models.pilotage import ComiteDecision
+    from models.ptai import InstructionDecision, ValidationDecision
     from services.ctai import workflow as ctai_workflow
     from services.db import unit_of_work
     from services.finance import batches, delegation
@@ -150,7 +153,7 @@ def drive(engine) -> None:
         contract_id,
         "engagement",
         _agent("37", "instructeur"),
-        "received",
+        EngagementDecision.RECEIVED,
         letter_date=paris_today().isoformat(),
         signatory="Emmanuel Denis, maire",
     )
@@ -162,18 +165,20 @@ def drive(engine) -> None:
         ids["76"],
         "instruction",
         _agent("76", "instructeur"),
-        "rework",
+        InstructionDecision.REWORK,
         comment="Merci de préciser le calendrier des ateliers et le nombre de familles accompagnées.",
         rework_deadline=(paris_today() + timedelta(days=30)).isoformat(),
     )
     p.open("ptai", ids["37"], "instruction")
-    p.answer("ptai", ids["37"], "instruction", _agent("37", "instructeur"), "favourable", amount_eur=20000)
+    p.answer(
+        "ptai", ids["37"], "instruction", _agent("37", "instructeur"), InstructionDecision.FAVOURABLE, amount_eur=20000
+    )
     p.open("ptai", ids["37"], "validation")  # left waiting: the daily run reminds, then escalates
 
     # Wrong codes until the préfet's answers are blocked (responses_blocked, lockout_alert).
     p.open("ptai", ids["21"], "validation")
     for _ in range(MAX_WRONG_CODES):
-        p.answer("ptai", ids["21"], "validation", _agent("21", "prefet"), "validate", code="AAAA-AAAA")
+        p.answer("ptai", ids["21"], "validation", _agent("21", "prefet"), ValidationDecision.VALIDATE, code="AAAA-AAAA")
 
     # A préfet's refusal: the applicant's letter carries the voies et délais de recours.
     p.open("ptai", ids["63"], "validation")
@@ -182,7 +187,7 @@ def drive(engine) -> None:
         ids["63"],
         "validation",
         _agent("63", "prefet"),
-        "reject",
+        ValidationDecision.REJECT,
         comment="Le projet relève des crédits de droit commun de la politique de la ville.",
     )
 
@@ -198,7 +203,7 @@ def drive(engine) -> None:
         batch_id,
         "arbitrage",
         _agent(None, "ministere"),
-        "approve",
+        ArbitrageDecision.APPROVE,
         refused_request_ids=[ids["67"]],
         refusal_reason="Le projet finance un équipement (véhicules) : les crédits d'intégration ne financent "
         "que des frais de fonctionnement.",
@@ -214,7 +219,7 @@ def drive(engine) -> None:
         act_id,
         "signature",
         _agent("35", "prefet"),
-        "sign",
+        ActSignatureDecision.SIGN,
         signatory_name="Nathalie Martin (nom fictif)",
         signatory_title="Pour le préfet et par délégation, la secrétaire générale",
         signed_on=paris_today().isoformat(),
@@ -233,7 +238,7 @@ def drive(engine) -> None:
         comite_id,
         "compte_rendu",
         _agent("86", "prefet"),
-        "record",
+        ComiteDecision.RECORD,
         held_on=paris_today().isoformat(),
         participants=[{"name": "Adjointe au maire de Poitiers", "function": "chargée de l'intégration"}],
         minutes="Le comité a fait le point sur l'exécution 2021 du contrat.",
@@ -290,10 +295,10 @@ def _letter_days(year: int) -> list[date]:
 
 
 def _report_days(engine) -> list[date]:
-    from models.acts import FinancialReport
+    from models.acts import FinancialReport, ReportStatus
 
     with Session(engine) as s:
-        due = s.exec(select(FinancialReport.due_on).where(FinancialReport.status == "expected")).all()
+        due = s.exec(select(FinancialReport.due_on).where(FinancialReport.status == ReportStatus.EXPECTED)).all()
     return sorted({d + timedelta(days=n) for d in due for n in range(-12, 30)})
 
 

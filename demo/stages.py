@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 
 from demo import history
 from models.actors import Agent
-from models.acts import LegalAct
-from models.ptai import PtaiRequest, PtaiStatus
+from models.acts import ActSignatureDecision, ExamenDecision, LegalAct
+from models.ptai import InstructionDecision, PtaiRequest, PtaiStatus, ValidationDecision
 from models.types import paris_today
 from services.acts.records import prepare as prepare_acts
 from services.acts.records import report_of
@@ -47,9 +47,12 @@ PTAI_STAGES = {
 # The decisions that lead from "submitted" to each stage.
 PATHS = {
     PtaiStatus.SUBMITTED: [],
-    PtaiStatus.AWAITING_APPLICANT: [("instruction", "rework")],
-    PtaiStatus.PREFET_VALIDATION: [("instruction", "favourable")],
-    PtaiStatus.TRANSMITTED: [("instruction", "favourable"), ("validation", "validate")],
+    PtaiStatus.AWAITING_APPLICANT: [("instruction", InstructionDecision.REWORK)],
+    PtaiStatus.PREFET_VALIDATION: [("instruction", InstructionDecision.FAVOURABLE)],
+    PtaiStatus.TRANSMITTED: [
+        ("instruction", InstructionDecision.FAVOURABLE),
+        ("validation", ValidationDecision.VALIDATE),
+    ],
 }
 REWORK_COMMENT = "Merci de préciser le nombre de bénéficiaires par catégorie et le calendrier des ateliers."
 REWORK_DAYS = 30
@@ -69,12 +72,12 @@ def stage_request(session: Session, request: PtaiRequest, departement: str, toda
         before = request.status
         apply_decision(request, decision)
         amount, comment = None, None
-        if decision in {"favourable", "validate"}:
+        if decision in {InstructionDecision.FAVOURABLE, ValidationDecision.VALIDATE}:
             request.proposed_cents = amount = request.requested_cents
-        if decision == "favourable":
+        if decision == InstructionDecision.FAVOURABLE:
             request.instructed_by_agent_id = agent.id
-            request.opinion = "favourable"
-        if decision == "rework":
+            request.opinion = InstructionDecision.FAVOURABLE
+        if decision == InstructionDecision.REWORK:
             request.instructed_by_agent_id = agent.id
             request.rework_deadline = today + timedelta(days=REWORK_DAYS)
             comment = REWORK_COMMENT
@@ -130,7 +133,7 @@ def stage_acts(session: Session, ctai_id: int) -> list[int]:
             before = act.status
             act.signatory_name, act.signatory_title = ACTS_SIGNATORY
             act.signed_on = ACTS_SIGNED_ON
-            ACT_MACHINE.apply(act, "sign")
+            ACT_MACHINE.apply(act, ActSignatureDecision.SIGN)
             session.add(act)
             record_decision(
                 session,
@@ -140,7 +143,7 @@ def stage_acts(session: Session, ctai_id: int) -> list[int]:
                 from_status=before,
                 to_status=act.status,
                 actor=history.FICTIVE,
-                decision="sign",
+                decision=ActSignatureDecision.SIGN,
                 amount_cents=act.total_cents,
                 comment=history.note("acte signé le jour du contrat", False),
             )
@@ -169,7 +172,7 @@ def stage_reports(session: Session, act_ids: list[int]) -> None:
                 today=REPORTS_EXAMINED_ON,
             )
         before = report.status
-        REPORT_MACHINE.apply(report, "compliant")
+        REPORT_MACHINE.apply(report, ExamenDecision.COMPLIANT)
         session.add(report)
         with history.on(REPORTS_EXAMINED_ON):
             record_decision(
@@ -180,6 +183,6 @@ def stage_reports(session: Session, act_ids: list[int]) -> None:
                 from_status=before,
                 to_status=report.status,
                 actor=history.FICTIVE,
-                decision="compliant",
+                decision=ExamenDecision.COMPLIANT,
                 comment=history.note(None, False),
             )

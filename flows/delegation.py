@@ -7,6 +7,7 @@ from prefect.runtime import flow_run
 
 from flows.hooks import HOOKS
 from flows.steps import run_step
+from models.delegation import BatchStatus
 from models.types import paris_today
 from services.finance import steps
 from tasks.delegation import batch_status, delegate, finish_unfinished, publish_table, select_batch
@@ -34,10 +35,9 @@ async def delegation_credits(year: int | None = None, batch_id: int | None = Non
         print(f"Aucune demande transmise à déléguer pour {year}.")
         return batch
     await publish_table(batch_id=batch["id"])
-    await run_step(
-        steps.ARBITRAGE, batch["id"], batch["trigger"]
-    )  # the ministry: approve (within the envelope) or reject
-    if batch_status(batch_id=batch["id"]) == "approved":
+    # The ministry: approve (within the envelope) or reject.
+    await run_step(steps.ARBITRAGE, batch["id"], batch["trigger"])
+    if batch_status(batch_id=batch["id"]) == BatchStatus.APPROVED:
         batch["rapport"] = delegate(batch_id=batch["id"])
         await send_outbox()
         await start_act_signatures()  # each beneficiary's act, to be signed by the préfet

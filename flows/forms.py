@@ -8,17 +8,21 @@ the decision's code.
 
 from __future__ import annotations
 
+from functools import cache
+
 from prefect.input import RunInput
 
 from services.cases import KINDS
 from services.engine.forms import ApprovalForm
 
 
+@cache
 def run_input(form: type[ApprovalForm]) -> type[RunInput]:
-    """The form as Prefect's UI shows it and the server validates it."""
+    """The form as Prefect's UI shows it and the server validates it (one class per form)."""
     return type(form.__name__, (RunInput, form), {"__module__": __name__, "__doc__": form.__doc__})
 
 
+# Every step's form by case and step (the classes ``run_input`` returns: one per form).
 FORMS: dict[str, dict[str, type[RunInput]]] = {
     case: {name: run_input(step.form) for name, step in kind.steps.items()} for case, kind in KINDS.items()
 }

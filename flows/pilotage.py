@@ -17,7 +17,7 @@ FLOW = {"persist_result": True, "log_prints": True, **HOOKS}
 
 
 @flow(name="comite-pilotage", **FLOW)
-async def comite_pilotage(comite_id: int, step: str = "compte_rendu", trigger: str | None = None) -> dict:
+async def comite_pilotage(comite_id: int, step: str = steps.COMPTE_RENDU.name, trigger: str | None = None) -> dict:
     """7. Comité de pilotage: its compte rendu (date, participants, actions reviewed, decisions, minutes)
     recorded by the préfet (``steps.COMPTE_RENDU``, a local comité) or the Diair
     (``steps.COMPTE_RENDU_NATIONAL``, a national one) → held; or the comité cancelled, with a reason."""

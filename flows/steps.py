@@ -14,7 +14,7 @@ from prefect.runtime import flow_run
 from pydantic import ValidationError
 
 import liveness
-from flows.forms import FORMS
+from flows.forms import run_input
 from services.cases import kind
 from services.engine.kind import Step
 from services.engine.runs import pause_key
@@ -43,9 +43,10 @@ async def run_step(declared: Step, entity_id: int, trigger: str | None) -> dict:
     )
     if view["state"] == "done":  # decided before a crash or a restart: just make sure the next step runs
         await _start_next(case, view["next_step"], view["closing_decision_id"], entity_id)
+        await _start_signatures(case)  # and the signatures of the acts its decision may have drawn up
         return view
     await publish_artifact(**ids)
-    form = FORMS[case][step]
+    form = run_input(declared.form)
     while True:
         attempt = view["next_attempt"]
         key = pause_key(step, attempt, view["generation"])
@@ -67,8 +68,7 @@ async def run_step(declared: Step, entity_id: int, trigger: str | None) -> dict:
         await publish_artifact(**ids)
         if outcome["accepted"] and outcome["leaves_step"]:
             await _start_next(case, outcome["next_step"], outcome["decision_id"], entity_id)
-            if outcome["grants"]:  # a decision that grants money has drawn up legal acts (declared ``grants``)
-                await start_act_signatures()
+            await _start_signatures(case)
             return outcome
         # Refused (the form shows why), or sent back for rework within the step (new round, new codes).
         view = open_step(**ids, step=step, flow_run_id=run_id, trigger=None, link=link)
@@ -79,3 +79,12 @@ async def _start_next(case: str, next_step: str | None, decision_id: int, entity
     if next_step is None or kind(case).flow_name(next_step) is None:
         return  # the case waits for something else (an applicant, a batch, a yearly review)
     await start_next_step(case=case, entity_id=entity_id, step=next_step, cause=f"d{decision_id}")
+
+
+async def _start_signatures(case: str) -> None:
+    """After any decision that leaves a step of a kind of case that grants money (declared ``grants``),
+    start the signature run of every act drawn up and not yet on its way: this decision's, and any
+    drawn up earlier whose run never started (idempotent). PTAI credits are granted by the
+    delegation flow, which starts the acts itself."""
+    if any(d.grants for s in kind(case).steps.values() for d in s.decisions):
+        await start_act_signatures()

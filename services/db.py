@@ -11,7 +11,10 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
+from models.errors import RuleViolation, Violation
 from settings import get_settings
+
+DATABASE_URL_VARIABLE = "TERRITOIRES_DATABASE_URL"
 
 
 def _prepare_sqlite(engine: Engine) -> None:
@@ -38,12 +41,51 @@ def get_engine(url: str | None = None) -> Engine:
     return _engine_for(url or get_settings().resolved_database_url)
 
 
+def _check_url(parsed) -> None:
+    """A PostgreSQL URL names the psycopg driver (the only one installed): a plain ``postgresql://``
+    would ask SQLAlchemy for psycopg2 and fail with an import error. We refuse it rather than rewrite
+    it, so that the URL the operator reads in the settings is the one in use."""
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+        raise RuleViolation(
+            [
+                Violation(
+                    "URL_BASE_INVALIDE",
+                    DATABASE_URL_VARIABLE,
+                    f"« {parsed.drivername}:// » demande le pilote {parsed.get_driver_name()}, non installé : écrivez "
+                    " l'adresse sous la forme postgresql+psycopg://utilisateur:mot_de_passe@hôte:5432/base",
+                )
+            ]
+        )
+
+
+def _sqlite_directory(database: str) -> None:
+    """The default data directory (``TERRITOIRES_DATA_DIR``) is the platform's: it is created when
+    missing. Any other directory must exist: a typo in the URL must not create a new empty base."""
+    directory = Path(database).parent.resolve()
+    data_dir = get_settings().data_dir.resolve()
+    if directory.is_dir():
+        return
+    if directory == data_dir or directory.is_relative_to(data_dir):
+        directory.mkdir(parents=True, exist_ok=True)
+        return
+    raise RuleViolation(
+        [
+            Violation(
+                "DOSSIER_INTROUVABLE",
+                DATABASE_URL_VARIABLE,
+                f"le dossier {directory} de la base SQLite n'existe pas : créez-le ou corrigez l'adresse",
+            )
+        ]
+    )
+
+
 @lru_cache(maxsize=16)
 def _engine_for(url: str) -> Engine:
     parsed = make_url(url)
+    _check_url(parsed)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _sqlite_directory(parsed.database)
         engine = create_engine(url, connect_args={"timeout": 30})
         _prepare_sqlite(engine)
         return engine

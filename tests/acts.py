@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from demo.data import fictitious_siren, fictitious_siret
 from models.actors import AgentCreate, CollectiviteCreate
 from models.acts import FinancialReport, LegalAct
+from models.money import cents_to_euros
 from models.ptai import PtaiRequest, PtaiStatus
 from services import registry
 from services.acts.records import prepare
@@ -170,13 +171,13 @@ def transmit(engine, report_id: int, on: str = "2022-06-15", used: str | None = 
 
     with unit_of_work(engine) as s:
         report = s.get(FinancialReport, report_id)
-        granted = s.get(LegalAct, report.act_id).total_cents / 100
+        granted = cents_to_euros(s.get(LegalAct, report.act_id).total_cents)
         record(
             s,
             report_id,
             transmitted_on=date.fromisoformat(on),
             expenses_eur=expenses,
-            used_eur=used or f"{granted:.2f}",
+            used_eur=used or str(granted),
             summary="Ateliers tenus comme prévu.",
             by=ASSOCIATION,
         )

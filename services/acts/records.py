@@ -41,6 +41,7 @@ from models.acts import (
 from models.ctai import Action, Ctai, CtaiKind, CtaiStatus
 from models.errors import NotFound
 from models.french import pluriel
+from models.money import cents_to_euros
 from models.ptai import PtaiRequest, PtaiStatus
 from models.reference import DOMAIN_LABELS, Departement, rules_or_nearest
 from services.engine.audit import SYSTEM, decision_view, decisions_for, record_decision
@@ -427,7 +428,7 @@ def show(session: Session, act_id: int) -> dict:
             "association": act.porteur_id is not None,
         },
         "collectivites": [c.name for c in collectivites_of(session, act)],
-        "montant_eur": f"{act.total_cents / 100:.2f}",
+        "montant_eur": str(cents_to_euros(act.total_cents)),
         "montant_cents": act.total_cents,
         "lignes": [
             {

@@ -30,6 +30,7 @@ class ActCase(CaseKind[LegalAct]):
     machine = ACT_MACHINE
     parameter = "acte_id"
     steps = steps.STEPS_BY_NAME
+    history_labels = texts.ACT_STEP_LABELS
 
     run_name = staticmethod(texts.run_name)
     description = staticmethod(texts.form_description)

@@ -34,7 +34,7 @@ from services.ctai.proposal import ceilings
 from services.ctai.records import contract_records, porteur_facts, rules_of
 from services.ctai.steps import REWORK_STEP, apply_decision
 from services.ctai.workflow import CTAI, ENTITY
-from services.engine.audit import Actor, record_decision
+from services.engine.audit import Actor, AuditEvent, record_decision
 from services.engine.money import amounts_changed
 
 
@@ -216,7 +216,7 @@ def register_ctair(session: Session, *, collectivite_id: int, signature_date: da
         from_status=None,
         to_status=ctair.status,
         actor=Actor(f"reprise d'un CTAIR existant : {collectivite.name}"),
-        decision="registered",
+        decision=AuditEvent.REGISTERED,
         comment=f"CTAIR signé par le préfet le {signature_date:%d/%m/%Y}",
         amount_cents=sum(f.socle_cents + f.complementary_cents for f in funding),
     )

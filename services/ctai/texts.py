@@ -35,8 +35,9 @@ from services.engine.texts import (
     step_labels,
 )
 
-# Every step a contract's history names: its approval steps, and the collectivité's rework.
-STEP_LABELS = step_labels(steps.STEPS, **steps.OTHER_STEP_LABELS)
+# Every step a contract's history names: its approval steps, the collectivité's rework and the
+# comités de pilotage that followed it.
+STEP_LABELS = step_labels(steps.STEPS, **steps.OTHER_STEP_LABELS, pilotage="comité de pilotage")
 
 RULES_SHOWN = [
     ("R1", "collectivité habilitée à signer"),

@@ -47,6 +47,7 @@ class CtaiCase(CollectiviteCase[Ctai]):
     machine = CTAI_MACHINE
     parameter = "ctai_id"
     steps = steps.STEPS_BY_NAME
+    history_labels = texts.STEP_LABELS
 
     run_name = staticmethod(texts.run_name)
     description = staticmethod(texts.form_description)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import insert
 from sqlmodel import Session, select
@@ -239,6 +240,14 @@ def decision_view(d: Decision) -> dict:
     }
 
 
+class AuditEvent(StrEnum):
+    """Audit-only lines the engine and the wings record outside any state machine's table."""
+
+    UNLOCK = "unlock"  # an administrator lifts a blocked agent's answers
+    UNLOCK_REFUSED = "unlock_refus"
+    REGISTERED = "registered"  # an existing CTAIR taken over by the platform
+
+
 # Decisions recorded outside any state machine's table (creations, audit-only lines).
 AUDIT_ONLY_LABELS = {
     "submitted": "demande déposée",
@@ -254,6 +263,9 @@ AUDIT_ONLY_LABELS = {
     "document_sealed": "acte signé scellé (empreinte SHA-256)",
     "payment_ordered": "paiement ordonné",
     "report_opened": "compte rendu financier attendu",
+    AuditEvent.UNLOCK: "déverrouillage des réponses",
+    AuditEvent.UNLOCK_REFUSED: "déverrouillage des réponses refusé",
+    AuditEvent.REGISTERED: "CTAIR existant enregistré",
 }
 
 

@@ -57,7 +57,9 @@ class Decision:
     needs: tuple[str, ...] = ()  # the form's fields it cannot do without (the handler refuses it otherwise)
     guarded: bool = False  # applied only with its rule checks, all passed
     grants: bool = False  # grants money: the legal acts of the years it funds are drawn up
-    withdraws: bool = False  # takes money back (a repayment, an act refused): R13/R14 follow
+    # Takes money back (a repayment, an act refused): R13/R14 follow. Documentation only: no production
+    # code reads it (the handlers do the withdrawing); tests/unit/test_step_declarations_are_pinned.py pins it.
+    withdraws: bool = False
     unfavourable: bool = False  # goes against the applicant: the letter gives the voies et délais de recours
     sends_back: bool = False  # the case goes back to the applicants, who are asked to rework it
     asks: str | None = None  # … what they are asked then (else the step's expectation)
@@ -170,6 +172,14 @@ class CaseKind(ABC, Generic[Case]):
     machine: ClassVar[StateMachine]
     parameter: ClassVar[str]  # the flows' parameter that carries the case's id
     steps: ClassVar[Mapping[str, Step]]
+    # The French label of each step its history names, the steps no agent decides included (a
+    # creation, an applicant's answer): the wing's table of ``services.engine.texts.step_labels``.
+    history_labels: ClassVar[Mapping[str, str]] = {}
+
+    def step_label(self, step: str) -> str:
+        """French label of a step of the case's history (its code when nothing declares it)."""
+        declared = self.steps.get(step)
+        return self.history_labels.get(step) or (declared.label if declared else step)
 
     # --- French texts and parties -----------------------------------------------------------
 

@@ -14,7 +14,7 @@ from models.errors import DomainError, Violation
 from models.text import Comment
 from notifications.outbox import Email, message_key, queue_many
 from services.engine import codes, mail
-from services.engine.audit import Actor, record_decision
+from services.engine.audit import Actor, AuditEvent, record_decision
 from services.engine.codes import CaseRef
 from services.engine.kind import CaseKind
 
@@ -135,7 +135,7 @@ def unlock(
         from_status=case.status,
         to_status=case.status,
         actor=Actor(by.email, by.id),
-        decision="unlock",
+        decision=AuditEvent.UNLOCK,
         comment=f"réponses de {locked.email} débloquées" + (f" : {comment}" if comment else ""),
     )
     mail.new_code(
@@ -162,7 +162,7 @@ def _refused(
         from_status=case.status,
         to_status=case.status,
         actor=Actor(by.email if by else "(courriel non reconnu)", by.id if by else None),
-        decision="unlock_refus",
+        decision=AuditEvent.UNLOCK_REFUSED,
         comment=f"déblocage des réponses de {locked.email} refusé : {violations[0].code}",
     )
     return violations

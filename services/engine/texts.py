@@ -138,10 +138,13 @@ def decision_footer(step: Step, leads_to: Mapping[str, str] | None = None, statu
     ]
 
 
+CREATION_STEP = "creation"  # the step a case's first audit line names, in every wing
+
+
 def step_labels(steps: Iterable[Step], **others: str) -> dict[str, str]:
     """The French label of each step a case's history names: its declared steps, and ``others``
     (the steps no agent decides: a creation, an applicant's answer)."""
-    return {**{step.name: step.label for step in steps}, **others}
+    return {CREATION_STEP: "création du dossier", **{step.name: step.label for step in steps}, **others}
 
 
 def history_lines(session: Session, entity_type: str, entity_id: int, step_labels: dict[str, str]) -> list[str]:

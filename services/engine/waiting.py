@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+from importlib import import_module
 
 from models.errors import RuleViolation, Violation
 from services.engine import codes, prefect_api
@@ -72,15 +73,12 @@ def _fields(schema: dict) -> list[dict]:
     return out
 
 
-# The kinds of case whose runs wait for a person, and the flow parameter that carries the case.
-ENTITY_PARAMETERS = {
-    "ctai": "ctai_id",
-    "ptai": "request_id",
-    "lot": "batch_id",
-    "comite": "comite_id",
-    "acte": "acte_id",
-    "crf": "crf_id",
-}
+def entity_parameters() -> dict[str, str]:
+    """The kinds of case whose runs wait for a person, and the flow parameter that carries the case
+    (``CaseKind.parameter``). ``services.cases`` is loaded when called, as ``kind.machine_of`` does:
+    imported at the top, it would close the cycle services.engine -> services.cases -> the wings ->
+    services.engine that lint-imports refuses (contract "the packages of services form no cycle")."""
+    return {entity: k.parameter for entity, k in import_module("services.cases").KINDS.items()}
 
 
 async def list_waiting(*, departement: str | None = None, role: str | None = None) -> list[WaitingRun]:
@@ -90,10 +88,11 @@ async def list_waiting(*, departement: str | None = None, role: str | None = Non
     if role:
         tags.append(f"awaiting:{role}")
     out = []
+    parameters = entity_parameters()
     for run in await prefect_api.suspended_runs(tags):
-        entity = next((e for e in ENTITY_PARAMETERS if e in run.tags), "?")
+        entity = next((e for e in parameters if e in run.tags), "?")
         params = run.parameters
-        entity_id = params.get(ENTITY_PARAMETERS.get(entity, ""))
+        entity_id = params.get(parameters.get(entity, ""))
         out.append(
             WaitingRun(
                 run_id=run.run_id,

@@ -20,7 +20,7 @@ from models.acts import (
     instalment_amounts,
 )
 from models.errors import RuleViolation, Violation, raise_if_any
-from models.money import euros_to_cents
+from models.money import cents_to_euros, euros_to_cents
 from models.types import paris_today
 from services.acts.records import ENTITY, family_paid_cents, load, report_of
 from services.db import is_postgresql
@@ -178,10 +178,10 @@ def listing(session: Session, *, departement: str | None = None, year: int | Non
             "annee": a.year,
             "beneficiaire": porteurs.get(a.porteur_id) if a.porteur_id else collectivites.get(a.collectivite_id),
             "tranche": p.tranche,
-            "montant_eur": f"{p.amount_cents / 100:.2f}",
+            "montant_eur": str(cents_to_euros(p.amount_cents)),
             "ej": p.ej_number,
             "date": p.ordered_on.isoformat(),
-            "subvention_eur": f"{a.total_cents / 100:.2f}",
+            "subvention_eur": str(cents_to_euros(a.total_cents)),
         }
         for p, a in rows
     ]

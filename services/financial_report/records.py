@@ -20,7 +20,7 @@ from models.acts import (
     check_transmission,
 )
 from models.errors import NotFound, raise_if_any
-from models.money import euros_to_cents
+from models.money import cents_to_euros, euros_to_cents, format_eur
 from models.types import paris_today
 from services.acts.records import family_paid_cents
 from services.acts.records import load as load_act
@@ -98,8 +98,8 @@ def transmit(
         actor=Actor(by),
         decision=ReportEvent.TRANSMITTED,
         amount_cents=used,
-        comment=f"transmis le {transmitted_on:%d/%m/%Y} : dépenses {expenses / 100:.2f} €, "
-        f"subvention utilisée {used / 100:.2f} €",
+        comment=f"transmis le {transmitted_on:%d/%m/%Y} : dépenses {format_eur(expenses, centimes=True)}, "
+        f"subvention utilisée {format_eur(used, centimes=True)}",
     )
     session.flush()
     return report
@@ -124,7 +124,7 @@ def show(session: Session, report_id: int) -> dict:
     report = load(session, report_id)
     act = session.get(LegalAct, report.act_id)
     porteur = session.get(Porteur, report.porteur_id)
-    cents = lambda v: None if v is None else f"{v / 100:.2f}"  # noqa: E731 - a one-line formatter local to this function
+    cents = lambda v: None if v is None else str(cents_to_euros(v))  # noqa: E731 - a one-line formatter local to this function
     return {
         "id": report.id,
         "reference": report.reference,

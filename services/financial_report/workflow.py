@@ -19,6 +19,7 @@ class ReportCase(CaseKind[FinancialReport]):
     machine = REPORT_MACHINE
     parameter = "crf_id"
     steps = steps.STEPS_BY_NAME
+    history_labels = texts.REPORT_STEP_LABELS
 
     run_name = staticmethod(texts.run_name)
     description = staticmethod(texts.form_description)

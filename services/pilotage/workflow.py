@@ -34,6 +34,7 @@ class ComiteCase(CaseKind[Comite]):
     machine = COMITE_MACHINE
     parameter = "comite_id"
     steps = steps.STEPS_BY_NAME
+    history_labels = texts.STEP_LABELS
 
     run_name = staticmethod(texts.run_name)
     description = staticmethod(texts.form_description)

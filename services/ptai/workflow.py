@@ -28,6 +28,7 @@ class PtaiCase(CollectiviteCase[PtaiRequest]):
     machine = PTAI_MACHINE
     parameter = "request_id"
     steps = steps.STEPS_BY_NAME
+    history_labels = texts.HISTORY_LABELS
 
     run_name = staticmethod(texts.run_name)
     description = staticmethod(texts.description)

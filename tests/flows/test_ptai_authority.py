@@ -2,7 +2,6 @@
 then a ministry batch in which one request is reduced and another refused for good (its letter
 emailed, the reduced amount delegated). Rules are covered by the unit and integration tests."""
 
-import asyncio
 import json
 
 from sqlmodel import Session, select
@@ -12,6 +11,7 @@ from models.actors import AgentCreate
 from models.decision import Decision
 from models.delegation import DelegationBatch, DelegationLine
 from models.french import typographie
+from models.outbox import OutboxMessage, OutboxStatus
 from models.ptai import PtaiRequest, PtaiStatus
 from services import registry
 from services.db import unit_of_work
@@ -20,10 +20,19 @@ from services.ptai.records import submit
 from tests.factories import valid_request
 from tests.flows.helpers import decide, finished, mails_to, wait_for_mail
 from tests.flows.test_ptai_chain import _batch_of, cli
+from tests.waiting import await_until
 from tests.workflow import poitiers
 
 I86, P86, MIN = "instructeur.86@prefecture-86.example", "prefet.86@prefecture-86.example", "ministere@interieur.example"
 CITY, ASSO = "integration@chatellerault.example", "asso@chatellerault.example"
+
+
+def _outbox_drained(platform) -> bool:
+    """Nothing left to send: every email the flows queued has reached the sink (or failed for good)."""
+    with Session(platform.engine) as s:
+        return not s.exec(
+            select(OutboxMessage.id).where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+        ).first()
 
 
 def request_file(**changes) -> dict:
@@ -139,6 +148,6 @@ async def test_the_prefet_overrides_an_unfavourable_opinion_and_the_ministry_red
         assert len(letters) == 1
         assert "Action déjà financée par le droit commun" in letters[0].text()
         assert "tribunal administratif" in letters[0].text() and "deux mois" in letters[0].text()
-    await asyncio.sleep(0)
+    await await_until(lambda: _outbox_drained(platform), 60, "the outbox still holds emails to send")
     # The ministry does not write to applicants at delegation (their letter comes with the act).
     assert [m for m in mails_to(platform, CITY, ref) if "Crédits délégués" in m.subject] == []

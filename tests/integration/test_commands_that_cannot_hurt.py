@@ -294,3 +294,41 @@ def test_a_bad_value_ends_as_a_french_message_with_a_code_never_a_traceback(data
 def test_an_error_without_a_field_never_prints_an_empty_field_name(data):
     status, _, err = run_main("acte", "voir", "999")
     assert status == 2 and "[INTROUVABLE] aucun" in err and "]  :" not in err and "] :" not in err
+
+
+# --- the database's address -----------------------------------------------------------------------
+
+
+def test_a_sqlite_base_in_a_folder_that_does_not_exist_is_refused_and_no_folder_is_created(
+    app_env, tmp_path, monkeypatch
+):
+    from settings import get_settings
+
+    missing = tmp_path / "faute-de-frappe" / "sous-dossier"
+    monkeypatch.setenv("TERRITOIRES_DATABASE_URL", f"sqlite:///{missing / 'territoires.db'}")
+    get_settings.cache_clear()
+    output = _refused(("donnees", "migrer"), "DOSSIER_INTROUVABLE")
+    assert "TERRITOIRES_DATABASE_URL" in output and str(missing) in output
+    assert not missing.parent.exists()
+
+
+def test_the_platforms_own_data_folder_is_created_for_its_default_base(app_env, tmp_path, monkeypatch):
+    from settings import get_settings
+
+    data_dir = tmp_path / "nouvelle-installation" / "var"
+    monkeypatch.delenv("TERRITOIRES_DATABASE_URL")
+    monkeypatch.setenv("TERRITOIRES_DATA_DIR", str(data_dir))
+    get_settings.cache_clear()
+    status, out, err = run_main("donnees", "migrer")
+    assert status == 0, out + err
+    assert (data_dir / "territoires.db").is_file()
+
+
+def test_a_postgresql_address_without_the_psycopg_driver_says_how_to_write_it(app_env, monkeypatch):
+    from settings import get_settings
+
+    monkeypatch.setenv("TERRITOIRES_DATABASE_URL", "postgresql://territoires@127.0.0.1:5432/test")
+    get_settings.cache_clear()
+    output = _refused(("donnees", "migrer"), "URL_BASE_INVALIDE")
+    assert "TERRITOIRES_DATABASE_URL" in output and "postgresql+psycopg://" in output
+    assert "ModuleNotFoundError" not in output

@@ -13,6 +13,7 @@ from models.errors import RuleViolation
 from models.outbox import OutboxMessage
 from notifications.render import render_parts
 from services.db import unit_of_work
+from services.engine.audit import decisions_for
 from services.finance import payments
 from services.followup import reminders
 from services.ptai.records import submit
@@ -190,6 +191,10 @@ def test_a_compte_rendu_found_non_conforme_asks_a_repayment_and_keeps_r14(engine
     act = signed_act(engine)
     report = report_of(engine, act)
     transmit(engine, report.id, used="15000.00")
+    with unit_of_work(engine) as s:
+        transmitted = decisions_for(s, "crf", report.id)[-1].comment
+    # The audit trail is read by people: amounts in the French form (U+202F groups, U+00A0 before €).
+    assert "dépenses 40\u202f000,00\u00a0€, subvention utilisée 15\u202f000,00\u00a0€" in transmitted
     driver = StepDriver(engine, "crf", report.id, "examen")
     refusal = driver.answer(INSTRUCTEUR, "non_compliant", comment="Dépenses hors de l'objet de la subvention.")
     assert not refusal.accepted and refusal.violations[0]["code"] == "MONTANT_A_REVERSER_MANQUANT"
