@@ -57,3 +57,22 @@ def test_the_agents_roles_keep_their_accents(engine, app_env):
     listed = run("agent", "liste").stdout
     assert "préfet" in listed and " prefet " not in listed
     assert json.loads(run("agent", "list", "--json").stdout)[0]["role"] == "prefet"  # the stable code for scripts
+
+
+def test_a_contracts_history_names_its_steps_and_decisions_in_french(engine, app_env):
+    from sqlmodel import Session, select
+
+    from demo.data import seed_demo
+    from models.ctai import Ctai, CtaiKind
+
+    with unit_of_work(engine) as s:
+        seed_demo(s)
+    with Session(engine) as s:
+        ctair = s.exec(select(Ctai.id).where(Ctai.kind == CtaiKind.CTAIR).order_by(Ctai.id)).first()
+        poitiers = s.exec(select(Ctai.id).where(Ctai.reference.like("CTAI-86-%"))).one()
+    shown = run("ctai", "voir", str(ctair))
+    assert shown.exit_code == 0, shown.output
+    assert "création du dossier : CTAIR existant enregistré" in shown.stdout
+    assert "registered" not in shown.stdout and "creation" not in shown.stdout
+    history = run("ctai", "voir", str(poitiers)).stdout
+    assert "revue des actions par la Diair : actions conformes" in history and "revue_diair" not in history
