@@ -113,7 +113,10 @@ def _open_in_chromium(url: str, dialect: str) -> Path:
     return screenshot
 
 
-async def test_each_departements_follow_up_table_shows_its_open_cases_since_when_and_how_late(mail_env, engine):
+async def test_each_departements_follow_up_table_shows_its_open_cases_since_when_and_how_late(
+    mail_env, engine, flow_runner
+):
+    # flow_runner: the platform's deployments exist, as in production, for the bilan steps the daily run starts
     from flows.reminders import relances
     from tasks.reporting import publish_followup
 
