@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
+from cli.processes import SERVING
+
 BIN = Path(sys.executable).parent
 PG_ADMIN = os.environ.get("TERRITOIRES_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -129,7 +131,7 @@ class Harness:
         )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            if "deployments are being served" in log_path.read_text():
+            if SERVING in log_path.read_text():
                 return
             time.sleep(0.3)
         raise SystemExit("territoires serve did not start: see " + str(log_path))

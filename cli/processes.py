@@ -158,6 +158,15 @@ def answers(url: str) -> bool:
         return False
 
 
+# Printed by ``territoires serve`` once its deployments exist, before their runs are polled:
+# ``up``, the tests and the benches wait for it.
+SERVING = "Déploiements servis"
+
+
+def announce_served(names: list[str]) -> None:
+    print(f"{SERVING} ({len(names)}) : {', '.join(names)}", flush=True)
+
+
 def serve_until_stopped(serving, name: str) -> int:
     """For ``territoires serve``: runs ``serving`` in a thread (so Prefect installs no signal
     handler of its own: its SIGTERM handler exits without waiting for the runs it started, and

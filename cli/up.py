@@ -37,7 +37,7 @@ from cli import platform_state
 from cli.demo_program import DemoFailed, run_demo
 from cli.output import EXIT_FAILED, PORT, redacted_url
 from cli.platform_state import PlatformRecord, Process
-from cli.processes import Child, PlatformError, answers, port_is_free, spawn, wait_for, wait_until
+from cli.processes import SERVING, Child, PlatformError, answers, port_is_free, spawn, wait_for, wait_until
 from cli.report_server import ReportServer
 from settings import get_settings
 
@@ -213,7 +213,7 @@ def _run(demo: bool, port: int, stop: threading.Event, running: list, record: Pl
     running.append(served)
     start = served.log.stat().st_size
     wait_until(
-        lambda: b"being served" in served.log.read_bytes()[start:],
+        lambda: SERVING.encode() in served.log.read_bytes()[start:],
         served,
         stop,
         180,

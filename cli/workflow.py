@@ -521,7 +521,7 @@ def serve(
 ) -> None:
     """Sert toutes les étapes (déploiements Prefect) depuis ce processus ; au démarrage, reprend
     les étapes qu'un arrêt a interrompues (territoires etapes reparer)."""
-    from cli.processes import serve_until_stopped
+    from cli.processes import announce_served, serve_until_stopped
     from cli.steps import repair_in_background
     from deployments import serve_all
 
@@ -529,7 +529,7 @@ def serve(
         require_prefect()
     if repair:
         repair_in_background()
-    code = serve_until_stopped(lambda: serve_all(limit=limit), "service-des-deploiements")
+    code = serve_until_stopped(lambda: serve_all(limit, announce_served), "service-des-deploiements")
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)  # the serving thread is not waited for: its runs are stopped already

@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from prefect import serve
+import asyncio
+
 from prefect.schedules import Cron
 
 from services.engine.prefect_api import DEPLOYMENT_NAME
@@ -38,18 +39,32 @@ def scheduled_flows() -> list:
     return [delegation_credits, relances, tableau_de_bord_national]
 
 
+def deployment_options(flow) -> dict:
+    """The deployment of a flow: its name, its tags and, for the scheduled ones, its schedule."""
+    return {"name": DEPLOYMENT_NAME, "tags": ["territoires"], "schedule": SCHEDULES.get(flow.name)}
+
+
 def platform_deployments() -> list[tuple]:
     """Each served flow with its deployment (the scheduled ones with their schedule): what
     ``serve_all`` serves, and what the tests run in their own process."""
-    found = [(f, f.to_deployment(name=DEPLOYMENT_NAME, tags=["territoires"])) for f in platform_flows()]
-    found += [
-        (f, f.to_deployment(name=DEPLOYMENT_NAME, tags=["territoires"], schedule=SCHEDULES.get(f.name)))
-        for f in scheduled_flows()
-    ]
-    return found
+    return [(f, f.to_deployment(**deployment_options(f))) for f in [*platform_flows(), *scheduled_flows()]]
 
 
-def serve_all(limit: int | None = None) -> None:
-    """Blocks, running each deployment's runs in a subprocess. Not pausing the deployments on
-    shutdown lets a restarted server pick up where it stopped (runs resumed meanwhile wait)."""
-    serve(*(deployment for _, deployment in platform_deployments()), pause_on_shutdown=False, limit=limit)
+def serve_all(limit: int | None = None, announce=print) -> None:
+    """Blocks, running each deployment's runs in a process of its own. The runner is given the
+    flows themselves (not only their deployments), so that a run is forked from a process that
+    has them imported already (``forked_runs``) instead of importing Prefect and the platform
+    again through ``python -m prefect.engine``. Not pausing the deployments on shutdown lets a
+    restarted server pick up where it stopped (runs resumed meanwhile wait). ``announce`` is
+    given the deployments' names once they exist, before their runs are polled."""
+    from prefect.runner import Runner
+
+    from deployments.forked_runs import use_forked_runs
+
+    flows = [*platform_flows(), *scheduled_flows()]
+    use_forked_runs([f.fn.__module__ for f in flows])
+    runner = Runner(pause_on_shutdown=False, limit=limit)
+    for flow in flows:
+        runner.add_flow(flow, **deployment_options(flow))
+    announce([f"{f.name}/{DEPLOYMENT_NAME}" for f in flows])
+    asyncio.run(runner.start())

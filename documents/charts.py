@@ -10,13 +10,10 @@ euros from integer cents (the axis only: the tables beside give the exact figure
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import logging
-import tempfile
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from pathlib import Path
 
 import matplotlib
 
@@ -24,7 +21,7 @@ matplotlib.use("Agg")  # no display: charts are only written as SVG
 from matplotlib import pyplot as plt  # noqa: E402 - imported once matplotlib's Agg backend is chosen
 from matplotlib.ticker import FuncFormatter  # noqa: E402 - imported once matplotlib's Agg backend is chosen
 
-from documents.fonts import MARIANNE_FACES, marianne_dir  # noqa: E402 - imported once matplotlib's Agg backend is chosen
+from documents.fonts import MARIANNE_FACES, marianne_file  # noqa: E402 - imported once matplotlib's Agg backend is chosen
 from models.money import format_eur  # noqa: E402 - imported once matplotlib's Agg backend is chosen
 
 # Bleu France, then the DSFR's illustrative colours (green bourgeon, purple glycine, orange terre
@@ -61,27 +58,16 @@ STYLE = {
 
 @lru_cache(maxsize=1)
 def register_marianne() -> bool:
-    """Gives matplotlib Marianne (regular and bold), converted once from the DSFR's woff2 into a
-    cache folder; False (and DejaVu Sans) when the DSFR is not installed."""
-    from fontTools.ttLib import TTFont
+    """Gives matplotlib Marianne (regular and bold); False (and DejaVu Sans) when the DSFR is not
+    installed."""
     from matplotlib import font_manager
 
     found = False
     for weight in (400, 700):
-        source = marianne_dir() / f"{MARIANNE_FACES[(weight, 'normal')]}.woff2"
-        if not source.is_file():
-            continue
-        digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-        target = Path(tempfile.gettempdir()) / f"territoires-fonts-{digest}" / f"{source.stem}.otf"
-        if not target.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            font = TTFont(source)
-            font.flavor = None
-            partial = target.with_suffix(".tmp")
-            font.save(partial)
-            partial.replace(target)
-        font_manager.fontManager.addfont(str(target))
-        found = True
+        path = marianne_file(MARIANNE_FACES[(weight, "normal")])
+        if path is not None:
+            font_manager.fontManager.addfont(str(path))
+            found = True
     return found
 
 

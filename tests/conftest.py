@@ -185,3 +185,23 @@ def smtp_sink(tmp_path) -> Iterator[tuple[ScriptedSink, SinkServer]]:
 def smtp_target_for(smtp_sink):
     _, server = smtp_sink
     return SmtpTarget(host="127.0.0.1", port=server.port, sender="Préfecture <ne-pas-repondre@territoires.example>")
+
+
+# --- How ``make test`` shares the tests between its two processes ---------------------------------
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """The tests are shared out by file, as ``--dist loadfile`` does, and a file's SQLite and
+    PostgreSQL cases apart: a long file (the chaos cases, on both databases) no longer keeps one
+    process busy while the other has finished. The platform a file builds per database (a
+    module-scoped fixture) is still built once per database."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFileAndDatabase(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file, _, test = nodeid.partition("::")
+            params = test.rpartition("[")[2].rstrip("]").split("-") if test.endswith("]") else []
+            database = next((p for p in params if p in BACKENDS), None)
+            return file if database is None else f"{file}[{database}]"
+
+    return ByFileAndDatabase(config, log)

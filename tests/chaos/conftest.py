@@ -25,6 +25,7 @@ from services.db import get_engine
 from services.migrate import upgrade
 from tests.conftest import PG_ADMIN_URL, ScriptedSink, _pg_url
 from tests.flows.conftest import ServedPlatform, _wait_http
+from tests.prefect_databases import migrated_sqlite_home, shared_folder
 
 
 class BreakableSink(ScriptedSink):
@@ -91,7 +92,7 @@ class Stack:
             "PREFECT_API_URL": self.api_url,
             "PREFECT_UI_URL": self.ui_url,
         }
-        env.pop("PREFECT_SERVER_DATABASE_CONNECTION_URL", None)  # its own SQLite, as on a fresh machine
+        env.pop("PREFECT_SERVER_DATABASE_CONNECTION_URL", None)  # its own SQLite, as ``territoires up`` has
         with log.open("w") as out:
             self.server = subprocess.Popen(
                 [sys.executable, "-m", "cli.prefect_server", "--host", "127.0.0.1", "--port", str(self.port)],
@@ -180,6 +181,7 @@ def build_stack(param: str, tmp_path_factory):
     db_url, dropped = _new_database(param, workdir)
     upgrade(db_url)
     stack = Stack(workdir, db_url)
+    migrated_sqlite_home(stack.home, shared_folder(tmp_path_factory))
     old = {k: os.environ.get(k) for k in ("TERRITOIRES_DATABASE_URL", "TERRITOIRES_SMTP_HOST", "TERRITOIRES_SMTP_PORT")}
     os.environ.update(
         {

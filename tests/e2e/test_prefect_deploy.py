@@ -15,15 +15,17 @@ import pytest
 
 from cli.processes import answers, spawn, wait_until
 from notifications.sink import _free_port
+from tests.prefect_databases import migrated_sqlite_home, shared_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
-def prefect_server(tmp_path):
+def prefect_server(tmp_path, tmp_path_factory):
     """Started and stopped by the same supervision as ``territoires up``."""
     port = _free_port("127.0.0.1")
+    migrated_sqlite_home(tmp_path / "prefect", shared_folder(tmp_path_factory))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(
         PREFECT_HOME=str(tmp_path / "prefect"),

@@ -39,10 +39,12 @@ from prefect.states import Crashed, Pending
 from prefect.utilities.engine import propose_state
 from sqlalchemy import create_engine, text
 
+from cli.processes import SERVING
 from notifications.sink import SinkServer, _free_port
 from services.db import get_engine
 from services.migrate import upgrade
 from tests.conftest import PG_ADMIN_URL, ScriptedSink, _pg_url
+from tests.prefect_databases import migrated_postgresql_database, shared_folder
 from tests.waiting import wait_until
 
 BIN = Path(sys.executable).parent
@@ -60,18 +62,18 @@ def _wait_http(url: str, timeout: float, proc: subprocess.Popen, log: Path) -> N
     wait_until(answers, timeout, f"{url} did not answer", every=0.3)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def prefect_server(tmp_path_factory):
     """``prefect server start`` on 127.0.0.1 with its own home, on its own PostgreSQL database
     (on SQLite, the server's background services lock it for up to a minute under this load);
-    yields the API URL."""
+    yields the API URL. Package-scoped: it stops, with its runner, once the test process has run
+    its last test of this folder, instead of polling on through the rest of the suite."""
     home = tmp_path_factory.mktemp("prefect-home")
     port = _free_port("127.0.0.1")
     log = home / "server.log"
     dbname = f"prefect_test_{uuid.uuid4().hex[:8]}"
+    migrated_postgresql_database(PG_ADMIN_URL, dbname, shared_folder(tmp_path_factory))
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{dbname}"'))
     server_db = _pg_url(dbname).replace("postgresql+psycopg", "postgresql+asyncpg")
     env = {
         **os.environ,
@@ -242,9 +244,10 @@ class InProcessRunner:
         self.thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def flow_runner(prefect_server):
-    """The session's runner of the platform's flows (one per test process, as the server)."""
+    """The runner of the platform's flows for this folder's tests (one per test process, as the
+    server)."""
     log = prefect_server["home"] / "runs.log"
     handler = logging.FileHandler(log, encoding="utf-8")
     handler.setLevel(logging.INFO)
@@ -371,7 +374,7 @@ class ServedPlatform:
         def served() -> bool:
             if self.proc.poll() is not None:
                 raise AssertionError(f"territoires serve exited:\n{log.read_text()[-3000:]}")
-            return "deployments are being served" in log.read_text()
+            return SERVING in log.read_text()
 
         wait_until(served, 90, lambda: f"territoires serve did not start:\n{log.read_text()[-3000:]}", every=0.3)
 
