@@ -388,6 +388,19 @@ class ServedPlatform:
     def logs(self) -> str:
         return "\n".join(p.read_text()[-4000:] for p in sorted(self.workdir.glob("serve-*.log")))
 
+    def fork_server(self) -> int | None:
+        """The process the served runs are forked from (deployments/forked_runs.py), if any."""
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] == str(
+                    self.proc.pid
+                ):
+                    if b"multiprocessing.forkserver" in (entry / "cmdline").read_bytes():
+                        return int(entry.name)
+            except OSError:  # a process that ended meanwhile
+                continue
+        return None
+
 
 @pytest.fixture
 def served_platform(platform, flow_runner):

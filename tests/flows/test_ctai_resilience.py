@@ -55,6 +55,10 @@ async def test_a_waiting_approval_survives_a_sigkill_of_the_server_without_dupli
     with Session(platform.engine) as s:
         rows = s.exec(select(Decision).where(Decision.entity_type == "ctai", Decision.entity_id == cid)).all()
     assert [r.step for r in rows] == ["creation", "engagement"]
+    # Each run was a process of its own, forked from the serving process's preloaded fork server,
+    # not a new interpreter importing Prefect and the platform again (``python -m prefect.engine``).
+    assert platform.fork_server() is not None
+    assert "Downloading flow code" not in platform.logs() and "Beginning flow run" in platform.logs()
     about = [(m.to, m.subject) for m in platform.sink.received if ref in m.subject]
     assert [k for k, n in Counter(about).items() if n > 1] == []
     assert sum(typographie("Décision attendue : lettre d'engagement") in s for _, s in about) == 1
