@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 
 from cli.processes import port_is_free
 from tests.conftest import PG_ADMIN_URL, _pg_url
+from tests.prefect_databases import migrated_sqlite_home, shared_folder
 from tests.up_platform import DEMO_RUNS, POITIERS_RUN, POITIERS_STATUS, TERRITOIRES, Up, demo_started, until
 
 pytestmark = pytest.mark.e2e
@@ -41,7 +42,11 @@ def platform(tmp_path_factory):
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{database}"'))
-    up = Up(tmp_path_factory.mktemp("fresh-clone"), _pg_url(database))
+    workdir = tmp_path_factory.mktemp("fresh-clone")
+    # Prefect's schema is there already (tests/prefect_databases.py); an empty Prefect database is
+    # started from by tests/integration/test_first_run.py.
+    migrated_sqlite_home(workdir / "var" / "prefect", shared_folder(tmp_path_factory))
+    up = Up(workdir, _pg_url(database))
     try:
         up.start()
         yield up
