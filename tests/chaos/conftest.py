@@ -25,7 +25,7 @@ from services.db import get_engine
 from services.migrate import upgrade
 from tests.conftest import PG_ADMIN_URL, ScriptedSink, _pg_url
 from tests.flows.conftest import ServedPlatform, _wait_http
-from tests.prefect_databases import migrated_sqlite_home, shared_folder
+from tests.prefect_servers import UNUSED_SERVICES, migrated_sqlite_home, shared_folder
 
 
 class BreakableSink(ScriptedSink):
@@ -91,6 +91,7 @@ class Stack:
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_API_URL": self.api_url,
             "PREFECT_UI_URL": self.ui_url,
+            **UNUSED_SERVICES,
         }
         env.pop("PREFECT_SERVER_DATABASE_CONNECTION_URL", None)  # its own SQLite, as ``territoires up`` has
         with log.open("w") as out:

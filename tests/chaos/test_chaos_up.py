@@ -20,7 +20,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from cli.processes import port_is_free
 from notifications.sink import _free_port
 from tests.chaos.conftest import report
-from tests.prefect_databases import migrated_sqlite_home, shared_folder
+from tests.prefect_servers import migrated_sqlite_home, shared_folder
 from tests.up_platform import TERRITOIRES, Up, demo_started, until
 
 pytestmark = pytest.mark.chaos
@@ -33,7 +33,7 @@ POITIERS_STATUS = "select status from ctai where kind = 'ctai'"  # the demo's CT
 
 @pytest.fixture
 def up(tmp_path, tmp_path_factory):
-    # Prefect's schema is there already (tests/prefect_databases.py): what is tested is the kill.
+    # Prefect's schema is there already (tests/prefect_servers.py): what is tested is the kill.
     migrated_sqlite_home(tmp_path / "var" / "prefect", shared_folder(tmp_path_factory))
     platform = Up(tmp_path, None)
     try:

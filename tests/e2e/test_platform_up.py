@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 
 from cli.processes import port_is_free
 from tests.conftest import PG_ADMIN_URL, _pg_url
-from tests.prefect_databases import migrated_sqlite_home, shared_folder
+from tests.prefect_servers import migrated_sqlite_home, shared_folder
 from tests.up_platform import DEMO_RUNS, POITIERS_RUN, POITIERS_STATUS, TERRITOIRES, Up, demo_started, until
 
 pytestmark = pytest.mark.e2e
@@ -43,7 +43,7 @@ def platform(tmp_path_factory):
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{database}"'))
     workdir = tmp_path_factory.mktemp("fresh-clone")
-    # Prefect's schema is there already (tests/prefect_databases.py); an empty Prefect database is
+    # Prefect's schema is there already (tests/prefect_servers.py); an empty Prefect database is
     # started from by tests/integration/test_first_run.py.
     migrated_sqlite_home(workdir / "var" / "prefect", shared_folder(tmp_path_factory))
     up = Up(workdir, _pg_url(database))
@@ -108,7 +108,7 @@ def test_an_instructeur_approves_the_poitiers_review_in_the_prefect_ui(platform)
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
         )
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
             page.set_default_timeout(30_000)
             page.goto(f"{platform.ui}/runs")
             page.get_by_text(POITIERS_RUN).first.wait_for()  # the agent finds the run by its French name

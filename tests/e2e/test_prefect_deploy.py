@@ -15,7 +15,7 @@ import pytest
 
 from cli.processes import answers, spawn, wait_until
 from notifications.sink import _free_port
-from tests.prefect_databases import migrated_sqlite_home, shared_folder
+from tests.prefect_servers import migrated_sqlite_home, shared_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

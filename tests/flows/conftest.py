@@ -44,7 +44,7 @@ from notifications.sink import SinkServer, _free_port
 from services.db import get_engine
 from services.migrate import upgrade
 from tests.conftest import PG_ADMIN_URL, ScriptedSink, _pg_url
-from tests.prefect_databases import migrated_postgresql_database, shared_folder
+from tests.prefect_servers import UNUSED_SERVICES, migrated_postgresql_database, shared_folder
 from tests.waiting import wait_until
 
 BIN = Path(sys.executable).parent
@@ -66,7 +66,8 @@ def _wait_http(url: str, timeout: float, proc: subprocess.Popen, log: Path) -> N
 def prefect_server(tmp_path_factory):
     """``prefect server start`` on 127.0.0.1 with its own home, on its own PostgreSQL database
     (on SQLite, the server's background services lock it for up to a minute under this load);
-    yields the API URL. Package-scoped: it stops, with its runner, once the test process has run
+    yields the API URL. Its schema comes from a template and the services the platform does not
+    use are off (tests/prefect_servers.py). Package-scoped: it stops, with its runner, once the test process has run
     its last test of this folder, instead of polling on through the rest of the suite."""
     home = tmp_path_factory.mktemp("prefect-home")
     port = _free_port("127.0.0.1")
@@ -82,6 +83,7 @@ def prefect_server(tmp_path_factory):
         "PREFECT_SERVER_DATABASE_CONNECTION_URL": server_db,
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
         "PREFECT_UI_URL": f"http://127.0.0.1:{port}",
+        **UNUSED_SERVICES,
     }
     with log.open("w") as out:
         proc = subprocess.Popen(

@@ -74,7 +74,7 @@ def _artifact_in_the_prefect_ui(url: str, dialect: str) -> Path:
     screenshot.unlink(missing_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
         page.goto(url)
         page.get_by_role("heading", name="Tableau de bord national — 2023").wait_for()
         charts = page.locator("img[src^='data:image/png']")
@@ -97,7 +97,7 @@ def _open_in_chromium(url: str, dialect: str) -> Path:
     requested = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
         page.on("request", lambda r: requested.append(r.url))
         page.goto(url)
         page.wait_for_selector("#graphiques svg")

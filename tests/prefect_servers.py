@@ -1,4 +1,5 @@
-"""Prefect servers for the tests, on a database whose schema is there already.
+"""Prefect servers for the tests: on a database whose schema is there already, without the
+background services the platform does not use.
 
 A Prefect server on an empty database first runs its own migrations: about 13 s of CPU on this
 machine, at each of the suite's servers. The schema is built once, by ``prefect server database
@@ -6,6 +7,13 @@ upgrade`` (Prefect's own command), into a template that each server's database i
 a file for SQLite, a template database for PostgreSQL. The server then starts as on a database it
 created itself, with its migrations checked at start. ``territoires up`` on a new directory is
 still tested from an empty database (tests/integration/test_first_run.py).
+
+The services turned off in the test servers serve people and automations, not the platform: the
+events kept for the UI's feed and for automations, the task runs recorded from those events, the
+scheduler of the deployments' schedules (the tests start the scheduled flows themselves), the
+marking of late runs and offline workers. They took about as much CPU as the tests' own process.
+Pauses, resumes, cancellations and their expiry keep their services. ``territoires up`` (the
+e2e, chaos ``up`` and first-run tests) runs its server with all of them.
 """
 
 from __future__ import annotations
@@ -21,6 +29,18 @@ import prefect
 from sqlalchemy import create_engine, text
 
 PREFECT = str(Path(sys.executable).with_name("prefect"))
+UNUSED_SERVICES = {
+    f"PREFECT_SERVER_SERVICES_{name}_ENABLED": "false"
+    for name in (
+        "EVENT_PERSISTER",
+        "EVENT_LOGGER",
+        "TRIGGERS",
+        "TASK_RUN_RECORDER",
+        "SCHEDULER",
+        "LATE_RUNS",
+        "FOREMAN",
+    )
+}
 TEMPLATE = "prefect_template_" + prefect.__version__.replace(".", "_").replace("+", "_")
 
 
