@@ -60,7 +60,7 @@ lint: $(STAMP)
 # the tests marked `exclusive` alone, because they stop PostgreSQL under the other tests' feet.
 # Exit status 5 (no test selected, e.g. PYTEST_ARGS="-k ...") is not a failure of a pass.
 test: lint chromium dsfr pdf-deps
-	$(BIN)/python -m pytest -m "not exclusive" -n 2 --dist loadfile $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -m "not exclusive" -n 2 --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(BIN)/python -m pytest -m exclusive $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 clean:
