@@ -21,7 +21,7 @@ matplotlib.use("Agg")  # no display: charts are only written as SVG
 from matplotlib import pyplot as plt  # noqa: E402 - imported once matplotlib's Agg backend is chosen
 from matplotlib.ticker import FuncFormatter  # noqa: E402 - imported once matplotlib's Agg backend is chosen
 
-from documents.fonts import MARIANNE_FACES, marianne_file  # noqa: E402 - imported once matplotlib's Agg backend is chosen
+from documents.fonts import MARIANNE_FACES, PLAIN, marianne_file  # noqa: E402 - imported once matplotlib's Agg backend is chosen
 from models.money import format_eur  # noqa: E402 - imported once matplotlib's Agg backend is chosen
 
 # Bleu France, then the DSFR's illustrative colours (green bourgeon, purple glycine, orange terre
@@ -65,7 +65,7 @@ def register_marianne() -> bool:
     found = False
     for weight in (400, 700):
         path = marianne_file(MARIANNE_FACES[(weight, "normal")])
-        if path is not None:
+        if path is not None and path.suffix in PLAIN:  # matplotlib reads no web font
             font_manager.fontManager.addfont(str(path))
             found = True
     return found

@@ -12,6 +12,7 @@ source's content, instead of at every act rendered (about 0.6 s of CPU per face 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from pathlib import Path
 
@@ -30,6 +31,8 @@ MARIANNE_FACES = {
     (700, "italic"): "Marianne-Bold_Italic",
 }
 SOURCES = ("ttf", "otf", "woff2", "woff")  # a plain file is used as it is, a web font decompressed
+PLAIN = (".ttf", ".otf")
+log = logging.getLogger(__name__)
 
 
 def marianne_dir() -> Path:
@@ -40,15 +43,20 @@ def marianne_dir() -> Path:
 
 def marianne_file(stem: str, folder: Path | None = None) -> Path | None:
     """The face ``stem`` (« Marianne-Bold ») as a plain TrueType/OpenType file, or None when the
-    folder has no file of it."""
+    folder has no file of it. Where the cache cannot be written (a home without write access), the
+    web font itself: WeasyPrint then decompresses it at each act, as it did before the cache."""
     folder = marianne_dir() if folder is None else folder
     source = next((p for p in (folder / f"{stem}.{ext}" for ext in SOURCES) if p.is_file()), None)
-    if source is None or source.suffix in (".ttf", ".otf"):
+    if source is None or source.suffix in PLAIN:
         return source
     data = source.read_bytes()
     target = _cache_dir() / hashlib.sha256(data).hexdigest()[:16] / f"{stem}.ttf"
     if not target.is_file():
-        _decompress(source, target)
+        try:
+            _decompress(source, target)
+        except OSError as exc:
+            log.warning("cache des polices inutilisable (%s) : %s est lu compressé", exc, source.name)
+            return source
     return target
 
 

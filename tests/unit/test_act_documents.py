@@ -424,6 +424,17 @@ def test_a_web_font_is_decompressed_once_and_the_act_points_at_the_truetype_file
     assert marianne_file("Marianne-Light", fonts) is None
 
 
+def test_where_the_font_cache_cannot_be_written_the_act_reads_the_web_font_itself(tmp_path, monkeypatch):
+    fonts = tmp_path / "dsfr"
+    fonts.mkdir()
+    shutil.copy(marianne_dir() / "Marianne-Bold.woff2", fonts)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")  # the cache's parent is a file: the cache cannot be created
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    assert marianne_file("Marianne-Bold", fonts) == fonts / "Marianne-Bold.woff2"
+    assert (fonts / "Marianne-Bold.woff2").as_uri() in font_face_css(fonts)
+
+
 # --- French forms --------------------------------------------------------------------------------
 
 
