@@ -157,6 +157,9 @@ async def test_poitiers_goes_from_the_letter_to_signature_and_a_yearly_avenant(p
         comment="Actions reconduites en 2022",
     )  # the instructeur decides alone; an avenant: test_ctai_procedure
     await finished(platform, last.flow_run_id)
+    # The prolongation started the 2022 acts' signature runs: they wait on their forms, their
+    # emails sent, before the outbox is counted.
+    await asyncio.to_thread(platform.runner.settle)
 
     trail = decisions(platform, cid)
     accepted = [d.step for d in trail if d.decision not in {"refus"}]
