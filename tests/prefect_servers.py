@@ -11,7 +11,7 @@ still tested from an empty database (tests/integration/test_first_run.py).
 The services turned off in the test servers serve people and automations, not the platform: the
 events kept for the UI's feed and for automations, the task runs recorded from those events, the
 scheduler of the deployments' schedules (the tests start the scheduled flows themselves), the
-marking of late runs and offline workers. They took about as much CPU as the tests' own process.
+marking of late runs and offline workers. They took about half as much CPU as the tests' own process.
 Pauses, resumes, cancellations and their expiry keep their services. ``territoires up`` (the
 e2e, chaos ``up`` and first-run tests) runs its server with all of them.
 """
