@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from settings import get_settings
@@ -49,8 +50,8 @@ def marianne_file(stem: str, folder: Path | None = None) -> Path | None:
     source = next((p for p in (folder / f"{stem}.{ext}" for ext in SOURCES) if p.is_file()), None)
     if source is None or source.suffix in PLAIN:
         return source
-    data = source.read_bytes()
-    target = _cache_dir() / hashlib.sha256(data).hexdigest()[:16] / f"{stem}.ttf"
+    stat = source.stat()
+    target = _cache_dir() / _digest(source, stat.st_mtime_ns, stat.st_size) / f"{stem}.ttf"
     if not target.is_file():
         try:
             _decompress(source, target)
@@ -58,6 +59,13 @@ def marianne_file(stem: str, folder: Path | None = None) -> Path | None:
             log.warning("cache des polices inutilisable (%s) : %s est lu compressé", exc, source.name)
             return source
     return target
+
+
+@lru_cache(maxsize=64)
+def _digest(source: Path, mtime_ns: int, size: int) -> str:
+    """The cache's name for a font file's content: read and hashed once per file version, not at
+    every act (each act asks for six faces)."""
+    return hashlib.sha256(source.read_bytes()).hexdigest()[:16]
 
 
 def _cache_dir() -> Path:
